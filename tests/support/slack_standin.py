@@ -1,0 +1,273 @@
+"""A local stand-in for the Slack Web API, for tests and the offline demo.
+
+Modeled on slackapi/bolt-python's ``tests/mock_web_api_server``, but it binds port 0,
+records every request body (decoded) so a test can read the Block Kit a user would
+see, remembers what was posted so ``conversations.history`` can answer (see
+``slack_workspace``), and can be told to fail, rate-limit or stall a method.
+
+    with SlackStandIn() as slack:
+        client = WebClient(base_url=slack.url, token="xoxb-test")
+        client.chat_postMessage(channel="C1", text="hi")
+        [call] = slack.wait_for("chat.postMessage")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from tests.support.slack_workspace import DEFAULT_TZ, FakeUser, FakeWorkspace, JsonDict
+
+# Form fields that slack_sdk sends as JSON strings; tests want the structure.
+JSON_FIELDS = frozenset({"blocks", "attachments", "metadata", "view", "files"})
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    """One request the stand-in received; ``params`` merges query and body, decoded."""
+
+    method: str
+    params: JsonDict
+    headers: dict[str, str]
+    at: float
+    raw_body: str = ""
+
+
+@dataclass
+class _Fault:
+    kind: str  # "error" or "ratelimit"
+    value: str | int
+    remaining: int
+
+
+class SlackStandIn:
+    """Answers like the Slack Web API on ``http://127.0.0.1:<port>/api/``.
+
+    Message ``ts`` values come from ``clock`` (default: the real clock), so they
+    compare sensibly with ``oldest`` values a caller derives from real times.
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Condition()
+        self._calls: list[RecordedCall] = []
+        self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
+        self._delays: dict[str, float] = {}
+        self.workspace = FakeWorkspace(clock)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("SlackStandIn is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/api/"
+
+    def start(self) -> SlackStandIn:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server.daemon_threads = True
+        self._server = server
+        self.workspace.upload_url_base = self.url
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> SlackStandIn:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- what tests read -------------------------------------------------------------
+    def calls(self, method: str | None = None) -> list[RecordedCall]:
+        with self._lock:
+            return [c for c in self._calls if method is None or c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[RecordedCall]:
+        """Block until ``count`` calls of ``method`` were recorded; return them."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                found = [c for c in self._calls if c.method == method]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [c.method for c in self._calls]
+                    raise AssertionError(
+                        f"expected {count} call(s) of {method} within {timeout}s, "
+                        f"got {len(found)}; all calls so far: {seen}"
+                    )
+                self._lock.wait(left)
+
+    def messages(self, channel: str) -> list[JsonDict]:
+        """Messages in ``channel``, oldest first."""
+        with self._lock:
+            return [dict(m) for m in self.workspace.messages[channel]]
+
+    def reset(self) -> None:
+        """Forget calls, messages, faults and delays (users and channels stay)."""
+        with self._lock:
+            self._calls.clear()
+            self.workspace.messages.clear()
+            self._faults.clear()
+            self._delays.clear()
+
+    # -- what tests arrange ----------------------------------------------------------
+    def add_user(
+        self,
+        user_id: str,
+        email: str | None = None,
+        *,
+        tz: str = DEFAULT_TZ,
+        real_name: str | None = None,
+        is_bot: bool = False,
+        **extra: Any,
+    ) -> None:
+        """Register (or override) what users.info and users.lookupByEmail say."""
+        user = FakeUser(user_id, email, tz, real_name or user_id, is_bot, extra)
+        with self._lock:
+            self.workspace.users[user_id] = user
+
+    def add_channel(self, channel_id: str, name: str, **extra: Any) -> None:
+        with self._lock:
+            self.workspace.channels[channel_id] = {"id": channel_id, "name": name, **extra}
+
+    def seed_message(self, channel: str, text: str, user: str = "U0SOMEONE", **extra: Any) -> str:
+        """Put a message in the channel's history as if someone had posted it; return ts."""
+        with self._lock:
+            ts = self.workspace.next_ts()
+            message = {"type": "message", "user": user, "text": text, "ts": ts, **extra}
+            self.workspace.messages[channel].append(message)
+            return ts
+
+    def fail_next(self, method: str, error: str = "channel_not_found", count: int = 1) -> None:
+        with self._lock:
+            self._faults[method].append(_Fault("error", error, count))
+
+    def rate_limit_next(self, method: str, retry_after: int = 1, count: int = 1) -> None:
+        with self._lock:
+            self._faults[method].append(_Fault("ratelimit", retry_after, count))
+
+    def delay(self, method: str, seconds: float) -> None:
+        with self._lock:
+            self._delays[method] = seconds
+
+    # -- request handling (called on server threads) ---------------------------------
+    def _handle(
+        self, method: str, params: JsonDict, headers: dict[str, str], raw: str
+    ) -> tuple[int, dict[str, str], JsonDict]:
+        self.record(RecordedCall(method, params, headers, self._clock(), raw))
+        with self._lock:
+            pause = self._delays.get(method, 0.0)
+        if pause:
+            time.sleep(pause)
+        token = headers.get("authorization", "").removeprefix("Bearer ").strip()
+        token = token or str(params.get("token", ""))
+        if not token:
+            return 200, {}, {"ok": False, "error": "not_authed"}
+        if not token.startswith(("xoxb-", "xoxp-")):
+            return 200, {}, {"ok": False, "error": "invalid_auth"}
+        with self._lock:
+            fault = self._take_fault(method)
+            if fault is not None and fault.kind == "ratelimit":
+                retry = {"Retry-After": str(fault.value)}
+                return 429, retry, {"ok": False, "error": "ratelimited"}
+            if fault is not None:
+                return 200, {}, {"ok": False, "error": fault.value}
+            return 200, {}, self.workspace.answer(method, params)
+
+    def record(self, call: RecordedCall) -> None:
+        with self._lock:
+            self._calls.append(call)
+            self._lock.notify_all()
+
+    def _take_fault(self, method: str) -> _Fault | None:
+        queue = self._faults.get(method)
+        if not queue:
+            return None
+        fault = queue[0]
+        fault.remaining -= 1
+        if fault.remaining <= 0:
+            queue.popleft()
+        return fault
+
+
+def _decode(raw: str, content_type: str, query: str) -> JsonDict:
+    params: JsonDict = dict(parse_qsl(query, keep_blank_values=True))
+    if raw and "json" in content_type:
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = {"_invalid_json": raw}
+        params.update(body if isinstance(body, dict) else {"_json": body})
+    elif raw and "form-urlencoded" in content_type:
+        params.update(parse_qsl(raw, keep_blank_values=True))
+    for key in JSON_FIELDS & params.keys():
+        if isinstance(params[key], str):
+            with contextlib.suppress(ValueError):  # a non-JSON value stays as sent
+                params[key] = json.loads(params[key])
+    return params
+
+
+def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self._answer()
+
+        def do_POST(self) -> None:
+            self._answer()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # keep test output quiet
+
+        def _answer(self) -> None:
+            parts = urlsplit(self.path)
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            method = parts.path.removeprefix("/api/").strip("/")
+            if method.startswith("_upload/"):  # step 2 of files.uploadV2: raw bytes, no auth
+                upload = {"file_id": method.removeprefix("_upload/"), "size": len(body)}
+                standin.record(RecordedCall("_upload", upload, {}, time.time()))
+                self._send(200, {"Content-Type": "text/plain"}, f"OK - {len(body)}".encode())
+                return
+            raw = body.decode("utf-8", errors="replace")
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            params = _decode(raw, headers.get("content-type", ""), parts.query)
+            status, extra, payload = standin._handle(method, params, headers, raw)
+            extra = {"Content-Type": "application/json; charset=utf-8", **extra}
+            self._send(status, extra, json.dumps(payload).encode())
+
+        def _send(self, status: int, headers: dict[str, str], data: bytes) -> None:
+            self.send_response(status)
+            for name, value in {**headers, "Content-Length": str(len(data))}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
