@@ -1,0 +1,1 @@
+"""postmortem-bot: carries every incident from resolved to a finished, blameless postmortem."""

@@ -1,0 +1,128 @@
+"""What the bot says and when: every outgoing message is planned here, sent later from a row.
+
+A nudge is re-checked against the postmortem at send time and silently dropped once its
+reason is gone (an owner was picked, a meeting was scheduled…).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from bot.domain.lifecycle import State
+from bot.domain.policy import Policy
+from bot.domain.postmortem import Postmortem
+
+
+class MessageKind(StrEnum):
+    OWNER_PROMPT = "owner_prompt"
+    OWNER_CHOSEN = "owner_chosen"
+    NOTICE = "notice"  # an ephemeral line to one person in a channel
+    NUDGE_NO_OWNER = "nudge_no_owner"
+    ESCALATE_NO_OWNER = "escalate_no_owner"
+    NUDGE_NO_MEETING = "nudge_no_meeting"
+    REMIND_MEETING_DUE = "remind_meeting_due"
+    ESCALATE_OVERDUE = "escalate_overdue"
+    ASK_MARK_HELD = "ask_mark_held"
+    MEETING_INVITE = "meeting_invite"
+    COMPLETED = "completed"
+
+
+NUDGES = frozenset(
+    {
+        MessageKind.NUDGE_NO_OWNER,
+        MessageKind.ESCALATE_NO_OWNER,
+        MessageKind.NUDGE_NO_MEETING,
+        MessageKind.REMIND_MEETING_DUE,
+        MessageKind.ESCALATE_OVERDUE,
+        MessageKind.ASK_MARK_HELD,
+    }
+)
+
+# Which states keep each nudge's reason alive.
+_STILL_NEEDED: dict[MessageKind, frozenset[State]] = {
+    MessageKind.NUDGE_NO_OWNER: frozenset({State.AWAITING_OWNER}),
+    MessageKind.ESCALATE_NO_OWNER: frozenset({State.AWAITING_OWNER}),
+    MessageKind.NUDGE_NO_MEETING: frozenset({State.DRAFTING}),
+    MessageKind.REMIND_MEETING_DUE: frozenset(
+        {State.AWAITING_OWNER, State.DRAFTING, State.MEETING_SCHEDULED}
+    ),
+    MessageKind.ESCALATE_OVERDUE: frozenset(
+        {State.AWAITING_OWNER, State.DRAFTING, State.MEETING_SCHEDULED}
+    ),
+    MessageKind.ASK_MARK_HELD: frozenset({State.MEETING_SCHEDULED}),
+}
+
+
+@dataclass(frozen=True)
+class PlannedMessage:
+    """A message to send at ``due_at`` (to the channel, or to ``recipient`` when set)."""
+
+    kind: MessageKind
+    due_at: datetime
+    recipient: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def still_applies(kind: MessageKind, postmortem: Postmortem) -> bool:
+    """False once the reason for a nudge is gone; other messages always apply."""
+    needed = _STILL_NEEDED.get(kind)
+    return needed is None or postmortem.state in needed
+
+
+def _channel_time(policy: Policy, moment: datetime) -> datetime:
+    return policy.working_hours.next_opening(moment, ZoneInfo(policy.workspace_timezone))
+
+
+def plan_on_open(postmortem: Postmortem, policy: Policy, now: datetime) -> list[PlannedMessage]:
+    """The owner prompt now, and the nudges that keep an unowned postmortem from being forgotten."""
+    resolved = postmortem.resolved_at
+    deadline = policy.meeting_deadline(resolved)
+    plan = [
+        PlannedMessage(MessageKind.OWNER_PROMPT, now),
+        PlannedMessage(
+            MessageKind.NUDGE_NO_OWNER,
+            max(now, _channel_time(policy, resolved + policy.no_owner.first)),
+        ),
+        PlannedMessage(
+            MessageKind.ESCALATE_NO_OWNER,
+            max(now, _channel_time(policy, resolved + policy.no_owner.escalate)),
+        ),
+        PlannedMessage(MessageKind.ESCALATE_OVERDUE, max(now, deadline)),
+    ]
+    plan += [
+        PlannedMessage(MessageKind.REMIND_MEETING_DUE, max(now, resolved + offset))
+        for offset in policy.meeting_due.remind
+        if resolved + offset < deadline
+    ]
+    return plan
+
+
+def plan_repeat_no_owner(
+    postmortem: Postmortem, policy: Policy, sent_at: datetime
+) -> PlannedMessage | None:
+    """After a no-owner nudge: the next one, ``repeat`` working hours later, until escalation."""
+    tz = ZoneInfo(policy.workspace_timezone)
+    due = policy.working_hours.add_working_time(sent_at, policy.no_owner.repeat, tz)
+    if due >= postmortem.resolved_at + policy.no_owner.escalate:
+        return None
+    return PlannedMessage(MessageKind.NUDGE_NO_OWNER, due)
+
+
+def plan_on_owner(postmortem: Postmortem, policy: Policy, now: datetime) -> list[PlannedMessage]:
+    """Tell the channel who owns it; nudge the owner if no meeting is scheduled a working day on."""
+    assert postmortem.owner_id is not None
+    return [
+        PlannedMessage(MessageKind.OWNER_CHOSEN, now),
+        PlannedMessage(
+            MessageKind.NUDGE_NO_MEETING,
+            now + policy.no_meeting.first,
+            recipient=postmortem.owner_id,
+        ),
+    ]
+
+
+def meeting_deadline_passed(postmortem: Postmortem, policy: Policy, now: datetime) -> bool:
+    return now > policy.meeting_deadline(postmortem.resolved_at)

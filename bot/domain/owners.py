@@ -1,0 +1,69 @@
+"""Who may own a postmortem: the guidance's three criteria, and a ranking of candidates.
+
+A single owner avoids the bystander effect; owning is coordination, never blame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Criterion(StrEnum):
+    LED_RESPONSE = "led_response"
+    PRIMARY_ON_CALL = "primary_on_call"
+    MANUALLY_TRIGGERED = "manually_triggered"
+
+
+CRITERION_REASONS: dict[Criterion, str] = {
+    Criterion.LED_RESPONSE: "was initially assigned to the alert and led the response",
+    Criterion.PRIMARY_ON_CALL: "was the primary on-call for the most heavily affected service",
+    Criterion.MANUALLY_TRIGGERED: "manually triggered the incident",
+}
+
+# Ties keep the guidance's order of the criteria: leading the response first.
+_CRITERION_ORDER = list(Criterion)
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone named by the incident's evidence: a Slack user, or a name we could not map."""
+
+    slack_user_id: str | None
+    name: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.slack_user_id or f"unmapped:{self.name.lower()}"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    person: Person
+    criteria: tuple[Criterion, ...]
+
+    @property
+    def reasons(self) -> list[str]:
+        return [CRITERION_REASONS[c] for c in self.criteria]
+
+
+def rank_candidates(evidence: Mapping[Criterion, Iterable[Person]]) -> list[Candidate]:
+    """One candidate per person, ranked by how many criteria they meet (most first)."""
+    people: dict[str, Person] = {}
+    met: dict[str, list[Criterion]] = {}
+    first_seen: dict[str, int] = {}
+    for criterion in _CRITERION_ORDER:
+        for person in evidence.get(criterion, ()):
+            key = person.key
+            if key not in people or (person.slack_user_id and not people[key].name):
+                people[key] = person if person.name or key not in people else people[key]
+            first_seen.setdefault(key, len(first_seen))
+            if criterion not in met.setdefault(key, []):
+                met[key].append(criterion)
+    ranked = sorted(people, key=lambda k: (-len(met[k]), first_seen[k]))
+    return [Candidate(person=people[k], criteria=tuple(met[k])) for k in ranked]
+
+
+def is_candidate(candidates: Sequence[Candidate], slack_user_id: str) -> bool:
+    return any(c.person.slack_user_id == slack_user_id for c in candidates)

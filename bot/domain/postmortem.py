@@ -1,0 +1,74 @@
+"""A postmortem as the rules see it, and the decisions made about it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.domain.errors import NotAllowed
+from bot.domain.lifecycle import Move, State, next_state
+from bot.domain.owners import Candidate, Criterion, Person, rank_candidates
+
+
+@dataclass(frozen=True)
+class IncidentReport:
+    """What is known about a resolved incident when its postmortem opens."""
+
+    key: str
+    title: str
+    source: str
+    resolved_at: datetime
+    severity: str | None = None
+    false_alarm: bool = False
+    service: str | None = None
+    evidence: Mapping[Criterion, tuple[Person, ...]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def candidates(self) -> list[Candidate]:
+        return rank_candidates(self.evidence)
+
+
+@dataclass(frozen=True)
+class Postmortem:
+    id: int
+    incident_key: str
+    title: str
+    source: str
+    channel_id: str | None
+    state: State
+    resolved_at: datetime
+    opened_at: datetime
+    opened_by: str
+    severity: str | None = None
+    false_alarm: bool = False
+    service: str | None = None
+    candidates: tuple[Candidate, ...] = ()
+    notes: tuple[str, ...] = ()
+    owner_id: str | None = None
+    owner_assigned_by: str | None = None
+    owner_assigned_at: datetime | None = None
+    prompt_ts: str | None = None
+    meeting_at: datetime | None = None
+
+    @property
+    def is_routed(self) -> bool:
+        return self.channel_id is not None
+
+
+def check_can_claim(postmortem: Postmortem) -> State:
+    """The state after a first owner is chosen (refuses once someone owns it)."""
+    return next_state(postmortem.state, Move.ASSIGN_OWNER)
+
+
+def check_can_hand_over(postmortem: Postmortem, *, actor: str, new_owner: str) -> State:
+    """Only the current owner, or whoever assigned them, hands the postmortem to someone else."""
+    state = next_state(postmortem.state, Move.HAND_OVER)
+    if actor not in (postmortem.owner_id, postmortem.owner_assigned_by):
+        raise NotAllowed(
+            f"Only the current owner <@{postmortem.owner_id}> or whoever assigned them "
+            f"(<@{postmortem.owner_assigned_by}>) can hand this postmortem over."
+        )
+    if new_owner == postmortem.owner_id:
+        raise NotAllowed(f"<@{new_owner}> already owns this postmortem.")
+    return state
