@@ -1,0 +1,367 @@
+"""Repositories: the domain's view of stored postmortems, audit events, outbox and deliveries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.domain.lifecycle import State
+from bot.domain.messages import MessageKind, PlannedMessage
+from bot.domain.owners import Candidate, Criterion, Person
+from bot.domain.postmortem import IncidentReport, Postmortem
+from bot.persistence.tables import AuditEventRow, OutboxRow, PostmortemRow, ProcessedDeliveryRow
+
+
+def _candidate_to_json(candidate: Candidate) -> dict[str, Any]:
+    return {
+        "slack_user_id": candidate.person.slack_user_id,
+        "name": candidate.person.name,
+        "criteria": [c.value for c in candidate.criteria],
+    }
+
+
+def _candidate_from_json(data: dict[str, Any]) -> Candidate:
+    return Candidate(
+        person=Person(slack_user_id=data.get("slack_user_id"), name=data.get("name", "")),
+        criteria=tuple(Criterion(c) for c in data.get("criteria", [])),
+    )
+
+
+def _to_domain(row: PostmortemRow) -> Postmortem:
+    return Postmortem(
+        id=row.id,
+        incident_key=row.incident_key,
+        title=row.title,
+        source=row.source,
+        channel_id=row.channel_id,
+        state=State(row.state),
+        resolved_at=row.resolved_at,
+        opened_at=row.opened_at,
+        opened_by=row.opened_by,
+        severity=row.severity,
+        false_alarm=row.false_alarm,
+        service=row.service,
+        candidates=tuple(_candidate_from_json(c) for c in row.candidates or []),
+        notes=tuple(row.notes or []),
+        owner_id=row.owner_id,
+        owner_assigned_by=row.owner_assigned_by,
+        owner_assigned_at=row.owner_assigned_at,
+        prompt_ts=row.prompt_ts,
+        meeting_at=row.meeting_at,
+    )
+
+
+def _insert_ignoring_conflicts(session: Session, table: Any) -> Any:
+    """An INSERT that skips rows violating a unique constraint, on either database."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+class PostmortemRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(
+        self,
+        *,
+        report: IncidentReport,
+        channel_id: str | None,
+        opened_by: str,
+        now: datetime,
+        lock_channel: bool,
+    ) -> Postmortem | None:
+        """Store a new postmortem; None if the incident (or the channel's lock) already has one."""
+        values = {
+            "incident_key": report.key,
+            "title": report.title,
+            "source": report.source,
+            "channel_id": channel_id,
+            "open_channel_lock": channel_id if lock_channel else None,
+            "state": State.AWAITING_OWNER.value,
+            "severity": report.severity,
+            "false_alarm": report.false_alarm,
+            "service": report.service,
+            "resolved_at": report.resolved_at,
+            "opened_at": now,
+            "opened_by": opened_by,
+            "candidates": [_candidate_to_json(c) for c in report.candidates()],
+            "notes": list(report.notes),
+            "updated_at": now,
+        }
+        statement = (
+            _insert_ignoring_conflicts(self._session, PostmortemRow)
+            .values(**values)
+            .returning(PostmortemRow.id)
+        )
+        new_id = self._session.execute(statement).scalar_one_or_none()
+        return None if new_id is None else self.get(new_id)
+
+    def get(self, postmortem_id: int) -> Postmortem | None:
+        row = self._session.get(PostmortemRow, postmortem_id, populate_existing=True)
+        return None if row is None else _to_domain(row)
+
+    def get_by_incident_key(self, incident_key: str) -> Postmortem | None:
+        row = self._session.scalars(
+            select(PostmortemRow).where(PostmortemRow.incident_key == incident_key)
+        ).one_or_none()
+        return None if row is None else _to_domain(row)
+
+    def _open(self) -> Select[PostmortemRow]:
+        return select(PostmortemRow).where(PostmortemRow.state != State.COMPLETED.value)
+
+    def open_in_channel(self, channel_id: str) -> list[Postmortem]:
+        """Open postmortems in a channel, newest first."""
+        rows = self._session.scalars(
+            self._open()
+            .where(PostmortemRow.channel_id == channel_id)
+            .order_by(PostmortemRow.id.desc())
+        )
+        return [_to_domain(r) for r in rows]
+
+    def unrouted(self) -> list[Postmortem]:
+        rows = self._session.scalars(
+            self._open().where(PostmortemRow.channel_id.is_(None)).order_by(PostmortemRow.id)
+        )
+        return [_to_domain(r) for r in rows]
+
+    def claim_owner(self, *, postmortem_id: int, owner: str, by: str, at: datetime) -> bool:
+        """Make ``owner`` the owner if nobody is yet: exactly one concurrent claim wins."""
+        result = self._session.execute(
+            update(PostmortemRow)
+            .where(
+                PostmortemRow.id == postmortem_id,
+                PostmortemRow.owner_id.is_(None),
+                PostmortemRow.state == State.AWAITING_OWNER.value,
+            )
+            .values(
+                owner_id=owner,
+                owner_assigned_by=by,
+                owner_assigned_at=at,
+                state=State.DRAFTING.value,
+                updated_at=at,
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def hand_over(
+        self, *, postmortem_id: int, from_owner: str, to_owner: str, by: str, at: datetime
+    ) -> bool:
+        """Move ownership, only if ``from_owner`` still owns it (a concurrent change loses)."""
+        result = self._session.execute(
+            update(PostmortemRow)
+            .where(PostmortemRow.id == postmortem_id, PostmortemRow.owner_id == from_owner)
+            .values(owner_id=to_owner, owner_assigned_by=by, owner_assigned_at=at, updated_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def change_state(
+        self, *, postmortem_id: int, expected: State, new: State, at: datetime, **fields: Any
+    ) -> bool:
+        """Move ``expected`` → ``new`` (plus ``fields``); False if the state moved meanwhile."""
+        values: dict[str, Any] = {"state": new.value, "updated_at": at, **fields}
+        if new is State.COMPLETED:
+            values["open_channel_lock"] = None
+        result = self._session.execute(
+            update(PostmortemRow)
+            .where(PostmortemRow.id == postmortem_id, PostmortemRow.state == expected.value)
+            .values(**values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def record_prompt(self, *, postmortem_id: int, ts: str) -> None:
+        self._session.execute(
+            update(PostmortemRow).where(PostmortemRow.id == postmortem_id).values(prompt_ts=ts)
+        )
+
+
+class AuditRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def record(
+        self,
+        *,
+        postmortem_id: int,
+        at: datetime,
+        actor: str,
+        action: str,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        self._session.add(
+            AuditEventRow(
+                postmortem_id=postmortem_id,
+                at=at,
+                actor=actor,
+                action=action,
+                details=details or {},
+            )
+        )
+
+    def for_postmortem(self, postmortem_id: int) -> list[AuditEventRow]:
+        return list(
+            self._session.scalars(
+                select(AuditEventRow)
+                .where(AuditEventRow.postmortem_id == postmortem_id)
+                .order_by(AuditEventRow.id)
+            )
+        )
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    postmortem_id: int | None
+    kind: MessageKind
+    channel_id: str
+    recipient: str | None
+    params: dict[str, Any]
+    attempts: int
+    due_at: datetime
+
+
+def _item(row: OutboxRow) -> OutboxItem:
+    return OutboxItem(
+        id=row.id,
+        postmortem_id=row.postmortem_id,
+        kind=MessageKind(row.kind),
+        channel_id=row.channel_id,
+        recipient=row.recipient,
+        params=dict(row.params or {}),
+        attempts=row.attempts,
+        due_at=row.due_at,
+    )
+
+
+class OutboxRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self.earliest_added: datetime | None = None
+
+    def add(
+        self,
+        *,
+        postmortem_id: int | None,
+        channel_id: str,
+        planned: PlannedMessage,
+        now: datetime,
+    ) -> None:
+        self._session.add(
+            OutboxRow(
+                postmortem_id=postmortem_id,
+                kind=planned.kind.value,
+                channel_id=channel_id,
+                recipient=planned.recipient,
+                params=dict(planned.params),
+                status="pending",
+                due_at=planned.due_at,
+                created_at=now,
+                attempts=0,
+            )
+        )
+        if self.earliest_added is None or planned.due_at < self.earliest_added:
+            self.earliest_added = planned.due_at
+
+    def claim_due(
+        self, *, now: datetime, worker: str, lease: timedelta, limit: int
+    ) -> list[OutboxItem]:
+        """Lease up to ``limit`` due rows to ``worker``; no two workers get the same row."""
+        due = (
+            select(OutboxRow.id)
+            .where(
+                OutboxRow.status == "pending",
+                OutboxRow.due_at <= now,
+                or_(OutboxRow.lease_expires_at.is_(None), OutboxRow.lease_expires_at < now),
+            )
+            .order_by(OutboxRow.due_at, OutboxRow.id)
+            .limit(limit)
+        )
+        if self._session.get_bind().dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        # On SQLite the whole UPDATE runs under the writer lock taken by BEGIN IMMEDIATE.
+        rows = self._session.scalars(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(due.scalar_subquery()))
+            .values(
+                lease_owner=worker,
+                lease_expires_at=now + lease,
+                attempts=OutboxRow.attempts + 1,
+            )
+            .returning(OutboxRow),
+            execution_options={"populate_existing": True},
+        ).all()
+        return sorted((_item(r) for r in rows), key=lambda i: (i.due_at, i.id))
+
+    def _finish(self, item_id: int, worker: str, **values: Any) -> bool:
+        result = self._session.execute(
+            update(OutboxRow)
+            .where(
+                and_(
+                    OutboxRow.id == item_id,
+                    OutboxRow.lease_owner == worker,
+                    OutboxRow.status == "pending",
+                )
+            )
+            .values(lease_owner=None, lease_expires_at=None, **values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def mark_sent(self, *, item_id: int, worker: str, ts: str | None, at: datetime) -> bool:
+        return self._finish(item_id, worker, status="sent", slack_ts=ts, sent_at=at)
+
+    def mark_cancelled(self, *, item_id: int, worker: str, reason: str) -> bool:
+        return self._finish(item_id, worker, status="cancelled", last_error=reason)
+
+    def mark_dead(self, *, item_id: int, worker: str, error: str) -> bool:
+        return self._finish(item_id, worker, status="dead", last_error=error)
+
+    def postpone(self, *, item_id: int, worker: str, until: datetime, error: str | None) -> bool:
+        return self._finish(item_id, worker, due_at=until, last_error=error)
+
+    def cancel_pending(self, *, postmortem_id: int, kinds: Sequence[MessageKind]) -> int:
+        result = self._session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.postmortem_id == postmortem_id,
+                OutboxRow.status == "pending",
+                OutboxRow.kind.in_([k.value for k in kinds]),
+            )
+            .values(status="cancelled", last_error="reason gone")
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def dead_for(self, postmortem_id: int) -> list[OutboxRow]:
+        return list(
+            self._session.scalars(
+                select(OutboxRow).where(
+                    OutboxRow.postmortem_id == postmortem_id, OutboxRow.status == "dead"
+                )
+            )
+        )
+
+    def pending_for(self, postmortem_id: int) -> list[OutboxItem]:
+        rows = self._session.scalars(
+            select(OutboxRow)
+            .where(OutboxRow.postmortem_id == postmortem_id, OutboxRow.status == "pending")
+            .order_by(OutboxRow.due_at)
+        )
+        return [_item(r) for r in rows]
+
+
+class DeliveryRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def first_time(self, *, source: str, delivery_id: str, now: datetime) -> bool:
+        """Record a delivery; False when this source already delivered this id."""
+        statement = (
+            _insert_ignoring_conflicts(self._session, ProcessedDeliveryRow)
+            .values(source=source, delivery_id=delivery_id, received_at=now)
+            .returning(ProcessedDeliveryRow.id)
+        )
+        return self._session.execute(statement).scalar_one_or_none() is not None

@@ -1,0 +1,141 @@
+"""The database tables. Migrations in ``migrations/`` must match these (``alembic check``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names so migrations are reproducible on SQLite and PostgreSQL alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out (SQLite drops the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware UTC time")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class PostmortemRow(Base):
+    __tablename__ = "postmortems"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_key: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(40))
+    # NULL means "unrouted": stored and visible in status, waiting for a channel.
+    channel_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    # Set to the channel while a slash-command postmortem is open, so the database itself
+    # refuses a second concurrent `/postmortem start` in one channel.
+    open_channel_lock: Mapped[str | None] = mapped_column(String(40), unique=True)
+    state: Mapped[str] = mapped_column(String(30))
+    severity: Mapped[str | None] = mapped_column(String(40))
+    false_alarm: Mapped[bool] = mapped_column(default=False)
+    service: Mapped[str | None] = mapped_column(String(200))
+    resolved_at: Mapped[datetime]
+    opened_at: Mapped[datetime]
+    opened_by: Mapped[str] = mapped_column(String(64))
+    candidates: Mapped[list[Any]] = mapped_column(default=list)
+    notes: Mapped[list[Any]] = mapped_column(default=list)
+    owner_id: Mapped[str | None] = mapped_column(String(40))
+    owner_assigned_by: Mapped[str | None] = mapped_column(String(40))
+    owner_assigned_at: Mapped[datetime | None]
+    prompt_ts: Mapped[str | None] = mapped_column(String(40))
+    meeting_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class AuditEventRow(Base):
+    """Who did what to which postmortem, and when: never updated, never deleted."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class OutboxRow(Base):
+    """A message to Slack, written in the transaction that caused it; sent by the dispatcher."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # The dispatcher only ever looks at pending rows by due time: keep that index small
+        # however much history accumulates.
+        Index(
+            "ix_outbox_pending_due",
+            "due_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    postmortem_id: Mapped[int | None] = mapped_column(ForeignKey("postmortems.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    channel_id: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str | None] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(80))
+    lease_expires_at: Mapped[datetime | None]
+    slack_ts: Mapped[str | None] = mapped_column(String(40))
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ProcessedDeliveryRow(Base):
+    """Deliveries already handled (Slack event ids, webhook ids): a retry is recognised."""
+
+    __tablename__ = "processed_deliveries"
+    __table_args__ = (UniqueConstraint("source", "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    delivery_id: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime]
