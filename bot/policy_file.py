@@ -1,0 +1,190 @@
+"""Reading ``POSTMORTEM_POLICY_FILE`` (YAML) into the domain Policy, with errors that name the key.
+
+The file's format is part of the external contract (DESIGN.md); every key is optional.
+"""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.domain.policy import (
+    WEEKDAYS,
+    MeetingDueNudges,
+    NoMeetingNudges,
+    NoOwnerNudges,
+    Policy,
+    Route,
+    WorkingHours,
+    parse_duration,
+)
+
+
+class PolicyFileError(Exception):
+    """The policy file is unusable; the message names the file, key and line."""
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Remembers the line of every mapping key, so errors can point at it."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+    return _Located(mapping, lines)
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class _Located(dict[str, Any]):
+    def __init__(self, data: dict[Any, Any], lines: dict[str, int]) -> None:
+        super().__init__({str(k): v for k, v in data.items()})
+        self.lines = lines
+
+
+class _Reader:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def fail(self, where: str, mapping: Any, key: str, problem: str) -> PolicyFileError:
+        line = getattr(mapping, "lines", {}).get(key)
+        at = f" (line {line})" if line else ""
+        return PolicyFileError(f"{self.path}: {where}{key}{at}: {problem}")
+
+    def mapping(self, value: Any, where: str, allowed: set[str]) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise PolicyFileError(
+                f"{self.path}: {where.rstrip('.') or 'top level'} must be a mapping"
+            )
+        for key in value:
+            if key not in allowed:
+                raise self.fail(
+                    where, value, key, f"unknown key (expected one of {sorted(allowed)})"
+                )
+        return value
+
+    def duration(
+        self, mapping: dict[str, Any], where: str, key: str, default: timedelta
+    ) -> timedelta:
+        if key not in mapping:
+            return default
+        try:
+            return parse_duration(str(mapping[key]))
+        except ValueError as error:
+            raise self.fail(where, mapping, key, str(error)) from None
+
+    def clock_time(self, mapping: dict[str, Any], where: str, key: str, default: time) -> time:
+        if key not in mapping:
+            return default
+        raw = mapping[key]
+        if isinstance(raw, int):  # YAML 1.1 reads 09:00 unquoted as a sexagesimal number
+            return time(raw // 60 % 24, raw % 60)
+        try:
+            return time.fromisoformat(str(raw))
+        except ValueError:
+            raise self.fail(where, mapping, key, f'{raw!r} is not a time like "09:00"') from None
+
+
+def load_policy(path: str | None) -> Policy:
+    """The policy in ``path``, or the guidance's defaults when no file is configured."""
+    if not path:
+        return Policy()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise PolicyFileError(f"POSTMORTEM_POLICY_FILE {path}: {error.strerror}") from None
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except yaml.YAMLError as error:
+        raise PolicyFileError(f"{path}: not valid YAML: {error}") from None
+    return parse_policy(data, path)
+
+
+def parse_policy(data: Any, path: str = "policy") -> Policy:
+    r = _Reader(path)
+    top = r.mapping(
+        data,
+        "",
+        {"working_hours", "workspace_timezone", "incident_managers", "nudges", "routes"},
+    )
+    return Policy(
+        working_hours=_working_hours(r, top),
+        workspace_timezone=str(top.get("workspace_timezone", "UTC")),
+        incident_managers=tuple(str(m) for m in top.get("incident_managers") or ()),
+        **_nudges(r, top),
+        routes=_routes(r, top),
+    )
+
+
+def _working_hours(r: _Reader, top: dict[str, Any]) -> WorkingHours:
+    raw = top.get("working_hours")
+    if raw == "always":
+        return WorkingHours(always=True)
+    hours = r.mapping(raw, "working_hours.", {"days", "start", "end"})
+    defaults = WorkingHours()
+    days = defaults.days
+    if "days" in hours:
+        names = [str(d).lower()[:3] for d in hours["days"] or []]
+        unknown = [n for n in names if n not in WEEKDAYS]
+        if unknown:
+            raise r.fail("working_hours.", hours, "days", f"unknown day(s) {unknown}")
+        days = frozenset(WEEKDAYS.index(n) for n in names)
+    start = r.clock_time(hours, "working_hours.", "start", defaults.start)
+    end = r.clock_time(hours, "working_hours.", "end", defaults.end)
+    if end <= start:
+        raise r.fail("working_hours.", hours, "end", "must be after start")
+    return WorkingHours(days=days, start=start, end=end)
+
+
+def _nudges(r: _Reader, top: dict[str, Any]) -> dict[str, Any]:
+    nudges = r.mapping(top.get("nudges"), "nudges.", {"no_owner", "no_meeting", "meeting_due"})
+    no_owner = r.mapping(
+        nudges.get("no_owner"), "nudges.no_owner.", {"first", "repeat", "escalate"}
+    )
+    no_meeting = r.mapping(nudges.get("no_meeting"), "nudges.no_meeting.", {"first"})
+    due = r.mapping(nudges.get("meeting_due"), "nudges.meeting_due.", {"deadline", "remind"})
+    d_owner, d_meeting, d_due = NoOwnerNudges(), NoMeetingNudges(), MeetingDueNudges()
+    remind = d_due.remind
+    if "remind" in due:
+        try:
+            remind = tuple(parse_duration(str(v)) for v in due["remind"] or [])
+        except (ValueError, TypeError) as error:
+            raise r.fail("nudges.meeting_due.", due, "remind", str(error)) from None
+    where = "nudges.no_owner."
+    return {
+        "no_owner": NoOwnerNudges(
+            first=r.duration(no_owner, where, "first", d_owner.first),
+            repeat=r.duration(no_owner, where, "repeat", d_owner.repeat),
+            escalate=r.duration(no_owner, where, "escalate", d_owner.escalate),
+        ),
+        "no_meeting": NoMeetingNudges(
+            first=r.duration(no_meeting, "nudges.no_meeting.", "first", d_meeting.first)
+        ),
+        "meeting_due": MeetingDueNudges(
+            deadline=r.duration(due, "nudges.meeting_due.", "deadline", d_due.deadline),
+            remind=remind,
+        ),
+    }
+
+
+def _routes(r: _Reader, top: dict[str, Any]) -> tuple[Route, ...]:
+    routes = []
+    for index, raw in enumerate(top.get("routes") or []):
+        where = f"routes[{index}]."
+        route = r.mapping(raw, where, {"pagerduty_service", "pagerduty_team", "channel"})
+        if "channel" not in route:
+            raise PolicyFileError(f"{r.path}: {where}channel is required")
+        routes.append(
+            Route(
+                channel=str(route["channel"]),
+                pagerduty_service=route.get("pagerduty_service"),
+                pagerduty_team=route.get("pagerduty_team"),
+            )
+        )
+    return tuple(routes)

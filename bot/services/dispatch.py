@@ -1,0 +1,219 @@
+"""Sending due outbox rows to Slack: leased, re-checked, recorded, never doubled."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.domain.messages import (
+    NUDGES,
+    MessageKind,
+    plan_repeat_no_owner,
+    still_applies,
+)
+from bot.domain.policy import Policy
+from bot.domain.postmortem import Postmortem
+from bot.persistence.repositories import OutboxItem
+from bot.persistence.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+
+
+class DeliveryFailed(Exception):
+    """Slack refused a message. ``permanent`` errors are not retried; others back off."""
+
+    def __init__(self, error: str, *, permanent: bool, retry_after: float | None = None) -> None:
+        super().__init__(error)
+        self.error = error
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to deliver, with the postmortem as it is now (None for stand-alone notices)."""
+
+    outbox_id: int
+    kind: MessageKind
+    channel_id: str
+    recipient: str | None
+    params: dict[str, Any]
+    postmortem: Postmortem | None
+    policy: Policy
+
+
+class Messenger(Protocol):
+    """The port to Slack: deliver a message, find one delivered before, know a user's zone."""
+
+    def deliver(self, message: Outgoing) -> str | None: ...
+
+    def find_delivered(self, *, channel_id: str, outbox_id: int, since: datetime) -> str | None: ...
+
+    def user_timezone(self, user_id: str) -> str | None: ...
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    cancelled: int = 0
+    postponed: int = 0
+    dead: int = 0
+    claimed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        messenger: Messenger,
+        policy: Policy,
+        worker_id: str,
+        lease: timedelta = timedelta(minutes=2),
+        batch_size: int = 50,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._messenger = messenger
+        self._policy = policy
+        self._worker = worker_id
+        self._lease = lease
+        self._batch_size = batch_size
+
+    def dispatch_due(self, *, now: datetime) -> DispatchReport:
+        """Claim one batch of due rows and deliver each (call again while ``claimed`` is full)."""
+        report = DispatchReport()
+        with self._uow_factory() as uow:
+            items = uow.outbox.claim_due(
+                now=now, worker=self._worker, lease=self._lease, limit=self._batch_size
+            )
+            uow.commit()
+        report.claimed = len(items)
+        for item in items:
+            self._dispatch_one(item, now, report)
+        return report
+
+    def drain(self, *, now: datetime, max_batches: int = 1000) -> DispatchReport:
+        """Dispatch batches until nothing due is left (bounded)."""
+        total = DispatchReport()
+        for _ in range(max_batches):
+            batch = self.dispatch_due(now=now)
+            for name in ("sent", "cancelled", "postponed", "dead", "claimed"):
+                setattr(total, name, getattr(total, name) + getattr(batch, name))
+            total.errors += batch.errors
+            if batch.claimed < self._batch_size:
+                break
+        return total
+
+    def _dispatch_one(self, item: OutboxItem, now: datetime, report: DispatchReport) -> None:
+        with self._uow_factory() as uow:
+            postmortem = (
+                uow.postmortems.get(item.postmortem_id) if item.postmortem_id is not None else None
+            )
+            if postmortem is not None and not still_applies(item.kind, postmortem):
+                uow.outbox.mark_cancelled(
+                    item_id=item.id, worker=self._worker, reason="reason gone"
+                )
+                uow.commit()
+                report.cancelled += 1
+                return
+            wait_until = self._outside_working_hours(item, now)
+            if wait_until is not None:
+                uow.outbox.postpone(
+                    item_id=item.id, worker=self._worker, until=wait_until, error=None
+                )
+                uow.commit()
+                report.postponed += 1
+                return
+
+        try:
+            ts = self._send(item, postmortem, now)
+        except DeliveryFailed as failure:
+            self._record_failure(item, failure, now, report)
+            return
+
+        with self._uow_factory() as uow:
+            if not uow.outbox.mark_sent(item_id=item.id, worker=self._worker, ts=ts, at=now):
+                log.warning("outbox %s: lease lost before recording; it was sent once", item.id)
+                return
+            self._after_sent(uow, item, postmortem, ts, now)
+            uow.commit()
+        report.sent += 1
+
+    def _send(self, item: OutboxItem, postmortem: Postmortem | None, now: datetime) -> str | None:
+        # A previous holder of this row may have sent it and died before recording:
+        # Slack has the message (with our metadata) if so, and we must not post it again.
+        if item.attempts > 1 and item.kind is not MessageKind.NOTICE:
+            found = self._messenger.find_delivered(
+                channel_id=item.channel_id, outbox_id=item.id, since=item.due_at
+            )
+            if found is not None:
+                return found
+        return self._messenger.deliver(
+            Outgoing(
+                outbox_id=item.id,
+                kind=item.kind,
+                channel_id=item.channel_id,
+                recipient=item.recipient,
+                params=item.params,
+                postmortem=postmortem,
+                policy=self._policy,
+            )
+        )
+
+    def _outside_working_hours(self, item: OutboxItem, now: datetime) -> datetime | None:
+        """When a nudge must wait for working hours: the recipient's own, else the workspace's."""
+        if item.kind not in NUDGES:
+            return None
+        zone_name = self._policy.workspace_timezone
+        if item.recipient is not None:
+            zone_name = self._messenger.user_timezone(item.recipient) or zone_name
+        try:
+            zone = ZoneInfo(zone_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo(self._policy.workspace_timezone)
+        opening = self._policy.working_hours.next_opening(now, zone)
+        return None if opening <= now else opening
+
+    def _record_failure(
+        self, item: OutboxItem, failure: DeliveryFailed, now: datetime, report: DispatchReport
+    ) -> None:
+        report.errors.append(f"{item.kind}#{item.id}: {failure.error}")
+        with self._uow_factory() as uow:
+            if failure.permanent or item.attempts >= MAX_ATTEMPTS:
+                uow.outbox.mark_dead(item_id=item.id, worker=self._worker, error=failure.error)
+                report.dead += 1
+            else:
+                backoff = failure.retry_after or min(2**item.attempts, 900)
+                uow.outbox.postpone(
+                    item_id=item.id,
+                    worker=self._worker,
+                    until=now + timedelta(seconds=backoff),
+                    error=failure.error,
+                )
+                report.postponed += 1
+            uow.commit()
+
+    def _after_sent(
+        self,
+        uow: Any,
+        item: OutboxItem,
+        postmortem: Postmortem | None,
+        ts: str | None,
+        now: datetime,
+    ) -> None:
+        if postmortem is None:
+            return
+        if item.kind is MessageKind.OWNER_PROMPT and ts is not None:
+            uow.postmortems.record_prompt(postmortem_id=postmortem.id, ts=ts)
+        if item.kind is MessageKind.NUDGE_NO_OWNER:
+            repeat = plan_repeat_no_owner(postmortem, self._policy, now)
+            if repeat is not None:
+                uow.outbox.add(
+                    postmortem_id=postmortem.id, channel_id=item.channel_id, planned=repeat, now=now
+                )

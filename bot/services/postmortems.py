@@ -1,0 +1,251 @@
+"""Opening postmortems and choosing exactly one owner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain.errors import DomainError
+from bot.domain.messages import (
+    NUDGES,
+    MessageKind,
+    PlannedMessage,
+    plan_on_open,
+    plan_on_owner,
+)
+from bot.domain.policy import Policy
+from bot.domain.postmortem import (
+    IncidentReport,
+    Postmortem,
+    check_can_claim,
+    check_can_hand_over,
+)
+from bot.persistence.uow import UnitOfWork, UnitOfWorkFactory
+from bot.services.clock import Clock
+
+SYSTEM_ACTOR = "postmortem-bot"
+_NO_OWNER_NUDGES = (MessageKind.NUDGE_NO_OWNER, MessageKind.ESCALATE_NO_OWNER)
+
+
+class NoPostmortemHere(DomainError):
+    """The channel has no open postmortem to act on."""
+
+
+@dataclass(frozen=True)
+class OpenOutcome:
+    postmortem: Postmortem
+    created: bool
+
+
+@dataclass(frozen=True)
+class ClaimOutcome:
+    postmortem: Postmortem | None
+    won: bool
+    explanation: str = ""
+
+
+@dataclass(frozen=True)
+class ChannelStatus:
+    open_postmortems: list[Postmortem]
+    unrouted: list[Postmortem]
+    undeliverable: dict[int, list[str]]
+
+
+class PostmortemService:
+    def __init__(self, *, uow_factory: UnitOfWorkFactory, policy: Policy, clock: Clock) -> None:
+        self._uow_factory = uow_factory
+        self._policy = policy
+        self._clock = clock
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    def open_postmortem(
+        self,
+        *,
+        report: IncidentReport,
+        channel_id: str | None,
+        opened_by: str,
+        one_per_channel: bool = False,
+    ) -> OpenOutcome:
+        """Open a postmortem for a resolved incident, or return the one it already has."""
+        now = self._clock()
+        with self._uow_factory() as uow:
+            existing = self._existing(uow, report, channel_id, one_per_channel)
+            if existing is not None:
+                return OpenOutcome(existing, created=False)
+            created = uow.postmortems.add(
+                report=report,
+                channel_id=channel_id,
+                opened_by=opened_by,
+                now=now,
+                lock_channel=one_per_channel,
+            )
+            if created is None:  # a concurrent delivery won the race for this incident
+                uow.rollback()
+                winner = self._existing(uow, report, channel_id, one_per_channel)
+                assert winner is not None
+                return OpenOutcome(winner, created=False)
+            uow.audit.record(
+                postmortem_id=created.id,
+                at=now,
+                actor=opened_by,
+                action="opened",
+                details={"source": report.source, "channel": channel_id, "title": report.title},
+            )
+            if channel_id is not None:
+                self._plan(uow, created, plan_on_open(created, self._policy, now), now)
+            uow.commit()
+            return OpenOutcome(created, created=True)
+
+    def _existing(
+        self,
+        uow: UnitOfWork,
+        report: IncidentReport,
+        channel_id: str | None,
+        one_per_channel: bool,
+    ) -> Postmortem | None:
+        found = uow.postmortems.get_by_incident_key(report.key)
+        if found is None and one_per_channel and channel_id is not None:
+            found = next(iter(uow.postmortems.open_in_channel(channel_id)), None)
+        return found
+
+    def _plan(
+        self,
+        uow: UnitOfWork,
+        postmortem: Postmortem,
+        planned: list[PlannedMessage],
+        now: datetime,
+    ) -> None:
+        assert postmortem.channel_id is not None
+        for message in planned:
+            uow.outbox.add(
+                postmortem_id=postmortem.id,
+                channel_id=postmortem.channel_id,
+                planned=message,
+                now=now,
+            )
+
+    def _notice(self, uow: UnitOfWork, *, channel_id: str, user_id: str, text: str) -> None:
+        now = self._clock()
+        uow.outbox.add(
+            postmortem_id=None,
+            channel_id=channel_id,
+            planned=PlannedMessage(
+                MessageKind.NOTICE, now, recipient=user_id, params={"text": text}
+            ),
+            now=now,
+        )
+
+    def tell(self, *, channel_id: str, user_id: str, text: str) -> None:
+        """Queue an ephemeral line to one person in a channel."""
+        with self._uow_factory() as uow:
+            self._notice(uow, channel_id=channel_id, user_id=user_id, text=text)
+            uow.commit()
+
+    def claim_ownership(
+        self, *, postmortem_id: int, owner: str, chosen_by: str, channel_id: str
+    ) -> ClaimOutcome:
+        """Make ``owner`` the single owner if nobody is yet; everyone else is told who is."""
+        now = self._clock()
+        with self._uow_factory() as uow:
+            postmortem = uow.postmortems.get(postmortem_id)
+            if postmortem is None:
+                text = (
+                    "That postmortem no longer exists, so there is nothing to own. "
+                    "Use `/postmortem status` to see the open ones in this channel."
+                )
+                self._notice(uow, channel_id=channel_id, user_id=chosen_by, text=text)
+                uow.commit()
+                return ClaimOutcome(None, won=False, explanation=text)
+            try:
+                check_can_claim(postmortem)
+                won = uow.postmortems.claim_owner(
+                    postmortem_id=postmortem_id, owner=owner, by=chosen_by, at=now
+                )
+            except DomainError:
+                won = False
+            if not won:
+                uow.rollback()
+                current = uow.postmortems.get(postmortem_id)
+                assert current is not None
+                text = f"This postmortem is already owned by <@{current.owner_id}>."
+                self._notice(uow, channel_id=channel_id, user_id=chosen_by, text=text)
+                uow.commit()
+                return ClaimOutcome(current, won=False, explanation=text)
+            owned = uow.postmortems.get(postmortem_id)
+            assert owned is not None
+            uow.audit.record(
+                postmortem_id=postmortem_id,
+                at=now,
+                actor=chosen_by,
+                action="owner_assigned",
+                details={"owner": owner},
+            )
+            uow.outbox.cancel_pending(postmortem_id=postmortem_id, kinds=_NO_OWNER_NUDGES)
+            self._plan(uow, owned, plan_on_owner(owned, self._policy, now), now)
+            uow.commit()
+            return ClaimOutcome(owned, won=True)
+
+    def hand_over(self, *, channel_id: str, actor: str, new_owner: str) -> Postmortem:
+        """Hand the channel's postmortem to ``new_owner`` (its owner or their assigner may)."""
+        now = self._clock()
+        with self._uow_factory() as uow:
+            postmortem = self._current(uow, channel_id)
+            check_can_hand_over(postmortem, actor=actor, new_owner=new_owner)
+            assert postmortem.owner_id is not None
+            if not uow.postmortems.hand_over(
+                postmortem_id=postmortem.id,
+                from_owner=postmortem.owner_id,
+                to_owner=new_owner,
+                by=actor,
+                at=now,
+            ):
+                raise DomainError("Ownership changed while you asked; try again.")
+            uow.audit.record(
+                postmortem_id=postmortem.id,
+                at=now,
+                actor=actor,
+                action="owner_handed_over",
+                details={"from": postmortem.owner_id, "to": new_owner},
+            )
+            updated = uow.postmortems.get(postmortem.id)
+            assert updated is not None
+            # The new owner inherits the pending personal nudges, and is told what's next.
+            uow.outbox.cancel_pending(
+                postmortem_id=postmortem.id,
+                kinds=[k for k in NUDGES if k not in _NO_OWNER_NUDGES],
+            )
+            self._plan(uow, updated, plan_on_owner(updated, self._policy, now), now)
+            uow.commit()
+            return updated
+
+    def _current(self, uow: UnitOfWork, channel_id: str) -> Postmortem:
+        open_here = uow.postmortems.open_in_channel(channel_id)
+        if not open_here:
+            raise NoPostmortemHere(
+                "There is no open postmortem in this channel. "
+                "Start one with `/postmortem start <title>`."
+            )
+        return open_here[0]
+
+    def status(self, *, channel_id: str) -> ChannelStatus:
+        """The open postmortems in a channel, plus any that could not be routed anywhere."""
+        with self._uow_factory() as uow:
+            open_here = uow.postmortems.open_in_channel(channel_id)
+            undeliverable = {
+                p.id: [f"{row.kind}: {row.last_error}" for row in uow.outbox.dead_for(p.id)]
+                for p in open_here
+            }
+            return ChannelStatus(open_here, uow.postmortems.unrouted(), undeliverable)
+
+    def get(self, *, postmortem_id: int) -> Postmortem | None:
+        """One postmortem by id, or None."""
+        with self._uow_factory() as uow:
+            return uow.postmortems.get(postmortem_id)
+
+    def audit_trail(self, *, postmortem_id: int) -> list[tuple[datetime, str, str]]:
+        """(when, who, what) for every recorded change, oldest first."""
+        with self._uow_factory() as uow:
+            return [(e.at, e.actor, e.action) for e in uow.audit.for_postmortem(postmortem_id)]
