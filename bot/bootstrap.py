@@ -1,0 +1,120 @@
+"""The one place that wires settings, database, services, Slack, HTTP and the scheduler."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+from sqlalchemy import Engine, text
+from starlette.applications import Starlette
+
+from bot.config import Settings
+from bot.domain.policy import Policy
+from bot.persistence.db import create_db_engine, create_session_factory
+from bot.persistence.uow import UnitOfWork
+from bot.policy_file import load_policy
+from bot.scheduling.jobs import OutboxPump, build_scheduler
+from bot.services.clock import Clock, system_clock
+from bot.services.dispatch import Dispatcher
+from bot.services.postmortems import PostmortemService
+from bot.slack.app import build_bolt_app
+from bot.slack.messenger import SlackMessenger
+from bot.web.app import build_web_app
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    policy: Policy
+    engine: Engine
+    postmortems: PostmortemService
+    dispatcher: Dispatcher
+    client: WebClient
+    bolt_app: App
+    web_app: Starlette
+    scheduler: BackgroundScheduler
+    pump: OutboxPump
+
+    def start_background(self) -> None:
+        self.pump.start()
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        self.pump.stop()
+        self.engine.dispose()
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime:
+    """Build everything; start nothing (call ``start_background`` for the pump and scheduler)."""
+    token, signing_secret = settings.require_slack_credentials()
+    policy = load_policy(settings.postmortem_policy_file)
+    engine = create_db_engine(settings.database_url)
+    session_factory = create_session_factory(engine)
+
+    pump_holder: list[OutboxPump] = []
+
+    def wake_pump(due_at: object) -> None:
+        for pump in pump_holder:
+            pump.wake(due_at)  # type: ignore[arg-type]
+
+    def uow_factory() -> UnitOfWork:
+        return UnitOfWork(session_factory, on_outbox_due=wake_pump)
+
+    client = WebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2)],
+    )
+    postmortems = PostmortemService(uow_factory=uow_factory, policy=policy, clock=clock)
+    dispatcher = Dispatcher(
+        uow_factory=uow_factory,
+        messenger=SlackMessenger(client),
+        policy=policy,
+        worker_id=worker_name(),
+    )
+    pump = OutboxPump(dispatcher, clock, idle_seconds=settings.dispatch_interval_seconds)
+    pump_holder.append(pump)
+    bolt_app = build_bolt_app(
+        client=client, signing_secret=signing_secret, postmortems=postmortems, clock=clock
+    )
+
+    def database_ready() -> bool:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except Exception:  # any driver error means "not ready", which is the answer
+            log.warning("readiness: database unreachable", exc_info=True)
+            return False
+
+    web_app = build_web_app(
+        bolt_app=bolt_app, signing_secret=signing_secret, database_ready=database_ready
+    )
+    scheduler = build_scheduler(dispatcher, clock, settings.dispatch_interval_seconds)
+    return Runtime(
+        settings=settings,
+        policy=policy,
+        engine=engine,
+        postmortems=postmortems,
+        dispatcher=dispatcher,
+        client=client,
+        bolt_app=bolt_app,
+        web_app=web_app,
+        scheduler=scheduler,
+        pump=pump,
+    )

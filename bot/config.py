@@ -1,0 +1,63 @@
+"""The one settings class, read from the environment by a factory (never at import time)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class MissingSettingError(Exception):
+    """A required setting is absent; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment (names are the external contract)."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    database_url: str = "sqlite:///postmortem.db"
+    pagerduty_webhook_secret: SecretStr | None = None
+    pagerduty_api_token: SecretStr | None = None
+    pagerduty_api_url: str = "https://api.pagerduty.com"
+    incident_webhook_secret: SecretStr | None = None
+    host: str = "0.0.0.0"  # noqa: S104 - a server in a container listens on all interfaces
+    port: int = 3000
+    default_channel: str | None = None
+    postmortem_policy_file: str | None = None
+    # How often the dispatcher looks for due rows when nothing wakes it (seconds).
+    dispatch_interval_seconds: float = Field(default=15.0, gt=0)
+    log_level: str = "INFO"
+
+    def require_slack_credentials(self) -> tuple[str, str]:
+        """The bot token and signing secret, or a MissingSettingError naming what is absent."""
+        missing = [
+            name
+            for name, value in (
+                ("SLACK_BOT_TOKEN", self.slack_bot_token),
+                ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
+            )
+            if value is None or not value.get_secret_value().strip()
+        ]
+        if missing:
+            raise MissingSettingError(
+                f"{' and '.join(missing)} must be set: create the Slack app from "
+                "slack-app-manifest.yaml and copy its credentials (see README)."
+            )
+        assert self.slack_bot_token is not None
+        assert self.slack_signing_secret is not None
+        return self.slack_bot_token.get_secret_value(), self.slack_signing_secret.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment; overrides win (used by tests and the demo)."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
+        )
+        raise MissingSettingError(f"invalid settings: {problems}") from error

@@ -1,0 +1,84 @@
+"""A few fixed jobs. What is due is decided from database rows, never from scheduler state."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.services.clock import Clock
+from bot.services.dispatch import Dispatcher
+
+log = logging.getLogger(__name__)
+
+
+def _drain(dispatcher: Dispatcher, clock: Clock) -> None:
+    report = dispatcher.drain(now=clock())
+    if report.claimed:
+        log.info(
+            "dispatched: %d sent, %d cancelled, %d postponed, %d dead",
+            report.sent,
+            report.cancelled,
+            report.postponed,
+            report.dead,
+        )
+
+
+class OutboxPump:
+    """Sends new outbox rows as soon as their transaction commits, instead of on the next tick.
+
+    A thread waiting on an Event: a wake-up that arrives while it is draining makes it drain
+    once more, so no row committed meanwhile waits for the periodic job.
+    """
+
+    def __init__(self, dispatcher: Dispatcher, clock: Clock, idle_seconds: float) -> None:
+        self._dispatcher = dispatcher
+        self._clock = clock
+        self._idle = idle_seconds
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-pump", daemon=True)
+
+    def wake(self, due_at: datetime) -> None:
+        if due_at <= self._clock():
+            self._wake.set()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(timeout=self._idle)
+            self._wake.clear()
+            if self._stopping.is_set():
+                return
+            try:
+                _drain(self._dispatcher, self._clock)
+            except Exception:
+                # The database or Slack hiccuped: the rows stay pending, the next wake retries.
+                log.exception("outbox pump: dispatch failed; will retry")
+
+
+def build_scheduler(
+    dispatcher: Dispatcher, clock: Clock, interval_seconds: float
+) -> BackgroundScheduler:
+    """APScheduler (in-memory job store, UTC) with the periodic dispatch job."""
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(
+        _drain,
+        "interval",
+        seconds=interval_seconds,
+        args=[dispatcher, clock],
+        id="dispatch-due-outbox",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )
+    return scheduler

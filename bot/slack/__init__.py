@@ -1,0 +1,1 @@
+"""Everything Slack-shaped: Bolt listeners, Block Kit builders, the Web API messenger."""

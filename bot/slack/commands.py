@@ -1,0 +1,70 @@
+"""Parsing the text after ``/postmortem`` into a request (pure: no Slack calls)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+COMMAND = "/postmortem"
+USAGE = (
+    "*Usage*\n"
+    "• `/postmortem start [title]` — open a postmortem for this channel's incident "
+    "(no title: a form asks for the details)\n"
+    "• `/postmortem owner @someone` — hand ownership over (the owner, or whoever assigned them)\n"
+    "• `/postmortem status` — state, owner and deadlines of this channel's postmortem\n"
+    "• `/postmortem help` — this message"
+)
+
+_USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+MAX_TITLE_LENGTH = 150
+
+
+@dataclass(frozen=True)
+class Start:
+    title: str | None
+
+
+@dataclass(frozen=True)
+class HandOver:
+    new_owner: str
+
+
+@dataclass(frozen=True)
+class Status:
+    pass
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """What was wrong, said to the person, followed by the usage."""
+
+    problem: str
+
+
+Request = Start | HandOver | Status | Help | Invalid
+
+
+def parse(text: str) -> Request:
+    words = text.strip().split(maxsplit=1)
+    if not words:
+        return Help()
+    verb, rest = words[0].lower(), (words[1].strip() if len(words) > 1 else "")
+    if verb == "start":
+        if len(rest) > MAX_TITLE_LENGTH:
+            return Invalid(f"The title is {len(rest)} characters; keep it to {MAX_TITLE_LENGTH}.")
+        return Start(rest or None)
+    if verb == "owner":
+        match = _USER_MENTION.match(rest)
+        if not match:
+            return Invalid("`/postmortem owner` needs one person, mentioned like `@jane`.")
+        return HandOver(match.group(1))
+    if verb == "status":
+        return Status()
+    if verb == "help":
+        return Help()
+    return Invalid(f"I don't know `{verb[:30]}`.")

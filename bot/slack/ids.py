@@ -1,0 +1,33 @@
+"""Every action_id, block_id and callback_id the bot uses, in one place."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    PICK_CANDIDATE = "owner.pick_candidate"  # suffixed with ".<n>": one button per candidate
+    CLAIM_SELF = "owner.claim_self"
+    PICK_ANYONE = "owner.pick_anyone"
+
+
+class Callback(StrEnum):
+    START_MODAL = "postmortem.start"
+
+
+class Field(StrEnum):
+    """block_id (== action_id) of each input in the start modal."""
+
+    TITLE = "title"
+    SEVERITY = "severity"
+    RESOLVED_AT = "resolved_at"
+    FALSE_ALARM = "false_alarm"
+    LED_RESPONSE = "led_response"
+    PRIMARY_ON_CALL = "primary_on_call"
+    MANUALLY_TRIGGERED = "manually_triggered"
+
+
+PICK_CANDIDATE_PATTERN = re.compile(rf"^{re.escape(Action.PICK_CANDIDATE.value)}\.\d+$")
+
+METADATA_EVENT_TYPE = "postmortem_bot_message"

@@ -1,0 +1,11 @@
+"""Bolt listeners by kind; each module has an explicit ``register(app)``."""
+
+from slack_bolt import App
+
+from bot.slack.listeners import actions, commands, views
+
+
+def register_all(app: App) -> None:
+    commands.register(app)
+    actions.register(app)
+    views.register(app)

@@ -1,0 +1,110 @@
+"""``/postmortem``: ack first (with the answer when it needs no Web API call), then parse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.domain.errors import DomainError
+from bot.domain.postmortem import IncidentReport
+from bot.services.clock import Clock
+from bot.services.postmortems import PostmortemService
+from bot.slack import commands
+from bot.slack.blocks import start_modal, status_text
+
+
+def register(app: App) -> None:
+    app.command(commands.COMMAND)(ack=answer_command, lazy=[open_start_form])
+
+
+def _link(command: dict[str, Any], channel_id: str, ts: str | None) -> str:
+    if ts is None:
+        return ""
+    domain = command.get("team_domain") or "app"
+    return f" (<https://{domain}.slack.com/archives/{channel_id}/p{ts.replace('.', '')}|view it>)"
+
+
+def answer_command(
+    ack: Ack, command: dict[str, Any], postmortems: PostmortemService, clock: Clock
+) -> None:
+    request = commands.parse(command.get("text", ""))
+    channel_id = command["channel_id"]
+    user_id = command["user_id"]
+    match request:
+        case commands.Help():
+            ack(text=commands.USAGE)
+        case commands.Invalid(problem):
+            ack(text=f"{problem}\n\n{commands.USAGE}")
+        case commands.Status():
+            status = postmortems.status(channel_id=channel_id)
+            ack(
+                text=status_text(
+                    status.open_postmortems,
+                    postmortems.policy,
+                    status.unrouted,
+                    status.undeliverable,
+                )
+            )
+        case commands.HandOver(new_owner):
+            try:
+                updated = postmortems.hand_over(
+                    channel_id=channel_id, actor=user_id, new_owner=new_owner
+                )
+            except DomainError as refusal:
+                ack(text=str(refusal))
+                return
+            ack(
+                text=f"<@{updated.owner_id}> now owns postmortem #{updated.id}; I told the channel."
+            )
+        case commands.Start(None):
+            existing = postmortems.status(channel_id=channel_id).open_postmortems
+            if existing:
+                ack(
+                    text=_already_open(
+                        command, existing[0].id, existing[0].title, existing[0].prompt_ts
+                    )
+                )
+            else:
+                ack()  # the form opens from the lazy listener, after this ack
+        case commands.Start(title):
+            assert title is not None
+            outcome = postmortems.open_postmortem(
+                report=IncidentReport(
+                    key=f"slack:{channel_id}:{command['trigger_id']}",
+                    title=title,
+                    source="slack",
+                    resolved_at=clock(),
+                ),
+                channel_id=channel_id,
+                opened_by=user_id,
+                one_per_channel=True,
+            )
+            p = outcome.postmortem
+            if outcome.created:
+                ack(text=f"Opened postmortem #{p.id}. I'm asking the channel to choose its owner.")
+            else:
+                ack(text=_already_open(command, p.id, p.title, p.prompt_ts))
+
+
+def _already_open(command: dict[str, Any], pid: int, title: str, ts: str | None) -> str:
+    return (
+        f"This channel already has an open postmortem: *#{pid} {title}*"
+        f"{_link(command, command['channel_id'], ts)}. `/postmortem status` shows where it stands."
+    )
+
+
+def open_start_form(
+    command: dict[str, Any], client: WebClient, postmortems: PostmortemService, clock: Clock
+) -> None:
+    """Runs after the ack: the trigger_id stays valid for 3 seconds, enough for views.open."""
+    request = commands.parse(command.get("text", ""))
+    if request != commands.Start(None):
+        return
+    if postmortems.status(channel_id=command["channel_id"]).open_postmortems:
+        return
+    client.views_open(
+        trigger_id=command["trigger_id"],
+        view=start_modal(command["channel_id"], None, clock()),
+    )

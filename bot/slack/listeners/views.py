@@ -1,0 +1,96 @@
+"""The start form: validated inside the ack, so problems show inline in the modal."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.domain.owners import Criterion, Person
+from bot.domain.postmortem import IncidentReport
+from bot.services.clock import Clock
+from bot.services.postmortems import PostmortemService
+from bot.slack.ids import Callback, Field
+
+_CRITERIA_FIELDS = {
+    Criterion.LED_RESPONSE: Field.LED_RESPONSE,
+    Criterion.PRIMARY_ON_CALL: Field.PRIMARY_ON_CALL,
+    Criterion.MANUALLY_TRIGGERED: Field.MANUALLY_TRIGGERED,
+}
+
+
+def register(app: App) -> None:
+    app.view(Callback.START_MODAL.value)(submit_start_form)
+
+
+def _value(values: dict[str, Any], field: Field) -> dict[str, Any]:
+    return dict((values.get(field.value) or {}).get(field.value) or {})
+
+
+def read_start_form(values: dict[str, Any], now: datetime) -> tuple[dict[str, Any], dict[str, str]]:
+    """The form's fields, and an error per block_id for anything a person must fix."""
+    errors: dict[str, str] = {}
+    title = str(_value(values, Field.TITLE).get("value") or "").strip()
+    if not title:
+        errors[Field.TITLE.value] = "Give the incident a short title."
+    severity_option = _value(values, Field.SEVERITY).get("selected_option") or {}
+    resolved_epoch = _value(values, Field.RESOLVED_AT).get("selected_date_time")
+    resolved_at = now
+    if resolved_epoch is not None:
+        resolved_at = datetime.fromtimestamp(int(resolved_epoch), UTC)
+        if resolved_at > now:
+            errors[Field.RESOLVED_AT.value] = "The resolution time can't be in the future."
+    false_alarm = bool(_value(values, Field.FALSE_ALARM).get("selected_options"))
+    evidence = {
+        criterion: tuple(
+            Person(slack_user_id=u) for u in _value(values, field).get("selected_users") or []
+        )
+        for criterion, field in _CRITERIA_FIELDS.items()
+    }
+    form = {
+        "title": title,
+        "severity": severity_option.get("value"),
+        "resolved_at": resolved_at,
+        "false_alarm": false_alarm,
+        "evidence": evidence,
+    }
+    return form, errors
+
+
+def submit_start_form(
+    ack: Ack,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    postmortems: PostmortemService,
+    clock: Clock,
+) -> None:
+    form, errors = read_start_form(view["state"]["values"], clock())
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    channel_id = str(view.get("private_metadata") or "")
+    outcome = postmortems.open_postmortem(
+        report=IncidentReport(
+            key=f"slack:{channel_id}:{view['id']}",
+            title=form["title"],
+            source="slack",
+            resolved_at=form["resolved_at"],
+            severity=form["severity"],
+            false_alarm=form["false_alarm"],
+            evidence=form["evidence"],
+        ),
+        channel_id=channel_id,
+        opened_by=body["user"]["id"],
+        one_per_channel=True,
+    )
+    if not outcome.created:
+        ack(
+            response_action="errors",
+            errors={
+                Field.TITLE.value: f"This channel already has an open postmortem: "
+                f"#{outcome.postmortem.id} {outcome.postmortem.title}."
+            },
+        )
+        return
+    ack()

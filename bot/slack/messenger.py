@@ -1,0 +1,167 @@
+"""The dispatcher's port to Slack, over the Web API (``SLACK_API_URL``)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import urllib.error
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.metadata import Metadata
+
+from bot.domain.messages import MessageKind
+from bot.services.dispatch import DeliveryFailed, Outgoing
+from bot.slack.blocks import next_steps_text, owner_chosen, owner_prompt
+from bot.slack.ids import METADATA_EVENT_TYPE
+from bot.slack.nudges import nudge_text
+
+log = logging.getLogger(__name__)
+
+# Errors that no retry will fix: the row is marked dead and shown in `/postmortem status`.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "is_archived",
+        "not_in_channel",
+        "account_inactive",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "user_not_found",
+        "user_not_in_channel",
+        "msg_too_long",
+        "invalid_blocks",
+        "no_text",
+        "restricted_action",
+        "cant_update_message",
+        "message_not_found",
+        "missing_scope",
+    }
+)
+_ZONE_CACHE_TTL = timedelta(hours=1)
+
+
+def _failure(error: SlackApiError) -> DeliveryFailed:
+    response = error.response
+    code = str(response.get("error") or "unknown_error")
+    retry_after: float | None = None
+    if response.status_code == 429:
+        retry_after = float(
+            response.headers.get("Retry-After", response.headers.get("retry-after", 1))
+        )
+        code = "ratelimited"
+    return DeliveryFailed(code, permanent=code in PERMANENT_ERRORS, retry_after=retry_after)
+
+
+class SlackMessenger:
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+        self._zones: dict[str, tuple[str | None, datetime]] = {}
+        self._lock = threading.Lock()
+
+    def deliver(self, message: Outgoing) -> str | None:
+        try:
+            return self._deliver(message)
+        except SlackApiError as error:
+            raise _failure(error) from error
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+            raise DeliveryFailed(f"network: {error}", permanent=False) from error
+
+    def _metadata(self, message: Outgoing) -> Metadata:
+        return Metadata(
+            event_type=METADATA_EVENT_TYPE,
+            event_payload={
+                "outbox_id": message.outbox_id,
+                "postmortem_id": message.postmortem.id if message.postmortem else 0,
+                "kind": message.kind.value,
+            },
+        )
+
+    def _post(self, message: Outgoing, text: str, blocks: list[Block] | None = None) -> str:
+        response = self._client.chat_postMessage(
+            channel=message.channel_id,
+            text=text,
+            blocks=blocks,
+            metadata=self._metadata(message),
+            unfurl_links=False,
+        )
+        return str(response["ts"])
+
+    def _deliver(self, message: Outgoing) -> str | None:
+        if message.kind is MessageKind.NOTICE:
+            assert message.recipient is not None
+            self._client.chat_postEphemeral(
+                channel=message.channel_id,
+                user=message.recipient,
+                text=str(message.params.get("text", "")),
+            )
+            return None
+        postmortem = message.postmortem
+        if postmortem is None:
+            raise DeliveryFailed("postmortem gone", permanent=True)
+        if message.kind is MessageKind.OWNER_PROMPT:
+            blocks = owner_prompt(postmortem, message.policy)
+            fallback = f"Postmortem: {postmortem.title} — this needs exactly one owner."
+            return self._post(message, fallback, blocks)
+        if message.kind is MessageKind.OWNER_CHOSEN:
+            if postmortem.prompt_ts is not None:
+                self._client.chat_update(
+                    channel=message.channel_id,
+                    ts=postmortem.prompt_ts,
+                    text=f"Postmortem: {postmortem.title} — owned by <@{postmortem.owner_id}>",
+                    blocks=owner_chosen(postmortem, message.policy),
+                )
+            return self._post(message, next_steps_text(postmortem, message.policy))
+        text = str(
+            message.params.get("text") or nudge_text(message.kind, postmortem, message.policy)
+        )
+        return self._post(message, text)
+
+    def find_delivered(self, *, channel_id: str, outbox_id: int, since: datetime) -> str | None:
+        """The ts of a message already posted for this outbox row, if Slack has one."""
+        cursor: str | None = None
+        oldest = str((since - timedelta(minutes=5)).timestamp())
+        for _ in range(20):  # bounded: 20 pages of 200 messages
+            try:
+                response = self._client.conversations_history(
+                    channel=channel_id,
+                    oldest=oldest,
+                    limit=200,
+                    include_all_metadata=True,
+                    cursor=cursor,
+                )
+            except SlackApiError as error:
+                raise _failure(error) from error
+            messages: list[dict[str, Any]] = response.get("messages") or []
+            for item in messages:
+                metadata: dict[str, Any] = item.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if (
+                    metadata.get("event_type") == METADATA_EVENT_TYPE
+                    and int(payload.get("outbox_id", -1)) == outbox_id
+                ):
+                    return str(item["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        return None
+
+    def user_timezone(self, user_id: str) -> str | None:
+        now = datetime.now().astimezone()
+        with self._lock:
+            cached = self._zones.get(user_id)
+            if cached is not None and now - cached[1] < _ZONE_CACHE_TTL:
+                return cached[0]
+        try:
+            found = self._client.users_info(user=user_id)["user"].get("tz")
+            zone = str(found) if found else None
+        except SlackApiError as error:
+            log.warning("users.info %s failed: %s", user_id, error.response.get("error"))
+            zone = None
+        with self._lock:
+            self._zones[user_id] = (zone, now)
+        return zone

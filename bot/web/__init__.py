@@ -1,0 +1,1 @@
+"""The HTTP surface: Starlette routes for Slack, webhooks and health."""

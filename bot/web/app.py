@@ -1,0 +1,83 @@
+"""The ASGI app: ``/slack/events``, ``/webhooks/…``, ``/healthz``, ``/readyz``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from urllib.parse import parse_qs
+
+from slack_bolt import App
+from slack_bolt.adapter.starlette import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1_000_000
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": message}, status_code=status)
+
+
+def _parses(body: bytes, content_type: str) -> bool:
+    """Whether Bolt can read this body; Bolt would raise (a 500) on malformed payloads."""
+    try:
+        text = body.decode("utf-8")
+        if "application/json" in content_type:
+            return isinstance(json.loads(text), dict)
+        form = parse_qs(text, keep_blank_values=True)
+        if "payload" in form:
+            return isinstance(json.loads(form["payload"][0]), dict)
+        return bool(form)
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError):
+        return False
+
+
+def slack_endpoint(bolt_app: App, signing_secret: str) -> Callable[[Request], object]:
+    handler = SlackRequestHandler(bolt_app)
+    verifier = SignatureVerifier(signing_secret)
+
+    async def slack_events(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return _error(413, "request body too large")
+        try:
+            signed = verifier.is_valid_request(body, dict(request.headers))
+        except ValueError:  # a timestamp header that is not a number
+            signed = False
+        if not signed:
+            return _error(401, "invalid or stale Slack signature")
+        if not _parses(body, request.headers.get("content-type", "")):
+            return _error(400, "the request body is not a Slack payload")
+        return await handler.handle(request)
+
+    return slack_events
+
+
+def build_web_app(
+    *,
+    bolt_app: App,
+    signing_secret: str,
+    database_ready: Callable[[], bool],
+    extra_routes: list[Route] | None = None,
+) -> Starlette:
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    async def readyz(_: Request) -> Response:
+        if database_ready():
+            return JSONResponse({"ok": True, "database": "reachable"})
+        return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
+
+    routes = [
+        Route("/slack/events", slack_endpoint(bolt_app, signing_secret), methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        *(extra_routes or []),
+    ]
+    return Starlette(routes=routes)
