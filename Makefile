@@ -50,7 +50,7 @@ pytest: $(STAMP)
 	fi; \
 	state=$$(mktemp /tmp/pmbot-pg-state.XXXXXX); \
 	trap 'scripts/pg-throwaway stop "$$state"; rm -f "$$state"' EXIT; \
-	trap 'exit 130' INT TERM; \
+	trap 'exit 130' INT; trap 'exit 143' TERM; \
 	url=$$(PG_THROWAWAY_STATE="$$state" scripts/pg-throwaway) || exit 1; \
 	TEST_POSTGRES_URL="$$url" REQUIRE_POSTGRES=1 $(BIN)/pytest $(PYTEST_ARGS)
 
