@@ -89,9 +89,7 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
     )
     pump = OutboxPump(dispatcher, clock, idle_seconds=settings.dispatch_interval_seconds)
     pump_holder.append(pump)
-    bolt_app = build_bolt_app(
-        client=client, signing_secret=signing_secret, postmortems=postmortems, clock=clock
-    )
+    bolt_app = build_bolt_app(client=client, signing_secret=signing_secret, postmortems=postmortems)
 
     def database_ready() -> bool:
         try:

@@ -81,6 +81,11 @@ class PostmortemRow(Base):
     owner_assigned_at: Mapped[datetime | None]
     prompt_ts: Mapped[str | None] = mapped_column(String(40))
     meeting_at: Mapped[datetime | None]
+    # Why the meeting is later than the deadline, when the scheduler gave a reason.
+    meeting_justification: Mapped[str | None] = mapped_column(Text)
+    meeting_participants: Mapped[list[Any]] = mapped_column(default=list)
+    meeting_held_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
 
 
@@ -139,3 +144,25 @@ class ProcessedDeliveryRow(Base):
     source: Mapped[str] = mapped_column(String(40))
     delivery_id: Mapped[str] = mapped_column(String(200))
     received_at: Mapped[datetime]
+
+
+class IncidentEventRow(Base):
+    """Every incident event a tool told us about (PagerDuty triggered, acknowledged, …).
+
+    Kept so the owner prompt can show evidence for each owner criterion.
+    """
+
+    __tablename__ = "incident_events"
+    __table_args__ = (Index("ix_incident_events_incident", "source", "incident_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    incident_id: Mapped[str] = mapped_column(String(200))
+    event_id: Mapped[str | None] = mapped_column(String(200))
+    event_type: Mapped[str] = mapped_column(String(80))
+    occurred_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    agent_type: Mapped[str | None] = mapped_column(String(80))
+    agent_id: Mapped[str | None] = mapped_column(String(80))
+    agent_name: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)

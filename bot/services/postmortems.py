@@ -61,6 +61,14 @@ class PostmortemService:
     def policy(self) -> Policy:
         return self._policy
 
+    def now(self) -> datetime:
+        """The service's clock (listeners use it, so tests control their time too)."""
+        return self._clock()
+
+    def __deepcopy__(self, memo: dict[int, object]) -> PostmortemService:
+        # Bolt deep-copies the context for lazy listeners; a service is shared, not copied.
+        return self
+
     def open_postmortem(
         self,
         *,

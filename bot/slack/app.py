@@ -10,7 +10,6 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
-from bot.services.clock import Clock
 from bot.services.postmortems import PostmortemService
 from bot.slack.listeners import register_all
 
@@ -27,7 +26,6 @@ def build_bolt_app(
     client: WebClient,
     signing_secret: str,
     postmortems: PostmortemService,
-    clock: Clock,
 ) -> App:
     # process_before_response: the listener's own work decides the HTTP answer, with no
     # 10 ms polling for the ack; Web API calls happen later (outbox or lazy listeners).
@@ -42,7 +40,6 @@ def build_bolt_app(
     @app.middleware
     def provide_services(context: dict[str, Any], next: Callable[[], None]) -> None:
         context["postmortems"] = postmortems
-        context["clock"] = clock
         next()
 
     @app.error

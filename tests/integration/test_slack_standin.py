@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from tests.support.slack_standin import SlackStandIn
+from bot.devtools.slack_standin import SlackStandIn
 
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Who owns this?*"}}]
 METADATA = {"event_type": "postmortem_nudge", "event_payload": {"nudge_id": 7}}

@@ -9,7 +9,6 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import DomainError
 from bot.domain.postmortem import IncidentReport
-from bot.services.clock import Clock
 from bot.services.postmortems import PostmortemService
 from bot.slack import commands
 from bot.slack.blocks import start_modal, status_text
@@ -26,26 +25,30 @@ def _link(command: dict[str, Any], channel_id: str, ts: str | None) -> str:
     return f" (<https://{domain}.slack.com/archives/{channel_id}/p{ts.replace('.', '')}|view it>)"
 
 
-def answer_command(
-    ack: Ack, command: dict[str, Any], postmortems: PostmortemService, clock: Clock
-) -> None:
+def reply(ack: Ack, text: str) -> None:
+    """Answer only the person who typed the command."""
+    ack(response_type="ephemeral", text=text)
+
+
+def answer_command(ack: Ack, command: dict[str, Any], postmortems: PostmortemService) -> None:
     request = commands.parse(command.get("text", ""))
     channel_id = command["channel_id"]
     user_id = command["user_id"]
     match request:
         case commands.Help():
-            ack(text=commands.USAGE)
+            reply(ack, commands.USAGE)
         case commands.Invalid(problem):
-            ack(text=f"{problem}\n\n{commands.USAGE}")
+            reply(ack, f"{problem}\n\n{commands.USAGE}")
         case commands.Status():
             status = postmortems.status(channel_id=channel_id)
-            ack(
-                text=status_text(
+            reply(
+                ack,
+                status_text(
                     status.open_postmortems,
                     postmortems.policy,
                     status.unrouted,
                     status.undeliverable,
-                )
+                ),
             )
         case commands.HandOver(new_owner):
             try:
@@ -53,18 +56,19 @@ def answer_command(
                     channel_id=channel_id, actor=user_id, new_owner=new_owner
                 )
             except DomainError as refusal:
-                ack(text=str(refusal))
+                reply(ack, str(refusal))
                 return
-            ack(
-                text=f"<@{updated.owner_id}> now owns postmortem #{updated.id}; I told the channel."
+            reply(
+                ack, f"<@{updated.owner_id}> now owns postmortem #{updated.id}; I told the channel."
             )
         case commands.Start(None):
             existing = postmortems.status(channel_id=channel_id).open_postmortems
             if existing:
-                ack(
-                    text=_already_open(
+                reply(
+                    ack,
+                    _already_open(
                         command, existing[0].id, existing[0].title, existing[0].prompt_ts
-                    )
+                    ),
                 )
             else:
                 ack()  # the form opens from the lazy listener, after this ack
@@ -75,7 +79,7 @@ def answer_command(
                     key=f"slack:{channel_id}:{command['trigger_id']}",
                     title=title,
                     source="slack",
-                    resolved_at=clock(),
+                    resolved_at=postmortems.now(),
                 ),
                 channel_id=channel_id,
                 opened_by=user_id,
@@ -83,9 +87,13 @@ def answer_command(
             )
             p = outcome.postmortem
             if outcome.created:
-                ack(text=f"Opened postmortem #{p.id}. I'm asking the channel to choose its owner.")
+                reply(
+                    ack,
+                    ack,
+                    f"Opened postmortem #{p.id}. I'm asking the channel to choose its owner.",
+                )
             else:
-                ack(text=_already_open(command, p.id, p.title, p.prompt_ts))
+                reply(ack, _already_open(command, p.id, p.title, p.prompt_ts))
 
 
 def _already_open(command: dict[str, Any], pid: int, title: str, ts: str | None) -> str:
@@ -96,7 +104,7 @@ def _already_open(command: dict[str, Any], pid: int, title: str, ts: str | None)
 
 
 def open_start_form(
-    command: dict[str, Any], client: WebClient, postmortems: PostmortemService, clock: Clock
+    command: dict[str, Any], client: WebClient, postmortems: PostmortemService
 ) -> None:
     """Runs after the ack: the trigger_id stays valid for 3 seconds, enough for views.open."""
     request = commands.parse(command.get("text", ""))
@@ -106,5 +114,5 @@ def open_start_form(
         return
     client.views_open(
         trigger_id=command["trigger_id"],
-        view=start_modal(command["channel_id"], None, clock()),
+        view=start_modal(command["channel_id"], None, postmortems.now()),
     )

@@ -9,7 +9,6 @@ from slack_bolt import Ack, App
 
 from bot.domain.owners import Criterion, Person
 from bot.domain.postmortem import IncidentReport
-from bot.services.clock import Clock
 from bot.services.postmortems import PostmortemService
 from bot.slack.ids import Callback, Field
 
@@ -63,9 +62,8 @@ def submit_start_form(
     body: dict[str, Any],
     view: dict[str, Any],
     postmortems: PostmortemService,
-    clock: Clock,
 ) -> None:
-    form, errors = read_start_form(view["state"]["values"], clock())
+    form, errors = read_start_form(view["state"]["values"], postmortems.now())
     if errors:
         ack(response_action="errors", errors=errors)
         return

@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.support.slack_workspace import DEFAULT_TZ, FakeUser, FakeWorkspace, JsonDict
+from bot.devtools.slack_workspace import DEFAULT_TZ, FakeUser, FakeWorkspace, JsonDict
 
 # Form fields that slack_sdk sends as JSON strings; tests want the structure.
 JSON_FIELDS = frozenset({"blocks", "attachments", "metadata", "view", "files"})

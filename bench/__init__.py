@@ -1,0 +1,1 @@
+"""Benchmarks: figures are recorded in bench/README.md, never asserted in tests."""

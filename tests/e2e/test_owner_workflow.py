@@ -1,0 +1,133 @@
+"""`/postmortem start` → exactly one owner, through the real HTTP app and the Slack stand-in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.persistence.tables import OutboxRow, PostmortemRow
+from tests.conftest import BotHarness
+from tests.support.slack_user import block_text, buttons
+
+
+def owner_prompt(bot: BotHarness, count: int = 1) -> dict[str, Any]:
+    posts = bot.slack.wait_for("chat.postMessage", count)
+    return posts[count - 1].params
+
+
+def rows(bot: BotHarness, table: Any) -> list[Any]:
+    with bot.runtime.engine.connect() as connection:
+        return list(connection.execute(select(table)))
+
+
+def test_start_with_title_opens_a_postmortem_and_asks_the_channel_for_one_owner(
+    bot: BotHarness,
+) -> None:
+    answer = bot.user("U0ALICE").answer("start Checkout errors after deploy")
+
+    assert "Opened postmortem #1" in answer
+    prompt = owner_prompt(bot)
+    assert prompt["channel"] == "C0INCIDENT"
+    text = block_text(prompt["blocks"])
+    assert "Checkout errors after deploy" in text
+    assert "exactly one owner" in text
+    assert "bystander effect" in text
+    assert "not blame" in text
+    assert "blameless" in text
+    elements = buttons(prompt["blocks"])
+    assert [e.get("action_id") for e in elements] == ["owner.claim_self", "owner.pick_anyone"]
+    assert prompt["metadata"]["event_type"] == "postmortem_bot_message"
+
+
+def test_first_click_wins_and_the_prompt_shows_the_owner_and_who_picked_them(
+    bot: BotHarness,
+) -> None:
+    bot.user("U0ALICE").answer("start Checkout errors")
+    prompt = owner_prompt(bot)
+    claim = next(e for e in buttons(prompt["blocks"]) if e["action_id"] == "owner.claim_self")
+
+    response = bot.user("U0BOB").click(
+        {"action_id": "owner.claim_self", "value": claim["value"], "type": "button"}
+    )
+
+    assert response.status_code == 200
+    update = bot.slack.wait_for("chat.update")[0].params
+    assert update["ts"] == bot.slack.messages("C0INCIDENT")[0]["ts"]
+    assert "Owner:* <@U0BOB>" in block_text(update["blocks"])
+    next_steps = owner_prompt(bot, 2)
+    assert "<@U0BOB>, you own the postmortem" in next_steps["text"]
+    assert "within a week of resolution" in next_steps["text"]
+
+
+def test_second_click_is_told_who_already_owns_it(bot: BotHarness) -> None:
+    bot.user("U0ALICE").answer("start Checkout errors")
+    value = buttons(owner_prompt(bot)["blocks"])[0]["value"]
+    bot.user("U0BOB").click({"action_id": "owner.claim_self", "value": value})
+
+    bot.user("U0CAROL").click({"action_id": "owner.claim_self", "value": value})
+
+    notice = bot.slack.wait_for("chat.postEphemeral")[0].params
+    assert notice["user"] == "U0CAROL"
+    assert "already owned by <@U0BOB>" in notice["text"]
+    [stored] = rows(bot, PostmortemRow)
+    assert stored.owner_id == "U0BOB"
+
+
+def test_picking_someone_else_from_the_user_picker_makes_them_owner(bot: BotHarness) -> None:
+    bot.user("U0ALICE").answer("start Checkout errors")
+    owner_prompt(bot)
+
+    bot.user("U0ALICE").click(
+        {"action_id": "owner.pick_anyone", "block_id": "owner:1", "selected_user": "U0DAVE"}
+    )
+
+    update = bot.slack.wait_for("chat.update")[0].params
+    assert "<@U0DAVE> (chosen by <@U0ALICE>)" in block_text(update["blocks"])
+
+
+def test_a_second_start_in_the_channel_points_to_the_open_postmortem(bot: BotHarness) -> None:
+    bot.user("U0ALICE").answer("start Checkout errors")
+    bot.settle()
+
+    answer = bot.user("U0BOB").answer("start Checkout errors again")
+
+    assert "already has an open postmortem" in answer
+    assert "#1 Checkout errors" in answer
+    assert "archives/C0INCIDENT/p" in answer
+    assert len(rows(bot, PostmortemRow)) == 1
+
+
+def test_clicking_for_a_postmortem_that_does_not_exist_explains_instead_of_failing(
+    bot: BotHarness,
+) -> None:
+    response = bot.user("U0BOB").click({"action_id": "owner.claim_self", "value": "999"})
+
+    assert response.status_code == 200
+    notice = bot.slack.wait_for("chat.postEphemeral")[0].params
+    assert "no longer exists" in notice["text"]
+
+
+def test_opening_writes_the_no_owner_nudges_in_the_same_transaction(bot: BotHarness) -> None:
+    bot.user("U0ALICE").answer("start Checkout errors")
+
+    kinds = {row.kind for row in rows(bot, OutboxRow)}
+
+    assert {"owner_prompt", "nudge_no_owner", "escalate_no_owner"} <= kinds
+
+
+def test_every_change_is_audited_with_who_and_when(bot: BotHarness) -> None:
+    bot.user("U0ALICE").answer("start Checkout errors")
+    value = buttons(owner_prompt(bot)["blocks"])[0]["value"]
+    bot.user("U0BOB").click({"action_id": "owner.claim_self", "value": value})
+    bot.slack.wait_for("chat.update")
+    bot.user("U0BOB").answer("owner <@U0CAROL|carol>")
+
+    trail = bot.runtime.postmortems.audit_trail(postmortem_id=1)
+
+    assert [(who, what) for _, who, what in trail] == [
+        ("U0ALICE", "opened"),
+        ("U0BOB", "owner_assigned"),
+        ("U0BOB", "owner_handed_over"),
+    ]
+    assert all(when == bot.clock() for when, _, _ in trail)
