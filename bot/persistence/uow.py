@@ -8,6 +8,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.persistence.incident_events import IncidentEventRepository
 from bot.persistence.repositories import (
     AuditRepository,
     DeliveryRepository,
@@ -23,6 +24,7 @@ class UnitOfWork:
     audit: AuditRepository
     outbox: OutboxRepository
     deliveries: DeliveryRepository
+    incident_events: IncidentEventRepository
 
     def __init__(
         self,
@@ -38,6 +40,7 @@ class UnitOfWork:
         self.audit = AuditRepository(self._session)
         self.outbox = OutboxRepository(self._session)
         self.deliveries = DeliveryRepository(self._session)
+        self.incident_events = IncidentEventRepository(self._session)
         return self
 
     def __exit__(

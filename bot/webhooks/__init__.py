@@ -1,0 +1,1 @@
+"""Incoming incident webhooks: verify the signature, parse the payload, call a service."""
