@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from bot.demo import run_demo
 
+            for noisy in ("", "alembic"):
+                logging.getLogger(noisy).setLevel(logging.WARNING)
             return run_demo()
         return _serve(settings, scheduler=not args.no_scheduler, host=args.host, port=args.port)
     except (MissingSettingError, PolicyFileError) as error:

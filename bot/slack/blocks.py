@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from slack_sdk.models.blocks import (
@@ -81,14 +82,21 @@ def _candidate_lines(candidates: tuple[Candidate, ...]) -> str:
     return "\n".join(lines)
 
 
-def owner_prompt(postmortem: Postmortem, policy: Policy) -> list[Block]:
-    """The message that asks the channel to choose exactly one owner."""
+def owner_prompt(
+    postmortem: Postmortem, policy: Policy, names: Mapping[str, str] | None = None
+) -> list[Block]:
+    """The message that asks the channel to choose exactly one owner.
+
+    ``names`` gives display names for candidates known only by Slack id (button labels
+    cannot mention people).
+    """
     if postmortem.owner_id is not None:
         return owner_chosen(postmortem, policy)
     buttons: list[ButtonElement | UserSelectElement] = []
     pickable = [c for c in postmortem.candidates if c.person.slack_user_id]
     for index, candidate in enumerate(pickable[:MAX_CANDIDATE_BUTTONS]):
-        label = candidate.person.name or candidate.person.slack_user_id or "candidate"
+        user_id = candidate.person.slack_user_id or ""
+        label = candidate.person.name or (names or {}).get(user_id) or user_id
         buttons.append(
             ButtonElement(
                 text=f"Assign {label}"[:75],

@@ -42,7 +42,7 @@ PERMANENT_ERRORS = frozenset(
         "missing_scope",
     }
 )
-_ZONE_CACHE_TTL = timedelta(hours=1)
+_USER_CACHE_TTL = timedelta(hours=1)
 
 
 def _failure(error: SlackApiError) -> DeliveryFailed:
@@ -60,7 +60,7 @@ def _failure(error: SlackApiError) -> DeliveryFailed:
 class SlackMessenger:
     def __init__(self, client: WebClient) -> None:
         self._client = client
-        self._zones: dict[str, tuple[str | None, datetime]] = {}
+        self._users: dict[str, tuple[dict[str, Any], datetime]] = {}
         self._lock = threading.Lock()
 
     def deliver(self, message: Outgoing) -> str | None:
@@ -104,7 +104,12 @@ class SlackMessenger:
         if postmortem is None:
             raise DeliveryFailed("postmortem gone", permanent=True)
         if message.kind is MessageKind.OWNER_PROMPT:
-            blocks = owner_prompt(postmortem, message.policy)
+            names = {
+                c.person.slack_user_id: self.display_name(c.person.slack_user_id)
+                for c in postmortem.candidates
+                if c.person.slack_user_id and not c.person.name
+            }
+            blocks = owner_prompt(postmortem, message.policy, names)
             fallback = f"Postmortem: {postmortem.title} — this needs exactly one owner."
             return self._post(message, fallback, blocks)
         if message.kind is MessageKind.OWNER_CHOSEN:
@@ -150,18 +155,27 @@ class SlackMessenger:
                 return None
         return None
 
-    def user_timezone(self, user_id: str) -> str | None:
+    def _user(self, user_id: str) -> dict[str, Any]:
+        """users.info, cached for an hour ({} when Slack can't say)."""
         now = datetime.now().astimezone()
         with self._lock:
-            cached = self._zones.get(user_id)
-            if cached is not None and now - cached[1] < _ZONE_CACHE_TTL:
+            cached = self._users.get(user_id)
+            if cached is not None and now - cached[1] < _USER_CACHE_TTL:
                 return cached[0]
         try:
-            found = self._client.users_info(user=user_id)["user"].get("tz")
-            zone = str(found) if found else None
+            user: dict[str, Any] = dict(self._client.users_info(user=user_id)["user"])
         except SlackApiError as error:
             log.warning("users.info %s failed: %s", user_id, error.response.get("error"))
-            zone = None
+            user = {}
         with self._lock:
-            self._zones[user_id] = (zone, now)
-        return zone
+            self._users[user_id] = (user, now)
+        return user
+
+    def user_timezone(self, user_id: str) -> str | None:
+        zone = self._user(user_id).get("tz")
+        return str(zone) if zone else None
+
+    def display_name(self, user_id: str) -> str:
+        user = self._user(user_id)
+        profile = user.get("profile") or {}
+        return str(profile.get("display_name") or user.get("real_name") or user_id)
