@@ -71,10 +71,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"database at head: {settings.database_url.split('@')[-1]}")
             return 0
         if args.command == "demo":
+            logging.getLogger().setLevel(logging.WARNING)  # the transcript is the output
             from bot.demo import run_demo
 
-            for noisy in ("", "alembic"):
-                logging.getLogger(noisy).setLevel(logging.WARNING)
             return run_demo()
         return _serve(settings, scheduler=not args.no_scheduler, host=args.host, port=args.port)
     except (MissingSettingError, PolicyFileError) as error:
