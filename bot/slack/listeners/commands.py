@@ -89,7 +89,6 @@ def answer_command(ack: Ack, command: dict[str, Any], postmortems: PostmortemSer
             if outcome.created:
                 reply(
                     ack,
-                    ack,
                     f"Opened postmortem #{p.id}. I'm asking the channel to choose its owner.",
                 )
             else:
