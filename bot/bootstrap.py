@@ -5,27 +5,35 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from pydantic import SecretStr
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from sqlalchemy import Engine, text
 from starlette.applications import Starlette
+from starlette.routing import Route
 
 from bot.config import Settings
 from bot.domain.policy import Policy
+from bot.pagerduty.rest import PagerDutyRest, build_client
+from bot.pagerduty.slack_directory import SlackEmailDirectory
 from bot.persistence.db import create_db_engine, create_session_factory
 from bot.persistence.uow import UnitOfWork
 from bot.policy_file import load_policy
 from bot.scheduling.jobs import OutboxPump, build_scheduler
 from bot.services.clock import Clock, system_clock
 from bot.services.dispatch import Dispatcher
+from bot.services.incidents import IncidentService
 from bot.services.postmortems import PostmortemService
 from bot.slack.app import build_bolt_app
 from bot.slack.messenger import SlackMessenger
 from bot.web.app import build_web_app
+from bot.webhooks.routes import webhook_routes
+from bot.webhooks.signature import split_secrets
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +64,34 @@ class Runtime:
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return None if value is None else value.get_secret_value()
+
+
+def incident_webhook_routes(
+    settings: Settings,
+    postmortems: PostmortemService,
+    uow_factory: Callable[[], UnitOfWork],
+    client: WebClient,
+    clock: Clock,
+) -> list[Route]:
+    """``/webhooks/pagerduty`` and ``/webhooks/incident``, with their look-up adapters."""
+    token = _secret(settings.pagerduty_api_token)
+    incidents = IncidentService(
+        uow_factory=uow_factory,
+        postmortems=postmortems,
+        clock=clock,
+        default_channel=settings.default_channel,
+        slack=SlackEmailDirectory(client),
+        pagerduty=PagerDutyRest(build_client(token, settings.pagerduty_api_url)) if token else None,
+    )
+    return webhook_routes(
+        incidents=incidents,
+        pagerduty_secrets=split_secrets(_secret(settings.pagerduty_webhook_secret)),
+        incident_secrets=split_secrets(_secret(settings.incident_webhook_secret)),
+    )
 
 
 def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime:
@@ -101,7 +137,10 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
             return False
 
     web_app = build_web_app(
-        bolt_app=bolt_app, signing_secret=signing_secret, database_ready=database_ready
+        bolt_app=bolt_app,
+        signing_secret=signing_secret,
+        database_ready=database_ready,
+        extra_routes=incident_webhook_routes(settings, postmortems, uow_factory, client, clock),
     )
     scheduler = build_scheduler(dispatcher, clock, settings.dispatch_interval_seconds)
     return Runtime(

@@ -1,0 +1,1 @@
+"""Adapters to PagerDuty's REST API and Slack's user directory, for the incident service."""

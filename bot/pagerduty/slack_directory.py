@@ -1,0 +1,31 @@
+"""Map an email address to a Slack user with ``users.lookupByEmail``."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+log = logging.getLogger(__name__)
+
+
+class SlackEmailDirectory:
+    """The ``SlackDirectory`` port over the Slack Web API (needs ``users:read.email``)."""
+
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+
+    def user_id_for_email(self, email: str) -> str | None:
+        try:
+            response = self._client.users_lookupByEmail(email=email)
+        except SlackApiError as error:
+            if error.response.get("error") != "users_not_found":
+                log.warning("users.lookupByEmail failed: %s", error.response.get("error"))
+            return None
+        except SlackClientError as error:
+            log.warning("users.lookupByEmail failed: %s", error)
+            return None
+        user = response.get("user") or {}
+        user_id = user.get("id") if isinstance(user, dict) else None
+        return str(user_id) if user_id else None

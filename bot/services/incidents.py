@@ -1,0 +1,420 @@
+"""Incidents reported by tools: record their events, and open a postmortem when one resolves.
+
+The evidence for the owner criteria comes from the recorded events (who was assigned,
+who acknowledged, who triggered it), plus optional look-ups through ports that bootstrap
+fills with adapters (PagerDuty REST, Slack's users.lookupByEmail).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.domain.owners import Criterion, Person
+from bot.domain.postmortem import IncidentReport, Postmortem
+from bot.persistence.incident_events import StoredIncidentEvent
+from bot.persistence.repositories import DeliveryRepository
+from bot.persistence.uow import UnitOfWorkFactory
+from bot.services.clock import Clock
+from bot.services.postmortems import PostmortemService
+
+log = logging.getLogger(__name__)
+
+PAGERDUTY = "pagerduty"
+USER = "user_reference"
+FALSE_ALARM_NOTE = (
+    "possible false alarm: no person was involved in the response. Still review why "
+    "response triggered, so monitoring can be tuned."
+)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A PagerDuty resource reference: a user, service, integration, policy or team."""
+
+    id: str
+    type: str
+    name: str = ""
+
+    @property
+    def is_user(self) -> bool:
+        return self.type == USER
+
+
+@dataclass(frozen=True)
+class PagerDutyEvent:
+    """One v3 incident webhook event, as the webhook layer parsed it."""
+
+    id: str
+    event_type: str
+    occurred_at: datetime
+    incident_id: str
+    agent: Ref | None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IncidentFacts:
+    """What PagerDuty's REST API says about an incident the webhooks did not tell us."""
+
+    created_at: datetime | None = None
+    trigger_agent: Ref | None = None
+    trigger_known: bool = False
+    assignees: tuple[Ref, ...] = ()
+    acknowledgers: tuple[Ref, ...] = ()
+
+
+class PagerDutyLookups(Protocol):
+    """The PagerDuty REST look-ups (only when ``PAGERDUTY_API_TOKEN`` is set)."""
+
+    def incident_facts(self, *, incident_id: str) -> IncidentFacts | None: ...
+
+    def primary_on_call(self, *, escalation_policy_id: str, at: datetime) -> tuple[Ref, ...]: ...
+
+    def user_email(self, *, user_id: str) -> str | None: ...
+
+
+class SlackDirectory(Protocol):
+    """Who is who in Slack."""
+
+    def user_id_for_email(self, email: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """Someone named by a generic webhook: a Slack id, an email, or both."""
+
+    slack_user_id: str | None = None
+    email: str | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ResolvedIncident:
+    """A resolved incident handed over by any tool through the generic webhook."""
+
+    source: str
+    incident_id: str
+    title: str
+    resolved_at: datetime
+    severity: str | None = None
+    service: str | None = None
+    channel_id: str | None = None
+    false_alarm: bool = False
+    people: Mapping[Criterion, Sequence[PersonRef]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What a delivery led to, for the HTTP answer."""
+
+    outcome: str  # "recorded", "duplicate", "opened", "already_open"
+    postmortem: Postmortem | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the recorded events of one incident tell about who did what."""
+
+    first_assignees: tuple[Ref, ...] = ()
+    acknowledgers: tuple[Ref, ...] = ()
+    trigger_known: bool = False
+    trigger_agent: Ref | None = None
+    triggered_at: datetime | None = None
+    escalation_policy_id: str | None = None
+    service_id: str | None = None
+    service_name: str | None = None
+    team_ids: tuple[str, ...] = ()
+    human_involved: bool = False
+
+
+def _refs(items: Any) -> tuple[Ref, ...]:
+    if not isinstance(items, list):
+        return ()
+    return tuple(r for r in (_ref(i) for i in items) if r is not None)
+
+
+def _ref(item: Any) -> Ref | None:
+    if not isinstance(item, Mapping) or not item.get("id"):
+        return None
+    return Ref(
+        id=str(item["id"]), type=str(item.get("type", "")), name=str(item.get("summary", ""))
+    )
+
+
+def _unique(refs: Sequence[Ref]) -> tuple[Ref, ...]:
+    seen: dict[str, Ref] = {}
+    for ref in refs:
+        seen.setdefault(ref.id, ref)
+    return tuple(seen.values())
+
+
+def summarize(events: Sequence[StoredIncidentEvent]) -> Summary:
+    """Read who was assigned, acknowledged and triggered from events (oldest first)."""
+    first_assignees: tuple[Ref, ...] = ()
+    acknowledgers: list[Ref] = []
+    trigger_known, trigger_agent, triggered_at = False, None, None
+    policy = service_id = service_name = None
+    team_ids: tuple[str, ...] = ()
+    human = False
+    for event in events:
+        agent = (
+            Ref(event.agent_id, event.agent_type or "", event.agent_name or "")
+            if event.agent_id
+            else None
+        )
+        human |= agent is not None and agent.is_user
+        data = event.data
+        if not first_assignees:
+            first_assignees = tuple(r for r in _refs(data.get("assignees")) if r.is_user)
+        if event.event_type == "incident.triggered" and not trigger_known:
+            trigger_known, trigger_agent, triggered_at = True, agent, event.occurred_at
+        if event.event_type == "incident.acknowledged" and agent is not None and agent.is_user:
+            acknowledgers.append(agent)
+        policy_ref = _ref(data.get("escalation_policy"))
+        policy = policy_ref.id if policy_ref else policy
+        service = _ref(data.get("service"))
+        if service is not None:
+            service_id, service_name = service.id, service.name
+        teams = _refs(data.get("teams"))
+        team_ids = tuple(t.id for t in teams) or team_ids
+    return Summary(
+        first_assignees=first_assignees,
+        acknowledgers=_unique(acknowledgers),
+        trigger_known=trigger_known,
+        trigger_agent=trigger_agent,
+        triggered_at=triggered_at or (events[0].occurred_at if events else None),
+        escalation_policy_id=policy,
+        service_id=service_id,
+        service_name=service_name,
+        team_ids=team_ids,
+        human_involved=human,
+    )
+
+
+def with_facts(summary: Summary, facts: IncidentFacts | None) -> Summary:
+    """Fill what the webhooks did not tell (e.g. the bot missed the triggered event)."""
+    if facts is None:
+        return summary
+    trigger_known = summary.trigger_known or facts.trigger_known
+    trigger_agent = summary.trigger_agent if summary.trigger_known else facts.trigger_agent
+    acknowledgers = summary.acknowledgers or facts.acknowledgers
+    human = (
+        summary.human_involved
+        or bool(facts.acknowledgers)
+        or (facts.trigger_agent is not None and facts.trigger_agent.is_user)
+    )
+    triggered_at = summary.triggered_at
+    if not summary.trigger_known and facts.created_at is not None:
+        triggered_at = facts.created_at
+    return Summary(
+        first_assignees=summary.first_assignees or facts.assignees,
+        acknowledgers=acknowledgers,
+        trigger_known=trigger_known,
+        trigger_agent=trigger_agent,
+        triggered_at=triggered_at,
+        escalation_policy_id=summary.escalation_policy_id,
+        service_id=summary.service_id,
+        service_name=summary.service_name,
+        team_ids=summary.team_ids,
+        human_involved=human,
+    )
+
+
+def led_response(summary: Summary) -> tuple[Ref, ...]:
+    """First assignees who acknowledged; else the first to acknowledge; else the first assignees."""
+    acked = {a.id for a in summary.acknowledgers}
+    assigned_and_acked = tuple(a for a in summary.first_assignees if a.id in acked)
+    if assigned_and_acked:
+        return assigned_and_acked
+    if summary.acknowledgers:
+        return summary.acknowledgers[:1]
+    return summary.first_assignees
+
+
+class IncidentService:
+    def __init__(
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        postmortems: PostmortemService,
+        clock: Clock,
+        default_channel: str | None,
+        slack: SlackDirectory,
+        pagerduty: PagerDutyLookups | None = None,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._postmortems = postmortems
+        self._clock = clock
+        self._default_channel = default_channel
+        self._slack = slack
+        self._pagerduty = pagerduty
+
+    def record_pagerduty_event(self, *, event: PagerDutyEvent, webhook_id: str | None) -> Handled:
+        """Store one incident event unless this delivery (or event) was already stored."""
+        now = self._clock()
+        with self._uow_factory() as uow:
+            if not self._first_time(uow.deliveries, event=event, webhook_id=webhook_id, now=now):
+                return Handled("duplicate")
+            uow.incident_events.add(
+                source=PAGERDUTY,
+                incident_id=event.incident_id,
+                event=_stored(event),
+                received_at=now,
+            )
+            uow.commit()
+        return Handled("recorded")
+
+    def open_from_pagerduty(self, *, event: PagerDutyEvent, webhook_id: str | None) -> Handled:
+        """Open the postmortem of a resolved PagerDuty incident (at most one per incident)."""
+        key = f"{PAGERDUTY}:{event.incident_id}"
+        with self._uow_factory() as uow:
+            existing = uow.postmortems.get_by_incident_key(key)
+            events = uow.incident_events.for_incident(
+                source=PAGERDUTY, incident_id=event.incident_id
+            )
+        if existing is not None:
+            self.record_pagerduty_event(event=event, webhook_id=webhook_id)
+            return Handled("already_open", existing)
+        # Look-ups happen outside any transaction: they talk to PagerDuty and Slack.
+        summary = summarize([*events, _stored(event)])
+        if self._pagerduty is not None and not summary.trigger_known:
+            summary = with_facts(summary, self._lookup_facts(event.incident_id))
+        report = self._pagerduty_report(key, event, summary)
+        channel = self._channel(
+            service_id=summary.service_id, team_ids=summary.team_ids, key=key, given=None
+        )
+        outcome = self._postmortems.open_postmortem(
+            report=report, channel_id=channel, opened_by=PAGERDUTY
+        )
+        self.record_pagerduty_event(event=event, webhook_id=webhook_id)
+        return Handled("opened" if outcome.created else "already_open", outcome.postmortem)
+
+    def open_resolved(self, *, incident: ResolvedIncident) -> Handled:
+        """Open the postmortem of an incident another tool resolved (at most one per incident)."""
+        key = f"{incident.source}:{incident.incident_id}"
+        evidence = {
+            criterion: tuple(self._person_from(p) for p in people)
+            for criterion, people in incident.people.items()
+            if people
+        }
+        notes = (FALSE_ALARM_NOTE,) if incident.false_alarm else ()
+        report = IncidentReport(
+            key=key,
+            title=incident.title,
+            source=incident.source,
+            resolved_at=incident.resolved_at,
+            severity=incident.severity,
+            false_alarm=incident.false_alarm,
+            service=incident.service,
+            evidence=evidence,
+            notes=notes,
+        )
+        channel = self._channel(service_id=None, team_ids=(), key=key, given=incident.channel_id)
+        outcome = self._postmortems.open_postmortem(
+            report=report, channel_id=channel, opened_by=incident.source
+        )
+        return Handled("opened" if outcome.created else "already_open", outcome.postmortem)
+
+    # -- helpers -------------------------------------------------------------------------
+    @staticmethod
+    def _first_time(
+        deliveries: DeliveryRepository,
+        *,
+        event: PagerDutyEvent,
+        webhook_id: str | None,
+        now: datetime,
+    ) -> bool:
+        fresh = deliveries.first_time(source=PAGERDUTY, delivery_id=f"event:{event.id}", now=now)
+        if webhook_id:
+            fresh &= deliveries.first_time(
+                source=PAGERDUTY, delivery_id=f"webhook:{webhook_id}", now=now
+            )
+        return fresh
+
+    def _lookup_facts(self, incident_id: str) -> IncidentFacts | None:
+        assert self._pagerduty is not None
+        return self._pagerduty.incident_facts(incident_id=incident_id)
+
+    def _pagerduty_report(
+        self, key: str, event: PagerDutyEvent, summary: Summary
+    ) -> IncidentReport:
+        people: dict[str, Person] = {}
+
+        def person(ref: Ref) -> Person:
+            if ref.id not in people:
+                people[ref.id] = self._person_from_pagerduty(ref)
+            return people[ref.id]
+
+        evidence: dict[Criterion, tuple[Person, ...]] = {}
+        led = led_response(summary)
+        if led:
+            evidence[Criterion.LED_RESPONSE] = tuple(person(r) for r in led)
+        if self._pagerduty is not None and summary.escalation_policy_id and summary.triggered_at:
+            on_call = self._pagerduty.primary_on_call(
+                escalation_policy_id=summary.escalation_policy_id, at=summary.triggered_at
+            )
+            if on_call:
+                evidence[Criterion.PRIMARY_ON_CALL] = tuple(person(r) for r in on_call)
+        if summary.trigger_agent is not None and summary.trigger_agent.is_user:
+            evidence[Criterion.MANUALLY_TRIGGERED] = (person(summary.trigger_agent),)
+        false_alarm = not summary.human_involved
+        data = event.data
+        priority = _ref(data.get("priority"))
+        return IncidentReport(
+            key=key,
+            title=str(data.get("title") or f"PagerDuty incident {event.incident_id}"),
+            source=PAGERDUTY,
+            resolved_at=event.occurred_at,
+            severity=priority.name if priority else None,
+            false_alarm=false_alarm,
+            service=summary.service_name,
+            evidence=evidence,
+            notes=(FALSE_ALARM_NOTE,) if false_alarm else (),
+        )
+
+    def _person_from_pagerduty(self, ref: Ref) -> Person:
+        email = None
+        if self._pagerduty is not None:
+            email = self._pagerduty.user_email(user_id=ref.id)
+        slack_id = self._slack.user_id_for_email(email) if email else None
+        if slack_id is None:
+            log.info("PagerDuty user %s (%s) has no matching Slack user", ref.id, ref.name)
+        return Person(slack_user_id=slack_id, name=ref.name or email or ref.id)
+
+    def _person_from(self, ref: PersonRef) -> Person:
+        slack_id = ref.slack_user_id
+        if slack_id is None and ref.email:
+            slack_id = self._slack.user_id_for_email(ref.email)
+        return Person(slack_user_id=slack_id, name=ref.name or ref.email or "")
+
+    def _channel(
+        self, *, service_id: str | None, team_ids: tuple[str, ...], key: str, given: str | None
+    ) -> str | None:
+        channel = (
+            given
+            or self._postmortems.policy.route(service_id=service_id, team_ids=team_ids)
+            or self._default_channel
+        )
+        if channel is None:
+            log.warning(
+                "incident %s matched no route and DEFAULT_CHANNEL is unset: its postmortem "
+                "is stored unrouted (see /postmortem status)",
+                key,
+            )
+        return channel
+
+
+def _stored(event: PagerDutyEvent) -> StoredIncidentEvent:
+    return StoredIncidentEvent(
+        event_type=event.event_type,
+        occurred_at=event.occurred_at,
+        event_id=event.id,
+        agent_type=event.agent.type if event.agent else None,
+        agent_id=event.agent.id if event.agent else None,
+        agent_name=event.agent.name if event.agent else None,
+        data=dict(event.data),
+    )

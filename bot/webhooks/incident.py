@@ -1,0 +1,159 @@
+"""``POST /webhooks/incident``: any tool hands over a resolved incident (documented JSON).
+
+Signed like PagerDuty's v3 webhooks: ``X-Signature: v1=<hex HMAC-SHA256 of the raw body>``
+with ``INCIDENT_WEBHOOK_SECRET`` (comma-separate several secrets to rotate). The JSON
+Schema of the body is published at ``bot/schemas/incident-webhook.schema.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bot.domain.owners import Criterion
+from bot.services.incidents import IncidentService, PersonRef, ResolvedIncident
+from bot.webhooks.http import BadRequest, describe, error, parse_json, read_body
+from bot.webhooks.signature import signature_matches
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "x-signature"
+SlackUserId = Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$", examples=["U0123ABCD"])]
+
+
+class WebhookPerson(BaseModel):
+    """Someone behind an owner criterion: their Slack user id, or an email Slack knows."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slack_user_id: SlackUserId | None = None
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)] | None = None
+    name: Annotated[str, Field(max_length=200)] = ""
+
+    @model_validator(mode="after")
+    def _identified(self) -> WebhookPerson:
+        if self.slack_user_id is None and self.email is None:
+            raise ValueError("give slack_user_id or email")
+        return self
+
+
+class WebhookPeople(BaseModel):
+    """The people who meet each of the guidance's owner criteria."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    led_response: list[WebhookPerson] = Field(
+        default=[], description="Initially assigned to the alert and led the response."
+    )
+    primary_on_call: list[WebhookPerson] = Field(
+        default=[], description="Primary on-call for the most heavily affected service."
+    )
+    manually_triggered: list[WebhookPerson] = Field(
+        default=[], description="Manually triggered the incident."
+    )
+
+
+class IncidentWebhook(BaseModel):
+    """A resolved incident, handed over so its postmortem opens."""
+
+    model_config = ConfigDict(extra="forbid", title="Resolved incident")
+
+    incident_id: Annotated[str, Field(min_length=1, max_length=120)] = Field(
+        description="The sending tool's incident id; with `source` it identifies the incident "
+        "(one postmortem per incident, however often it is sent)."
+    )
+    source: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,29}$")] = Field(
+        default="webhook", description="The sending tool, e.g. opsgenie, grafana-oncall, ci."
+    )
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    severity: Annotated[str, Field(max_length=40)] | None = None
+    resolved_at: AwareDatetime = Field(description="When the incident was resolved (RFC 3339).")
+    service: Annotated[str, Field(max_length=200)] | None = None
+    channel: Annotated[str, Field(pattern=r"^[CG][A-Z0-9]{2,}$")] | None = Field(
+        default=None,
+        description="Slack channel id to open the postmortem in; default DEFAULT_CHANNEL.",
+    )
+    false_alarm: bool = Field(
+        default=False, description="No real impact; still reviewed, marked possible false alarm."
+    )
+    people: WebhookPeople = Field(default_factory=WebhookPeople)
+
+
+def parse_incident(body: bytes) -> ResolvedIncident:
+    try:
+        payload = IncidentWebhook.model_validate(parse_json(body))
+    except ValidationError as problem:
+        raise BadRequest(describe(problem)[0]) from problem
+    people = {
+        Criterion.LED_RESPONSE: payload.people.led_response,
+        Criterion.PRIMARY_ON_CALL: payload.people.primary_on_call,
+        Criterion.MANUALLY_TRIGGERED: payload.people.manually_triggered,
+    }
+    return ResolvedIncident(
+        source=payload.source,
+        incident_id=payload.incident_id,
+        title=payload.title,
+        resolved_at=payload.resolved_at,
+        severity=payload.severity,
+        service=payload.service,
+        channel_id=payload.channel,
+        false_alarm=payload.false_alarm,
+        people={
+            criterion: tuple(
+                PersonRef(slack_user_id=p.slack_user_id, email=p.email, name=p.name) for p in listed
+            )
+            for criterion, listed in people.items()
+        },
+    )
+
+
+def incident_endpoint(
+    incidents: IncidentService, secrets: Sequence[str]
+) -> Callable[[Request], Any]:
+    async def incident_webhook(request: Request) -> Response:
+        if not secrets:
+            return error(
+                503,
+                "the incident webhook is not configured: set INCIDENT_WEBHOOK_SECRET to a "
+                "shared secret and sign requests with it",
+            )
+        body = await read_body(request)
+        if body is None:
+            return error(413, "request body too large")
+        if not signature_matches(body, request.headers.get(SIGNATURE_HEADER), secrets):
+            return error(401, "missing or invalid X-Signature")
+        try:
+            incident = parse_incident(body)
+        except BadRequest as problem:
+            return error(400, str(problem))
+        try:
+            handled = await run_in_threadpool(incidents.open_resolved, incident=incident)
+        except Exception:
+            log.exception("incident webhook %s could not be stored", incident.incident_id)
+            return error(503, "could not store the incident now; retry later")
+        postmortem = handled.postmortem
+        assert postmortem is not None
+        return JSONResponse(
+            {
+                "ok": True,
+                "outcome": handled.outcome,
+                "postmortem_id": postmortem.id,
+                "channel": postmortem.channel_id,
+            },
+            status_code=201 if handled.outcome == "opened" else 200,
+        )
+
+    return incident_webhook

@@ -1,0 +1,32 @@
+"""The webhook routes, mounted beside ``/slack/events`` by bootstrap."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.routing import Route
+
+from bot.services.incidents import IncidentService
+from bot.webhooks.incident import incident_endpoint
+from bot.webhooks.pagerduty import pagerduty_endpoint
+
+
+def webhook_routes(
+    *,
+    incidents: IncidentService,
+    pagerduty_secrets: Sequence[str],
+    incident_secrets: Sequence[str],
+) -> list[Route]:
+    """Both webhooks; one whose secret is unset answers 503 naming the variable to set."""
+    return [
+        Route(
+            "/webhooks/pagerduty",
+            pagerduty_endpoint(incidents, tuple(pagerduty_secrets)),
+            methods=["POST"],
+        ),
+        Route(
+            "/webhooks/incident",
+            incident_endpoint(incidents, tuple(incident_secrets)),
+            methods=["POST"],
+        ),
+    ]
