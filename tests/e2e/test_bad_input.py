@@ -1,0 +1,156 @@
+"""Bad input gets a clear answer (401/400/usage), never a 500, and stores nothing."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import SIGNING_SECRET, BotHarness
+from tests.support.signing import signed_slack_headers, slash_command_body
+
+
+def nothing_stored(bot: BotHarness) -> bool:
+    return not bot.runtime.postmortems.status(channel_id="C0INCIDENT").open_postmortems
+
+
+def test_an_unsigned_request_gets_401_and_stores_nothing(bot: BotHarness) -> None:
+    body = slash_command_body(text="start Outage")
+
+    response = bot.http.post(
+        "/slack/events",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert response.status_code == 401
+    assert nothing_stored(bot)
+
+
+def test_a_request_signed_with_another_secret_gets_401(bot: BotHarness) -> None:
+    body = slash_command_body(text="start Outage")
+
+    response = bot.http.post(
+        "/slack/events", content=body, headers=signed_slack_headers("not-the-secret", body)
+    )
+
+    assert response.status_code == 401
+    assert nothing_stored(bot)
+
+
+def test_a_replayed_request_older_than_five_minutes_gets_401(bot: BotHarness) -> None:
+    body = slash_command_body(text="start Outage")
+    stale = int(time.time()) - 5 * 60 - 30
+
+    response = bot.http.post(
+        "/slack/events", content=body, headers=signed_slack_headers(SIGNING_SECRET, body, stale)
+    )
+
+    assert response.status_code == 401
+    assert nothing_stored(bot)
+
+
+def test_a_body_altered_after_signing_gets_401(bot: BotHarness) -> None:
+    body = slash_command_body(text="start Outage")
+    headers = signed_slack_headers(SIGNING_SECRET, body)
+
+    response = bot.http.post(
+        "/slack/events", content=body.replace("Outage", "Other"), headers=headers
+    )
+
+    assert response.status_code == 401
+
+
+def test_a_non_numeric_timestamp_gets_401_not_500(bot: BotHarness) -> None:
+    body = slash_command_body(text="start Outage")
+    headers = signed_slack_headers(SIGNING_SECRET, body) | {"X-Slack-Request-Timestamp": "soon"}
+
+    assert bot.http.post("/slack/events", content=body, headers=headers).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("payload=%7Bnot-json", "application/x-www-form-urlencoded"),
+        ("payload=%5B1%2C2%5D", "application/x-www-form-urlencoded"),
+        ("{not json", "application/json"),
+        ("", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_a_signed_payload_that_does_not_parse_gets_400_and_the_bot_keeps_serving(
+    bot: BotHarness, body: str, content_type: str
+) -> None:
+    headers = signed_slack_headers(SIGNING_SECRET, body, content_type=content_type)
+
+    response = bot.http.post("/slack/events", content=body, headers=headers)
+
+    assert response.status_code == 400
+    assert response.json()["ok"] is False
+    assert "Opened postmortem" in bot.user("U0ALICE").answer("start Still serving")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("frobnicate", "I don't know `frobnicate`"),
+        ("owner", "needs one person"),
+        ("owner bob", "needs one person"),
+        ("help", "/postmortem start"),
+        ("", "/postmortem start"),
+    ],
+)
+def test_unknown_subcommands_and_bad_arguments_get_a_usage_message(
+    bot: BotHarness, text: str, expected: str
+) -> None:
+    response = bot.user("U0ALICE").command(text)
+
+    assert response.status_code == 200
+    assert response.json()["response_type"] == "ephemeral"
+    assert expected in response.json()["text"]
+    assert "*Usage*" in response.json()["text"]
+
+
+def test_a_title_that_is_too_long_is_refused_with_the_limit(bot: BotHarness) -> None:
+    answer = bot.user("U0ALICE").answer("start " + "x" * 200)
+
+    assert "keep it to 150" in answer
+    assert nothing_stored(bot)
+
+
+def test_handing_over_with_no_postmortem_in_the_channel_says_how_to_start_one(
+    bot: BotHarness,
+) -> None:
+    answer = bot.user("U0ALICE").answer("owner <@U0BOB|bob>")
+
+    assert "no open postmortem in this channel" in answer
+
+
+def test_only_the_owner_or_their_assigner_can_hand_over(bot: BotHarness) -> None:
+    alice = bot.user("U0ALICE")
+    alice.answer("start Outage")
+    bot.user("U0BOB").click({"action_id": "owner.claim_self", "value": "1"})
+    bot.settle()
+
+    refusal = bot.user("U0MALLORY").answer("owner <@U0MALLORY|mallory>")
+    handed = bot.user("U0BOB").answer("owner <@U0CAROL|carol>")
+
+    assert "Only the current owner <@U0BOB>" in refusal
+    assert "<@U0CAROL> now owns postmortem #1" in handed
+    status = bot.user("U0ALICE").answer("status")
+    assert "Owner: <@U0CAROL>" in status
+
+
+def test_handing_over_before_anyone_owns_it_is_refused_with_the_reason(bot: BotHarness) -> None:
+    bot.user("U0ALICE").answer("start Outage")
+
+    answer = bot.user("U0ALICE").answer("owner <@U0BOB|bob>")
+
+    assert "it has no owner yet" in answer
+
+
+def test_a_button_with_a_malformed_value_gets_an_explanation(bot: BotHarness) -> None:
+    response = bot.user("U0BOB").click({"action_id": "owner.claim_self", "value": "drop table"})
+
+    assert response.status_code == 200
+    notice = bot.slack.wait_for("chat.postEphemeral")[0].params
+    assert "didn't say which postmortem" in notice["text"]

@@ -1,0 +1,129 @@
+"""`/postmortem start` with no title: a form asks for the details, validated inline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain.owners import CRITERION_REASONS, Criterion
+from tests.conftest import BotHarness
+from tests.support.slack_user import block_text, buttons
+
+
+def form(
+    *,
+    title: str = "Checkout errors",
+    resolved_epoch: int | None = None,
+    led: tuple[str, ...] = (),
+    on_call: tuple[str, ...] = (),
+    triggered: tuple[str, ...] = (),
+    false_alarm: bool = False,
+) -> dict[str, Any]:
+    def users(block: str, ids: tuple[str, ...]) -> dict[str, Any]:
+        return {block: {"type": "multi_users_select", "selected_users": list(ids)}}
+
+    values: dict[str, Any] = {
+        "title": {"title": {"type": "plain_text_input", "value": title}},
+        "severity": {"severity": {"type": "static_select", "selected_option": {"value": "SEV2"}}},
+        "resolved_at": {
+            "resolved_at": {"type": "datetimepicker", "selected_date_time": resolved_epoch}
+        },
+        "false_alarm": {
+            "false_alarm": {
+                "type": "checkboxes",
+                "selected_options": [{"value": "yes"}] if false_alarm else [],
+            }
+        },
+        "led_response": users("led_response", led),
+        "primary_on_call": users("primary_on_call", on_call),
+        "manually_triggered": users("manually_triggered", triggered),
+    }
+    return {
+        "id": "V0FORM",
+        "type": "modal",
+        "callback_id": "postmortem.start",
+        "private_metadata": "C0INCIDENT",
+        "state": {"values": values},
+    }
+
+
+def test_start_without_a_title_opens_the_form_after_acking(bot: BotHarness) -> None:
+    response = bot.user("U0ALICE").command("start")
+
+    assert response.status_code == 200
+    opened = bot.slack.wait_for("views.open")[0].params
+    view = opened["view"]
+    assert view["callback_id"] == "postmortem.start"
+    assert view["private_metadata"] == "C0INCIDENT"
+    block_ids = [b["block_id"] for b in view["blocks"]]
+    assert block_ids == [
+        "title",
+        "severity",
+        "resolved_at",
+        "false_alarm",
+        "led_response",
+        "primary_on_call",
+        "manually_triggered",
+    ]
+
+
+def test_an_empty_title_is_refused_inline_and_nothing_is_stored(bot: BotHarness) -> None:
+    response = bot.user("U0ALICE").submit_view(form(title="   "))
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "response_action": "errors",
+        "errors": {"title": "Give the incident a short title."},
+    }
+    assert bot.runtime.postmortems.get(postmortem_id=1) is None
+
+
+def test_a_resolution_time_in_the_future_is_refused_inline(bot: BotHarness) -> None:
+    future = int(bot.clock().timestamp()) + 3600
+
+    response = bot.user("U0ALICE").submit_view(form(resolved_epoch=future))
+
+    assert response.json()["errors"] == {
+        "resolved_at": "The resolution time can't be in the future."
+    }
+
+
+def test_candidates_are_ranked_by_how_many_criteria_they_meet_with_reasons(
+    bot: BotHarness,
+) -> None:
+    bot.slack.add_user("U0BOB", "bob@example.com", real_name="Bob")
+    bot.slack.add_user("U0ALICE", "alice@example.com", real_name="Alice")
+
+    response = bot.user("U0CAROL").submit_view(
+        form(led=("U0ALICE",), on_call=("U0BOB",), triggered=("U0ALICE",))
+    )
+
+    assert response.status_code == 200
+    assert response.content in (b"", b"null") or response.json() == {}
+    prompt = bot.slack.wait_for("chat.postMessage")[0].params
+    text = block_text(prompt["blocks"])
+    alice_line = next(line for line in text.splitlines() if line.startswith("• <@U0ALICE>"))
+    bob_line = next(line for line in text.splitlines() if line.startswith("• <@U0BOB>"))
+    assert text.index(alice_line) < text.index(bob_line)  # two criteria before one
+    assert CRITERION_REASONS[Criterion.LED_RESPONSE] in alice_line
+    assert CRITERION_REASONS[Criterion.MANUALLY_TRIGGERED] in alice_line
+    assert CRITERION_REASONS[Criterion.PRIMARY_ON_CALL] in bob_line
+    labels = [e["text"]["text"] for e in buttons(prompt["blocks"]) if e["type"] == "button"]
+    assert labels == ["Assign Alice", "Assign Bob", "I'll own it"]
+
+
+def test_a_false_alarm_still_opens_a_postmortem_and_says_why_it_matters(bot: BotHarness) -> None:
+    bot.user("U0ALICE").submit_view(form(false_alarm=True))
+
+    prompt = bot.slack.wait_for("chat.postMessage")[0].params
+    assert "Possible false alarm" in block_text(prompt["blocks"])
+    assert "monitoring" in block_text(prompt["blocks"])
+
+
+def test_clicking_a_candidate_makes_them_owner_chosen_by_the_clicker(bot: BotHarness) -> None:
+    bot.user("U0CAROL").submit_view(form(on_call=("U0BOB",)))
+    candidate = buttons(bot.slack.wait_for("chat.postMessage")[0].params["blocks"])[0]
+
+    bot.user("U0CAROL").click(candidate | {"type": "button"})
+
+    update = bot.slack.wait_for("chat.update")[0].params
+    assert "<@U0BOB> (chosen by <@U0CAROL>)" in block_text(update["blocks"])
