@@ -7,16 +7,18 @@ import logging
 import sys
 
 from bot.config import MissingSettingError, Settings, load_settings
-from bot.policy_file import PolicyFileError
+from bot.policy_file import PolicyFileError, load_policy
 
 
 def _serve(settings: Settings, *, scheduler: bool, host: str | None, port: int | None) -> int:
+    settings.require_slack_credentials()  # before any slow import: fail fast and plainly
+    load_policy(settings.postmortem_policy_file)
+
     import uvicorn
 
     from bot.bootstrap import build_runtime
     from bot.migrate import upgrade_to_head
 
-    settings.require_slack_credentials()
     upgrade_to_head(settings.database_url)
     runtime = build_runtime(settings)
     if scheduler:
@@ -64,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             level=settings.log_level.upper(),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
         if args.command == "migrate":
             from bot.migrate import upgrade_to_head
 
