@@ -1,0 +1,47 @@
+"""The lifecycle transition table: legal moves, and one error that says why for the rest."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.errors import IllegalTransition
+from bot.domain.lifecycle import TRANSITIONS, Move, State, next_state
+
+
+def test_the_happy_path_walks_from_awaiting_an_owner_to_completed() -> None:
+    state = State.AWAITING_OWNER
+    for move in (
+        Move.ASSIGN_OWNER,
+        Move.SCHEDULE_MEETING,
+        Move.MARK_MEETING_HELD,
+        Move.COMPLETE,
+    ):
+        state = next_state(state, move)
+
+    assert state is State.COMPLETED
+
+
+def test_a_second_owner_assignment_is_illegal_and_says_why() -> None:
+    with pytest.raises(IllegalTransition, match="it already has an owner"):
+        next_state(State.DRAFTING, Move.ASSIGN_OWNER)
+
+
+def test_completing_before_the_meeting_is_held_is_illegal() -> None:
+    with pytest.raises(IllegalTransition, match="meeting has not been held"):
+        next_state(State.MEETING_SCHEDULED, Move.COMPLETE)
+
+
+@pytest.mark.parametrize("move", list(Move))
+def test_nothing_moves_a_completed_postmortem(move: Move) -> None:
+    with pytest.raises(IllegalTransition):
+        next_state(State.COMPLETED, move)
+
+
+def test_every_legal_move_is_in_the_table_and_nothing_else_is() -> None:
+    for state in State:
+        for move in Move:
+            if (state, move) in TRANSITIONS:
+                assert next_state(state, move) is TRANSITIONS[(state, move)]
+            else:
+                with pytest.raises(IllegalTransition):
+                    next_state(state, move)
