@@ -7,7 +7,7 @@ reason is gone (an owner was picked, a meeting was scheduled…).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,7 @@ class MessageKind(StrEnum):
     ESCALATE_OVERDUE = "escalate_overdue"
     ASK_MARK_HELD = "ask_mark_held"
     MEETING_INVITE = "meeting_invite"
+    MEETING_HELD = "meeting_held"
     COMPLETED = "completed"
 
 
@@ -72,6 +73,10 @@ def still_applies(kind: MessageKind, postmortem: Postmortem) -> bool:
     return needed is None or postmortem.state in needed
 
 
+def is_snoozable(kind: MessageKind) -> bool:
+    return kind in NUDGES
+
+
 def _channel_time(policy: Policy, moment: datetime) -> datetime:
     return policy.working_hours.next_opening(moment, ZoneInfo(policy.workspace_timezone))
 
@@ -111,6 +116,28 @@ def plan_repeat_no_owner(
     return PlannedMessage(MessageKind.NUDGE_NO_OWNER, due)
 
 
+def after_working_span(policy: Policy, start: datetime, span: timedelta) -> datetime:
+    """``span`` later in working time, in the workspace's zone.
+
+    Whole days count as working days ("1d" from Friday 14:00 is Monday 14:00); the rest
+    is working time ("4h" from 16:00 with a 18:00 close is 11:00 the next working day).
+    With ``working_hours: always`` it is plain elapsed time.
+    """
+    hours = policy.working_hours
+    if hours.always:
+        return start + span
+    tz = ZoneInfo(policy.workspace_timezone)
+    current = hours.next_opening(start, tz)
+    for _ in range(span.days):
+        local = current.astimezone(tz) + timedelta(days=1)
+        while local.weekday() not in hours.days:
+            local += timedelta(days=1)
+        moved = datetime.combine(local.date(), current.astimezone(tz).time(), tzinfo=tz)
+        current = hours.next_opening(moved.astimezone(start.tzinfo), tz)
+    rest = span - timedelta(days=span.days)
+    return hours.add_working_time(current, rest, tz) if rest else current
+
+
 def plan_on_owner(postmortem: Postmortem, policy: Policy, now: datetime) -> list[PlannedMessage]:
     """Tell the channel who owns it; nudge the owner if no meeting is scheduled a working day on."""
     assert postmortem.owner_id is not None
@@ -118,10 +145,34 @@ def plan_on_owner(postmortem: Postmortem, policy: Policy, now: datetime) -> list
         PlannedMessage(MessageKind.OWNER_CHOSEN, now),
         PlannedMessage(
             MessageKind.NUDGE_NO_MEETING,
-            now + policy.no_meeting.first,
+            after_working_span(policy, now, policy.no_meeting.first),
             recipient=postmortem.owner_id,
         ),
     ]
+
+
+def plan_on_schedule(postmortem: Postmortem, now: datetime) -> list[PlannedMessage]:
+    """The invite now; once the meeting time has passed, ask the owner to mark it held."""
+    assert postmortem.meeting_at is not None
+    assert postmortem.owner_id is not None
+    return [
+        PlannedMessage(MessageKind.MEETING_INVITE, now),
+        PlannedMessage(
+            MessageKind.ASK_MARK_HELD,
+            max(now, postmortem.meeting_at),
+            recipient=postmortem.owner_id,
+        ),
+    ]
+
+
+SNOOZE = timedelta(days=1)
+
+
+def plan_snooze(
+    kind: MessageKind, recipient: str | None, params: dict[str, str], now: datetime
+) -> PlannedMessage:
+    """The same nudge again, a day from now."""
+    return PlannedMessage(kind, now + SNOOZE, recipient=recipient, params=dict(params))
 
 
 def meeting_deadline_passed(postmortem: Postmortem, policy: Policy, now: datetime) -> bool:

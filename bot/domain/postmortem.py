@@ -50,6 +50,10 @@ class Postmortem:
     owner_assigned_at: datetime | None = None
     prompt_ts: str | None = None
     meeting_at: datetime | None = None
+    meeting_justification: str | None = None
+    meeting_participants: tuple[str, ...] = ()
+    meeting_held_at: datetime | None = None
+    completed_at: datetime | None = None
 
     @property
     def is_routed(self) -> bool:

@@ -54,6 +54,10 @@ def _to_domain(row: PostmortemRow) -> Postmortem:
         owner_assigned_at=row.owner_assigned_at,
         prompt_ts=row.prompt_ts,
         meeting_at=row.meeting_at,
+        meeting_justification=row.meeting_justification,
+        meeting_participants=tuple(str(u) for u in row.meeting_participants or []),
+        meeting_held_at=row.meeting_held_at,
+        completed_at=row.completed_at,
     )
 
 
@@ -323,17 +327,34 @@ class OutboxRepository:
     def postpone(self, *, item_id: int, worker: str, until: datetime, error: str | None) -> bool:
         return self._finish(item_id, worker, due_at=until, last_error=error)
 
-    def cancel_pending(self, *, postmortem_id: int, kinds: Sequence[MessageKind]) -> int:
-        result = self._session.execute(
-            update(OutboxRow)
-            .where(
-                OutboxRow.postmortem_id == postmortem_id,
-                OutboxRow.status == "pending",
-                OutboxRow.kind.in_([k.value for k in kinds]),
-            )
-            .values(status="cancelled", last_error="reason gone")
+    def cancel_pending(
+        self,
+        *,
+        postmortem_id: int,
+        kinds: Sequence[MessageKind],
+        due_before: datetime | None = None,
+        reason: str = "reason gone",
+    ) -> int:
+        statement = update(OutboxRow).where(
+            OutboxRow.postmortem_id == postmortem_id,
+            OutboxRow.status == "pending",
+            OutboxRow.kind.in_([k.value for k in kinds]),
         )
+        if due_before is not None:
+            statement = statement.where(OutboxRow.due_at < due_before)
+        result = self._session.execute(statement.values(status="cancelled", last_error=reason))
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def mark_snoozed(self, *, item_id: int) -> OutboxItem | None:
+        """A sent nudge becomes "snoozed" once; None if it is unknown, unsent or snoozed already."""
+        row = self._session.scalars(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id, OutboxRow.status == "sent")
+            .values(status="snoozed")
+            .returning(OutboxRow),
+            execution_options={"populate_existing": True},
+        ).one_or_none()
+        return None if row is None else _item(row)
 
     def dead_for(self, postmortem_id: int) -> list[OutboxRow]:
         return list(

@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
+from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import PostmortemService
 from bot.slack.listeners import register_all
 
@@ -26,6 +27,7 @@ def build_bolt_app(
     client: WebClient,
     signing_secret: str,
     postmortems: PostmortemService,
+    lifecycle: LifecycleService,
 ) -> App:
     # process_before_response: the listener's own work decides the HTTP answer, with no
     # 10 ms polling for the ack; Web API calls happen later (outbox or lazy listeners).
@@ -40,6 +42,7 @@ def build_bolt_app(
     @app.middleware
     def provide_services(context: dict[str, Any], next: Callable[[], None]) -> None:
         context["postmortems"] = postmortems
+        context["lifecycle"] = lifecycle
         next()
 
     @app.error

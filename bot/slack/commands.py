@@ -12,6 +12,9 @@ USAGE = (
     "(no title: a form asks for the details)\n"
     "• `/postmortem owner @someone` — hand ownership over (the owner, or whoever assigned them)\n"
     "• `/postmortem status` — state, owner and deadlines of this channel's postmortem\n"
+    "• `/postmortem schedule` — schedule the postmortem meeting (a form; posts an invite)\n"
+    "• `/postmortem held` — mark the meeting as held (the owner or an incident manager)\n"
+    "• `/postmortem done` — complete the postmortem, once its meeting was held\n"
     "• `/postmortem help` — this message"
 )
 
@@ -40,13 +43,28 @@ class Help:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    pass
+
+
+@dataclass(frozen=True)
+class Held:
+    pass
+
+
+@dataclass(frozen=True)
+class Done:
+    pass
+
+
+@dataclass(frozen=True)
 class Invalid:
     """What was wrong, said to the person, followed by the usage."""
 
     problem: str
 
 
-Request = Start | HandOver | Status | Help | Invalid
+Request = Start | HandOver | Status | Help | Schedule | Held | Done | Invalid
 
 
 def parse(text: str) -> Request:
@@ -67,4 +85,9 @@ def parse(text: str) -> Request:
         return Status()
     if verb == "help":
         return Help()
+    if verb in ("schedule", "held", "done"):
+        if rest:
+            return Invalid(f"`/postmortem {verb}` takes no arguments.")
+        moves: dict[str, Request] = {"schedule": Schedule(), "held": Held(), "done": Done()}
+        return moves[verb]
     return Invalid(f"I don't know `{verb[:30]}`.")

@@ -10,10 +10,21 @@ class Action(StrEnum):
     PICK_CANDIDATE = "owner.pick_candidate"  # suffixed with ".<n>": one button per candidate
     CLAIM_SELF = "owner.claim_self"
     PICK_ANYONE = "owner.pick_anyone"
+    MARK_HELD = "lifecycle.mark_held"  # value: postmortem id
+    SNOOZE = "nudge.snooze"  # value: outbox id of the nudge
 
 
 class Callback(StrEnum):
     START_MODAL = "postmortem.start"
+    SCHEDULE_MODAL = "postmortem.schedule"
+
+
+class ScheduleField(StrEnum):
+    """block_id (== action_id) of each input in the schedule modal."""
+
+    TIME = "meeting_time"
+    PARTICIPANTS = "meeting_participants"
+    JUSTIFICATION = "meeting_justification"
 
 
 class Field(StrEnum):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import urllib.error
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -13,11 +14,19 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.metadata import Metadata
 
-from bot.domain.messages import MessageKind
+from bot.domain.meetings import Attendee, invite_attendees, meeting_invite_ics
+from bot.domain.messages import NUDGES, MessageKind
+from bot.domain.postmortem import Postmortem
 from bot.services.dispatch import DeliveryFailed, Outgoing
 from bot.slack.blocks import next_steps_text, owner_chosen, owner_prompt
 from bot.slack.ids import METADATA_EVENT_TYPE
-from bot.slack.nudges import nudge_text
+from bot.slack.nudges import (
+    completed_text,
+    meeting_held_text,
+    meeting_invite_text,
+    nudge_blocks,
+    nudge_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +130,44 @@ class SlackMessenger:
                     blocks=owner_chosen(postmortem, message.policy),
                 )
             return self._post(message, next_steps_text(postmortem, message.policy))
+        if message.kind is MessageKind.MEETING_INVITE:
+            return self._invite(message, postmortem)
+        if message.kind is MessageKind.MEETING_HELD:
+            return self._post(message, meeting_held_text(postmortem, str(message.params["by"])))
+        if message.kind is MessageKind.COMPLETED:
+            return self._post(message, completed_text(postmortem, str(message.params["by"])))
         text = str(
             message.params.get("text") or nudge_text(message.kind, postmortem, message.policy)
         )
+        if message.kind in NUDGES:
+            blocks = nudge_blocks(
+                message.kind, text, outbox_id=message.outbox_id, postmortem_id=postmortem.id
+            )
+            return self._post(message, text, blocks)
         return self._post(message, text)
+
+    def _invite(self, message: Outgoing, postmortem: Postmortem) -> str:
+        """The announcement (carrying the metadata), then the .ics file in the channel."""
+        ts = self._post(message, meeting_invite_text(postmortem, message.policy))
+        attendees = [self._with_contact(a) for a in invite_attendees(postmortem, message.policy)]
+        now = datetime.now(UTC)
+        self._client.files_upload_v2(
+            channel=message.channel_id,
+            content=meeting_invite_ics(postmortem, attendees, now=now),
+            filename=f"postmortem-{postmortem.id}-meeting.ics",
+            title=f"Postmortem meeting: {postmortem.title}"[:250],
+            request_file_info=False,
+        )
+        return ts
+
+    def _with_contact(self, attendee: Attendee) -> Attendee:
+        try:
+            user = self._client.users_info(user=attendee.slack_user_id)["user"]
+        except SlackApiError:
+            return attendee
+        profile = user.get("profile") or {}
+        name = user.get("real_name") or profile.get("real_name") or None
+        return replace(attendee, name=name, email=profile.get("email") or None)
 
     def find_delivered(self, *, channel_id: str, outbox_id: int, since: datetime) -> str | None:
         """The ts of a message already posted for this outbox row, if Slack has one."""

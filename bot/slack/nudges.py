@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
 from bot.domain.messages import MessageKind
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.slack.blocks import slack_date
+from bot.slack.ids import Action
 
 
 def _managers(policy: Policy) -> str:
@@ -33,7 +42,12 @@ def nudge_text(kind: MessageKind, postmortem: Postmortem, policy: Policy) -> str
         ),
         MessageKind.REMIND_MEETING_DUE: (
             f":hourglass_flowing_sand: Reminder: the postmortem meeting for {title} should be "
-            f"held before {deadline}. {owner}, is it on the calendar?"
+            f"held before {deadline}. "
+            + (
+                f"{owner}, it is on the calendar for {slack_date(postmortem.meeting_at)}."
+                if postmortem.meeting_at is not None
+                else f"{owner}, is it on the calendar? `/postmortem schedule`"
+            )
         ),
         MessageKind.ESCALATE_OVERDUE: (
             f":rotating_light: The postmortem for {title} is overdue: its meeting was due by "
@@ -51,3 +65,62 @@ def meeting_line(postmortem: Postmortem) -> str:
     if postmortem.meeting_at is None:
         return "No meeting scheduled yet."
     return f"Meeting: {slack_date(postmortem.meeting_at)}"
+
+
+def _people(user_ids: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(f"<@{u}>" for u in user_ids) or "nobody else named yet"
+
+
+def meeting_invite_text(postmortem: Postmortem, policy: Policy) -> str:
+    """The channel message that goes with the .ics invite."""
+    assert postmortem.meeting_at is not None
+    managers = _people(list(policy.incident_managers)) if policy.incident_managers else "none set"
+    text = (
+        f":calendar: Postmortem meeting for *{postmortem.title}* (#{postmortem.id}): "
+        f"{slack_date(postmortem.meeting_at)}. The invite (.ics) is attached.\n"
+        f"• Owner: <@{postmortem.owner_id}>\n"
+        f"• Incident manager(s): {managers}\n"
+        f"• Participants: {_people(postmortem.meeting_participants)}\n"
+        "• When they were involved: customer support, account management, product management"
+    )
+    if postmortem.meeting_justification:
+        text += f"\n• Later than the 7-day goal because: _{postmortem.meeting_justification}_"
+    return text
+
+
+def meeting_held_text(postmortem: Postmortem, by: str) -> str:
+    return (
+        f":white_check_mark: The postmortem meeting for *{postmortem.title}* (#{postmortem.id}) "
+        f"was held (marked by <@{by}>). Next: finish the document and agree action items with "
+        "owners and due dates, then `/postmortem done`."
+    )
+
+
+def completed_text(postmortem: Postmortem, by: str) -> str:
+    return (
+        f":tada: The postmortem for *{postmortem.title}* (#{postmortem.id}) is complete "
+        f"(marked by <@{by}>). Thank you all — its action items come before planned work."
+    )
+
+
+def nudge_blocks(
+    kind: MessageKind, text: str, *, outbox_id: int, postmortem_id: int
+) -> list[Block]:
+    """The nudge with its buttons: "Snooze 1 day" always, "Mark meeting held" when asked."""
+    buttons: list[ButtonElement] = []
+    if kind is MessageKind.ASK_MARK_HELD:
+        buttons.append(
+            ButtonElement(
+                text="Mark meeting held",
+                action_id=Action.MARK_HELD.value,
+                value=str(postmortem_id),
+                style="primary",
+            )
+        )
+    buttons.append(
+        ButtonElement(text="Snooze 1 day", action_id=Action.SNOOZE.value, value=str(outbox_id))
+    )
+    return [
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ActionsBlock(block_id=f"nudge:{outbox_id}", elements=buttons),
+    ]

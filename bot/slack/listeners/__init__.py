@@ -2,10 +2,11 @@
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, commands, views
+from bot.slack.listeners import actions, commands, lifecycle, views
 
 
 def register_all(app: App) -> None:
     commands.register(app)
     actions.register(app)
     views.register(app)
+    lifecycle.register(app)

@@ -9,13 +9,17 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import DomainError
 from bot.domain.postmortem import IncidentReport
+from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import PostmortemService
 from bot.slack import commands
 from bot.slack.blocks import start_modal, status_text
+from bot.slack.listeners import lifecycle as lifecycle_listeners
 
 
 def register(app: App) -> None:
-    app.command(commands.COMMAND)(ack=answer_command, lazy=[open_start_form])
+    app.command(commands.COMMAND)(
+        ack=answer_command, lazy=[open_start_form, lifecycle_listeners.open_schedule_form]
+    )
 
 
 def _link(command: dict[str, Any], channel_id: str, ts: str | None) -> str:
@@ -30,7 +34,12 @@ def reply(ack: Ack, text: str) -> None:
     ack(response_type="ephemeral", text=text)
 
 
-def answer_command(ack: Ack, command: dict[str, Any], postmortems: PostmortemService) -> None:
+def answer_command(
+    ack: Ack,
+    command: dict[str, Any],
+    postmortems: PostmortemService,
+    lifecycle: LifecycleService,
+) -> None:
     request = commands.parse(command.get("text", ""))
     channel_id = command["channel_id"]
     user_id = command["user_id"]
@@ -39,6 +48,8 @@ def answer_command(ack: Ack, command: dict[str, Any], postmortems: PostmortemSer
             reply(ack, commands.USAGE)
         case commands.Invalid(problem):
             reply(ack, f"{problem}\n\n{commands.USAGE}")
+        case commands.Schedule() | commands.Held() | commands.Done():
+            lifecycle_listeners.answer(ack, request, command, lifecycle)
         case commands.Status():
             status = postmortems.status(channel_id=channel_id)
             reply(

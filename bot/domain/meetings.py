@@ -1,0 +1,160 @@
+"""The postmortem meeting: when it may be held, and its iCalendar invite (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from bot.domain.errors import DomainError, NotAllowed
+from bot.domain.lifecycle import Move, State, next_state
+from bot.domain.policy import Policy
+from bot.domain.postmortem import Postmortem
+
+MEETING_LENGTH = timedelta(hours=1)
+MAX_JUSTIFICATION = 500
+WHEN_INVOLVED = ("customer support", "account management", "product management")
+
+
+class MeetingRefused(DomainError):
+    """The meeting time is not acceptable; ``field`` is what the person must change."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_meeting_time(
+    postmortem: Postmortem,
+    policy: Policy,
+    *,
+    at: datetime,
+    justification: str | None,
+    now: datetime,
+) -> None:
+    """Refuse a time in the past, or later than the deadline without a stated reason."""
+    if at < now:
+        raise MeetingRefused(
+            "That time is in the past: pick when the meeting will happen.", field="time"
+        )
+    deadline = policy.meeting_deadline(postmortem.resolved_at)
+    if at > deadline and not (justification or "").strip():
+        days = policy.meeting_due.deadline.days or policy.meeting_due.deadline
+        raise MeetingRefused(
+            f"That is after {deadline:%a %d %b %H:%M} UTC — more than {days} days after the "
+            "incident was resolved. Hold it while context is fresh, or say why it can't be "
+            "sooner in the justification field.",
+            field="time",
+        )
+    if justification is not None and len(justification) > MAX_JUSTIFICATION:
+        raise MeetingRefused(
+            f"Keep the justification under {MAX_JUSTIFICATION} characters.", field="justification"
+        )
+
+
+@dataclass(frozen=True)
+class Attendee:
+    """Someone invited: a Slack user, with their name and e-mail when Slack knows them."""
+
+    slack_user_id: str
+    role: str  # "owner", "incident manager", "participant"
+    name: str | None = None
+    email: str | None = None
+
+    def address(self) -> str:
+        if self.email:
+            return f"mailto:{self.email}"
+        return f"urn:slack:user:{self.slack_user_id}"
+
+
+def invite_attendees(postmortem: Postmortem, policy: Policy) -> list[Attendee]:
+    """The owner, the incident manager(s) and the chosen participants, each once."""
+    people: list[Attendee] = []
+    seen: set[str] = set()
+
+    def add(user_id: str | None, role: str) -> None:
+        if user_id and user_id not in seen:
+            seen.add(user_id)
+            people.append(Attendee(user_id, role))
+
+    add(postmortem.owner_id, "owner")
+    for manager in policy.incident_managers:
+        add(manager, "incident manager")
+    for user_id in postmortem.meeting_participants:
+        add(user_id, "participant")
+    return people
+
+
+def invite_description(postmortem: Postmortem, attendees: Sequence[Attendee]) -> str:
+    def label(a: Attendee) -> str:
+        return a.name or a.slack_user_id
+
+    lines = [
+        f"Blameless postmortem meeting for: {postmortem.title} (postmortem #{postmortem.id}).",
+        "",
+        "Who should be there:",
+    ]
+    for role in ("owner", "incident manager", "participant"):
+        names = [label(a) for a in attendees if a.role == role]
+        heading = {"owner": "Owner", "incident manager": "Incident manager(s)"}.get(
+            role, "Responders and participants"
+        )
+        lines.append(f"- {heading}: {', '.join(names) if names else 'none named yet'}")
+    lines.append(f"- When involved: {', '.join(WHEN_INVOLVED)}.")
+    lines += [
+        "",
+        "Agenda: summary, impact, timeline, contributing factors (never a single root cause), "
+        "what went well, how the incident response itself worked, and action items with "
+        "owners and due dates.",
+    ]
+    if postmortem.meeting_justification:
+        lines += ["", f"Held after the 7-day goal because: {postmortem.meeting_justification}"]
+    return "\n".join(lines)
+
+
+def meeting_invite_ics(
+    postmortem: Postmortem, attendees: Sequence[Attendee], *, now: datetime
+) -> bytes:
+    """An iCalendar (RFC 5545) REQUEST for the meeting, one VEVENT, UTC times."""
+    assert postmortem.meeting_at is not None
+    calendar = Calendar()
+    calendar.add("prodid", "-//postmortem-bot//meeting invite//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "REQUEST")
+    event = Event()
+    event.add("uid", f"postmortem-{postmortem.id}@postmortem-bot")
+    event.add("dtstamp", now)
+    event.add("dtstart", postmortem.meeting_at)
+    event.add("dtend", postmortem.meeting_at + MEETING_LENGTH)
+    event.add("summary", f"Postmortem: {postmortem.title}")
+    event.add("description", invite_description(postmortem, attendees))
+    # Rescheduling sends the same UID with a higher sequence, so calendars update in place.
+    event.add("sequence", int(now.timestamp()) // 60)
+    for person in attendees:
+        address = vCalAddress(person.address())
+        address.params["cn"] = vText(person.name or person.slack_user_id)
+        address.params["role"] = vText("CHAIR" if person.role == "owner" else "REQ-PARTICIPANT")
+        event.add("attendee", address, encode=False)
+        if person.role == "owner":
+            organizer = vCalAddress(person.address())
+            organizer.params["cn"] = vText(person.name or person.slack_user_id)
+            event.add("organizer", organizer, encode=False)
+    calendar.add_component(event)
+    return bytes(calendar.to_ical())
+
+
+def check_can_steer(postmortem: Postmortem, policy: Policy, *, actor: str, move: Move) -> State:
+    """The state after ``move``; only the owner or an incident manager moves the lifecycle on."""
+    state = next_state(postmortem.state, move)
+    if actor != postmortem.owner_id and actor not in policy.incident_managers:
+        who = " or ".join(
+            [f"the owner <@{postmortem.owner_id}>"]
+            + (["an incident manager"] if policy.incident_managers else [])
+        )
+        raise NotAllowed(
+            f"Only {who} can {move.value.replace('_', ' ')} for postmortem #{postmortem.id}. "
+            "Ask them, or have ownership handed to you with `/postmortem owner @you`."
+        )
+    return state

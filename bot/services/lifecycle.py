@@ -1,0 +1,266 @@
+"""Moving a postmortem on: schedule the meeting, mark it held, complete it; snooze a nudge.
+
+Each use case is one transaction: the conditional state change, its audit event, and the
+outbox rows it plans or cancels commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.domain.errors import DomainError
+from bot.domain.lifecycle import Move, State
+from bot.domain.meetings import check_can_steer, check_meeting_time
+from bot.domain.messages import (
+    NUDGES,
+    SNOOZE,
+    MessageKind,
+    PlannedMessage,
+    plan_on_schedule,
+    plan_snooze,
+    still_applies,
+)
+from bot.domain.policy import Policy
+from bot.domain.postmortem import Postmortem
+from bot.persistence.uow import UnitOfWork, UnitOfWorkFactory
+from bot.services.clock import Clock
+from bot.services.postmortems import NoPostmortemHere
+
+_UNTIL_HELD = (
+    MessageKind.NUDGE_NO_MEETING,
+    MessageKind.REMIND_MEETING_DUE,
+    MessageKind.ESCALATE_OVERDUE,
+    MessageKind.ASK_MARK_HELD,
+)
+
+
+class ConcurrentChange(DomainError):
+    """Someone else moved the postmortem on while this request was being handled."""
+
+
+class LifecycleService:
+    def __init__(self, *, uow_factory: UnitOfWorkFactory, policy: Policy, clock: Clock) -> None:
+        self._uow_factory = uow_factory
+        self._policy = policy
+        self._clock = clock
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    def now(self) -> datetime:
+        """The service's clock (listeners validate forms against it)."""
+        return self._clock()
+
+    def __deepcopy__(self, memo: dict[int, object]) -> LifecycleService:
+        # Bolt deep-copies the context for lazy listeners; a service is shared, not copied.
+        return self
+
+    # -- queries -----------------------------------------------------------------------
+    def check_can_schedule(self, *, channel_id: str, actor: str) -> Postmortem:
+        """The channel's postmortem if ``actor`` may schedule its meeting now; else why not."""
+        with self._uow_factory() as uow:
+            postmortem = self._find(uow, channel_id, None)
+            check_can_steer(postmortem, self._policy, actor=actor, move=Move.SCHEDULE_MEETING)
+            return postmortem
+
+    # -- use cases ---------------------------------------------------------------------
+    def schedule_meeting(
+        self,
+        *,
+        channel_id: str,
+        actor: str,
+        at: datetime,
+        participants: Sequence[str],
+        justification: str | None,
+        postmortem_id: int | None = None,
+    ) -> Postmortem:
+        """Schedule (or move) the meeting; later than the deadline only with a justification."""
+        now = self._clock()
+        reason = (justification or "").strip() or None
+        with self._uow_factory() as uow:
+            postmortem = self._find(uow, channel_id, postmortem_id)
+            new = check_can_steer(postmortem, self._policy, actor=actor, move=Move.SCHEDULE_MEETING)
+            check_meeting_time(postmortem, self._policy, at=at, justification=reason, now=now)
+            late = at > self._policy.meeting_deadline(postmortem.resolved_at)
+            updated = self._move(
+                uow,
+                postmortem,
+                new,
+                now,
+                meeting_at=at,
+                meeting_participants=list(dict.fromkeys(participants)),
+                meeting_justification=reason if late else None,
+            )
+            uow.audit.record(
+                postmortem_id=postmortem.id,
+                at=now,
+                actor=actor,
+                action="meeting_scheduled",
+                details={
+                    "meeting_at": at.isoformat(),
+                    "participants": list(updated.meeting_participants),
+                    "after_deadline": late,
+                    "justification": reason if late else None,
+                },
+            )
+            uow.outbox.cancel_pending(
+                postmortem_id=postmortem.id,
+                kinds=(
+                    MessageKind.NUDGE_NO_MEETING,
+                    MessageKind.ASK_MARK_HELD,
+                    MessageKind.MEETING_INVITE,
+                ),
+            )
+            self._plan(uow, updated, plan_on_schedule(updated, now), now)
+            uow.commit()
+            return updated
+
+    def mark_meeting_held(
+        self, *, channel_id: str, actor: str, postmortem_id: int | None = None
+    ) -> Postmortem:
+        """Record that the meeting took place; the channel is told what is left."""
+        now = self._clock()
+        with self._uow_factory() as uow:
+            postmortem = self._find(uow, channel_id, postmortem_id)
+            new = check_can_steer(
+                postmortem, self._policy, actor=actor, move=Move.MARK_MEETING_HELD
+            )
+            updated = self._move(uow, postmortem, new, now, meeting_held_at=now)
+            uow.audit.record(
+                postmortem_id=postmortem.id, at=now, actor=actor, action="meeting_held"
+            )
+            uow.outbox.cancel_pending(postmortem_id=postmortem.id, kinds=_UNTIL_HELD)
+            self._plan(
+                uow,
+                updated,
+                [PlannedMessage(MessageKind.MEETING_HELD, now, params={"by": actor})],
+                now,
+            )
+            uow.commit()
+            return updated
+
+    def complete(
+        self, *, channel_id: str, actor: str, postmortem_id: int | None = None
+    ) -> Postmortem:
+        """Complete the postmortem (only once its meeting was held); every nudge stops."""
+        now = self._clock()
+        with self._uow_factory() as uow:
+            postmortem = self._find(uow, channel_id, postmortem_id)
+            new = check_can_steer(postmortem, self._policy, actor=actor, move=Move.COMPLETE)
+            updated = self._move(uow, postmortem, new, now, completed_at=now)
+            uow.audit.record(postmortem_id=postmortem.id, at=now, actor=actor, action="completed")
+            uow.outbox.cancel_pending(postmortem_id=postmortem.id, kinds=sorted(NUDGES))
+            self._plan(
+                uow,
+                updated,
+                [PlannedMessage(MessageKind.COMPLETED, now, params={"by": actor})],
+                now,
+            )
+            uow.commit()
+            return updated
+
+    def snooze(self, *, outbox_id: int, actor: str, channel_id: str) -> str:
+        """Send a delivered nudge again a day from now (once per message); says what happened."""
+        now = self._clock()
+        with self._uow_factory() as uow:
+            item = uow.outbox.mark_snoozed(item_id=outbox_id)
+            postmortem = (
+                uow.postmortems.get(item.postmortem_id)
+                if item is not None and item.postmortem_id is not None
+                else None
+            )
+            if item is None or postmortem is None or item.kind not in NUDGES:
+                uow.rollback()
+                text = "That reminder was already snoozed, or there is nothing left to snooze."
+            elif not still_applies(item.kind, postmortem):
+                uow.rollback()
+                text = "No need to snooze: the reason for that reminder is gone."
+            else:
+                until = now + SNOOZE
+                # The day's other reminders of this kind fold into the snoozed one.
+                uow.outbox.cancel_pending(
+                    postmortem_id=postmortem.id,
+                    kinds=(item.kind,),
+                    due_before=until,
+                    reason="snoozed",
+                )
+                assert postmortem.channel_id is not None
+                uow.outbox.add(
+                    postmortem_id=postmortem.id,
+                    channel_id=postmortem.channel_id,
+                    planned=plan_snooze(item.kind, item.recipient, item.params, now),
+                    now=now,
+                )
+                uow.audit.record(
+                    postmortem_id=postmortem.id,
+                    at=now,
+                    actor=actor,
+                    action="nudge_snoozed",
+                    details={
+                        "kind": item.kind.value,
+                        "outbox_id": item.id,
+                        "until": until.isoformat(),
+                    },
+                )
+                text = f"Snoozed: I'll remind again in a day (postmortem #{postmortem.id})."
+            self._notice(uow, channel_id=channel_id, user_id=actor, text=text, now=now)
+            uow.commit()
+            return text
+
+    def tell(self, *, channel_id: str, user_id: str, text: str) -> None:
+        """Queue an ephemeral line to one person in a channel."""
+        with self._uow_factory() as uow:
+            self._notice(uow, channel_id=channel_id, user_id=user_id, text=text, now=self._clock())
+            uow.commit()
+
+    # -- helpers -----------------------------------------------------------------------
+    def _find(self, uow: UnitOfWork, channel_id: str, postmortem_id: int | None) -> Postmortem:
+        if postmortem_id is not None:
+            found = uow.postmortems.get(postmortem_id)
+            if found is None:
+                raise NoPostmortemHere(f"Postmortem #{postmortem_id} no longer exists.")
+            return found
+        open_here = uow.postmortems.open_in_channel(channel_id)
+        if not open_here:
+            raise NoPostmortemHere(
+                "There is no open postmortem in this channel. "
+                "Start one with `/postmortem start <title>`."
+            )
+        return open_here[0]
+
+    def _move(
+        self, uow: UnitOfWork, postmortem: Postmortem, new: State, now: datetime, **fields: object
+    ) -> Postmortem:
+        if not uow.postmortems.change_state(
+            postmortem_id=postmortem.id, expected=postmortem.state, new=new, at=now, **fields
+        ):
+            raise ConcurrentChange("The postmortem changed while you asked; try again.")
+        updated = uow.postmortems.get(postmortem.id)
+        assert updated is not None
+        return updated
+
+    def _plan(
+        self, uow: UnitOfWork, postmortem: Postmortem, planned: list[PlannedMessage], now: datetime
+    ) -> None:
+        assert postmortem.channel_id is not None
+        for message in planned:
+            uow.outbox.add(
+                postmortem_id=postmortem.id,
+                channel_id=postmortem.channel_id,
+                planned=message,
+                now=now,
+            )
+
+    def _notice(
+        self, uow: UnitOfWork, *, channel_id: str, user_id: str, text: str, now: datetime
+    ) -> None:
+        uow.outbox.add(
+            postmortem_id=None,
+            channel_id=channel_id,
+            planned=PlannedMessage(
+                MessageKind.NOTICE, now, recipient=user_id, params={"text": text}
+            ),
+            now=now,
+        )

@@ -1,0 +1,122 @@
+"""Schedule, held, done, and the nudge buttons: ack first, the service decides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.domain.errors import DomainError
+from bot.domain.meetings import MeetingRefused
+from bot.services.lifecycle import LifecycleService
+from bot.slack import commands
+from bot.slack.ids import Action, Callback, ScheduleField
+from bot.slack.meeting_form import read_schedule_form, schedule_modal
+
+_FORM_FIELDS = {"time": ScheduleField.TIME, "justification": ScheduleField.JUSTIFICATION}
+
+
+def register(app: App) -> None:
+    app.view(Callback.SCHEDULE_MODAL.value)(submit_schedule_form)
+    app.action(Action.MARK_HELD.value)(mark_held)
+    app.action(Action.SNOOZE.value)(snooze)
+
+
+def answer(
+    ack: Ack, request: commands.Request, command: dict[str, Any], lifecycle: LifecycleService
+) -> None:
+    """The ephemeral answer to `/postmortem schedule|held|done` (the form opens lazily)."""
+    channel_id, user_id = command["channel_id"], command["user_id"]
+    try:
+        match request:
+            case commands.Schedule():
+                lifecycle.check_can_schedule(channel_id=channel_id, actor=user_id)
+                ack()
+                return
+            case commands.Held():
+                held = lifecycle.mark_meeting_held(channel_id=channel_id, actor=user_id)
+                text = f"Marked the meeting for postmortem #{held.id} as held; I told the channel."
+            case commands.Done():
+                done = lifecycle.complete(channel_id=channel_id, actor=user_id)
+                text = f"Postmortem #{done.id} is complete; I told the channel. Thank you!"
+            case _:
+                return
+    except DomainError as refusal:
+        text = str(refusal)
+    ack(response_type="ephemeral", text=text)
+
+
+def open_schedule_form(
+    command: dict[str, Any], client: WebClient, lifecycle: LifecycleService
+) -> None:
+    """Runs after the ack: the trigger_id stays valid for 3 seconds, enough for views.open."""
+    if not isinstance(commands.parse(command.get("text", "")), commands.Schedule):
+        return
+    channel_id = command["channel_id"]
+    try:
+        postmortem = lifecycle.check_can_schedule(channel_id=channel_id, actor=command["user_id"])
+    except DomainError:
+        return  # the ack already explained why
+    client.views_open(
+        trigger_id=command["trigger_id"],
+        view=schedule_modal(postmortem, lifecycle.policy, channel_id, lifecycle.now()),
+    )
+
+
+def submit_schedule_form(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], lifecycle: LifecycleService
+) -> None:
+    form = read_schedule_form(view)
+    if form.at is None:
+        ack(response_action="errors", errors={ScheduleField.TIME.value: "Pick a date and time."})
+        return
+    try:
+        lifecycle.schedule_meeting(
+            channel_id=form.channel_id,
+            postmortem_id=form.postmortem_id,
+            actor=body["user"]["id"],
+            at=form.at,
+            participants=form.participants,
+            justification=form.justification,
+        )
+    except MeetingRefused as refusal:
+        field = _FORM_FIELDS.get(refusal.field, ScheduleField.TIME)
+        ack(response_action="errors", errors={field.value: str(refusal)})
+        return
+    except DomainError as refusal:
+        ack(response_action="errors", errors={ScheduleField.TIME.value: str(refusal)[:2000]})
+        return
+    ack()
+
+
+def _clicker(body: dict[str, Any]) -> tuple[str, str]:
+    return body["user"]["id"], (body.get("channel") or {}).get("id", "")
+
+
+def mark_held(
+    ack: Ack, action: dict[str, Any], body: dict[str, Any], lifecycle: LifecycleService
+) -> None:
+    ack()
+    user_id, channel_id = _clicker(body)
+    value = str(action.get("value", ""))
+    try:
+        lifecycle.mark_meeting_held(
+            channel_id=channel_id,
+            actor=user_id,
+            postmortem_id=int(value) if value.isdigit() else None,
+        )
+    except DomainError as refusal:
+        lifecycle.tell(channel_id=channel_id, user_id=user_id, text=str(refusal))
+
+
+def snooze(
+    ack: Ack, action: dict[str, Any], body: dict[str, Any], lifecycle: LifecycleService
+) -> None:
+    ack()
+    user_id, channel_id = _clicker(body)
+    value = str(action.get("value", ""))
+    if not value.isdigit():
+        lifecycle.tell(channel_id=channel_id, user_id=user_id, text="That button is broken.")
+        return
+    lifecycle.snooze(outbox_id=int(value), actor=user_id, channel_id=channel_id)
