@@ -9,7 +9,7 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 # Dependencies change less often than code: this layer caches until pyproject.toml changes.
-COPY pyproject.toml ./
+COPY pyproject.toml README.md ./
 RUN mkdir bot && touch bot/__init__.py && pip install . && pip uninstall -y postmortem-bot
 COPY bot/ bot/
 RUN pip install --no-deps .

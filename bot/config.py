@@ -13,7 +13,8 @@ class MissingSettingError(Exception):
 class Settings(BaseSettings):
     """Everything the bot reads from its environment (names are the external contract)."""
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+    # A `.env` file in the working directory is read too (environment variables win).
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
