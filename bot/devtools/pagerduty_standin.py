@@ -1,0 +1,176 @@
+"""A local stand-in for the PagerDuty REST API v2, for tests and the offline demo.
+
+Answers ``GET /oncalls``, ``/users/{id}``, ``/incidents/{id}`` and
+``/incidents/{id}/log_entries`` in the shapes PagerDuty's OpenAPI examples print, on
+``http://127.0.0.1:<port>``, and records every request (path, query, headers).
+
+    with PagerDutyStandIn() as pd:
+        pd.add_user("PXPGF42", name="Earline Greenholt", email="earline@example.com")
+        pd.oncalls = [oncall(user_id="PXPGF42", escalation_policy_id="PY82TC6", level=1)]
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+JsonDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PagerDutyCall:
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+
+
+def user_reference(user_id: str, name: str = "") -> JsonDict:
+    return {
+        "id": user_id,
+        "type": "user_reference",
+        "summary": name or user_id,
+        "self": f"https://api.pagerduty.com/users/{user_id}",
+        "html_url": f"https://subdomain.pagerduty.com/users/{user_id}",
+    }
+
+
+def oncall(
+    *,
+    user_id: str,
+    name: str = "",
+    escalation_policy_id: str,
+    level: int = 1,
+    start: str = "2015-03-06T15:28:51-05:00",
+    end: str = "2015-03-07T15:28:51-05:00",
+) -> JsonDict:
+    """One entry of ``GET /oncalls`` (the shape of PagerDuty's documented example)."""
+    return {
+        "user": user_reference(user_id, name),
+        "schedule": {
+            "id": "PI7DH85",
+            "type": "schedule_reference",
+            "summary": "Daily Engineering Rotation",
+        },
+        "escalation_policy": {
+            "id": escalation_policy_id,
+            "type": "escalation_policy_reference",
+            "summary": "Engineering Escalation Policy",
+        },
+        "escalation_level": level,
+        "start": start,
+        "end": end,
+    }
+
+
+class PagerDutyStandIn:
+    """Answers like PagerDuty's REST API; tests set ``oncalls``, users, incidents, logs."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._calls: list[PagerDutyCall] = []
+        self.oncalls: list[JsonDict] = []
+        self.users: dict[str, JsonDict] = {}
+        self.incidents: dict[str, JsonDict] = {}
+        self.log_entries: dict[str, list[JsonDict]] = {}
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("PagerDutyStandIn is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> PagerDutyStandIn:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> PagerDutyStandIn:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def add_user(self, user_id: str, *, name: str, email: str) -> None:
+        """What ``GET /users/{id}`` says about a user."""
+        with self._lock:
+            self.users[user_id] = {
+                **user_reference(user_id, name),
+                "type": "user",
+                "name": name,
+                "email": email,
+                "time_zone": "Etc/UTC",
+            }
+
+    def calls(self, path_prefix: str = "") -> list[PagerDutyCall]:
+        with self._lock:
+            return [c for c in self._calls if c.path.startswith(path_prefix)]
+
+    def _answer(
+        self, path: str, query: dict[str, list[str]], headers: dict[str, str]
+    ) -> tuple[int, JsonDict]:
+        with self._lock:
+            self._calls.append(PagerDutyCall(path, query, headers))
+            self._lock.notify_all()
+            if not headers.get("authorization", "").startswith("Token token="):
+                return 401, {"error": {"message": "Unauthorized", "code": 2006}}
+            parts = path.strip("/").split("/")
+            if parts == ["oncalls"]:
+                return 200, _page("oncalls", self.oncalls)
+            if len(parts) == 2 and parts[0] == "users" and parts[1] in self.users:
+                return 200, {"user": self.users[parts[1]]}
+            if len(parts) == 2 and parts[0] == "incidents" and parts[1] in self.incidents:
+                return 200, {"incident": self.incidents[parts[1]]}
+            if len(parts) == 3 and parts[0] == "incidents" and parts[2] == "log_entries":
+                return 200, _page("log_entries", self.log_entries.get(parts[1], []))
+            return 404, {"error": {"message": "Not Found", "code": 2100}}
+
+
+def _page(key: str, items: list[JsonDict]) -> JsonDict:
+    return {key: items, "limit": 25, "offset": 0, "more": False, "total": None}
+
+
+def _handler_for(standin: PagerDutyStandIn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, payload = standin._answer(
+                parts.path, parse_qs(parts.query, keep_blank_values=True), headers
+            )
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # keep test output quiet
+
+    return Handler
