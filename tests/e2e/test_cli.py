@@ -31,6 +31,9 @@ def run_cli(
     )
 
 
+NEUTRAL_DIRECTORY = Path(__file__).parent
+
+
 def base_env(**extra: str) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
     return keep | extra
@@ -118,6 +121,7 @@ def test_serve_migrates_then_answers_health_and_readiness(empty_database: str) -
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--no-scheduler"],
             env=env,
+            cwd=NEUTRAL_DIRECTORY,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
