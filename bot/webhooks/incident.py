@@ -69,7 +69,11 @@ class WebhookPeople(BaseModel):
 class IncidentWebhook(BaseModel):
     """A resolved incident, handed over so its postmortem opens."""
 
-    model_config = ConfigDict(extra="forbid", title="Resolved incident")
+    model_config = ConfigDict(
+        extra="forbid",
+        title="Resolved incident",
+        json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
+    )
 
     incident_id: Annotated[str, Field(min_length=1, max_length=120)] = Field(
         description="The sending tool's incident id; with `source` it identifies the incident "
