@@ -1,0 +1,203 @@
+"""(a) With a controlled clock, each default nudge fires at its moment, inside working hours.
+
+The guidance's defaults, UTC workspace, Mon-Fri 09:00-18:00. The clock starts on
+Tuesday 2026-11-24 14:00 UTC, when the incident is resolved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.bootstrap import Runtime, build_runtime
+from bot.devtools.slack_standin import SlackStandIn
+from bot.domain.postmortem import IncidentReport, Postmortem
+from tests.conftest import make_settings
+from tests.support.clock import FakeClock
+
+CHANNEL = "C0INCIDENT"
+STEP = timedelta(minutes=15)
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+def runtime(database_url: str, slack: SlackStandIn, clock: FakeClock) -> Iterator[Runtime]:
+    built = build_runtime(make_settings(database_url, slack), clock=clock)
+    try:
+        yield built
+    finally:
+        built.stop()
+
+
+def open_postmortem(runtime: Runtime, clock: FakeClock) -> Postmortem:
+    outcome = runtime.postmortems.open_postmortem(
+        report=IncidentReport(
+            key="pd:Q1", title="Checkout errors", source="pagerduty", resolved_at=clock()
+        ),
+        channel_id=CHANNEL,
+        opened_by="U0ALICE",
+    )
+    return outcome.postmortem
+
+
+class Timeline:
+    """Advance the clock in small steps, dispatching at each: when was each kind posted?"""
+
+    def __init__(self, runtime: Runtime, clock: FakeClock, slack: SlackStandIn) -> None:
+        self.runtime, self.clock, self.slack = runtime, clock, slack
+        self.seen = 0
+        self.posted: list[tuple[str, datetime, str]] = []  # (kind, when, channel)
+
+    def run_until(self, end: datetime) -> None:
+        while True:
+            self.runtime.dispatcher.drain(now=self.clock())
+            calls = self.slack.calls("chat.postMessage")
+            for call in calls[self.seen :]:
+                kind = call.params["metadata"]["event_payload"]["kind"]
+                self.posted.append((kind, self.clock(), call.params["channel"]))
+            self.seen = len(calls)
+            if self.clock() >= end:
+                return
+            self.clock.advance(STEP)
+
+    def when(self, kind: str) -> list[datetime]:
+        return [moment for k, moment, _ in self.posted if k == kind]
+
+
+def test_unowned_postmortem_nudges_the_channel_after_1h_every_4_working_hours_then_escalates(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    open_postmortem(runtime, clock)
+    timeline = Timeline(runtime, clock, slack)
+
+    timeline.run_until(at(25, 23))
+
+    assert timeline.when("owner_prompt") == [at(24, 14)]
+    # 15:00 + 4 working hours: 3 left on Tuesday (to 18:00), 1 on Wednesday from 09:00.
+    assert timeline.when("nudge_no_owner") == [at(24, 15), at(25, 10)]
+    assert timeline.when("escalate_no_owner") == [at(25, 14)]
+    escalation = slack.calls("chat.postMessage")[-1].params
+    assert escalation["channel"] == CHANNEL
+
+
+def test_escalation_names_the_incident_managers(
+    database_url: str, slack: SlackStandIn, clock: FakeClock, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    policy = Path(str(tmp_path)) / "policy.yaml"
+    policy.write_text("incident_managers: [U0IM1, U0IM2]\nworking_hours: always\n")
+    runtime = build_runtime(
+        make_settings(database_url, slack, postmortem_policy_file=str(policy)), clock=clock
+    )
+    try:
+        open_postmortem(runtime, clock)
+        clock.advance(timedelta(hours=24))
+        runtime.dispatcher.drain(now=clock())
+    finally:
+        runtime.stop()
+
+    [escalation] = [
+        c.params
+        for c in slack.calls("chat.postMessage")
+        if c.params["metadata"]["event_payload"]["kind"] == "escalate_no_owner"
+    ]
+    assert "<@U0IM1> <@U0IM2>" in escalation["text"]
+
+
+def test_meeting_reminders_on_day_3_and_5_and_overdue_after_day_7_wait_for_working_hours(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    postmortem = open_postmortem(runtime, clock)
+    runtime.postmortems.claim_ownership(
+        postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
+    )
+    timeline = Timeline(runtime, clock, slack)
+
+    timeline.run_until(at(30, 9) + timedelta(days=1, hours=6))
+
+    # Day 3 is Friday 14:00; day 5 is Sunday, so it waits for Monday 09:00.
+    assert timeline.when("remind_meeting_due") == [at(27, 14), at(30, 9)]
+    assert timeline.when("escalate_overdue") == [datetime(2026, 12, 1, 14, tzinfo=UTC)]
+    assert not [m for _, m, _ in timeline.posted if m.weekday() >= 5]
+    assert not [m for _, m, _ in timeline.posted if not 9 <= m.hour < 18]
+
+
+def test_owner_without_a_meeting_is_nudged_a_working_day_later_in_their_own_time_zone(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    slack.add_user("U0BOB", tz="Asia/Tokyo")
+    postmortem = open_postmortem(runtime, clock)
+    clock.advance(timedelta(minutes=30))
+    runtime.postmortems.claim_ownership(
+        postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
+    )
+    timeline = Timeline(runtime, clock, slack)
+
+    timeline.run_until(at(26, 6))
+
+    # One working day after Tuesday 14:30 UTC is Wednesday 14:30 UTC — 23:30 in Tokyo,
+    # so the nudge waits for 09:00 Thursday in Tokyo (00:00 UTC).
+    assert timeline.when("nudge_no_meeting") == [at(26, 0)]
+    nudge = next(
+        c.params
+        for c in slack.calls("chat.postMessage")
+        if c.params["metadata"]["event_payload"]["kind"] == "nudge_no_meeting"
+    )
+    assert "<@U0BOB>" in nudge["text"]
+    assert "/postmortem schedule" in nudge["text"]
+
+
+def test_scheduling_stops_the_no_meeting_nudge_and_the_owner_is_asked_to_mark_it_held(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    slack.add_user("U0BOB", tz="Europe/London")
+    postmortem = open_postmortem(runtime, clock)
+    runtime.postmortems.claim_ownership(
+        postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
+    )
+    runtime.lifecycle.schedule_meeting(
+        channel_id=CHANNEL, actor="U0BOB", at=at(26, 10), participants=["U0CS"], justification=None
+    )
+    timeline = Timeline(runtime, clock, slack)
+
+    timeline.run_until(at(26, 12))
+
+    assert timeline.when("nudge_no_meeting") == []
+    assert timeline.when("meeting_invite") == [at(24, 14)]
+    assert timeline.when("ask_mark_held") == [at(26, 10)]
+    ask = slack.calls("chat.postMessage")[-1].params
+    actions = [
+        e["action_id"] for b in ask["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert actions == ["lifecycle.mark_held", "nudge.snooze"]
+
+
+def test_with_working_hours_always_nudges_fire_at_night_and_on_weekends(
+    database_url: str, slack: SlackStandIn, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    clock = FakeClock(datetime(2026, 11, 28, 22, 0, tzinfo=UTC))  # Saturday night
+    policy = Path(str(tmp_path)) / "policy.yaml"
+    policy.write_text("working_hours: always\n")
+    runtime = build_runtime(
+        make_settings(database_url, slack, postmortem_policy_file=str(policy)), clock=clock
+    )
+    try:
+        open_postmortem(runtime, clock)
+        timeline = Timeline(runtime, clock, slack)
+        timeline.run_until(datetime(2026, 11, 29, 7, 0, tzinfo=UTC))
+    finally:
+        runtime.stop()
+
+    assert timeline.when("nudge_no_owner") == [
+        datetime(2026, 11, 28, 23, 0, tzinfo=UTC),
+        datetime(2026, 11, 29, 3, 0, tzinfo=UTC),
+        datetime(2026, 11, 29, 7, 0, tzinfo=UTC),
+    ]
