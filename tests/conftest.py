@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import Settings, load_settings
+from bot.devtools.live_server import LiveServer
 from bot.devtools.slack_standin import SlackStandIn
 from bot.persistence.tables import OutboxRow
 from tests.support.clock import FakeClock
 from tests.support.databases import BACKENDS, MigratedTemplates
-from bot.devtools.live_server import LiveServer
 from tests.support.slack_user import SlackUser
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
