@@ -1,0 +1,228 @@
+"""Never lost, never doubled: crashes, concurrency, rate limits, dead channels, stale reasons."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.bootstrap import Runtime, build_runtime
+from bot.devtools.slack_standin import SlackStandIn
+from bot.domain.messages import MessageKind, PlannedMessage
+from bot.domain.postmortem import IncidentReport, Postmortem
+from bot.persistence.db import create_session_factory
+from bot.persistence.repositories import OutboxItem
+from bot.persistence.tables import OutboxRow
+from bot.persistence.uow import UnitOfWork
+from bot.services.dispatch import Dispatcher, DispatchReport
+from bot.slack.blocks import status_text
+from tests.conftest import make_settings
+from tests.support.clock import FakeClock
+from tests.support.dispatch_worker import DIE_AFTER_DELIVER, outbox_ids_posted, spawn
+
+CHANNEL = "C0INCIDENT"
+
+
+@pytest.fixture
+def runtime(database_url: str, slack: SlackStandIn, clock: FakeClock) -> Iterator[Runtime]:
+    built = build_runtime(make_settings(database_url, slack), clock=clock)
+    try:
+        yield built
+    finally:
+        built.stop()
+
+
+def open_postmortem(runtime: Runtime, clock: FakeClock, key: str = "pd:Q1") -> Postmortem:
+    return runtime.postmortems.open_postmortem(
+        report=IncidentReport(
+            key=key, title="Checkout errors", source="pagerduty", resolved_at=clock()
+        ),
+        channel_id=CHANNEL,
+        opened_by="U0ALICE",
+    ).postmortem
+
+
+def outbox(runtime: Runtime) -> list[OutboxRow]:
+    with runtime.engine.connect() as connection:
+        return list(connection.execute(select(OutboxRow).order_by(OutboxRow.id)))  # type: ignore[arg-type]
+
+
+def kinds_posted(slack: SlackStandIn) -> list[str]:
+    return [c.params["metadata"]["event_payload"]["kind"] for c in slack.calls("chat.postMessage")]
+
+
+# -- (b) a sender killed between sending and recording ------------------------------------
+
+
+def test_a_sender_killed_after_posting_and_before_recording_causes_exactly_one_message(
+    runtime: Runtime, database_url: str, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    open_postmortem(runtime, clock)
+    [prompt_row] = [r for r in outbox(runtime) if r.kind == "owner_prompt"]
+
+    crashed = spawn(database_url, slack.url, "crasher", clock(), **{DIE_AFTER_DELIVER: "1"})
+    crashed.communicate(timeout=60)
+    assert crashed.returncode == -9  # SIGKILL: nothing after deliver ran
+    assert outbox_ids_posted(slack.calls("chat.postMessage")) == [prompt_row.id]
+    [row] = [r for r in outbox(runtime) if r.id == prompt_row.id]
+    assert row.status == "pending"
+    assert row.lease_owner == "crasher"
+
+    # While the dead worker's lease holds, nobody else takes the row.
+    early = spawn(database_url, slack.url, "early", clock() + timedelta(seconds=60))
+    assert json.loads(early.communicate(timeout=60)[0])["claimed"] == 0
+
+    restarted = spawn(database_url, slack.url, "restarted", clock() + timedelta(minutes=3))
+    _, err = restarted.communicate(timeout=60)
+    assert restarted.returncode == 0, err
+
+    assert outbox_ids_posted(slack.calls("chat.postMessage")) == [prompt_row.id]
+    [row] = [r for r in outbox(runtime) if r.id == prompt_row.id]
+    assert row.status == "sent"
+    assert row.slack_ts == slack.messages(CHANNEL)[0]["ts"]
+    assert slack.calls("conversations.history"), "the restarted sender must look before posting"
+
+
+# -- (c) four processes, 2,000 due nudges ----------------------------------------------
+
+
+@pytest.mark.slow
+def test_four_processes_dispatching_2000_due_nudges_send_each_exactly_once(
+    runtime: Runtime, database_url: str, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    now = clock()
+    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
+        for index in range(10):
+            postmortem = uow.postmortems.add(
+                report=IncidentReport(
+                    key=f"pd:{index}",
+                    title=f"Incident {index}",
+                    source="pagerduty",
+                    resolved_at=now,
+                ),
+                channel_id=f"C{index:04d}",
+                opened_by="U0ALICE",
+                now=now,
+                lock_channel=False,
+            )
+            assert postmortem is not None
+            for _ in range(200):
+                uow.outbox.add(
+                    postmortem_id=postmortem.id,
+                    channel_id=f"C{index:04d}",
+                    planned=PlannedMessage(MessageKind.REMIND_MEETING_DUE, now),
+                    now=now,
+                )
+        uow.commit()
+    due = sorted(r.id for r in outbox(runtime))
+    assert len(due) == 2000
+
+    workers = [spawn(database_url, slack.url, f"w{n}", now) for n in range(4)]
+    reports = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+        reports.append(json.loads(out))
+
+    posted = outbox_ids_posted(slack.calls("chat.postMessage"))
+    assert len(posted) == 2000
+    assert sorted(posted) == due
+    assert sum(r["sent"] for r in reports) == 2000
+    assert all(r.status == "sent" for r in outbox(runtime))
+    assert sum(1 for r in reports if r["sent"] > 0) >= 2, "the work should be shared"
+
+
+# -- (d) a nudge whose reason is gone is never sent --------------------------------------
+
+
+def test_picking_an_owner_cancels_the_no_owner_nudges_so_none_is_sent(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    postmortem = open_postmortem(runtime, clock)
+    runtime.dispatcher.drain(now=clock())
+    runtime.postmortems.claim_ownership(
+        postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
+    )
+
+    clock.advance(timedelta(hours=30))
+    runtime.dispatcher.drain(now=clock())
+
+    assert "nudge_no_owner" not in kinds_posted(slack)
+    assert "escalate_no_owner" not in kinds_posted(slack)
+    cancelled = {r.kind for r in outbox(runtime) if r.status == "cancelled"}
+    assert {"nudge_no_owner", "escalate_no_owner"} <= cancelled
+
+
+def test_a_nudge_whose_reason_goes_after_it_was_claimed_is_not_sent(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    postmortem = open_postmortem(runtime, clock)
+    runtime.dispatcher.drain(now=clock())
+    clock.advance(timedelta(hours=1))
+    dispatcher = runtime.dispatcher
+    send_one = Dispatcher._dispatch_one
+    claimed: list[str] = []
+
+    def owner_picked_meanwhile(
+        self: Dispatcher, item: OutboxItem, now: datetime, report: DispatchReport
+    ) -> None:
+        # The row is leased to this dispatcher; now the channel picks an owner.
+        claimed.append(item.kind.value)
+        runtime.postmortems.claim_ownership(
+            postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
+        )
+        send_one(self, item, now, report)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Dispatcher, "_dispatch_one", owner_picked_meanwhile)
+        report = dispatcher.dispatch_due(now=clock())
+
+    assert claimed == ["nudge_no_owner"]
+    assert report.cancelled == 1
+    assert "nudge_no_owner" not in kinds_posted(slack)
+
+
+# -- Slack says "later" or "never" --------------------------------------------------------
+
+
+def test_a_rate_limited_message_is_sent_after_retry_after_and_not_before(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    slack.rate_limit_next("chat.postMessage", retry_after=30)
+    open_postmortem(runtime, clock)
+
+    first = runtime.dispatcher.drain(now=clock())
+    clock.advance(timedelta(seconds=29))
+    runtime.dispatcher.drain(now=clock())
+    assert first.postponed == 1
+    assert slack.messages(CHANNEL) == []
+
+    clock.advance(timedelta(seconds=2))
+    runtime.dispatcher.drain(now=clock())
+    assert kinds_posted(slack) == ["owner_prompt", "owner_prompt"]  # the 429, then the one
+    assert len(slack.messages(CHANNEL)) == 1
+
+
+@pytest.mark.parametrize("error", ["channel_not_found", "is_archived"])
+def test_a_permanent_error_marks_the_message_dead_and_status_shows_it(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock, error: str
+) -> None:
+    slack.fail_next("chat.postMessage", error)
+    open_postmortem(runtime, clock)
+
+    report = runtime.dispatcher.drain(now=clock())
+    clock.advance(timedelta(hours=1))
+    runtime.dispatcher.drain(now=clock())
+
+    assert report.dead == 1
+    [dead] = [r for r in outbox(runtime) if r.status == "dead"]
+    assert (dead.kind, dead.last_error) == ("owner_prompt", error)
+    assert len(slack.calls("chat.postMessage")) == 2  # tried once, then the next nudge
+    status = runtime.postmortems.status(channel_id=CHANNEL)
+    text = status_text(
+        status.open_postmortems, runtime.policy, status.unrouted, status.undeliverable
+    )
+    assert f"Could not deliver owner_prompt: {error}" in text
