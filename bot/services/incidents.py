@@ -366,12 +366,12 @@ class IncidentService:
         priority = _ref(data.get("priority"))
         return IncidentReport(
             key=key,
-            title=str(data.get("title") or f"PagerDuty incident {event.incident_id}"),
+            title=str(data.get("title") or f"PagerDuty incident {event.incident_id}")[:300],
             source=PAGERDUTY,
             resolved_at=event.occurred_at,
-            severity=priority.name if priority else None,
+            severity=priority.name[:40] if priority else None,
             false_alarm=false_alarm,
-            service=summary.service_name,
+            service=summary.service_name[:200] if summary.service_name else None,
             evidence=evidence,
             notes=(FALSE_ALARM_NOTE,) if false_alarm else (),
         )

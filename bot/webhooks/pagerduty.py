@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,11 +26,15 @@ SIGNATURE_HEADER = "x-pagerduty-signature"
 WEBHOOK_ID_HEADER = "x-webhook-id"
 
 
+# Column sizes in the incident_events table; a longer id is not PagerDuty's.
+Id = Annotated[str, Field(min_length=1, max_length=80)]
+
+
 class Reference(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    id: str
-    type: str = ""
+    id: Id
+    type: Annotated[str, Field(max_length=80)] = ""
     summary: str = ""
 
 
@@ -39,7 +43,7 @@ class IncidentData(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    id: str
+    id: Id
     type: Literal["incident"]
     title: str = ""
     service: Reference | None = None
@@ -52,8 +56,8 @@ class IncidentData(BaseModel):
 class Event(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    id: str
-    event_type: str
+    id: Annotated[str, Field(min_length=1, max_length=190)]
+    event_type: Annotated[str, Field(max_length=80)]
     resource_type: str = ""
     occurred_at: AwareDatetime
     agent: Reference | None = None
@@ -91,7 +95,7 @@ def parse_event(body: bytes) -> PagerDutyEvent | str:
         except ValidationError as problem:
             raise BadRequest(describe(problem, prefix="event.data.")[0]) from problem
     incident_id = _incident_id(event.data)
-    if incident_id is None:
+    if incident_id is None or len(incident_id) > 80:
         return f"event type {event.event_type} names no incident"
     agent = event.agent
     return PagerDutyEvent(
@@ -99,7 +103,7 @@ def parse_event(body: bytes) -> PagerDutyEvent | str:
         event_type=event.event_type,
         occurred_at=event.occurred_at,
         incident_id=incident_id,
-        agent=Ref(agent.id, agent.type, agent.summary) if agent else None,
+        agent=Ref(agent.id, agent.type, agent.summary[:200]) if agent else None,
         data=event.data,
     )
 
@@ -134,7 +138,8 @@ def pagerduty_endpoint(
         if isinstance(parsed, str):
             log.info("PagerDuty webhook ignored: %s", parsed)
             return JSONResponse({"ok": True, "outcome": "ignored", "reason": parsed})
-        webhook_id = request.headers.get(WEBHOOK_ID_HEADER)
+        # Not covered by the signature; the event id (signed) is deduplicated too.
+        webhook_id = (request.headers.get(WEBHOOK_ID_HEADER) or "")[:190] or None
         handle = (
             incidents.open_from_pagerduty
             if parsed.event_type == "incident.resolved"

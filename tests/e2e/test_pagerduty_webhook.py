@@ -235,8 +235,11 @@ def test_a_body_that_is_not_json_or_not_an_event_is_a_400_naming_the_field(
     missing = deliver(bot, no_time, webhook_id="W-2")
     wrong_shape = deliver(bot, bad_service, webhook_id="W-3")
     a_list = deliver(bot, b"[1, 2]", webhook_id="W-4")
+    huge_id = deliver(bot, resolved(bot, id="P" * 5000), webhook_id="W-5")
 
-    assert [r.status_code for r in (garbage, missing, wrong_shape, a_list)] == [400] * 4
+    answers = (garbage, missing, wrong_shape, a_list, huge_id)
+    assert [r.status_code for r in answers] == [400] * 5
+    assert "event.data.id" in huge_id.json()["error"]
     assert "not JSON" in garbage.json()["error"]
     assert "event.occurred_at" in missing.json()["error"]
     assert "event.data.service" in wrong_shape.json()["error"]
