@@ -1,0 +1,200 @@
+"""Schedule the meeting, mark it held, complete it: the real HTTP app and the Slack stand-in."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from tests.conftest import BotHarness
+from tests.support.slack_user import buttons
+
+
+def owned_by_bob(bot: BotHarness) -> None:
+    bot.user("U0ALICE").answer("start Checkout errors")
+    value = buttons(bot.slack.wait_for("chat.postMessage")[0].params["blocks"])[0]["value"]
+    bot.user("U0BOB").click({"action_id": "owner.claim_self", "value": value})
+    bot.slack.wait_for("chat.update")
+    bot.settle()
+
+
+def schedule_form(
+    bot: BotHarness, *, after: timedelta, why: str | None = None, people: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    view = dict(bot.slack.wait_for("views.open")[-1].params["view"])
+    epoch = int((bot.clock() + after).timestamp())
+    view["id"] = "V0SCHEDULE"
+    view["state"] = {
+        "values": {
+            "meeting_time": {
+                "meeting_time": {"type": "datetimepicker", "selected_date_time": epoch}
+            },
+            "meeting_participants": {
+                "meeting_participants": {
+                    "type": "multi_users_select",
+                    "selected_users": list(people),
+                }
+            },
+            "meeting_justification": {
+                "meeting_justification": {"type": "plain_text_input", "value": why}
+            },
+        }
+    }
+    return view
+
+
+def errors(response: httpx.Response) -> dict[str, str]:
+    assert response.status_code == 200, response.text
+    body = response.json() if response.content else {}
+    return dict(body.get("errors") or {})
+
+
+def posted(bot: BotHarness, kind: str) -> list[dict[str, Any]]:
+    return [
+        c.params
+        for c in bot.slack.calls("chat.postMessage")
+        if c.params["metadata"]["event_payload"]["kind"] == kind
+    ]
+
+
+def test_only_the_owner_may_schedule_and_others_are_told_why(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+
+    answer = bot.user("U0CAROL").answer("schedule")
+
+    assert "Only the owner <@U0BOB>" in answer
+    assert bot.slack.calls("views.open") == []
+
+
+def test_a_meeting_more_than_7_days_after_resolution_is_refused_inline_with_the_reason(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    assert bot.user("U0BOB").answer("schedule") == ""
+    opened = bot.slack.wait_for("views.open")[0].params["view"]
+    assert opened["callback_id"] == "postmortem.schedule"
+
+    refused = errors(bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=8))))
+
+    assert "more than 7 days after the incident was resolved" in refused["meeting_time"]
+    assert "justification" in refused["meeting_time"]
+    assert posted(bot, "meeting_invite") == []
+
+
+def test_a_meeting_in_the_past_is_refused(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+
+    refused = errors(bot.user("U0BOB").submit_view(schedule_form(bot, after=-timedelta(hours=1))))
+
+    assert "in the past" in refused["meeting_time"]
+
+
+def test_a_late_meeting_with_a_justification_is_scheduled_recorded_and_invited(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    form = schedule_form(
+        bot, after=timedelta(days=9), why="The on-call lead is on leave", people=("U0CS", "U0PM")
+    )
+
+    assert errors(bot.user("U0BOB").submit_view(form)) == {}
+    bot.settle()
+
+    [invite] = posted(bot, "meeting_invite")
+    assert "<@U0BOB>" in invite["text"]
+    assert "<@U0CS>, <@U0PM>" in invite["text"]
+    assert "customer support, account management, product management" in invite["text"]
+    assert "The on-call lead is on leave" in invite["text"]
+    [upload] = bot.slack.wait_for("files.getUploadURLExternal")
+    assert upload.params["filename"] == "postmortem-1-meeting.ics"
+    [complete] = bot.slack.wait_for("files.completeUploadExternal")
+    assert complete.params["channel_id"] == "C0INCIDENT"
+    trail = bot.runtime.postmortems.audit_trail(postmortem_id=1)
+    assert [what for _, _, what in trail][-1] == "meeting_scheduled"
+    stored = bot.runtime.postmortems.get(postmortem_id=1)
+    assert stored is not None
+    assert stored.meeting_justification == "The on-call lead is on leave"
+    assert stored.meeting_participants == ("U0CS", "U0PM")
+
+
+def test_done_needs_the_meeting_held_first_then_the_channel_is_told_each_step(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=2)))
+
+    too_early = bot.user("U0BOB").answer("done")
+    held = bot.user("U0BOB").answer("held")
+    done = bot.user("U0BOB").answer("done")
+    bot.settle()
+
+    assert "meeting has not been held yet" in too_early
+    assert "as held" in held
+    assert "is complete" in done
+    assert "was held (marked by <@U0BOB>)" in posted(bot, "meeting_held")[0]["text"]
+    assert "is complete" in posted(bot, "completed")[0]["text"]
+    trail = [what for _, _, what in bot.runtime.postmortems.audit_trail(postmortem_id=1)]
+    assert trail[-3:] == ["meeting_scheduled", "meeting_held", "completed"]
+    # Completed: nothing is left to nudge about.
+    bot.clock.advance(timedelta(days=10))
+    bot.dispatch()
+    assert posted(bot, "escalate_overdue") == []
+    assert posted(bot, "remind_meeting_due") == []
+
+
+def test_the_mark_held_button_on_the_reminder_marks_it_held(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(hours=1)))
+    bot.clock.advance(timedelta(hours=2))
+    bot.dispatch()
+    [ask] = posted(bot, "ask_mark_held")
+    button = next(b for b in buttons(ask["blocks"]) if b["action_id"] == "lifecycle.mark_held")
+
+    bot.user("U0BOB").click(button)
+    bot.settle()
+
+    assert posted(bot, "meeting_held")
+    stored = bot.runtime.postmortems.get(postmortem_id=1)
+    assert stored is not None
+    assert stored.state.value == "in_review"
+
+
+def test_snooze_sends_the_same_nudge_again_a_day_later_and_only_once(bot: BotHarness) -> None:
+    bot.user("U0ALICE").answer("start Checkout errors")
+    bot.settle()
+    bot.clock.advance(timedelta(hours=1))
+    bot.dispatch()
+    [nudge] = posted(bot, "nudge_no_owner")
+    snooze = next(b for b in buttons(nudge["blocks"]) if b["action_id"] == "nudge.snooze")
+
+    bot.user("U0CAROL").click(snooze)
+    bot.user("U0CAROL").click(snooze)
+    bot.settle()
+    notices = [c.params["text"] for c in bot.slack.wait_for("chat.postEphemeral", 2)]
+    bot.clock.advance(timedelta(hours=23))
+    bot.dispatch()
+    before = len(posted(bot, "nudge_no_owner"))
+    bot.clock.advance(timedelta(hours=1, minutes=1))
+    bot.dispatch()
+
+    assert "Snoozed" in notices[0]
+    assert "already snoozed" in notices[1]
+    assert before == 1  # the 4-hourly repeat folded into the snooze
+    assert len(posted(bot, "nudge_no_owner")) == 2
+    trail = [what for _, _, what in bot.runtime.postmortems.audit_trail(postmortem_id=1)]
+    assert "nudge_snoozed" in trail
+
+
+def test_a_dead_message_shows_in_status(bot: BotHarness) -> None:
+    bot.slack.fail_next("chat.postMessage", "is_archived")
+    bot.user("U0ALICE").answer("start Checkout errors")
+    bot.settle()
+
+    status = bot.user("U0ALICE").answer("status")
+
+    assert "Could not deliver owner_prompt: is_archived" in status
