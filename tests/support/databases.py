@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 
 from bot.migrate import upgrade_to_head
+from bot.persistence.tables import Base
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -51,6 +52,7 @@ class MigratedTemplates:
         self._workdir = workdir
         self._sqlite_template: Path | None = None
         self._pg_template: str | None = None
+        self._pg_url = ""
 
     def sqlite(self, target: Path) -> str:
         if self._sqlite_template is None:
@@ -61,25 +63,29 @@ class MigratedTemplates:
 
     @contextmanager
     def postgres(self) -> Iterator[str]:
+        """One migrated database per session, emptied before each test (much faster than
+        CREATE DATABASE, which checkpoints)."""
         server = postgres_server_url()
         if server is None:
             pytest.skip("PostgreSQL tests need TEST_POSTGRES_URL (make test starts one)")
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
         if self._pg_template is None:
-            self._pg_template = f"pmbot_template_{uuid.uuid4().hex[:8]}"
+            self._pg_template = f"pmbot_test_{uuid.uuid4().hex[:8]}"
+            admin = create_engine(server, isolation_level="AUTOCOMMIT")
             with admin.connect() as connection:
                 connection.execute(text(f'CREATE DATABASE "{self._pg_template}"'))
-            template_url = make_url(server).set(database=self._pg_template)
-            upgrade_to_head(template_url.render_as_string(hide_password=False))
-        name = f"pmbot_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self._pg_template}"'))
-        try:
-            yield make_url(server).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
+            self._pg_url = (
+                make_url(server)
+                .set(database=self._pg_template)
+                .render_as_string(hide_password=False)
+            )
+            upgrade_to_head(self._pg_url)
+        engine = create_engine(self._pg_url)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        yield self._pg_url
 
     def drop(self) -> None:
         server = postgres_server_url() if self._pg_template else None
