@@ -1,0 +1,149 @@
+"""Planning nudges and the meeting rules (pure: no database, no Slack)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from icalendar import Calendar
+
+from bot.domain.errors import IllegalTransition, NotAllowed
+from bot.domain.lifecycle import Move, State
+from bot.domain.meetings import (
+    MeetingRefused,
+    check_can_steer,
+    check_meeting_time,
+    invite_attendees,
+    meeting_invite_ics,
+)
+from bot.domain.messages import (
+    MessageKind,
+    after_working_span,
+    plan_on_open,
+    plan_on_owner,
+    still_applies,
+)
+from bot.domain.policy import Policy, WorkingHours
+from bot.domain.postmortem import Postmortem
+
+TUESDAY_2PM = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+
+
+def postmortem(**changes: object) -> Postmortem:
+    base: dict[str, object] = {
+        "id": 7,
+        "incident_key": "pd:Q1",
+        "title": "Checkout errors",
+        "source": "pagerduty",
+        "channel_id": "C1",
+        "state": State.DRAFTING,
+        "resolved_at": TUESDAY_2PM,
+        "opened_at": TUESDAY_2PM,
+        "opened_by": "U0ALICE",
+        "owner_id": "U0BOB",
+    }
+    base.update(changes)
+    return Postmortem(**base)  # type: ignore[arg-type]
+
+
+def test_one_working_day_from_friday_afternoon_is_monday_afternoon() -> None:
+    friday = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+
+    assert after_working_span(Policy(), friday, timedelta(days=1)) == datetime(
+        2026, 11, 30, 15, 0, tzinfo=UTC
+    )
+
+
+def test_the_owner_nudge_waits_one_working_day() -> None:
+    planned = plan_on_owner(postmortem(), Policy(), TUESDAY_2PM)
+
+    nudge = next(p for p in planned if p.kind is MessageKind.NUDGE_NO_MEETING)
+    assert nudge.due_at == TUESDAY_2PM + timedelta(days=1)
+    assert nudge.recipient == "U0BOB"
+
+
+def test_with_always_a_day_is_24_hours_even_at_the_weekend() -> None:
+    saturday = datetime(2026, 11, 28, 23, 0, tzinfo=UTC)
+    policy = Policy(working_hours=WorkingHours(always=True))
+
+    assert after_working_span(policy, saturday, timedelta(days=1)) == saturday + timedelta(days=1)
+
+
+def test_opening_plans_reminders_on_day_3_and_5_and_escalation_at_day_7() -> None:
+    planned = plan_on_open(postmortem(state=State.AWAITING_OWNER), Policy(), TUESDAY_2PM)
+
+    due = {(p.kind, p.due_at) for p in planned}
+    assert (MessageKind.REMIND_MEETING_DUE, TUESDAY_2PM + timedelta(days=3)) in due
+    assert (MessageKind.REMIND_MEETING_DUE, TUESDAY_2PM + timedelta(days=5)) in due
+    assert (MessageKind.ESCALATE_OVERDUE, TUESDAY_2PM + timedelta(days=7)) in due
+    assert (MessageKind.NUDGE_NO_OWNER, TUESDAY_2PM + timedelta(hours=1)) in due
+
+
+@pytest.mark.parametrize(
+    ("kind", "state", "applies"),
+    [
+        (MessageKind.NUDGE_NO_OWNER, State.DRAFTING, False),
+        (MessageKind.NUDGE_NO_MEETING, State.MEETING_SCHEDULED, False),
+        (MessageKind.REMIND_MEETING_DUE, State.MEETING_SCHEDULED, True),
+        (MessageKind.ESCALATE_OVERDUE, State.IN_REVIEW, False),
+        (MessageKind.ASK_MARK_HELD, State.IN_REVIEW, False),
+        (MessageKind.ASK_MARK_HELD, State.MEETING_SCHEDULED, True),
+    ],
+)
+def test_a_nudge_applies_only_while_its_reason_does(
+    kind: MessageKind, state: State, applies: bool
+) -> None:
+    assert still_applies(kind, postmortem(state=state)) is applies
+
+
+def test_a_meeting_after_the_deadline_needs_a_justification() -> None:
+    late = TUESDAY_2PM + timedelta(days=8)
+
+    with pytest.raises(MeetingRefused, match="more than 7 days"):
+        check_meeting_time(postmortem(), Policy(), at=late, justification="  ", now=TUESDAY_2PM)
+    check_meeting_time(postmortem(), Policy(), at=late, justification="leave", now=TUESDAY_2PM)
+
+
+def test_a_meeting_in_the_past_is_refused() -> None:
+    with pytest.raises(MeetingRefused, match="in the past"):
+        check_meeting_time(
+            postmortem(),
+            Policy(),
+            at=TUESDAY_2PM - timedelta(minutes=1),
+            justification="x",
+            now=TUESDAY_2PM,
+        )
+
+
+def test_only_the_owner_or_an_incident_manager_moves_the_lifecycle_on() -> None:
+    policy = Policy(incident_managers=("U0IM",))
+    scheduled = postmortem(state=State.MEETING_SCHEDULED)
+
+    assert check_can_steer(scheduled, policy, actor="U0IM", move=Move.MARK_MEETING_HELD) is (
+        State.IN_REVIEW
+    )
+    with pytest.raises(NotAllowed, match="the owner <@U0BOB> or an incident manager"):
+        check_can_steer(scheduled, policy, actor="U0CAROL", move=Move.MARK_MEETING_HELD)
+    with pytest.raises(IllegalTransition, match="not been held"):
+        check_can_steer(scheduled, policy, actor="U0BOB", move=Move.COMPLETE)
+
+
+def test_the_invite_lists_owner_incident_managers_and_participants_and_names_the_roles() -> None:
+    meeting = postmortem(
+        state=State.MEETING_SCHEDULED,
+        meeting_at=TUESDAY_2PM + timedelta(days=2),
+        meeting_participants=("U0CS", "U0BOB"),
+    )
+    policy = Policy(incident_managers=("U0IM",))
+
+    ics = meeting_invite_ics(meeting, invite_attendees(meeting, policy), now=TUESDAY_2PM)
+
+    [event] = Calendar.from_ical(ics).walk("VEVENT")
+    attendees = [str(a) for a in event.get("attendee")]
+    assert attendees == ["urn:slack:user:U0BOB", "urn:slack:user:U0IM", "urn:slack:user:U0CS"]
+    assert event.get("dtstart").dt == TUESDAY_2PM + timedelta(days=2)
+    assert str(event.get("uid")) == "postmortem-7@postmortem-bot"
+    description = str(event.get("description"))
+    assert "Incident manager(s): U0IM" in description
+    assert "customer support, account management, product management" in description
+    assert "contributing factors" in description

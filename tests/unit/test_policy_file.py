@@ -1,0 +1,111 @@
+"""POSTMORTEM_POLICY_FILE: all keys optional, guidance defaults, errors name key and line."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.domain.policy import Policy, Route
+from bot.policy_file import PolicyFileError, load_policy
+
+FULL = """\
+working_hours: {days: [mon, tue, wed, thu], start: "08:30", end: "17:00"}
+workspace_timezone: Europe/Berlin
+incident_managers: [U0123ABCD]
+nudges:
+  no_owner:    {first: 30m, repeat: 2h, escalate: 12h}
+  no_meeting:  {first: 2d}
+  meeting_due: {deadline: 5d, remind: [2d, 4d]}
+routes:
+  - {pagerduty_service: PXXXXXX, channel: C0123ABCD}
+  - {pagerduty_team: PYYYYYY, channel: C0456EFGH}
+"""
+
+
+def write(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "policy.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_no_file_means_the_guidance_defaults() -> None:
+    policy = load_policy(None)
+
+    assert policy == Policy()
+    assert policy.no_owner.first == timedelta(hours=1)
+    assert policy.no_owner.repeat == timedelta(hours=4)
+    assert policy.no_owner.escalate == timedelta(hours=24)
+    assert policy.no_meeting.first == timedelta(days=1)
+    assert policy.meeting_due.deadline == timedelta(days=7)
+    assert policy.meeting_due.remind == (timedelta(days=3), timedelta(days=5))
+    assert policy.workspace_timezone == "UTC"
+
+
+def test_every_documented_key_is_read(tmp_path: Path) -> None:
+    policy = load_policy(write(tmp_path, FULL))
+
+    assert policy.working_hours.days == frozenset({0, 1, 2, 3})
+    assert (policy.working_hours.start, policy.working_hours.end) == (time(8, 30), time(17, 0))
+    assert policy.workspace_timezone == "Europe/Berlin"
+    assert policy.incident_managers == ("U0123ABCD",)
+    assert policy.no_owner.first == timedelta(minutes=30)
+    assert policy.no_owner.repeat == timedelta(hours=2)
+    assert policy.no_owner.escalate == timedelta(hours=12)
+    assert policy.no_meeting.first == timedelta(days=2)
+    assert policy.meeting_due.deadline == timedelta(days=5)
+    assert policy.meeting_due.remind == (timedelta(days=2), timedelta(days=4))
+    assert policy.routes == (
+        Route(channel="C0123ABCD", pagerduty_service="PXXXXXX"),
+        Route(channel="C0456EFGH", pagerduty_team="PYYYYYY"),
+    )
+
+
+def test_a_partial_file_keeps_the_other_defaults(tmp_path: Path) -> None:
+    policy = load_policy(write(tmp_path, "nudges:\n  no_owner: {first: 90s}\n"))
+
+    assert policy.no_owner.first == timedelta(seconds=90)
+    assert policy.no_owner.repeat == timedelta(hours=4)
+    assert policy.meeting_due == Policy().meeting_due
+
+
+def test_working_hours_always_means_around_the_clock(tmp_path: Path) -> None:
+    assert load_policy(write(tmp_path, "working_hours: always\n")).working_hours.always
+
+
+def test_an_unknown_key_stops_start_up_naming_the_key_and_line(tmp_path: Path) -> None:
+    text = "nudges:\n  no_owner:\n    first: 1h\n    repet: 4h\n"
+
+    with pytest.raises(PolicyFileError) as error:
+        load_policy(write(tmp_path, text))
+
+    assert "nudges.no_owner.repet" in str(error.value)
+    assert "line 4" in str(error.value)
+    assert "unknown key" in str(error.value)
+
+
+def test_an_unknown_top_level_key_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(PolicyFileError, match=r"nudge \(line 2\): unknown key"):
+        load_policy(write(tmp_path, "working_hours: always\nnudge: {}\n"))
+
+
+def test_a_bad_duration_stops_start_up_naming_the_key_and_line(tmp_path: Path) -> None:
+    text = "incident_managers: [U1]\nnudges:\n  meeting_due:\n    deadline: a week\n"
+
+    with pytest.raises(PolicyFileError) as error:
+        load_policy(write(tmp_path, text))
+
+    message = str(error.value)
+    assert "nudges.meeting_due.deadline (line 4)" in message
+    assert "'a week' is not a duration" in message
+
+
+def test_a_bad_reminder_duration_names_the_key(tmp_path: Path) -> None:
+    with pytest.raises(PolicyFileError, match=r"nudges\.meeting_due\.remind \(line 3\)"):
+        load_policy(write(tmp_path, "nudges:\n  meeting_due:\n    remind: [3d, soon]\n"))
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(PolicyFileError, match="POSTMORTEM_POLICY_FILE"):
+        load_policy(str(tmp_path / "nope.yaml"))
