@@ -28,6 +28,7 @@ from bot.scheduling.jobs import OutboxPump, build_scheduler
 from bot.services.clock import Clock, system_clock
 from bot.services.dispatch import Dispatcher
 from bot.services.incidents import IncidentService
+from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import PostmortemService
 from bot.slack.app import build_bolt_app
 from bot.slack.messenger import SlackMessenger
@@ -44,6 +45,7 @@ class Runtime:
     policy: Policy
     engine: Engine
     postmortems: PostmortemService
+    lifecycle: LifecycleService
     dispatcher: Dispatcher
     client: WebClient
     bolt_app: App
@@ -117,6 +119,7 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2)],
     )
     postmortems = PostmortemService(uow_factory=uow_factory, policy=policy, clock=clock)
+    lifecycle = LifecycleService(uow_factory=uow_factory, policy=policy, clock=clock)
     dispatcher = Dispatcher(
         uow_factory=uow_factory,
         messenger=SlackMessenger(client),
@@ -125,7 +128,9 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
     )
     pump = OutboxPump(dispatcher, clock, idle_seconds=settings.dispatch_interval_seconds)
     pump_holder.append(pump)
-    bolt_app = build_bolt_app(client=client, signing_secret=signing_secret, postmortems=postmortems)
+    bolt_app = build_bolt_app(
+        client=client, signing_secret=signing_secret, postmortems=postmortems, lifecycle=lifecycle
+    )
 
     def database_ready() -> bool:
         try:
@@ -148,6 +153,7 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         policy=policy,
         engine=engine,
         postmortems=postmortems,
+        lifecycle=lifecycle,
         dispatcher=dispatcher,
         client=client,
         bolt_app=bolt_app,
