@@ -92,8 +92,12 @@ class BotHarness:
             time.sleep(0.01)
 
     def dispatch(self) -> None:
-        """Send everything due now (what the pump and the scheduler do in production)."""
+        """Send everything due now (what the pump and the scheduler do in production).
+
+        The pump may have claimed some of those rows itself; wait until it has sent them too.
+        """
         self.runtime.dispatcher.drain(now=self.clock())
+        self.settle()
 
 
 @pytest.fixture
