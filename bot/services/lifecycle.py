@@ -21,11 +21,9 @@ from bot.domain.messages import (
     plan_snooze,
     still_applies,
 )
-from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
-from bot.persistence.uow import UnitOfWork, UnitOfWorkFactory
-from bot.services.clock import Clock
-from bot.services.postmortems import NoPostmortemHere
+from bot.persistence.uow import UnitOfWork
+from bot.services.base import Service, find_postmortem, plan_messages, queue_notice
 
 _UNTIL_HELD = (
     MessageKind.NUDGE_NO_MEETING,
@@ -39,29 +37,12 @@ class ConcurrentChange(DomainError):
     """Someone else moved the postmortem on while this request was being handled."""
 
 
-class LifecycleService:
-    def __init__(self, *, uow_factory: UnitOfWorkFactory, policy: Policy, clock: Clock) -> None:
-        self._uow_factory = uow_factory
-        self._policy = policy
-        self._clock = clock
-
-    @property
-    def policy(self) -> Policy:
-        return self._policy
-
-    def now(self) -> datetime:
-        """The service's clock (listeners validate forms against it)."""
-        return self._clock()
-
-    def __deepcopy__(self, memo: dict[int, object]) -> LifecycleService:
-        # Bolt deep-copies the context for lazy listeners; a service is shared, not copied.
-        return self
-
+class LifecycleService(Service):
     # -- queries -----------------------------------------------------------------------
     def check_can_schedule(self, *, channel_id: str, actor: str) -> Postmortem:
         """The channel's postmortem if ``actor`` may schedule its meeting now; else why not."""
         with self._uow_factory() as uow:
-            postmortem = self._find(uow, channel_id, None)
+            postmortem = find_postmortem(uow, channel_id=channel_id)
             check_can_steer(postmortem, self._policy, actor=actor, move=Move.SCHEDULE_MEETING)
             return postmortem
 
@@ -80,7 +61,7 @@ class LifecycleService:
         now = self._clock()
         reason = (justification or "").strip() or None
         with self._uow_factory() as uow:
-            postmortem = self._find(uow, channel_id, postmortem_id)
+            postmortem = find_postmortem(uow, channel_id=channel_id, postmortem_id=postmortem_id)
             new = check_can_steer(postmortem, self._policy, actor=actor, move=Move.SCHEDULE_MEETING)
             check_meeting_time(postmortem, self._policy, at=at, justification=reason, now=now)
             late = at > self._policy.meeting_deadline(postmortem.resolved_at)
@@ -113,7 +94,7 @@ class LifecycleService:
                     MessageKind.MEETING_INVITE,
                 ),
             )
-            self._plan(uow, updated, plan_on_schedule(updated, now), now)
+            plan_messages(uow, updated, plan_on_schedule(updated, now), now)
             uow.commit()
             return updated
 
@@ -123,7 +104,7 @@ class LifecycleService:
         """Record that the meeting took place; the channel is told what is left."""
         now = self._clock()
         with self._uow_factory() as uow:
-            postmortem = self._find(uow, channel_id, postmortem_id)
+            postmortem = find_postmortem(uow, channel_id=channel_id, postmortem_id=postmortem_id)
             new = check_can_steer(
                 postmortem, self._policy, actor=actor, move=Move.MARK_MEETING_HELD
             )
@@ -132,7 +113,7 @@ class LifecycleService:
                 postmortem_id=postmortem.id, at=now, actor=actor, action="meeting_held"
             )
             uow.outbox.cancel_pending(postmortem_id=postmortem.id, kinds=_UNTIL_HELD)
-            self._plan(
+            plan_messages(
                 uow,
                 updated,
                 [PlannedMessage(MessageKind.MEETING_HELD, now, params={"by": actor})],
@@ -147,12 +128,12 @@ class LifecycleService:
         """Complete the postmortem (only once its meeting was held); every nudge stops."""
         now = self._clock()
         with self._uow_factory() as uow:
-            postmortem = self._find(uow, channel_id, postmortem_id)
+            postmortem = find_postmortem(uow, channel_id=channel_id, postmortem_id=postmortem_id)
             new = check_can_steer(postmortem, self._policy, actor=actor, move=Move.COMPLETE)
             updated = self._move(uow, postmortem, new, now, completed_at=now)
             uow.audit.record(postmortem_id=postmortem.id, at=now, actor=actor, action="completed")
             uow.outbox.cancel_pending(postmortem_id=postmortem.id, kinds=sorted(NUDGES))
-            self._plan(
+            plan_messages(
                 uow,
                 updated,
                 [PlannedMessage(MessageKind.COMPLETED, now, params={"by": actor})],
@@ -205,31 +186,11 @@ class LifecycleService:
                     },
                 )
                 text = f"Snoozed: I'll remind again in a day (postmortem #{postmortem.id})."
-            self._notice(uow, channel_id=channel_id, user_id=actor, text=text, now=now)
+            queue_notice(uow, channel_id=channel_id, user_id=actor, text=text, now=now)
             uow.commit()
             return text
 
-    def tell(self, *, channel_id: str, user_id: str, text: str) -> None:
-        """Queue an ephemeral line to one person in a channel."""
-        with self._uow_factory() as uow:
-            self._notice(uow, channel_id=channel_id, user_id=user_id, text=text, now=self._clock())
-            uow.commit()
-
     # -- helpers -----------------------------------------------------------------------
-    def _find(self, uow: UnitOfWork, channel_id: str, postmortem_id: int | None) -> Postmortem:
-        if postmortem_id is not None:
-            found = uow.postmortems.get(postmortem_id)
-            if found is None:
-                raise NoPostmortemHere(f"Postmortem #{postmortem_id} no longer exists.")
-            return found
-        open_here = uow.postmortems.open_in_channel(channel_id)
-        if not open_here:
-            raise NoPostmortemHere(
-                "There is no open postmortem in this channel. "
-                "Start one with `/postmortem start <title>`."
-            )
-        return open_here[0]
-
     def _move(
         self, uow: UnitOfWork, postmortem: Postmortem, new: State, now: datetime, **fields: object
     ) -> Postmortem:
@@ -240,27 +201,3 @@ class LifecycleService:
         updated = uow.postmortems.get(postmortem.id)
         assert updated is not None
         return updated
-
-    def _plan(
-        self, uow: UnitOfWork, postmortem: Postmortem, planned: list[PlannedMessage], now: datetime
-    ) -> None:
-        assert postmortem.channel_id is not None
-        for message in planned:
-            uow.outbox.add(
-                postmortem_id=postmortem.id,
-                channel_id=postmortem.channel_id,
-                planned=message,
-                now=now,
-            )
-
-    def _notice(
-        self, uow: UnitOfWork, *, channel_id: str, user_id: str, text: str, now: datetime
-    ) -> None:
-        uow.outbox.add(
-            postmortem_id=None,
-            channel_id=channel_id,
-            planned=PlannedMessage(
-                MessageKind.NOTICE, now, recipient=user_id, params={"text": text}
-            ),
-            now=now,
-        )

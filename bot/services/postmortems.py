@@ -9,26 +9,19 @@ from bot.domain.errors import DomainError
 from bot.domain.messages import (
     NUDGES,
     MessageKind,
-    PlannedMessage,
     plan_on_open,
     plan_on_owner,
 )
-from bot.domain.policy import Policy
 from bot.domain.postmortem import (
     IncidentReport,
     Postmortem,
     check_can_claim,
     check_can_hand_over,
 )
-from bot.persistence.uow import UnitOfWork, UnitOfWorkFactory
-from bot.services.clock import Clock
+from bot.persistence.uow import UnitOfWork
+from bot.services.base import Service, find_postmortem, plan_messages, queue_notice
 
-SYSTEM_ACTOR = "postmortem-bot"
 _NO_OWNER_NUDGES = (MessageKind.NUDGE_NO_OWNER, MessageKind.ESCALATE_NO_OWNER)
-
-
-class NoPostmortemHere(DomainError):
-    """The channel has no open postmortem to act on."""
 
 
 @dataclass(frozen=True)
@@ -51,24 +44,7 @@ class ChannelStatus:
     undeliverable: dict[int, list[str]]
 
 
-class PostmortemService:
-    def __init__(self, *, uow_factory: UnitOfWorkFactory, policy: Policy, clock: Clock) -> None:
-        self._uow_factory = uow_factory
-        self._policy = policy
-        self._clock = clock
-
-    @property
-    def policy(self) -> Policy:
-        return self._policy
-
-    def now(self) -> datetime:
-        """The service's clock (listeners use it, so tests control their time too)."""
-        return self._clock()
-
-    def __deepcopy__(self, memo: dict[int, object]) -> PostmortemService:
-        # Bolt deep-copies the context for lazy listeners; a service is shared, not copied.
-        return self
-
+class PostmortemService(Service):
     def open_postmortem(
         self,
         *,
@@ -103,7 +79,7 @@ class PostmortemService:
                 details={"source": report.source, "channel": channel_id, "title": report.title},
             )
             if channel_id is not None:
-                self._plan(uow, created, plan_on_open(created, self._policy, now), now)
+                plan_messages(uow, created, plan_on_open(created, self._policy, now), now)
             uow.commit()
             return OpenOutcome(created, created=True)
 
@@ -119,39 +95,6 @@ class PostmortemService:
             found = next(iter(uow.postmortems.open_in_channel(channel_id)), None)
         return found
 
-    def _plan(
-        self,
-        uow: UnitOfWork,
-        postmortem: Postmortem,
-        planned: list[PlannedMessage],
-        now: datetime,
-    ) -> None:
-        assert postmortem.channel_id is not None
-        for message in planned:
-            uow.outbox.add(
-                postmortem_id=postmortem.id,
-                channel_id=postmortem.channel_id,
-                planned=message,
-                now=now,
-            )
-
-    def _notice(self, uow: UnitOfWork, *, channel_id: str, user_id: str, text: str) -> None:
-        now = self._clock()
-        uow.outbox.add(
-            postmortem_id=None,
-            channel_id=channel_id,
-            planned=PlannedMessage(
-                MessageKind.NOTICE, now, recipient=user_id, params={"text": text}
-            ),
-            now=now,
-        )
-
-    def tell(self, *, channel_id: str, user_id: str, text: str) -> None:
-        """Queue an ephemeral line to one person in a channel."""
-        with self._uow_factory() as uow:
-            self._notice(uow, channel_id=channel_id, user_id=user_id, text=text)
-            uow.commit()
-
     def claim_ownership(
         self, *, postmortem_id: int, owner: str, chosen_by: str, channel_id: str
     ) -> ClaimOutcome:
@@ -164,7 +107,7 @@ class PostmortemService:
                     "That postmortem no longer exists, so there is nothing to own. "
                     "Use `/postmortem status` to see the open ones in this channel."
                 )
-                self._notice(uow, channel_id=channel_id, user_id=chosen_by, text=text)
+                queue_notice(uow, channel_id=channel_id, user_id=chosen_by, text=text, now=now)
                 uow.commit()
                 return ClaimOutcome(None, won=False, explanation=text)
             try:
@@ -179,7 +122,7 @@ class PostmortemService:
                 current = uow.postmortems.get(postmortem_id)
                 assert current is not None
                 text = f"This postmortem is already owned by <@{current.owner_id}>."
-                self._notice(uow, channel_id=channel_id, user_id=chosen_by, text=text)
+                queue_notice(uow, channel_id=channel_id, user_id=chosen_by, text=text, now=now)
                 uow.commit()
                 return ClaimOutcome(current, won=False, explanation=text)
             owned = uow.postmortems.get(postmortem_id)
@@ -192,7 +135,7 @@ class PostmortemService:
                 details={"owner": owner},
             )
             uow.outbox.cancel_pending(postmortem_id=postmortem_id, kinds=_NO_OWNER_NUDGES)
-            self._plan(uow, owned, plan_on_owner(owned, self._policy, now), now)
+            plan_messages(uow, owned, plan_on_owner(owned, self._policy, now), now)
             uow.commit()
             return ClaimOutcome(owned, won=True)
 
@@ -200,7 +143,7 @@ class PostmortemService:
         """Hand the channel's postmortem to ``new_owner`` (its owner or their assigner may)."""
         now = self._clock()
         with self._uow_factory() as uow:
-            postmortem = self._current(uow, channel_id)
+            postmortem = find_postmortem(uow, channel_id=channel_id)
             check_can_hand_over(postmortem, actor=actor, new_owner=new_owner)
             assert postmortem.owner_id is not None
             if not uow.postmortems.hand_over(
@@ -225,18 +168,9 @@ class PostmortemService:
                 postmortem_id=postmortem.id,
                 kinds=[k for k in NUDGES if k not in _NO_OWNER_NUDGES],
             )
-            self._plan(uow, updated, plan_on_owner(updated, self._policy, now), now)
+            plan_messages(uow, updated, plan_on_owner(updated, self._policy, now), now)
             uow.commit()
             return updated
-
-    def _current(self, uow: UnitOfWork, channel_id: str) -> Postmortem:
-        open_here = uow.postmortems.open_in_channel(channel_id)
-        if not open_here:
-            raise NoPostmortemHere(
-                "There is no open postmortem in this channel. "
-                "Start one with `/postmortem start <title>`."
-            )
-        return open_here[0]
 
     def status(self, *, channel_id: str) -> ChannelStatus:
         """The open postmortems in a channel, plus any that could not be routed anywhere."""

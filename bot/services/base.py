@@ -1,0 +1,86 @@
+"""What every use-case service shares: its dependencies, and the outbox and look-up helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Self
+
+from bot.domain.errors import DomainError
+from bot.domain.messages import MessageKind, PlannedMessage
+from bot.domain.policy import Policy
+from bot.domain.postmortem import Postmortem
+from bot.persistence.uow import UnitOfWork, UnitOfWorkFactory
+from bot.services.clock import Clock
+
+
+class NoPostmortemHere(DomainError):
+    """The channel has no open postmortem to act on (or the one named is gone)."""
+
+
+class Service:
+    def __init__(self, *, uow_factory: UnitOfWorkFactory, policy: Policy, clock: Clock) -> None:
+        self._uow_factory = uow_factory
+        self._policy = policy
+        self._clock = clock
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    def now(self) -> datetime:
+        """The service's clock (listeners use it, so tests control their time too)."""
+        return self._clock()
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Self:
+        # Bolt deep-copies the context for lazy listeners; a service is shared, not copied.
+        return self
+
+    def tell(self, *, channel_id: str, user_id: str, text: str) -> None:
+        """Queue an ephemeral line to one person in a channel."""
+        with self._uow_factory() as uow:
+            queue_notice(uow, channel_id=channel_id, user_id=user_id, text=text, now=self._clock())
+            uow.commit()
+
+
+def find_postmortem(
+    uow: UnitOfWork, *, channel_id: str, postmortem_id: int | None = None
+) -> Postmortem:
+    """The postmortem named by id, else the channel's newest open one; else why there is none."""
+    if postmortem_id is not None:
+        found = uow.postmortems.get(postmortem_id)
+        if found is None:
+            raise NoPostmortemHere(f"Postmortem #{postmortem_id} no longer exists.")
+        return found
+    open_here = uow.postmortems.open_in_channel(channel_id)
+    if not open_here:
+        raise NoPostmortemHere(
+            "There is no open postmortem in this channel. "
+            "Start one with `/postmortem start <title>`."
+        )
+    return open_here[0]
+
+
+def plan_messages(
+    uow: UnitOfWork, postmortem: Postmortem, planned: list[PlannedMessage], now: datetime
+) -> None:
+    """Write planned messages to the outbox, in the caller's transaction."""
+    assert postmortem.channel_id is not None
+    for message in planned:
+        uow.outbox.add(
+            postmortem_id=postmortem.id,
+            channel_id=postmortem.channel_id,
+            planned=message,
+            now=now,
+        )
+
+
+def queue_notice(
+    uow: UnitOfWork, *, channel_id: str, user_id: str, text: str, now: datetime
+) -> None:
+    """An ephemeral line to one person, in the caller's transaction."""
+    uow.outbox.add(
+        postmortem_id=None,
+        channel_id=channel_id,
+        planned=PlannedMessage(MessageKind.NOTICE, now, recipient=user_id, params={"text": text}),
+        now=now,
+    )
