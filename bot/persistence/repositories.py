@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import Select, Table, and_, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -67,6 +68,18 @@ def _insert_ignoring_conflicts(session: Session, table: Any) -> Any:
     return dialect.insert(table).on_conflict_do_nothing()
 
 
+# Core inserts for rows nobody reads back in the same transaction: no ORM bookkeeping.
+_OUTBOX_TABLE = cast(Table, OutboxRow.__table__)
+_AUDIT_TABLE = cast(Table, AuditEventRow.__table__)
+
+
+@functools.cache
+def _insert_postmortem(dialect_name: str) -> Any:
+    """Built once per dialect: a fresh statement per request costs more than the INSERT."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(PostmortemRow).on_conflict_do_nothing().returning(PostmortemRow)
+
+
 class PostmortemRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -98,13 +111,20 @@ class PostmortemRepository:
             "notes": list(report.notes),
             "updated_at": now,
         }
-        statement = (
-            _insert_ignoring_conflicts(self._session, PostmortemRow)
-            .values(**values)
-            .returning(PostmortemRow.id)
-        )
-        new_id = self._session.execute(statement).scalar_one_or_none()
-        return None if new_id is None else self.get(new_id)
+        statement = _insert_postmortem(self._session.get_bind().dialect.name)
+        row = self._session.scalars(statement, [values]).one_or_none()
+        return None if row is None else _to_domain(row)
+
+    def has_open_in_channel(self, channel_id: str) -> bool:
+        found = self._session.execute(
+            select(PostmortemRow.id)
+            .where(
+                PostmortemRow.channel_id == channel_id,
+                PostmortemRow.state != State.COMPLETED.value,
+            )
+            .limit(1)
+        ).first()
+        return found is not None
 
     def get(self, postmortem_id: int) -> Postmortem | None:
         row = self._session.get(PostmortemRow, postmortem_id, populate_existing=True)
@@ -197,14 +217,17 @@ class AuditRepository:
         action: str,
         details: dict[str, Any] | None = None,
     ) -> None:
-        self._session.add(
-            AuditEventRow(
-                postmortem_id=postmortem_id,
-                at=at,
-                actor=actor,
-                action=action,
-                details=details or {},
-            )
+        self._session.execute(
+            insert(_AUDIT_TABLE),
+            [
+                {
+                    "postmortem_id": postmortem_id,
+                    "at": at,
+                    "actor": actor,
+                    "action": action,
+                    "details": details or {},
+                }
+            ],
         )
 
     def for_postmortem(self, postmortem_id: int) -> list[AuditEventRow]:
@@ -255,21 +278,39 @@ class OutboxRepository:
         planned: PlannedMessage,
         now: datetime,
     ) -> None:
-        self._session.add(
-            OutboxRow(
-                postmortem_id=postmortem_id,
-                kind=planned.kind.value,
-                channel_id=channel_id,
-                recipient=planned.recipient,
-                params=dict(planned.params),
-                status="pending",
-                due_at=planned.due_at,
-                created_at=now,
-                attempts=0,
-            )
+        self.add_all(postmortem_id=postmortem_id, channel_id=channel_id, planned=[planned], now=now)
+
+    def add_all(
+        self,
+        *,
+        postmortem_id: int | None,
+        channel_id: str,
+        planned: Sequence[PlannedMessage],
+        now: datetime,
+    ) -> None:
+        """Queue messages in one multi-row INSERT (the caller's transaction sends them)."""
+        if not planned:
+            return
+        self._session.execute(
+            insert(_OUTBOX_TABLE),
+            [
+                {
+                    "postmortem_id": postmortem_id,
+                    "kind": message.kind.value,
+                    "channel_id": channel_id,
+                    "recipient": message.recipient,
+                    "params": dict(message.params),
+                    "status": "pending",
+                    "due_at": message.due_at,
+                    "created_at": now,
+                    "attempts": 0,
+                }
+                for message in planned
+            ],
         )
-        if self.earliest_added is None or planned.due_at < self.earliest_added:
-            self.earliest_added = planned.due_at
+        earliest = min(message.due_at for message in planned)
+        if self.earliest_added is None or earliest < self.earliest_added:
+            self.earliest_added = earliest
 
     def claim_due(
         self, *, now: datetime, worker: str, lease: timedelta, limit: int

@@ -65,13 +65,9 @@ def plan_messages(
 ) -> None:
     """Write planned messages to the outbox, in the caller's transaction."""
     assert postmortem.channel_id is not None
-    for message in planned:
-        uow.outbox.add(
-            postmortem_id=postmortem.id,
-            channel_id=postmortem.channel_id,
-            planned=message,
-            now=now,
-        )
+    uow.outbox.add_all(
+        postmortem_id=postmortem.id, channel_id=postmortem.channel_id, planned=planned, now=now
+    )
 
 
 def queue_notice(

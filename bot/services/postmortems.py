@@ -56,21 +56,28 @@ class PostmortemService(Service):
         """Open a postmortem for a resolved incident, or return the one it already has."""
         now = self._clock()
         with self._uow_factory() as uow:
-            existing = self._existing(uow, report, channel_id, one_per_channel)
-            if existing is not None:
-                return OpenOutcome(existing, created=False)
-            created = uow.postmortems.add(
-                report=report,
-                channel_id=channel_id,
-                opened_by=opened_by,
-                now=now,
-                lock_channel=one_per_channel,
+            # Insert first: on the common path (a new incident) that is the only query; the
+            # unique incident key and channel lock turn a duplicate into "no row inserted".
+            busy_channel = (
+                one_per_channel
+                and channel_id is not None
+                and uow.postmortems.has_open_in_channel(channel_id)
             )
-            if created is None:  # a concurrent delivery won the race for this incident
+            created = None
+            if not busy_channel:
+                created = uow.postmortems.add(
+                    report=report,
+                    channel_id=channel_id,
+                    opened_by=opened_by,
+                    now=now,
+                    lock_channel=one_per_channel,
+                )
+            if created is None:
                 uow.rollback()
-                winner = self._existing(uow, report, channel_id, one_per_channel)
-                assert winner is not None
-                return OpenOutcome(winner, created=False)
+                existing = self._existing(uow, report, channel_id, one_per_channel)
+                if existing is None:  # it was completed in the meantime
+                    raise DomainError("That postmortem just changed; please try again.")
+                return OpenOutcome(existing, created=False)
             uow.audit.record(
                 postmortem_id=created.id,
                 at=now,
