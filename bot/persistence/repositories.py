@@ -68,6 +68,12 @@ def _insert_ignoring_conflicts(session: Session, table: Any) -> Any:
     return dialect.insert(table).on_conflict_do_nothing()
 
 
+def _update(model: Any) -> Any:
+    """An ORM UPDATE that skips syncing objects in the session: each use case reads after
+    writing, and the sync (an evaluation per row) costs more than the UPDATE itself."""
+    return update(model).execution_options(synchronize_session=False)
+
+
 # Core inserts for rows nobody reads back in the same transaction: no ORM bookkeeping.
 _OUTBOX_TABLE = cast(Table, OutboxRow.__table__)
 _AUDIT_TABLE = cast(Table, AuditEventRow.__table__)
@@ -130,6 +136,10 @@ class PostmortemRepository:
         row = self._session.get(PostmortemRow, postmortem_id, populate_existing=True)
         return None if row is None else _to_domain(row)
 
+    def get_many(self, ids: Sequence[int]) -> dict[int, Postmortem]:
+        rows = self._session.scalars(select(PostmortemRow).where(PostmortemRow.id.in_(ids)))
+        return {row.id: _to_domain(row) for row in rows}
+
     def get_by_incident_key(self, incident_key: str) -> Postmortem | None:
         row = self._session.scalars(
             select(PostmortemRow).where(PostmortemRow.incident_key == incident_key)
@@ -157,7 +167,7 @@ class PostmortemRepository:
     def claim_owner(self, *, postmortem_id: int, owner: str, by: str, at: datetime) -> bool:
         """Make ``owner`` the owner if nobody is yet: exactly one concurrent claim wins."""
         result = self._session.execute(
-            update(PostmortemRow)
+            _update(PostmortemRow)
             .where(
                 PostmortemRow.id == postmortem_id,
                 PostmortemRow.owner_id.is_(None),
@@ -178,7 +188,7 @@ class PostmortemRepository:
     ) -> bool:
         """Move ownership, only if ``from_owner`` still owns it (a concurrent change loses)."""
         result = self._session.execute(
-            update(PostmortemRow)
+            _update(PostmortemRow)
             .where(PostmortemRow.id == postmortem_id, PostmortemRow.owner_id == from_owner)
             .values(owner_id=to_owner, owner_assigned_by=by, owner_assigned_at=at, updated_at=at)
         )
@@ -192,7 +202,7 @@ class PostmortemRepository:
         if new is State.COMPLETED:
             values["open_channel_lock"] = None
         result = self._session.execute(
-            update(PostmortemRow)
+            _update(PostmortemRow)
             .where(PostmortemRow.id == postmortem_id, PostmortemRow.state == expected.value)
             .values(**values)
         )
@@ -200,7 +210,7 @@ class PostmortemRepository:
 
     def record_prompt(self, *, postmortem_id: int, ts: str) -> None:
         self._session.execute(
-            update(PostmortemRow).where(PostmortemRow.id == postmortem_id).values(prompt_ts=ts)
+            _update(PostmortemRow).where(PostmortemRow.id == postmortem_id).values(prompt_ts=ts)
         )
 
 
@@ -330,7 +340,7 @@ class OutboxRepository:
             due = due.with_for_update(skip_locked=True)
         # On SQLite the whole UPDATE runs under the writer lock taken by BEGIN IMMEDIATE.
         rows = self._session.scalars(
-            update(OutboxRow)
+            _update(OutboxRow)
             .where(OutboxRow.id.in_(due.scalar_subquery()))
             .values(
                 lease_owner=worker,
@@ -344,7 +354,7 @@ class OutboxRepository:
 
     def _finish(self, item_id: int, worker: str, **values: Any) -> bool:
         result = self._session.execute(
-            update(OutboxRow)
+            _update(OutboxRow)
             .where(
                 and_(
                     OutboxRow.id == item_id,
@@ -376,7 +386,7 @@ class OutboxRepository:
         due_before: datetime | None = None,
         reason: str = "reason gone",
     ) -> int:
-        statement = update(OutboxRow).where(
+        statement = _update(OutboxRow).where(
             OutboxRow.postmortem_id == postmortem_id,
             OutboxRow.status == "pending",
             OutboxRow.kind.in_([k.value for k in kinds]),
@@ -389,7 +399,7 @@ class OutboxRepository:
     def mark_snoozed(self, *, item_id: int) -> OutboxItem | None:
         """A sent nudge becomes "snoozed" once; None if it is unknown, unsent or snoozed already."""
         row = self._session.scalars(
-            update(OutboxRow)
+            _update(OutboxRow)
             .where(OutboxRow.id == item_id, OutboxRow.status == "sent")
             .values(status="snoozed")
             .returning(OutboxRow),

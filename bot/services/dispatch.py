@@ -92,10 +92,14 @@ class Dispatcher:
             items = uow.outbox.claim_due(
                 now=now, worker=self._worker, lease=self._lease, limit=self._batch_size
             )
+            postmortems = uow.postmortems.get_many(
+                sorted({i.postmortem_id for i in items if i.postmortem_id is not None})
+            )
             uow.commit()
         report.claimed = len(items)
         for item in items:
-            self._dispatch_one(item, now, report)
+            loaded = postmortems.get(item.postmortem_id) if item.postmortem_id else None
+            self._dispatch_one(item, loaded, now, report)
         return report
 
     def drain(self, *, now: datetime, max_batches: int = 1000) -> DispatchReport:
@@ -110,11 +114,18 @@ class Dispatcher:
                 break
         return total
 
-    def _dispatch_one(self, item: OutboxItem, now: datetime, report: DispatchReport) -> None:
+    def _dispatch_one(
+        self,
+        item: OutboxItem,
+        postmortem: Postmortem | None,
+        now: datetime,
+        report: DispatchReport,
+    ) -> None:
+        if item.kind in NUDGES or postmortem is None:
+            # A nudge's reason may have gone since the batch was claimed: look again now.
+            with self._uow_factory() as uow:
+                postmortem = uow.postmortems.get(item.postmortem_id) if item.postmortem_id else None
         with self._uow_factory() as uow:
-            postmortem = (
-                uow.postmortems.get(item.postmortem_id) if item.postmortem_id is not None else None
-            )
             if postmortem is not None and not still_applies(item.kind, postmortem):
                 uow.outbox.mark_cancelled(
                     item_id=item.id, worker=self._worker, reason="reason gone"

@@ -167,14 +167,18 @@ def test_a_nudge_whose_reason_goes_after_it_was_claimed_is_not_sent(
     claimed: list[str] = []
 
     def owner_picked_meanwhile(
-        self: Dispatcher, item: OutboxItem, now: datetime, report: DispatchReport
+        self: Dispatcher,
+        item: OutboxItem,
+        loaded: Postmortem | None,
+        now: datetime,
+        report: DispatchReport,
     ) -> None:
         # The row is leased to this dispatcher; now the channel picks an owner.
         claimed.append(item.kind.value)
         runtime.postmortems.claim_ownership(
             postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
         )
-        send_one(self, item, now, report)
+        send_one(self, item, loaded, now, report)  # ``loaded`` still says "no owner"
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Dispatcher, "_dispatch_one", owner_picked_meanwhile)

@@ -16,10 +16,18 @@ from bot.slack.blocks import start_modal, status_text
 from bot.slack.listeners import lifecycle as lifecycle_listeners
 
 
+def opens_a_form(command: dict[str, Any]) -> bool:
+    """Only these subcommands need a Web API call (views.open) after the ack."""
+    request = commands.parse(command.get("text", ""))
+    return request == commands.Start(None) or isinstance(request, commands.Schedule)
+
+
 def register(app: App) -> None:
-    app.command(commands.COMMAND)(
+    # Lazy listeners cost a deep copy and a thread per request: only where a form opens.
+    app.command(commands.COMMAND, matchers=[opens_a_form])(
         ack=answer_command, lazy=[open_start_form, lifecycle_listeners.open_schedule_form]
     )
+    app.command(commands.COMMAND)(answer_command)
 
 
 def _link(command: dict[str, Any], channel_id: str, ts: str | None) -> str:
