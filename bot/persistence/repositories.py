@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -34,7 +34,8 @@ def _candidate_from_json(data: dict[str, Any]) -> Candidate:
     )
 
 
-def _to_domain(row: PostmortemRow) -> Postmortem:
+def _to_domain(row: Any) -> Postmortem:
+    """From a mapped PostmortemRow or a Core row of the postmortems table."""
     return Postmortem(
         id=row.id,
         incident_key=row.incident_key,
@@ -79,11 +80,49 @@ _OUTBOX_TABLE = cast(Table, OutboxRow.__table__)
 _AUDIT_TABLE = cast(Table, AuditEventRow.__table__)
 
 
+_POSTMORTEMS_TABLE = cast(Table, PostmortemRow.__table__)
+# Statements on the hot paths (every start, every message sent), built once: building a
+# statement per call costs more than executing it.
+_OPEN_IN_CHANNEL = (
+    select(_POSTMORTEMS_TABLE.c.id)
+    .where(
+        _POSTMORTEMS_TABLE.c.channel_id == bindparam("channel_id"),
+        _POSTMORTEMS_TABLE.c.state != State.COMPLETED.value,
+    )
+    .limit(1)
+)
+_RECORD_PROMPT = (
+    update(_POSTMORTEMS_TABLE)
+    .where(_POSTMORTEMS_TABLE.c.id == bindparam("postmortem_id"))
+    .values(prompt_ts=bindparam("ts"))
+)
+_MARK_SENT = (
+    update(_OUTBOX_TABLE)
+    .where(
+        _OUTBOX_TABLE.c.id == bindparam("item_id"),
+        _OUTBOX_TABLE.c.lease_owner == bindparam("worker"),
+        _OUTBOX_TABLE.c.status == "pending",
+    )
+    .values(
+        lease_owner=None,
+        lease_expires_at=None,
+        status="sent",
+        slack_ts=bindparam("ts"),
+        sent_at=bindparam("at"),
+    )
+)
+
+
+_GET_POSTMORTEM = select(_POSTMORTEMS_TABLE).where(_POSTMORTEMS_TABLE.c.id == bindparam("id"))
+
+
 @functools.cache
 def _insert_postmortem(dialect_name: str) -> Any:
     """Built once per dialect: a fresh statement per request costs more than the INSERT."""
     dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(PostmortemRow).on_conflict_do_nothing().returning(PostmortemRow)
+    return (
+        dialect.insert(_POSTMORTEMS_TABLE).on_conflict_do_nothing().returning(*_POSTMORTEMS_TABLE.c)
+    )
 
 
 class PostmortemRepository:
@@ -118,22 +157,16 @@ class PostmortemRepository:
             "updated_at": now,
         }
         statement = _insert_postmortem(self._session.get_bind().dialect.name)
-        row = self._session.scalars(statement, [values]).one_or_none()
+        row = self._session.execute(statement, values).first()
         return None if row is None else _to_domain(row)
 
     def has_open_in_channel(self, channel_id: str) -> bool:
-        found = self._session.execute(
-            select(PostmortemRow.id)
-            .where(
-                PostmortemRow.channel_id == channel_id,
-                PostmortemRow.state != State.COMPLETED.value,
-            )
-            .limit(1)
-        ).first()
-        return found is not None
+        return (
+            self._session.execute(_OPEN_IN_CHANNEL, {"channel_id": channel_id}).first() is not None
+        )
 
     def get(self, postmortem_id: int) -> Postmortem | None:
-        row = self._session.get(PostmortemRow, postmortem_id, populate_existing=True)
+        row = self._session.execute(_GET_POSTMORTEM, {"id": postmortem_id}).first()
         return None if row is None else _to_domain(row)
 
     def get_many(self, ids: Sequence[int]) -> dict[int, Postmortem]:
@@ -209,9 +242,7 @@ class PostmortemRepository:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def record_prompt(self, *, postmortem_id: int, ts: str) -> None:
-        self._session.execute(
-            _update(PostmortemRow).where(PostmortemRow.id == postmortem_id).values(prompt_ts=ts)
-        )
+        self._session.execute(_RECORD_PROMPT, {"postmortem_id": postmortem_id, "ts": ts})
 
 
 class AuditRepository:
@@ -367,7 +398,11 @@ class OutboxRepository:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def mark_sent(self, *, item_id: int, worker: str, ts: str | None, at: datetime) -> bool:
-        return self._finish(item_id, worker, status="sent", slack_ts=ts, sent_at=at)
+        # The hottest write of all (once per message): a prepared Core statement.
+        result = self._session.execute(
+            _MARK_SENT, {"item_id": item_id, "worker": worker, "ts": ts, "at": at}
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def mark_cancelled(self, *, item_id: int, worker: str, reason: str) -> bool:
         return self._finish(item_id, worker, status="cancelled", last_error=reason)
