@@ -5,12 +5,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from bench import ack_latency
+from bench import ack_latency, dispatch_tick
 
 BENCHMARKS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
     "ack-latency": (
         "ack throughput and p50/p99 of the bot vs an ack-only Bolt app; owner prompts keep up",
         ack_latency.main,
+    ),
+    "dispatch-tick": (
+        "one dispatcher tick (1,000 due) with 1,000 vs 1,000,000 rows of outbox history",
+        dispatch_tick.main,
     ),
 }
 
