@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from bot.devtools.loopback import LoopbackServer
 
 JsonDict = dict[str, Any]
 
@@ -67,52 +68,24 @@ def oncall(
     }
 
 
-class PagerDutyStandIn:
+class PagerDutyStandIn(LoopbackServer):
     """Answers like PagerDuty's REST API; tests set ``oncalls``, users, incidents, logs."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.Condition()
         self._calls: list[PagerDutyCall] = []
         self.oncalls: list[JsonDict] = []
         self.users: dict[str, JsonDict] = {}
         self.incidents: dict[str, JsonDict] = {}
         self.log_entries: dict[str, list[JsonDict]] = {}
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("PagerDutyStandIn is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.base_url
 
-    def start(self) -> PagerDutyStandIn:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> PagerDutyStandIn:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     def add_user(self, user_id: str, *, name: str, email: str) -> None:
         """What ``GET /users/{id}`` says about a user."""

@@ -20,11 +20,11 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from bot.devtools.loopback import LoopbackServer
 from bot.devtools.slack_workspace import DEFAULT_TZ, FakeUser, FakeWorkspace, JsonDict
 
 # Form fields that slack_sdk sends as JSON strings; tests want the structure.
@@ -49,7 +49,7 @@ class _Fault:
     remaining: int
 
 
-class SlackStandIn:
+class SlackStandIn(LoopbackServer):
     """Answers like the Slack Web API on ``http://127.0.0.1:<port>/api/``.
 
     Message ``ts`` values come from ``clock`` (default: the real clock), so they
@@ -57,50 +57,26 @@ class SlackStandIn:
     """
 
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
         self._clock = clock
         self._lock = threading.Condition()
         self._calls: list[RecordedCall] = []
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
         self._delays: dict[str, float] = {}
         self.workspace = FakeWorkspace(clock)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("SlackStandIn is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/api/"
+        return f"{self.base_url}/api/"
+
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     def start(self) -> SlackStandIn:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
-        self._server = server
+        super().start()
         self.workspace.upload_url_base = self.url
-        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> SlackStandIn:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- what tests read -------------------------------------------------------------
     def calls(self, method: str | None = None) -> list[RecordedCall]:
