@@ -12,7 +12,6 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from pydantic import SecretStr
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from sqlalchemy import Engine, text
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -116,7 +115,9 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         token=token,
         base_url=settings.slack_api_url,
         timeout=10,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2)],
+        # No automatic retries: a retried chat.postMessage could post twice. The outbox
+        # retries instead, after checking the channel for the message it may have sent.
+        retry_handlers=[],
     )
     postmortems = PostmortemService(uow_factory=uow_factory, policy=policy, clock=clock)
     lifecycle = LifecycleService(uow_factory=uow_factory, policy=policy, clock=clock)

@@ -291,6 +291,7 @@ class OutboxItem:
     params: dict[str, Any]
     attempts: int
     due_at: datetime
+    created_at: datetime
 
 
 def _item(row: OutboxRow) -> OutboxItem:
@@ -303,6 +304,7 @@ def _item(row: OutboxRow) -> OutboxItem:
         params=dict(row.params or {}),
         attempts=row.attempts,
         due_at=row.due_at,
+        created_at=row.created_at,
     )
 
 
@@ -429,6 +431,19 @@ class OutboxRepository:
         if due_before is not None:
             statement = statement.where(OutboxRow.due_at < due_before)
         result = self._session.execute(statement.values(status="cancelled", last_error=reason))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def reassign(self, *, postmortem_id: int, from_recipient: str, to_recipient: str) -> int:
+        """Pending messages addressed to one person go to another instead."""
+        result = self._session.execute(
+            _update(OutboxRow)
+            .where(
+                OutboxRow.postmortem_id == postmortem_id,
+                OutboxRow.status == "pending",
+                OutboxRow.recipient == from_recipient,
+            )
+            .values(recipient=to_recipient)
+        )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     def mark_snoozed(self, *, item_id: int) -> OutboxItem | None:

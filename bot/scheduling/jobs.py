@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 def _drain(dispatcher: Dispatcher, clock: Clock) -> None:
-    report = dispatcher.drain(now=clock())
+    report = dispatcher.drain(now=clock)
     if report.claimed:
         log.info(
             "dispatched: %d sent, %d cancelled, %d postponed, %d dead",

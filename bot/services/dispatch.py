@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -88,9 +90,12 @@ class Dispatcher:
     def dispatch_due(self, *, now: datetime) -> DispatchReport:
         """Claim one batch of due rows and deliver each (call again while ``claimed`` is full)."""
         report = DispatchReport()
+        # Each claim gets its own lease token, so two threads (or processes) that share a
+        # worker name can never finish each other's rows.
+        token = f"{self._worker[:60]}:{uuid.uuid4().hex[:12]}"
         with self._uow_factory() as uow:
             items = uow.outbox.claim_due(
-                now=now, worker=self._worker, lease=self._lease, limit=self._batch_size
+                now=now, worker=token, lease=self._lease, limit=self._batch_size
             )
             postmortems = uow.postmortems.get_many(
                 sorted({i.postmortem_id for i in items if i.postmortem_id is not None})
@@ -99,14 +104,30 @@ class Dispatcher:
         report.claimed = len(items)
         for item in items:
             loaded = postmortems.get(item.postmortem_id) if item.postmortem_id else None
-            self._dispatch_one(item, loaded, now, report)
+            try:
+                self._dispatch_one(item, loaded, now, report, token)
+            except Exception as error:  # one bad row must not hold up the rows behind it
+                log.exception("outbox %s (%s) failed unexpectedly", item.id, item.kind)
+                self._record_failure(
+                    item,
+                    DeliveryFailed(f"unexpected: {error!r}", permanent=False),
+                    now,
+                    report,
+                    token,
+                )
         return report
 
-    def drain(self, *, now: datetime, max_batches: int = 1000) -> DispatchReport:
-        """Dispatch batches until nothing due is left (bounded)."""
+    def drain(
+        self, *, now: datetime | Callable[[], datetime], max_batches: int = 1000
+    ) -> DispatchReport:
+        """Dispatch batches until nothing due is left (bounded).
+
+        ``now`` may be a clock: it is then read per batch, so a long drain never writes
+        leases that are already expired.
+        """
         total = DispatchReport()
         for _ in range(max_batches):
-            batch = self.dispatch_due(now=now)
+            batch = self.dispatch_due(now=now() if callable(now) else now)
             for name in ("sent", "cancelled", "postponed", "dead", "claimed"):
                 setattr(total, name, getattr(total, name) + getattr(batch, name))
             total.errors += batch.errors
@@ -120,6 +141,7 @@ class Dispatcher:
         postmortem: Postmortem | None,
         now: datetime,
         report: DispatchReport,
+        token: str,
     ) -> None:
         if item.kind in NUDGES or postmortem is None:
             # A nudge's reason may have gone since the batch was claimed: look again now.
@@ -127,17 +149,13 @@ class Dispatcher:
                 postmortem = uow.postmortems.get(item.postmortem_id) if item.postmortem_id else None
         with self._uow_factory() as uow:
             if postmortem is not None and not still_applies(item.kind, postmortem):
-                uow.outbox.mark_cancelled(
-                    item_id=item.id, worker=self._worker, reason="reason gone"
-                )
+                uow.outbox.mark_cancelled(item_id=item.id, worker=token, reason="reason gone")
                 uow.commit()
                 report.cancelled += 1
                 return
             wait_until = self._outside_working_hours(item, now)
             if wait_until is not None:
-                uow.outbox.postpone(
-                    item_id=item.id, worker=self._worker, until=wait_until, error=None
-                )
+                uow.outbox.postpone(item_id=item.id, worker=token, until=wait_until, error=None)
                 uow.commit()
                 report.postponed += 1
                 return
@@ -145,11 +163,11 @@ class Dispatcher:
         try:
             ts = self._send(item, postmortem, now)
         except DeliveryFailed as failure:
-            self._record_failure(item, failure, now, report)
+            self._record_failure(item, failure, now, report, token)
             return
 
         with self._uow_factory() as uow:
-            if not uow.outbox.mark_sent(item_id=item.id, worker=self._worker, ts=ts, at=now):
+            if not uow.outbox.mark_sent(item_id=item.id, worker=token, ts=ts, at=now):
                 log.warning("outbox %s: lease lost before recording; it was sent once", item.id)
                 return
             self._after_sent(uow, item, postmortem, ts, now)
@@ -161,7 +179,10 @@ class Dispatcher:
         # Slack has the message (with our metadata) if so, and we must not post it again.
         if item.attempts > 1 and item.kind is not MessageKind.NOTICE:
             found = self._messenger.find_delivered(
-                channel_id=item.channel_id, outbox_id=item.id, since=item.due_at
+                # created_at, not due_at: postponing a row moves its due time.
+                channel_id=item.channel_id,
+                outbox_id=item.id,
+                since=item.created_at,
             )
             if found is not None:
                 return found
@@ -192,18 +213,23 @@ class Dispatcher:
         return None if opening <= now else opening
 
     def _record_failure(
-        self, item: OutboxItem, failure: DeliveryFailed, now: datetime, report: DispatchReport
+        self,
+        item: OutboxItem,
+        failure: DeliveryFailed,
+        now: datetime,
+        report: DispatchReport,
+        token: str,
     ) -> None:
         report.errors.append(f"{item.kind}#{item.id}: {failure.error}")
         with self._uow_factory() as uow:
             if failure.permanent or item.attempts >= MAX_ATTEMPTS:
-                uow.outbox.mark_dead(item_id=item.id, worker=self._worker, error=failure.error)
+                uow.outbox.mark_dead(item_id=item.id, worker=token, error=failure.error)
                 report.dead += 1
             else:
                 backoff = failure.retry_after or min(2**item.attempts, 900)
                 uow.outbox.postpone(
                     item_id=item.id,
-                    worker=self._worker,
+                    worker=token,
                     until=now + timedelta(seconds=backoff),
                     error=failure.error,
                 )

@@ -31,6 +31,14 @@ from bot.domain.postmortem import Postmortem
 from bot.slack.ids import Action, Callback, Field
 
 MAX_CANDIDATE_BUTTONS = 5
+MAX_LISTED_CANDIDATES = 10
+SECTION_TEXT_LIMIT = 3000  # Slack refuses a section whose text is longer
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4", "SEV5")
 
 WHY_ONE_OWNER = (
@@ -51,7 +59,7 @@ def slack_date(moment: datetime, fmt: str = "{date_short_pretty} at {time}") -> 
 def person(candidate: Candidate) -> str:
     if candidate.person.slack_user_id:
         return f"<@{candidate.person.slack_user_id}>"
-    return f"{candidate.person.name} _(no matching Slack user found)_"
+    return f"{candidate.person.name[:80]} _(no matching Slack user found)_"
 
 
 def _facts(postmortem: Postmortem) -> str:
@@ -77,9 +85,11 @@ def _candidate_lines(candidates: tuple[Candidate, ...]) -> str:
             "or whoever manually triggered the incident."
         )
     lines = ["*Suggested owners* (who meets the guidance's criteria, and why):"]
-    for candidate in candidates:
+    for candidate in candidates[:MAX_LISTED_CANDIDATES]:
         lines.append(f"• {person(candidate)} — {'; '.join(candidate.reasons)}")
-    return "\n".join(lines)
+    if len(candidates) > MAX_LISTED_CANDIDATES:
+        lines.append(f"…and {len(candidates) - MAX_LISTED_CANDIDATES} more.")
+    return _clip("\n".join(lines), SECTION_TEXT_LIMIT)
 
 
 def owner_prompt(

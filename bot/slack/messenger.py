@@ -183,7 +183,13 @@ class SlackMessenger:
                     cursor=cursor,
                 )
             except SlackApiError as error:
-                raise _failure(error) from error
+                failure = _failure(error)
+                if failure.retry_after is not None:
+                    raise failure from error
+                # The bot may post where it cannot read (chat:write.public): not knowing is
+                # not a reason to give up on the message, so send it.
+                log.warning("cannot read %s history (%s); sending", channel_id, failure.error)
+                return None
             messages: list[dict[str, Any]] = response.get("messages") or []
             for item in messages:
                 metadata: dict[str, Any] = item.get("metadata") or {}
