@@ -7,7 +7,6 @@ from datetime import datetime
 
 from bot.domain.errors import DomainError
 from bot.domain.messages import (
-    NUDGES,
     MessageKind,
     plan_on_open,
     plan_on_owner,
@@ -170,10 +169,16 @@ class PostmortemService(Service):
             )
             updated = uow.postmortems.get(postmortem.id)
             assert updated is not None
-            # The new owner inherits the pending personal nudges, and is told what's next.
+            # The new owner inherits the old owner's pending nudges (reminders, "was it held?");
+            # the channel's reminders and escalations stay as they are. The "no meeting yet"
+            # nudge restarts from now, for the new owner, in plan_on_owner.
             uow.outbox.cancel_pending(
+                postmortem_id=postmortem.id, kinds=[MessageKind.NUDGE_NO_MEETING]
+            )
+            uow.outbox.reassign(
                 postmortem_id=postmortem.id,
-                kinds=[k for k in NUDGES if k not in _NO_OWNER_NUDGES],
+                from_recipient=postmortem.owner_id,
+                to_recipient=new_owner,
             )
             plan_messages(uow, updated, plan_on_owner(updated, self._policy, now), now)
             uow.commit()
