@@ -6,7 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
+from bot.persistence.tables import OutboxRow
 from tests.conftest import BotHarness
 from tests.support.slack_user import buttons
 
@@ -198,3 +200,26 @@ def test_a_dead_message_shows_in_status(bot: BotHarness) -> None:
     status = bot.user("U0ALICE").answer("status")
 
     assert "Could not deliver owner_prompt: is_archived" in status
+
+
+def test_handing_over_a_scheduled_postmortem_keeps_its_reminders_and_redirects_the_owners(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(hours=1)))
+    bot.settle()
+
+    bot.user("U0BOB").answer("owner <@U0CAROL|carol>")
+    bot.settle()
+
+    with bot.runtime.engine.connect() as connection:
+        rows = list(
+            connection.execute(
+                select(OutboxRow.kind, OutboxRow.recipient).where(OutboxRow.status == "pending")
+            )
+        )
+    kinds = {kind for kind, _ in rows}
+    assert {"ask_mark_held", "escalate_overdue", "remind_meeting_due"} <= kinds
+    assert ("ask_mark_held", "U0CAROL") in rows
+    assert not any(recipient == "U0BOB" for _, recipient in rows)
