@@ -74,6 +74,8 @@ def queue_notice(
     uow: UnitOfWork, *, channel_id: str, user_id: str, text: str, now: datetime
 ) -> None:
     """An ephemeral line to one person, in the caller's transaction."""
+    if not channel_id:  # e.g. a click inside a modal: there is no channel to say it in
+        return
     uow.outbox.add(
         postmortem_id=None,
         channel_id=channel_id,

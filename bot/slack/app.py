@@ -22,6 +22,19 @@ SORRY = (
 )
 
 
+def _apology(body: dict[str, Any]) -> dict[str, Any] | None:
+    """What to answer when a listener failed: the person must not be left guessing."""
+    if body.get("command"):
+        return {"response_type": "ephemeral", "text": SORRY}
+    if body.get("type") == "view_submission":
+        # Keep the form open with the user's input, and say so on its first field.
+        blocks = (body.get("view") or {}).get("blocks") or []
+        first_input = next((b for b in blocks if b.get("type") == "input"), None)
+        if first_input is not None and first_input.get("block_id"):
+            return {"response_action": "errors", "errors": {first_input["block_id"]: SORRY}}
+    return None
+
+
 def build_bolt_app(
     *,
     client: WebClient,
@@ -48,12 +61,12 @@ def build_bolt_app(
     @app.error
     def explain_failure(error: Exception, body: dict[str, Any]) -> BoltResponse:
         log.exception("listener failed: %s", error, exc_info=error)
-        if isinstance(body, dict) and body.get("command"):
-            payload = {"response_type": "ephemeral", "text": SORRY}
-            return BoltResponse(
-                status=200, body=json.dumps(payload), headers={"content-type": "application/json"}
-            )
-        return BoltResponse(status=200, body="")
+        payload = _apology(body if isinstance(body, dict) else {})
+        if payload is None:
+            return BoltResponse(status=200, body="")
+        return BoltResponse(
+            status=200, body=json.dumps(payload), headers={"content-type": "application/json"}
+        )
 
     register_all(app)
     return app

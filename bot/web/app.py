@@ -54,7 +54,13 @@ def slack_endpoint(bolt_app: App, signing_secret: str) -> Callable[[Request], ob
             return _error(401, "invalid or stale Slack signature")
         if not _parses(body, request.headers.get("content-type", "")):
             return _error(400, "the request body is not a Slack payload")
-        return await handler.handle(request)
+        try:
+            return await handler.handle(request)
+        except Exception:
+            # Bolt reads some fields before any listener runs (e.g. an empty "actions" list)
+            # and raises on shapes Slack never sends: that is a bad request, not a crash.
+            log.exception("Slack payload could not be handled")
+            return _error(400, "the Slack payload is missing fields it needs")
 
     return slack_events
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.conftest import SIGNING_SECRET, BotHarness
-from tests.support.signing import signed_slack_headers, slash_command_body
+from tests.support.signing import block_actions_body, signed_slack_headers, slash_command_body
 
 
 def nothing_stored(bot: BotHarness) -> bool:
@@ -154,3 +154,60 @@ def test_a_button_with_a_malformed_value_gets_an_explanation(bot: BotHarness) ->
     assert response.status_code == 200
     notice = bot.slack.wait_for("chat.postEphemeral")[0].params
     assert "didn't say which postmortem" in notice["text"]
+
+
+def test_a_signed_click_with_no_actions_gets_400_not_500(bot: BotHarness) -> None:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0BOB"},
+        "team": {"id": "T0STANDIN"},
+        "channel": {"id": "C0INCIDENT"},
+        "actions": [],
+    }
+    body = block_actions_body(payload)
+
+    response = bot.http.post(
+        "/slack/events", content=body, headers=signed_slack_headers(SIGNING_SECRET, body)
+    )
+
+    assert response.status_code == 400
+    assert response.json()["ok"] is False
+
+
+def test_a_start_form_that_lost_its_channel_is_refused_inline(bot: BotHarness) -> None:
+    view = {
+        "id": "V0LOST",
+        "type": "modal",
+        "callback_id": "postmortem.start",
+        "private_metadata": "",
+        "state": {"values": {"title": {"title": {"type": "plain_text_input", "value": "Outage"}}}},
+    }
+
+    response = bot.user("U0ALICE").submit_view(view)
+
+    assert response.json()["response_action"] == "errors"
+    assert "lost track of its channel" in response.json()["errors"]["title"]
+    assert bot.runtime.postmortems.get(postmortem_id=1) is None
+
+
+def test_a_failing_form_submission_keeps_the_form_open_with_an_apology(
+    bot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(type(bot.runtime.postmortems), "open_postmortem", broken)
+    view = {
+        "id": "V0BROKEN",
+        "type": "modal",
+        "callback_id": "postmortem.start",
+        "private_metadata": "C0INCIDENT",
+        "blocks": [{"type": "input", "block_id": "title"}],
+        "state": {"values": {"title": {"title": {"type": "plain_text_input", "value": "Outage"}}}},
+    }
+
+    response = bot.user("U0ALICE").submit_view(view)
+
+    assert response.status_code == 200
+    assert response.json()["response_action"] == "errors"
+    assert "something went wrong on my side" in response.json()["errors"]["title"]

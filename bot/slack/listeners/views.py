@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.domain.errors import DomainError
 from bot.domain.owners import Criterion, Person
 from bot.domain.postmortem import IncidentReport
 from bot.services.postmortems import PostmortemService
@@ -68,20 +69,32 @@ def submit_start_form(
         ack(response_action="errors", errors=errors)
         return
     channel_id = str(view.get("private_metadata") or "")
-    outcome = postmortems.open_postmortem(
-        report=IncidentReport(
-            key=f"slack:{channel_id}:{view['id']}",
-            title=form["title"],
-            source="slack",
-            resolved_at=form["resolved_at"],
-            severity=form["severity"],
-            false_alarm=form["false_alarm"],
-            evidence=form["evidence"],
-        ),
-        channel_id=channel_id,
-        opened_by=body["user"]["id"],
-        one_per_channel=True,
-    )
+    if not channel_id:
+        ack(
+            response_action="errors",
+            errors={
+                Field.TITLE.value: "This form lost track of its channel; run the command again."
+            },
+        )
+        return
+    try:
+        outcome = postmortems.open_postmortem(
+            report=IncidentReport(
+                key=f"slack:{channel_id}:{view['id']}",
+                title=form["title"],
+                source="slack",
+                resolved_at=form["resolved_at"],
+                severity=form["severity"],
+                false_alarm=form["false_alarm"],
+                evidence=form["evidence"],
+            ),
+            channel_id=channel_id,
+            opened_by=body["user"]["id"],
+            one_per_channel=True,
+        )
+    except DomainError as refusal:
+        ack(response_action="errors", errors={Field.TITLE.value: str(refusal)})
+        return
     if not outcome.created:
         ack(
             response_action="errors",
