@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -75,9 +76,12 @@ class _Reader:
         if key not in mapping:
             return default
         try:
-            return parse_duration(str(mapping[key]))
+            value = parse_duration(str(mapping[key]))
         except ValueError as error:
             raise self.fail(where, mapping, key, str(error)) from None
+        if value <= timedelta(0):
+            raise self.fail(where, mapping, key, "must be longer than zero")
+        return value
 
     def clock_time(self, mapping: dict[str, Any], where: str, key: str, default: time) -> time:
         if key not in mapping:
@@ -113,10 +117,18 @@ def parse_policy(data: Any, path: str = "policy") -> Policy:
         "",
         {"working_hours", "workspace_timezone", "incident_managers", "nudges", "routes"},
     )
+    zone = str(top.get("workspace_timezone", "UTC"))
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise r.fail("", top, "workspace_timezone", f"{zone!r} is not a time zone") from None
+    managers = top.get("incident_managers") or []
+    if not isinstance(managers, list):
+        raise r.fail("", top, "incident_managers", "must be a list of Slack user ids")
     return Policy(
         working_hours=_working_hours(r, top),
-        workspace_timezone=str(top.get("workspace_timezone", "UTC")),
-        incident_managers=tuple(str(m) for m in top.get("incident_managers") or ()),
+        workspace_timezone=zone,
+        incident_managers=tuple(str(m) for m in managers),
         **_nudges(r, top),
         routes=_routes(r, top),
     )
@@ -156,6 +168,8 @@ def _nudges(r: _Reader, top: dict[str, Any]) -> dict[str, Any]:
             remind = tuple(parse_duration(str(v)) for v in due["remind"] or [])
         except (ValueError, TypeError) as error:
             raise r.fail("nudges.meeting_due.", due, "remind", str(error)) from None
+        if any(offset <= timedelta(0) for offset in remind):
+            raise r.fail("nudges.meeting_due.", due, "remind", "every offset must be above zero")
     where = "nudges.no_owner."
     return {
         "no_owner": NoOwnerNudges(
@@ -175,11 +189,20 @@ def _nudges(r: _Reader, top: dict[str, Any]) -> dict[str, Any]:
 
 def _routes(r: _Reader, top: dict[str, Any]) -> tuple[Route, ...]:
     routes = []
-    for index, raw in enumerate(top.get("routes") or []):
+    listed = top.get("routes") or []
+    if not isinstance(listed, list):
+        raise r.fail(
+            "", top, "routes", "must be a list of {pagerduty_service|pagerduty_team, channel}"
+        )
+    for index, raw in enumerate(listed):
         where = f"routes[{index}]."
         route = r.mapping(raw, where, {"pagerduty_service", "pagerduty_team", "channel"})
         if "channel" not in route:
             raise PolicyFileError(f"{r.path}: {where}channel is required")
+        if ("pagerduty_service" in route) == ("pagerduty_team" in route):
+            raise PolicyFileError(
+                f"{r.path}: {where[:-1]} needs exactly one of pagerduty_service or pagerduty_team"
+            )
         routes.append(
             Route(
                 channel=str(route["channel"]),

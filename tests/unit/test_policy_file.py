@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time, timedelta
 from pathlib import Path
 
@@ -109,3 +110,21 @@ def test_a_bad_reminder_duration_names_the_key(tmp_path: Path) -> None:
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(PolicyFileError, match="POSTMORTEM_POLICY_FILE"):
         load_policy(str(tmp_path / "nope.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("workspace_timezone: Mars/Olympus\n", "workspace_timezone (line 1): 'Mars/Olympus'"),
+        ("incident_managers: U0123ABCD\n", "incident_managers (line 1): must be a list"),
+        ("nudges:\n  no_owner: {repeat: 0s}\n", "nudges.no_owner.repeat (line 2): must be longer"),
+        ("nudges:\n  meeting_due: {remind: [0d]}\n", "nudges.meeting_due.remind"),
+        ("routes:\n  - {channel: C1}\n", "routes[0] needs exactly one of"),
+        ("routes: C1\n", "routes (line 1): must be a list"),
+    ],
+)
+def test_values_that_would_only_fail_later_stop_start_up_instead(
+    tmp_path: Path, text: str, named: str
+) -> None:
+    with pytest.raises(PolicyFileError, match=re.escape(named)):
+        load_policy(write(tmp_path, text))
