@@ -7,10 +7,13 @@ import logging
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
+import anyio
+import anyio.to_thread
 from slack_bolt import App
-from slack_bolt.adapter.starlette import SlackRequestHandler
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -39,8 +42,11 @@ def _parses(body: bytes, content_type: str) -> bool:
 
 
 def slack_endpoint(bolt_app: App, signing_secret: str) -> Callable[[Request], object]:
-    handler = SlackRequestHandler(bolt_app)
     verifier = SignatureVerifier(signing_secret)
+    # One listener at a time, on one worker thread: off the event loop (so a slow query never
+    # stalls health checks or webhooks), but not 40 threads at once, which would starve the
+    # outbox pump of the GIL and let acks run ahead of the prompts they promise.
+    listeners = anyio.CapacityLimiter(1)
 
     async def slack_events(request: Request) -> Response:
         body = await request.body()
@@ -55,7 +61,13 @@ def slack_endpoint(bolt_app: App, signing_secret: str) -> Callable[[Request], ob
         if not _parses(body, request.headers.get("content-type", "")):
             return _error(400, "the request body is not a Slack payload")
         try:
-            return await handler.handle(request)
+            # Bolt's sync App does blocking database work inside the listeners: run it on a
+            # worker thread so a slow query (or SQLite's write lock) never stalls the event
+            # loop, the health checks or other requests.
+            bolt_response = await anyio.to_thread.run_sync(
+                bolt_app.dispatch, to_bolt_request(request, body), limiter=listeners
+            )
+            return to_starlette_response(bolt_response)
         except Exception:
             # Bolt reads some fields before any listener runs (e.g. an empty "actions" list)
             # and raises on shapes Slack never sends: that is a bad request, not a crash.
@@ -76,7 +88,7 @@ def build_web_app(
         return JSONResponse({"ok": True})
 
     async def readyz(_: Request) -> Response:
-        if database_ready():
+        if await run_in_threadpool(database_ready):
             return JSONResponse({"ok": True, "database": "reachable"})
         return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
 
