@@ -147,8 +147,11 @@ class SlackMessenger:
         return self._post(message, text)
 
     def _invite(self, message: Outgoing, postmortem: Postmortem) -> str:
-        """The announcement (carrying the metadata), then the .ics file in the channel."""
-        ts = self._post(message, meeting_invite_text(postmortem, message.policy))
+        """The .ics file, then the announcement that carries the message metadata.
+
+        In this order a retry after a crash can only repeat the file, never lose it: the
+        announcement is what marks the invite as delivered.
+        """
         attendees = [self._with_contact(a) for a in invite_attendees(postmortem, message.policy)]
         now = datetime.now(UTC)
         self._client.files_upload_v2(
@@ -158,7 +161,7 @@ class SlackMessenger:
             title=f"Postmortem meeting: {postmortem.title}"[:250],
             request_file_info=False,
         )
-        return ts
+        return self._post(message, meeting_invite_text(postmortem, message.policy))
 
     def _with_contact(self, attendee: Attendee) -> Attendee:
         try:

@@ -77,7 +77,7 @@ def meeting_invite_text(postmortem: Postmortem, policy: Policy) -> str:
     managers = _people(list(policy.incident_managers)) if policy.incident_managers else "none set"
     text = (
         f":calendar: Postmortem meeting for *{postmortem.title}* (#{postmortem.id}): "
-        f"{slack_date(postmortem.meeting_at)}. The invite (.ics) is attached.\n"
+        f"{slack_date(postmortem.meeting_at)}. The invite (.ics) is just above.\n"
         f"• Owner: <@{postmortem.owner_id}>\n"
         f"• Incident manager(s): {managers}\n"
         f"• Participants: {_people(postmortem.meeting_participants)}\n"

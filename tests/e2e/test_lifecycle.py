@@ -223,3 +223,21 @@ def test_handing_over_a_scheduled_postmortem_keeps_its_reminders_and_redirects_t
     assert {"ask_mark_held", "escalate_overdue", "remind_meeting_due"} <= kinds
     assert ("ask_mark_held", "U0CAROL") in rows
     assert not any(recipient == "U0BOB" for _, recipient in rows)
+
+
+def test_an_invite_whose_file_upload_fails_is_retried_whole_and_never_half_delivered(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    bot.slack.fail_next("files.getUploadURLExternal", "internal_error")
+
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(hours=2)))
+    bot.settle()
+    assert posted(bot, "meeting_invite") == []  # no announcement without its file
+
+    bot.clock.advance(timedelta(minutes=5))  # past the back-off
+    bot.dispatch()
+
+    assert len(posted(bot, "meeting_invite")) == 1
+    assert len(bot.slack.calls("files.completeUploadExternal")) == 1
