@@ -36,6 +36,14 @@ class DeliveryFailed(Exception):
         self.retry_after = retry_after
 
 
+class RateLimited(Exception):
+    """Slack asked to wait until ``until`` before the next call."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(until.isoformat())
+        self.until = until
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """A message to deliver, with the postmortem as it is now (None for stand-alone notices)."""
@@ -67,6 +75,7 @@ class DispatchReport:
     dead: int = 0
     claimed: int = 0
     errors: list[str] = field(default_factory=list)
+    rate_limited_until: datetime | None = None
 
 
 class Dispatcher:
@@ -102,10 +111,15 @@ class Dispatcher:
             )
             uow.commit()
         report.claimed = len(items)
-        for item in items:
+        for position, item in enumerate(items):
             loaded = postmortems.get(item.postmortem_id) if item.postmortem_id else None
             try:
                 self._dispatch_one(item, loaded, now, report, token)
+            except RateLimited as limit:
+                # Slack said "slow down": the rest of the batch would only collect more 429s.
+                self._postpone_rest(items[position + 1 :], limit.until, report, token)
+                report.rate_limited_until = limit.until
+                break
             except Exception as error:  # one bad row must not hold up the rows behind it
                 log.exception("outbox %s (%s) failed unexpectedly", item.id, item.kind)
                 self._record_failure(
@@ -116,6 +130,17 @@ class Dispatcher:
                     token,
                 )
         return report
+
+    def _postpone_rest(
+        self, items: list[OutboxItem], until: datetime, report: DispatchReport, token: str
+    ) -> None:
+        with self._uow_factory() as uow:
+            for item in items:
+                uow.outbox.postpone(
+                    item_id=item.id, worker=token, until=until, error="waiting for a rate limit"
+                )
+            uow.commit()
+        report.postponed += len(items)
 
     def drain(
         self, *, now: datetime | Callable[[], datetime], max_batches: int = 1000
@@ -131,7 +156,8 @@ class Dispatcher:
             for name in ("sent", "cancelled", "postponed", "dead", "claimed"):
                 setattr(total, name, getattr(total, name) + getattr(batch, name))
             total.errors += batch.errors
-            if batch.claimed < self._batch_size:
+            if batch.claimed < self._batch_size or batch.rate_limited_until is not None:
+                total.rate_limited_until = batch.rate_limited_until
                 break
         return total
 
@@ -164,6 +190,8 @@ class Dispatcher:
             ts = self._send(item, postmortem, now)
         except DeliveryFailed as failure:
             self._record_failure(item, failure, now, report, token)
+            if failure.retry_after is not None:
+                raise RateLimited(now + timedelta(seconds=failure.retry_after)) from failure
             return
 
         with self._uow_factory() as uow:

@@ -211,6 +211,23 @@ def test_a_rate_limited_message_is_sent_after_retry_after_and_not_before(
     assert len(slack.messages(CHANNEL)) == 1
 
 
+def test_a_rate_limit_pauses_the_whole_batch_instead_of_collecting_more_429s(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    for n in range(3):
+        open_postmortem(runtime, clock, key=f"pd:RL{n}")
+    slack.rate_limit_next("chat.postMessage", retry_after=30)
+
+    first = runtime.dispatcher.drain(now=clock())
+
+    assert len(slack.calls("chat.postMessage")) == 1  # the 429, and no more calls after it
+    assert first.postponed == 3
+    assert first.rate_limited_until == clock() + timedelta(seconds=30)
+    clock.advance(timedelta(seconds=31))
+    runtime.dispatcher.drain(now=clock())
+    assert len(slack.messages(CHANNEL)) == 3
+
+
 @pytest.mark.parametrize("error", ["channel_not_found", "is_archived"])
 def test_a_permanent_error_marks_the_message_dead_and_status_shows_it(
     runtime: Runtime, slack: SlackStandIn, clock: FakeClock, error: str
