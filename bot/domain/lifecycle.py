@@ -60,7 +60,3 @@ def next_state(current: State, move: Move) -> State:
             f"Can't {move.value.replace('_', ' ')} while the postmortem is "
             f"{STATE_LABELS[current].lower()}: {_WHY_NOT[move]}."
         ) from None
-
-
-def is_open(state: State) -> bool:
-    return state is not State.COMPLETED

@@ -173,7 +173,3 @@ def plan_snooze(
 ) -> PlannedMessage:
     """The same nudge again, a day from now."""
     return PlannedMessage(kind, now + SNOOZE, recipient=recipient, params=dict(params))
-
-
-def meeting_deadline_passed(postmortem: Postmortem, policy: Policy, now: datetime) -> bool:
-    return now > policy.meeting_deadline(postmortem.resolved_at)

@@ -5,7 +5,7 @@ A single owner avoids the bystander effect; owning is coordination, never blame.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -63,7 +63,3 @@ def rank_candidates(evidence: Mapping[Criterion, Iterable[Person]]) -> list[Cand
                 met[key].append(criterion)
     ranked = sorted(people, key=lambda k: (-len(met[k]), first_seen[k]))
     return [Candidate(person=people[k], criteria=tuple(met[k])) for k in ranked]
-
-
-def is_candidate(candidates: Sequence[Candidate], slack_user_id: str) -> bool:
-    return any(c.person.slack_user_id == slack_user_id for c in candidates)

@@ -55,10 +55,6 @@ class Postmortem:
     meeting_held_at: datetime | None = None
     completed_at: datetime | None = None
 
-    @property
-    def is_routed(self) -> bool:
-        return self.channel_id is not None
-
 
 def check_can_claim(postmortem: Postmortem) -> State:
     """The state after a first owner is chosen (refuses once someone owns it)."""

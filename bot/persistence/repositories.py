@@ -466,14 +466,6 @@ class OutboxRepository:
             )
         )
 
-    def pending_for(self, postmortem_id: int) -> list[OutboxItem]:
-        rows = self._session.scalars(
-            select(OutboxRow)
-            .where(OutboxRow.postmortem_id == postmortem_id, OutboxRow.status == "pending")
-            .order_by(OutboxRow.due_at)
-        )
-        return [_item(r) for r in rows]
-
 
 class DeliveryRepository:
     def __init__(self, session: Session) -> None:

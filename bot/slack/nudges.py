@@ -61,12 +61,6 @@ def nudge_text(kind: MessageKind, postmortem: Postmortem, policy: Policy) -> str
     return texts.get(kind, f"Update on the postmortem for {title}.")
 
 
-def meeting_line(postmortem: Postmortem) -> str:
-    if postmortem.meeting_at is None:
-        return "No meeting scheduled yet."
-    return f"Meeting: {slack_date(postmortem.meeting_at)}"
-
-
 def _people(user_ids: tuple[str, ...] | list[str]) -> str:
     return ", ".join(f"<@{u}>" for u in user_ids) or "nobody else named yet"
 
