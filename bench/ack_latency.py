@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -31,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bench.loadgen import HOST, Result, Workload, closed_loop, open_loop
+from bot.devtools.scratch_db import scratch_database
 
 SECRET = "bench-signing-secret"
 SERVER_CORE = 0
@@ -197,18 +196,8 @@ def fresh_database(kind: str, pg_url: str | None, workdir: Path) -> Iterator[str
         return
     if not pg_url:
         raise SystemExit("--database-url (a PostgreSQL URL) is needed for --db postgresql")
-    import psycopg
-
-    base = make_url(pg_url)
-    name = f"bench_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(pg_url, "bench") as database_url:
+        yield database_url
 
 
 class Outbox:

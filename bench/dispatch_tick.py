@@ -17,15 +17,15 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from slack_sdk import WebClient
-from sqlalchemy import Engine, create_engine, insert, make_url, text
+from sqlalchemy import Engine, insert, text
 
+from bot.devtools.scratch_db import scratch_database
 from bot.devtools.slack_standin import SlackStandIn
 from bot.domain.policy import Policy, WorkingHours
 from bot.migrate import upgrade_to_head
@@ -43,21 +43,14 @@ SQLITE_INSERT = f"INSERT INTO outbox ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?,
 
 
 @contextmanager
-def scratch_database(url: str) -> Iterator[str]:
-    if url == "sqlite" or url.startswith("sqlite"):
+def scratch(url: str) -> Iterator[str]:
+    """A temporary SQLite file, or a scratch database on the PostgreSQL server ``url``."""
+    if url.startswith("sqlite"):
         with tempfile.TemporaryDirectory() as folder:
             yield f"sqlite:///{Path(folder) / 'bench.db'}"
         return
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"pmbot_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(url, "pmbot_bench") as database_url:
+        yield database_url
 
 
 def _history_rows(count: int) -> Iterator[tuple[object, ...]]:
@@ -154,7 +147,7 @@ def time_tick(engine: Engine, slack: SlackStandIn) -> float:
 
 def run(url: str, sizes: list[int]) -> list[tuple[str, int, float, float]]:
     results = []
-    with scratch_database(url) as database_url, SlackStandIn() as slack:
+    with scratch(url) as database_url, SlackStandIn() as slack:
         upgrade_to_head(database_url)
         engine = create_db_engine(database_url)
         backend = engine.dialect.name

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, text
 
+from bot.devtools.scratch_db import create_database, drop_database, scratch_database
 from bot.migrate import upgrade_to_head
 from bot.persistence.tables import Base
 
@@ -33,16 +33,8 @@ def fresh_postgres_database() -> Iterator[str]:
     server = postgres_server_url()
     if server is None:
         pytest.skip("PostgreSQL tests need TEST_POSTGRES_URL (make test starts one)")
-    name = f"pmbot_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(server, "pmbot") as url:
+        yield url
 
 
 class MigratedTemplates:
@@ -51,7 +43,6 @@ class MigratedTemplates:
     def __init__(self, workdir: Path) -> None:
         self._workdir = workdir
         self._sqlite_template: Path | None = None
-        self._pg_template: str | None = None
         self._pg_url = ""
 
     def sqlite(self, target: Path) -> str:
@@ -68,17 +59,8 @@ class MigratedTemplates:
         server = postgres_server_url()
         if server is None:
             pytest.skip("PostgreSQL tests need TEST_POSTGRES_URL (make test starts one)")
-        if self._pg_template is None:
-            self._pg_template = f"pmbot_test_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(server, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{self._pg_template}"'))
-            admin.dispose()
-            self._pg_url = (
-                make_url(server)
-                .set(database=self._pg_template)
-                .render_as_string(hide_password=False)
-            )
+        if not self._pg_url:
+            self._pg_url = create_database(server, "pmbot_test")
             upgrade_to_head(self._pg_url)
         engine = create_engine(self._pg_url)
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
@@ -88,10 +70,5 @@ class MigratedTemplates:
         yield self._pg_url
 
     def drop(self) -> None:
-        server = postgres_server_url() if self._pg_template else None
-        if server is None or self._pg_template is None:
-            return
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{self._pg_template}" WITH (FORCE)'))
-        admin.dispose()
+        if self._pg_url:
+            drop_database(self._pg_url)
