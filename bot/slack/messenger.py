@@ -164,9 +164,8 @@ class SlackMessenger:
         return self._post(message, meeting_invite_text(postmortem, message.policy))
 
     def _with_contact(self, attendee: Attendee) -> Attendee:
-        try:
-            user = self._client.users_info(user=attendee.slack_user_id)["user"]
-        except SlackApiError:
+        user = self._user(attendee.slack_user_id)  # cached, like time zones and names
+        if not user:
             return attendee
         profile = user.get("profile") or {}
         name = user.get("real_name") or profile.get("real_name") or None
