@@ -30,6 +30,7 @@ from bot.services.incidents import IncidentService
 from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import PostmortemService
 from bot.slack.app import build_bolt_app
+from bot.slack.keepalive import KeepAliveWebClient
 from bot.slack.messenger import SlackMessenger
 from bot.web.app import build_web_app
 from bot.webhooks.routes import webhook_routes
@@ -111,7 +112,7 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
     def uow_factory() -> UnitOfWork:
         return UnitOfWork(session_factory, on_outbox_due=wake_pump)
 
-    client = WebClient(
+    client = KeepAliveWebClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=10,
