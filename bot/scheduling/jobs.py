@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -14,8 +15,10 @@ from bot.services.dispatch import Dispatcher
 log = logging.getLogger(__name__)
 
 
-def _drain(dispatcher: Dispatcher, clock: Clock) -> None:
-    report = dispatcher.drain(now=clock)
+def _drain(
+    dispatcher: Dispatcher, clock: Clock, on_claimed: Callable[[bool], None] | None = None
+) -> None:
+    report = dispatcher.drain(now=clock, on_claimed=on_claimed)
     if report.claimed:
         log.info(
             "dispatched: %d sent, %d cancelled, %d postponed, %d dead",
@@ -31,6 +34,10 @@ class OutboxPump:
 
     A thread waiting on an Event: a wake-up that arrives while it is draining makes it drain
     once more, so no row committed meanwhile waits for the periodic job.
+
+    It also says when it is behind (it claimed a full batch), so new starts can wait for it
+    (``wait_until_caught_up``): on one core the web threads would otherwise take the
+    interpreter from it and pile up prompts they have promised faster than it posts them.
     """
 
     def __init__(self, dispatcher: Dispatcher, clock: Clock, idle_seconds: float) -> None:
@@ -39,6 +46,8 @@ class OutboxPump:
         self._idle = idle_seconds
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._caught_up = threading.Event()
+        self._caught_up.set()
         self._thread = threading.Thread(target=self._run, name="outbox-pump", daemon=True)
 
     def wake(self, due_at: datetime) -> None:
@@ -47,6 +56,21 @@ class OutboxPump:
 
     def start(self) -> None:
         self._thread.start()
+
+    def wait_until_caught_up(self, max_wait: float) -> None:
+        """Block while the pump is behind, for at most ``max_wait`` seconds."""
+        self._caught_up.wait(timeout=max_wait)
+
+    @property
+    def behind(self) -> bool:
+        """Whether the pump is working through a full batch (more rows probably wait)."""
+        return not self._caught_up.is_set()
+
+    def _claimed(self, full: bool) -> None:
+        if full:
+            self._caught_up.clear()
+        else:
+            self._caught_up.set()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -61,10 +85,12 @@ class OutboxPump:
             if self._stopping.is_set():
                 return
             try:
-                _drain(self._dispatcher, self._clock)
+                _drain(self._dispatcher, self._clock, self._claimed)
             except Exception:
                 # The database or Slack hiccuped: the rows stay pending, the next wake retries.
                 log.exception("outbox pump: dispatch failed; will retry")
+            finally:
+                self._caught_up.set()  # a pump that is not draining holds nobody back
 
 
 def build_scheduler(

@@ -78,6 +78,15 @@ class DispatchReport:
     rate_limited_until: datetime | None = None
 
 
+@dataclass(frozen=True)
+class _Delivered:
+    """A message Slack accepted, not yet recorded as sent."""
+
+    item: OutboxItem
+    postmortem: Postmortem | None
+    ts: str | None
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -96,8 +105,14 @@ class Dispatcher:
         self._lease = lease
         self._batch_size = batch_size
 
-    def dispatch_due(self, *, now: datetime) -> DispatchReport:
-        """Claim one batch of due rows and deliver each (call again while ``claimed`` is full)."""
+    def dispatch_due(
+        self, *, now: datetime, on_claimed: Callable[[bool], None] | None = None
+    ) -> DispatchReport:
+        """Claim one batch of due rows and deliver each (call again while ``claimed`` is full).
+
+        ``on_claimed(full)`` hears, before any is sent, whether the batch was full: whether
+        more rows are probably waiting behind it.
+        """
         report = DispatchReport()
         # Each claim gets its own lease token, so two threads (or processes) that share a
         # worker name can never finish each other's rows.
@@ -111,10 +126,15 @@ class Dispatcher:
             )
             uow.commit()
         report.claimed = len(items)
+        if on_claimed is not None:
+            on_claimed(len(items) >= self._batch_size)
+        delivered: list[_Delivered] = []
         for position, item in enumerate(items):
             loaded = postmortems.get(item.postmortem_id) if item.postmortem_id else None
             try:
-                self._dispatch_one(item, loaded, now, report, token)
+                outcome = self._dispatch_one(item, loaded, now, report, token)
+                if outcome is not None:
+                    delivered.append(outcome)
             except RateLimited as limit:
                 # Slack said "slow down": the rest of the batch would only collect more 429s.
                 self._postpone_rest(items[position + 1 :], limit.until, report, token)
@@ -129,7 +149,30 @@ class Dispatcher:
                     report,
                     token,
                 )
+        self._record_delivered(delivered, now, report, token)
         return report
+
+    def _record_delivered(
+        self, delivered: list[_Delivered], now: datetime, report: DispatchReport, token: str
+    ) -> None:
+        """One transaction records every message of the batch that reached Slack.
+
+        Per message it cost as much as the send itself. If this never commits (a crash, the
+        database gone), the leases expire and the next holder finds each message in the
+        channel by its metadata instead of posting it again.
+        """
+        if not delivered:
+            return
+        with self._uow_factory() as uow:
+            for sent in delivered:
+                if not uow.outbox.mark_sent(item_id=sent.item.id, worker=token, ts=sent.ts, at=now):
+                    log.warning(
+                        "outbox %s: lease lost before recording; it was sent once", sent.item.id
+                    )
+                    continue
+                self._after_sent(uow, sent.item, sent.postmortem, sent.ts, now)
+                report.sent += 1
+            uow.commit()
 
     def _postpone_rest(
         self, items: list[OutboxItem], until: datetime, report: DispatchReport, token: str
@@ -143,7 +186,11 @@ class Dispatcher:
         report.postponed += len(items)
 
     def drain(
-        self, *, now: datetime | Callable[[], datetime], max_batches: int = 1000
+        self,
+        *,
+        now: datetime | Callable[[], datetime],
+        max_batches: int = 1000,
+        on_claimed: Callable[[bool], None] | None = None,
     ) -> DispatchReport:
         """Dispatch batches until nothing due is left (bounded).
 
@@ -152,7 +199,7 @@ class Dispatcher:
         """
         total = DispatchReport()
         for _ in range(max_batches):
-            batch = self.dispatch_due(now=now() if callable(now) else now)
+            batch = self.dispatch_due(now=now() if callable(now) else now, on_claimed=on_claimed)
             for name in ("sent", "cancelled", "postponed", "dead", "claimed"):
                 setattr(total, name, getattr(total, name) + getattr(batch, name))
             total.errors += batch.errors
@@ -168,7 +215,8 @@ class Dispatcher:
         now: datetime,
         report: DispatchReport,
         token: str,
-    ) -> None:
+    ) -> _Delivered | None:
+        """Send one message unless its reason is gone or it must wait; the caller records it."""
         if item.kind in NUDGES or postmortem is None:
             # A nudge's reason may have gone since the batch was claimed: look again now.
             with self._uow_factory() as uow:
@@ -178,13 +226,13 @@ class Dispatcher:
                 uow.outbox.mark_cancelled(item_id=item.id, worker=token, reason="reason gone")
                 uow.commit()
                 report.cancelled += 1
-                return
+                return None
             wait_until = self._outside_working_hours(item, now)
             if wait_until is not None:
                 uow.outbox.postpone(item_id=item.id, worker=token, until=wait_until, error=None)
                 uow.commit()
                 report.postponed += 1
-                return
+                return None
 
         try:
             ts = self._send(item, postmortem, now)
@@ -192,15 +240,8 @@ class Dispatcher:
             self._record_failure(item, failure, now, report, token)
             if failure.retry_after is not None:
                 raise RateLimited(now + timedelta(seconds=failure.retry_after)) from failure
-            return
-
-        with self._uow_factory() as uow:
-            if not uow.outbox.mark_sent(item_id=item.id, worker=token, ts=ts, at=now):
-                log.warning("outbox %s: lease lost before recording; it was sent once", item.id)
-                return
-            self._after_sent(uow, item, postmortem, ts, now)
-            uow.commit()
-        report.sent += 1
+            return None
+        return _Delivered(item, postmortem, ts)
 
     def _send(self, item: OutboxItem, postmortem: Postmortem | None, now: datetime) -> str | None:
         # A previous holder of this row may have sent it and died before recording:
