@@ -38,6 +38,9 @@ from bot.webhooks.signature import split_secrets
 
 log = logging.getLogger(__name__)
 
+# The longest a start waits for the owner-prompt pump to catch up: well inside Slack's 3 s.
+PROMPT_WAIT_SECONDS = 0.5
+
 
 @dataclass
 class Runtime:
@@ -109,6 +112,10 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         for pump in pump_holder:
             pump.wake(due_at)  # type: ignore[arg-type]
 
+    def wait_for_pump() -> None:
+        for pump in pump_holder:
+            pump.wait_until_caught_up(PROMPT_WAIT_SECONDS)
+
     def uow_factory() -> UnitOfWork:
         return UnitOfWork(session_factory, on_outbox_due=wake_pump)
 
@@ -120,7 +127,12 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         # retries instead, after checking the channel for the message it may have sent.
         retry_handlers=[],
     )
-    postmortems = PostmortemService(uow_factory=uow_factory, policy=policy, clock=clock)
+    postmortems = PostmortemService(
+        uow_factory=uow_factory,
+        policy=policy,
+        clock=clock,
+        wait_for_prompts=wait_for_pump,
+    )
     lifecycle = LifecycleService(uow_factory=uow_factory, policy=policy, clock=clock)
     dispatcher = Dispatcher(
         uow_factory=uow_factory,

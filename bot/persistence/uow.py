@@ -62,5 +62,9 @@ class UnitOfWork:
     def rollback(self) -> None:
         self._session.rollback()
 
+    def forget_loaded(self) -> None:
+        """Drop loaded ORM objects, so the next unit of a shared transaction reads afresh."""
+        self._session.expunge_all()
+
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -9,6 +9,7 @@ from bot.domain.errors import DomainError
 from bot.domain.messages import MessageKind, PlannedMessage
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
+from bot.persistence.group_commit import GroupCommit
 from bot.persistence.uow import UnitOfWork, UnitOfWorkFactory
 from bot.services.clock import Clock
 
@@ -20,6 +21,9 @@ class NoPostmortemHere(DomainError):
 class Service:
     def __init__(self, *, uow_factory: UnitOfWorkFactory, policy: Policy, clock: Clock) -> None:
         self._uow_factory = uow_factory
+        # For the use cases that arrive in bursts (starts, clicks): concurrent requests
+        # share one transaction instead of paying a commit each.
+        self._group_commit = GroupCommit(uow_factory)
         self._policy = policy
         self._clock = clock
 

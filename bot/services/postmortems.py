@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,14 +12,16 @@ from bot.domain.messages import (
     plan_on_open,
     plan_on_owner,
 )
+from bot.domain.policy import Policy
 from bot.domain.postmortem import (
     IncidentReport,
     Postmortem,
     check_can_claim,
     check_can_hand_over,
 )
-from bot.persistence.uow import UnitOfWork
+from bot.persistence.uow import UnitOfWork, UnitOfWorkFactory
 from bot.services.base import Service, find_postmortem, plan_messages, queue_notice
+from bot.services.clock import Clock
 
 _NO_OWNER_NUDGES = (MessageKind.NUDGE_NO_OWNER, MessageKind.ESCALATE_NO_OWNER)
 
@@ -44,6 +47,18 @@ class ChannelStatus:
 
 
 class PostmortemService(Service):
+    def __init__(
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        policy: Policy,
+        clock: Clock,
+        wait_for_prompts: Callable[[], None] | None = None,
+    ) -> None:
+        """``wait_for_prompts`` holds a start back while owner prompts are behind (bounded)."""
+        super().__init__(uow_factory=uow_factory, policy=policy, clock=clock)
+        self._wait_for_prompts = wait_for_prompts
+
     def open_postmortem(
         self,
         *,
@@ -53,41 +68,53 @@ class PostmortemService(Service):
         one_per_channel: bool = False,
     ) -> OpenOutcome:
         """Open a postmortem for a resolved incident, or return the one it already has."""
+        if self._wait_for_prompts is not None and channel_id is not None:
+            self._wait_for_prompts()
         now = self._clock()
-        with self._uow_factory() as uow:
-            # Insert first: on the common path (a new incident) that is the only query; the
-            # unique incident key and channel lock turn a duplicate into "no row inserted".
-            busy_channel = (
-                one_per_channel
-                and channel_id is not None
-                and uow.postmortems.has_open_in_channel(channel_id)
+        return self._group_commit.run(
+            lambda uow: self._open(uow, report, channel_id, opened_by, one_per_channel, now)
+        )
+
+    def _open(
+        self,
+        uow: UnitOfWork,
+        report: IncidentReport,
+        channel_id: str | None,
+        opened_by: str,
+        one_per_channel: bool,
+        now: datetime,
+    ) -> OpenOutcome:
+        # Insert first: on the common path (a new incident) that is the only query; the
+        # unique incident key and channel lock turn a duplicate into "no row inserted".
+        busy_channel = (
+            one_per_channel
+            and channel_id is not None
+            and uow.postmortems.has_open_in_channel(channel_id)
+        )
+        created = None
+        if not busy_channel:
+            created = uow.postmortems.add(
+                report=report,
+                channel_id=channel_id,
+                opened_by=opened_by,
+                now=now,
+                lock_channel=one_per_channel,
             )
-            created = None
-            if not busy_channel:
-                created = uow.postmortems.add(
-                    report=report,
-                    channel_id=channel_id,
-                    opened_by=opened_by,
-                    now=now,
-                    lock_channel=one_per_channel,
-                )
-            if created is None:
-                uow.rollback()
-                existing = self._existing(uow, report, channel_id, one_per_channel)
-                if existing is None:  # it was completed in the meantime
-                    raise DomainError("That postmortem just changed; please try again.")
-                return OpenOutcome(existing, created=False)
-            uow.audit.record(
-                postmortem_id=created.id,
-                at=now,
-                actor=opened_by,
-                action="opened",
-                details={"source": report.source, "channel": channel_id, "title": report.title},
-            )
-            if channel_id is not None:
-                plan_messages(uow, created, plan_on_open(created, self._policy, now), now)
-            uow.commit()
-            return OpenOutcome(created, created=True)
+        if created is None:  # nothing was written: ON CONFLICT DO NOTHING
+            existing = self._existing(uow, report, channel_id, one_per_channel)
+            if existing is None:  # it was completed in the meantime
+                raise DomainError("That postmortem just changed; please try again.")
+            return OpenOutcome(existing, created=False)
+        uow.audit.record(
+            postmortem_id=created.id,
+            at=now,
+            actor=opened_by,
+            action="opened",
+            details={"source": report.source, "channel": channel_id, "title": report.title},
+        )
+        if channel_id is not None:
+            plan_messages(uow, created, plan_on_open(created, self._policy, now), now)
+        return OpenOutcome(created, created=True)
 
     def _existing(
         self,
@@ -106,44 +133,53 @@ class PostmortemService(Service):
     ) -> ClaimOutcome:
         """Make ``owner`` the single owner if nobody is yet; everyone else is told who is."""
         now = self._clock()
-        with self._uow_factory() as uow:
-            postmortem = uow.postmortems.get(postmortem_id)
-            if postmortem is None:
-                text = (
-                    "That postmortem no longer exists, so there is nothing to own. "
-                    "Use `/postmortem status` to see the open ones in this channel."
-                )
-                queue_notice(uow, channel_id=channel_id, user_id=chosen_by, text=text, now=now)
-                uow.commit()
-                return ClaimOutcome(None, won=False, explanation=text)
-            try:
-                check_can_claim(postmortem)
-                won = uow.postmortems.claim_owner(
-                    postmortem_id=postmortem_id, owner=owner, by=chosen_by, at=now
-                )
-            except DomainError:
-                won = False
-            if not won:
-                uow.rollback()
-                current = uow.postmortems.get(postmortem_id)
-                assert current is not None
-                text = f"This postmortem is already owned by <@{current.owner_id}>."
-                queue_notice(uow, channel_id=channel_id, user_id=chosen_by, text=text, now=now)
-                uow.commit()
-                return ClaimOutcome(current, won=False, explanation=text)
-            owned = uow.postmortems.get(postmortem_id)
-            assert owned is not None
-            uow.audit.record(
-                postmortem_id=postmortem_id,
-                at=now,
-                actor=chosen_by,
-                action="owner_assigned",
-                details={"owner": owner},
+        return self._group_commit.run(
+            lambda uow: self._claim(uow, postmortem_id, owner, chosen_by, channel_id, now)
+        )
+
+    def _claim(
+        self,
+        uow: UnitOfWork,
+        postmortem_id: int,
+        owner: str,
+        chosen_by: str,
+        channel_id: str,
+        now: datetime,
+    ) -> ClaimOutcome:
+        postmortem = uow.postmortems.get(postmortem_id)
+        if postmortem is None:
+            text = (
+                "That postmortem no longer exists, so there is nothing to own. "
+                "Use `/postmortem status` to see the open ones in this channel."
             )
-            uow.outbox.cancel_pending(postmortem_id=postmortem_id, kinds=_NO_OWNER_NUDGES)
-            plan_messages(uow, owned, plan_on_owner(owned, self._policy, now), now)
-            uow.commit()
-            return ClaimOutcome(owned, won=True)
+            queue_notice(uow, channel_id=channel_id, user_id=chosen_by, text=text, now=now)
+            return ClaimOutcome(None, won=False, explanation=text)
+        try:
+            check_can_claim(postmortem)
+            # The conditional UPDATE (… WHERE owner IS NULL) decides; it writes nothing if lost.
+            won = uow.postmortems.claim_owner(
+                postmortem_id=postmortem_id, owner=owner, by=chosen_by, at=now
+            )
+        except DomainError:
+            won = False
+        if not won:
+            current = uow.postmortems.get(postmortem_id)
+            assert current is not None
+            text = f"This postmortem is already owned by <@{current.owner_id}>."
+            queue_notice(uow, channel_id=channel_id, user_id=chosen_by, text=text, now=now)
+            return ClaimOutcome(current, won=False, explanation=text)
+        owned = uow.postmortems.get(postmortem_id)
+        assert owned is not None
+        uow.audit.record(
+            postmortem_id=postmortem_id,
+            at=now,
+            actor=chosen_by,
+            action="owner_assigned",
+            details={"owner": owner},
+        )
+        uow.outbox.cancel_pending(postmortem_id=postmortem_id, kinds=_NO_OWNER_NUDGES)
+        plan_messages(uow, owned, plan_on_owner(owned, self._policy, now), now)
+        return ClaimOutcome(owned, won=True)
 
     def hand_over(self, *, channel_id: str, actor: str, new_owner: str) -> Postmortem:
         """Hand the channel's postmortem to ``new_owner`` (its owner or their assigner may)."""

@@ -1,0 +1,159 @@
+"""Group commit: concurrent units share a transaction, and one bad unit spoils no other."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from bot.domain.messages import MessageKind, PlannedMessage
+from bot.domain.policy import Policy
+from bot.domain.postmortem import IncidentReport
+from bot.persistence.db import create_db_engine, create_session_factory
+from bot.persistence.group_commit import GroupCommit
+from bot.persistence.tables import AuditEventRow, OutboxRow, PostmortemRow
+from bot.persistence.uow import UnitOfWork
+from bot.services.clock import system_clock
+from bot.services.postmortems import PostmortemService
+
+NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+
+
+class CountingUnitOfWork(UnitOfWork):
+    commits = 0
+    lock = threading.Lock()
+
+    def commit(self) -> None:
+        super().commit()
+        with CountingUnitOfWork.lock:
+            CountingUnitOfWork.commits += 1
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    built = create_db_engine(database_url)
+    yield built
+    built.dispose()
+
+
+@pytest.fixture
+def uow_factory(engine: Engine) -> Callable[[], UnitOfWork]:
+    sessions = create_session_factory(engine)
+    CountingUnitOfWork.commits = 0
+    return lambda: CountingUnitOfWork(sessions)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.005)
+
+
+def audit(uow: UnitOfWork, actor: str) -> str:
+    """A unit that writes one row naming ``actor`` (a notice to them) and returns the name."""
+    notice = PlannedMessage(MessageKind.NOTICE, NOW, recipient=actor, params={"text": "hi"})
+    uow.outbox.add(postmortem_id=None, channel_id="C0GROUP", planned=notice, now=NOW)
+    return actor
+
+
+def actors(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return sorted(connection.scalars(select(OutboxRow.recipient)))
+
+
+def test_units_that_arrive_while_a_transaction_runs_share_the_next_commit(
+    engine: Engine, uow_factory: Callable[[], UnitOfWork]
+) -> None:
+    group = GroupCommit(uow_factory)
+    release_first = threading.Event()
+
+    def first(uow: UnitOfWork) -> str:
+        release_first.wait(timeout=10)
+        return audit(uow, "U000")
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        leader = pool.submit(group.run, first)
+        wait_until(lambda: group.queued == 0)  # the leader took its own unit and is running
+        others = [
+            pool.submit(group.run, lambda uow, n=n: audit(uow, f"U{n:03}")) for n in range(1, 20)
+        ]
+        wait_until(lambda: group.queued == 19)
+        release_first.set()
+        results = [leader.result(timeout=10)] + [f.result(timeout=10) for f in others]
+
+    assert results == [f"U{n:03}" for n in range(20)]  # each caller gets its own result
+    assert actors(engine) == [f"U{n:03}" for n in range(20)]
+    assert CountingUnitOfWork.commits == 2  # the leader's, then one for the 19 that queued
+
+
+def test_a_failing_unit_fails_alone_and_leaves_nothing_half_written(
+    engine: Engine, uow_factory: Callable[[], UnitOfWork]
+) -> None:
+    group = GroupCommit(uow_factory)
+    release_first = threading.Event()
+
+    def first(uow: UnitOfWork) -> str:
+        release_first.wait(timeout=10)
+        return audit(uow, "UFIRST")
+
+    def broken(uow: UnitOfWork) -> str:
+        audit(uow, "UBROKEN")  # written, then the unit fails: this row must not survive
+        raise ValueError("bad request")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        leader = pool.submit(group.run, first)
+        wait_until(lambda: group.queued == 0)
+        before = pool.submit(group.run, lambda uow: audit(uow, "UBEFORE"))
+        wait_until(lambda: group.queued == 1)
+        failing = pool.submit(group.run, broken)
+        wait_until(lambda: group.queued == 2)
+        after = pool.submit(group.run, lambda uow: audit(uow, "UAFTER"))
+        wait_until(lambda: group.queued == 3)
+        release_first.set()
+        assert leader.result(timeout=10) == "UFIRST"
+        assert before.result(timeout=10) == "UBEFORE"
+        assert after.result(timeout=10) == "UAFTER"
+        with pytest.raises(ValueError, match="bad request"):
+            failing.result(timeout=10)
+
+    assert actors(engine) == ["UAFTER", "UBEFORE", "UFIRST"]
+
+
+def test_concurrent_claims_in_one_process_still_give_exactly_one_owner(
+    engine: Engine, uow_factory: Callable[[], UnitOfWork]
+) -> None:
+    service = PostmortemService(uow_factory=uow_factory, policy=Policy(), clock=system_clock)
+    opened = service.open_postmortem(
+        report=IncidentReport(key="pd:RACE", title="Race", source="pagerduty", resolved_at=NOW),
+        channel_id="C0RACE",
+        opened_by="U0OPENER",
+    ).postmortem
+    start = threading.Barrier(16)
+
+    def claim(user: str) -> bool:
+        start.wait(timeout=10)
+        return service.claim_ownership(
+            postmortem_id=opened.id, owner=user, chosen_by=user, channel_id="C0RACE"
+        ).won
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        won = list(pool.map(claim, [f"U{n:03}" for n in range(16)]))
+
+    assert won.count(True) == 1
+    winner = f"U{won.index(True):03}"
+    with engine.connect() as connection:
+        owner = connection.scalar(
+            select(PostmortemRow.owner_id).where(PostmortemRow.id == opened.id)
+        )
+        assigned = connection.scalar(
+            select(func.count()).where(AuditEventRow.action == "owner_assigned")
+        )
+    assert owner == winner
+    assert assigned == 1

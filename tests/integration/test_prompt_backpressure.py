@@ -1,0 +1,56 @@
+"""Starts wait (briefly) for the outbox pump when it is behind, so acks never outrun prompts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from bot.bootstrap import Runtime, build_runtime
+from bot.devtools.slack_standin import SlackStandIn
+from bot.domain.postmortem import IncidentReport
+from tests.conftest import make_settings
+from tests.support.clock import FakeClock
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.002)
+
+
+@pytest.fixture
+def runtime(database_url: str, slack: SlackStandIn, clock: FakeClock) -> Iterator[Runtime]:
+    built = build_runtime(make_settings(database_url, slack), clock=clock)
+    try:
+        yield built
+    finally:
+        built.stop()
+
+
+def open_many(runtime: Runtime, clock: FakeClock, count: int) -> None:
+    for n in range(count):
+        runtime.postmortems.open_postmortem(
+            report=IncidentReport(
+                key=f"k{n}", title=f"Outage {n}", source="slack", resolved_at=clock()
+            ),
+            channel_id=f"C0BURST{n:03}",
+            opened_by="U0ALICE",
+        )
+
+
+def test_the_pump_is_behind_while_it_works_through_a_full_batch_and_caught_up_after(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    open_many(runtime, clock, 60)  # the pump is not running yet: 60 prompts wait
+    assert not runtime.pump.behind
+    slack.delay("chat.postMessage", 0.02)  # so the first batch of 50 takes a while
+    runtime.pump.start()
+    runtime.pump.wake(clock())
+
+    wait_until(lambda: len(slack.calls("chat.postMessage")) >= 1)
+    assert runtime.pump.behind  # it claimed a full batch: more rows are probably waiting
+    wait_until(lambda: len(slack.calls("chat.postMessage")) == 60 and not runtime.pump.behind)
