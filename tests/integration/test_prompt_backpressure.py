@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from bot.bootstrap import Runtime, build_runtime
+from bot.bootstrap import PROMPT_WAIT_SECONDS, Runtime, build_runtime
 from bot.devtools.slack_standin import SlackStandIn
 from bot.domain.postmortem import IncidentReport
 from tests.conftest import make_settings
@@ -54,3 +54,26 @@ def test_the_pump_is_behind_while_it_works_through_a_full_batch_and_caught_up_af
     wait_until(lambda: len(slack.calls("chat.postMessage")) >= 1)
     assert runtime.pump.behind  # it claimed a full batch: more rows are probably waiting
     wait_until(lambda: len(slack.calls("chat.postMessage")) == 60 and not runtime.pump.behind)
+
+
+def test_a_start_waits_a_bounded_time_while_the_pump_is_behind(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    open_many(runtime, clock, 60)
+    slack.delay("chat.postMessage", 0.05)  # the first batch of 50 takes ~2.5 s
+    runtime.pump.start()
+    runtime.pump.wake(clock())
+    wait_until(lambda: runtime.pump.behind)
+
+    started = time.monotonic()
+    runtime.postmortems.open_postmortem(
+        report=IncidentReport(key="late", title="Late", source="slack", resolved_at=clock()),
+        channel_id="C0LATE",
+        opened_by="U0ALICE",
+    )
+    waited = time.monotonic() - started
+
+    # It held back for the pump (a lower bound, not a speed figure), but never for long.
+    assert waited >= PROMPT_WAIT_SECONDS * 0.9
+    assert runtime.pump.behind  # still behind: the start gave up waiting, as it must
+    wait_until(lambda: len(slack.calls("chat.postMessage")) == 61)
