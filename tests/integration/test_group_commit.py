@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -20,6 +19,7 @@ from bot.persistence.tables import AuditEventRow, OutboxRow, PostmortemRow
 from bot.persistence.uow import UnitOfWork
 from bot.services.clock import system_clock
 from bot.services.postmortems import PostmortemService
+from tests.support.waiting import wait_until
 
 NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 
@@ -48,19 +48,26 @@ def uow_factory(engine: Engine) -> Callable[[], UnitOfWork]:
     return lambda: CountingUnitOfWork(sessions)
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.005)
-
-
-def audit(uow: UnitOfWork, actor: str) -> str:
+def write_row(uow: UnitOfWork, actor: str) -> str:
     """A unit that writes one row naming ``actor`` (a notice to them) and returns the name."""
     notice = PlannedMessage(MessageKind.NOTICE, NOW, recipient=actor, params={"text": "hi"})
     uow.outbox.add(postmortem_id=None, channel_id="C0GROUP", planned=notice, now=NOW)
     return actor
+
+
+def start_blocked_leader(
+    group: GroupCommit, pool: ThreadPoolExecutor, actor: str
+) -> tuple[Future[str], threading.Event]:
+    """A unit that holds its transaction open until released, so others queue behind it."""
+    release = threading.Event()
+
+    def first(uow: UnitOfWork) -> str:
+        release.wait(timeout=10)
+        return write_row(uow, actor)
+
+    leader = pool.submit(group.run, first)
+    wait_until(lambda: group.queued == 0)  # the leader took its own unit and is running
+    return leader, release
 
 
 def actors(engine: Engine) -> list[str]:
@@ -72,17 +79,11 @@ def test_units_that_arrive_while_a_transaction_runs_share_the_next_commit(
     engine: Engine, uow_factory: Callable[[], UnitOfWork]
 ) -> None:
     group = GroupCommit(uow_factory)
-    release_first = threading.Event()
-
-    def first(uow: UnitOfWork) -> str:
-        release_first.wait(timeout=10)
-        return audit(uow, "U000")
-
     with ThreadPoolExecutor(max_workers=20) as pool:
-        leader = pool.submit(group.run, first)
-        wait_until(lambda: group.queued == 0)  # the leader took its own unit and is running
+        leader, release_first = start_blocked_leader(group, pool, "U000")
         others = [
-            pool.submit(group.run, lambda uow, n=n: audit(uow, f"U{n:03}")) for n in range(1, 20)
+            pool.submit(group.run, lambda uow, n=n: write_row(uow, f"U{n:03}"))
+            for n in range(1, 20)
         ]
         wait_until(lambda: group.queued == 19)
         release_first.set()
@@ -97,24 +98,18 @@ def test_a_failing_unit_fails_alone_and_leaves_nothing_half_written(
     engine: Engine, uow_factory: Callable[[], UnitOfWork]
 ) -> None:
     group = GroupCommit(uow_factory)
-    release_first = threading.Event()
-
-    def first(uow: UnitOfWork) -> str:
-        release_first.wait(timeout=10)
-        return audit(uow, "UFIRST")
 
     def broken(uow: UnitOfWork) -> str:
-        audit(uow, "UBROKEN")  # written, then the unit fails: this row must not survive
+        write_row(uow, "UBROKEN")  # written, then the unit fails: this row must not survive
         raise ValueError("bad request")
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        leader = pool.submit(group.run, first)
-        wait_until(lambda: group.queued == 0)
-        before = pool.submit(group.run, lambda uow: audit(uow, "UBEFORE"))
+        leader, release_first = start_blocked_leader(group, pool, "UFIRST")
+        before = pool.submit(group.run, lambda uow: write_row(uow, "UBEFORE"))
         wait_until(lambda: group.queued == 1)
         failing = pool.submit(group.run, broken)
         wait_until(lambda: group.queued == 2)
-        after = pool.submit(group.run, lambda uow: audit(uow, "UAFTER"))
+        after = pool.submit(group.run, lambda uow: write_row(uow, "UAFTER"))
         wait_until(lambda: group.queued == 3)
         release_first.set()
         assert leader.result(timeout=10) == "UFIRST"

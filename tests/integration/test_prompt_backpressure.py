@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -12,14 +12,7 @@ from bot.devtools.slack_standin import SlackStandIn
 from bot.domain.postmortem import IncidentReport
 from tests.conftest import make_settings
 from tests.support.clock import FakeClock
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.002)
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture
