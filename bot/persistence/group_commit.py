@@ -18,6 +18,7 @@ never fails, or half-writes, another.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from typing import Generic, TypeVar
 from bot.persistence.uow import UnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class _Ticket(Generic[T]):
@@ -90,29 +92,35 @@ class GroupCommit:
                     self._leading = False
 
     def _run_batch(self, batch: list[_Ticket[object]]) -> None:
+        committed = False
         try:
             with self._uow_factory() as uow:
-                values = []
-                for ticket in batch:
-                    values.append(ticket.work(uow))
-                    uow.forget_loaded()  # Core UPDATEs don't refresh objects another unit loaded
+                # Repositories hand out domain objects, never ORM rows, so nothing one unit
+                # loaded can be served stale (the identity map is weak) to the next.
+                values = [ticket.work(uow) for ticket in batch]
                 uow.commit()
+                committed = True
+                for ticket, value in zip(batch, values, strict=True):
+                    ticket.value, ticket.finished = value, True
         except Exception as error:
+            if committed:  # closing the session failed after the commit: the work is done
+                log.warning("closing a committed transaction failed", exc_info=True)
+                return
             if len(batch) == 1:
                 batch[0].error, batch[0].finished = error, True
                 return
             # Someone's unit failed and took the transaction with it: everyone alone, once.
             for ticket in batch:
                 self._run_alone(ticket)
-            return
-        for ticket, value in zip(batch, values, strict=True):
-            ticket.value, ticket.finished = value, True
 
     def _run_alone(self, ticket: _Ticket[object]) -> None:
         try:
             with self._uow_factory() as uow:
-                ticket.value = ticket.work(uow)
+                value = ticket.work(uow)
                 uow.commit()
+                ticket.value, ticket.finished = value, True
         except Exception as error:
-            ticket.error = error
-        ticket.finished = True
+            if ticket.finished:  # closing the session failed after the commit
+                log.warning("closing a committed transaction failed", exc_info=True)
+                return
+            ticket.error, ticket.finished = error, True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
@@ -15,6 +16,8 @@ from bot.persistence.repositories import (
     OutboxRepository,
     PostmortemRepository,
 )
+
+log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
@@ -57,14 +60,15 @@ class UnitOfWork:
         earliest = self.outbox.earliest_added
         self.outbox.earliest_added = None
         if earliest is not None and self._on_outbox_due is not None:
-            self._on_outbox_due(earliest)
+            try:
+                self._on_outbox_due(earliest)
+            except Exception:
+                # The rows are committed; the periodic job sends them if the wake-up fails.
+                # Raising here would make a committed change look failed to its caller.
+                log.exception("waking the outbox pump failed")
 
     def rollback(self) -> None:
         self._session.rollback()
-
-    def forget_loaded(self) -> None:
-        """Drop loaded ORM objects, so the next unit of a shared transaction reads afresh."""
-        self._session.expunge_all()
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

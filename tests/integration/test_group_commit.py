@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 
 from bot.domain.messages import MessageKind, PlannedMessage
 from bot.domain.policy import Policy
@@ -60,13 +61,15 @@ def start_blocked_leader(
 ) -> tuple[Future[str], threading.Event]:
     """A unit that holds its transaction open until released, so others queue behind it."""
     release = threading.Event()
+    running = threading.Event()
 
     def first(uow: UnitOfWork) -> str:
+        running.set()
         release.wait(timeout=10)
         return write_row(uow, actor)
 
     leader = pool.submit(group.run, first)
-    wait_until(lambda: group.queued == 0)  # the leader took its own unit and is running
+    assert running.wait(timeout=10)  # the leader's transaction is open; others will queue
     return leader, release
 
 
@@ -152,3 +155,61 @@ def test_concurrent_claims_in_one_process_still_give_exactly_one_owner(
         )
     assert owner == winner
     assert assigned == 1
+
+
+def test_a_database_error_in_one_unit_does_not_fail_the_others(
+    engine: Engine, uow_factory: Callable[[], UnitOfWork]
+) -> None:
+    # On PostgreSQL an error aborts the whole transaction: the others must be re-run, alone.
+    group = GroupCommit(uow_factory)
+
+    def violates_not_null(uow: UnitOfWork) -> str:
+        write_row(uow, "UDOOMED")
+        uow.audit.record(postmortem_id=None, at=NOW, actor="U0", action="x")  # type: ignore[arg-type]
+        return "never"
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        leader, release_first = start_blocked_leader(group, pool, "UFIRST")
+        before = pool.submit(group.run, lambda uow: write_row(uow, "UBEFORE"))
+        wait_until(lambda: group.queued == 1)
+        failing = pool.submit(group.run, violates_not_null)
+        wait_until(lambda: group.queued == 2)
+        release_first.set()
+        assert leader.result(timeout=10) == "UFIRST"
+        assert before.result(timeout=10) == "UBEFORE"
+        with pytest.raises(IntegrityError):
+            failing.result(timeout=10)
+
+    assert actors(engine) == ["UBEFORE", "UFIRST"]
+
+
+def test_each_unit_reads_what_the_units_before_it_in_the_transaction_wrote(
+    engine: Engine, uow_factory: Callable[[], UnitOfWork]
+) -> None:
+    service = PostmortemService(uow_factory=uow_factory, policy=Policy(), clock=system_clock)
+    service.open_postmortem(
+        report=IncidentReport(key="pd:STALE", title="Stale", source="pagerduty", resolved_at=NOW),
+        channel_id="C0STALE",
+        opened_by="U0OPENER",
+    )
+    group = GroupCommit(uow_factory)
+
+    def owner_now(uow: UnitOfWork) -> str | None:
+        return uow.postmortems.open_in_channel("C0STALE")[0].owner_id
+
+    def claim(uow: UnitOfWork) -> bool:
+        pid = uow.postmortems.open_in_channel("C0STALE")[0].id
+        return uow.postmortems.claim_owner(postmortem_id=pid, owner="U0BOB", by="U0BOB", at=NOW)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        leader, release_first = start_blocked_leader(group, pool, "UFIRST")
+        before = pool.submit(group.run, owner_now)
+        wait_until(lambda: group.queued == 1)
+        claimed = pool.submit(group.run, claim)
+        wait_until(lambda: group.queued == 2)
+        after = pool.submit(group.run, owner_now)
+        wait_until(lambda: group.queued == 3)
+        release_first.set()
+        leader.result(timeout=10)
+        assert (before.result(timeout=10), claimed.result(timeout=10)) == (None, True)
+        assert after.result(timeout=10) == "U0BOB"  # not the object the first unit loaded
