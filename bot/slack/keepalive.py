@@ -14,7 +14,7 @@ import io
 import select
 import threading
 from typing import Any
-from urllib.error import HTTPError
+from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import Request
 
@@ -65,7 +65,11 @@ class KeepAliveWebClient(WebClient):
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         body = req.data if isinstance(req.data, bytes) else None
         try:
-            connection.request("POST", target, body=body, headers=dict(req.header_items()))
+            try:
+                connection.request("POST", target, body=body, headers=dict(req.header_items()))
+            except OSError as error:
+                # As urlopen does: connecting or sending failed (DNS, refused, TLS, reset).
+                raise URLError(error) from error
             response = connection.getresponse()
             data = response.read()
         except BaseException:

@@ -6,6 +6,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
+from urllib.error import URLError
 
 import pytest
 from slack_sdk.errors import SlackApiError
@@ -136,3 +137,15 @@ def test_calls_from_different_threads_each_get_an_answer(standin: SlackStandIn) 
     assert sorted(c.params["text"] for c in standin.calls("chat.postMessage")) == [
         f"thread {n}" for n in range(4)
     ]
+
+
+def test_a_server_that_cannot_be_reached_raises_what_urlopen_raises() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        port = sock.getsockname()[1]
+    # Nothing listens there any more: the same URLError slack_sdk's own client would raise,
+    # which the messenger turns into a retryable network failure.
+    client = KeepAliveWebClient(
+        token="xoxb-test", base_url=f"http://127.0.0.1:{port}/api/", retry_handlers=[]
+    )
+    with pytest.raises(URLError):
+        client.chat_postMessage(channel="C1", text="hi")
