@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,6 +88,40 @@ class _Delivered:
     ts: str | None
 
 
+class _Unrecorded:
+    """Messages Slack accepted that are not yet recorded as sent, and when to record them.
+
+    Recording each message in its own transaction cost as much as sending it, so owner
+    prompts — the burst after many starts — are recorded together: up to ``MAX_COUNT`` at a
+    time, and never later than ``MAX_AGE`` seconds after the oldest was sent. Every other
+    message is recorded at once: a notice cannot be found again in the channel (it is
+    ephemeral), and a nudge must be "sent" as soon as someone can click its Snooze button.
+    """
+
+    MAX_COUNT = 10
+    MAX_AGE = 0.05
+
+    def __init__(self) -> None:
+        self._messages: list[_Delivered] = []
+        self._oldest_at = 0.0
+
+    def add(self, message: _Delivered) -> None:
+        if not self._messages:
+            self._oldest_at = time.monotonic()
+        self._messages.append(message)
+
+    def due(self) -> bool:
+        return (
+            self._messages[-1].item.kind is not MessageKind.OWNER_PROMPT
+            or len(self._messages) >= self.MAX_COUNT
+            or time.monotonic() - self._oldest_at >= self.MAX_AGE
+        )
+
+    def take(self) -> list[_Delivered]:
+        taken, self._messages = self._messages, []
+        return taken
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -128,39 +163,47 @@ class Dispatcher:
         report.claimed = len(items)
         if on_claimed is not None:
             on_claimed(len(items) >= self._batch_size)
-        delivered: list[_Delivered] = []
-        for position, item in enumerate(items):
-            loaded = postmortems.get(item.postmortem_id) if item.postmortem_id else None
-            try:
-                outcome = self._dispatch_one(item, loaded, now, report, token)
+        unrecorded = _Unrecorded()
+        try:
+            for position, item in enumerate(items):
+                loaded = postmortems.get(item.postmortem_id) if item.postmortem_id else None
+                try:
+                    outcome = self._dispatch_one(item, loaded, now, report, token)
+                except RateLimited as limit:
+                    # Slack said "slow down": the rest of the batch would only collect 429s.
+                    self._record_delivered(unrecorded, now, report, token)
+                    self._postpone_rest(items[position + 1 :], limit.until, report, token)
+                    report.rate_limited_until = limit.until
+                    break
+                except Exception as error:  # one bad row must not hold up the rows behind it
+                    log.exception("outbox %s (%s) failed unexpectedly", item.id, item.kind)
+                    self._record_delivered(unrecorded, now, report, token)
+                    self._record_failure(
+                        item,
+                        DeliveryFailed(f"unexpected: {error!r}", permanent=False),
+                        now,
+                        report,
+                        token,
+                    )
+                    continue
                 if outcome is not None:
-                    delivered.append(outcome)
-            except RateLimited as limit:
-                # Slack said "slow down": the rest of the batch would only collect more 429s.
-                self._postpone_rest(items[position + 1 :], limit.until, report, token)
-                report.rate_limited_until = limit.until
-                break
-            except Exception as error:  # one bad row must not hold up the rows behind it
-                log.exception("outbox %s (%s) failed unexpectedly", item.id, item.kind)
-                self._record_failure(
-                    item,
-                    DeliveryFailed(f"unexpected: {error!r}", permanent=False),
-                    now,
-                    report,
-                    token,
-                )
-        self._record_delivered(delivered, now, report, token)
+                    unrecorded.add(outcome)
+                    if unrecorded.due():
+                        self._record_delivered(unrecorded, now, report, token)
+        finally:
+            # Whatever stopped the batch, what reached Slack is written down first.
+            self._record_delivered(unrecorded, now, report, token)
         return report
 
     def _record_delivered(
-        self, delivered: list[_Delivered], now: datetime, report: DispatchReport, token: str
+        self, unrecorded: _Unrecorded, now: datetime, report: DispatchReport, token: str
     ) -> None:
-        """One transaction records every message of the batch that reached Slack.
+        """Record, in one transaction, messages that reached Slack and are not yet recorded.
 
-        Per message it cost as much as the send itself. If this never commits (a crash, the
-        database gone), the leases expire and the next holder finds each message in the
-        channel by its metadata instead of posting it again.
+        If this never commits (a crash, the database gone), the leases expire and the next
+        holder finds each message in the channel by its metadata instead of posting it again.
         """
+        delivered = unrecorded.take()
         if not delivered:
             return
         with self._uow_factory() as uow:

@@ -1,0 +1,132 @@
+"""When the dispatcher writes down what reached Slack: prompts in small groups, others at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+import pytest
+from slack_sdk import WebClient
+from sqlalchemy import Engine, select
+
+from bot.bootstrap import Runtime, build_runtime
+from bot.devtools.slack_standin import SlackStandIn
+from bot.domain.messages import MessageKind, PlannedMessage
+from bot.domain.postmortem import IncidentReport
+from bot.persistence.db import create_session_factory
+from bot.persistence.tables import OutboxRow, PostmortemRow
+from bot.persistence.uow import UnitOfWork
+from bot.services.dispatch import Dispatcher, Messenger, Outgoing
+from bot.slack.messenger import SlackMessenger
+from tests.conftest import make_settings
+from tests.support.clock import FakeClock
+from tests.support.dispatch_worker import ALWAYS
+
+
+class Watching:
+    """The real messenger; before each delivery it runs ``before`` (to look at the database)."""
+
+    def __init__(self, inner: Messenger, before: Callable[[Outgoing], None]) -> None:
+        self._inner = inner
+        self._before = before
+
+    def deliver(self, message: Outgoing) -> str | None:
+        self._before(message)
+        return self._inner.deliver(message)
+
+    def find_delivered(self, *, channel_id: str, outbox_id: int, since: datetime) -> str | None:
+        return self._inner.find_delivered(channel_id=channel_id, outbox_id=outbox_id, since=since)
+
+    def user_timezone(self, user_id: str) -> str | None:
+        return self._inner.user_timezone(user_id)
+
+
+@pytest.fixture
+def runtime(database_url: str, slack: SlackStandIn, clock: FakeClock) -> Iterator[Runtime]:
+    built = build_runtime(make_settings(database_url, slack), clock=clock)  # pump not started
+    try:
+        yield built
+    finally:
+        built.stop()
+
+
+def dispatcher(
+    runtime: Runtime, slack: SlackStandIn, before: Callable[[Outgoing], None]
+) -> Dispatcher:
+    sessions = create_session_factory(runtime.engine)
+    return Dispatcher(
+        uow_factory=lambda: UnitOfWork(sessions),
+        messenger=Watching(SlackMessenger(WebClient(base_url=slack.url, token="xoxb-t")), before),
+        policy=ALWAYS,
+        worker_id="recording-test",
+    )
+
+
+def statuses(engine: Engine) -> dict[int, str]:
+    with engine.connect() as connection:
+        return dict(connection.execute(select(OutboxRow.id, OutboxRow.status)).all())
+
+
+def test_a_notice_is_recorded_as_sent_before_the_next_message_goes_out(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    # Ephemeral notices cannot be found in the channel again: a crash after sending one must
+    # not leave it unrecorded while the rest of the batch goes out.
+    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
+        for user in ("U0A", "U0B", "U0C"):
+            notice = PlannedMessage(
+                MessageKind.NOTICE, clock(), recipient=user, params={"text": "hi"}
+            )
+            uow.outbox.add(postmortem_id=None, channel_id="C0X", planned=notice, now=clock())
+        uow.commit()
+    seen: list[dict[int, str]] = []
+    report = dispatcher(
+        runtime, slack, lambda _: seen.append(statuses(runtime.engine))
+    ).dispatch_due(now=clock())
+
+    assert report.sent == 3
+    ids = sorted(statuses(runtime.engine))
+    assert [
+        sorted(v for k, v in snapshot.items() if k in ids[:n]) for n, snapshot in enumerate(seen)
+    ] == [
+        [],
+        ["sent"],
+        ["sent", "sent"],
+    ]
+
+
+def test_prompts_already_posted_are_recorded_when_a_429_stops_the_batch(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    for n in range(4):
+        runtime.postmortems.open_postmortem(
+            report=IncidentReport(
+                key=f"k{n}", title=f"Outage {n}", source="slack", resolved_at=clock()
+            ),
+            channel_id=f"C0RATE{n}",
+            opened_by="U0ALICE",
+        )
+    calls = 0
+
+    def third_is_rate_limited(message: Outgoing) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3 and message.kind is MessageKind.OWNER_PROMPT:
+            slack.rate_limit_next("chat.postMessage", retry_after=30)
+
+    report = dispatcher(runtime, slack, third_is_rate_limited).dispatch_due(now=clock())
+
+    assert report.sent == 2
+    with runtime.engine.connect() as connection:
+        prompts = connection.execute(
+            select(OutboxRow.status, OutboxRow.slack_ts)
+            .where(OutboxRow.kind == MessageKind.OWNER_PROMPT.value)
+            .order_by(OutboxRow.id)
+        ).all()
+        prompt_ts = connection.scalars(
+            select(PostmortemRow.prompt_ts).order_by(PostmortemRow.id)
+        ).all()
+    assert [status for status, _ in prompts] == ["sent", "sent", "pending", "pending"]
+    assert all(ts for _, ts in prompts[:2])
+    assert prompt_ts[:2] == [ts for _, ts in prompts[:2]]  # the prompts can be updated in place
+    assert prompt_ts[2:] == [None, None]
