@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -112,9 +114,11 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         for pump in pump_holder:
             pump.wake(due_at)  # type: ignore[arg-type]
 
-    def wait_for_pump() -> None:
-        for pump in pump_holder:
-            pump.wait_until_caught_up(PROMPT_WAIT_SECONDS)
+    async def wait_for_pump() -> None:
+        # Polled on the event loop: cheap, and it never holds a listener thread.
+        deadline = time.monotonic() + PROMPT_WAIT_SECONDS
+        while any(p.behind for p in pump_holder) and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
 
     def uow_factory() -> UnitOfWork:
         return UnitOfWork(session_factory, on_outbox_due=wake_pump)
@@ -127,12 +131,7 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         # retries instead, after checking the channel for the message it may have sent.
         retry_handlers=[],
     )
-    postmortems = PostmortemService(
-        uow_factory=uow_factory,
-        policy=policy,
-        clock=clock,
-        wait_for_prompts=wait_for_pump,
-    )
+    postmortems = PostmortemService(uow_factory=uow_factory, policy=policy, clock=clock)
     lifecycle = LifecycleService(uow_factory=uow_factory, policy=policy, clock=clock)
     dispatcher = Dispatcher(
         uow_factory=uow_factory,
@@ -160,6 +159,7 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         signing_secret=signing_secret,
         database_ready=database_ready,
         extra_routes=incident_webhook_routes(settings, postmortems, uow_factory, client, clock),
+        before_start=wait_for_pump,
     )
     scheduler = build_scheduler(dispatcher, clock, settings.dispatch_interval_seconds)
     return Runtime(

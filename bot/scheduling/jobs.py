@@ -36,7 +36,7 @@ class OutboxPump:
     once more, so no row committed meanwhile waits for the periodic job.
 
     It also says when it is behind (it claimed a full batch), so new starts can wait for it
-    (``wait_until_caught_up``): on one core the web threads would otherwise take the
+    (``behind``): on one core the web threads would otherwise take the
     interpreter from it and pile up prompts they have promised faster than it posts them.
     """
 
@@ -56,10 +56,6 @@ class OutboxPump:
 
     def start(self) -> None:
         self._thread.start()
-
-    def wait_until_caught_up(self, max_wait: float) -> None:
-        """Block while the pump is behind, for at most ``max_wait`` seconds."""
-        self._caught_up.wait(timeout=max_wait)
 
     @property
     def behind(self) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,16 +11,14 @@ from bot.domain.messages import (
     plan_on_open,
     plan_on_owner,
 )
-from bot.domain.policy import Policy
 from bot.domain.postmortem import (
     IncidentReport,
     Postmortem,
     check_can_claim,
     check_can_hand_over,
 )
-from bot.persistence.uow import UnitOfWork, UnitOfWorkFactory
+from bot.persistence.uow import UnitOfWork
 from bot.services.base import Service, find_postmortem, plan_messages, queue_notice
-from bot.services.clock import Clock
 
 _NO_OWNER_NUDGES = (MessageKind.NUDGE_NO_OWNER, MessageKind.ESCALATE_NO_OWNER)
 
@@ -47,18 +44,6 @@ class ChannelStatus:
 
 
 class PostmortemService(Service):
-    def __init__(
-        self,
-        *,
-        uow_factory: UnitOfWorkFactory,
-        policy: Policy,
-        clock: Clock,
-        wait_for_prompts: Callable[[], None] | None = None,
-    ) -> None:
-        """``wait_for_prompts`` holds a start back while owner prompts are behind (bounded)."""
-        super().__init__(uow_factory=uow_factory, policy=policy, clock=clock)
-        self._wait_for_prompts = wait_for_prompts
-
     def open_postmortem(
         self,
         *,
@@ -68,8 +53,6 @@ class PostmortemService(Service):
         one_per_channel: bool = False,
     ) -> OpenOutcome:
         """Open a postmortem for a resolved incident, or return the one it already has."""
-        if self._wait_for_prompts is not None and channel_id is not None:
-            self._wait_for_prompts()
         now = self._clock()
         return self._group_commit.run(
             lambda uow: self._open(uow, report, channel_id, opened_by, one_per_channel, now)

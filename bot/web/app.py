@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
 import anyio
@@ -17,6 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from bot.slack import commands
 
 log = logging.getLogger(__name__)
 
@@ -33,21 +35,36 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"ok": False, "error": message}, status_code=status)
 
 
-def _parses(body: bytes, content_type: str) -> bool:
-    """Whether Bolt can read this body; Bolt would raise (a 500) on malformed payloads."""
+def _payload(body: bytes, content_type: str) -> dict[str, object] | None:
+    """The request's fields if Bolt can read this body, else None (Bolt would raise: a 500)."""
     try:
         text = body.decode("utf-8")
         if "application/json" in content_type:
-            return isinstance(json.loads(text), dict)
+            parsed = json.loads(text)
+            return parsed if isinstance(parsed, dict) else None
         form = parse_qs(text, keep_blank_values=True)
         if "payload" in form:
-            return isinstance(json.loads(form["payload"][0]), dict)
-        return bool(form)
+            parsed = json.loads(form["payload"][0])
+            return parsed if isinstance(parsed, dict) else None
+        return {name: values[0] for name, values in form.items()} or None
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError):
+        return None
+
+
+def _opens_a_postmortem(payload: dict[str, object]) -> bool:
+    """``/postmortem start <title>``: the one request that writes a postmortem and its prompt."""
+    if payload.get("command") != commands.COMMAND:
         return False
+    request = commands.parse(str(payload.get("text", "")))
+    return isinstance(request, commands.Start) and request.title is not None
 
 
-def slack_endpoint(bolt_app: App, signing_secret: str) -> Callable[[Request], object]:
+def slack_endpoint(
+    bolt_app: App,
+    signing_secret: str,
+    before_start: Callable[[], Awaitable[None]] | None = None,
+) -> Callable[[Request], object]:
+    """``before_start`` runs on the event loop before a start takes a listener thread."""
     verifier = SignatureVerifier(signing_secret)
     listeners = anyio.CapacityLimiter(LISTENER_THREADS)
 
@@ -61,8 +78,13 @@ def slack_endpoint(bolt_app: App, signing_secret: str) -> Callable[[Request], ob
             signed = False
         if not signed:
             return _error(401, "invalid or stale Slack signature")
-        if not _parses(body, request.headers.get("content-type", "")):
+        payload = _payload(body, request.headers.get("content-type", ""))
+        if payload is None:
             return _error(400, "the request body is not a Slack payload")
+        if before_start is not None and _opens_a_postmortem(payload):
+            # Pacing waits here, on the event loop, so a held-back start never occupies a
+            # listener thread that a click or a form submission is waiting for.
+            await before_start()
         try:
             # Bolt's sync App does blocking database work inside the listeners: run it on a
             # worker thread so a slow query (or SQLite's write lock) never stalls the event
@@ -86,6 +108,7 @@ def build_web_app(
     signing_secret: str,
     database_ready: Callable[[], bool],
     extra_routes: list[Route] | None = None,
+    before_start: Callable[[], Awaitable[None]] | None = None,
 ) -> Starlette:
     async def healthz(_: Request) -> Response:
         return JSONResponse({"ok": True})
@@ -96,7 +119,11 @@ def build_web_app(
         return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
 
     routes = [
-        Route("/slack/events", slack_endpoint(bolt_app, signing_secret), methods=["POST"]),
+        Route(
+            "/slack/events",
+            slack_endpoint(bolt_app, signing_secret, before_start),
+            methods=["POST"],
+        ),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         *(extra_routes or []),
