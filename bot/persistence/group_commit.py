@@ -34,7 +34,6 @@ class _Ticket(Generic[T]):
     def __init__(self, work: Callable[[UnitOfWork], T]) -> None:
         self.work = work
         self.wake = threading.Event()
-        self.leads = False
         self.finished = False
         self.value: T | None = None
         self.error: BaseException | None = None
@@ -64,10 +63,9 @@ class GroupCommit:
         ticket: _Ticket[T] = _Ticket(work)
         with self._lock:
             self._queue.append(ticket)  # type: ignore[arg-type]
-            ticket.leads = not self._leading
-            self._leading = True
-        if not ticket.leads:
-            ticket.wake.wait()  # finished by a leader, or handed the lead
+            leads, self._leading = not self._leading, True
+        if not leads:
+            ticket.wake.wait()  # finished by a leader, or woken unfinished to lead
         if not ticket.finished:
             self._lead()
         return ticket.outcome()
@@ -85,9 +83,7 @@ class GroupCommit:
                 ticket.wake.set()
             with self._lock:
                 if self._queue:
-                    successor = self._queue[0]
-                    successor.leads = True
-                    successor.wake.set()
+                    self._queue[0].wake.set()  # unfinished when it wakes: it leads next
                 else:
                     self._leading = False
 
@@ -111,16 +107,4 @@ class GroupCommit:
                 return
             # Someone's unit failed and took the transaction with it: everyone alone, once.
             for ticket in batch:
-                self._run_alone(ticket)
-
-    def _run_alone(self, ticket: _Ticket[object]) -> None:
-        try:
-            with self._uow_factory() as uow:
-                value = ticket.work(uow)
-                uow.commit()
-                ticket.value, ticket.finished = value, True
-        except Exception as error:
-            if ticket.finished:  # closing the session failed after the commit
-                log.warning("closing a committed transaction failed", exc_info=True)
-                return
-            ticket.error, ticket.finished = error, True
+                self._run_batch([ticket])
