@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from bot.bootstrap import Runtime, build_runtime
+from bot.bootstrap import Runtime
 from bot.devtools.slack_standin import SlackStandIn
 from bot.domain.messages import MessageKind, PlannedMessage
 from bot.domain.postmortem import IncidentReport, Postmortem
@@ -19,20 +18,10 @@ from bot.persistence.tables import OutboxRow
 from bot.persistence.uow import UnitOfWork
 from bot.services.dispatch import Dispatcher, DispatchReport
 from bot.slack.blocks import status_text
-from tests.conftest import make_settings
 from tests.support.clock import FakeClock
 from tests.support.dispatch_worker import DIE_AFTER_DELIVER, outbox_ids_posted, spawn
 
 CHANNEL = "C0INCIDENT"
-
-
-@pytest.fixture
-def runtime(database_url: str, slack: SlackStandIn, clock: FakeClock) -> Iterator[Runtime]:
-    built = build_runtime(make_settings(database_url, slack), clock=clock)
-    try:
-        yield built
-    finally:
-        built.stop()
 
 
 def open_postmortem(runtime: Runtime, clock: FakeClock, key: str = "pd:Q1") -> Postmortem:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import datetime
+from collections.abc import Callable
 
-import pytest
 from slack_sdk import WebClient
 from sqlalchemy import Engine, select
 
-from bot.bootstrap import Runtime, build_runtime
+from bot.bootstrap import Runtime
 from bot.devtools.slack_standin import SlackStandIn
 from bot.domain.messages import MessageKind, PlannedMessage
 from bot.domain.postmortem import IncidentReport
@@ -18,36 +16,20 @@ from bot.persistence.tables import OutboxRow, PostmortemRow
 from bot.persistence.uow import UnitOfWork
 from bot.services.dispatch import Dispatcher, Messenger, Outgoing
 from bot.slack.messenger import SlackMessenger
-from tests.conftest import make_settings
 from tests.support.clock import FakeClock
-from tests.support.dispatch_worker import ALWAYS
+from tests.support.dispatch_worker import ALWAYS, PassThrough
 
 
-class Watching:
+class Watching(PassThrough):
     """The real messenger; before each delivery it runs ``before`` (to look at the database)."""
 
     def __init__(self, inner: Messenger, before: Callable[[Outgoing], None]) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._before = before
 
     def deliver(self, message: Outgoing) -> str | None:
         self._before(message)
         return self._inner.deliver(message)
-
-    def find_delivered(self, *, channel_id: str, outbox_id: int, since: datetime) -> str | None:
-        return self._inner.find_delivered(channel_id=channel_id, outbox_id=outbox_id, since=since)
-
-    def user_timezone(self, user_id: str) -> str | None:
-        return self._inner.user_timezone(user_id)
-
-
-@pytest.fixture
-def runtime(database_url: str, slack: SlackStandIn, clock: FakeClock) -> Iterator[Runtime]:
-    built = build_runtime(make_settings(database_url, slack), clock=clock)  # pump not started
-    try:
-        yield built
-    finally:
-        built.stop()
 
 
 def dispatcher(

@@ -6,10 +6,7 @@ Tuesday 2026-11-24 14:00 UTC, when the incident is resolved.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.devtools.slack_standin import SlackStandIn
@@ -23,15 +20,6 @@ STEP = timedelta(minutes=15)
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
-
-
-@pytest.fixture
-def runtime(database_url: str, slack: SlackStandIn, clock: FakeClock) -> Iterator[Runtime]:
-    built = build_runtime(make_settings(database_url, slack), clock=clock)
-    try:
-        yield built
-    finally:
-        built.stop()
 
 
 def open_postmortem(runtime: Runtime, clock: FakeClock) -> Postmortem:

@@ -6,6 +6,8 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -22,6 +24,7 @@ from bot.services.clock import system_clock
 from bot.services.postmortems import PostmortemService
 from tests.support.waiting import wait_until
 
+T = TypeVar("T")
 NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 
 
@@ -73,6 +76,16 @@ def start_blocked_leader(
     return leader, release
 
 
+def enqueue(
+    pool: ThreadPoolExecutor, group: GroupCommit, work: Callable[[UnitOfWork], T]
+) -> Future[T]:
+    """Submit ``work`` and return once it is waiting in the queue (so the order is known)."""
+    expected = group.queued + 1
+    future = pool.submit(group.run, work)
+    wait_until(lambda: group.queued == expected)
+    return future
+
+
 def actors(engine: Engine) -> list[str]:
     with engine.connect() as connection:
         return sorted(connection.scalars(select(OutboxRow.recipient)))
@@ -84,11 +97,7 @@ def test_units_that_arrive_while_a_transaction_runs_share_the_next_commit(
     group = GroupCommit(uow_factory)
     with ThreadPoolExecutor(max_workers=20) as pool:
         leader, release_first = start_blocked_leader(group, pool, "U000")
-        others = [
-            pool.submit(group.run, lambda uow, n=n: write_row(uow, f"U{n:03}"))
-            for n in range(1, 20)
-        ]
-        wait_until(lambda: group.queued == 19)
+        others = [enqueue(pool, group, partial(write_row, actor=f"U{n:03}")) for n in range(1, 20)]
         release_first.set()
         results = [leader.result(timeout=10)] + [f.result(timeout=10) for f in others]
 
@@ -108,12 +117,9 @@ def test_a_failing_unit_fails_alone_and_leaves_nothing_half_written(
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         leader, release_first = start_blocked_leader(group, pool, "UFIRST")
-        before = pool.submit(group.run, lambda uow: write_row(uow, "UBEFORE"))
-        wait_until(lambda: group.queued == 1)
-        failing = pool.submit(group.run, broken)
-        wait_until(lambda: group.queued == 2)
-        after = pool.submit(group.run, lambda uow: write_row(uow, "UAFTER"))
-        wait_until(lambda: group.queued == 3)
+        before = enqueue(pool, group, lambda uow: write_row(uow, "UBEFORE"))
+        failing = enqueue(pool, group, broken)
+        after = enqueue(pool, group, lambda uow: write_row(uow, "UAFTER"))
         release_first.set()
         assert leader.result(timeout=10) == "UFIRST"
         assert before.result(timeout=10) == "UBEFORE"
@@ -170,10 +176,8 @@ def test_a_database_error_in_one_unit_does_not_fail_the_others(
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         leader, release_first = start_blocked_leader(group, pool, "UFIRST")
-        before = pool.submit(group.run, lambda uow: write_row(uow, "UBEFORE"))
-        wait_until(lambda: group.queued == 1)
-        failing = pool.submit(group.run, violates_not_null)
-        wait_until(lambda: group.queued == 2)
+        before = enqueue(pool, group, lambda uow: write_row(uow, "UBEFORE"))
+        failing = enqueue(pool, group, violates_not_null)
         release_first.set()
         assert leader.result(timeout=10) == "UFIRST"
         assert before.result(timeout=10) == "UBEFORE"
@@ -203,12 +207,9 @@ def test_each_unit_reads_what_the_units_before_it_in_the_transaction_wrote(
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         leader, release_first = start_blocked_leader(group, pool, "UFIRST")
-        before = pool.submit(group.run, owner_now)
-        wait_until(lambda: group.queued == 1)
-        claimed = pool.submit(group.run, claim)
-        wait_until(lambda: group.queued == 2)
-        after = pool.submit(group.run, owner_now)
-        wait_until(lambda: group.queued == 3)
+        before = enqueue(pool, group, owner_now)
+        claimed = enqueue(pool, group, claim)
+        after = enqueue(pool, group, owner_now)
         release_first.set()
         leader.result(timeout=10)
         assert (before.result(timeout=10), claimed.result(timeout=10)) == (None, True)

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from bot.bootstrap import PROMPT_WAIT_SECONDS, Runtime, build_runtime
+from bot.bootstrap import PROMPT_WAIT_SECONDS, Runtime
 from bot.devtools.live_server import LiveServer
 from bot.devtools.slack_standin import SlackStandIn
 from bot.domain.postmortem import IncidentReport
-from tests.conftest import SIGNING_SECRET, make_settings
+from tests.conftest import SIGNING_SECRET
 from tests.support.clock import FakeClock
 from tests.support.slack_user import SlackUser
 from tests.support.waiting import wait_until
-
-
-@pytest.fixture
-def runtime(database_url: str, slack: SlackStandIn, clock: FakeClock) -> Iterator[Runtime]:
-    built = build_runtime(make_settings(database_url, slack), clock=clock)
-    try:
-        yield built
-    finally:
-        built.stop()
 
 
 def open_many(runtime: Runtime, clock: FakeClock, count: int) -> None:

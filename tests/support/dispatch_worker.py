@@ -34,22 +34,29 @@ ALWAYS = Policy(working_hours=WorkingHours(always=True))
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class DieAfterDeliver:
-    """Passes everything to the real messenger, then dies the hard way after a delivery."""
+class PassThrough:
+    """The real messenger, for a test to add one thing around ``deliver``."""
 
     def __init__(self, inner: Messenger) -> None:
         self._inner = inner
 
     def deliver(self, message: Outgoing) -> str | None:
-        ts = self._inner.deliver(message)
-        os.kill(os.getpid(), signal.SIGKILL)
-        return ts
+        return self._inner.deliver(message)
 
     def find_delivered(self, *, channel_id: str, outbox_id: int, since: datetime) -> str | None:
         return self._inner.find_delivered(channel_id=channel_id, outbox_id=outbox_id, since=since)
 
     def user_timezone(self, user_id: str) -> str | None:
         return self._inner.user_timezone(user_id)
+
+
+class DieAfterDeliver(PassThrough):
+    """Passes everything to the real messenger, then dies the hard way after a delivery."""
+
+    def deliver(self, message: Outgoing) -> str | None:
+        ts = self._inner.deliver(message)
+        os.kill(os.getpid(), signal.SIGKILL)
+        return ts
 
 
 def build_dispatcher(
