@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import collections
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -17,6 +15,7 @@ from sqlalchemy import create_engine, func, select
 from bot.devtools.slack_standin import SlackStandIn
 from bot.persistence.tables import OutboxRow
 from tests.support.databases import fresh_postgres_database
+from tests.support.processes import cli_env, running_serve
 from tests.support.signing import signed_slack_headers, slash_command_body
 
 SECRET = "replica-signing-secret"
@@ -29,64 +28,22 @@ nudges:
 """
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def replicas(tmp_path: Path) -> Iterator[tuple[list[str], SlackStandIn, str]]:
     policy = tmp_path / "policy.yaml"
     policy.write_text(POLICY)
-    with fresh_postgres_database() as database_url, SlackStandIn() as slack:
-        processes: list[subprocess.Popen[bytes]] = []
-        urls = []
-        try:
-            for _ in range(2):
-                port = free_port()
-                env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")} | {
-                    "SLACK_BOT_TOKEN": "xoxb-replica",
-                    "SLACK_SIGNING_SECRET": SECRET,
-                    "SLACK_API_URL": slack.url,
-                    "DATABASE_URL": database_url,
-                    "POSTMORTEM_POLICY_FILE": str(policy),
-                    "DISPATCH_INTERVAL_SECONDS": "0.2",
-                    "HOST": "127.0.0.1",
-                    "PORT": str(port),
-                    "LOG_LEVEL": "WARNING",
-                }
-                processes.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "bot", "serve"],
-                        env=env,
-                        cwd=tmp_path,
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                    )
-                )
-                urls.append(f"http://127.0.0.1:{port}")
-                wait_until_healthy(urls[-1], processes[-1])
-            yield urls, slack, database_url
-        finally:
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                process.wait(timeout=15)
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "a replica exited during start-up"
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} never became healthy")
+    with fresh_postgres_database() as database_url, SlackStandIn() as slack, ExitStack() as stack:
+        env = cli_env(
+            SLACK_BOT_TOKEN="xoxb-replica",
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=slack.url,
+            DATABASE_URL=database_url,
+            POSTMORTEM_POLICY_FILE=str(policy),
+            DISPATCH_INTERVAL_SECONDS="0.2",
+            LOG_LEVEL="WARNING",
+        )
+        urls = [stack.enter_context(running_serve(env, cwd=tmp_path)) for _ in range(2)]
+        yield urls, slack, database_url
 
 
 def pending(database_url: str) -> int:
