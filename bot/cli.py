@@ -5,13 +5,23 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from bot.config import MissingSettingError, Settings, load_settings
 from bot.policy_file import PolicyFileError, load_policy
 
+if TYPE_CHECKING:
+    from slack_bolt import App
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+
+class SocketModeRefusedError(Exception):
+    """Slack would not open a Socket Mode connection; the message says what to fix."""
+
 
 def _serve(settings: Settings, *, scheduler: bool, host: str | None, port: int | None) -> int:
     settings.require_slack_credentials()  # before any slow import: fail fast and plainly
+    app_token = settings.socket_mode_token()
     load_policy(settings.postmortem_policy_file)
 
     import uvicorn
@@ -21,17 +31,12 @@ def _serve(settings: Settings, *, scheduler: bool, host: str | None, port: int |
 
     upgrade_to_head(settings.database_url)
     runtime = build_runtime(settings)
-    if scheduler:
-        runtime.start_background()
     socket_mode = None
-    if settings.slack_app_token is not None:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        socket_mode = SocketModeHandler(
-            runtime.bolt_app, settings.slack_app_token.get_secret_value()
-        )
-        socket_mode.connect()  # type: ignore[no-untyped-call]
     try:
+        if app_token is not None:
+            socket_mode = _connect_socket_mode(runtime.bolt_app, app_token)
+        if scheduler:
+            runtime.start_background()
         uvicorn.run(
             runtime.web_app,
             host=host or settings.host,
@@ -44,6 +49,28 @@ def _serve(settings: Settings, *, scheduler: bool, host: str | None, port: int |
             socket_mode.close()  # type: ignore[no-untyped-call]
         runtime.stop()
     return 0
+
+
+def _connect_socket_mode(bolt_app: App, app_token: str) -> SocketModeHandler:
+    """Open the Socket Mode connection (it reconnects by itself from then on)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
+
+    handler = SocketModeHandler(bolt_app, app_token)
+    try:
+        handler.connect()  # type: ignore[no-untyped-call]
+    except SlackApiError as error:
+        code = error.response.get("error", "unknown_error")
+        raise SocketModeRefusedError(
+            f"Slack refused SLACK_APP_TOKEN for Socket Mode ({code}): check the token has "
+            "connections:write and Socket Mode is on in the app's settings."
+        ) from error
+    except OSError as error:
+        raise SocketModeRefusedError(
+            f"could not open a Socket Mode connection to Slack ({error}); check the network "
+            "and SLACK_API_URL."
+        ) from error
+    return handler
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,6 +106,6 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_demo()
         return _serve(settings, scheduler=not args.no_scheduler, host=args.host, port=args.port)
-    except (MissingSettingError, PolicyFileError) as error:
+    except (MissingSettingError, PolicyFileError, SocketModeRefusedError) as error:
         print(f"postmortem-bot: {error}", file=sys.stderr)
         return 2

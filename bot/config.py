@@ -52,6 +52,19 @@ class Settings(BaseSettings):
         assert self.slack_signing_secret is not None
         return self.slack_bot_token.get_secret_value(), self.slack_signing_secret.get_secret_value()
 
+    def socket_mode_token(self) -> str | None:
+        """The app-level token when Socket Mode is wanted; a bot token here is a mix-up."""
+        if self.slack_app_token is None or not self.slack_app_token.get_secret_value().strip():
+            return None
+        token = self.slack_app_token.get_secret_value().strip()
+        if not token.startswith("xapp-"):
+            raise MissingSettingError(
+                "SLACK_APP_TOKEN must be an app-level token (xapp-…) with connections:write; "
+                "create one under Basic Information → App-Level Tokens, or unset it to serve "
+                "over HTTP only."
+            )
+        return token
+
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings from the environment; overrides win (used by tests and the demo)."""

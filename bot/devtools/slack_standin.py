@@ -166,8 +166,12 @@ class SlackStandIn(LoopbackServer):
         token = token or str(params.get("token", ""))
         if not token:
             return 200, {}, {"ok": False, "error": "not_authed"}
-        if not token.startswith(("xoxb-", "xoxp-")):
+        if not token.startswith(("xoxb-", "xoxp-", "xapp-")):
             return 200, {}, {"ok": False, "error": "invalid_auth"}
+        # An app-level token opens Socket Mode connections and does nothing else; Slack
+        # refuses the mix-up either way round with this error.
+        if token.startswith("xapp-") != (method == "apps.connections.open"):
+            return 200, {}, {"ok": False, "error": "not_allowed_token_type"}
         with self._lock:
             fault = self._take_fault(method)
             if fault is not None and fault.kind == "ratelimit":

@@ -65,9 +65,12 @@ class FakeWorkspace:
         self.channels: dict[str, JsonDict] = {}
         self.messages: dict[str, list[JsonDict]] = defaultdict(list)
         self.upload_url_base = "http://127.0.0.1/api/"
+        # Where apps.connections.open sends a Socket Mode client (a test's WebSocket server).
+        self.socket_mode_url: str | None = None
         self._last_ts = 0
         self._ids = itertools.count(1)
         self._methods: dict[str, Callable[[JsonDict], JsonDict]] = {
+            "apps.connections.open": self._connections_open,
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
             "chat.update": self._update_message,
@@ -95,6 +98,11 @@ class FakeWorkspace:
         micros = max(int(self._clock() * 1_000_000), self._last_ts + 100)
         self._last_ts = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _connections_open(self, params: JsonDict) -> JsonDict:
+        if self.socket_mode_url is None:
+            return {"ok": False, "error": "socket_mode_not_enabled"}
+        return {"url": self.socket_mode_url}
 
     def _auth_test(self, params: JsonDict) -> JsonDict:
         return {

@@ -219,3 +219,19 @@ def test_reset_forgets_calls_and_messages(slack: SlackStandIn, client: WebClient
 
     assert slack.calls() == []
     assert client.conversations_history(channel="C1")["messages"] == []
+
+
+def test_an_app_token_opens_socket_mode_connections_and_nothing_else(
+    slack: SlackStandIn, client: WebClient
+) -> None:
+    slack.workspace.socket_mode_url = "ws://127.0.0.1:9/link/?ticket=1"
+    app_client = WebClient(base_url=slack.url, token="xapp-1-A1-1-x", timeout=5)
+
+    assert app_client.apps_connections_open(app_token="xapp-1-A1-1-x")["url"].startswith("ws://")
+    with pytest.raises(SlackApiError) as posted:
+        app_client.chat_postMessage(channel="C1", text="hi")
+    with pytest.raises(SlackApiError) as opened:
+        client.apps_connections_open(app_token="xoxb-test")
+
+    assert posted.value.response["error"] == "not_allowed_token_type"
+    assert opened.value.response["error"] == "not_allowed_token_type"

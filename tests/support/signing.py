@@ -45,7 +45,12 @@ def signed_slack_headers(
     }
 
 
-def slash_command_body(
+def slash_command_body(command: str = "/postmortem", text: str = "", **fields: str) -> str:
+    """A slash command form body (fields as ``slash_command_fields`` takes them)."""
+    return urlencode(slash_command_fields(command, text, **fields))
+
+
+def slash_command_fields(
     command: str = "/postmortem",
     text: str = "",
     *,
@@ -58,24 +63,23 @@ def slash_command_body(
     team_domain: str = "standin",
     response_url: str = "https://hooks.slack.com/commands/T0STANDIN/1234/5678",
     api_app_id: str = "A0STANDIN",
-) -> str:
-    """A slash command form body, fields in the order Slack sends them."""
-    return urlencode(
-        {
-            "token": "deprecated-verification-token",
-            "team_id": team_id,
-            "team_domain": team_domain,
-            "channel_id": channel_id,
-            "channel_name": channel_name,
-            "user_id": user_id,
-            "user_name": user_name,
-            "command": command,
-            "text": text,
-            "api_app_id": api_app_id,
-            "response_url": response_url,
-            "trigger_id": trigger_id,
-        }
-    )
+) -> dict[str, str]:
+    """A slash command's fields in the order Slack sends them: a form body over HTTP, a
+    JSON payload over Socket Mode."""
+    return {
+        "token": "deprecated-verification-token",
+        "team_id": team_id,
+        "team_domain": team_domain,
+        "channel_id": channel_id,
+        "channel_name": channel_name,
+        "user_id": user_id,
+        "user_name": user_name,
+        "command": command,
+        "text": text,
+        "api_app_id": api_app_id,
+        "response_url": response_url,
+        "trigger_id": trigger_id,
+    }
 
 
 def interactive_body(payload: dict[str, Any]) -> str:

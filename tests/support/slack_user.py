@@ -56,19 +56,9 @@ class SlackUser:
         channel_id: str | None = None,
         message_ts: str = "1700000000.000100",
     ) -> httpx.Response:
-        payload = {
-            "type": "block_actions",
-            "team": {"id": "T0STANDIN", "domain": "standin"},
-            "user": {"id": self.user_id, "username": self.user_id.lower(), "team_id": "T0STANDIN"},
-            "api_app_id": "A0STANDIN",
-            "token": "deprecated",
-            "container": {"type": "message", "message_ts": message_ts, "is_ephemeral": False},
-            "trigger_id": "12321423423.333649436676.d8c1bb837935619ccad0f624c448ffb3",
-            "channel": {"id": channel_id or self.channel_id, "name": "incident"},
-            "message": {"ts": message_ts, "text": "", "blocks": []},
-            "response_url": "https://hooks.slack.com/actions/T0STANDIN/1/abc",
-            "actions": [{"action_ts": "1700000000.000200", **action}],
-        }
+        payload = block_actions_payload(
+            self.user_id, action, channel_id or self.channel_id, message_ts
+        )
         return self._post(block_actions_body(payload))
 
     def submit_view(self, view: dict[str, Any]) -> httpx.Response:
@@ -83,6 +73,25 @@ class SlackUser:
             "response_urls": [],
         }
         return self._post(view_submission_body(payload))
+
+
+def block_actions_payload(
+    user_id: str, action: dict[str, Any], channel_id: str, message_ts: str = "1700000000.000100"
+) -> dict[str, Any]:
+    """What Slack sends when ``user_id`` clicks ``action`` on the message at ``message_ts``."""
+    return {
+        "type": "block_actions",
+        "team": {"id": "T0STANDIN", "domain": "standin"},
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": "T0STANDIN"},
+        "api_app_id": "A0STANDIN",
+        "token": "deprecated",
+        "container": {"type": "message", "message_ts": message_ts, "is_ephemeral": False},
+        "trigger_id": "12321423423.333649436676.d8c1bb837935619ccad0f624c448ffb3",
+        "channel": {"id": channel_id, "name": "incident"},
+        "message": {"ts": message_ts, "text": "", "blocks": []},
+        "response_url": "https://hooks.slack.com/actions/T0STANDIN/1/abc",
+        "actions": [{"action_ts": "1700000000.000200", **action}],
+    }
 
 
 def buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
