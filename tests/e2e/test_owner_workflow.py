@@ -21,6 +21,12 @@ def rows(bot: BotHarness, table: Any) -> list[Any]:
         return list(connection.execute(select(table)))
 
 
+def pick_from_picker(bot: BotHarness, chosen: str, *, by: str = "U0ALICE") -> None:
+    bot.user(by).click(
+        {"action_id": "owner.pick_anyone", "block_id": "owner:1", "selected_user": chosen}
+    )
+
+
 def test_start_with_title_opens_a_postmortem_and_asks_the_channel_for_one_owner(
     bot: BotHarness,
 ) -> None:
@@ -78,9 +84,47 @@ def test_picking_someone_else_from_the_user_picker_makes_them_owner(bot: BotHarn
     bot.user("U0ALICE").answer("start Checkout errors")
     owner_prompt(bot)
 
-    bot.user("U0ALICE").click(
-        {"action_id": "owner.pick_anyone", "block_id": "owner:1", "selected_user": "U0DAVE"}
-    )
+    pick_from_picker(bot, "U0DAVE")
+
+    update = bot.slack.wait_for("chat.update")[0].params
+    assert "<@U0DAVE> (chosen by <@U0ALICE>)" in block_text(update["blocks"])
+
+
+def test_picking_a_bot_is_refused_and_the_postmortem_stays_unowned(bot: BotHarness) -> None:
+    bot.slack.add_user("U0DEPLOYBOT", is_bot=True)
+    bot.user("U0ALICE").answer("start Checkout errors")
+    owner_prompt(bot)
+
+    pick_from_picker(bot, "U0DEPLOYBOT")
+
+    notice = bot.slack.wait_for("chat.postEphemeral")[0].params
+    assert notice["user"] == "U0ALICE"
+    assert "<@U0DEPLOYBOT> is a bot" in notice["text"]
+    assert "pick someone else" in notice["text"]
+    assert bot.slack.calls("chat.update") == []
+    [stored] = rows(bot, PostmortemRow)
+    assert stored.owner_id is None
+
+
+def test_picking_a_deactivated_account_is_refused(bot: BotHarness) -> None:
+    bot.slack.add_user("U0GONE", deleted=True)
+    bot.user("U0ALICE").answer("start Checkout errors")
+    owner_prompt(bot)
+
+    pick_from_picker(bot, "U0GONE")
+
+    notice = bot.slack.wait_for("chat.postEphemeral")[0].params
+    assert "deactivated" in notice["text"]
+    [stored] = rows(bot, PostmortemRow)
+    assert stored.owner_id is None
+
+
+def test_a_pick_stands_when_slack_cannot_say_who_it_is(bot: BotHarness) -> None:
+    bot.user("U0ALICE").answer("start Checkout errors")
+    owner_prompt(bot)
+    bot.slack.fail_next("users.info", "internal_error")
+
+    pick_from_picker(bot, "U0DAVE")
 
     update = bot.slack.wait_for("chat.update")[0].params
     assert "<@U0DAVE> (chosen by <@U0ALICE>)" in block_text(update["blocks"])

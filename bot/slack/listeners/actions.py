@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.services.postmortems import PostmortemService
 from bot.slack.ids import PICK_CANDIDATE_PATTERN, Action
@@ -13,7 +16,12 @@ from bot.slack.ids import PICK_CANDIDATE_PATTERN, Action
 def register(app: App) -> None:
     app.action(PICK_CANDIDATE_PATTERN)(pick_candidate)
     app.action(Action.CLAIM_SELF.value)(claim_self)
-    app.action(Action.PICK_ANYONE.value)(pick_anyone)
+    # The picker offers anyone, bots included: whether the choice is a person needs
+    # users.info, a Web API call, so it happens in a lazy listener after the ack.
+    app.action(Action.PICK_ANYONE.value)(ack=acknowledge, lazy=[pick_anyone])
+
+
+log = logging.getLogger(__name__)
 
 
 def _where(body: dict[str, Any]) -> tuple[str, str]:
@@ -55,10 +63,43 @@ def claim_self(
     _claim(postmortems, body, _postmortem_id(str(action.get("value", ""))), body["user"]["id"])
 
 
-def pick_anyone(
-    ack: Ack, action: dict[str, Any], body: dict[str, Any], postmortems: PostmortemService
-) -> None:
+def acknowledge(ack: Ack) -> None:
     ack()
+
+
+def pick_anyone(
+    action: dict[str, Any], body: dict[str, Any], client: WebClient, postmortems: PostmortemService
+) -> None:
     block_id = str(action.get("block_id", ""))
     pid = _postmortem_id(block_id.partition(":")[2])
-    _claim(postmortems, body, pid, action.get("selected_user"))
+    chosen = action.get("selected_user")
+    refusal = why_not_an_owner(client, chosen) if chosen else None
+    if refusal is not None:
+        clicker, channel_id = _where(body)
+        postmortems.tell(channel_id=channel_id, user_id=clicker, text=refusal)
+        return
+    _claim(postmortems, body, pid, chosen)
+
+
+def why_not_an_owner(client: WebClient, user_id: str) -> str | None:
+    """Why ``user_id`` cannot own a postmortem (a bot, a deactivated account), else None.
+
+    When Slack cannot say, the choice stands: losing a person's pick is worse than the rare
+    owner who turns out to be a bot, whom `/postmortem owner` can replace.
+    """
+    try:
+        user: dict[str, Any] = client.users_info(user=user_id)["user"]
+    except (SlackApiError, OSError) as error:  # OSError: Slack unreachable
+        log.warning("users.info %s failed (%s); accepting the pick", user_id, error)
+        return None
+    if user.get("is_bot") or user_id == "USLACKBOT":
+        return (
+            f"<@{user_id}> is a bot. A postmortem needs a person as its owner, someone who "
+            "can run the review and see it through: pick someone else."
+        )
+    if user.get("deleted"):
+        return (
+            f"<@{user_id}>'s account is deactivated, so they can't own this postmortem: "
+            "pick someone else."
+        )
+    return None
