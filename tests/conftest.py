@@ -17,7 +17,7 @@ from bot.devtools.live_server import LiveServer
 from bot.devtools.slack_standin import SlackStandIn
 from bot.persistence.tables import OutboxRow
 from tests.support.clock import FakeClock
-from tests.support.databases import BACKENDS, MigratedTemplates
+from tests.support.databases import BACKENDS, MigratedTemplates, fresh_postgres_database
 from tests.support.slack_user import SlackUser
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -40,6 +40,16 @@ def database_url(
         yield templates.sqlite(tmp_path / "bot.db")
     else:
         with templates.postgres() as url:
+            yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables yet (for migrations and `serve`), on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+    else:
+        with fresh_postgres_database() as url:
             yield url
 
 

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import create_engine, inspect
 
 from bot.devtools.slack_standin import SlackStandIn
-from tests.support.databases import fresh_postgres_database
 from tests.support.processes import cli_env, run_cli, running_serve
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'serve.db'}"
-    else:
-        with fresh_postgres_database() as url:
-            yield url
 
 
 def test_serve_without_credentials_names_the_missing_variables_in_one_line(

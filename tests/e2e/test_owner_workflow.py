@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.persistence.tables import OutboxRow, PostmortemRow
@@ -90,31 +91,24 @@ def test_picking_someone_else_from_the_user_picker_makes_them_owner(bot: BotHarn
     assert "<@U0DAVE> (chosen by <@U0ALICE>)" in block_text(update["blocks"])
 
 
-def test_picking_a_bot_is_refused_and_the_postmortem_stays_unowned(bot: BotHarness) -> None:
-    bot.slack.add_user("U0DEPLOYBOT", is_bot=True)
+@pytest.mark.parametrize(
+    ("account", "reason"),
+    [({"is_bot": True}, "<@U0PICKED> is a bot"), ({"deleted": True}, "is deactivated")],
+)
+def test_picking_a_bot_or_a_deactivated_account_is_refused_and_nobody_owns_it_yet(
+    bot: BotHarness, account: dict[str, Any], reason: str
+) -> None:
+    bot.slack.add_user("U0PICKED", **account)
     bot.user("U0ALICE").answer("start Checkout errors")
     owner_prompt(bot)
 
-    pick_from_picker(bot, "U0DEPLOYBOT")
+    pick_from_picker(bot, "U0PICKED")
 
     notice = bot.slack.wait_for("chat.postEphemeral")[0].params
     assert notice["user"] == "U0ALICE"
-    assert "<@U0DEPLOYBOT> is a bot" in notice["text"]
+    assert reason in notice["text"]
     assert "pick someone else" in notice["text"]
     assert bot.slack.calls("chat.update") == []
-    [stored] = rows(bot, PostmortemRow)
-    assert stored.owner_id is None
-
-
-def test_picking_a_deactivated_account_is_refused(bot: BotHarness) -> None:
-    bot.slack.add_user("U0GONE", deleted=True)
-    bot.user("U0ALICE").answer("start Checkout errors")
-    owner_prompt(bot)
-
-    pick_from_picker(bot, "U0GONE")
-
-    notice = bot.slack.wait_for("chat.postEphemeral")[0].params
-    assert "deactivated" in notice["text"]
     [stored] = rows(bot, PostmortemRow)
     assert stored.owner_id is None
 

@@ -6,34 +6,15 @@ endpoint that speaks Socket Mode's envelopes and acknowledgements.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from bot.devtools.slack_standin import SlackStandIn
-from tests.support.databases import fresh_postgres_database
 from tests.support.processes import cli_env, run_cli, running_serve
 from tests.support.signing import slash_command_fields
 from tests.support.slack_user import block_actions_payload, block_text, buttons
 from tests.support.socket_mode import SocketModeStandIn
 
 APP_TOKEN = "xapp-1-A0STANDIN-1-socket"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'socket.db'}"
-    else:
-        with fresh_postgres_database() as url:
-            yield url
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    with SlackStandIn() as standin:
-        yield standin
 
 
 def env_for(slack: SlackStandIn, database: str, app_token: str = APP_TOKEN) -> dict[str, str]:
@@ -48,11 +29,11 @@ def env_for(slack: SlackStandIn, database: str, app_token: str = APP_TOKEN) -> d
 
 
 def test_a_start_and_a_claim_over_socket_mode_are_acked_and_give_one_owner(
-    slack: SlackStandIn, database: str
+    slack: SlackStandIn, empty_database: str
 ) -> None:
     with SocketModeStandIn() as socket_mode:
         slack.workspace.socket_mode_url = socket_mode.url
-        with running_serve(env_for(slack, database)):
+        with running_serve(env_for(slack, empty_database)):
             socket_mode.wait_for_connection()
             [opened] = slack.calls("apps.connections.open")
             assert opened.headers["authorization"] == f"Bearer {APP_TOKEN}"

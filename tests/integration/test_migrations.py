@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect
 
 from bot.migrate import alembic_config, upgrade_to_head
-from tests.support.databases import BACKENDS, fresh_postgres_database
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-    else:
-        with fresh_postgres_database() as url:
-            yield url
 
 
 def test_upgrade_to_head_creates_every_table_and_matches_the_models(empty_database: str) -> None:
