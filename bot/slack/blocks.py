@@ -29,6 +29,7 @@ from bot.domain.owners import Candidate
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.slack.ids import Action, Callback, Field
+from bot.slack.text import escape
 
 MAX_CANDIDATE_BUTTONS = 5
 MAX_LISTED_CANDIDATES = 10
@@ -59,15 +60,15 @@ def slack_date(moment: datetime, fmt: str = "{date_short_pretty} at {time}") -> 
 def person(candidate: Candidate) -> str:
     if candidate.person.slack_user_id:
         return f"<@{candidate.person.slack_user_id}>"
-    return f"{candidate.person.name[:80]} _(no matching Slack user found)_"
+    return f"{escape(candidate.person.name[:80])} _(no matching Slack user found)_"
 
 
 def _facts(postmortem: Postmortem) -> str:
     facts = [f"Resolved {slack_date(postmortem.resolved_at)}"]
     if postmortem.severity:
-        facts.append(f"severity *{postmortem.severity}*")
+        facts.append(f"severity *{escape(postmortem.severity)}*")
     if postmortem.service:
-        facts.append(f"service *{postmortem.service}*")
+        facts.append(f"service *{escape(postmortem.service)}*")
     line = " · ".join(facts)
     if postmortem.false_alarm:
         line += (
@@ -176,7 +177,8 @@ def next_steps_text(postmortem: Postmortem, policy: Policy) -> str:
     """What the owner is told once they own it."""
     deadline = slack_date(policy.meeting_deadline(postmortem.resolved_at), "{date_long_pretty}")
     return (
-        f"<@{postmortem.owner_id}>, you own the postmortem for *{postmortem.title}*. Thank you!\n"
+        f"<@{postmortem.owner_id}>, you own the postmortem for "
+        f"*{escape(postmortem.title)}*. Thank you!\n"
         f"What happens next:\n"
         f"1. Schedule the postmortem meeting before *{deadline}* — within a week of resolution, "
         "while context is fresh. Invite the responders, the incident manager and, where they "
@@ -202,7 +204,7 @@ def status_text(
     for p in postmortems:
         owner = f"<@{p.owner_id}>" if p.owner_id else "_nobody yet_ — pick one from the prompt"
         lines.append(
-            f"*#{p.id} {p.title}* — {STATE_LABELS[p.state]}\n"
+            f"*#{p.id} {escape(p.title)}* — {STATE_LABELS[p.state]}\n"
             f"• Owner: {owner}\n"
             f"• Resolved {slack_date(p.resolved_at)}; meeting due by "
             f"{slack_date(policy.meeting_deadline(p.resolved_at))}"
@@ -214,7 +216,7 @@ def status_text(
     if unrouted:
         lines.append(
             f":warning: {len(unrouted)} postmortem(s) have no channel (no route matched and "
-            "no DEFAULT_CHANNEL): " + ", ".join(f"#{p.id} {p.title}" for p in unrouted[:10])
+            "no DEFAULT_CHANNEL): " + ", ".join(f"#{p.id} {escape(p.title)}" for p in unrouted[:10])
         )
     return "\n".join(lines)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.slack.text import plain
+
 COMMAND = "/postmortem"
 USAGE = (
     "*Usage*\n"
@@ -73,6 +75,7 @@ def parse(text: str) -> Request:
         return Help()
     verb, rest = words[0].lower(), (words[1].strip() if len(words) > 1 else "")
     if verb == "start":
+        rest = plain(rest).strip()
         if len(rest) > MAX_TITLE_LENGTH:
             return Invalid(f"The title is {len(rest)} characters; keep it to {MAX_TITLE_LENGTH}.")
         return Start(rest or None)

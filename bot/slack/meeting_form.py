@@ -21,6 +21,7 @@ from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.slack.blocks import slack_date
 from bot.slack.ids import Callback, ScheduleField
+from bot.slack.text import escape
 
 
 def schedule_modal(postmortem: Postmortem, policy: Policy, channel_id: str, now: datetime) -> View:
@@ -38,7 +39,8 @@ def schedule_modal(postmortem: Postmortem, policy: Policy, channel_id: str, now:
             ContextBlock(
                 elements=[
                     MarkdownTextObject(
-                        text=f"*{postmortem.title}* (#{postmortem.id}) — hold the meeting by "
+                        text=f"*{escape(postmortem.title)}* (#{postmortem.id}) — "
+                        "hold the meeting by "
                         f"{slack_date(deadline)}, within a week of resolution, while context "
                         "is fresh. Invite the incident manager and, when they were involved, "
                         "customer support, account management and product management."

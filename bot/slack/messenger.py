@@ -27,6 +27,7 @@ from bot.slack.nudges import (
     nudge_blocks,
     nudge_text,
 )
+from bot.slack.text import escape
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ class SlackMessenger:
         postmortem = message.postmortem
         if postmortem is None:
             raise DeliveryFailed("postmortem gone", permanent=True)
+        title = escape(postmortem.title)
         if message.kind is MessageKind.OWNER_PROMPT:
             names = {
                 c.person.slack_user_id: self.display_name(c.person.slack_user_id)
@@ -119,14 +121,14 @@ class SlackMessenger:
                 if c.person.slack_user_id and not c.person.name
             }
             blocks = owner_prompt(postmortem, message.policy, names)
-            fallback = f"Postmortem: {postmortem.title} — this needs exactly one owner."
+            fallback = f"Postmortem: {title} — this needs exactly one owner."
             return self._post(message, fallback, blocks)
         if message.kind is MessageKind.OWNER_CHOSEN:
             if postmortem.prompt_ts is not None:
                 self._client.chat_update(
                     channel=message.channel_id,
                     ts=postmortem.prompt_ts,
-                    text=f"Postmortem: {postmortem.title} — owned by <@{postmortem.owner_id}>",
+                    text=f"Postmortem: {title} — owned by <@{postmortem.owner_id}>",
                     blocks=owner_chosen(postmortem, message.policy),
                 )
             return self._post(message, next_steps_text(postmortem, message.policy))

@@ -15,6 +15,7 @@ from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.slack.blocks import slack_date
 from bot.slack.ids import Action
+from bot.slack.text import escape
 
 
 def _managers(policy: Policy) -> str:
@@ -25,7 +26,7 @@ def _managers(policy: Policy) -> str:
 
 def nudge_text(kind: MessageKind, postmortem: Postmortem, policy: Policy) -> str:
     deadline = slack_date(policy.meeting_deadline(postmortem.resolved_at), "{date_long_pretty}")
-    title = f"*{postmortem.title}* (#{postmortem.id})"
+    title = f"*{escape(postmortem.title)}* (#{postmortem.id})"
     owner = f"<@{postmortem.owner_id}>" if postmortem.owner_id else "the owner"
     texts = {
         MessageKind.NUDGE_NO_OWNER: (
@@ -70,7 +71,7 @@ def meeting_invite_text(postmortem: Postmortem, policy: Policy) -> str:
     assert postmortem.meeting_at is not None
     managers = _people(list(policy.incident_managers)) if policy.incident_managers else "none set"
     text = (
-        f":calendar: Postmortem meeting for *{postmortem.title}* (#{postmortem.id}): "
+        f":calendar: Postmortem meeting for *{escape(postmortem.title)}* (#{postmortem.id}): "
         f"{slack_date(postmortem.meeting_at)}. The invite (.ics) is just above.\n"
         f"• Owner: <@{postmortem.owner_id}>\n"
         f"• Incident manager(s): {managers}\n"
@@ -78,21 +79,22 @@ def meeting_invite_text(postmortem: Postmortem, policy: Policy) -> str:
         "• When they were involved: customer support, account management, product management"
     )
     if postmortem.meeting_justification:
-        text += f"\n• Later than the 7-day goal because: _{postmortem.meeting_justification}_"
+        why = escape(postmortem.meeting_justification)
+        text += f"\n• Later than the 7-day goal because: _{why}_"
     return text
 
 
 def meeting_held_text(postmortem: Postmortem, by: str) -> str:
     return (
-        f":white_check_mark: The postmortem meeting for *{postmortem.title}* (#{postmortem.id}) "
-        f"was held (marked by <@{by}>). Next: finish the document and agree action items with "
-        "owners and due dates, then `/postmortem done`."
+        f":white_check_mark: The postmortem meeting for *{escape(postmortem.title)}* "
+        f"(#{postmortem.id}) was held (marked by <@{by}>). Next: finish the document and agree "
+        "action items with owners and due dates, then `/postmortem done`."
     )
 
 
 def completed_text(postmortem: Postmortem, by: str) -> str:
     return (
-        f":tada: The postmortem for *{postmortem.title}* (#{postmortem.id}) is complete "
+        f":tada: The postmortem for *{escape(postmortem.title)}* (#{postmortem.id}) is complete "
         f"(marked by <@{by}>). Thank you all — its action items come before planned work."
     )
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -122,6 +125,23 @@ def test_a_pick_stands_when_slack_cannot_say_who_it_is(bot: BotHarness) -> None:
 
     update = bot.slack.wait_for("chat.update")[0].params
     assert "<@U0DAVE> (chosen by <@U0ALICE>)" in block_text(update["blocks"])
+
+
+def test_a_title_typed_with_at_channel_never_pings_the_channel_again(bot: BotHarness) -> None:
+    # Slack sends "@channel" typed in a command as <!channel>; the bot repeats the title in
+    # the prompt and in every no-owner nudge, which must not page the channel each time.
+    bot.user("U0ALICE").answer("start <!channel> checkout down")
+    prompt = owner_prompt(bot)
+    bot.settle()
+    bot.clock.advance(timedelta(hours=2))
+    bot.dispatch()
+
+    posts = bot.slack.calls("chat.postMessage")
+    assert len(posts) >= 2  # the prompt and the first no-owner nudge
+    for post in posts:
+        assert not re.search(r"<!(channel|here|everyone)", json.dumps(post.params))
+    assert "Postmortem: @channel checkout down" in block_text(prompt["blocks"])
+    assert "*@channel checkout down* (#1) still has no owner" in posts[-1].params["text"]
 
 
 def test_a_second_start_in_the_channel_points_to_the_open_postmortem(bot: BotHarness) -> None:

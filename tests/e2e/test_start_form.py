@@ -127,3 +127,17 @@ def test_clicking_a_candidate_makes_them_owner_chosen_by_the_clicker(bot: BotHar
 
     update = bot.slack.wait_for("chat.update")[0].params
     assert "<@U0BOB> (chosen by <@U0CAROL>)" in block_text(update["blocks"])
+
+
+def test_markup_typed_into_the_title_is_shown_as_text_not_as_a_mention_or_link(
+    bot: BotHarness,
+) -> None:
+    bot.user("U0ALICE").submit_view(form(title="<!here> cache & <https://x.example|db>"))
+    prompt = bot.slack.wait_for("chat.postMessage")[0].params
+    claim = next(e for e in buttons(prompt["blocks"]) if e["action_id"] == "owner.claim_self")
+    bot.user("U0BOB").click({"action_id": "owner.claim_self", "value": claim["value"]})
+    next_steps = bot.slack.wait_for("chat.postMessage", 2)[1].params
+
+    shown = "&lt;!here&gt; cache &amp; &lt;https://x.example|db&gt;"
+    assert prompt["text"] == f"Postmortem: {shown} — this needs exactly one owner."
+    assert f"you own the postmortem for *{shown}*" in next_steps["text"]

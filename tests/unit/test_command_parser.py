@@ -12,6 +12,8 @@ from bot.slack.commands import HandOver, Help, Invalid, Start, Status, parse
     [
         ("start", Start(None)),
         ("  START   Checkout errors  ", Start("Checkout errors")),
+        ("start <!channel> checkout down", Start("@channel checkout down")),
+        ("start DB &amp; cache &lt;3 for <@U0BOB|bob>", Start("DB & cache <3 for @bob")),
         ("owner <@U0BOB|bob>", HandOver("U0BOB")),
         ("owner <@W0ENTERPRISE>", HandOver("W0ENTERPRISE")),
         ("status", Status()),

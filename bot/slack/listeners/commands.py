@@ -14,6 +14,7 @@ from bot.services.postmortems import PostmortemService
 from bot.slack import commands
 from bot.slack.blocks import start_modal, status_text
 from bot.slack.listeners import lifecycle as lifecycle_listeners
+from bot.slack.text import escape
 
 
 def opens_a_form(command: dict[str, Any]) -> bool:
@@ -116,7 +117,7 @@ def answer_command(
 
 def _already_open(command: dict[str, Any], pid: int, title: str, ts: str | None) -> str:
     return (
-        f"This channel already has an open postmortem: *#{pid} {title}*"
+        f"This channel already has an open postmortem: *#{pid} {escape(title)}*"
         f"{_link(command, command['channel_id'], ts)}. `/postmortem status` shows where it stands."
     )
 

@@ -1,0 +1,33 @@
+"""People's words inside Slack messages: shown as typed, never as a mention or a link.
+
+Slack escapes a slash command's text: typing ``@channel`` arrives as ``<!channel>``, a
+person as ``<@U123|jane>``. Echoed back inside mrkdwn, that markup would ping the whole
+channel again with every nudge. So commands turn markup back into the words a person saw
+(``plain``), and every message escapes what people or other tools wrote (``escape``).
+"""
+
+from __future__ import annotations
+
+import re
+
+_MARKUP = re.compile(r"<([^<>]*)>")
+
+
+def _words(match: re.Match[str]) -> str:
+    target, _, label = match.group(1).partition("|")
+    if target.startswith("!"):  # <!channel>, <!subteam^S1|@oncall>, <!date^…|fallback>
+        return label or "@" + target[1:].split("^")[0]
+    if target.startswith(("@", "#")):  # <@U1|jane>, <#C1|ops>
+        return target[0] + label if label else target
+    return label or target  # <https://…|text>
+
+
+def plain(typed: str) -> str:
+    """A slash command's text as the person saw it: markup resolved, entities decoded."""
+    text = _MARKUP.sub(_words, typed)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def escape(text: str) -> str:
+    """``text`` for mrkdwn: ``&``, ``<`` and ``>`` escaped, so it cannot mention or link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
