@@ -81,26 +81,39 @@ def _channel_time(policy: Policy, moment: datetime) -> datetime:
     return policy.working_hours.next_opening(moment, ZoneInfo(policy.workspace_timezone))
 
 
+def _asked_since(postmortem: Postmortem) -> datetime:
+    """When the channel was first asked for an owner: the no-owner clock starts there.
+
+    Usually that is the resolution; for an incident opened late (a form back-dated to
+    last week, a delayed webhook) nobody could have answered before the prompt existed.
+    """
+    return max(postmortem.resolved_at, postmortem.opened_at)
+
+
 def plan_on_open(postmortem: Postmortem, policy: Policy, now: datetime) -> list[PlannedMessage]:
-    """The owner prompt now, and the nudges that keep an unowned postmortem from being forgotten."""
-    resolved = postmortem.resolved_at
-    deadline = policy.meeting_deadline(resolved)
+    """The owner prompt now, and the nudges that keep an unowned postmortem from being forgotten.
+
+    A reminder whose day has already passed is not sent late: the overdue escalation (at the
+    deadline, or now if that has passed) covers it.
+    """
+    asked = _asked_since(postmortem)
+    deadline = policy.meeting_deadline(postmortem.resolved_at)
     plan = [
         PlannedMessage(MessageKind.OWNER_PROMPT, now),
         PlannedMessage(
             MessageKind.NUDGE_NO_OWNER,
-            max(now, _channel_time(policy, resolved + policy.no_owner.first)),
+            max(now, _channel_time(policy, asked + policy.no_owner.first)),
         ),
         PlannedMessage(
             MessageKind.ESCALATE_NO_OWNER,
-            max(now, _channel_time(policy, resolved + policy.no_owner.escalate)),
+            max(now, _channel_time(policy, asked + policy.no_owner.escalate)),
         ),
         PlannedMessage(MessageKind.ESCALATE_OVERDUE, max(now, deadline)),
     ]
     plan += [
-        PlannedMessage(MessageKind.REMIND_MEETING_DUE, max(now, resolved + offset))
+        PlannedMessage(MessageKind.REMIND_MEETING_DUE, postmortem.resolved_at + offset)
         for offset in policy.meeting_due.remind
-        if resolved + offset < deadline
+        if now < postmortem.resolved_at + offset < deadline
     ]
     return plan
 
@@ -111,7 +124,7 @@ def plan_repeat_no_owner(
     """After a no-owner nudge: the next one, ``repeat`` working hours later, until escalation."""
     tz = ZoneInfo(policy.workspace_timezone)
     due = policy.working_hours.add_working_time(sent_at, policy.no_owner.repeat, tz)
-    if due >= postmortem.resolved_at + policy.no_owner.escalate:
+    if due >= _asked_since(postmortem) + policy.no_owner.escalate:
         return None
     return PlannedMessage(MessageKind.NUDGE_NO_OWNER, due)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -24,6 +26,16 @@ def _managers(policy: Policy) -> str:
     return " ".join(f"<@{m}>" for m in policy.incident_managers)
 
 
+def _span(span: timedelta) -> str:
+    """``span`` as people say it: "a day", "3 days", "an hour", "6 hours", "90 minutes"."""
+    minutes = int(span.total_seconds()) // 60
+    for unit, one, many in ((24 * 60, "a day", "days"), (60, "an hour", "hours")):
+        if minutes and minutes % unit == 0:
+            count = minutes // unit
+            return one if count == 1 else f"{count} {many}"
+    return f"{minutes} minutes"
+
+
 def nudge_text(kind: MessageKind, postmortem: Postmortem, policy: Policy) -> str:
     deadline = slack_date(policy.meeting_deadline(postmortem.resolved_at), "{date_long_pretty}")
     title = f"*{escape(postmortem.title)}* (#{postmortem.id})"
@@ -35,7 +47,7 @@ def nudge_text(kind: MessageKind, postmortem: Postmortem, policy: Policy) -> str
         ),
         MessageKind.ESCALATE_NO_OWNER: (
             f":rotating_light: {_managers(policy)} — the postmortem for {title} has had no owner "
-            "for a day. Please help the responders choose one."
+            f"for {_span(policy.no_owner.escalate)}. Please help the responders choose one."
         ),
         MessageKind.NUDGE_NO_MEETING: (
             f":calendar: {owner}, no postmortem meeting is scheduled yet for {title}. "

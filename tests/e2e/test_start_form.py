@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from bot.domain.owners import CRITERION_REASONS, Criterion
@@ -141,3 +142,17 @@ def test_markup_typed_into_the_title_is_shown_as_text_not_as_a_mention_or_link(
     shown = "&lt;!here&gt; cache &amp; &lt;https://x.example|db&gt;"
     assert prompt["text"] == f"Postmortem: {shown} — this needs exactly one owner."
     assert f"you own the postmortem for *{shown}*" in next_steps["text"]
+
+
+def test_an_incident_resolved_ten_days_ago_gets_its_prompt_and_one_overdue_notice_only(
+    bot: BotHarness,
+) -> None:
+    ten_days_ago = int((bot.clock() - timedelta(days=10)).timestamp())
+
+    bot.user("U0ALICE").submit_view(form(resolved_epoch=ten_days_ago))
+    bot.settle()
+
+    posts = [call.params for call in bot.slack.calls("chat.postMessage")]
+    kinds = [post["metadata"]["event_payload"]["kind"] for post in posts]
+    assert sorted(kinds) == ["escalate_overdue", "owner_prompt"]
+    assert not any("no owner for" in post["text"] for post in posts)

@@ -21,10 +21,12 @@ from bot.domain.messages import (
     after_working_span,
     plan_on_open,
     plan_on_owner,
+    plan_repeat_no_owner,
     still_applies,
 )
-from bot.domain.policy import Policy, WorkingHours
+from bot.domain.policy import NoOwnerNudges, Policy, WorkingHours
 from bot.domain.postmortem import Postmortem
+from bot.slack.nudges import nudge_text
 
 TUESDAY_2PM = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 
@@ -77,6 +79,44 @@ def test_opening_plans_reminders_on_day_3_and_5_and_escalation_at_day_7() -> Non
     assert (MessageKind.REMIND_MEETING_DUE, TUESDAY_2PM + timedelta(days=5)) in due
     assert (MessageKind.ESCALATE_OVERDUE, TUESDAY_2PM + timedelta(days=7)) in due
     assert (MessageKind.NUDGE_NO_OWNER, TUESDAY_2PM + timedelta(hours=1)) in due
+
+
+def test_a_late_incident_asks_for_an_owner_from_now_and_sends_no_late_reminders() -> None:
+    policy = Policy(working_hours=WorkingHours(always=True))
+    late = postmortem(
+        state=State.AWAITING_OWNER,
+        resolved_at=TUESDAY_2PM - timedelta(days=10),
+        opened_at=TUESDAY_2PM,
+        owner_id=None,
+    )
+
+    planned = {(p.kind, p.due_at) for p in plan_on_open(late, policy, TUESDAY_2PM)}
+
+    assert planned == {
+        (MessageKind.OWNER_PROMPT, TUESDAY_2PM),
+        (MessageKind.NUDGE_NO_OWNER, TUESDAY_2PM + timedelta(hours=1)),
+        (MessageKind.ESCALATE_NO_OWNER, TUESDAY_2PM + timedelta(hours=24)),
+        (MessageKind.ESCALATE_OVERDUE, TUESDAY_2PM),  # one overdue notice, not one per day
+    }
+
+
+def test_a_reminder_whose_day_has_passed_is_dropped_and_a_later_one_kept() -> None:
+    policy = Policy(working_hours=WorkingHours(always=True))
+    resolved = TUESDAY_2PM - timedelta(days=4)
+    opened = postmortem(state=State.AWAITING_OWNER, resolved_at=resolved, owner_id=None)
+
+    planned = plan_on_open(opened, policy, TUESDAY_2PM)
+
+    reminders = [p.due_at for p in planned if p.kind is MessageKind.REMIND_MEETING_DUE]
+    assert reminders == [resolved + timedelta(days=5)]
+
+
+def test_no_owner_nudges_repeat_until_a_day_after_the_prompt_not_after_resolution() -> None:
+    policy = Policy(working_hours=WorkingHours(always=True))
+    late = postmortem(resolved_at=TUESDAY_2PM - timedelta(days=10), owner_id=None)
+
+    assert plan_repeat_no_owner(late, policy, TUESDAY_2PM + timedelta(hours=1)) is not None
+    assert plan_repeat_no_owner(late, policy, TUESDAY_2PM + timedelta(hours=23)) is None
 
 
 @pytest.mark.parametrize(
@@ -147,3 +187,17 @@ def test_the_invite_lists_owner_incident_managers_and_participants_and_names_the
     assert "Incident manager(s): U0IM" in description
     assert "customer support, account management, product management" in description
     assert "contributing factors" in description
+
+
+@pytest.mark.parametrize(
+    ("escalate", "said"),
+    [(timedelta(hours=24), "for a day"), (timedelta(hours=6), "for 6 hours")],
+)
+def test_the_no_owner_escalation_says_how_long_the_channel_has_waited(
+    escalate: timedelta, said: str
+) -> None:
+    policy = Policy(no_owner=NoOwnerNudges(escalate=escalate))
+
+    text = nudge_text(MessageKind.ESCALATE_NO_OWNER, postmortem(owner_id=None), policy)
+
+    assert f"has had no owner {said}." in text
