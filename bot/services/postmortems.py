@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.errors import DomainError
+from bot.domain.lifecycle import State
 from bot.domain.messages import (
     MessageKind,
     plan_on_open,
@@ -137,38 +138,57 @@ class PostmortemService(Service):
             )
             queue_notice(uow, channel_id=channel_id, user_id=chosen_by, text=text, now=now)
             return ClaimOutcome(None, won=False, explanation=text)
-        try:
-            check_can_claim(postmortem)
-            # The conditional UPDATE (… WHERE owner IS NULL) decides; it writes nothing if lost.
-            won = uow.postmortems.claim_owner(
-                postmortem_id=postmortem_id, owner=owner, by=chosen_by, at=now
-            )
-        except DomainError:
-            won = False
-        if not won:
+        owned = self._assign_first_owner(uow, postmortem, owner, chosen_by, now)
+        if owned is None:
             current = uow.postmortems.get(postmortem_id)
             assert current is not None
             text = f"This postmortem is already owned by <@{current.owner_id}>."
             queue_notice(uow, channel_id=channel_id, user_id=chosen_by, text=text, now=now)
             return ClaimOutcome(current, won=False, explanation=text)
-        owned = uow.postmortems.get(postmortem_id)
+        return ClaimOutcome(owned, won=True)
+
+    def _assign_first_owner(
+        self, uow: UnitOfWork, postmortem: Postmortem, owner: str, chosen_by: str, now: datetime
+    ) -> Postmortem | None:
+        """Make ``owner`` the first owner, with its audit row and nudges; None if too late."""
+        try:
+            check_can_claim(postmortem)
+            # The conditional UPDATE (… WHERE owner IS NULL) decides; it writes nothing if lost.
+            won = uow.postmortems.claim_owner(
+                postmortem_id=postmortem.id, owner=owner, by=chosen_by, at=now
+            )
+        except DomainError:
+            won = False
+        if not won:
+            return None
+        owned = uow.postmortems.get(postmortem.id)
         assert owned is not None
         uow.audit.record(
-            postmortem_id=postmortem_id,
+            postmortem_id=postmortem.id,
             at=now,
             actor=chosen_by,
             action="owner_assigned",
             details={"owner": owner},
         )
-        uow.outbox.cancel_pending(postmortem_id=postmortem_id, kinds=_NO_OWNER_NUDGES)
+        uow.outbox.cancel_pending(postmortem_id=postmortem.id, kinds=_NO_OWNER_NUDGES)
         plan_messages(uow, owned, plan_on_owner(owned, self._policy, now), now)
-        return ClaimOutcome(owned, won=True)
+        return owned
 
     def hand_over(self, *, channel_id: str, actor: str, new_owner: str) -> Postmortem:
-        """Hand the channel's postmortem to ``new_owner`` (its owner or their assigner may)."""
+        """Hand the channel's postmortem to ``new_owner`` (its owner or their assigner may).
+
+        While nobody owns it yet, this names the first owner, like a pick on the prompt: the
+        way out when the prompt never reached the channel (the bot was not invited yet).
+        """
         now = self._clock()
         with self._uow_factory() as uow:
             postmortem = find_postmortem(uow, channel_id=channel_id)
+            if postmortem.owner_id is None and postmortem.state is State.AWAITING_OWNER:
+                owned = self._assign_first_owner(uow, postmortem, new_owner, actor, now)
+                if owned is None:
+                    raise DomainError("Someone chose an owner while you asked; try again.")
+                uow.commit()
+                return owned
             check_can_hand_over(postmortem, actor=actor, new_owner=new_owner)
             assert postmortem.owner_id is not None
             if not uow.postmortems.hand_over(

@@ -43,7 +43,8 @@ def nudge_text(kind: MessageKind, postmortem: Postmortem, policy: Policy) -> str
     texts = {
         MessageKind.NUDGE_NO_OWNER: (
             f":wave: The postmortem for {title} still has no owner. One named person keeps it "
-            "from falling between the cracks — use the buttons on the prompt above to pick one."
+            "from falling between the cracks — pick one on the prompt above, or name them with "
+            "`/postmortem owner @someone`."
         ),
         MessageKind.ESCALATE_NO_OWNER: (
             f":rotating_light: {_managers(policy)} — the postmortem for {title} has had no owner "

@@ -144,6 +144,39 @@ def test_a_title_typed_with_at_channel_never_pings_the_channel_again(bot: BotHar
     assert "*@channel checkout down* (#1) still has no owner" in posts[-1].params["text"]
 
 
+def test_naming_an_owner_by_command_works_when_the_prompt_never_reached_the_channel(
+    bot: BotHarness,
+) -> None:
+    # A private channel the bot was not invited to: the prompt is refused for good.
+    bot.slack.fail_next("chat.postMessage", "not_in_channel")
+    alice = bot.user("U0ALICE")
+    alice.answer("start Checkout errors")
+    bot.settle()
+
+    answer = alice.answer("owner <@U0BOB|bob>")
+
+    assert answer == "<@U0BOB> now owns postmortem #1; I told the channel."
+    [stored] = rows(bot, PostmortemRow)
+    assert stored.owner_id == "U0BOB"
+    assert stored.owner_assigned_by == "U0ALICE"
+    next_steps = bot.slack.wait_for("chat.postMessage", 2)[1].params
+    assert "<@U0BOB>, you own the postmortem" in next_steps["text"]
+
+
+def test_naming_an_owner_by_command_updates_the_prompt_like_a_pick(bot: BotHarness) -> None:
+    bot.user("U0ALICE").answer("start Checkout errors")
+    owner_prompt(bot)
+    bot.settle()
+
+    bot.user("U0CAROL").answer("owner <@U0DAVE|dave>")
+
+    update = bot.slack.wait_for("chat.update")[0].params
+    assert "<@U0DAVE> (chosen by <@U0CAROL>)" in block_text(update["blocks"])
+    bot.user("U0BOB").click({"action_id": "owner.claim_self", "value": "1"})
+    notice = bot.slack.wait_for("chat.postEphemeral")[0].params
+    assert "already owned by <@U0DAVE>" in notice["text"]
+
+
 def test_a_second_start_in_the_channel_points_to_the_open_postmortem(bot: BotHarness) -> None:
     bot.user("U0ALICE").answer("start Checkout errors")
     bot.settle()
