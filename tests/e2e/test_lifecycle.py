@@ -241,3 +241,15 @@ def test_an_invite_whose_file_upload_fails_is_retried_whole_and_never_half_deliv
 
     assert len(posted(bot, "meeting_invite")) == 1
     assert len(bot.slack.calls("files.completeUploadExternal")) == 1
+
+
+def test_when_slack_will_not_open_the_schedule_form_the_owner_is_told(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+    bot.slack.fail_next("views.open", "expired_trigger_id")
+
+    bot.user("U0BOB").command("schedule")
+
+    notice = bot.slack.wait_for("chat.postEphemeral")[0].params
+    assert notice["user"] == "U0BOB"
+    assert "wouldn't open the form (expired_trigger_id)" in notice["text"]
+    assert "`/postmortem schedule` again" in notice["text"]

@@ -156,3 +156,17 @@ def test_an_incident_resolved_ten_days_ago_gets_its_prompt_and_one_overdue_notic
     kinds = [post["metadata"]["event_payload"]["kind"] for post in posts]
     assert sorted(kinds) == ["escalate_overdue", "owner_prompt"]
     assert not any("no owner for" in post["text"] for post in posts)
+
+
+def test_when_slack_will_not_open_the_form_the_person_is_told_what_to_do(
+    bot: BotHarness,
+) -> None:
+    bot.slack.fail_next("views.open", "expired_trigger_id")
+
+    response = bot.user("U0ALICE").command("start")
+
+    assert response.status_code == 200
+    notice = bot.slack.wait_for("chat.postEphemeral")[0].params
+    assert notice["user"] == "U0ALICE"
+    assert "wouldn't open the form (expired_trigger_id)" in notice["text"]
+    assert "`/postmortem start <title>`" in notice["text"]

@@ -14,6 +14,7 @@ from bot.services.postmortems import PostmortemService
 from bot.slack import commands
 from bot.slack.blocks import start_modal, status_text
 from bot.slack.listeners import lifecycle as lifecycle_listeners
+from bot.slack.listeners.forms import open_form
 from bot.slack.text import escape
 
 
@@ -131,7 +132,10 @@ def open_start_form(
         return
     if postmortems.status(channel_id=command["channel_id"]).open_postmortems:
         return
-    client.views_open(
-        trigger_id=command["trigger_id"],
-        view=start_modal(command["channel_id"], None, postmortems.now()),
+    open_form(
+        client,
+        command,
+        start_modal(command["channel_id"], None, postmortems.now()),
+        teller=postmortems,
+        retry="Try `/postmortem start` again, or give the title: `/postmortem start <title>`.",
     )

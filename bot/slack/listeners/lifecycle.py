@@ -12,6 +12,7 @@ from bot.domain.meetings import MeetingRefused
 from bot.services.lifecycle import LifecycleService
 from bot.slack import commands
 from bot.slack.ids import Action, Callback, ScheduleField
+from bot.slack.listeners.forms import open_form
 from bot.slack.meeting_form import read_schedule_form, schedule_modal
 
 _FORM_FIELDS = {"time": ScheduleField.TIME, "justification": ScheduleField.JUSTIFICATION}
@@ -58,9 +59,12 @@ def open_schedule_form(
         postmortem = lifecycle.check_can_schedule(channel_id=channel_id, actor=command["user_id"])
     except DomainError:
         return  # the ack already explained why
-    client.views_open(
-        trigger_id=command["trigger_id"],
-        view=schedule_modal(postmortem, lifecycle.policy, channel_id, lifecycle.now()),
+    open_form(
+        client,
+        command,
+        schedule_modal(postmortem, lifecycle.policy, channel_id, lifecycle.now()),
+        teller=lifecycle,
+        retry="Try `/postmortem schedule` again.",
     )
 
 
