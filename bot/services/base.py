@@ -49,17 +49,32 @@ class Service:
 def find_postmortem(
     uow: UnitOfWork, *, channel_id: str, postmortem_id: int | None = None
 ) -> Postmortem:
-    """The postmortem named by id, else the channel's newest open one; else why there is none."""
+    """The postmortem named by id, else the channel's only open one; else why there is none.
+
+    With several open in one channel (a webhook opened another incident's there), guessing
+    would act on the wrong one: the person is asked to name it.
+    """
     if postmortem_id is not None:
         found = uow.postmortems.get(postmortem_id)
         if found is None:
             raise NoPostmortemHere(f"Postmortem #{postmortem_id} no longer exists.")
+        if channel_id and found.channel_id and found.channel_id != channel_id:
+            raise NoPostmortemHere(
+                f"Postmortem #{postmortem_id} belongs to <#{found.channel_id}>: "
+                "run the command there."
+            )
         return found
     open_here = uow.postmortems.open_in_channel(channel_id)
     if not open_here:
         raise NoPostmortemHere(
             "There is no open postmortem in this channel. "
             "Start one with `/postmortem start <title>`."
+        )
+    if len(open_here) > 1:
+        listed = ", ".join(f"#{p.id} {p.title}" for p in open_here[:10])
+        raise NoPostmortemHere(
+            f"This channel has {len(open_here)} open postmortems ({listed}): add the number "
+            f"of the one you mean, e.g. `/postmortem held #{open_here[0].id}`."
         )
     return open_here[0]
 

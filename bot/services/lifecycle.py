@@ -39,10 +39,12 @@ class ConcurrentChange(DomainError):
 
 class LifecycleService(Service):
     # -- queries -----------------------------------------------------------------------
-    def check_can_schedule(self, *, channel_id: str, actor: str) -> Postmortem:
+    def check_can_schedule(
+        self, *, channel_id: str, actor: str, postmortem_id: int | None = None
+    ) -> Postmortem:
         """The channel's postmortem if ``actor`` may schedule its meeting now; else why not."""
         with self._uow_factory() as uow:
-            postmortem = find_postmortem(uow, channel_id=channel_id)
+            postmortem = find_postmortem(uow, channel_id=channel_id, postmortem_id=postmortem_id)
             check_can_steer(postmortem, self._policy, actor=actor, move=Move.SCHEDULE_MEETING)
             return postmortem
 

@@ -174,7 +174,9 @@ class PostmortemService(Service):
         plan_messages(uow, owned, plan_on_owner(owned, self._policy, now), now)
         return owned
 
-    def hand_over(self, *, channel_id: str, actor: str, new_owner: str) -> Postmortem:
+    def hand_over(
+        self, *, channel_id: str, actor: str, new_owner: str, postmortem_id: int | None = None
+    ) -> Postmortem:
         """Hand the channel's postmortem to ``new_owner`` (its owner or their assigner may).
 
         While nobody owns it yet, this names the first owner, like a pick on the prompt: the
@@ -182,7 +184,7 @@ class PostmortemService(Service):
         """
         now = self._clock()
         with self._uow_factory() as uow:
-            postmortem = find_postmortem(uow, channel_id=channel_id)
+            postmortem = find_postmortem(uow, channel_id=channel_id, postmortem_id=postmortem_id)
             if postmortem.owner_id is None and postmortem.state is State.AWAITING_OWNER:
                 owned = self._assign_first_owner(uow, postmortem, new_owner, actor, now)
                 if owned is None:

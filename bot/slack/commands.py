@@ -18,10 +18,13 @@ USAGE = (
     "• `/postmortem schedule` — schedule the postmortem meeting (a form; posts an invite)\n"
     "• `/postmortem held` — mark the meeting as held (the owner or an incident manager)\n"
     "• `/postmortem done` — complete the postmortem, once its meeting was held\n"
-    "• `/postmortem help` — this message"
+    "• `/postmortem help` — this message\n"
+    "Where a channel has several open postmortems, add the number `status` shows: "
+    "`/postmortem held #2`, `/postmortem owner #2 @someone`."
 )
 
 _USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_POSTMORTEM_NUMBER = re.compile(r"^#(\d{1,9})\b")
 MAX_TITLE_LENGTH = 150
 
 
@@ -33,6 +36,7 @@ class Start:
 @dataclass(frozen=True)
 class HandOver:
     new_owner: str
+    postmortem_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -47,17 +51,17 @@ class Help:
 
 @dataclass(frozen=True)
 class Schedule:
-    pass
+    postmortem_id: int | None = None
 
 
 @dataclass(frozen=True)
 class Held:
-    pass
+    postmortem_id: int | None = None
 
 
 @dataclass(frozen=True)
 class Done:
-    pass
+    postmortem_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,14 @@ class Invalid:
 Request = Start | HandOver | Status | Help | Schedule | Held | Done | Invalid
 
 
+def _which(rest: str) -> tuple[int | None, str]:
+    """An optional leading ``#N``: which postmortem, where a channel has several open."""
+    match = _POSTMORTEM_NUMBER.match(rest)
+    if match is None:
+        return None, rest
+    return int(match.group(1)), rest[match.end() :].strip()
+
+
 def parse(text: str) -> Request:
     words = text.strip().split(maxsplit=1)
     if not words:
@@ -80,18 +92,23 @@ def parse(text: str) -> Request:
         if len(rest) > MAX_TITLE_LENGTH:
             return Invalid(f"The title is {len(rest)} characters; keep it to {MAX_TITLE_LENGTH}.")
         return Start(rest or None)
+    postmortem_id, rest = _which(rest)
     if verb == "owner":
         match = _USER_MENTION.match(rest)
         if not match:
             return Invalid("`/postmortem owner` needs one person, mentioned like `@jane`.")
-        return HandOver(match.group(1))
+        return HandOver(match.group(1), postmortem_id)
     if verb == "status":
         return Status()
     if verb == "help":
         return Help()
     if verb in ("schedule", "held", "done"):
         if rest:
-            return Invalid(f"`/postmortem {verb}` takes no arguments.")
-        moves: dict[str, Request] = {"schedule": Schedule(), "held": Held(), "done": Done()}
-        return moves[verb]
+            return Invalid(f"`/postmortem {verb}` takes at most a postmortem number, like `#2`.")
+        moves: dict[str, type[Schedule | Held | Done]] = {
+            "schedule": Schedule,
+            "held": Held,
+            "done": Done,
+        }
+        return moves[verb](postmortem_id)
     return Invalid(f"I don't know `{verb[:30]}`.")

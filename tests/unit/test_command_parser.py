@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack.commands import HandOver, Help, Invalid, Start, Status, parse
+from bot.slack.commands import Done, HandOver, Held, Help, Invalid, Schedule, Start, Status, parse
 
 
 @pytest.mark.parametrize(
@@ -16,6 +16,10 @@ from bot.slack.commands import HandOver, Help, Invalid, Start, Status, parse
         ("start DB &amp; cache &lt;3 for <@U0BOB|bob>", Start("DB & cache <3 for @bob")),
         ("owner <@U0BOB|bob>", HandOver("U0BOB")),
         ("owner <@W0ENTERPRISE>", HandOver("W0ENTERPRISE")),
+        ("owner #3 <@U0BOB|bob>", HandOver("U0BOB", 3)),
+        ("held #2", Held(2)),
+        ("done", Done()),
+        ("schedule #12", Schedule(12)),
         ("status", Status()),
         ("help", Help()),
         ("", Help()),
@@ -37,3 +41,11 @@ def test_an_unknown_subcommand_is_named_in_the_problem() -> None:
 
     assert isinstance(result, Invalid)
     assert "`delete`" in result.problem
+
+
+@pytest.mark.parametrize("text", ["held #x", "done #2 now", "schedule tomorrow"])
+def test_lifecycle_subcommands_take_only_a_postmortem_number(text: str) -> None:
+    parsed = parse(text)
+
+    assert isinstance(parsed, Invalid)
+    assert "at most a postmortem number" in parsed.problem

@@ -71,10 +71,10 @@ def answer_command(
                     status.undeliverable,
                 ),
             )
-        case commands.HandOver(new_owner):
+        case commands.HandOver(new_owner, which):
             try:
                 updated = postmortems.hand_over(
-                    channel_id=channel_id, actor=user_id, new_owner=new_owner
+                    channel_id=channel_id, actor=user_id, new_owner=new_owner, postmortem_id=which
                 )
             except DomainError as refusal:
                 reply(ack, str(refusal))

@@ -31,15 +31,19 @@ def answer(
     channel_id, user_id = command["channel_id"], command["user_id"]
     try:
         match request:
-            case commands.Schedule():
-                lifecycle.check_can_schedule(channel_id=channel_id, actor=user_id)
+            case commands.Schedule(which):
+                lifecycle.check_can_schedule(
+                    channel_id=channel_id, actor=user_id, postmortem_id=which
+                )
                 ack()
                 return
-            case commands.Held():
-                held = lifecycle.mark_meeting_held(channel_id=channel_id, actor=user_id)
+            case commands.Held(which):
+                held = lifecycle.mark_meeting_held(
+                    channel_id=channel_id, actor=user_id, postmortem_id=which
+                )
                 text = f"Marked the meeting for postmortem #{held.id} as held; I told the channel."
-            case commands.Done():
-                done = lifecycle.complete(channel_id=channel_id, actor=user_id)
+            case commands.Done(which):
+                done = lifecycle.complete(channel_id=channel_id, actor=user_id, postmortem_id=which)
                 text = f"Postmortem #{done.id} is complete; I told the channel. Thank you!"
             case _:
                 return
@@ -52,11 +56,14 @@ def open_schedule_form(
     command: dict[str, Any], client: WebClient, lifecycle: LifecycleService
 ) -> None:
     """Runs after the ack: the trigger_id stays valid for 3 seconds, enough for views.open."""
-    if not isinstance(commands.parse(command.get("text", "")), commands.Schedule):
+    request = commands.parse(command.get("text", ""))
+    if not isinstance(request, commands.Schedule):
         return
     channel_id = command["channel_id"]
     try:
-        postmortem = lifecycle.check_can_schedule(channel_id=channel_id, actor=command["user_id"])
+        postmortem = lifecycle.check_can_schedule(
+            channel_id=channel_id, actor=command["user_id"], postmortem_id=request.postmortem_id
+        )
     except DomainError:
         return  # the ack already explained why
     open_form(

@@ -1,0 +1,76 @@
+"""A channel with several open postmortems: commands never guess which one is meant."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from tests.conftest import BotHarness
+from tests.e2e.conftest import INCIDENT_SECRET, BotFactory
+from tests.support.signing import pagerduty_signature
+
+
+def open_by_webhook(bot: BotHarness, incident_id: str, title: str) -> None:
+    """Webhooks open one postmortem per incident, so two incidents share a channel."""
+    resolved = (bot.clock() - timedelta(minutes=30)).isoformat()
+    body = json.dumps(
+        {"incident_id": incident_id, "title": title, "resolved_at": resolved, "channel": "C0OPS"}
+    ).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Signature": pagerduty_signature(INCIDENT_SECRET, body),
+    }
+    assert bot.http.post("/webhooks/incident", content=body, headers=headers).status_code == 201
+
+
+def owner_of(bot: BotHarness, postmortem_id: int) -> str | None:
+    postmortem = bot.runtime.postmortems.get(postmortem_id=postmortem_id)
+    assert postmortem is not None
+    return postmortem.owner_id
+
+
+def two_open(incident_bot: BotFactory) -> BotHarness:
+    bot = incident_bot()
+    open_by_webhook(bot, "INC-1", "Checkout errors")
+    open_by_webhook(bot, "INC-2", "Search outage")
+    bot.settle()
+    return bot
+
+
+def test_a_command_without_a_number_asks_which_postmortem_is_meant(
+    incident_bot: BotFactory,
+) -> None:
+    bot = two_open(incident_bot)
+
+    answer = bot.user("U0ALICE", channel_id="C0OPS").answer("owner <@U0BOB|bob>")
+
+    assert "This channel has 2 open postmortems" in answer
+    assert "#1 Checkout errors" in answer
+    assert "#2 Search outage" in answer
+    assert owner_of(bot, 1) is None
+
+
+def test_the_number_picks_the_postmortem_and_leaves_the_other_alone(
+    incident_bot: BotFactory,
+) -> None:
+    bot = two_open(incident_bot)
+    alice = bot.user("U0ALICE", channel_id="C0OPS")
+
+    answer = alice.answer("owner #1 <@U0BOB|bob>")
+    held = alice.answer("held #2")
+
+    assert answer == "<@U0BOB> now owns postmortem #1; I told the channel."
+    assert "awaiting an owner" in held  # #2 was asked about, not #1
+    assert owner_of(bot, 1) == "U0BOB"
+    assert owner_of(bot, 2) is None
+
+
+def test_a_number_from_another_channel_is_refused_with_where_it_lives(
+    incident_bot: BotFactory,
+) -> None:
+    bot = two_open(incident_bot)
+
+    answer = bot.user("U0ALICE", channel_id="C0ELSEWHERE").answer("owner #1 <@U0BOB|bob>")
+
+    assert answer == "Postmortem #1 belongs to <#C0OPS>: run the command there."
+    assert owner_of(bot, 1) is None
