@@ -253,6 +253,10 @@ class IncidentService:
         self._slack = slack
         self._pagerduty = pagerduty
 
+    def now(self) -> datetime:
+        """The service's clock: webhooks check a sender's timestamps against it."""
+        return self._clock()
+
     def record_pagerduty_event(self, *, event: PagerDutyEvent, webhook_id: str | None) -> Handled:
         """Store one incident event unless this delivery (or event) was already stored."""
         now = self._clock()

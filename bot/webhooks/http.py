@@ -1,15 +1,32 @@
-"""What every webhook endpoint shares: JSON errors, body limits, and pydantic error text."""
+"""What every webhook endpoint shares: JSON errors, body limits, pydantic error text, and the
+checks that keep a permanently bad value from reaching the database (where it would fail
+as a 503, and the sender would retry it for days).
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import ValidationError, ValidationInfo
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from bot.services.clock import system_clock
+
 MAX_BODY_BYTES = 1_000_000
+
+# No incident handed to the bot happened before this; anything earlier is a bad timestamp
+# (and one near year 1 cannot even be converted to UTC).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+# How far ahead of this server's clock a sender's clock may run.
+CLOCK_SKEW = timedelta(minutes=5)
+
+# JSON can carry a NUL character ("\u0000"); PostgreSQL can store none in a text column.
+# (An unpaired surrogate, the other thing no text column takes, is refused by pydantic's
+# str validation already.)
+_NUL = "\x00"
 
 
 class BadRequest(Exception):
@@ -41,3 +58,43 @@ def describe(problem: ValidationError, prefix: str = "") -> tuple[str, list[str]
         fields.append(where or "(body)")
         messages.append(f"{where or '(body)'}: {item['msg']}")
     return "; ".join(messages), fields
+
+
+def storable_text(value: str) -> str:
+    """``value`` if it can be stored as text; else ValueError (pydantic names the field)."""
+    if _NUL in value:
+        raise ValueError("must not contain a NUL character (\\u0000)")
+    return value
+
+
+def cleaned_text(value: str) -> str:
+    """Free text from a payload the sender cannot change, made storable: NULs dropped."""
+    return value.replace(_NUL, "")
+
+
+def cleaned(value: Any) -> Any:
+    """``cleaned_text`` applied to every string in parsed JSON (keys are kept: a JSON
+    column stores them escaped)."""
+    if isinstance(value, str):
+        return cleaned_text(value)
+    if isinstance(value, dict):
+        return {key: cleaned(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [cleaned(item) for item in value]
+    return value
+
+
+def validation_now(info: ValidationInfo) -> datetime:
+    """The ``now`` a parser passed in the validation context (the service's clock)."""
+    now = (info.context or {}).get("now")
+    return now if isinstance(now, datetime) else system_clock()
+
+
+def not_before_2000(value: datetime) -> datetime:
+    if value < EARLIEST:
+        raise ValueError("is before 2000-01-01: too far in the past to be an incident's time")
+    return value
+
+
+def utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

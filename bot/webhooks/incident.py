@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from starlette.concurrency import run_in_threadpool
@@ -25,12 +29,25 @@ from starlette.responses import JSONResponse, Response
 
 from bot.domain.owners import Criterion
 from bot.services.incidents import IncidentService, PersonRef, ResolvedIncident
-from bot.webhooks.http import BadRequest, describe, error, parse_json, read_body
+from bot.webhooks.http import (
+    CLOCK_SKEW,
+    BadRequest,
+    describe,
+    error,
+    not_before_2000,
+    parse_json,
+    read_body,
+    storable_text,
+    utc_text,
+    validation_now,
+)
 from bot.webhooks.signature import signature_matches
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "x-signature"
+# Text the database can store: no NUL character (else a 400 names the field).
+STORABLE = AfterValidator(storable_text)
 SlackUserId = Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$", examples=["U0123ABCD"])]
 
 
@@ -40,8 +57,10 @@ class WebhookPerson(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     slack_user_id: SlackUserId | None = None
-    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)] | None = None
-    name: Annotated[str, Field(max_length=200)] = ""
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254), STORABLE] | None = (
+        None
+    )
+    name: Annotated[str, Field(max_length=200), STORABLE] = ""
 
     @model_validator(mode="after")
     def _identified(self) -> WebhookPerson:
@@ -75,17 +94,20 @@ class IncidentWebhook(BaseModel):
         json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
     )
 
-    incident_id: Annotated[str, Field(min_length=1, max_length=120)] = Field(
+    incident_id: Annotated[str, Field(min_length=1, max_length=120), STORABLE] = Field(
         description="The sending tool's incident id; with `source` it identifies the incident "
         "(one postmortem per incident, however often it is sent)."
     )
     source: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,29}$")] = Field(
         default="webhook", description="The sending tool, e.g. opsgenie, grafana-oncall, ci."
     )
-    title: Annotated[str, Field(min_length=1, max_length=300)]
-    severity: Annotated[str, Field(max_length=40)] | None = None
-    resolved_at: AwareDatetime = Field(description="When the incident was resolved (RFC 3339).")
-    service: Annotated[str, Field(max_length=200)] | None = None
+    title: Annotated[str, Field(min_length=1, max_length=300), STORABLE]
+    severity: Annotated[str, Field(max_length=40), STORABLE] | None = None
+    resolved_at: AwareDatetime = Field(
+        description="When the incident was resolved (RFC 3339): not in the future (a few "
+        "minutes of clock skew are allowed), not before 2000."
+    )
+    service: Annotated[str, Field(max_length=200), STORABLE] | None = None
     channel: Annotated[str, Field(pattern=r"^[CG][A-Z0-9]{2,}$")] | None = Field(
         default=None,
         description="Slack channel id to open the postmortem in; default DEFAULT_CHANNEL.",
@@ -95,10 +117,26 @@ class IncidentWebhook(BaseModel):
     )
     people: WebhookPeople = Field(default_factory=WebhookPeople)
 
+    @field_validator("resolved_at")
+    @classmethod
+    def _plausible(cls, value: datetime, info: ValidationInfo) -> datetime:
+        """A time an incident can have been resolved at; ``now`` comes from the context.
 
-def parse_incident(body: bytes) -> ResolvedIncident:
+        Also keeps the domain's date arithmetic (deadlines a week after resolution) in range.
+        """
+        now = validation_now(info)
+        if value > now + CLOCK_SKEW:
+            raise ValueError(
+                f"is in the future (this server's clock says {utc_text(now)}; "
+                f"up to {CLOCK_SKEW.seconds // 60} minutes of clock skew are allowed)"
+            )
+        return not_before_2000(value)
+
+
+def parse_incident(body: bytes, *, now: datetime) -> ResolvedIncident:
+    """The incident in ``body`` (``now`` bounds ``resolved_at``), or BadRequest naming a field."""
     try:
-        payload = IncidentWebhook.model_validate(parse_json(body))
+        payload = IncidentWebhook.model_validate(parse_json(body), context={"now": now})
     except ValidationError as problem:
         raise BadRequest(describe(problem)[0]) from problem
     people = {
@@ -127,6 +165,9 @@ def parse_incident(body: bytes) -> ResolvedIncident:
 def incident_endpoint(
     incidents: IncidentService, secrets: Sequence[str]
 ) -> Callable[[Request], Any]:
+    # The service's clock, so "now" is the one the rest of the bot (and tests) use.
+    now = incidents.now
+
     async def incident_webhook(request: Request) -> Response:
         if not secrets:
             return error(
@@ -140,7 +181,7 @@ def incident_endpoint(
         if not signature_matches(body, request.headers.get(SIGNATURE_HEADER), secrets):
             return error(401, "missing or invalid X-Signature")
         try:
-            incident = parse_incident(body)
+            incident = parse_incident(body, now=now())
         except BadRequest as problem:
             return error(400, str(problem))
         try:

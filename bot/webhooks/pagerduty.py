@@ -3,39 +3,72 @@
 PagerDuty delivers at least once, retries for up to 48 hours on timeouts, 5xx and 429, and
 expects a 2xx within 5 seconds. So: a bad signature is 401, an unusable body is 400, an
 event type the bot does not use is 200 (or PagerDuty would retry it for two days).
+
+A 400 loses the event for good, so it is kept for what can never be stored: an id with a
+NUL character, or an ``occurred_at`` no real event has (before 2000, or more than a day
+ahead of this server's clock). Free text is cleaned instead (NULs dropped), and a time
+ahead of this server's clock (by less than a day) is taken as now: PagerDuty's payloads
+cannot be fixed by the sender, and a resolution must not be lost to clock skew.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.services.incidents import Handled, IncidentService, PagerDutyEvent, Ref
-from bot.webhooks.http import BadRequest, describe, error, parse_json, read_body
+from bot.webhooks.http import (
+    CLOCK_SKEW,
+    BadRequest,
+    cleaned,
+    cleaned_text,
+    describe,
+    error,
+    not_before_2000,
+    parse_json,
+    read_body,
+    storable_text,
+    utc_text,
+    validation_now,
+)
 from bot.webhooks.signature import signature_matches
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "x-pagerduty-signature"
 WEBHOOK_ID_HEADER = "x-webhook-id"
+# A later occurred_at is no clock skew but a bad timestamp (400); up to it, it is taken as now.
+MAX_AHEAD = timedelta(days=1)
 
-
+# An id must be stored as sent (a NUL is a 400); free text is cleaned so the event is kept.
+STORABLE = AfterValidator(storable_text)
+FreeText = Annotated[str, AfterValidator(cleaned_text)]
 # Column sizes in the incident_events table; a longer id is not PagerDuty's.
-Id = Annotated[str, Field(min_length=1, max_length=80)]
+Id = Annotated[str, Field(min_length=1, max_length=80), STORABLE]
 
 
 class Reference(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: Id
-    type: Annotated[str, Field(max_length=80)] = ""
-    summary: str = ""
+    type: Annotated[str, Field(max_length=80), STORABLE] = ""
+    summary: FreeText = ""
 
 
 class IncidentData(BaseModel):
@@ -56,12 +89,37 @@ class IncidentData(BaseModel):
 class Event(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    id: Annotated[str, Field(min_length=1, max_length=190)]
-    event_type: Annotated[str, Field(max_length=80)]
+    id: Annotated[str, Field(min_length=1, max_length=190), STORABLE]
+    event_type: Annotated[str, Field(max_length=80), STORABLE]
     resource_type: str = ""
     occurred_at: AwareDatetime
     agent: Reference | None = None
     data: dict[str, Any]
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _plausible(cls, value: datetime, info: ValidationInfo) -> datetime:
+        """PagerDuty's time, unless it is impossible; ``now`` comes from the context.
+
+        An event ahead of this server's clock did happen (PagerDuty's clock is the
+        authority; ours is the likelier to be off), so it is kept, as happening now: nothing
+        (deadlines, nudges) is then counted from a time that has not come yet, and events
+        taken as now still sort in the order they arrived, after every earlier one.
+        """
+        now = validation_now(info)
+        if value > now + MAX_AHEAD:
+            raise ValueError(
+                f"is more than a day in the future (this server's clock says {utc_text(now)})"
+            )
+        if value <= now:
+            return not_before_2000(value)
+        if value > now + CLOCK_SKEW:
+            log.warning(
+                "PagerDuty event time %s is ahead of this server's clock (%s): taken as now",
+                utc_text(value),
+                utc_text(now),
+            )
+        return now
 
 
 class Envelope(BaseModel):
@@ -70,20 +128,24 @@ class Envelope(BaseModel):
     event: Event
 
 
-def _incident_id(data: dict[str, Any]) -> str | None:
-    """The incident an event is about: the data itself, or the incident it references."""
+def _incident_id(data: dict[str, Any]) -> tuple[str, str] | None:
+    """The incident an event is about, and where it was found: the data itself, or the
+    incident it references."""
     if data.get("type") == "incident":
-        return str(data["id"]) if data.get("id") else None
+        return ("id", str(data["id"])) if data.get("id") else None
     incident = data.get("incident")
     if isinstance(incident, dict) and incident.get("id"):
-        return str(incident["id"])
+        return "incident.id", str(incident["id"])
     return None
 
 
-def parse_event(body: bytes) -> PagerDutyEvent | str:
-    """The incident event in ``body``; a string saying why it is ignored; or BadRequest."""
+def parse_event(body: bytes, *, now: datetime) -> PagerDutyEvent | str:
+    """The incident event in ``body``; a string saying why it is ignored; or BadRequest.
+
+    ``now`` is this server's time, which ``event.occurred_at`` is checked against.
+    """
     try:
-        envelope = Envelope.model_validate(parse_json(body))
+        envelope = Envelope.model_validate(parse_json(body), context={"now": now})
     except ValidationError as problem:
         raise BadRequest(describe(problem)[0]) from problem
     event = envelope.event
@@ -94,9 +156,14 @@ def parse_event(body: bytes) -> PagerDutyEvent | str:
             IncidentData.model_validate(event.data)
         except ValidationError as problem:
             raise BadRequest(describe(problem, prefix="event.data.")[0]) from problem
-    incident_id = _incident_id(event.data)
-    if incident_id is None or len(incident_id) > 80:
+    found = _incident_id(event.data)
+    if found is None or len(found[1]) > 80:
         return f"event type {event.event_type} names no incident"
+    where, incident_id = found
+    try:
+        storable_text(incident_id)
+    except ValueError as problem:
+        raise BadRequest(f"event.data.{where}: Value error, {problem}") from problem
     agent = event.agent
     return PagerDutyEvent(
         id=event.id,
@@ -104,7 +171,8 @@ def parse_event(body: bytes) -> PagerDutyEvent | str:
         occurred_at=event.occurred_at,
         incident_id=incident_id,
         agent=Ref(agent.id, agent.type, agent.summary[:200]) if agent else None,
-        data=event.data,
+        # The ids it is stored under were checked above; its text (title, names) is cleaned.
+        data=cleaned(event.data),
     )
 
 
@@ -119,6 +187,9 @@ def _answer(handled: Handled) -> JSONResponse:
 def pagerduty_endpoint(
     incidents: IncidentService, secrets: Sequence[str]
 ) -> Callable[[Request], Any]:
+    # The service's clock, so "now" is the one the rest of the bot (and tests) use.
+    now = incidents.now
+
     async def pagerduty_webhook(request: Request) -> Response:
         if not secrets:
             return error(
@@ -132,7 +203,7 @@ def pagerduty_endpoint(
         if not signature_matches(body, request.headers.get(SIGNATURE_HEADER), secrets):
             return error(401, "missing or invalid X-PagerDuty-Signature")
         try:
-            parsed = parse_event(body)
+            parsed = parse_event(body, now=now())
         except BadRequest as problem:
             return error(400, str(problem))
         if isinstance(parsed, str):

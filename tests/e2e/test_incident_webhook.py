@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +168,81 @@ def test_without_a_secret_the_endpoint_says_what_to_set(incident_bot: BotFactory
 
     assert answer.status_code == 503
     assert "INCIDENT_WEBHOOK_SECRET" in answer.json()["error"]
+
+
+def test_a_resolved_at_no_date_arithmetic_can_use_is_a_400_and_nothing_is_stored(
+    incident_bot: BotFactory,
+) -> None:
+    bot = incident_bot()
+    # The last representable second (a week later overflows), a time before year 1 in UTC,
+    # and one merely implausible.
+    times = ("9999-12-31T23:59:59Z", "0001-01-01T00:30:00+01:00", "1999-12-31T23:59:59Z")
+
+    answers = [
+        send(bot, incident(incident_id=f"INC-{i}", resolved_at=t)) for i, t in enumerate(times)
+    ]
+
+    assert [a.status_code for a in answers] == [400, 400, 400]
+    assert all(a.json()["error"].startswith("resolved_at: ") for a in answers)
+    assert "in the future" in answers[0].json()["error"]
+    assert "before 2000" in answers[1].json()["error"]
+    assert "before 2000" in answers[2].json()["error"]
+    assert stored(bot) == []
+    assert bot.slack.calls("chat.postMessage") == []
+
+
+def test_a_resolved_at_in_the_future_is_a_400_beyond_a_few_minutes_of_clock_skew(
+    incident_bot: BotFactory,
+) -> None:
+    bot = incident_bot()
+    now = bot.clock()
+
+    def at(moment: datetime) -> str:
+        return moment.isoformat().replace("+00:00", "Z")
+
+    years_ahead = send(bot, incident(incident_id="INC-1", resolved_at="2030-01-01T00:00:00Z"))
+    minutes_ahead = send(
+        bot, incident(incident_id="INC-2", resolved_at=at(now + timedelta(minutes=6)))
+    )
+    skewed = send(bot, incident(incident_id="INC-3", resolved_at=at(now + timedelta(minutes=4))))
+
+    assert (years_ahead.status_code, minutes_ahead.status_code) == (400, 400)
+    assert years_ahead.json()["error"].startswith("resolved_at: ")
+    assert "is in the future" in years_ahead.json()["error"]
+    assert "is in the future" in minutes_ahead.json()["error"]
+    assert skewed.status_code == 201
+    [row] = stored(bot)
+    assert row.incident_key == "opsgenie:INC-3"
+    assert row.resolved_at == now + timedelta(minutes=4)
+
+
+def test_text_a_database_cannot_store_is_a_400_naming_the_field(
+    incident_bot: BotFactory,
+) -> None:
+    bot = incident_bot()
+    nul = "\u0000"
+    cases = [
+        ("incident_id", incident(incident_id=f"INC{nul}42"), "NUL"),
+        ("title", incident(title=f"Checkout{nul} latency"), "NUL"),
+        ("severity", incident(severity=f"SEV{nul}2"), "NUL"),
+        ("service", incident(service=f"check{nul}out"), "NUL"),
+        (
+            "people.led_response.0.name",
+            incident(people={"led_response": [{"slack_user_id": "U0ALICE", "name": f"A{nul}"}]}),
+            "NUL",
+        ),
+        (
+            "people.primary_on_call.0.email",
+            incident(people={"primary_on_call": [{"email": f"bob{nul}@example.com"}]}),
+            "NUL",
+        ),
+    ]
+
+    for field, body, reason in cases:
+        answer = send(bot, body)
+
+        assert answer.status_code == 400, field
+        assert answer.json()["error"].startswith(f"{field}: "), answer.json()
+        assert reason in answer.json()["error"]
+    assert stored(bot) == []
+    assert bot.slack.calls("chat.postMessage") == []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -389,3 +389,121 @@ def test_without_a_webhook_secret_the_endpoint_says_what_to_set(
     assert answer.status_code == 503
     assert "PAGERDUTY_WEBHOOK_SECRET" in answer.json()["error"]
     assert rows(bot, PostmortemRow) == []
+
+
+def at(payload: dict[str, Any], occurred_at: str | datetime) -> dict[str, Any]:
+    """``payload`` with its event's ``occurred_at`` replaced."""
+    if isinstance(occurred_at, datetime):
+        occurred_at = occurred_at.isoformat().replace("+00:00", "Z")
+    payload["event"]["occurred_at"] = occurred_at
+    return payload
+
+
+def test_an_occurred_at_no_real_event_has_is_a_400_and_nothing_is_stored(
+    incident_bot: BotFactory,
+) -> None:
+    bot = incident_bot(routes=ROUTES)
+    impossible = {
+        # The last representable second (a week later overflows): no clock skew is that large.
+        "9999-12-31T23:59:59Z": "more than a day in the future",
+        (bot.clock() + timedelta(days=2)).isoformat(): "more than a day in the future",
+        # Before year 1 once in UTC.
+        "0001-01-01T00:30:00+01:00": "before 2000",
+        "1999-12-31T23:59:59Z": "before 2000",
+    }
+
+    for n, (moment, reason) in enumerate(impossible.items()):
+        for kind in ("resolved", "triggered"):
+            payload = at(event(kind, minutes_ago=5, bot=bot), moment)
+            payload["event"]["id"] = f"EV-{kind}-{n}"
+
+            answer = deliver(bot, payload, webhook_id=f"W-{kind}-{n}")
+
+            assert answer.status_code == 400, (kind, moment)
+            assert answer.json()["error"].startswith("event.occurred_at: "), answer.json()
+            assert reason in answer.json()["error"]
+    assert rows(bot, PostmortemRow) == []
+    assert rows(bot, IncidentEventRow) == []
+    assert rows(bot, ProcessedDeliveryRow) == []
+
+
+def test_an_event_ahead_of_our_clock_is_kept_as_happening_now(
+    incident_bot: BotFactory,
+) -> None:
+    bot = incident_bot(routes=ROUTES)
+    now = bot.clock()
+    # PagerDuty's clock is ahead of ours: by minutes (skew), or hours (ours is wrong). The
+    # resolution is real all the same: it opens the postmortem, resolved as of our now.
+    triggered = at(event("triggered", minutes_ago=0, bot=bot), now + timedelta(minutes=4))
+    assert deliver(bot, triggered, webhook_id="W-1").status_code == 200
+    later = bot.clock.advance(timedelta(minutes=1))
+
+    answer = deliver(bot, at(resolved(bot), later + timedelta(hours=3)), webhook_id="W-2")
+
+    assert answer.status_code == 200
+    assert answer.json()["outcome"] == "opened"
+    [postmortem] = rows(bot, PostmortemRow)
+    assert postmortem.resolved_at == later
+    recorded = sorted(rows(bot, IncidentEventRow), key=lambda r: r.id)
+    assert [(r.event_type, r.occurred_at) for r in recorded] == [
+        ("incident.triggered", now),
+        ("incident.resolved", later),
+    ]
+    assert "Postmortem: Test Incident" in prompt_text(bot)[0]
+
+
+def test_nul_characters_in_free_text_are_dropped_and_the_postmortem_still_opens(
+    incident_bot: BotFactory,
+) -> None:
+    bot = incident_bot(routes=ROUTES)
+    agent = {**person(ALICE), "summary": "Alice\u0000 Assignee"}
+    payload = resolved(
+        bot,
+        agent=agent,
+        title="Test\u0000 Incident\u0000",
+        priority={"id": "PSEV1", "type": "priority", "summary": "P\u00001"},
+    )
+
+    answer = deliver(bot, payload, webhook_id="W-1")
+
+    assert answer.status_code == 200
+    assert answer.json()["outcome"] == "opened"
+    [postmortem] = rows(bot, PostmortemRow)
+    assert (postmortem.title, postmortem.severity) == ("Test Incident", "P1")
+    [recorded] = rows(bot, IncidentEventRow)
+    assert recorded.agent_name == "Alice Assignee"
+    assert recorded.data["title"] == "Test Incident"
+    assert "Postmortem: Test Incident" in prompt_text(bot)[0]
+
+
+def test_an_id_with_a_nul_character_is_a_400_naming_it_and_nothing_is_stored(
+    incident_bot: BotFactory,
+) -> None:
+    bot = incident_bot(routes=ROUTES)
+    nul = "\u0000"
+    bad_event_id = resolved(bot)
+    bad_event_id["event"]["id"] = f"EV{nul}1"
+    bad_type = resolved(bot)
+    bad_type["event"]["event_type"] = f"incident.resolved{nul}"
+    # An event whose data is not the incident but names it (a note on it, say).
+    annotated = event("triggered", minutes_ago=5, bot=bot)
+    annotated["event"]["event_type"] = "incident.annotated"
+    annotated["event"]["data"] = {"type": "incident_note", "incident": {"id": f"P{nul}X"}}
+    cases = [
+        ("event.id", bad_event_id),
+        ("event.event_type", bad_type),
+        ("event.data.id", resolved(bot, id=f"PCP{nul}ZE64")),
+        ("event.data.service.id", resolved(bot, service={"id": f"PA2{nul}P440"})),
+        ("event.agent.id", resolved(bot, agent={"id": f"PAL{nul}ICE1", "type": "user_reference"})),
+        ("event.data.incident.id", annotated),
+    ]
+
+    for n, (field, payload) in enumerate(cases):
+        answer = deliver(bot, payload, webhook_id=f"W-{n}")
+
+        assert answer.status_code == 400, field
+        assert answer.json()["error"].startswith(f"{field}: "), answer.json()
+        assert "NUL" in answer.json()["error"]
+    assert rows(bot, PostmortemRow) == []
+    assert rows(bot, IncidentEventRow) == []
+    assert rows(bot, ProcessedDeliveryRow) == []
