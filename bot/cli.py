@@ -7,7 +7,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
-from bot.config import MissingSettingError, Settings, load_settings
+from bot.config import DatabaseUnusableError, MissingSettingError, Settings, load_settings
 from bot.policy_file import PolicyFileError, load_policy
 
 if TYPE_CHECKING:
@@ -106,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_demo()
         return _serve(settings, scheduler=not args.no_scheduler, host=args.host, port=args.port)
-    except (MissingSettingError, PolicyFileError, SocketModeRefusedError) as error:
+    except (
+        MissingSettingError,
+        PolicyFileError,
+        SocketModeRefusedError,
+        DatabaseUnusableError,
+    ) as error:
         print(f"postmortem-bot: {error}", file=sys.stderr)
         return 2

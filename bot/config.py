@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, ValidationError
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class MissingSettingError(Exception):
     """A required setting is absent; the message names the variable."""
+
+
+class DatabaseUnusableError(Exception):
+    """DATABASE_URL names a database that cannot be reached or created; the message says so."""
 
 
 class Settings(BaseSettings):
@@ -31,7 +37,12 @@ class Settings(BaseSettings):
     postmortem_policy_file: str | None = None
     # How often the dispatcher looks for due rows when nothing wakes it (seconds).
     dispatch_interval_seconds: float = Field(default=15.0, gt=0)
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     def require_slack_credentials(self) -> tuple[str, str]:
         """The bot token and signing secret, or a MissingSettingError naming what is absent."""

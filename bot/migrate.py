@@ -7,6 +7,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from bot.config import DatabaseUnusableError
 
 
 def migrations_dir() -> Path:
@@ -31,4 +35,20 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade_to_head(database_url: str) -> None:
-    command.upgrade(alembic_config(database_url), "head")
+    try:
+        command.upgrade(alembic_config(database_url), "head")
+    except SQLAlchemyError as error:
+        # The driver's first line says what is wrong (unknown dialect, no such host, a
+        # folder that does not exist); the rest is a stack an operator does not need.
+        reason = str(error).strip().splitlines()[0]
+        raise DatabaseUnusableError(
+            f"cannot use DATABASE_URL {_shown(database_url)}: {reason}"
+        ) from error
+
+
+def _shown(database_url: str) -> str:
+    """The URL without its password, fit for a log line."""
+    try:
+        return make_url(database_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparseable)"

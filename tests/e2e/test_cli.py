@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import create_engine, inspect
 
 from bot.devtools.slack_standin import SlackStandIn
@@ -80,3 +81,37 @@ def test_serve_migrates_then_answers_health_and_readiness(empty_database: str) -
     engine = create_engine(empty_database)
     assert "outbox" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("database_url", "said"),
+    [
+        ("bogus://x", "cannot use DATABASE_URL bogus://x: Can't load plugin"),
+        ("sqlite:////nonexistent/folder/x.db", "unable to open database file"),
+        (
+            "postgresql+psycopg://bot:hunter2@127.0.0.1:1/x",
+            "cannot use DATABASE_URL postgresql+psycopg://bot:***@127.0.0.1:1/x",
+        ),
+    ],
+)
+def test_a_database_that_cannot_be_used_is_one_line_without_the_password(
+    database_url: str, said: str
+) -> None:
+    result = run_cli("migrate", env=cli_env(DATABASE_URL=database_url))
+
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert said in line
+    assert "hunter2" not in line
+
+
+def test_an_unknown_log_level_is_named_before_anything_starts(tmp_path: Path) -> None:
+    result = run_cli(
+        "migrate", env=cli_env(LOG_LEVEL="verbose", DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "postmortem-bot: invalid settings: LOG_LEVEL: Input should be 'DEBUG', 'INFO', "
+        "'WARNING', 'ERROR' or 'CRITICAL'"
+    ]
