@@ -130,6 +130,20 @@ def test_clicking_a_candidate_makes_them_owner_chosen_by_the_clicker(bot: BotHar
     assert "<@U0BOB> (chosen by <@U0CAROL>)" in block_text(update["blocks"])
 
 
+def test_a_bot_entered_as_a_candidate_cannot_be_made_owner_by_its_button(
+    bot: BotHarness,
+) -> None:
+    bot.slack.add_user("U0DEPLOYBOT", is_bot=True, real_name="deploy-bot")
+    bot.user("U0CAROL").submit_view(form(triggered=("U0DEPLOYBOT",)))
+    candidate = buttons(bot.slack.wait_for("chat.postMessage")[0].params["blocks"])[0]
+
+    bot.user("U0CAROL").click(candidate | {"type": "button"})
+
+    notice = bot.slack.wait_for("chat.postEphemeral")[0].params
+    assert "<@U0DEPLOYBOT> is a bot" in notice["text"]
+    assert bot.slack.calls("chat.update") == []
+
+
 def test_markup_typed_into_the_title_is_shown_as_text_not_as_a_mention_or_link(
     bot: BotHarness,
 ) -> None:

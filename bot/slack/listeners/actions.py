@@ -14,10 +14,11 @@ from bot.slack.ids import PICK_CANDIDATE_PATTERN, Action
 
 
 def register(app: App) -> None:
-    app.action(PICK_CANDIDATE_PATTERN)(pick_candidate)
+    app.action(PICK_CANDIDATE_PATTERN)(ack=acknowledge, lazy=[pick_candidate])
     app.action(Action.CLAIM_SELF.value)(claim_self)
-    # The picker offers anyone, bots included: whether the choice is a person needs
-    # users.info, a Web API call, so it happens in a lazy listener after the ack.
+    # The picker offers anyone, and a form's candidates are whoever was entered, bots
+    # included: whether the choice is a person needs users.info, a Web API call, so it
+    # happens in a lazy listener after the ack. "I'll own it" is always a person.
     app.action(Action.PICK_ANYONE.value)(ack=acknowledge, lazy=[pick_anyone])
 
 
@@ -49,11 +50,10 @@ def _claim(
 
 
 def pick_candidate(
-    ack: Ack, action: dict[str, Any], body: dict[str, Any], postmortems: PostmortemService
+    action: dict[str, Any], body: dict[str, Any], client: WebClient, postmortems: PostmortemService
 ) -> None:
-    ack()
     pid_text, _, owner = str(action.get("value", "")).partition("|")
-    _claim(postmortems, body, _postmortem_id(pid_text), owner or None)
+    _claim_person(postmortems, client, body, _postmortem_id(pid_text), owner or None)
 
 
 def claim_self(
@@ -72,7 +72,17 @@ def pick_anyone(
 ) -> None:
     block_id = str(action.get("block_id", ""))
     pid = _postmortem_id(block_id.partition(":")[2])
-    chosen = action.get("selected_user")
+    _claim_person(postmortems, client, body, pid, action.get("selected_user"))
+
+
+def _claim_person(
+    postmortems: PostmortemService,
+    client: WebClient,
+    body: dict[str, Any],
+    pid: int | None,
+    chosen: str | None,
+) -> None:
+    """Claim for ``chosen`` unless Slack says it is no person (told to the clicker)."""
     refusal = why_not_an_owner(client, chosen) if chosen else None
     if refusal is not None:
         clicker, channel_id = _where(body)
