@@ -42,13 +42,19 @@ TRANSITIONS: dict[tuple[State, Move], State] = {
     (State.IN_REVIEW, Move.COMPLETE): State.COMPLETED,
 }
 
-_WHY_NOT: dict[Move, str] = {
-    Move.ASSIGN_OWNER: "it already has an owner",
-    Move.HAND_OVER: "it has no owner yet: pick one first",
-    Move.SCHEDULE_MEETING: "it needs an owner first, and a completed postmortem needs no meeting",
-    Move.MARK_MEETING_HELD: "no meeting is scheduled yet: use `/postmortem schedule`",
-    Move.COMPLETE: "the postmortem meeting has not been held yet",
-}
+def _why_not(current: State, move: Move) -> str:
+    """Why ``move`` cannot happen in ``current``, said from where the postmortem stands."""
+    if current is State.COMPLETED:
+        return "it is already complete"
+    if move is Move.ASSIGN_OWNER:
+        return "it already has an owner"
+    if current is State.AWAITING_OWNER:
+        return "it needs an owner first: pick one on the prompt or `/postmortem owner @someone`"
+    if current is State.IN_REVIEW:  # only completing is left
+        return "the meeting was already held; what is left is `/postmortem done`"
+    if move is Move.MARK_MEETING_HELD:
+        return "no meeting is scheduled yet: use `/postmortem schedule`"
+    return "the postmortem meeting has not been held yet"
 
 
 def next_state(current: State, move: Move) -> State:
@@ -58,5 +64,5 @@ def next_state(current: State, move: Move) -> State:
     except KeyError:
         raise IllegalTransition(
             f"Can't {move.value.replace('_', ' ')} while the postmortem is "
-            f"{STATE_LABELS[current].lower()}: {_WHY_NOT[move]}."
+            f"{STATE_LABELS[current].lower()}: {_why_not(current, move)}."
         ) from None

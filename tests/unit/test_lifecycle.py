@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.domain.errors import IllegalTransition
@@ -32,9 +34,26 @@ def test_completing_before_the_meeting_is_held_is_illegal() -> None:
 
 
 @pytest.mark.parametrize("move", list(Move))
-def test_nothing_moves_a_completed_postmortem(move: Move) -> None:
-    with pytest.raises(IllegalTransition):
+def test_nothing_moves_a_completed_postmortem_and_it_says_so(move: Move) -> None:
+    with pytest.raises(IllegalTransition, match="it is already complete"):
         next_state(State.COMPLETED, move)
+
+
+@pytest.mark.parametrize(
+    ("state", "move", "reason"),
+    [
+        (State.IN_REVIEW, Move.MARK_MEETING_HELD, "what is left is `/postmortem done`"),
+        (State.IN_REVIEW, Move.SCHEDULE_MEETING, "already held"),
+        (State.DRAFTING, Move.MARK_MEETING_HELD, "no meeting is scheduled yet"),
+        (State.AWAITING_OWNER, Move.SCHEDULE_MEETING, "it needs an owner first"),
+        (State.AWAITING_OWNER, Move.COMPLETE, "it needs an owner first"),
+    ],
+)
+def test_a_refusal_gives_the_reason_that_fits_where_the_postmortem_stands(
+    state: State, move: Move, reason: str
+) -> None:
+    with pytest.raises(IllegalTransition, match=re.escape(reason)):
+        next_state(state, move)
 
 
 def test_every_legal_move_is_in_the_table_and_nothing_else_is() -> None:
