@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.slack.text import plain
+from bot.slack.text import has_words, plain
 
 COMMAND = "/postmortem"
 USAGE = (
@@ -88,7 +88,7 @@ def parse(text: str) -> Request:
         return Help()
     verb, rest = words[0].lower(), (words[1].strip() if len(words) > 1 else "")
     if verb == "start":
-        rest = plain(rest).strip()
+        rest = plain(rest).strip() if has_words(rest) else ""
         if len(rest) > MAX_TITLE_LENGTH:
             return Invalid(f"The title is {len(rest)} characters; keep it to {MAX_TITLE_LENGTH}.")
         return Start(rest or None)

@@ -9,6 +9,7 @@ channel again with every nudge. So commands turn markup back into the words a pe
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _MARKUP = re.compile(r"<([^<>]*)>")
 
@@ -31,3 +32,9 @@ def plain(typed: str) -> str:
 def escape(text: str) -> str:
     """``text`` for mrkdwn: ``&``, ``<`` and ``>`` escaped, so it cannot mention or link."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def has_words(text: str) -> bool:
+    """Whether ``text`` shows anything: not only spaces and invisible format characters
+    (a zero-width space pasted alone would make a title nobody can see)."""
+    return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in text)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from bot.domain.owners import CRITERION_REASONS, Criterion
 from tests.conftest import BotHarness
 from tests.support.slack_user import block_text, buttons
@@ -67,8 +69,11 @@ def test_start_without_a_title_opens_the_form_after_acking(bot: BotHarness) -> N
     ]
 
 
-def test_an_empty_title_is_refused_inline_and_nothing_is_stored(bot: BotHarness) -> None:
-    response = bot.user("U0ALICE").submit_view(form(title="   "))
+@pytest.mark.parametrize("title", ["   ", "\u200b \u2060"])
+def test_an_empty_or_invisible_title_is_refused_inline_and_nothing_is_stored(
+    bot: BotHarness, title: str
+) -> None:
+    response = bot.user("U0ALICE").submit_view(form(title=title))
 
     assert response.status_code == 200
     assert response.json() == {

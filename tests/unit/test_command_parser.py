@@ -13,6 +13,7 @@ from bot.slack.commands import Done, HandOver, Held, Help, Invalid, Schedule, St
         ("start", Start(None)),
         ("  START   Checkout errors  ", Start("Checkout errors")),
         ("start <!channel> checkout down", Start("@channel checkout down")),
+        ("start \u200b", Start(None)),  # nothing visible: the form asks for a title
         ("start DB &amp; cache &lt;3 for <@U0BOB|bob>", Start("DB & cache <3 for @bob")),
         ("owner <@U0BOB|bob>", HandOver("U0BOB")),
         ("owner <@W0ENTERPRISE>", HandOver("W0ENTERPRISE")),

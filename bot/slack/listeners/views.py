@@ -12,6 +12,7 @@ from bot.domain.owners import Criterion, Person
 from bot.domain.postmortem import IncidentReport
 from bot.services.postmortems import PostmortemService
 from bot.slack.ids import Callback, Field
+from bot.slack.text import has_words
 
 _CRITERIA_FIELDS = {
     Criterion.LED_RESPONSE: Field.LED_RESPONSE,
@@ -32,7 +33,7 @@ def read_start_form(values: dict[str, Any], now: datetime) -> tuple[dict[str, An
     """The form's fields, and an error per block_id for anything a person must fix."""
     errors: dict[str, str] = {}
     title = str(_value(values, Field.TITLE).get("value") or "").strip()
-    if not title:
+    if not has_words(title):
         errors[Field.TITLE.value] = "Give the incident a short title."
     severity_option = _value(values, Field.SEVERITY).get("selected_option") or {}
     resolved_epoch = _value(values, Field.RESOLVED_AT).get("selected_date_time")
