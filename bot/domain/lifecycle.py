@@ -42,6 +42,7 @@ TRANSITIONS: dict[tuple[State, Move], State] = {
     (State.IN_REVIEW, Move.COMPLETE): State.COMPLETED,
 }
 
+
 def _why_not(current: State, move: Move) -> str:
     """Why ``move`` cannot happen in ``current``, said from where the postmortem stands."""
     if current is State.COMPLETED:
