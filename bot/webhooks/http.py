@@ -6,14 +6,16 @@ as a 503, and the sender would retry it for days).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError, ValidationInfo
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from bot.services.clock import system_clock
+from bot.webhooks.signature import signature_matches
 
 MAX_BODY_BYTES = 1_000_000
 
@@ -37,10 +39,20 @@ def error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"ok": False, "error": message, **extra}, status_code=status)
 
 
-async def read_body(request: Request) -> bytes | None:
-    """The raw body, or None when it is larger than any incident payload should be."""
+async def signed_body(
+    request: Request, *, secrets: Sequence[str], header: str, unconfigured: str
+) -> bytes | Response:
+    """The raw body if it is signed with one of ``secrets``, else the answer to send:
+    503 while no secret is set (``unconfigured`` says which), 413 when it is larger than any
+    incident payload should be, 401 when the signature in ``header`` does not match."""
+    if not secrets:
+        return error(503, unconfigured)
     body = await request.body()
-    return None if len(body) > MAX_BODY_BYTES else body
+    if len(body) > MAX_BODY_BYTES:
+        return error(413, "request body too large")
+    if not signature_matches(body, request.headers.get(header), secrets):
+        return error(401, f"missing or invalid {header}")
+    return body
 
 
 def parse_json(body: bytes) -> Any:

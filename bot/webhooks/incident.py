@@ -36,16 +36,15 @@ from bot.webhooks.http import (
     error,
     not_before_2000,
     parse_json,
-    read_body,
+    signed_body,
     storable_text,
     utc_text,
     validation_now,
 )
-from bot.webhooks.signature import signature_matches
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "x-signature"
+SIGNATURE_HEADER = "X-Signature"
 # Text the database can store: no NUL character (else a 400 names the field).
 STORABLE = AfterValidator(storable_text)
 SlackUserId = Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$", examples=["U0123ABCD"])]
@@ -165,23 +164,18 @@ def parse_incident(body: bytes, *, now: datetime) -> ResolvedIncident:
 def incident_endpoint(
     incidents: IncidentService, secrets: Sequence[str]
 ) -> Callable[[Request], Any]:
-    # The service's clock, so "now" is the one the rest of the bot (and tests) use.
-    now = incidents.now
-
     async def incident_webhook(request: Request) -> Response:
-        if not secrets:
-            return error(
-                503,
-                "the incident webhook is not configured: set INCIDENT_WEBHOOK_SECRET to a "
-                "shared secret and sign requests with it",
-            )
-        body = await read_body(request)
-        if body is None:
-            return error(413, "request body too large")
-        if not signature_matches(body, request.headers.get(SIGNATURE_HEADER), secrets):
-            return error(401, "missing or invalid X-Signature")
+        body = await signed_body(
+            request,
+            secrets=secrets,
+            header=SIGNATURE_HEADER,
+            unconfigured="the incident webhook is not configured: set INCIDENT_WEBHOOK_SECRET "
+            "to a shared secret and sign requests with it",
+        )
+        if isinstance(body, Response):
+            return body
         try:
-            incident = parse_incident(body, now=now())
+            incident = parse_incident(body, now=incidents.now())
         except BadRequest as problem:
             return error(400, str(problem))
         try:

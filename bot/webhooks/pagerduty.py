@@ -42,16 +42,15 @@ from bot.webhooks.http import (
     error,
     not_before_2000,
     parse_json,
-    read_body,
+    signed_body,
     storable_text,
     utc_text,
     validation_now,
 )
-from bot.webhooks.signature import signature_matches
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "x-pagerduty-signature"
+SIGNATURE_HEADER = "X-PagerDuty-Signature"
 WEBHOOK_ID_HEADER = "x-webhook-id"
 # A later occurred_at is no clock skew but a bad timestamp (400); up to it, it is taken as now.
 MAX_AHEAD = timedelta(days=1)
@@ -187,23 +186,18 @@ def _answer(handled: Handled) -> JSONResponse:
 def pagerduty_endpoint(
     incidents: IncidentService, secrets: Sequence[str]
 ) -> Callable[[Request], Any]:
-    # The service's clock, so "now" is the one the rest of the bot (and tests) use.
-    now = incidents.now
-
     async def pagerduty_webhook(request: Request) -> Response:
-        if not secrets:
-            return error(
-                503,
-                "PagerDuty webhooks are not configured: set PAGERDUTY_WEBHOOK_SECRET to the "
-                "subscription's signing secret",
-            )
-        body = await read_body(request)
-        if body is None:
-            return error(413, "request body too large")
-        if not signature_matches(body, request.headers.get(SIGNATURE_HEADER), secrets):
-            return error(401, "missing or invalid X-PagerDuty-Signature")
+        body = await signed_body(
+            request,
+            secrets=secrets,
+            header=SIGNATURE_HEADER,
+            unconfigured="PagerDuty webhooks are not configured: set PAGERDUTY_WEBHOOK_SECRET "
+            "to the subscription's signing secret",
+        )
+        if isinstance(body, Response):
+            return body
         try:
-            parsed = parse_event(body, now=now())
+            parsed = parse_event(body, now=incidents.now())
         except BadRequest as problem:
             return error(400, str(problem))
         if isinstance(parsed, str):
