@@ -185,7 +185,7 @@ class PostmortemService(Service):
         now = self._clock()
         with self._uow_factory() as uow:
             postmortem = find_postmortem(uow, channel_id=channel_id, postmortem_id=postmortem_id)
-            if postmortem.owner_id is None and postmortem.state is State.AWAITING_OWNER:
+            if postmortem.state is State.AWAITING_OWNER:
                 owned = self._assign_first_owner(uow, postmortem, new_owner, actor, now)
                 if owned is None:
                     raise DomainError("Someone chose an owner while you asked; try again.")

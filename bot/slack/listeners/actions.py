@@ -12,6 +12,8 @@ from slack_sdk.errors import SlackApiError
 from bot.services.postmortems import PostmortemService
 from bot.slack.ids import PICK_CANDIDATE_PATTERN, Action
 
+log = logging.getLogger(__name__)
+
 
 def register(app: App) -> None:
     app.action(PICK_CANDIDATE_PATTERN)(ack=acknowledge, lazy=[pick_candidate])
@@ -20,9 +22,6 @@ def register(app: App) -> None:
     # included: whether the choice is a person needs users.info, a Web API call, so it
     # happens in a lazy listener after the ack. "I'll own it" is always a person.
     app.action(Action.PICK_ANYONE.value)(ack=acknowledge, lazy=[pick_anyone])
-
-
-log = logging.getLogger(__name__)
 
 
 def _where(body: dict[str, Any]) -> tuple[str, str]:
