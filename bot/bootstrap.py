@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import socket
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -115,10 +113,9 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
             pump.wake(due_at)  # type: ignore[arg-type]
 
     async def wait_for_pump() -> None:
-        # Polled on the event loop: cheap, and it never holds a listener thread.
-        deadline = time.monotonic() + PROMPT_WAIT_SECONDS
-        while any(p.behind for p in pump_holder) and time.monotonic() < deadline:
-            await asyncio.sleep(0.005)
+        # On the event loop, so a held-back start never holds a listener thread.
+        for pump in pump_holder:
+            await pump.wait_caught_up(PROMPT_WAIT_SECONDS)
 
     def uow_factory() -> UnitOfWork:
         return UnitOfWork(session_factory, on_outbox_due=wake_pump)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -48,6 +50,10 @@ class OutboxPump:
         self._stopping = threading.Event()
         self._caught_up = threading.Event()
         self._caught_up.set()
+        # Event-loop waiters of the current "behind" spell: woken once when it ends, so a
+        # held-back start costs one wake-up, not a timer every few milliseconds.
+        self._waiters_lock = threading.Lock()
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
         self._thread = threading.Thread(target=self._run, name="outbox-pump", daemon=True)
 
     def wake(self, due_at: datetime) -> None:
@@ -62,11 +68,36 @@ class OutboxPump:
         """Whether the pump is working through a full batch (more rows probably wait)."""
         return not self._caught_up.is_set()
 
+    async def wait_caught_up(self, timeout: float) -> None:
+        """On the calling event loop, wait (at most ``timeout``) until the pump is not behind."""
+        if not self.behind:
+            return
+        loop = asyncio.get_running_loop()
+        with self._waiters_lock:
+            event = next((e for waiting_loop, e in self._waiters if waiting_loop is loop), None)
+            if event is None:
+                event = asyncio.Event()
+                self._waiters.append((loop, event))
+        # Checked again after registering: a catch-up that came in between found nobody to
+        # wake, but it is visible here.
+        if not self.behind:
+            return
+        with contextlib.suppress(TimeoutError):  # bounded: the start goes ahead regardless
+            await asyncio.wait_for(event.wait(), timeout)
+
     def _claimed(self, full: bool) -> None:
         if full:
             self._caught_up.clear()
         else:
-            self._caught_up.set()
+            self._set_caught_up()
+
+    def _set_caught_up(self) -> None:
+        self._caught_up.set()
+        with self._waiters_lock:
+            waiters, self._waiters = self._waiters, []
+        for loop, event in waiters:
+            with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits
+                loop.call_soon_threadsafe(event.set)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -86,7 +117,7 @@ class OutboxPump:
                 # The database or Slack hiccuped: the rows stay pending, the next wake retries.
                 log.exception("outbox pump: dispatch failed; will retry")
             finally:
-                self._caught_up.set()  # a pump that is not draining holds nobody back
+                self._set_caught_up()  # a pump that is not draining holds nobody back
 
 
 def build_scheduler(

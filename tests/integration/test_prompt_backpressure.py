@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
@@ -62,3 +63,31 @@ def test_a_start_waits_a_bounded_time_while_the_pump_is_behind(
     assert start_waited >= PROMPT_WAIT_SECONDS * 0.9
     assert still_behind
     wait_until(lambda: len(slack.calls("chat.postMessage")) == 61)
+
+
+def test_a_waiting_start_goes_ahead_as_soon_as_the_pump_catches_up(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    open_many(runtime, clock, 60)
+    slack.delay("chat.postMessage", 0.01)  # the first batch of 50 takes ~0.5 s
+    runtime.pump.start()
+    runtime.pump.wake(clock())
+    wait_until(lambda: runtime.pump.behind)
+
+    async def wait_then_look() -> tuple[bool, int]:
+        await runtime.pump.wait_caught_up(timeout=60)  # far longer than the batch takes
+        return runtime.pump.behind, len(slack.calls("chat.postMessage"))
+
+    behind_when_woken, posted_when_woken = asyncio.run(asyncio.wait_for(wait_then_look(), 10))
+
+    # Woken by the catch-up itself (not by the timeout, which would have failed wait_for):
+    # the full batch was posted and the pump was no longer behind.
+    assert not behind_when_woken
+    assert posted_when_woken >= 50
+
+
+def test_a_pump_that_is_not_behind_keeps_nobody_waiting(runtime: Runtime) -> None:
+    async def wait() -> None:
+        await runtime.pump.wait_caught_up(timeout=60)
+
+    asyncio.run(asyncio.wait_for(wait(), 5))
