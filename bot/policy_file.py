@@ -5,6 +5,7 @@ The file's format is part of the external contract (DESIGN.md); every key is opt
 
 from __future__ import annotations
 
+import re
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,18 @@ from bot.domain.policy import (
     parse_duration,
 )
 
+_CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+_SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+_DAY_NAMES = {
+    **{name: index for index, name in enumerate(WEEKDAYS)},
+    **{
+        name: index
+        for index, name in enumerate(
+            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        )
+    },
+}
+
 
 class PolicyFileError(Exception):
     """The policy file is unusable; the message names the file, key and line."""
@@ -39,6 +52,17 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _construct_int(loader: _LineLoader, node: yaml.ScalarNode) -> int | str:
+    # YAML 1.1 reads an unquoted 9:00 as the sexagesimal number 540: keep it as written, so
+    # a time of day is read as one and a plain 9 is refused instead of becoming 00:09.
+    if ":" in str(node.value):
+        return str(node.value)
+    return int(loader.construct_yaml_int(node))
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 class _Located(dict[str, Any]):
@@ -87,12 +111,18 @@ class _Reader:
         if key not in mapping:
             return default
         raw = mapping[key]
-        if isinstance(raw, int):  # YAML 1.1 reads 09:00 unquoted as a sexagesimal number
-            return time(raw // 60 % 24, raw % 60)
-        try:
-            return time.fromisoformat(str(raw))
-        except ValueError:
-            raise self.fail(where, mapping, key, f'{raw!r} is not a time like "09:00"') from None
+        match = _CLOCK_TIME.match(str(raw)) if isinstance(raw, str) else None
+        if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+            raise self.fail(where, mapping, key, f'{raw!r} is not a time like "09:00"')
+        return time(int(match[1]), int(match[2]))
+
+    def string_list(self, mapping: dict[str, Any], where: str, key: str, example: str) -> list[str]:
+        raw = mapping.get(key)
+        if raw is None:
+            return []
+        if not isinstance(raw, list) or not all(isinstance(v, str | int) for v in raw):
+            raise self.fail(where, mapping, key, f"must be a list, like {example}")
+        return [str(v) for v in raw]
 
 
 def load_policy(path: str | None) -> Policy:
@@ -122,9 +152,11 @@ def parse_policy(data: Any, path: str = "policy") -> Policy:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise r.fail("", top, "workspace_timezone", f"{zone!r} is not a time zone") from None
-    managers = top.get("incident_managers") or []
-    if not isinstance(managers, list):
-        raise r.fail("", top, "incident_managers", "must be a list of Slack user ids")
+    managers = r.string_list(top, "", "incident_managers", "[U0123ABCD]")
+    if not all(_SLACK_USER_ID.match(m) for m in managers):
+        raise r.fail(
+            "", top, "incident_managers", "must be Slack user ids, like U0123ABCD (not names)"
+        )
     return Policy(
         working_hours=_working_hours(r, top),
         workspace_timezone=zone,
@@ -142,11 +174,18 @@ def _working_hours(r: _Reader, top: dict[str, Any]) -> WorkingHours:
     defaults = WorkingHours()
     days = defaults.days
     if "days" in hours:
-        names = [str(d).lower()[:3] for d in hours["days"] or []]
-        unknown = [n for n in names if n not in WEEKDAYS]
+        names = [n.lower() for n in r.string_list(hours, "working_hours.", "days", "[mon, tue]")]
+        unknown = [n for n in names if n not in _DAY_NAMES]
         if unknown:
             raise r.fail("working_hours.", hours, "days", f"unknown day(s) {unknown}")
-        days = frozenset(WEEKDAYS.index(n) for n in names)
+        if not names:
+            raise r.fail(
+                "working_hours.",
+                hours,
+                "days",
+                "name at least one day (or write `working_hours: always` for 24/7)",
+            )
+        days = frozenset(_DAY_NAMES[n] for n in names)
     start = r.clock_time(hours, "working_hours.", "start", defaults.start)
     end = r.clock_time(hours, "working_hours.", "end", defaults.end)
     if end <= start:
@@ -164,8 +203,9 @@ def _nudges(r: _Reader, top: dict[str, Any]) -> dict[str, Any]:
     d_owner, d_meeting, d_due = NoOwnerNudges(), NoMeetingNudges(), MeetingDueNudges()
     remind = d_due.remind
     if "remind" in due:
+        offsets = r.string_list(due, "nudges.meeting_due.", "remind", "[3d, 5d]")
         try:
-            remind = tuple(parse_duration(str(v)) for v in due["remind"] or [])
+            remind = tuple(parse_duration(v) for v in offsets)
         except (ValueError, TypeError) as error:
             raise r.fail("nudges.meeting_due.", due, "remind", str(error)) from None
         if any(offset <= timedelta(0) for offset in remind):

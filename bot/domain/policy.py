@@ -11,6 +11,8 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+# Longer than this is surely a typo (and timedelta overflows past ~2.7 million years).
+MAX_DURATION = timedelta(days=366)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -21,7 +23,13 @@ def parse_duration(text: str) -> timedelta:
     if not match:
         raise ValueError(f"{text!r} is not a duration: write a number and a unit, like 90s, 4h, 7d")
     amount, unit = match.groups()
-    return timedelta(**{_UNITS[unit]: int(amount)})
+    try:
+        duration = timedelta(**{_UNITS[unit]: int(amount)})
+    except OverflowError:
+        duration = MAX_DURATION * 2
+    if duration > MAX_DURATION:
+        raise ValueError(f"{text!r} is longer than a year: write at most 366d")
+    return duration
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,11 @@ class WorkingHours:
     end: time = time(18, 0)
     always: bool = False
 
+    def __post_init__(self) -> None:
+        # With no working day, "the next opening" never comes: nudges would wait forever.
+        if not self.always and not self.days:
+            raise ValueError("working hours need at least one day (or always)")
+
     def contains(self, moment: datetime, tz: ZoneInfo) -> bool:
         if self.always:
             return True
@@ -41,7 +54,7 @@ class WorkingHours:
 
     def next_opening(self, moment: datetime, tz: ZoneInfo) -> datetime:
         """``moment`` itself when inside working hours, else the next time they begin."""
-        if self.contains(moment, tz) or not self.days:
+        if self.contains(moment, tz):
             return moment
         local = moment.astimezone(tz)
         for offset in range(8):

@@ -121,6 +121,15 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
         ("nudges:\n  meeting_due: {remind: [0d]}\n", "nudges.meeting_due.remind"),
         ("routes:\n  - {channel: C1}\n", "routes[0] needs exactly one of"),
         ("routes: C1\n", "routes (line 1): must be a list"),
+        ("working_hours: {days: []}\n", "working_hours.days (line 1): name at least one day"),
+        ("working_hours: {days: monday}\n", "working_hours.days (line 1): must be a list"),
+        ("working_hours: {days: [monkey]}\n", "unknown day(s) ['monkey']"),
+        ("working_hours: {start: 9}\n", "working_hours.start (line 1): 9 is not a time"),
+        ('working_hours: {end: "25:00"}\n', "working_hours.end (line 1): '25:00' is not a time"),
+        ("incident_managers: [{a: 1}]\n", "incident_managers (line 1): must be a list"),
+        ("incident_managers: [jane]\n", "incident_managers (line 1): must be Slack user ids"),
+        ("nudges:\n  meeting_due: {remind: 3d}\n", "nudges.meeting_due.remind (line 2): must be"),
+        ("nudges:\n  no_owner: {first: 99999999999d}\n", "longer than a year"),
     ],
 )
 def test_values_that_would_only_fail_later_stop_start_up_instead(
@@ -128,3 +137,17 @@ def test_values_that_would_only_fail_later_stop_start_up_instead(
 ) -> None:
     with pytest.raises(PolicyFileError, match=re.escape(named)):
         load_policy(write(tmp_path, text))
+
+
+def test_times_of_day_read_as_written_quoted_or_not(tmp_path: Path) -> None:
+    # Unquoted, YAML 1.1 reads 9:00 as the number 540 and 09:00 as text: both mean 09:00.
+    policy = load_policy(write(tmp_path, "working_hours: {start: 9:00, end: 17:30}\n"))
+
+    assert policy.working_hours.start == time(9, 0)
+    assert policy.working_hours.end == time(17, 30)
+
+
+def test_days_may_be_written_in_full(tmp_path: Path) -> None:
+    policy = load_policy(write(tmp_path, "working_hours: {days: [Monday, tue, SUNDAY]}\n"))
+
+    assert policy.working_hours.days == frozenset({0, 1, 6})

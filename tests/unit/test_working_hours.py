@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.domain.policy import WorkingHours
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -58,3 +60,8 @@ def test_custom_days_and_hours_are_respected() -> None:
     assert weekend_shift.next_opening(friday, ZoneInfo("UTC")) == datetime(
         2026, 11, 28, 10, 0, tzinfo=UTC
     )
+
+
+def test_working_hours_without_a_day_are_refused_rather_than_waiting_forever() -> None:
+    with pytest.raises(ValueError, match="at least one day"):
+        WorkingHours(days=frozenset())
