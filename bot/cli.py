@@ -1,4 +1,4 @@
-"""``postmortem-bot serve | migrate | demo``."""
+"""postmortem-bot: serve the bot, migrate its database, or run the offline demo."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
-from bot.config import DatabaseUnusableError, MissingSettingError, Settings, load_settings
+from bot.config import (
+    DatabaseUnusableError,
+    MigrationsNotFoundError,
+    MissingSettingError,
+    Settings,
+    load_settings,
+)
 from bot.policy_file import PolicyFileError, load_policy
 
 if TYPE_CHECKING:
@@ -73,13 +79,23 @@ def _connect_socket_mode(bolt_app: App, app_token: str) -> SocketModeHandler:
     return handler
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (1-65535)")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="postmortem-bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="migrate, then serve HTTP (and Socket Mode)")
     serve.add_argument("--no-scheduler", action="store_true", help="do not send nudges here")
     serve.add_argument("--host", default=None)
-    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--port", type=_port, default=None)
     commands.add_parser("migrate", help="alembic upgrade head on DATABASE_URL")
     commands.add_parser("demo", help="the whole flow offline, against a local Slack stand-in")
     return parser
@@ -94,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+        # "Running job … executed successfully" every few seconds says nothing an operator
+        # needs; failures are still logged as warnings and errors.
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         if args.command == "migrate":
             from bot.migrate import upgrade_to_head
 
@@ -111,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         PolicyFileError,
         SocketModeRefusedError,
         DatabaseUnusableError,
+        MigrationsNotFoundError,
     ) as error:
         print(f"postmortem-bot: {error}", file=sys.stderr)
         return 2

@@ -16,6 +16,10 @@ class DatabaseUnusableError(Exception):
     """DATABASE_URL names a database that cannot be reached or created; the message says so."""
 
 
+class MigrationsNotFoundError(Exception):
+    """The migrations/ folder is not where the bot looks; the message says how to point at it."""
+
+
 class Settings(BaseSettings):
     """Everything the bot reads from its environment (names are the external contract)."""
 
@@ -32,7 +36,7 @@ class Settings(BaseSettings):
     pagerduty_api_url: str = "https://api.pagerduty.com"
     incident_webhook_secret: SecretStr | None = None
     host: str = "0.0.0.0"  # noqa: S104 - a server in a container listens on all interfaces
-    port: int = 3000
+    port: int = Field(default=3000, ge=1, le=65535)
     default_channel: str | None = None
     postmortem_policy_file: str | None = None
     # How often the dispatcher looks for due rows when nothing wakes it (seconds).

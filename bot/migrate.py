@@ -10,20 +10,30 @@ from alembic.config import Config
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from bot.config import DatabaseUnusableError
+from bot.config import DatabaseUnusableError, MigrationsNotFoundError
 
 
 def migrations_dir() -> Path:
-    """``migrations/`` beside the package (a checkout), else in the working directory (image)."""
-    candidates = [
-        Path(os.environ.get("POSTMORTEM_MIGRATIONS_DIR", "")),
+    """POSTMORTEM_MIGRATIONS_DIR if set; else ``migrations/`` beside the package (a checkout)
+    or in the working directory (the image)."""
+    configured = os.environ.get("POSTMORTEM_MIGRATIONS_DIR", "").strip()
+    if configured:
+        if not (Path(configured) / "env.py").is_file():
+            raise MigrationsNotFoundError(
+                f"POSTMORTEM_MIGRATIONS_DIR={configured} has no migrations (no env.py there): "
+                "point it at the project's migrations/ folder"
+            )
+        return Path(configured)
+    for candidate in (
         Path(__file__).resolve().parent.parent / "migrations",
         Path.cwd() / "migrations",
-    ]
-    for candidate in candidates:
-        if str(candidate) not in ("", ".") and (candidate / "env.py").is_file():
+    ):
+        if (candidate / "env.py").is_file():
             return candidate
-    raise FileNotFoundError("cannot find the migrations/ folder (set POSTMORTEM_MIGRATIONS_DIR)")
+    raise MigrationsNotFoundError(
+        "cannot find the migrations/ folder (looked beside the package and in "
+        f"{Path.cwd()}): run from the project folder or set POSTMORTEM_MIGRATIONS_DIR"
+    )
 
 
 def alembic_config(database_url: str) -> Config:
@@ -43,6 +53,12 @@ def upgrade_to_head(database_url: str) -> None:
         reason = str(error).strip().splitlines()[0]
         raise DatabaseUnusableError(
             f"cannot use DATABASE_URL {_shown(database_url)}: {reason}"
+        ) from error
+    except ImportError as error:
+        # e.g. postgresql+psycopg2:// or mysql:// — a driver this project does not install.
+        raise DatabaseUnusableError(
+            f"cannot use DATABASE_URL {_shown(database_url)}: its driver is not installed "
+            f"({error.name or error}); use postgresql+psycopg://… or sqlite:///…"
         ) from error
 
 

@@ -88,6 +88,8 @@ def test_serve_migrates_then_answers_health_and_readiness(empty_database: str) -
     [
         ("bogus://x", "cannot use DATABASE_URL bogus://x: Can't load plugin"),
         ("sqlite:////nonexistent/folder/x.db", "unable to open database file"),
+        ("mysql://bot:hunter2@127.0.0.1/x", "its driver is not installed (MySQLdb)"),
+        ("postgresql+psycopg2://bot:hunter2@127.0.0.1/x", "use postgresql+psycopg://"),
         (
             "postgresql+psycopg://bot:hunter2@127.0.0.1:1/x",
             "cannot use DATABASE_URL postgresql+psycopg://bot:***@127.0.0.1:1/x",
@@ -115,3 +117,36 @@ def test_an_unknown_log_level_is_named_before_anything_starts(tmp_path: Path) ->
         "postmortem-bot: invalid settings: LOG_LEVEL: Input should be 'DEBUG', 'INFO', "
         "'WARNING', 'ERROR' or 'CRITICAL'"
     ]
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_a_port_out_of_range_is_named_before_anything_starts(tmp_path: Path, port: str) -> None:
+    env = cli_env(
+        SLACK_BOT_TOKEN="xoxb-1",
+        SLACK_SIGNING_SECRET="s",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
+        PORT=port,
+    )
+
+    from_env = run_cli("serve", env=env)
+    from_flag = run_cli("serve", "--port", port, env=env | {"PORT": "3000"})
+
+    for result in (from_env, from_flag):
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert "port" in result.stderr.lower()
+    assert not (tmp_path / "x.db").exists()  # refused before migrating anything
+
+
+def test_a_migrations_folder_that_is_not_one_is_named(tmp_path: Path) -> None:
+    result = run_cli(
+        "migrate",
+        env=cli_env(
+            DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
+            POSTMORTEM_MIGRATIONS_DIR=str(tmp_path / "nowhere"),
+        ),
+    )
+
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert f"POSTMORTEM_MIGRATIONS_DIR={tmp_path / 'nowhere'} has no migrations" in line
