@@ -35,20 +35,32 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"ok": False, "error": message}, status_code=status)
 
 
+# Every request Slack sends has one of these: a slash command, a typed payload (events,
+# interactivity), or Slack's SSL check.
+_SLACK_FIELDS = ("command", "type", "ssl_check")
+
+
 def _payload(body: bytes, content_type: str) -> dict[str, object] | None:
-    """The request's fields if Bolt can read this body, else None (Bolt would raise: a 500)."""
+    """The request's fields if this is a Slack payload Bolt can read, else None.
+
+    Bolt would raise on some bodies (a 500) and answer 404 "unhandled request" to others:
+    both are a bad request.
+    """
     try:
         text = body.decode("utf-8")
         if "application/json" in content_type:
             parsed = json.loads(text)
-            return parsed if isinstance(parsed, dict) else None
-        form = parse_qs(text, keep_blank_values=True)
-        if "payload" in form:
-            parsed = json.loads(form["payload"][0])
-            return parsed if isinstance(parsed, dict) else None
-        return {name: values[0] for name, values in form.items()} or None
+        else:
+            form = parse_qs(text, keep_blank_values=True)
+            if "payload" in form:
+                parsed = json.loads(form["payload"][0])
+            else:
+                parsed = {name: values[0] for name, values in form.items()}
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError):
         return None
+    if not isinstance(parsed, dict) or not any(parsed.get(f) for f in _SLACK_FIELDS):
+        return None
+    return parsed
 
 
 def _opens_a_postmortem(payload: dict[str, object]) -> bool:

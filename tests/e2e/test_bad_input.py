@@ -75,6 +75,9 @@ def test_a_non_numeric_timestamp_gets_401_not_500(bot: BotHarness) -> None:
         ("payload=%5B1%2C2%5D", "application/x-www-form-urlencoded"),
         ("{not json", "application/json"),
         ("", "application/x-www-form-urlencoded"),
+        ("garbage", "application/x-www-form-urlencoded"),
+        ('{"hello": "world"}', "application/json"),
+        ("payload=%7B%22a%22%3A1%7D", "application/x-www-form-urlencoded"),
     ],
 )
 def test_a_signed_payload_that_does_not_parse_gets_400_and_the_bot_keeps_serving(
