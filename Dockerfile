@@ -20,10 +20,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/opt/venv/bin:$PATH \
 RUN useradd --system --uid 10001 --create-home --home-dir /app --shell /usr/sbin/nologin bot
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
-# `serve` and `migrate` run Alembic, which reads alembic.ini from the working directory.
-COPY --chown=root:root alembic.ini ./
+# `serve` and `migrate` run the Alembic migrations from here, whatever the working directory
+# (`docker run -w …`). The code itself is the package installed in /opt/venv.
 COPY --chown=root:root migrations/ migrations/
-COPY --chown=root:root bot/ bot/
+ENV POSTMORTEM_MIGRATIONS_DIR=/app/migrations
 # SQLite (the default DATABASE_URL) needs a writable folder; mount a volume here to keep it.
 RUN mkdir /app/data && chown bot: /app/data
 ENV DATABASE_URL=sqlite:////app/data/postmortem.db
