@@ -13,17 +13,17 @@ from slack_sdk import WebClient
 from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import PostmortemService
 from bot.slack.listeners import register_all
+from bot.slack.listeners.forms import SORRY, apologize_for_click
 
 log = logging.getLogger(__name__)
 
-SORRY = (
-    "Sorry — something went wrong on my side and nothing was changed. "
-    "Try again in a moment; if it keeps happening, tell whoever runs postmortem-bot."
-)
-
 
 def _apology(body: dict[str, Any]) -> dict[str, Any] | None:
-    """What to answer when a listener failed: the person must not be left guessing."""
+    """What to answer when a listener failed: the person must not be left guessing.
+
+    None when the answer cannot carry it: a click's (block_actions) answer shows nothing, so
+    the clicker is told in the channel instead (``apologize_for_click``).
+    """
     if body.get("command"):
         return {"response_type": "ephemeral", "text": SORRY}
     if body.get("type") == "view_submission":
@@ -59,9 +59,14 @@ def build_bolt_app(
         next()
 
     @app.error
-    def explain_failure(error: Exception, body: dict[str, Any]) -> BoltResponse:
+    def explain_failure(
+        error: Exception, body: dict[str, Any], context: dict[str, Any], client: WebClient
+    ) -> BoltResponse:
         log.exception("listener failed: %s", error, exc_info=error)
-        payload = _apology(body if isinstance(body, dict) else {})
+        body = body if isinstance(body, dict) else {}
+        if body.get("type") == "block_actions":
+            apologize_for_click(body, teller=context.get("postmortems"), client=client)
+        payload = _apology(body)
         if payload is None:
             return BoltResponse(status=200, body="")
         return BoltResponse(

@@ -41,4 +41,14 @@ class Field(StrEnum):
 
 PICK_CANDIDATE_PATTERN = re.compile(rf"^{re.escape(Action.PICK_CANDIDATE.value)}\.\d+$")
 
+# An id a button carries: ASCII digits only (str.isdigit also takes "²", which int() refuses)
+# and at most nine of them, so it fits every id column (a 32-bit integer) on both databases.
+_ID = re.compile(r"[0-9]{1,9}")
+
+
+def parse_id(text: object) -> int | None:
+    """The postmortem (or outbox) id in a button's value or block_id; None if it names none."""
+    return int(text) if isinstance(text, str) and _ID.fullmatch(text) else None
+
+
 METADATA_EVENT_TYPE = "postmortem_bot_message"

@@ -7,23 +7,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError, ValidationInfo
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot.domain.resolution import EARLIEST_RESOLUTION
 from bot.services.clock import system_clock
 from bot.webhooks.signature import signature_matches
 
 MAX_BODY_BYTES = 1_000_000
 
-# No incident handed to the bot happened before this; anything earlier is a bad timestamp
-# (and one near year 1 cannot even be converted to UTC).
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-# How far ahead of this server's clock a sender's clock may run.
-CLOCK_SKEW = timedelta(minutes=5)
 
 # JSON can carry a NUL character ("\u0000"); PostgreSQL can store none in a text column.
 # (An unpaired surrogate, the other thing no text column takes, is refused by pydantic's
@@ -103,7 +99,7 @@ def validation_now(info: ValidationInfo) -> datetime:
 
 
 def not_before_2000(value: datetime) -> datetime:
-    if value < EARLIEST:
+    if value < EARLIEST_RESOLUTION:
         raise ValueError("is before 2000-01-01: too far in the past to be an incident's time")
     return value
 

@@ -28,9 +28,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.domain.owners import Criterion
+from bot.domain.resolution import CLOCK_SKEW
 from bot.services.incidents import IncidentService, PersonRef, ResolvedIncident
 from bot.webhooks.http import (
-    CLOCK_SKEW,
     BadRequest,
     describe,
     error,

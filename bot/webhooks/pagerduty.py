@@ -32,9 +32,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot.domain.resolution import CLOCK_SKEW
 from bot.services.incidents import Handled, IncidentService, PagerDutyEvent, Ref
 from bot.webhooks.http import (
-    CLOCK_SKEW,
     BadRequest,
     cleaned,
     cleaned_text,

@@ -10,7 +10,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.services.postmortems import PostmortemService
-from bot.slack.ids import PICK_CANDIDATE_PATTERN, Action
+from bot.slack.ids import PICK_CANDIDATE_PATTERN, Action, parse_id
+from bot.slack.listeners.forms import NO_POSTMORTEM_NAMED, apologize_for_click
 
 log = logging.getLogger(__name__)
 
@@ -28,20 +29,12 @@ def _where(body: dict[str, Any]) -> tuple[str, str]:
     return body["user"]["id"], (body.get("channel") or {}).get("id", "")
 
 
-def _postmortem_id(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
-
-
 def _claim(
     postmortems: PostmortemService, body: dict[str, Any], pid: int | None, owner: str | None
 ) -> None:
     clicker, channel_id = _where(body)
     if pid is None or owner is None:
-        postmortems.tell(
-            channel_id=channel_id,
-            user_id=clicker,
-            text="That button didn't say which postmortem it was for; try `/postmortem status`.",
-        )
+        postmortems.tell(channel_id=channel_id, user_id=clicker, text=NO_POSTMORTEM_NAMED)
         return
     postmortems.claim_ownership(
         postmortem_id=pid, owner=owner, chosen_by=clicker, channel_id=channel_id
@@ -51,15 +44,20 @@ def _claim(
 def pick_candidate(
     action: dict[str, Any], body: dict[str, Any], client: WebClient, postmortems: PostmortemService
 ) -> None:
-    pid_text, _, owner = str(action.get("value", "")).partition("|")
-    _claim_person(postmortems, client, body, _postmortem_id(pid_text), owner or None)
+    # A lazy listener: Bolt only logs what it raises, so the clicker is told here.
+    try:
+        pid_text, _, owner = str(action.get("value", "")).partition("|")
+        _claim_person(postmortems, client, body, parse_id(pid_text), owner or None)
+    except Exception:
+        log.exception("%s failed", action.get("action_id"))
+        apologize_for_click(body, teller=postmortems, client=client)
 
 
 def claim_self(
     ack: Ack, action: dict[str, Any], body: dict[str, Any], postmortems: PostmortemService
 ) -> None:
     ack()
-    _claim(postmortems, body, _postmortem_id(str(action.get("value", ""))), body["user"]["id"])
+    _claim(postmortems, body, parse_id(action.get("value")), body["user"]["id"])
 
 
 def acknowledge(ack: Ack) -> None:
@@ -69,9 +67,13 @@ def acknowledge(ack: Ack) -> None:
 def pick_anyone(
     action: dict[str, Any], body: dict[str, Any], client: WebClient, postmortems: PostmortemService
 ) -> None:
-    block_id = str(action.get("block_id", ""))
-    pid = _postmortem_id(block_id.partition(":")[2])
-    _claim_person(postmortems, client, body, pid, action.get("selected_user"))
+    # A lazy listener: Bolt only logs what it raises, so the clicker is told here.
+    try:
+        pid = parse_id(str(action.get("block_id", "")).partition(":")[2])
+        _claim_person(postmortems, client, body, pid, action.get("selected_user"))
+    except Exception:
+        log.exception("%s failed", action.get("action_id"))
+        apologize_for_click(body, teller=postmortems, client=client)
 
 
 def _claim_person(
@@ -82,7 +84,7 @@ def _claim_person(
     chosen: str | None,
 ) -> None:
     """Claim for ``chosen`` unless Slack says it is no person (told to the clicker)."""
-    refusal = why_not_an_owner(client, chosen) if chosen else None
+    refusal = why_not_an_owner(client, chosen) if chosen and pid is not None else None
     if refusal is not None:
         clicker, channel_id = _where(body)
         postmortems.tell(channel_id=channel_id, user_id=clicker, text=refusal)

@@ -1,8 +1,10 @@
-"""Opening a command's form after its (empty) ack, and saying so when Slack refuses."""
+"""What listeners share when things go wrong: a form Slack won't open, a button that names no
+postmortem, a click whose listener failed. The person is always told; never left guessing."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
@@ -10,6 +12,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
 log = logging.getLogger(__name__)
+
+SORRY = (
+    "Sorry — something went wrong on my side and nothing was changed. "
+    "Try again in a moment; if it keeps happening, tell whoever runs postmortem-bot."
+)
+NO_POSTMORTEM_NAMED = (
+    "That button didn't say which postmortem it was for; try `/postmortem status`."
+)
 
 
 class Teller(Protocol):
@@ -34,3 +44,34 @@ def open_form(
             user_id=command["user_id"],
             text=f"Sorry, Slack wouldn't open the form ({reason}). {retry}",
         )
+
+
+def apologize_for_click(
+    body: dict[str, Any], *, teller: Teller | None, client: WebClient | None
+) -> None:
+    """A click's listener failed: tell the clicker, ephemerally where they clicked.
+
+    Through the outbox, like every other notice. When that fails too (the database is what
+    broke), post it straight from another thread, so the ack is not held up by Slack.
+    """
+    user_id = str((body.get("user") or {}).get("id") or "")
+    channel_id = str((body.get("channel") or {}).get("id") or "")
+    if not user_id or not channel_id:
+        return  # a click in a modal or on the Home tab: no channel to answer in
+    if teller is not None:
+        try:
+            teller.tell(channel_id=channel_id, user_id=user_id, text=SORRY)
+            return
+        except Exception:
+            log.exception("could not queue the apology to %s; posting it directly", user_id)
+    if client is not None:
+        threading.Thread(
+            target=_post_apology, args=(client, channel_id, user_id), daemon=True
+        ).start()
+
+
+def _post_apology(client: WebClient, channel_id: str, user_id: str) -> None:
+    try:
+        client.chat_postEphemeral(channel=channel_id, user=user_id, text=SORRY)
+    except (SlackApiError, OSError) as error:
+        log.warning("could not post the apology to %s either: %s", user_id, error)

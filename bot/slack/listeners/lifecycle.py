@@ -11,8 +11,8 @@ from bot.domain.errors import DomainError
 from bot.domain.meetings import MeetingRefused
 from bot.services.lifecycle import LifecycleService
 from bot.slack import commands
-from bot.slack.ids import Action, Callback, ScheduleField
-from bot.slack.listeners.forms import open_form
+from bot.slack.ids import Action, Callback, ScheduleField, parse_id
+from bot.slack.listeners.forms import NO_POSTMORTEM_NAMED, open_form
 from bot.slack.meeting_form import read_schedule_form, schedule_modal
 
 _FORM_FIELDS = {"time": ScheduleField.TIME, "justification": ScheduleField.JUSTIFICATION}
@@ -110,12 +110,13 @@ def mark_held(
 ) -> None:
     ack()
     user_id, channel_id = _clicker(body)
-    value = str(action.get("value", ""))
+    postmortem_id = parse_id(action.get("value"))
+    if postmortem_id is None:
+        lifecycle.tell(channel_id=channel_id, user_id=user_id, text=NO_POSTMORTEM_NAMED)
+        return
     try:
         lifecycle.mark_meeting_held(
-            channel_id=channel_id,
-            actor=user_id,
-            postmortem_id=int(value) if value.isdigit() else None,
+            channel_id=channel_id, actor=user_id, postmortem_id=postmortem_id
         )
     except DomainError as refusal:
         lifecycle.tell(channel_id=channel_id, user_id=user_id, text=str(refusal))
@@ -126,8 +127,8 @@ def snooze(
 ) -> None:
     ack()
     user_id, channel_id = _clicker(body)
-    value = str(action.get("value", ""))
-    if not value.isdigit():
-        lifecycle.tell(channel_id=channel_id, user_id=user_id, text="That button is broken.")
+    outbox_id = parse_id(action.get("value"))  # the nudge's own id, not the postmortem's
+    if outbox_id is None:
+        lifecycle.tell(channel_id=channel_id, user_id=user_id, text=NO_POSTMORTEM_NAMED)
         return
-    lifecycle.snooze(outbox_id=int(value), actor=user_id, channel_id=channel_id)
+    lifecycle.snooze(outbox_id=outbox_id, actor=user_id, channel_id=channel_id)

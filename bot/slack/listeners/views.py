@@ -10,6 +10,7 @@ from slack_bolt import Ack, App
 from bot.domain.errors import DomainError
 from bot.domain.owners import Criterion, Person
 from bot.domain.postmortem import IncidentReport
+from bot.domain.resolution import why_implausible
 from bot.services.postmortems import PostmortemService
 from bot.slack.ids import Callback, Field
 from bot.slack.text import has_words
@@ -29,6 +30,16 @@ def _value(values: dict[str, Any], field: Field) -> dict[str, Any]:
     return dict((values.get(field.value) or {}).get(field.value) or {})
 
 
+def _moment(epoch: object) -> datetime | None:
+    """The moment a datetimepicker's ``selected_date_time`` (Unix seconds) names, if any."""
+    if isinstance(epoch, bool) or not isinstance(epoch, int | str):
+        return None
+    try:
+        return datetime.fromtimestamp(int(epoch), UTC)
+    except (ValueError, OverflowError, OSError):  # not a number, or no representable moment
+        return None
+
+
 def read_start_form(values: dict[str, Any], now: datetime) -> tuple[dict[str, Any], dict[str, str]]:
     """The form's fields, and an error per block_id for anything a person must fix."""
     errors: dict[str, str] = {}
@@ -37,11 +48,16 @@ def read_start_form(values: dict[str, Any], now: datetime) -> tuple[dict[str, An
         errors[Field.TITLE.value] = "Give the incident a short title."
     severity_option = _value(values, Field.SEVERITY).get("selected_option") or {}
     resolved_epoch = _value(values, Field.RESOLVED_AT).get("selected_date_time")
-    resolved_at = now
+    resolved_at: datetime | None = now
     if resolved_epoch is not None:
-        resolved_at = datetime.fromtimestamp(int(resolved_epoch), UTC)
-        if resolved_at > now:
-            errors[Field.RESOLVED_AT.value] = "The resolution time can't be in the future."
+        resolved_at = _moment(resolved_epoch)
+        problem = (
+            "Pick the date and time the incident was resolved."
+            if resolved_at is None
+            else why_implausible(resolved_at, now)
+        )
+        if problem is not None:
+            errors[Field.RESOLVED_AT.value] = problem
     false_alarm = bool(_value(values, Field.FALSE_ALARM).get("selected_options"))
     evidence = {
         criterion: tuple(
