@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -61,13 +61,28 @@ def check_can_claim(postmortem: Postmortem) -> State:
     return next_state(postmortem.state, Move.ASSIGN_OWNER)
 
 
-def check_can_hand_over(postmortem: Postmortem, *, actor: str, new_owner: str) -> State:
-    """Only the current owner, or whoever assigned them, hands the postmortem to someone else."""
+def check_can_hand_over(
+    postmortem: Postmortem,
+    *,
+    actor: str,
+    new_owner: str,
+    incident_managers: Collection[str] = (),
+) -> State:
+    """The current owner, whoever assigned them, or an incident manager hands it over.
+
+    Incident managers may because the other two can be gone: an owner who left the company
+    (a deactivated account) would otherwise hold the postmortem for good.
+    """
     state = next_state(postmortem.state, Move.HAND_OVER)
-    if actor not in (postmortem.owner_id, postmortem.owner_assigned_by):
+    if actor not in (postmortem.owner_id, postmortem.owner_assigned_by, *incident_managers):
+        managers = (
+            "an incident manager (" + ", ".join(f"<@{m}>" for m in incident_managers) + ")"
+            if incident_managers
+            else "an incident manager (none is set: `incident_managers` in the policy file)"
+        )
         raise NotAllowed(
-            f"Only the current owner <@{postmortem.owner_id}> or whoever assigned them "
-            f"(<@{postmortem.owner_assigned_by}>) can hand this postmortem over."
+            f"Only the current owner <@{postmortem.owner_id}>, whoever assigned them "
+            f"(<@{postmortem.owner_assigned_by}>) or {managers} can hand this postmortem over."
         )
     if new_owner == postmortem.owner_id:
         raise NotAllowed(f"<@{new_owner}> already owns this postmortem.")

@@ -47,18 +47,29 @@ class Service:
 
 
 def find_postmortem(
-    uow: UnitOfWork, *, channel_id: str, postmortem_id: int | None = None
+    uow: UnitOfWork,
+    *,
+    channel_id: str,
+    postmortem_id: int | None = None,
+    verb: str | None = None,
+    arguments: str = "",
 ) -> Postmortem:
     """The postmortem named by id, else the channel's only open one; else why there is none.
 
     With several open in one channel (a webhook opened another incident's there), guessing
-    would act on the wrong one: the person is asked to name it.
+    would act on the wrong one: the person is asked to name it, with an example of the
+    command they typed (``verb``, e.g. ``owner``, then ``arguments``, e.g. ``@someone``).
     """
     if postmortem_id is not None:
         found = uow.postmortems.get(postmortem_id)
-        if found is None:
-            raise NoPostmortemHere(f"Postmortem #{postmortem_id} no longer exists.")
-        if channel_id and found.channel_id and found.channel_id != channel_id:
+        if found is None:  # postmortems are never deleted: this number was never one
+            raise NoPostmortemHere(
+                f"There is no postmortem #{postmortem_id}. "
+                "`/postmortem status` lists this channel's open ones."
+            )
+        if found.channel_id is None:
+            raise NoPostmortemHere(_UNROUTED.format(id=postmortem_id))
+        if channel_id and found.channel_id != channel_id:
             raise NoPostmortemHere(
                 f"Postmortem #{postmortem_id} belongs to <#{found.channel_id}>: "
                 "run the command there."
@@ -71,12 +82,36 @@ def find_postmortem(
             "Start one with `/postmortem start <title>`."
         )
     if len(open_here) > 1:
-        listed = ", ".join(f"#{p.id} {p.title}" for p in open_here[:10])
+        listed = ", ".join(f"#{p.id} {_mrkdwn_safe(p.title)}" for p in open_here[:10])
+        number = f"#{open_here[0].id}"
+        example = (
+            f"e.g. `/postmortem {' '.join(filter(None, (verb, number, arguments)))}`"
+            if verb
+            else f"e.g. `{number}`"
+        )
         raise NoPostmortemHere(
             f"This channel has {len(open_here)} open postmortems ({listed}): add the number "
-            f"of the one you mean, e.g. `/postmortem held #{open_here[0].id}`."
+            f"of the one you mean after the command, {example}."
         )
     return open_here[0]
+
+
+# Nothing can be posted about a postmortem without a channel (plan_messages needs one), and
+# there is no way to give it one yet: say how incidents get a channel, and what to do now.
+_UNROUTED = (
+    "Postmortem #{id} has no channel: its incident matched no route and `DEFAULT_CHANNEL` "
+    "is unset, so I have nowhere to post about it. To open postmortems in a channel, add "
+    "a route (`routes:` in the `POSTMORTEM_POLICY_FILE` policy file) or set "
+    "`DEFAULT_CHANNEL`; for this incident, run `/postmortem start <title>` in its channel."
+)
+
+
+def _mrkdwn_safe(text: str) -> str:
+    """Text someone else wrote, inside a message: ``&``, ``<``, ``>`` can't mention or link.
+
+    (The same escaping as ``bot.slack.text.escape``, which services may not import.)
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def plan_messages(

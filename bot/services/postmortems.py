@@ -177,21 +177,34 @@ class PostmortemService(Service):
     def hand_over(
         self, *, channel_id: str, actor: str, new_owner: str, postmortem_id: int | None = None
     ) -> Postmortem:
-        """Hand the channel's postmortem to ``new_owner`` (its owner or their assigner may).
+        """Hand the channel's postmortem to ``new_owner``.
+
+        Its owner, whoever assigned them, or one of the policy's incident managers may.
 
         While nobody owns it yet, this names the first owner, like a pick on the prompt: the
         way out when the prompt never reached the channel (the bot was not invited yet).
         """
         now = self._clock()
         with self._uow_factory() as uow:
-            postmortem = find_postmortem(uow, channel_id=channel_id, postmortem_id=postmortem_id)
+            postmortem = find_postmortem(
+                uow,
+                channel_id=channel_id,
+                postmortem_id=postmortem_id,
+                verb="owner",
+                arguments="@someone",
+            )
             if postmortem.state is State.AWAITING_OWNER:
                 owned = self._assign_first_owner(uow, postmortem, new_owner, actor, now)
                 if owned is None:
                     raise DomainError("Someone chose an owner while you asked; try again.")
                 uow.commit()
                 return owned
-            check_can_hand_over(postmortem, actor=actor, new_owner=new_owner)
+            check_can_hand_over(
+                postmortem,
+                actor=actor,
+                new_owner=new_owner,
+                incident_managers=self._policy.incident_managers,
+            )
             assert postmortem.owner_id is not None
             if not uow.postmortems.hand_over(
                 postmortem_id=postmortem.id,

@@ -123,22 +123,28 @@ def test_a_title_that_is_too_long_is_refused_with_the_limit(bot: BotHarness) -> 
 def test_handing_over_with_no_postmortem_in_the_channel_says_how_to_start_one(
     bot: BotHarness,
 ) -> None:
-    answer = bot.user("U0ALICE").answer("owner <@U0BOB|bob>")
+    bot.user("U0ALICE").command("owner <@U0BOB|bob>")
 
-    assert "no open postmortem in this channel" in answer
+    notice = bot.slack.wait_for("chat.postEphemeral")[0].params
+    assert notice["user"] == "U0ALICE"
+    assert "no open postmortem in this channel" in notice["text"]
 
 
-def test_only_the_owner_or_their_assigner_can_hand_over(bot: BotHarness) -> None:
+def test_someone_who_neither_owns_nor_assigned_it_cannot_hand_over(bot: BotHarness) -> None:
     alice = bot.user("U0ALICE")
     alice.answer("start Outage")
     bot.user("U0BOB").click({"action_id": "owner.claim_self", "value": "1"})
     bot.settle()
 
-    refusal = bot.user("U0MALLORY").answer("owner <@U0MALLORY|mallory>")
-    handed = bot.user("U0BOB").answer("owner <@U0CAROL|carol>")
+    bot.user("U0MALLORY").command("owner <@U0MALLORY|mallory>")
+    refusal = bot.slack.wait_for("chat.postEphemeral", 1)[0].params
+    bot.user("U0BOB").command("owner <@U0CAROL|carol>")
+    handed = bot.slack.wait_for("chat.postEphemeral", 2)[1].params
 
-    assert "Only the current owner <@U0BOB>" in refusal
-    assert "<@U0CAROL> now owns postmortem #1" in handed
+    assert refusal["user"] == "U0MALLORY"
+    assert "Only the current owner <@U0BOB>" in refusal["text"]
+    assert handed["user"] == "U0BOB"
+    assert "<@U0CAROL> now owns postmortem #1" in handed["text"]
     status = bot.user("U0ALICE").answer("status")
     assert "Owner: <@U0CAROL>" in status
 

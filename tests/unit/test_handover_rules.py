@@ -1,0 +1,77 @@
+"""Who may hand a postmortem over: its owner, whoever assigned them, or an incident manager."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.domain.errors import NotAllowed
+from bot.domain.lifecycle import State
+from bot.domain.postmortem import Postmortem, check_can_hand_over
+
+RESOLVED = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def owned(owner: str = "U0BOB", assigned_by: str = "U0ALICE") -> Postmortem:
+    return Postmortem(
+        id=7,
+        incident_key="slack:C0INCIDENT:1",
+        title="Checkout errors",
+        source="slack",
+        channel_id="C0INCIDENT",
+        state=State.DRAFTING,
+        resolved_at=RESOLVED,
+        opened_at=RESOLVED,
+        opened_by="U0ALICE",
+        owner_id=owner,
+        owner_assigned_by=assigned_by,
+        owner_assigned_at=RESOLVED,
+    )
+
+
+@pytest.mark.parametrize("actor", ["U0BOB", "U0ALICE", "U0MANAGER"])
+def test_the_owner_their_assigner_or_an_incident_manager_may_hand_over(actor: str) -> None:
+    state = check_can_hand_over(
+        owned(), actor=actor, new_owner="U0CAROL", incident_managers=("U0MANAGER",)
+    )
+
+    assert state is State.DRAFTING
+
+
+def test_an_incident_manager_may_hand_over_when_owner_and_assigner_are_the_same_person() -> None:
+    # Someone who took it themselves, then left: nobody else but a manager could move it.
+    postmortem = owned(owner="U0GONE", assigned_by="U0GONE")
+
+    state = check_can_hand_over(
+        postmortem, actor="U0MANAGER", new_owner="U0CAROL", incident_managers=("U0MANAGER",)
+    )
+
+    assert state is State.DRAFTING
+
+
+def test_anyone_else_is_refused_and_told_who_may_including_the_incident_managers() -> None:
+    with pytest.raises(NotAllowed) as refusal:
+        check_can_hand_over(
+            owned(),
+            actor="U0MALLORY",
+            new_owner="U0MALLORY",
+            incident_managers=("U0MANAGER", "U0OTHER"),
+        )
+
+    assert str(refusal.value) == (
+        "Only the current owner <@U0BOB>, whoever assigned them (<@U0ALICE>) or an incident "
+        "manager (<@U0MANAGER>, <@U0OTHER>) can hand this postmortem over."
+    )
+
+
+def test_without_incident_managers_the_refusal_says_where_to_set_them() -> None:
+    with pytest.raises(NotAllowed, match="incident_managers` in the policy file"):
+        check_can_hand_over(owned(), actor="U0MALLORY", new_owner="U0CAROL")
+
+
+def test_handing_over_to_the_current_owner_is_refused() -> None:
+    with pytest.raises(NotAllowed, match="already owns this postmortem"):
+        check_can_hand_over(
+            owned(), actor="U0MANAGER", new_owner="U0BOB", incident_managers=("U0MANAGER",)
+        )
