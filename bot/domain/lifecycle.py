@@ -43,19 +43,55 @@ TRANSITIONS: dict[tuple[State, Move], State] = {
 }
 
 
+# What a refused move would have done, as a person asks for it.
+_ASKED: dict[Move, str] = {
+    Move.ASSIGN_OWNER: "choose an owner for this postmortem",
+    Move.HAND_OVER: "hand this postmortem over",
+    Move.SCHEDULE_MEETING: "schedule this postmortem's meeting",
+    Move.MARK_MEETING_HELD: "mark this postmortem's meeting as held",
+    Move.COMPLETE: "mark this postmortem done",
+}
+
+# Where the postmortem stands, in the words people use about it.
+_STANDS: dict[State, str] = {
+    State.AWAITING_OWNER: "it has no owner yet",
+    State.DRAFTING: "it has no meeting scheduled yet",
+    State.MEETING_SCHEDULED: "its meeting has not been held yet",
+    State.IN_REVIEW: "its meeting was already held",
+    State.COMPLETED: "it is already complete",
+}
+
+_NEXT: dict[State, str] = {
+    State.AWAITING_OWNER: (
+        "Choose its owner first: pick one on the owner prompt, or name them with "
+        "`/postmortem owner @someone`."
+    ),
+    State.DRAFTING: (
+        "Schedule the meeting first with `/postmortem schedule`; once it has taken place, "
+        "record it with `/postmortem held`."
+    ),
+    State.MEETING_SCHEDULED: (
+        "Once the meeting has taken place, record it with `/postmortem held`, then close "
+        "the postmortem with `/postmortem done`."
+    ),
+    State.IN_REVIEW: (
+        "What is left is to finish the document and agree action items with owners and due "
+        "dates, then close it with `/postmortem done`."
+    ),
+    State.COMPLETED: (
+        "Nothing is left to do; a new incident gets its own postmortem with `/postmortem start`."
+    ),
+}
+
+
 def _why_not(current: State, move: Move) -> str:
-    """Why ``move`` cannot happen in ``current``, said from where the postmortem stands."""
-    if current is State.COMPLETED:
-        return "it is already complete"
-    if move is Move.ASSIGN_OWNER:
-        return "it already has an owner"
-    if current is State.AWAITING_OWNER:
-        return "it needs an owner first: pick one on the prompt or `/postmortem owner @someone`"
-    if current is State.IN_REVIEW:  # only completing is left
-        return "the meeting was already held; what is left is `/postmortem done`"
-    if move is Move.MARK_MEETING_HELD:
-        return "no meeting is scheduled yet: use `/postmortem schedule`"
-    return "the postmortem meeting has not been held yet"
+    """Why ``move`` cannot happen in ``current``, and what to do instead: plain sentences."""
+    if move is Move.ASSIGN_OWNER and current is not State.COMPLETED:
+        return (
+            f"I can't {_ASKED[move]}: it already has an owner. To give it to someone else, "
+            "use `/postmortem owner @someone`."
+        )
+    return f"I can't {_ASKED[move]}: {_STANDS[current]}. {_NEXT[current]}"
 
 
 def next_state(current: State, move: Move) -> State:
@@ -63,7 +99,4 @@ def next_state(current: State, move: Move) -> State:
     try:
         return TRANSITIONS[(current, move)]
     except KeyError:
-        raise IllegalTransition(
-            f"Can't {move.value.replace('_', ' ')} while the postmortem is "
-            f"{STATE_LABELS[current].lower()}: {_why_not(current, move)}."
-        ) from None
+        raise IllegalTransition(_why_not(current, move)) from None

@@ -10,10 +10,12 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import Move, State, next_state
-from bot.domain.policy import Policy
+from bot.domain.messages import human_span
+from bot.domain.policy import MeetingDueNudges, Policy
 from bot.domain.postmortem import Postmortem
 
 MEETING_LENGTH = timedelta(hours=1)
+_DEFAULT_GOAL = MeetingDueNudges().deadline
 MAX_JUSTIFICATION = 500
 WHEN_INVOLVED = ("customer support", "account management", "product management")
 
@@ -41,11 +43,11 @@ def check_meeting_time(
         )
     deadline = policy.meeting_deadline(postmortem.resolved_at)
     if at > deadline and not (justification or "").strip():
-        days = policy.meeting_due.deadline.days or policy.meeting_due.deadline
         raise MeetingRefused(
-            f"That is after {deadline:%a %d %b %H:%M} UTC — more than {days} days after the "
-            "incident was resolved. Hold it while context is fresh, or say why it can't be "
-            "sooner in the justification field.",
+            f"That is after {deadline:%a %d %b %H:%M} UTC — more than "
+            f"{human_span(policy.meeting_due.deadline)} after the incident was resolved. "
+            "Hold it while context is fresh, or say why it can't be sooner in the "
+            "justification field.",
             field="time",
         )
     if justification is not None and len(justification) > MAX_JUSTIFICATION:
@@ -87,7 +89,14 @@ def invite_attendees(postmortem: Postmortem, policy: Policy) -> list[Attendee]:
     return people
 
 
-def invite_description(postmortem: Postmortem, attendees: Sequence[Attendee]) -> str:
+def invite_description(
+    postmortem: Postmortem,
+    attendees: Sequence[Attendee],
+    *,
+    goal: timedelta = _DEFAULT_GOAL,
+) -> str:
+    """The invite's text; ``goal`` is the policy's meeting deadline, counted from resolution."""
+
     def label(a: Attendee) -> str:
         return a.name or a.slack_user_id
 
@@ -110,12 +119,20 @@ def invite_description(postmortem: Postmortem, attendees: Sequence[Attendee]) ->
         "owners and due dates.",
     ]
     if postmortem.meeting_justification:
-        lines += ["", f"Held after the 7-day goal because: {postmortem.meeting_justification}"]
+        lines += [
+            "",
+            f"Held later than {human_span(goal)} after resolution because: "
+            f"{postmortem.meeting_justification}",
+        ]
     return "\n".join(lines)
 
 
 def meeting_invite_ics(
-    postmortem: Postmortem, attendees: Sequence[Attendee], *, now: datetime
+    postmortem: Postmortem,
+    attendees: Sequence[Attendee],
+    *,
+    now: datetime,
+    goal: timedelta = _DEFAULT_GOAL,
 ) -> bytes:
     """An iCalendar (RFC 5545) REQUEST for the meeting, one VEVENT, UTC times."""
     assert postmortem.meeting_at is not None
@@ -129,7 +146,7 @@ def meeting_invite_ics(
     event.add("dtstart", postmortem.meeting_at)
     event.add("dtend", postmortem.meeting_at + MEETING_LENGTH)
     event.add("summary", f"Postmortem: {postmortem.title}")
-    event.add("description", invite_description(postmortem, attendees))
+    event.add("description", invite_description(postmortem, attendees, goal=goal))
     # Rescheduling sends the same UID with a higher sequence, so calendars update in place.
     event.add("sequence", int(now.timestamp()) // 60)
     for person in attendees:

@@ -6,6 +6,7 @@ reason is gone (an owner was picked, a meeting was scheduled…).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -29,6 +30,9 @@ class MessageKind(StrEnum):
     MEETING_INVITE = "meeting_invite"
     MEETING_HELD = "meeting_held"
     COMPLETED = "completed"
+    # A direct message to the person who opened the postmortem (or asked to re-post its
+    # prompt): the owner prompt could not be posted in the channel, and how to fix that.
+    PROMPT_UNDELIVERABLE = "prompt_undeliverable"
 
 
 NUDGES = frozenset(
@@ -54,7 +58,12 @@ _STILL_NEEDED: dict[MessageKind, frozenset[State]] = {
         {State.AWAITING_OWNER, State.DRAFTING, State.MEETING_SCHEDULED}
     ),
     MessageKind.ASK_MARK_HELD: frozenset({State.MEETING_SCHEDULED}),
+    # Once someone owns it, the lost prompt no longer matters.
+    MessageKind.PROMPT_UNDELIVERABLE: frozenset({State.AWAITING_OWNER}),
 }
+
+# Who asked for an owner prompt to be posted again: told, rather than the opener, if it fails.
+REQUESTED_BY = "requested_by"
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,60 @@ def still_applies(kind: MessageKind, postmortem: Postmortem) -> bool:
 
 def is_snoozable(kind: MessageKind) -> bool:
     return kind in NUDGES
+
+
+def human_span(span: timedelta) -> str:
+    """``span`` as people say it: "a day", "7 days", "an hour", "12 hours", "90 minutes"."""
+    seconds = int(span.total_seconds())
+    units = (
+        (24 * 3600, "a day", "days"),
+        (3600, "an hour", "hours"),
+        (60, "a minute", "minutes"),
+        (1, "a second", "seconds"),
+    )
+    for unit, one, many in units:
+        if seconds >= unit and seconds % unit == 0:
+            count = seconds // unit
+            return one if count == 1 else f"{count} {many}"
+    return f"{seconds} seconds"
+
+
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def is_slack_user(actor: str | None) -> bool:
+    """Whether ``actor`` is a Slack user id (a person), not a webhook source like "pagerduty"."""
+    return bool(actor) and _SLACK_USER.match(actor or "") is not None
+
+
+def plan_prompt_undeliverable(
+    postmortem: Postmortem,
+    policy: Policy,
+    *,
+    error: str,
+    requested_by: str | None,
+    now: datetime,
+) -> list[PlannedMessage]:
+    """Slack refused the owner prompt for good: tell, by direct message, whoever can fix it.
+
+    That is the person who asked for the prompt (who opened the postmortem with
+    `/postmortem start`, or asked for it again); for a postmortem a webhook opened, nobody
+    asked in Slack, so the incident managers are told. Nothing once the postmortem has an
+    owner or its prompt reached the channel after all.
+    """
+    if postmortem.state is not State.AWAITING_OWNER or postmortem.prompt_ts is not None:
+        return []
+    if postmortem.channel_id is None:
+        return []
+    asker = requested_by if is_slack_user(requested_by) else None
+    if asker is None and is_slack_user(postmortem.opened_by):
+        asker = postmortem.opened_by
+    recipients = [asker] if asker else list(dict.fromkeys(policy.incident_managers))
+    params = {"channel": postmortem.channel_id, "error": error}
+    return [
+        PlannedMessage(MessageKind.PROMPT_UNDELIVERABLE, now, recipient=r, params=dict(params))
+        for r in recipients
+    ]
 
 
 def _channel_time(policy: Policy, moment: datetime) -> datetime:

@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.messages import (
     NUDGES,
+    REQUESTED_BY,
     MessageKind,
+    plan_prompt_undeliverable,
     plan_repeat_no_owner,
     still_applies,
 )
@@ -335,8 +337,10 @@ class Dispatcher:
         report.errors.append(f"{item.kind}#{item.id}: {failure.error}")
         with self._uow_factory() as uow:
             if failure.permanent or item.attempts >= MAX_ATTEMPTS:
-                uow.outbox.mark_dead(item_id=item.id, worker=token, error=failure.error)
+                died = uow.outbox.mark_dead(item_id=item.id, worker=token, error=failure.error)
                 report.dead += 1
+                if died and failure.permanent and item.kind is MessageKind.OWNER_PROMPT:
+                    self._tell_prompt_undeliverable(uow, item, failure.error, now)
             else:
                 backoff = failure.retry_after or min(2**item.attempts, 900)
                 uow.outbox.postpone(
@@ -347,6 +351,30 @@ class Dispatcher:
                 )
                 report.postponed += 1
             uow.commit()
+
+    def _tell_prompt_undeliverable(
+        self, uow: Any, item: OutboxItem, error: str, now: datetime
+    ) -> None:
+        """Queue, in the transaction that marks the prompt dead, a DM saying how to fix it.
+
+        A channel the bot cannot post in refuses an ephemeral there too: the message goes
+        to the person directly (``chat.postMessage`` to a user id opens the DM).
+        """
+        postmortem = uow.postmortems.get(item.postmortem_id) if item.postmortem_id else None
+        if postmortem is None:
+            return
+        requested_by = item.params.get(REQUESTED_BY)
+        for planned in plan_prompt_undeliverable(
+            postmortem,
+            self._policy,
+            error=error,
+            requested_by=str(requested_by) if requested_by else None,
+            now=now,
+        ):
+            assert planned.recipient is not None
+            uow.outbox.add(
+                postmortem_id=postmortem.id, channel_id=planned.recipient, planned=planned, now=now
+            )
 
     def _after_sent(
         self,

@@ -14,6 +14,7 @@ from bot.domain.lifecycle import Move, State
 from bot.domain.meetings import check_can_steer, check_meeting_time
 from bot.domain.messages import (
     NUDGES,
+    REQUESTED_BY,
     SNOOZE,
     MessageKind,
     PlannedMessage,
@@ -33,6 +34,9 @@ _UNTIL_HELD = (
 )
 
 
+_REPOSTED = "owner_prompt_reposted"
+
+
 class ConcurrentChange(DomainError):
     """Someone else moved the postmortem on while this request was being handled."""
 
@@ -44,7 +48,9 @@ class LifecycleService(Service):
     ) -> Postmortem:
         """The channel's postmortem if ``actor`` may schedule its meeting now; else why not."""
         with self._uow_factory() as uow:
-            postmortem = find_postmortem(uow, channel_id=channel_id, postmortem_id=postmortem_id)
+            postmortem = find_postmortem(
+                uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="schedule"
+            )
             check_can_steer(postmortem, self._policy, actor=actor, move=Move.SCHEDULE_MEETING)
             return postmortem
 
@@ -63,7 +69,9 @@ class LifecycleService(Service):
         now = self._clock()
         reason = (justification or "").strip() or None
         with self._uow_factory() as uow:
-            postmortem = find_postmortem(uow, channel_id=channel_id, postmortem_id=postmortem_id)
+            postmortem = find_postmortem(
+                uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="schedule"
+            )
             new = check_can_steer(postmortem, self._policy, actor=actor, move=Move.SCHEDULE_MEETING)
             check_meeting_time(postmortem, self._policy, at=at, justification=reason, now=now)
             late = at > self._policy.meeting_deadline(postmortem.resolved_at)
@@ -106,7 +114,9 @@ class LifecycleService(Service):
         """Record that the meeting took place; the channel is told what is left."""
         now = self._clock()
         with self._uow_factory() as uow:
-            postmortem = find_postmortem(uow, channel_id=channel_id, postmortem_id=postmortem_id)
+            postmortem = find_postmortem(
+                uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="held"
+            )
             new = check_can_steer(
                 postmortem, self._policy, actor=actor, move=Move.MARK_MEETING_HELD
             )
@@ -130,7 +140,9 @@ class LifecycleService(Service):
         """Complete the postmortem (only once its meeting was held); every nudge stops."""
         now = self._clock()
         with self._uow_factory() as uow:
-            postmortem = find_postmortem(uow, channel_id=channel_id, postmortem_id=postmortem_id)
+            postmortem = find_postmortem(
+                uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="done"
+            )
             new = check_can_steer(postmortem, self._policy, actor=actor, move=Move.COMPLETE)
             updated = self._move(uow, postmortem, new, now, completed_at=now)
             uow.audit.record(postmortem_id=postmortem.id, at=now, actor=actor, action="completed")
@@ -191,6 +203,62 @@ class LifecycleService(Service):
             queue_notice(uow, channel_id=channel_id, user_id=actor, text=text, now=now)
             uow.commit()
             return text
+
+    def repost_owner_prompt(
+        self,
+        *,
+        postmortem_id: int,
+        requested_by: str | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Queue the owner prompt again after Slack refused it for good; True if queued.
+
+        Only for a postmortem still awaiting its owner, with a channel, whose prompt never
+        reached that channel and whose latest prompt is dead (a prompt already queued again
+        and not yet dead is not doubled). Typically: the bot was invited to the channel
+        since, and someone ran `/postmortem start` there again. Should the prompt fail
+        again, ``requested_by`` (a Slack user id) is told by direct message, else whoever
+        opened the postmortem. One transaction; the pump sends the prompt.
+        """
+        at = now if now is not None else self._clock()
+        with self._uow_factory() as uow:
+            # A no-op state change that holds the postmortem's row until commit: concurrent
+            # re-posts queue one prompt, and none once someone owns it.
+            if not uow.postmortems.change_state(
+                postmortem_id=postmortem_id,
+                expected=State.AWAITING_OWNER,
+                new=State.AWAITING_OWNER,
+                at=at,
+            ):
+                return False
+            postmortem = uow.postmortems.get(postmortem_id)
+            if postmortem is None or postmortem.channel_id is None:
+                return False
+            if postmortem.prompt_ts is not None:  # it reached the channel after all
+                return False
+            dead = sum(
+                1
+                for row in uow.outbox.dead_for(postmortem_id)
+                if row.kind == MessageKind.OWNER_PROMPT.value
+            )
+            reposted = sum(
+                1 for event in uow.audit.for_postmortem(postmortem_id) if event.action == _REPOSTED
+            )
+            if dead <= reposted:  # never refused, or already queued again since
+                return False
+            uow.audit.record(
+                postmortem_id=postmortem_id,
+                at=at,
+                actor=requested_by or "postmortem-bot",
+                action=_REPOSTED,
+                details={"dead_prompts": dead},
+            )
+            params = {REQUESTED_BY: requested_by} if requested_by else {}
+            plan_messages(
+                uow, postmortem, [PlannedMessage(MessageKind.OWNER_PROMPT, at, params=params)], at
+            )
+            uow.commit()
+            return True
 
     # -- helpers -----------------------------------------------------------------------
     def _move(

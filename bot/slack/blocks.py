@@ -25,6 +25,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.lifecycle import STATE_LABELS, State
+from bot.domain.messages import MessageKind, human_span
 from bot.domain.owners import Candidate
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
@@ -140,7 +141,7 @@ def owner_prompt(
                 MarkdownTextObject(
                     text=f"Postmortem #{postmortem.id} · meeting due by "
                     f"{slack_date(policy.meeting_deadline(postmortem.resolved_at))} "
-                    "(within a week of resolution)"
+                    f"(within {human_span(policy.meeting_due.deadline)} of resolution)"
                 )
             ]
         ),
@@ -174,21 +175,81 @@ def owner_chosen(postmortem: Postmortem, policy: Policy) -> list[Block]:
 
 
 def next_steps_text(postmortem: Postmortem, policy: Policy) -> str:
-    """What the owner is told once they own it."""
+    """What the owner is told once they own it: each step, and the command that records it."""
     deadline = slack_date(policy.meeting_deadline(postmortem.resolved_at), "{date_long_pretty}")
+    within = human_span(policy.meeting_due.deadline)
     return (
         f"<@{postmortem.owner_id}>, you own the postmortem for "
         f"*{escape(postmortem.title)}*. Thank you!\n"
         f"What happens next:\n"
-        f"1. Schedule the postmortem meeting before *{deadline}* — within a week of resolution, "
-        "while context is fresh. Invite the responders, the incident manager and, where they "
-        "were involved, customer support, account management and product management.\n"
+        f"1. Schedule the postmortem meeting with `/postmortem schedule`, before *{deadline}* "
+        f"— within {within} of resolution, while context is fresh. Invite the responders, "
+        "the incident manager and, where they were involved, customer support, account "
+        "management and product management.\n"
         "2. Start the document: summary, impact, timeline, contributing factors (there is "
         "never a single root cause), what went well, and how the response itself worked.\n"
-        "3. Agree action items with owners and due dates; completing this comes before "
-        "planned work.\n"
+        "3. Once the meeting has taken place, record it with `/postmortem held`.\n"
+        "4. Agree action items with owners and due dates (completing this comes before "
+        "planned work), then close the postmortem with `/postmortem done`.\n"
         "You coordinate; everyone writes. Keep it blameless."
     )
+
+
+APP_MENTION = "@postmortem-bot"  # the app's name in slack-app-manifest.yaml
+
+
+def prompt_fix(channel_id: str, error: str) -> str:
+    """Why Slack refused to post in ``channel_id``, and what gets the owner prompt there."""
+    channel = f"<#{channel_id}>"
+    again = f"then run `/postmortem start` in {channel} again and I'll post the prompt there."
+    invite = f"Invite me with `/invite {APP_MENTION}` in {channel}, {again}"
+    if error == "not_in_channel":
+        return f"I'm not a member of {channel} (a private channel needs an invitation). {invite}"
+    if error == "channel_not_found":
+        return (
+            f"I can't see {channel}: that is how a private channel I wasn't invited to looks "
+            f"to me. {invite}"
+        )
+    if error == "is_archived":
+        return f"{channel} is archived. Unarchive it, {again}"
+    return (
+        f"Slack refused the message (`{escape(error)}`). Check that I'm in {channel} "
+        f"(`/invite {APP_MENTION}`) and that the app is still installed, {again}"
+    )
+
+
+def prompt_undeliverable_text(
+    postmortem: Postmortem, *, recipient: str | None, channel_id: str, error: str
+) -> str:
+    """The direct message to whoever can fix a channel the owner prompt never reached."""
+    what = f"the postmortem for *{escape(postmortem.title)}* (#{postmortem.id})"
+    opening = (
+        f"You opened {what}, but I could not post its owner prompt in <#{channel_id}>"
+        if recipient is not None and recipient == postmortem.opened_by
+        else f"I could not post the owner prompt of {what} in <#{channel_id}>"
+    )
+    return (
+        f":warning: {opening}, so nobody there has been asked to choose an owner yet. "
+        f"{prompt_fix(channel_id, error)}"
+    )
+
+
+def _prompt_lost(p: Postmortem, problems: list[str]) -> tuple[str | None, list[str]]:
+    """The error of an owner prompt that never reached the channel (if it still matters).
+
+    Returns it and the other problems. A prompt that failed once and was posted later, or
+    a postmortem that found its owner another way, leaves nothing to fix.
+    """
+    error: str | None = None
+    others: list[str] = []
+    for problem in problems:
+        kind, _, detail = problem.partition(": ")
+        if kind == MessageKind.OWNER_PROMPT.value:
+            if p.owner_id is None and p.prompt_ts is None:
+                error = detail
+            continue
+        others.append(problem)
+    return error, others
 
 
 def status_text(
@@ -202,7 +263,13 @@ def status_text(
     else:
         lines = []
     for p in postmortems:
-        owner = f"<@{p.owner_id}>" if p.owner_id else "_nobody yet_ — pick one from the prompt"
+        lost, problems = _prompt_lost(p, undeliverable.get(p.id, []))
+        if p.owner_id:
+            owner = f"<@{p.owner_id}>"
+        elif lost is not None:
+            owner = "_nobody yet_ — the owner prompt could not be posted in this channel"
+        else:
+            owner = "_nobody yet_ — pick one from the prompt"
         lines.append(
             f"*#{p.id} {escape(p.title)}* — {STATE_LABELS[p.state]}\n"
             f"• Owner: {owner}\n"
@@ -211,7 +278,12 @@ def status_text(
         )
         if p.meeting_at is not None and p.state is State.MEETING_SCHEDULED:
             lines.append(f"• Meeting: {slack_date(p.meeting_at)}")
-        for problem in undeliverable.get(p.id, []):
+        if lost is not None and p.channel_id is not None:
+            lines.append(
+                "• :warning: I could not post the owner prompt here, so nobody has been asked "
+                f"to choose an owner. {prompt_fix(p.channel_id, lost)}"
+            )
+        for problem in problems:
             lines.append(f"• :warning: Could not deliver {problem}")
     if unrouted:
         lines.append(

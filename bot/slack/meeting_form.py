@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.meetings import MAX_JUSTIFICATION
+from bot.domain.messages import human_span
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.slack.blocks import slack_date
@@ -27,6 +28,7 @@ from bot.slack.text import escape
 def schedule_modal(postmortem: Postmortem, policy: Policy, channel_id: str, now: datetime) -> View:
     """Date and time, participants, and a justification for a meeting after the deadline."""
     deadline = policy.meeting_deadline(postmortem.resolved_at)
+    within = human_span(policy.meeting_due.deadline)
     suggested = postmortem.meeting_at or min(deadline, now + timedelta(days=1))
     return View(
         type="modal",
@@ -41,7 +43,7 @@ def schedule_modal(postmortem: Postmortem, policy: Policy, channel_id: str, now:
                     MarkdownTextObject(
                         text=f"*{escape(postmortem.title)}* (#{postmortem.id}) — "
                         "hold the meeting by "
-                        f"{slack_date(deadline)}, within a week of resolution, while context "
+                        f"{slack_date(deadline)}, within {within} of resolution, while context "
                         "is fresh. Invite the incident manager and, when they were involved, "
                         "customer support, account management and product management."
                     )
@@ -67,7 +69,7 @@ def schedule_modal(postmortem: Postmortem, policy: Policy, channel_id: str, now:
             ),
             InputBlock(
                 block_id=ScheduleField.JUSTIFICATION.value,
-                label="Why later than a week after resolution? (only if it is)",
+                label=f"Why later than {within} after resolution? (only if it is)",
                 optional=True,
                 element=PlainTextInputElement(
                     action_id=ScheduleField.JUSTIFICATION.value,

@@ -18,7 +18,12 @@ from bot.domain.meetings import Attendee, invite_attendees, meeting_invite_ics
 from bot.domain.messages import NUDGES, MessageKind
 from bot.domain.postmortem import Postmortem
 from bot.services.dispatch import DeliveryFailed, Outgoing
-from bot.slack.blocks import next_steps_text, owner_chosen, owner_prompt
+from bot.slack.blocks import (
+    next_steps_text,
+    owner_chosen,
+    owner_prompt,
+    prompt_undeliverable_text,
+)
 from bot.slack.ids import METADATA_EVENT_TYPE
 from bot.slack.nudges import (
     completed_text,
@@ -132,6 +137,15 @@ class SlackMessenger:
                     blocks=owner_chosen(postmortem, message.policy),
                 )
             return self._post(message, next_steps_text(postmortem, message.policy))
+        if message.kind is MessageKind.PROMPT_UNDELIVERABLE:
+            # A direct message: the row's channel is the person's user id.
+            text = prompt_undeliverable_text(
+                postmortem,
+                recipient=message.recipient,
+                channel_id=str(message.params.get("channel") or postmortem.channel_id or ""),
+                error=str(message.params.get("error") or "unknown_error"),
+            )
+            return self._post(message, text)
         if message.kind is MessageKind.MEETING_INVITE:
             return self._invite(message, postmortem)
         if message.kind is MessageKind.MEETING_HELD:
@@ -158,7 +172,9 @@ class SlackMessenger:
         now = datetime.now(UTC)
         self._client.files_upload_v2(
             channel=message.channel_id,
-            content=meeting_invite_ics(postmortem, attendees, now=now),
+            content=meeting_invite_ics(
+                postmortem, attendees, now=now, goal=message.policy.meeting_due.deadline
+            ),
             filename=f"postmortem-{postmortem.id}-meeting.ics",
             title=f"Postmortem meeting: {postmortem.title}"[:250],
             request_file_info=False,

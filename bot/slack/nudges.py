@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -12,7 +10,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.domain.messages import MessageKind
+from bot.domain.messages import MessageKind, human_span
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.slack.blocks import slack_date
@@ -24,16 +22,6 @@ def _managers(policy: Policy) -> str:
     if not policy.incident_managers:
         return "No incident manager is configured (`incident_managers` in the policy file)."
     return " ".join(f"<@{m}>" for m in policy.incident_managers)
-
-
-def _span(span: timedelta) -> str:
-    """``span`` as people say it: "a day", "3 days", "an hour", "6 hours", "90 minutes"."""
-    minutes = int(span.total_seconds()) // 60
-    for unit, one, many in ((24 * 60, "a day", "days"), (60, "an hour", "hours")):
-        if minutes and minutes % unit == 0:
-            count = minutes // unit
-            return one if count == 1 else f"{count} {many}"
-    return f"{minutes} minutes"
 
 
 def nudge_text(kind: MessageKind, postmortem: Postmortem, policy: Policy) -> str:
@@ -48,7 +36,7 @@ def nudge_text(kind: MessageKind, postmortem: Postmortem, policy: Policy) -> str
         ),
         MessageKind.ESCALATE_NO_OWNER: (
             f":rotating_light: {_managers(policy)} — the postmortem for {title} has had no owner "
-            f"for {_span(policy.no_owner.escalate)}. Please help the responders choose one."
+            f"for {human_span(policy.no_owner.escalate)}. Please help the responders choose one."
         ),
         MessageKind.NUDGE_NO_MEETING: (
             f":calendar: {owner}, no postmortem meeting is scheduled yet for {title}. "
@@ -93,7 +81,8 @@ def meeting_invite_text(postmortem: Postmortem, policy: Policy) -> str:
     )
     if postmortem.meeting_justification:
         why = escape(postmortem.meeting_justification)
-        text += f"\n• Later than the 7-day goal because: _{why}_"
+        goal = human_span(policy.meeting_due.deadline)
+        text += f"\n• Later than {goal} after resolution because: _{why}_"
     return text
 
 

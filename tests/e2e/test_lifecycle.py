@@ -199,7 +199,9 @@ def test_a_dead_message_shows_in_status(bot: BotHarness) -> None:
 
     status = bot.user("U0ALICE").answer("status")
 
-    assert "Could not deliver owner_prompt: is_archived" in status
+    assert "could not post the owner prompt here" in status
+    assert "<#C0INCIDENT> is archived. Unarchive it" in status
+    assert "pick one from the prompt" not in status
 
 
 def test_handing_over_a_scheduled_postmortem_keeps_its_reminders_and_redirects_the_owners(
@@ -210,7 +212,8 @@ def test_handing_over_a_scheduled_postmortem_keeps_its_reminders_and_redirects_t
     bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(hours=1)))
     bot.settle()
 
-    bot.user("U0BOB").answer("owner <@U0CAROL|carol>")
+    bot.user("U0BOB").command("owner <@U0CAROL|carol>")
+    bot.slack.wait_for("chat.postEphemeral")  # answered after the hand-over committed
     bot.settle()
 
     with bot.runtime.engine.connect() as connection:

@@ -67,7 +67,7 @@ def test_first_click_wins_and_the_prompt_shows_the_owner_and_who_picked_them(
     assert "Owner:* <@U0BOB>" in block_text(update["blocks"])
     next_steps = owner_prompt(bot, 2)
     assert "<@U0BOB>, you own the postmortem" in next_steps["text"]
-    assert "within a week of resolution" in next_steps["text"]
+    assert "within 7 days of resolution" in next_steps["text"]
 
 
 def test_second_click_is_told_who_already_owns_it(bot: BotHarness) -> None:
@@ -153,13 +153,16 @@ def test_naming_an_owner_by_command_works_when_the_prompt_never_reached_the_chan
     alice.answer("start Checkout errors")
     bot.settle()
 
-    answer = alice.answer("owner <@U0BOB|bob>")
+    alice.command("owner <@U0BOB|bob>")
 
-    assert answer == "<@U0BOB> now owns postmortem #1; I told the channel."
+    answer = bot.slack.wait_for("chat.postEphemeral")[0].params
+    assert answer["user"] == "U0ALICE"
+    assert answer["text"] == "<@U0BOB> now owns postmortem #1; I told the channel."
     [stored] = rows(bot, PostmortemRow)
     assert stored.owner_id == "U0BOB"
     assert stored.owner_assigned_by == "U0ALICE"
-    next_steps = bot.slack.wait_for("chat.postMessage", 2)[1].params
+    # The refused prompt, the direct message telling Alice why, then the owner's next steps.
+    next_steps = bot.slack.wait_for("chat.postMessage", 3)[2].params
     assert "<@U0BOB>, you own the postmortem" in next_steps["text"]
 
 
@@ -168,12 +171,13 @@ def test_naming_an_owner_by_command_updates_the_prompt_like_a_pick(bot: BotHarne
     owner_prompt(bot)
     bot.settle()
 
-    bot.user("U0CAROL").answer("owner <@U0DAVE|dave>")
+    bot.user("U0CAROL").command("owner <@U0DAVE|dave>")
 
     update = bot.slack.wait_for("chat.update")[0].params
     assert "<@U0DAVE> (chosen by <@U0CAROL>)" in block_text(update["blocks"])
+    bot.slack.wait_for("chat.postEphemeral")  # Carol is told Dave owns it
     bot.user("U0BOB").click({"action_id": "owner.claim_self", "value": "1"})
-    notice = bot.slack.wait_for("chat.postEphemeral")[0].params
+    notice = bot.slack.wait_for("chat.postEphemeral", 2)[1].params
     assert "already owned by <@U0DAVE>" in notice["text"]
 
 
@@ -212,7 +216,8 @@ def test_every_change_is_audited_with_who_and_when(bot: BotHarness) -> None:
     value = buttons(owner_prompt(bot)["blocks"])[0]["value"]
     bot.user("U0BOB").click({"action_id": "owner.claim_self", "value": value})
     bot.slack.wait_for("chat.update")
-    bot.user("U0BOB").answer("owner <@U0CAROL|carol>")
+    bot.user("U0BOB").command("owner <@U0CAROL|carol>")
+    bot.slack.wait_for("chat.postEphemeral")  # answered after the hand-over committed
 
     trail = bot.runtime.postmortems.audit_trail(postmortem_id=1)
 

@@ -42,8 +42,9 @@ def test_a_command_without_a_number_asks_which_postmortem_is_meant(
 ) -> None:
     bot = two_open(incident_bot)
 
-    answer = bot.user("U0ALICE", channel_id="C0OPS").answer("owner <@U0BOB|bob>")
+    bot.user("U0ALICE", channel_id="C0OPS").command("owner <@U0BOB|bob>")
 
+    answer = bot.slack.wait_for("chat.postEphemeral")[0].params["text"]
     assert "This channel has 2 open postmortems" in answer
     assert "#1 Checkout errors" in answer
     assert "#2 Search outage" in answer
@@ -56,11 +57,12 @@ def test_the_number_picks_the_postmortem_and_leaves_the_other_alone(
     bot = two_open(incident_bot)
     alice = bot.user("U0ALICE", channel_id="C0OPS")
 
-    answer = alice.answer("owner #1 <@U0BOB|bob>")
+    alice.command("owner #1 <@U0BOB|bob>")
+    answer = bot.slack.wait_for("chat.postEphemeral")[0].params["text"]
     held = alice.answer("held #2")
 
     assert answer == "<@U0BOB> now owns postmortem #1; I told the channel."
-    assert "awaiting an owner" in held  # #2 was asked about, not #1
+    assert "it has no owner yet" in held  # #2 was asked about, not #1
     assert owner_of(bot, 1) == "U0BOB"
     assert owner_of(bot, 2) is None
 
@@ -70,7 +72,8 @@ def test_a_number_from_another_channel_is_refused_with_where_it_lives(
 ) -> None:
     bot = two_open(incident_bot)
 
-    answer = bot.user("U0ALICE", channel_id="C0ELSEWHERE").answer("owner #1 <@U0BOB|bob>")
+    bot.user("U0ALICE", channel_id="C0ELSEWHERE").command("owner #1 <@U0BOB|bob>")
 
+    answer = bot.slack.wait_for("chat.postEphemeral")[0].params["text"]
     assert answer == "Postmortem #1 belongs to <#C0OPS>: run the command there."
     assert owner_of(bot, 1) is None

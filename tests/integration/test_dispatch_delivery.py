@@ -231,12 +231,14 @@ def test_a_permanent_error_marks_the_message_dead_and_status_shows_it(
     assert report.dead == 1
     [dead] = [r for r in outbox(runtime) if r.status == "dead"]
     assert (dead.kind, dead.last_error) == ("owner_prompt", error)
-    assert len(slack.calls("chat.postMessage")) == 2  # tried once, then the next nudge
+    # Tried once, then the opener is told by direct message, then the next nudge.
+    assert kinds_posted(slack) == ["owner_prompt", "prompt_undeliverable", "nudge_no_owner"]
     status = runtime.postmortems.status(channel_id=CHANNEL)
     text = status_text(
         status.open_postmortems, runtime.policy, status.unrouted, status.undeliverable
     )
-    assert f"Could not deliver owner_prompt: {error}" in text
+    assert "I could not post the owner prompt here" in text
+    assert "pick one from the prompt" not in text
 
 
 # -- one bad message must not hold up the others -------------------------------------------

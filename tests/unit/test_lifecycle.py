@@ -42,11 +42,11 @@ def test_nothing_moves_a_completed_postmortem_and_it_says_so(move: Move) -> None
 @pytest.mark.parametrize(
     ("state", "move", "reason"),
     [
-        (State.IN_REVIEW, Move.MARK_MEETING_HELD, "what is left is `/postmortem done`"),
+        (State.IN_REVIEW, Move.MARK_MEETING_HELD, "then close it with `/postmortem done`"),
         (State.IN_REVIEW, Move.SCHEDULE_MEETING, "already held"),
-        (State.DRAFTING, Move.MARK_MEETING_HELD, "no meeting is scheduled yet"),
-        (State.AWAITING_OWNER, Move.SCHEDULE_MEETING, "it needs an owner first"),
-        (State.AWAITING_OWNER, Move.COMPLETE, "it needs an owner first"),
+        (State.DRAFTING, Move.MARK_MEETING_HELD, "it has no meeting scheduled yet"),
+        (State.AWAITING_OWNER, Move.SCHEDULE_MEETING, "it has no owner yet"),
+        (State.AWAITING_OWNER, Move.COMPLETE, "it has no owner yet"),
     ],
 )
 def test_a_refusal_gives_the_reason_that_fits_where_the_postmortem_stands(

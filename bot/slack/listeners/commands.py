@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.domain.errors import DomainError
-from bot.domain.postmortem import IncidentReport
+from bot.domain.postmortem import IncidentReport, Postmortem
 from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import PostmortemService
 from bot.slack import commands
 from bot.slack.blocks import start_modal, status_text
 from bot.slack.listeners import lifecycle as lifecycle_listeners
+from bot.slack.listeners.actions import acknowledge, why_not_an_owner
 from bot.slack.listeners.forms import open_form
 from bot.slack.text import escape
+
+log = logging.getLogger(__name__)
 
 
 def opens_a_form(command: dict[str, Any]) -> bool:
@@ -24,10 +28,19 @@ def opens_a_form(command: dict[str, Any]) -> bool:
     return request == commands.Start(None) or isinstance(request, commands.Schedule)
 
 
+def names_an_owner(command: dict[str, Any]) -> bool:
+    """`/postmortem owner @x` asks Slack (users.info) whether @x is a person: after the ack."""
+    return isinstance(commands.parse(command.get("text", "")), commands.HandOver)
+
+
 def register(app: App) -> None:
-    # Lazy listeners cost a deep copy and a thread per request: only where a form opens.
+    # Lazy listeners cost a deep copy and a thread per request: only where a Web API call
+    # must follow the ack (a form opens; the new owner is looked up).
     app.command(commands.COMMAND, matchers=[opens_a_form])(
         ack=answer_command, lazy=[open_start_form, lifecycle_listeners.open_schedule_form]
+    )
+    app.command(commands.COMMAND, matchers=[names_an_owner])(
+        ack=acknowledge, lazy=[hand_over_by_command]
     )
     app.command(commands.COMMAND)(answer_command)
 
@@ -71,26 +84,12 @@ def answer_command(
                     status.undeliverable,
                 ),
             )
-        case commands.HandOver(new_owner, which):
-            try:
-                updated = postmortems.hand_over(
-                    channel_id=channel_id, actor=user_id, new_owner=new_owner, postmortem_id=which
-                )
-            except DomainError as refusal:
-                reply(ack, str(refusal))
-                return
-            reply(
-                ack, f"<@{updated.owner_id}> now owns postmortem #{updated.id}; I told the channel."
-            )
+        case commands.HandOver():
+            ack()  # hand_over_by_command answers, after this ack (see register)
         case commands.Start(None):
             existing = postmortems.status(channel_id=channel_id).open_postmortems
             if existing:
-                reply(
-                    ack,
-                    _already_open(
-                        command, existing[0].id, existing[0].title, existing[0].prompt_ts
-                    ),
-                )
+                _answer_already_open(ack, command, lifecycle, existing[0])
             else:
                 ack()  # the form opens from the lazy listener, after this ack
         case commands.Start(title):
@@ -113,7 +112,62 @@ def answer_command(
                     f"Opened postmortem #{p.id}. I'm asking the channel to choose its owner.",
                 )
             else:
-                reply(ack, _already_open(command, p.id, p.title, p.prompt_ts))
+                _answer_already_open(ack, command, lifecycle, p)
+
+
+def hand_over_by_command(
+    command: dict[str, Any], client: WebClient, postmortems: PostmortemService
+) -> None:
+    """Runs after the empty ack: name the owner, or hand over, unless @x is no person.
+
+    The answer goes to the person as an ephemeral through the outbox, like a pick's.
+    """
+    request = commands.parse(command.get("text", ""))
+    if not isinstance(request, commands.HandOver):
+        return
+    channel_id, user_id = command["channel_id"], command["user_id"]
+    try:
+        text = why_not_an_owner(client, request.new_owner)
+        if text is None:
+            try:
+                updated = postmortems.hand_over(
+                    channel_id=channel_id,
+                    actor=user_id,
+                    new_owner=request.new_owner,
+                    postmortem_id=request.postmortem_id,
+                )
+            except DomainError as refusal:
+                text = str(refusal)
+            else:
+                text = (
+                    f"<@{updated.owner_id}> now owns postmortem #{updated.id}; I told the channel."
+                )
+    except Exception:
+        # Past the ack, Bolt's error handler can no longer answer: say it here.
+        log.exception("/postmortem %s failed", command.get("text"))
+        text = (
+            "Sorry — something went wrong on my side and the owner was not changed. "
+            "Try again in a moment."
+        )
+    postmortems.tell(channel_id=channel_id, user_id=user_id, text=text)
+
+
+def _answer_already_open(
+    ack: Ack, command: dict[str, Any], lifecycle: LifecycleService, postmortem: Postmortem
+) -> None:
+    """Link to the open postmortem; if Slack refused its owner prompt (the bot was not in
+    the channel then, and has been invited since), post the prompt again."""
+    p = postmortem
+    if p.prompt_ts is None and lifecycle.repost_owner_prompt(
+        postmortem_id=p.id, requested_by=command["user_id"]
+    ):
+        reply(
+            ack,
+            f"This channel already has postmortem *#{p.id} {escape(p.title)}*, but its owner "
+            "prompt never reached the channel. I'm posting it again now.",
+        )
+        return
+    reply(ack, _already_open(command, p.id, p.title, p.prompt_ts))
 
 
 def _already_open(command: dict[str, Any], pid: int, title: str, ts: str | None) -> str:

@@ -1,0 +1,300 @@
+"""An owner prompt Slack refuses for good: who is told, what status says, and posting it again.
+
+The refusal is the stand-in's ``not_in_channel``: a private channel the bot was not invited to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.bootstrap import Runtime, build_runtime
+from bot.devtools.slack_standin import RecordedCall, SlackStandIn
+from bot.domain.postmortem import IncidentReport, Postmortem
+from bot.persistence.tables import OutboxRow
+from bot.slack.blocks import status_text
+from tests.conftest import BotHarness, make_settings
+from tests.support.clock import FakeClock
+
+CHANNEL = "C0INCIDENT"
+
+
+def outbox(runtime: Runtime) -> list[OutboxRow]:
+    with runtime.engine.connect() as connection:
+        return list(connection.execute(select(OutboxRow).order_by(OutboxRow.id)))  # type: ignore[arg-type]
+
+
+def posted(slack: SlackStandIn, kind: str) -> list[RecordedCall]:
+    return [
+        c
+        for c in slack.calls("chat.postMessage")
+        if c.params["metadata"]["event_payload"]["kind"] == kind
+    ]
+
+
+def channel_prompts(slack: SlackStandIn) -> list[dict[str, object]]:
+    """Owner prompts that reached the channel (a refused post leaves nothing there)."""
+    return [
+        m
+        for m in slack.messages(CHANNEL)
+        if m.get("metadata", {}).get("event_payload", {}).get("kind") == "owner_prompt"
+    ]
+
+
+def status(runtime: Runtime) -> str:
+    found = runtime.postmortems.status(channel_id=CHANNEL)
+    return status_text(found.open_postmortems, runtime.policy, found.unrouted, found.undeliverable)
+
+
+def open_by_webhook(runtime: Runtime, clock: FakeClock) -> Postmortem:
+    return runtime.postmortems.open_postmortem(
+        report=IncidentReport(
+            key="pd:Q1", title="Payments outage", source="pagerduty", resolved_at=clock()
+        ),
+        channel_id=CHANNEL,
+        opened_by="pagerduty",
+    ).postmortem
+
+
+def open_by_person(runtime: Runtime, clock: FakeClock, user: str = "U0ALICE") -> Postmortem:
+    return runtime.postmortems.open_postmortem(
+        report=IncidentReport(
+            key="slack:Q1", title="Payments outage", source="slack", resolved_at=clock()
+        ),
+        channel_id=CHANNEL,
+        opened_by=user,
+    ).postmortem
+
+
+@pytest.fixture
+def managed(
+    database_url: str, slack: SlackStandIn, clock: FakeClock, tmp_path: Path
+) -> Iterator[Runtime]:
+    """A runtime (pump stopped) whose policy names two incident managers."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("incident_managers: [U0IM1, U0IM2]\n")
+    built = build_runtime(
+        make_settings(database_url, slack, postmortem_policy_file=str(policy)), clock=clock
+    )
+    try:
+        yield built
+    finally:
+        built.stop()
+
+
+# -- (a) whoever can fix it is told, by direct message ---------------------------------------
+
+
+def test_a_start_the_channel_refuses_tells_the_person_who_started_it_by_direct_message(
+    bot: BotHarness,
+) -> None:
+    bot.slack.fail_next("chat.postMessage", "not_in_channel")
+
+    bot.user("U0ALICE").answer("start Payments outage")
+    bot.settle()
+
+    [dm] = posted(bot.slack, "prompt_undeliverable")
+    assert dm.params["channel"] == "U0ALICE"  # a DM: an ephemeral in the channel fails too
+    text = dm.params["text"]
+    assert "You opened the postmortem for *Payments outage* (#1)" in text
+    assert f"could not post its owner prompt in <#{CHANNEL}>" in text
+    assert f"`/invite @postmortem-bot` in <#{CHANNEL}>" in text
+    assert f"then run `/postmortem start` in <#{CHANNEL}> again" in text
+    assert channel_prompts(bot.slack) == []
+
+
+def test_the_direct_message_is_queued_by_the_same_dispatch_that_marks_the_prompt_dead(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    slack.fail_next("chat.postMessage", "not_in_channel")
+    open_by_person(runtime, clock)
+
+    report = runtime.dispatcher.dispatch_due(now=clock())
+
+    assert report.dead == 1
+    due_now = [(r.kind, r.status) for r in outbox(runtime) if r.due_at <= clock()]
+    assert due_now == [("owner_prompt", "dead"), ("prompt_undeliverable", "pending")]
+    [dm_row] = [r for r in outbox(runtime) if r.kind == "prompt_undeliverable"]
+    assert (dm_row.channel_id, dm_row.recipient) == ("U0ALICE", "U0ALICE")
+    runtime.dispatcher.drain(now=clock())
+    assert [c.params["channel"] for c in posted(slack, "prompt_undeliverable")] == ["U0ALICE"]
+
+
+def test_a_webhook_opened_postmortem_whose_prompt_is_refused_tells_the_incident_managers(
+    managed: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    slack.fail_next("chat.postMessage", "not_in_channel")
+    open_by_webhook(managed, clock)
+
+    managed.dispatcher.drain(now=clock())
+    managed.dispatcher.drain(now=clock())
+
+    dms = posted(slack, "prompt_undeliverable")
+    assert sorted(c.params["channel"] for c in dms) == ["U0IM1", "U0IM2"]  # not "pagerduty"
+    assert all(
+        "I could not post the owner prompt of the postmortem" in c.params["text"] for c in dms
+    )
+
+
+def test_with_no_person_to_tell_nothing_is_sent_and_status_still_explains(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    slack.fail_next("chat.postMessage", "not_in_channel")
+    open_by_webhook(runtime, clock)  # default policy: no incident managers
+
+    runtime.dispatcher.drain(now=clock())
+    runtime.dispatcher.drain(now=clock())
+
+    assert posted(slack, "prompt_undeliverable") == []
+    assert "I could not post the owner prompt here" in status(runtime)
+
+
+def test_an_owner_prompt_that_fails_for_a_while_is_retried_without_telling_anyone(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    slack.fail_next("chat.postMessage", "internal_error")  # not permanent: backs off
+    open_by_person(runtime, clock)
+
+    runtime.dispatcher.drain(now=clock())
+
+    assert not [r for r in outbox(runtime) if r.kind == "prompt_undeliverable"]
+
+
+# -- (b) status says what happened and what to do ------------------------------------------
+
+
+def test_status_says_the_prompt_could_not_be_posted_and_how_to_fix_it(bot: BotHarness) -> None:
+    bot.slack.fail_next("chat.postMessage", "not_in_channel")
+    bot.user("U0ALICE").answer("start Payments outage")
+    bot.settle()
+
+    text = bot.user("U0ALICE").answer("status")
+
+    assert "pick one from the prompt" not in text
+    assert "I could not post the owner prompt here" in text
+    assert f"`/invite @postmortem-bot` in <#{CHANNEL}>" in text
+    assert "`/postmortem start`" in text
+
+
+# -- (c) posting the prompt again -----------------------------------------------------------
+
+
+def test_reposting_a_refused_prompt_after_the_invite_posts_it_and_clears_the_warning(
+    bot: BotHarness,
+) -> None:
+    bot.slack.fail_next("chat.postMessage", "not_in_channel")
+    bot.user("U0ALICE").answer("start Payments outage")
+    bot.settle()
+    # Alice invites the bot; the next post succeeds.
+
+    reposted = bot.runtime.lifecycle.repost_owner_prompt(
+        postmortem_id=1, requested_by="U0ALICE", now=bot.clock()
+    )
+    bot.settle()
+
+    assert reposted is True
+    [prompt] = channel_prompts(bot.slack)
+    stored = bot.runtime.postmortems.get(postmortem_id=1)
+    assert stored is not None
+    assert stored.prompt_ts == prompt["ts"]
+    text = bot.user("U0ALICE").answer("status")
+    assert "pick one from the prompt" in text
+    assert "could not post" not in text
+    assert "owner_prompt_reposted" in [
+        what for _, _, what in bot.runtime.postmortems.audit_trail(postmortem_id=1)
+    ]
+    # Posted now: nothing is left to re-post.
+    assert bot.runtime.lifecycle.repost_owner_prompt(postmortem_id=1, now=bot.clock()) is False
+
+
+def test_reposting_twice_before_the_pump_runs_queues_one_prompt(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    slack.fail_next("chat.postMessage", "not_in_channel")
+    postmortem = open_by_person(runtime, clock)
+    runtime.dispatcher.drain(now=clock())
+
+    first = runtime.lifecycle.repost_owner_prompt(postmortem_id=postmortem.id, now=clock())
+    second = runtime.lifecycle.repost_owner_prompt(postmortem_id=postmortem.id, now=clock())
+    runtime.dispatcher.drain(now=clock())
+
+    assert (first, second) == (True, False)
+    assert len(channel_prompts(slack)) == 1
+
+
+def test_a_reposted_prompt_refused_again_tells_who_asked_and_may_be_reposted_again(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    slack.fail_next("chat.postMessage", "not_in_channel")
+    postmortem = open_by_person(runtime, clock)
+    runtime.dispatcher.drain(now=clock())
+    runtime.dispatcher.drain(now=clock())  # Alice's DM
+
+    slack.fail_next("chat.postMessage", "not_in_channel")  # still not invited
+    assert runtime.lifecycle.repost_owner_prompt(
+        postmortem_id=postmortem.id, requested_by="U0CAROL", now=clock()
+    )
+    runtime.dispatcher.drain(now=clock())
+    runtime.dispatcher.drain(now=clock())
+
+    assert [c.params["channel"] for c in posted(slack, "prompt_undeliverable")] == [
+        "U0ALICE",
+        "U0CAROL",
+    ]
+    assert channel_prompts(slack) == []
+    assert runtime.lifecycle.repost_owner_prompt(postmortem_id=postmortem.id, now=clock())
+    runtime.dispatcher.drain(now=clock())
+    assert len(channel_prompts(slack)) == 1
+
+
+def test_nothing_is_reposted_for_a_prompt_that_was_never_refused(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    pending = open_by_person(runtime, clock)
+
+    assert runtime.lifecycle.repost_owner_prompt(postmortem_id=pending.id, now=clock()) is False
+    runtime.dispatcher.drain(now=clock())
+    assert runtime.lifecycle.repost_owner_prompt(postmortem_id=pending.id, now=clock()) is False
+    assert runtime.lifecycle.repost_owner_prompt(postmortem_id=404, now=clock()) is False
+    assert len(channel_prompts(slack)) == 1
+
+
+def test_nothing_is_reposted_once_the_postmortem_has_an_owner(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    slack.fail_next("chat.postMessage", "not_in_channel")
+    postmortem = open_by_person(runtime, clock)
+    runtime.dispatcher.drain(now=clock())
+    runtime.postmortems.hand_over(channel_id=CHANNEL, actor="U0ALICE", new_owner="U0BOB")
+
+    assert runtime.lifecycle.repost_owner_prompt(postmortem_id=postmortem.id, now=clock()) is False
+    runtime.dispatcher.drain(now=clock())
+    assert channel_prompts(slack) == []
+    assert "I could not post the owner prompt here" not in status(runtime)
+
+
+@pytest.mark.parametrize("second_start", ["start Payments outage again", "start"])
+def test_starting_again_after_the_invite_posts_the_refused_prompt(
+    bot: BotHarness, second_start: str
+) -> None:
+    bot.slack.fail_next("chat.postMessage", "not_in_channel")
+    bot.user("U0ALICE").answer("start Payments outage")
+    bot.settle()
+    # Alice invites the bot, then does what the direct message and status told her to.
+
+    answer = bot.user("U0ALICE").answer(second_start)
+    bot.settle()
+
+    assert "already has postmortem *#1 Payments outage*" in answer
+    assert "I'm posting it again now" in answer
+    [prompt] = channel_prompts(bot.slack)
+    stored = bot.runtime.postmortems.get(postmortem_id=1)
+    assert stored is not None
+    assert stored.prompt_ts == prompt["ts"]
+    # Once posted, a further start only links to it.
+    again = bot.user("U0BOB").answer("start Payments outage")
+    assert "already has an open postmortem" in again
+    assert "posting it again" not in again
