@@ -60,6 +60,12 @@ PERMANENT_ERRORS = frozenset(
 _USER_CACHE_TTL = timedelta(hours=1)
 
 
+# chat.postEphemeral's answers when the bot cannot show anything in that channel.
+_NOT_SHOWN_IN_CHANNEL = frozenset(
+    {"not_in_channel", "channel_not_found", "is_archived", "user_not_in_channel"}
+)
+
+
 def _failure(error: SlackApiError) -> DeliveryFailed:
     response = error.response
     code = str(response.get("error") or "unknown_error")
@@ -108,12 +114,7 @@ class SlackMessenger:
 
     def _deliver(self, message: Outgoing) -> str | None:
         if message.kind is MessageKind.NOTICE:
-            assert message.recipient is not None
-            self._client.chat_postEphemeral(
-                channel=message.channel_id,
-                user=message.recipient,
-                text=str(message.params.get("text", "")),
-            )
+            self._notice(message)
             return None
         postmortem = message.postmortem
         if postmortem is None:
@@ -161,6 +162,28 @@ class SlackMessenger:
             )
             return self._post(message, text, blocks)
         return self._post(message, text)
+
+    def _notice(self, message: Outgoing) -> None:
+        """An ephemeral line to one person; by direct message where the channel won't show it.
+
+        The answer to a command typed in a private channel the bot was not invited to (e.g.
+        `/postmortem owner @x`, the way out when the prompt could not be posted there) would
+        otherwise be refused and lost.
+        """
+        assert message.recipient is not None
+        text = str(message.params.get("text", ""))
+        try:
+            self._client.chat_postEphemeral(
+                channel=message.channel_id, user=message.recipient, text=text
+            )
+        except SlackApiError as error:
+            if error.response.get("error") not in _NOT_SHOWN_IN_CHANNEL:
+                raise
+            self._client.chat_postMessage(
+                channel=message.recipient,
+                text=f"(About <#{message.channel_id}>, where I can't post.) {text}",
+                unfurl_links=False,
+            )
 
     def _invite(self, message: Outgoing, postmortem: Postmortem) -> str:
         """The .ics file, then the announcement that carries the message metadata.

@@ -19,6 +19,7 @@ from bot.devtools.slack_standin import SlackStandIn
 from tests.conftest import BotHarness, make_settings
 from tests.support.clock import FakeClock
 from tests.support.signing import pagerduty_signature
+from tests.support.waiting import wait_until
 
 INCIDENT_SECRET = "incident-webhook-secret"
 MANAGER = "U0MANAGER"
@@ -245,3 +246,33 @@ def test_acting_on_a_postmortem_without_a_channel_is_refused_with_how_to_route_i
     assert "Sorry" not in answer
     assert held == answer
     assert owner_of(bot) is None
+
+
+def test_the_answer_comes_by_direct_message_where_the_channel_wont_show_it(
+    make_bot: BotFactory,
+) -> None:
+    # The prompt could not be posted (a private channel the bot is not in): naming the
+    # owner by command is the way out, and its answer must not be lost the same way.
+    bot = make_bot()
+    bot.slack.fail_next("chat.postMessage", "channel_not_found")
+    started_by_alice(bot)
+    bot.slack.fail_next("chat.postEphemeral", "channel_not_found")
+
+    bot.user("U0ALICE").command("owner <@U0BOB|bob>")
+
+    def answers() -> list[dict[str, Any]]:
+        return [
+            call.params
+            for call in bot.slack.calls("chat.postMessage")
+            if call.params["channel"] == "U0ALICE" and "now owns" in str(call.params.get("text"))
+        ]
+
+    wait_until(lambda: answers() != [])
+    bot.settle()
+    assert [a["text"] for a in answers()] == [
+        (
+            "(About <#C0INCIDENT>, where I can't post.) "
+            "<@U0BOB> now owns postmortem #1; I told the channel."
+        )
+    ]
+    assert owner_of(bot) == "U0BOB"
