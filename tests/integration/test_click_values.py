@@ -3,6 +3,7 @@ explained, and a click whose listener fails gets an apology, never silence."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -106,9 +107,12 @@ def test_when_even_the_apology_cannot_be_queued_it_is_posted_directly(
     monkeypatch.setattr(PostmortemService, "tell", broken)
 
     response = bot.user("U0CAROL").click(CLICKS[listener]("1"))
+    acked_at = time.time()
 
     assert response.status_code == 200
-    notice = bot.slack.wait_for("chat.postEphemeral")[0].params
+    [call] = bot.slack.wait_for("chat.postEphemeral")
+    assert call.at > acked_at  # posted after the ack, never before it
+    notice = call.params
     assert notice["user"] == "U0CAROL"
     assert notice["channel"] == "C0INCIDENT"
     assert SORRY in notice["text"]

@@ -46,13 +46,19 @@ def open_form(
         )
 
 
+# Long after the ack (returned within milliseconds of the failure), well within the time a
+# person waits for a click to do something.
+APOLOGY_DELAY_SECONDS = 1.0
+
+
 def apologize_for_click(
     body: dict[str, Any], *, teller: Teller | None, client: WebClient | None
 ) -> None:
     """A click's listener failed: tell the clicker, ephemerally where they clicked.
 
     Through the outbox, like every other notice. When that fails too (the database is what
-    broke), post it straight from another thread, so the ack is not held up by Slack.
+    broke), post it straight from another thread a moment later: this runs before the ack
+    is returned, and no Web API call may go out before the ack.
     """
     user_id = str((body.get("user") or {}).get("id") or "")
     channel_id = str((body.get("channel") or {}).get("id") or "")
@@ -65,9 +71,11 @@ def apologize_for_click(
         except Exception:
             log.exception("could not queue the apology to %s; posting it directly", user_id)
     if client is not None:
-        threading.Thread(
-            target=_post_apology, args=(client, channel_id, user_id), daemon=True
-        ).start()
+        timer = threading.Timer(
+            APOLOGY_DELAY_SECONDS, _post_apology, args=(client, channel_id, user_id)
+        )
+        timer.daemon = True
+        timer.start()
 
 
 def _post_apology(client: WebClient, channel_id: str, user_id: str) -> None:
