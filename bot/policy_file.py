@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from bot.domain.policy import (
-    WEEKDAYS,
     MeetingDueNudges,
     NoMeetingNudges,
     NoOwnerNudges,
@@ -24,17 +23,18 @@ from bot.domain.policy import (
     parse_duration,
 )
 
-_CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+_CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")
 _SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
-_DAY_NAMES = {
-    **{name: index for index, name in enumerate(WEEKDAYS)},
-    **{
-        name: index
-        for index, name in enumerate(
-            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-        )
-    },
-}
+_FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _day_index(name: str) -> int | None:
+    """``mon``, ``Tues``, ``thurs``, ``Sunday``: at least three letters of a day's name."""
+    name = name.lower()
+    for index, full in enumerate(_FULL_DAY_NAMES):
+        if len(name) >= 3 and full.startswith(name):
+            return index
+    return None
 
 
 class PolicyFileError(Exception):
@@ -174,8 +174,8 @@ def _working_hours(r: _Reader, top: dict[str, Any]) -> WorkingHours:
     defaults = WorkingHours()
     days = defaults.days
     if "days" in hours:
-        names = [n.lower() for n in r.string_list(hours, "working_hours.", "days", "[mon, tue]")]
-        unknown = [n for n in names if n not in _DAY_NAMES]
+        names = r.string_list(hours, "working_hours.", "days", "[mon, tue]")
+        unknown = [n for n in names if _day_index(n) is None]
         if unknown:
             raise r.fail("working_hours.", hours, "days", f"unknown day(s) {unknown}")
         if not names:
@@ -185,7 +185,7 @@ def _working_hours(r: _Reader, top: dict[str, Any]) -> WorkingHours:
                 "days",
                 "name at least one day (or write `working_hours: always` for 24/7)",
             )
-        days = frozenset(_DAY_NAMES[n] for n in names)
+        days = frozenset(i for i in map(_day_index, names) if i is not None)
     start = r.clock_time(hours, "working_hours.", "start", defaults.start)
     end = r.clock_time(hours, "working_hours.", "end", defaults.end)
     if end <= start:

@@ -148,6 +148,12 @@ def test_times_of_day_read_as_written_quoted_or_not(tmp_path: Path) -> None:
 
 
 def test_days_may_be_written_in_full(tmp_path: Path) -> None:
-    policy = load_policy(write(tmp_path, "working_hours: {days: [Monday, tue, SUNDAY]}\n"))
+    policy = load_policy(write(tmp_path, "working_hours: {days: [Monday, tues, Thurs, SUN]}\n"))
 
-    assert policy.working_hours.days == frozenset({0, 1, 6})
+    assert policy.working_hours.days == frozenset({0, 1, 3, 6})
+
+
+def test_a_time_of_day_may_carry_zero_seconds(tmp_path: Path) -> None:
+    policy = load_policy(write(tmp_path, 'working_hours: {start: "08:30:00"}\n'))
+
+    assert policy.working_hours.start == time(8, 30)
