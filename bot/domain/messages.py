@@ -7,6 +7,7 @@ reason is gone (an owner was picked, a meeting was scheduled…).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -178,6 +179,29 @@ def plan_on_open(postmortem: Postmortem, policy: Policy, now: datetime) -> list[
         for offset in policy.meeting_due.remind
         if now < postmortem.resolved_at + offset < deadline
     ]
+    return plan
+
+
+def plan_refused_nudges_again(
+    postmortem: Postmortem, policy: Policy, now: datetime, refused: Collection[MessageKind]
+) -> list[PlannedMessage]:
+    """With an owner prompt posted again: the channel nudges Slack refused along with it.
+
+    Their no-owner clock restarts now, as it starts at the prompt for an incident opened
+    late: nobody could answer a prompt they never saw. The overdue notice, if refused, comes
+    at the deadline or now.
+    """
+    no_owner = policy.no_owner
+    plan = []
+    if MessageKind.NUDGE_NO_OWNER in refused:
+        due = _channel_time(policy, now + no_owner.first)
+        plan.append(PlannedMessage(MessageKind.NUDGE_NO_OWNER, due))
+    if MessageKind.ESCALATE_NO_OWNER in refused:
+        due = _channel_time(policy, now + no_owner.escalate)
+        plan.append(PlannedMessage(MessageKind.ESCALATE_NO_OWNER, due))
+    if MessageKind.ESCALATE_OVERDUE in refused:
+        deadline = policy.meeting_deadline(postmortem.resolved_at)
+        plan.append(PlannedMessage(MessageKind.ESCALATE_OVERDUE, max(now, deadline)))
     return plan
 
 

@@ -457,6 +457,16 @@ class OutboxRepository:
         ).one_or_none()
         return None if row is None else _item(row)
 
+    def pending_kinds_for(self, postmortem_id: int) -> set[str]:
+        """The kinds of message still waiting to be sent for this postmortem."""
+        return set(
+            self._session.scalars(
+                select(OutboxRow.kind)
+                .where(OutboxRow.postmortem_id == postmortem_id, OutboxRow.status == "pending")
+                .distinct()
+            )
+        )
+
     def dead_for(self, postmortem_id: int) -> list[OutboxRow]:
         return list(
             self._session.scalars(

@@ -19,6 +19,7 @@ from bot.domain.messages import (
     MessageKind,
     PlannedMessage,
     plan_on_schedule,
+    plan_refused_nudges_again,
     plan_snooze,
     still_applies,
 )
@@ -236,11 +237,8 @@ class LifecycleService(Service):
                 return False
             if postmortem.prompt_ts is not None:  # it reached the channel after all
                 return False
-            dead = sum(
-                1
-                for row in uow.outbox.dead_for(postmortem_id)
-                if row.kind == MessageKind.OWNER_PROMPT.value
-            )
+            dead_rows = uow.outbox.dead_for(postmortem_id)
+            dead = sum(1 for row in dead_rows if row.kind == MessageKind.OWNER_PROMPT.value)
             reposted = sum(
                 1 for event in uow.audit.for_postmortem(postmortem_id) if event.action == _REPOSTED
             )
@@ -254,8 +252,19 @@ class LifecycleService(Service):
                 details={"dead_prompts": dead},
             )
             params = {REQUESTED_BY: requested_by} if requested_by else {}
+            # The channel nudges refused with the prompt come back too, unless one is queued.
+            pending = uow.outbox.pending_kinds_for(postmortem_id)
+            refused = {MessageKind(row.kind) for row in dead_rows if row.kind not in pending} - {
+                MessageKind.OWNER_PROMPT
+            }
             plan_messages(
-                uow, postmortem, [PlannedMessage(MessageKind.OWNER_PROMPT, at, params=params)], at
+                uow,
+                postmortem,
+                [
+                    PlannedMessage(MessageKind.OWNER_PROMPT, at, params=params),
+                    *plan_refused_nudges_again(postmortem, self._policy, at, refused),
+                ],
+                at,
             )
             uow.commit()
             return True

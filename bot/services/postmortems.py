@@ -242,11 +242,18 @@ class PostmortemService(Service):
         """The open postmortems in a channel, plus any that could not be routed anywhere."""
         with self._uow_factory() as uow:
             open_here = uow.postmortems.open_in_channel(channel_id)
-            undeliverable = {
-                p.id: [f"{row.kind}: {row.last_error}" for row in uow.outbox.dead_for(p.id)]
-                for p in open_here
-            }
+            undeliverable = {p.id: self._undeliverable(uow, p.id) for p in open_here}
             return ChannelStatus(open_here, uow.postmortems.unrouted(), undeliverable)
+
+    @staticmethod
+    def _undeliverable(uow: UnitOfWork, postmortem_id: int) -> list[str]:
+        """What Slack refused for good; not what has been queued again since."""
+        pending = uow.outbox.pending_kinds_for(postmortem_id)
+        return [
+            f"{row.kind}: {row.last_error}"
+            for row in uow.outbox.dead_for(postmortem_id)
+            if row.kind not in pending
+        ]
 
     def get(self, *, postmortem_id: int) -> Postmortem | None:
         """One postmortem by id, or None."""

@@ -6,6 +6,7 @@ The refusal is the stand-in's ``not_in_channel``: a private channel the bot was 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,11 @@ CHANNEL = "C0INCIDENT"
 def outbox(runtime: Runtime) -> list[OutboxRow]:
     with runtime.engine.connect() as connection:
         return list(connection.execute(select(OutboxRow).order_by(OutboxRow.id)))  # type: ignore[arg-type]
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive UTC; PostgreSQL an aware time."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def posted(slack: SlackStandIn, kind: str) -> list[RecordedCall]:
@@ -298,3 +304,45 @@ def test_starting_again_after_the_invite_posts_the_refused_prompt(
     again = bot.user("U0BOB").answer("start Payments outage")
     assert "already has an open postmortem" in again
     assert "posting it again" not in again
+
+
+def test_reposting_brings_back_the_channel_nudges_refused_with_the_prompt(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    slack.fail_next("chat.postMessage", "not_in_channel")
+    postmortem = open_by_person(runtime, clock)
+    runtime.dispatcher.drain(now=clock())  # the prompt is refused
+    runtime.dispatcher.drain(now=clock())  # Alice's direct message
+    clock.advance(timedelta(days=3))
+    slack.fail_next("chat.postMessage", "not_in_channel", count=20)
+    runtime.dispatcher.drain(now=clock())  # the no-owner nudge and escalation: refused too
+    refused = {row.kind for row in outbox(runtime) if row.status == "dead"}
+    assert {"nudge_no_owner", "escalate_no_owner"} <= refused
+
+    assert runtime.lifecycle.repost_owner_prompt(postmortem_id=postmortem.id, now=clock())
+
+    due = {row.kind: aware(row.due_at) for row in outbox(runtime) if row.status == "pending"}
+    # Their clock restarts at the re-post: the channel gets its hour (and its day) again.
+    assert due["nudge_no_owner"] >= clock() + timedelta(hours=1)
+    assert due["escalate_no_owner"] >= clock() + timedelta(hours=24)
+    # While the re-posted prompt waits, status no longer says it could not be posted.
+    assert "could not post" not in status(runtime)
+
+
+@pytest.mark.parametrize("refused", [1, 2])
+def test_start_reposts_a_refused_prompt_even_when_another_postmortem_is_open_here(
+    bot: BotHarness, refused: int
+) -> None:
+    # Whichever of the channel's two open postmortems lost its prompt, start finds it.
+    for number, open_one in ((1, open_by_person), (2, open_by_webhook)):
+        if number == refused:
+            bot.slack.fail_next("chat.postMessage", "not_in_channel")
+        open_one(bot.runtime, bot.clock)
+        bot.settle()
+
+    answer = bot.user("U0ALICE").answer("start")
+    bot.settle()
+
+    assert f"already has postmortem *#{refused} Payments outage*" in answer
+    assert "I'm posting it again now" in answer
+    assert len(channel_prompts(bot.slack)) == 2

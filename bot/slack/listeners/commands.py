@@ -89,7 +89,7 @@ def answer_command(
         case commands.Start(None):
             existing = postmortems.status(channel_id=channel_id).open_postmortems
             if existing:
-                _answer_already_open(ack, command, lifecycle, existing[0])
+                _answer_already_open(ack, command, lifecycle, existing)
             else:
                 ack()  # the form opens from the lazy listener, after this ack
         case commands.Start(title):
@@ -112,7 +112,8 @@ def answer_command(
                     f"Opened postmortem #{p.id}. I'm asking the channel to choose its owner.",
                 )
             else:
-                _answer_already_open(ack, command, lifecycle, p)
+                open_here = postmortems.status(channel_id=channel_id).open_postmortems
+                _answer_already_open(ack, command, lifecycle, open_here or [p])
 
 
 def hand_over_by_command(
@@ -153,20 +154,25 @@ def hand_over_by_command(
 
 
 def _answer_already_open(
-    ack: Ack, command: dict[str, Any], lifecycle: LifecycleService, postmortem: Postmortem
+    ack: Ack, command: dict[str, Any], lifecycle: LifecycleService, open_here: list[Postmortem]
 ) -> None:
-    """Link to the open postmortem; if Slack refused its owner prompt (the bot was not in
-    the channel then, and has been invited since), post the prompt again."""
-    p = postmortem
-    if p.prompt_ts is None and lifecycle.repost_owner_prompt(
-        postmortem_id=p.id, requested_by=command["user_id"]
-    ):
+    """Link to the open postmortem; post again any owner prompt Slack refused here (the bot
+    was not in the channel then, and has been invited since)."""
+    reposted = [
+        p
+        for p in open_here
+        if p.prompt_ts is None
+        and lifecycle.repost_owner_prompt(postmortem_id=p.id, requested_by=command["user_id"])
+    ]
+    if reposted:
+        named = ", ".join(f"*#{p.id} {escape(p.title)}*" for p in reposted)
         reply(
             ack,
-            f"This channel already has postmortem *#{p.id} {escape(p.title)}*, but its owner "
-            "prompt never reached the channel. I'm posting it again now.",
+            f"This channel already has postmortem {named}, but its owner prompt never reached "
+            "the channel. I'm posting it again now.",
         )
         return
+    p = open_here[0]
     reply(ack, _already_open(command, p.id, p.title, p.prompt_ts))
 
 
