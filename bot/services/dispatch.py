@@ -27,6 +27,8 @@ from bot.persistence.uow import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
+# How long an owner announcement waits for a prompt another dispatcher is posting.
+PROMPT_IN_FLIGHT_WAIT = timedelta(seconds=2)
 
 
 class DeliveryFailed(Exception):
@@ -262,11 +264,22 @@ class Dispatcher:
         token: str,
     ) -> _Delivered | None:
         """Send one message unless its reason is gone or it must wait; the caller records it."""
-        if item.kind in NUDGES or postmortem is None:
-            # A nudge's reason may have gone since the batch was claimed: look again now.
+        if item.kind in NUDGES or item.kind is MessageKind.OWNER_CHOSEN or postmortem is None:
+            # A nudge's reason may have gone since the batch was claimed, and the prompt an
+            # owner announcement updates may have been recorded since: look again now.
             with self._uow_factory() as uow:
                 postmortem = uow.postmortems.get(item.postmortem_id) if item.postmortem_id else None
         with self._uow_factory() as uow:
+            if self._prompt_in_flight(uow, item, postmortem):
+                # Another dispatcher (the periodic job, another replica) has posted the prompt
+                # and not yet recorded its ts: announcing now would leave the prompt's
+                # buttons up for good. Wait for it, without counting an attempt.
+                uow.outbox.postpone(
+                    item_id=item.id, worker=token, until=now + PROMPT_IN_FLIGHT_WAIT, error=None
+                )
+                uow.commit()
+                report.postponed += 1
+                return None
             if postmortem is not None and not still_applies(item.kind, postmortem):
                 uow.outbox.mark_cancelled(item_id=item.id, worker=token, reason="reason gone")
                 uow.commit()
@@ -287,6 +300,16 @@ class Dispatcher:
                 raise RateLimited(now + timedelta(seconds=failure.retry_after)) from failure
             return None
         return _Delivered(item, postmortem, ts)
+
+    @staticmethod
+    def _prompt_in_flight(uow: Any, item: OutboxItem, postmortem: Postmortem | None) -> bool:
+        """An owner announcement whose prompt is still pending (being sent, or due)."""
+        return (
+            item.kind is MessageKind.OWNER_CHOSEN
+            and postmortem is not None
+            and postmortem.prompt_ts is None
+            and MessageKind.OWNER_PROMPT.value in uow.outbox.pending_kinds_for(postmortem.id)
+        )
 
     def _send(self, item: OutboxItem, postmortem: Postmortem | None, now: datetime) -> str | None:
         # A previous holder of this row may have sent it and died before recording:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.devtools.slack_standin import RecordedCall, SlackStandIn
@@ -346,3 +346,27 @@ def test_start_reposts_a_refused_prompt_even_when_another_postmortem_is_open_her
     assert f"already has postmortem *#{refused} Payments outage*" in answer
     assert "I'm posting it again now" in answer
     assert len(channel_prompts(bot.slack)) == 2
+
+
+def test_an_owner_announcement_waits_for_a_prompt_another_dispatcher_has_not_recorded(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    # The periodic job or another replica holds the prompt's row: posted, ts not yet written.
+    postmortem = open_by_person(runtime, clock)
+    with runtime.engine.begin() as connection:
+        connection.execute(
+            update(OutboxRow)
+            .where(OutboxRow.kind == "owner_prompt")
+            .values(lease_owner="other-replica", lease_expires_at=clock() + timedelta(minutes=5))
+        )
+    runtime.postmortems.claim_ownership(
+        postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
+    )
+
+    runtime.dispatcher.drain(now=clock())
+
+    # Announcing now would post "Bob owns it" and never update the prompt's buttons.
+    assert posted(slack, "owner_chosen") == []
+    [announcement] = [row for row in outbox(runtime) if row.kind == "owner_chosen"]
+    assert announcement.status == "pending"
+    assert aware(announcement.due_at) > clock()
