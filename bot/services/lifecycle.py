@@ -239,11 +239,9 @@ class LifecycleService(Service):
                 return False
             dead_rows = uow.outbox.dead_for(postmortem_id)
             dead = sum(1 for row in dead_rows if row.kind == MessageKind.OWNER_PROMPT.value)
-            reposted = sum(
-                1 for event in uow.audit.for_postmortem(postmortem_id) if event.action == _REPOSTED
-            )
-            if dead <= reposted:  # never refused, or already queued again since
-                return False
+            pending = uow.outbox.pending_kinds_for(postmortem_id)
+            if dead == 0 or MessageKind.OWNER_PROMPT.value in pending:
+                return False  # never refused, or already queued again (and not refused yet)
             uow.audit.record(
                 postmortem_id=postmortem_id,
                 at=at,
@@ -253,7 +251,6 @@ class LifecycleService(Service):
             )
             params = {REQUESTED_BY: requested_by} if requested_by else {}
             # The channel nudges refused with the prompt come back too, unless one is queued.
-            pending = uow.outbox.pending_kinds_for(postmortem_id)
             refused = {MessageKind(row.kind) for row in dead_rows if row.kind not in pending} - {
                 MessageKind.OWNER_PROMPT
             }
