@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from bot.domain.messages import is_slack_user
 from bot.domain.policy import (
     MeetingDueNudges,
     NoMeetingNudges,
@@ -24,7 +25,6 @@ from bot.domain.policy import (
 )
 
 _CLOCK_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::00)?$")
-_SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 _FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -153,7 +153,7 @@ def parse_policy(data: Any, path: str = "policy") -> Policy:
     except (ZoneInfoNotFoundError, ValueError):
         raise r.fail("", top, "workspace_timezone", f"{zone!r} is not a time zone") from None
     managers = r.string_list(top, "", "incident_managers", "[U0123ABCD]")
-    if not all(_SLACK_USER_ID.match(m) for m in managers):
+    if not all(is_slack_user(m) for m in managers):
         raise r.fail(
             "", top, "incident_managers", "must be Slack user ids, like U0123ABCD (not names)"
         )

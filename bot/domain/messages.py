@@ -103,7 +103,9 @@ def human_span(span: timedelta) -> str:
     return f"{seconds} seconds"
 
 
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+# A Slack user id (U… or, on Enterprise Grid, W…): the one pattern every input is checked by.
+SLACK_USER_ID = r"[UW][A-Z0-9]{2,}"
+_SLACK_USER = re.compile(rf"^{SLACK_USER_ID}$")
 
 
 def is_slack_user(actor: str | None) -> bool:

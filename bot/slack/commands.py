@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.domain.messages import SLACK_USER_ID
 from bot.slack.text import has_words, plain
 
 COMMAND = "/postmortem"
@@ -23,7 +24,7 @@ USAGE = (
     "`/postmortem held #2`, `/postmortem owner #2 @someone`."
 )
 
-_USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_USER_MENTION = re.compile(rf"^<@({SLACK_USER_ID})(?:\|[^>]*)?>$")
 _POSTMORTEM_NUMBER = re.compile(r"^#(\d{1,9})\b")
 MAX_TITLE_LENGTH = 150
 

@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot.domain.messages import SLACK_USER_ID
 from bot.domain.owners import Criterion
 from bot.domain.resolution import CLOCK_SKEW
 from bot.services.incidents import IncidentService, PersonRef, ResolvedIncident
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Signature"
 # Text the database can store: no NUL character (else a 400 names the field).
 STORABLE = AfterValidator(storable_text)
-SlackUserId = Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$", examples=["U0123ABCD"])]
+SlackUserId = Annotated[str, Field(pattern=rf"^{SLACK_USER_ID}$", examples=["U0123ABCD"])]
 
 
 class WebhookPerson(BaseModel):

@@ -92,7 +92,7 @@ def test_an_unknown_top_level_key_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_bad_duration_stops_start_up_naming_the_key_and_line(tmp_path: Path) -> None:
-    text = "incident_managers: [U1]\nnudges:\n  meeting_due:\n    deadline: a week\n"
+    text = "incident_managers: [U0123ABCD]\nnudges:\n  meeting_due:\n    deadline: a week\n"
 
     with pytest.raises(PolicyFileError) as error:
         load_policy(write(tmp_path, text))
@@ -128,6 +128,8 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
         ('working_hours: {end: "25:00"}\n', "working_hours.end (line 1): '25:00' is not a time"),
         ("incident_managers: [{a: 1}]\n", "incident_managers (line 1): must be a list"),
         ("incident_managers: [jane]\n", "incident_managers (line 1): must be Slack user ids"),
+        ("incident_managers: [U1]\n", "incident_managers (line 1): must be Slack user ids"),
+        ("incident_managers: [C0123ABCD]\n", "incident_managers (line 1): must be Slack user"),
         ("nudges:\n  meeting_due: {remind: 3d}\n", "nudges.meeting_due.remind (line 2): must be"),
         ("nudges:\n  no_owner: {first: 99999999999d}\n", "longer than a year"),
     ],
