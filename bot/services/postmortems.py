@@ -238,10 +238,17 @@ class PostmortemService(Service):
             uow.commit()
             return updated
 
-    def status(self, *, channel_id: str) -> ChannelStatus:
-        """The open postmortems in a channel, plus any that could not be routed anywhere."""
+    def status(self, *, channel_id: str, postmortem_id: int | None = None) -> ChannelStatus:
+        """The open postmortems in a channel, plus any that could not be routed anywhere.
+
+        With ``postmortem_id``, only that one, whatever its state, if it is this channel's.
+        """
         with self._uow_factory() as uow:
-            open_here = uow.postmortems.open_in_channel(channel_id)
+            if postmortem_id is None:
+                open_here = uow.postmortems.open_in_channel(channel_id)
+            else:
+                asked = uow.postmortems.get(postmortem_id)
+                open_here = [asked] if asked is not None and asked.channel_id == channel_id else []
             undeliverable = {p.id: self._undeliverable(uow, p.id) for p in open_here}
             return ChannelStatus(open_here, uow.postmortems.unrouted(), undeliverable)
 

@@ -257,8 +257,15 @@ def status_text(
     policy: Policy,
     unrouted: list[Postmortem],
     undeliverable: dict[int, list[str]],
+    *,
+    asked_for: int | None = None,
 ) -> str:
-    if not postmortems:
+    if not postmortems and asked_for is not None:
+        lines = [
+            f"There is no postmortem #{asked_for} in this channel. "
+            "`/postmortem status` lists the open ones."
+        ]
+    elif not postmortems:
         lines = ["There is no open postmortem in this channel. Start one with `/postmortem start`."]
     else:
         lines = []
@@ -278,6 +285,10 @@ def status_text(
         )
         if p.meeting_at is not None and p.state is State.MEETING_SCHEDULED:
             lines.append(f"• Meeting: {slack_date(p.meeting_at)}")
+        if p.meeting_held_at is not None:
+            lines.append(f"• Meeting held {slack_date(p.meeting_held_at)}")
+        if p.completed_at is not None:
+            lines.append(f"• Completed {slack_date(p.completed_at)}")
         if lost is not None and p.channel_id is not None:
             lines.append(
                 "• :warning: I could not post the owner prompt here, so nobody has been asked "

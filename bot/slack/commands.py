@@ -15,7 +15,8 @@ USAGE = (
     "(no title: a form asks for the details)\n"
     "• `/postmortem owner @someone` — name the owner; once there is one, the owner, whoever "
     "assigned them or an incident manager can hand it over\n"
-    "• `/postmortem status` — state, owner and deadlines of this channel's postmortem\n"
+    "• `/postmortem status` — state, owner and deadlines of this channel's open postmortems; "
+    "`/postmortem status #2` shows one, even once it is complete\n"
     "• `/postmortem schedule` — schedule the postmortem meeting (a form; posts an invite)\n"
     "• `/postmortem held` — mark the meeting as held (the owner or an incident manager)\n"
     "• `/postmortem done` — complete the postmortem, once its meeting was held\n"
@@ -42,7 +43,7 @@ class HandOver:
 
 @dataclass(frozen=True)
 class Status:
-    pass
+    postmortem_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,9 @@ def parse(text: str) -> Request:
             return Invalid("`/postmortem owner` needs one person, mentioned like `@jane`.")
         return HandOver(match.group(1), postmortem_id)
     if verb == "status":
-        return Status()
+        if rest:
+            return Invalid("`/postmortem status` takes at most a postmortem number, like `#2`.")
+        return Status(postmortem_id)
     if verb == "help":
         return Help()
     if verb in ("schedule", "held", "done"):

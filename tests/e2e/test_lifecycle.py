@@ -148,6 +148,23 @@ def test_done_needs_the_meeting_held_first_then_the_channel_is_told_each_step(
     assert posted(bot, "remind_meeting_due") == []
 
 
+def test_status_with_a_number_shows_that_postmortem_even_once_completed(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=2)))
+    bot.user("U0BOB").answer("held")
+    bot.user("U0BOB").answer("done")
+
+    listed = bot.user("U0ALICE").answer("status")
+    asked = bot.user("U0ALICE").answer("status #1")
+
+    assert "no open postmortem in this channel" in listed
+    assert "#1 Checkout errors* — Completed" in asked
+    assert "Owner: <@U0BOB>" in asked
+    assert "• Meeting held <!date^" in asked
+    assert "• Completed <!date^" in asked
+
+
 def test_the_mark_held_button_on_the_reminder_marks_it_held(bot: BotHarness) -> None:
     owned_by_bob(bot)
     bot.user("U0BOB").answer("schedule")

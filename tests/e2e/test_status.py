@@ -23,3 +23,23 @@ def test_status_shows_state_owner_and_the_meeting_deadline(bot: BotHarness) -> N
 
 def test_status_in_a_quiet_channel_says_how_to_start(bot: BotHarness) -> None:
     assert "no open postmortem in this channel" in bot.user("U0ALICE").answer("status")
+
+
+def test_status_of_another_channels_postmortem_or_an_unknown_number_says_there_is_none(
+    bot: BotHarness,
+) -> None:
+    bot.user("U0ALICE", channel_id="C0OTHER").answer("start Elsewhere")
+
+    elsewhere = bot.user("U0ALICE").answer("status #1")
+    unknown = bot.user("U0ALICE").answer("status #42")
+
+    assert "There is no postmortem #1 in this channel" in elsewhere
+    assert "Elsewhere" not in elsewhere
+    assert "There is no postmortem #42 in this channel" in unknown
+
+
+def test_status_with_words_instead_of_a_number_answers_with_the_usage(bot: BotHarness) -> None:
+    answer = bot.user("U0ALICE").answer("status of everything")
+
+    assert "`/postmortem status` takes at most a postmortem number" in answer
+    assert "/postmortem help" in answer

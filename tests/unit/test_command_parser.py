@@ -22,6 +22,7 @@ from bot.slack.commands import Done, HandOver, Held, Help, Invalid, Schedule, St
         ("done", Done()),
         ("schedule #12", Schedule(12)),
         ("status", Status()),
+        ("status #4", Status(4)),
         ("help", Help()),
         ("", Help()),
     ],
@@ -44,7 +45,9 @@ def test_an_unknown_subcommand_is_named_in_the_problem() -> None:
     assert "`delete`" in result.problem
 
 
-@pytest.mark.parametrize("text", ["held #x", "done #2 now", "schedule tomorrow"])
+@pytest.mark.parametrize(
+    "text", ["held #x", "done #2 now", "schedule tomorrow", "status all", "status #2 please"]
+)
 def test_lifecycle_subcommands_take_only_a_postmortem_number(text: str) -> None:
     parsed = parse(text)
 

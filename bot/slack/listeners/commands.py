@@ -73,8 +73,8 @@ def answer_command(
             reply(ack, f"{problem}\n\n{commands.USAGE}")
         case commands.Schedule() | commands.Held() | commands.Done():
             lifecycle_listeners.answer(ack, request, command, lifecycle)
-        case commands.Status():
-            status = postmortems.status(channel_id=channel_id)
+        case commands.Status(postmortem_id):
+            status = postmortems.status(channel_id=channel_id, postmortem_id=postmortem_id)
             reply(
                 ack,
                 status_text(
@@ -82,6 +82,7 @@ def answer_command(
                     postmortems.policy,
                     status.unrouted,
                     status.undeliverable,
+                    asked_for=postmortem_id,
                 ),
             )
         case commands.HandOver():
