@@ -413,7 +413,16 @@ class OutboxRepository:
         return self._finish(item_id, worker, status="dead", last_error=error)
 
     def postpone(self, *, item_id: int, worker: str, until: datetime, error: str | None) -> bool:
+        """A delivery attempt failed: try again at ``until`` (the claim counted as an attempt)."""
         return self._finish(item_id, worker, due_at=until, last_error=error)
+
+    def defer(self, *, item_id: int, worker: str, until: datetime, reason: str | None) -> bool:
+        """Nothing was tried (working hours, a rate limit, a prompt in flight): wait until
+        ``until`` without the claim counting as an attempt, so waiting never uses up the
+        attempts a message has for real failures."""
+        return self._finish(
+            item_id, worker, due_at=until, last_error=reason, attempts=OutboxRow.attempts - 1
+        )
 
     def cancel_pending(
         self,

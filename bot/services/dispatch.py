@@ -226,8 +226,8 @@ class Dispatcher:
     ) -> None:
         with self._uow_factory() as uow:
             for item in items:
-                uow.outbox.postpone(
-                    item_id=item.id, worker=token, until=until, error="waiting for a rate limit"
+                uow.outbox.defer(
+                    item_id=item.id, worker=token, until=until, reason="waiting for a rate limit"
                 )
             uow.commit()
         report.postponed += len(items)
@@ -274,8 +274,8 @@ class Dispatcher:
                 # Another dispatcher (the periodic job, another replica) has posted the prompt
                 # and not yet recorded its ts: announcing now would leave the prompt's
                 # buttons up for good. Wait for it, without counting an attempt.
-                uow.outbox.postpone(
-                    item_id=item.id, worker=token, until=now + PROMPT_IN_FLIGHT_WAIT, error=None
+                uow.outbox.defer(
+                    item_id=item.id, worker=token, until=now + PROMPT_IN_FLIGHT_WAIT, reason=None
                 )
                 uow.commit()
                 report.postponed += 1
@@ -287,7 +287,7 @@ class Dispatcher:
                 return None
             wait_until = self._outside_working_hours(item, now)
             if wait_until is not None:
-                uow.outbox.postpone(item_id=item.id, worker=token, until=wait_until, error=None)
+                uow.outbox.defer(item_id=item.id, worker=token, until=wait_until, reason=None)
                 uow.commit()
                 report.postponed += 1
                 return None
@@ -359,13 +359,23 @@ class Dispatcher:
     ) -> None:
         report.errors.append(f"{item.kind}#{item.id}: {failure.error}")
         with self._uow_factory() as uow:
-            if failure.permanent or item.attempts >= MAX_ATTEMPTS:
+            if failure.retry_after is not None and not failure.permanent:
+                # Slack said "not now", not "no": the message was not tried, so the wait
+                # must not use up its attempts, however long the rate limit lasts.
+                uow.outbox.defer(
+                    item_id=item.id,
+                    worker=token,
+                    until=now + timedelta(seconds=failure.retry_after),
+                    reason=failure.error,
+                )
+                report.postponed += 1
+            elif failure.permanent or item.attempts >= MAX_ATTEMPTS:
                 died = uow.outbox.mark_dead(item_id=item.id, worker=token, error=failure.error)
                 report.dead += 1
                 if died and failure.permanent and item.kind is MessageKind.OWNER_PROMPT:
                     self._tell_prompt_undeliverable(uow, item, failure.error, now)
             else:
-                backoff = failure.retry_after or min(2**item.attempts, 900)
+                backoff = min(2**item.attempts, 900)
                 uow.outbox.postpone(
                     item_id=item.id,
                     worker=token,

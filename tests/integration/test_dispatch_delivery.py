@@ -16,7 +16,7 @@ from bot.persistence.db import create_session_factory
 from bot.persistence.repositories import OutboxItem
 from bot.persistence.tables import OutboxRow
 from bot.persistence.uow import UnitOfWork
-from bot.services.dispatch import Dispatcher, DispatchReport
+from bot.services.dispatch import MAX_ATTEMPTS, Dispatcher, DispatchReport
 from bot.slack.blocks import status_text
 from tests.support.clock import FakeClock
 from tests.support.dispatch_worker import DIE_AFTER_DELIVER, outbox_ids_posted, spawn
@@ -215,6 +215,24 @@ def test_a_rate_limit_pauses_the_whole_batch_instead_of_collecting_more_429s(
     clock.advance(timedelta(seconds=31))
     runtime.dispatcher.drain(now=clock())
     assert len(slack.messages(CHANNEL)) == 3
+
+
+def test_a_rate_limit_longer_than_all_retries_still_delivers_the_message_once(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    # A 429 says "not now": however many there are, none is a failed attempt.
+    slack.rate_limit_next("chat.postMessage", retry_after=5, count=MAX_ATTEMPTS + 3)
+    open_postmortem(runtime, clock)
+
+    for _ in range(3 * MAX_ATTEMPTS):
+        runtime.dispatcher.drain(now=clock())
+        clock.advance(timedelta(seconds=6))
+
+    [prompt] = [r for r in outbox(runtime) if r.kind == "owner_prompt"]
+    assert (prompt.status, prompt.attempts) == ("sent", 1)
+    assert len(slack.messages(CHANNEL)) == 1
+    # Not one 429 made it look as if an earlier attempt might have been posted.
+    assert slack.calls("conversations.history") == []
 
 
 @pytest.mark.parametrize("error", ["channel_not_found", "is_archived"])

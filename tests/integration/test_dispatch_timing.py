@@ -139,6 +139,8 @@ def test_owner_without_a_meeting_is_nudged_a_working_day_later_in_their_own_time
     )
     assert "<@U0BOB>" in nudge["text"]
     assert "/postmortem schedule" in nudge["text"]
+    # Waiting for working hours was no failed attempt: nothing suspected an earlier send.
+    assert slack.calls("conversations.history") == []
 
 
 def test_scheduling_stops_the_no_meeting_nudge_and_the_owner_is_asked_to_mark_it_held(
