@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,16 +111,35 @@ class BotHarness:
         self.settle()
 
 
+BotFactory = Callable[..., BotHarness]
+
+
 @pytest.fixture
-def bot(database_url: str, slack: SlackStandIn, clock: FakeClock) -> Iterator[BotHarness]:
-    """The real app over real HTTP; the outbox pump runs, the periodic scheduler does not."""
-    runtime = build_runtime(make_settings(database_url, slack), clock=clock)
-    runtime.pump.start()
-    try:
-        with (
-            LiveServer(runtime.web_app) as server,
-            httpx.Client(base_url=server.url, timeout=10) as http,
-        ):
-            yield BotHarness(runtime=runtime, slack=slack, clock=clock, http=http)
-    finally:
-        runtime.stop()
+def make_bot(
+    database_url: str, slack: SlackStandIn, clock: FakeClock, tmp_path: Path
+) -> Iterator[BotFactory]:
+    """``make_bot(policy=YAML, **settings)`` → the real app over real HTTP, pump running.
+
+    The periodic scheduler does not run: tests dispatch with the clock they control.
+    """
+    with ExitStack() as stack:
+
+        def build(*, policy: str | None = None, **overrides: object) -> BotHarness:
+            if policy is not None:
+                path = tmp_path / "policy.yaml"
+                path.write_text(policy)
+                overrides["postmortem_policy_file"] = str(path)
+            runtime = build_runtime(make_settings(database_url, slack, **overrides), clock=clock)
+            stack.callback(runtime.stop)
+            runtime.pump.start()
+            server = stack.enter_context(LiveServer(runtime.web_app))
+            http = stack.enter_context(httpx.Client(base_url=server.url, timeout=10))
+            return BotHarness(runtime=runtime, slack=slack, clock=clock, http=http)
+
+        yield build
+
+
+@pytest.fixture
+def bot(make_bot: BotFactory) -> BotHarness:
+    """The real app over real HTTP with the default settings."""
+    return make_bot()

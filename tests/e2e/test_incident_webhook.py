@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from bot.persistence.tables import PostmortemRow
 from bot.webhooks.incident import IncidentWebhook
-from tests.conftest import BotHarness
-from tests.e2e.conftest import INCIDENT_SECRET, BotFactory
+from tests.conftest import BotFactory, BotHarness
+from tests.e2e.conftest import INCIDENT_SECRET
 from tests.support.signing import pagerduty_signature
 from tests.support.slack_user import block_text, buttons
 

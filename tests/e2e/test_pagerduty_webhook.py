@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from bot.devtools.pagerduty_standin import PagerDutyStandIn, user_reference
 from bot.persistence.tables import IncidentEventRow, PostmortemRow, ProcessedDeliveryRow
-from tests.conftest import BotHarness
-from tests.e2e.conftest import PAGERDUTY_SECRET, PAGERDUTY_TOKEN, BotFactory
+from tests.conftest import BotFactory, BotHarness
+from tests.e2e.conftest import PAGERDUTY_SECRET, PAGERDUTY_TOKEN
 from tests.support.signing import pagerduty_signature
 from tests.support.slack_user import block_text, buttons
 from tests.support.vendor import vendor_json

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from tests.conftest import BotHarness
-from tests.e2e.conftest import INCIDENT_SECRET, BotFactory
+from tests.conftest import BotFactory, BotHarness
+from tests.e2e.conftest import INCIDENT_SECRET
 from tests.support.signing import pagerduty_signature
 
 

@@ -4,50 +4,27 @@ and which postmortem a command may act on. The answer comes as an ephemeral, aft
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from bot.bootstrap import build_runtime
-from bot.devtools.live_server import LiveServer
-from bot.devtools.slack_standin import SlackStandIn
-from tests.conftest import BotHarness, make_settings
-from tests.support.clock import FakeClock
+from tests.conftest import BotFactory, BotHarness
 from tests.support.signing import pagerduty_signature
 from tests.support.waiting import wait_until
 
 INCIDENT_SECRET = "incident-webhook-secret"
 MANAGER = "U0MANAGER"
 
-BotFactory = Callable[..., BotHarness]
-
 
 @pytest.fixture
-def make_bot(
-    database_url: str, slack: SlackStandIn, clock: FakeClock, tmp_path: Path
-) -> Iterator[BotFactory]:
-    """``make_bot(policy=…)`` → the real app over HTTP, incident webhooks on, pump running."""
-    with ExitStack() as stack:
+def webhook_bot(make_bot: BotFactory) -> BotFactory:
+    """``webhook_bot(policy=…)``: the shared factory, with incident webhooks on."""
 
-        def build(*, policy: str | None = None) -> BotHarness:
-            values: dict[str, object] = {"incident_webhook_secret": INCIDENT_SECRET}
-            if policy is not None:
-                path = tmp_path / "policy.yaml"
-                path.write_text(policy)
-                values["postmortem_policy_file"] = str(path)
-            runtime = build_runtime(make_settings(database_url, slack, **values), clock=clock)
-            stack.callback(runtime.stop)
-            runtime.pump.start()
-            server = stack.enter_context(LiveServer(runtime.web_app))
-            http = stack.enter_context(httpx.Client(base_url=server.url, timeout=10))
-            return BotHarness(runtime=runtime, slack=slack, clock=clock, http=http)
+    def build(*, policy: str | None = None) -> BotHarness:
+        return make_bot(policy=policy, incident_webhook_secret=INCIDENT_SECRET)
 
-        yield build
+    return build
 
 
 def open_by_webhook(bot: BotHarness, incident_id: str, title: str, channel: str | None) -> None:
@@ -101,9 +78,9 @@ NOT_A_PERSON = [
 
 @pytest.mark.parametrize(("user_id", "account", "reason"), NOT_A_PERSON)
 def test_naming_a_bot_or_a_deactivated_account_as_first_owner_is_refused(
-    make_bot: BotFactory, user_id: str, account: dict[str, Any], reason: str
+    webhook_bot: BotFactory, user_id: str, account: dict[str, Any], reason: str
 ) -> None:
-    bot = make_bot()
+    bot = webhook_bot()
     bot.slack.add_user(user_id, **account)
     started_by_alice(bot)
 
@@ -116,9 +93,9 @@ def test_naming_a_bot_or_a_deactivated_account_as_first_owner_is_refused(
 
 @pytest.mark.parametrize(("user_id", "account", "reason"), NOT_A_PERSON)
 def test_handing_over_to_a_bot_or_a_deactivated_account_is_refused_and_the_owner_stays(
-    make_bot: BotFactory, user_id: str, account: dict[str, Any], reason: str
+    webhook_bot: BotFactory, user_id: str, account: dict[str, Any], reason: str
 ) -> None:
-    bot = make_bot()
+    bot = webhook_bot()
     bot.slack.add_user(user_id, **account)
     owned_by_bob(bot)
 
@@ -131,9 +108,9 @@ def test_handing_over_to_a_bot_or_a_deactivated_account_is_refused_and_the_owner
 
 
 def test_naming_an_owner_by_command_says_so_to_the_person_who_asked(
-    make_bot: BotFactory,
+    webhook_bot: BotFactory,
 ) -> None:
-    bot = make_bot()
+    bot = webhook_bot()
     started_by_alice(bot)
 
     answer = owner_command(bot, "U0CAROL", "owner <@U0DAVE|dave>")
@@ -143,9 +120,9 @@ def test_naming_an_owner_by_command_says_so_to_the_person_who_asked(
 
 
 def test_a_choice_by_command_stands_when_slack_cannot_say_who_it_is(
-    make_bot: BotFactory,
+    webhook_bot: BotFactory,
 ) -> None:
-    bot = make_bot()
+    bot = webhook_bot()
     owned_by_bob(bot)
     bot.slack.fail_next("users.info", "internal_error")
 
@@ -156,9 +133,9 @@ def test_a_choice_by_command_stands_when_slack_cannot_say_who_it_is(
 
 
 def test_an_incident_manager_can_hand_over_a_postmortem_whose_owner_left(
-    make_bot: BotFactory,
+    webhook_bot: BotFactory,
 ) -> None:
-    bot = make_bot(policy=f"incident_managers: [{MANAGER}]\n")
+    bot = webhook_bot(policy=f"incident_managers: [{MANAGER}]\n")
     owned_by_bob(bot)  # Bob took it himself: he is owner and assigner
     bot.slack.add_user("U0BOB", deleted=True)  # …and then left the company
 
@@ -171,9 +148,9 @@ def test_an_incident_manager_can_hand_over_a_postmortem_whose_owner_left(
 
 
 def test_someone_who_is_not_an_incident_manager_still_cannot_hand_over(
-    make_bot: BotFactory,
+    webhook_bot: BotFactory,
 ) -> None:
-    bot = make_bot(policy=f"incident_managers: [{MANAGER}]\n")
+    bot = webhook_bot(policy=f"incident_managers: [{MANAGER}]\n")
     owned_by_bob(bot)
 
     answer = owner_command(bot, "U0MALLORY", "owner <@U0MALLORY|mallory>")
@@ -184,9 +161,9 @@ def test_someone_who_is_not_an_incident_manager_still_cannot_hand_over(
 
 
 def test_several_open_postmortems_are_listed_with_titles_that_cannot_ping_or_link(
-    make_bot: BotFactory,
+    webhook_bot: BotFactory,
 ) -> None:
-    bot = make_bot()
+    bot = webhook_bot()
     open_by_webhook(bot, "INC-1", "Checkout <!channel> & <https://evil.example|login>", "C0OPS")
     open_by_webhook(bot, "INC-2", "Search outage", "C0OPS")
     bot.settle()
@@ -200,9 +177,9 @@ def test_several_open_postmortems_are_listed_with_titles_that_cannot_ping_or_lin
 
 
 def test_the_example_for_several_open_postmortems_is_the_command_that_was_typed(
-    make_bot: BotFactory,
+    webhook_bot: BotFactory,
 ) -> None:
-    bot = make_bot()
+    bot = webhook_bot()
     open_by_webhook(bot, "INC-1", "Checkout errors", "C0OPS")
     open_by_webhook(bot, "INC-2", "Search outage", "C0OPS")
     bot.settle()
@@ -216,9 +193,9 @@ def test_the_example_for_several_open_postmortems_is_the_command_that_was_typed(
 
 
 def test_a_postmortem_number_that_never_existed_is_said_not_to_exist(
-    make_bot: BotFactory,
+    webhook_bot: BotFactory,
 ) -> None:
-    bot = make_bot()
+    bot = webhook_bot()
     started_by_alice(bot)
 
     owner_answer = owner_command(bot, "U0ALICE", "owner #9 <@U0BOB|bob>")
@@ -230,9 +207,9 @@ def test_a_postmortem_number_that_never_existed_is_said_not_to_exist(
 
 
 def test_acting_on_a_postmortem_without_a_channel_is_refused_with_how_to_route_it(
-    make_bot: BotFactory,
+    webhook_bot: BotFactory,
 ) -> None:
-    bot = make_bot()  # no route matches and DEFAULT_CHANNEL is unset
+    bot = webhook_bot()  # no route matches and DEFAULT_CHANNEL is unset
     open_by_webhook(bot, "INC-UNROUTED", "Disk full", channel=None)
     bot.settle()
 
@@ -249,11 +226,11 @@ def test_acting_on_a_postmortem_without_a_channel_is_refused_with_how_to_route_i
 
 
 def test_the_answer_comes_by_direct_message_where_the_channel_wont_show_it(
-    make_bot: BotFactory,
+    webhook_bot: BotFactory,
 ) -> None:
     # The prompt could not be posted (a private channel the bot is not in): naming the
     # owner by command is the way out, and its answer must not be lost the same way.
-    bot = make_bot()
+    bot = webhook_bot()
     bot.slack.fail_next("chat.postMessage", "channel_not_found")
     started_by_alice(bot)
     bot.slack.fail_next("chat.postEphemeral", "channel_not_found")
