@@ -19,10 +19,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.slack import commands
+from bot.web.body import capped_body
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1_000_000
 # Listeners run on a few worker threads: off the event loop, so a slow query (or SQLite's
 # write lock) never stalls health checks or webhooks; several at once, so concurrent starts
 # and clicks share a transaction (group commit); but only a few, because every thread
@@ -81,8 +81,8 @@ def slack_endpoint(
     listeners = anyio.CapacityLimiter(LISTENER_THREADS)
 
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
+        body = await capped_body(request)
+        if body is None:
             return _error(413, "request body too large")
         try:
             signed = verifier.is_valid_request(body, dict(request.headers))

@@ -16,10 +16,8 @@ from starlette.responses import JSONResponse, Response
 
 from bot.domain.resolution import EARLIEST_RESOLUTION
 from bot.services.clock import system_clock
+from bot.web.body import capped_body
 from bot.webhooks.signature import signature_matches
-
-MAX_BODY_BYTES = 1_000_000
-
 
 # JSON can carry a NUL character ("\u0000"); PostgreSQL can store none in a text column.
 # (An unpaired surrogate, the other thing no text column takes, is refused by pydantic's
@@ -43,8 +41,8 @@ async def signed_body(
     incident payload should be, 401 when the signature in ``header`` does not match."""
     if not secrets:
         return error(503, unconfigured)
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
+    body = await capped_body(request)
+    if body is None:
         return error(413, "request body too large")
     if not signature_matches(body, request.headers.get(header), secrets):
         return error(401, f"missing or invalid {header}")

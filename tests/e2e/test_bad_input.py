@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import time
+from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import SIGNING_SECRET, BotHarness
+from tests.conftest import SIGNING_SECRET, BotFactory, BotHarness
 from tests.support.signing import block_actions_body, signed_slack_headers, slash_command_body
 
 
@@ -212,3 +214,43 @@ def test_a_failing_form_submission_keeps_the_form_open_with_an_apology(
     assert response.status_code == 200
     assert response.json()["response_action"] == "errors"
     assert "something went wrong on my side" in response.json()["errors"]["title"]
+
+
+BODY_ENDPOINTS = ["/slack/events", "/webhooks/incident", "/webhooks/pagerduty"]
+
+
+@pytest.fixture
+def webhooks_bot(make_bot: BotFactory) -> BotHarness:
+    return make_bot(incident_webhook_secret="s3cret", pagerduty_webhook_secret="s3cret")
+
+
+@pytest.mark.parametrize("path", BODY_ENDPOINTS)
+def test_a_body_declared_too_large_is_refused_before_it_is_read(
+    webhooks_bot: BotHarness, path: str
+) -> None:
+    # Unsigned and 2 GB long by its header: answered at once, not after waiting for (and
+    # holding) two gigabytes. The few bytes sent are all there ever is.
+    url = webhooks_bot.http.base_url
+    with socket.create_connection((url.host, url.port), timeout=5) as connection:
+        connection.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: {url.host}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 2000000000\r\n\r\n{".encode()
+        )
+        status_line = connection.recv(4096).split(b"\r\n", 1)[0]
+
+    assert status_line == b"HTTP/1.1 413 Request Entity Too Large"
+
+
+@pytest.mark.parametrize("path", BODY_ENDPOINTS)
+def test_a_chunked_body_over_the_limit_is_refused_and_the_bot_keeps_serving(
+    webhooks_bot: BotHarness, path: str
+) -> None:
+    def five_megabytes() -> Iterator[bytes]:
+        for _ in range(80):
+            yield b"x" * 65536
+
+    response = webhooks_bot.http.post(path, content=five_megabytes())
+
+    assert response.status_code == 413
+    assert response.json()["error"] == "request body too large"
+    assert webhooks_bot.http.get("/healthz").status_code == 200
