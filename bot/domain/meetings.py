@@ -162,6 +162,13 @@ def meeting_invite_ics(
     return bytes(calendar.to_ical())
 
 
+_MOVE_WORDING = {
+    Move.SCHEDULE_MEETING: "schedule the meeting",
+    Move.MARK_MEETING_HELD: "mark the meeting held",
+    Move.COMPLETE: "complete",
+}
+
+
 def check_can_steer(postmortem: Postmortem, policy: Policy, *, actor: str, move: Move) -> State:
     """The state after ``move``; only the owner or an incident manager moves the lifecycle on."""
     state = next_state(postmortem.state, move)
@@ -170,8 +177,20 @@ def check_can_steer(postmortem: Postmortem, policy: Policy, *, actor: str, move:
             [f"the owner <@{postmortem.owner_id}>"]
             + (["an incident manager"] if policy.incident_managers else [])
         )
+        doing = _MOVE_WORDING.get(move, move.value.replace("_", " "))
         raise NotAllowed(
-            f"Only {who} can {move.value.replace('_', ' ')} for postmortem #{postmortem.id}. "
+            f"Only {who} can {doing} for postmortem #{postmortem.id}. "
             "Ask them, or have ownership handed to you with `/postmortem owner @you`."
         )
     return state
+
+
+def check_meeting_took_place(postmortem: Postmortem, *, now: datetime) -> None:
+    """A meeting can only be marked held once its time has come: a postmortem is completed
+    after a review that happened, not one that is still on the calendar."""
+    if postmortem.meeting_at is not None and now < postmortem.meeting_at:
+        raise NotAllowed(
+            f"The meeting for postmortem #{postmortem.id} is on the calendar for "
+            f"{postmortem.meeting_at:%a %d %b %H:%M} UTC: mark it held once it has taken "
+            "place. If it moved, set the new time with `/postmortem schedule`."
+        )

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from bot.domain.errors import DomainError
 from bot.domain.lifecycle import Move, State
-from bot.domain.meetings import check_can_steer, check_meeting_time
+from bot.domain.meetings import check_can_steer, check_meeting_time, check_meeting_took_place
 from bot.domain.messages import (
     NUDGES,
     REQUESTED_BY,
@@ -121,6 +121,7 @@ class LifecycleService(Service):
             new = check_can_steer(
                 postmortem, self._policy, actor=actor, move=Move.MARK_MEETING_HELD
             )
+            check_meeting_took_place(postmortem, now=now)
             updated = self._move(uow, postmortem, new, now, meeting_held_at=now)
             uow.audit.record(
                 postmortem_id=postmortem.id, at=now, actor=actor, action="meeting_held"

@@ -65,7 +65,7 @@ def test_only_the_owner_may_schedule_and_others_are_told_why(bot: BotHarness) ->
 
     answer = bot.user("U0CAROL").answer("schedule")
 
-    assert "Only the owner <@U0BOB>" in answer
+    assert "Only the owner <@U0BOB> can schedule the meeting for postmortem #1." in answer
     assert bot.slack.calls("views.open") == []
 
 
@@ -130,6 +130,7 @@ def test_done_needs_the_meeting_held_first_then_the_channel_is_told_each_step(
     bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=2)))
 
     too_early = bot.user("U0BOB").answer("done")
+    bot.clock.advance(timedelta(days=2, hours=1))
     held = bot.user("U0BOB").answer("held")
     done = bot.user("U0BOB").answer("done")
     bot.settle()
@@ -148,10 +149,30 @@ def test_done_needs_the_meeting_held_first_then_the_channel_is_told_each_step(
     assert posted(bot, "remind_meeting_due") == []
 
 
+def test_a_meeting_still_on_the_calendar_cannot_be_marked_held(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=2)))
+
+    bot.clock.advance(timedelta(days=1))
+    early = bot.user("U0BOB").answer("held")
+    done = bot.user("U0BOB").answer("done")
+    bot.clock.advance(timedelta(days=1))
+    on_time = bot.user("U0BOB").answer("held")
+
+    assert "is on the calendar for Thu 26 Nov 14:00 UTC" in early
+    assert "mark it held once it has taken place" in early
+    assert "meeting has not been held yet" in done
+    assert "as held" in on_time
+    trail = [what for _, _, what in bot.runtime.postmortems.audit_trail(postmortem_id=1)]
+    assert trail.count("meeting_held") == 1
+
+
 def test_status_with_a_number_shows_that_postmortem_even_once_completed(bot: BotHarness) -> None:
     owned_by_bob(bot)
     bot.user("U0BOB").answer("schedule")
     bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=2)))
+    bot.clock.advance(timedelta(days=2, hours=1))
     bot.user("U0BOB").answer("held")
     bot.user("U0BOB").answer("done")
 
