@@ -26,7 +26,9 @@ USAGE = (
 )
 
 _USER_MENTION = re.compile(rf"^<@({SLACK_USER_ID})(?:\|[^>]*)?>$")
-_POSTMORTEM_NUMBER = re.compile(r"^#(\d{1,9})\b")
+_POSTMORTEM_NUMBER = re.compile(r"^#(\d+)\b")
+# Postmortem ids are database integers; a longer number cannot be one of them.
+_MAX_NUMBER_DIGITS = 9
 MAX_TITLE_LENGTH = 150
 
 
@@ -76,11 +78,13 @@ class Invalid:
 Request = Start | HandOver | Status | Help | Schedule | Held | Done | Invalid
 
 
-def _which(rest: str) -> tuple[int | None, str]:
+def _which(rest: str) -> tuple[int | None, str] | Invalid:
     """An optional leading ``#N``: which postmortem, where a channel has several open."""
     match = _POSTMORTEM_NUMBER.match(rest)
     if match is None:
         return None, rest
+    if len(match.group(1)) > _MAX_NUMBER_DIGITS:
+        return Invalid(f"There is no postmortem #{match.group(1)[:20]}.")
     return int(match.group(1)), rest[match.end() :].strip()
 
 
@@ -94,7 +98,10 @@ def parse(text: str) -> Request:
         if len(rest) > MAX_TITLE_LENGTH:
             return Invalid(f"The title is {len(rest)} characters; keep it to {MAX_TITLE_LENGTH}.")
         return Start(rest or None)
-    postmortem_id, rest = _which(rest)
+    which = _which(rest)
+    if isinstance(which, Invalid):
+        return which
+    postmortem_id, rest = which
     if verb == "owner":
         match = _USER_MENTION.match(rest)
         if not match:

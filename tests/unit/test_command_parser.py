@@ -53,3 +53,13 @@ def test_lifecycle_subcommands_take_only_a_postmortem_number(text: str) -> None:
 
     assert isinstance(parsed, Invalid)
     assert "at most a postmortem number" in parsed.problem
+
+
+@pytest.mark.parametrize(
+    "text", ["done #99999999999", "status #1234567890", "owner #10000000000 <@U0B>"]
+)
+def test_a_postmortem_number_too_long_to_exist_is_said_not_to_exist(text: str) -> None:
+    parsed = parse(text)
+
+    assert isinstance(parsed, Invalid)
+    assert parsed.problem.startswith("There is no postmortem #")
