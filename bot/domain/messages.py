@@ -156,13 +156,17 @@ def _asked_since(postmortem: Postmortem) -> datetime:
     return max(postmortem.resolved_at, postmortem.opened_at)
 
 
-def plan_on_open(postmortem: Postmortem, policy: Policy, now: datetime) -> list[PlannedMessage]:
+def plan_on_open(
+    postmortem: Postmortem, policy: Policy, now: datetime, *, asked_at: datetime | None = None
+) -> list[PlannedMessage]:
     """The owner prompt now, and the nudges that keep an unowned postmortem from being forgotten.
 
-    A reminder whose day has already passed is not sent late: the overdue escalation (at the
-    deadline, or now if that has passed) covers it.
+    ``asked_at``: when the channel is first asked, if not when it was opened (a postmortem
+    stored without a channel is asked when it is moved into one). A reminder whose day has
+    already passed is not sent late: the overdue escalation (at the deadline, or now if that
+    has passed) covers it.
     """
-    asked = _asked_since(postmortem)
+    asked = asked_at if asked_at is not None else _asked_since(postmortem)
     deadline = policy.meeting_deadline(postmortem.resolved_at)
     plan = [
         PlannedMessage(MessageKind.OWNER_PROMPT, now),

@@ -241,6 +241,19 @@ class PostmortemRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    def give_channel(self, *, postmortem_id: int, channel_id: str, at: datetime) -> bool:
+        """Give a postmortem stored without a channel this one; False if it has one by now."""
+        result = self._session.execute(
+            _update(PostmortemRow)
+            .where(
+                PostmortemRow.id == postmortem_id,
+                PostmortemRow.channel_id.is_(None),
+                PostmortemRow.state != State.COMPLETED.value,
+            )
+            .values(channel_id=channel_id, updated_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     def record_prompt(self, *, postmortem_id: int, ts: str) -> None:
         self._session.execute(_RECORD_PROMPT, {"postmortem_id": postmortem_id, "ts": ts})
 

@@ -96,13 +96,13 @@ def find_postmortem(
     return open_here[0]
 
 
-# Nothing can be posted about a postmortem without a channel (plan_messages needs one), and
-# there is no way to give it one yet: say how incidents get a channel, and what to do now.
+# Nothing can be posted about a postmortem without a channel (plan_messages needs one): say
+# how incidents get a channel, and how to give this one its channel now.
 _UNROUTED = (
     "Postmortem #{id} has no channel: its incident matched no route and `DEFAULT_CHANNEL` "
     "is unset, so I have nowhere to post about it. To open postmortems in a channel, add "
     "a route (`routes:` in the `POSTMORTEM_POLICY_FILE` policy file) or set "
-    "`DEFAULT_CHANNEL`; for this incident, run `/postmortem start <title>` in its channel."
+    "`DEFAULT_CHANNEL`; for this incident, run `/postmortem move #{id}` in its channel."
 )
 
 

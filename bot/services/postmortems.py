@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.domain.errors import DomainError
+from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import State
 from bot.domain.messages import (
+    REQUESTED_BY,
     MessageKind,
     plan_on_open,
     plan_on_owner,
@@ -19,7 +20,13 @@ from bot.domain.postmortem import (
     check_can_hand_over,
 )
 from bot.persistence.uow import UnitOfWork
-from bot.services.base import Service, find_postmortem, plan_messages, queue_notice
+from bot.services.base import (
+    NoPostmortemHere,
+    Service,
+    find_postmortem,
+    plan_messages,
+    queue_notice,
+)
 
 _NO_OWNER_NUDGES = (MessageKind.NUDGE_NO_OWNER, MessageKind.ESCALATE_NO_OWNER)
 
@@ -237,6 +244,49 @@ class PostmortemService(Service):
             plan_messages(uow, updated, plan_on_owner(updated, self._policy, now), now)
             uow.commit()
             return updated
+
+    def move_here(self, *, postmortem_id: int, channel_id: str, actor: str) -> Postmortem:
+        """Give a postmortem stored without a channel (its incident matched no route) this
+        channel: its owner prompt is posted here now, and its nudges start from now."""
+        now = self.now()
+        with self._uow_factory() as uow:
+            found = uow.postmortems.get(postmortem_id)
+            if found is None:
+                raise NoPostmortemHere(
+                    f"There is no postmortem #{postmortem_id}. "
+                    "`/postmortem status` lists the ones without a channel."
+                )
+            if found.channel_id == channel_id:
+                raise NotAllowed(f"Postmortem #{postmortem_id} is already in this channel.")
+            if found.channel_id is not None:
+                raise NotAllowed(
+                    f"Postmortem #{postmortem_id} belongs to <#{found.channel_id}>: only a "
+                    "postmortem without a channel can be moved."
+                )
+            if not uow.postmortems.give_channel(
+                postmortem_id=postmortem_id, channel_id=channel_id, at=now
+            ):
+                raise DomainError("That postmortem just changed; please try again.")
+            moved = uow.postmortems.get(postmortem_id)
+            assert moved is not None
+            uow.audit.record(
+                postmortem_id=postmortem_id,
+                at=now,
+                actor=actor,
+                action="moved_to_channel",
+                details={"channel": channel_id},
+            )
+            planned = plan_on_open(moved, self._policy, now, asked_at=now)
+            # Should Slack refuse the prompt here, the person who moved it is told.
+            planned = [
+                replace(p, params={**p.params, REQUESTED_BY: actor})
+                if p.kind is MessageKind.OWNER_PROMPT
+                else p
+                for p in planned
+            ]
+            plan_messages(uow, moved, planned, now)
+            uow.commit()
+            return moved
 
     def status(self, *, channel_id: str, postmortem_id: int | None = None) -> ChannelStatus:
         """The open postmortems in a channel, plus any that could not be routed anywhere.

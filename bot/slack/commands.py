@@ -20,6 +20,8 @@ USAGE = (
     "• `/postmortem schedule` — schedule the postmortem meeting (a form; posts an invite)\n"
     "• `/postmortem held` — mark the meeting as held (the owner or an incident manager)\n"
     "• `/postmortem done` — complete the postmortem, once its meeting was held\n"
+    "• `/postmortem move #3` — bring a postmortem that has no channel (its incident matched "
+    "no route) into this channel\n"
     "• `/postmortem help` — this message\n"
     "Where a channel has several open postmortems, add the number `status` shows: "
     "`/postmortem held #2`, `/postmortem owner #2 @someone`."
@@ -69,13 +71,20 @@ class Done:
 
 
 @dataclass(frozen=True)
+class MoveHere:
+    """Give a postmortem stored without a channel this channel."""
+
+    postmortem_id: int
+
+
+@dataclass(frozen=True)
 class Invalid:
     """What was wrong, said to the person, followed by the usage."""
 
     problem: str
 
 
-Request = Start | HandOver | Status | Help | Schedule | Held | Done | Invalid
+Request = Start | HandOver | Status | Help | Schedule | Held | Done | MoveHere | Invalid
 
 
 def _which(rest: str) -> tuple[int | None, str] | Invalid:
@@ -113,6 +122,13 @@ def parse(text: str) -> Request:
         return Status(postmortem_id)
     if verb == "help":
         return Help()
+    if verb == "move":
+        if postmortem_id is None or rest:
+            return Invalid(
+                "`/postmortem move` needs the number of a postmortem without a channel, "
+                "like `/postmortem move #3` (`/postmortem status` lists them)."
+            )
+        return MoveHere(postmortem_id)
     if verb in ("schedule", "held", "done"):
         if rest:
             return Invalid(f"`/postmortem {verb}` takes at most a postmortem number, like `#2`.")

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack.commands import Done, HandOver, Held, Help, Invalid, Schedule, Start, Status, parse
+from bot.slack.commands import (
+    Done,
+    HandOver,
+    Held,
+    Help,
+    Invalid,
+    MoveHere,
+    Schedule,
+    Start,
+    Status,
+    parse,
+)
 
 
 @pytest.mark.parametrize(
@@ -63,3 +74,11 @@ def test_a_postmortem_number_too_long_to_exist_is_said_not_to_exist(text: str) -
 
     assert isinstance(parsed, Invalid)
     assert parsed.problem.startswith("There is no postmortem #")
+
+
+def test_move_takes_exactly_one_postmortem_number() -> None:
+    assert parse("move #3") == MoveHere(3)
+    for text in ("move", "move 3", "move #3 now", "move <@U0BOB>"):
+        parsed = parse(text)
+        assert isinstance(parsed, Invalid), text
+        assert "`/postmortem move` needs the number" in parsed.problem

@@ -85,6 +85,19 @@ def answer_command(
                     asked_for=postmortem_id,
                 ),
             )
+        case commands.MoveHere(postmortem_id):
+            try:
+                moved = postmortems.move_here(
+                    postmortem_id=postmortem_id, channel_id=channel_id, actor=user_id
+                )
+            except DomainError as refused:
+                reply(ack, str(refused))
+                return
+            reply(
+                ack,
+                f"Moved postmortem #{moved.id} *{escape(moved.title)}* to this channel. "
+                "I'm asking the channel to choose its owner.",
+            )
         case commands.HandOver():
             ack()  # hand_over_by_command answers, after this ack (see register)
         case commands.Start(None):
