@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.domain.messages import SLACK_CHANNEL_ID
 
 
 class MissingSettingError(Exception):
@@ -42,6 +45,18 @@ class Settings(BaseSettings):
     # How often the dispatcher looks for due rows when nothing wakes it (seconds).
     dispatch_interval_seconds: float = Field(default=15.0, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @field_validator("default_channel", mode="before")
+    @classmethod
+    def _channel_id(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip() or None
+        if isinstance(value, str) and not re.fullmatch(SLACK_CHANNEL_ID, value):
+            raise ValueError(
+                f"{value[:40]!r} is not a Slack channel id: give the id, like C0123ABCD, not "
+                "the name (the channel's details in Slack show its id at the bottom)"
+            )
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -105,6 +105,8 @@ def human_span(span: timedelta) -> str:
 
 # A Slack user id (U… or, on Enterprise Grid, W…): the one pattern every input is checked by.
 SLACK_USER_ID = r"[UW][A-Z0-9]{2,}"
+# A channel a postmortem can live in: public (C…) or private (G… on older workspaces).
+SLACK_CHANNEL_ID = r"[CG][A-Z0-9]{2,}"
 _SLACK_USER = re.compile(rf"^{SLACK_USER_ID}$")
 
 

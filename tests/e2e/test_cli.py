@@ -119,6 +119,25 @@ def test_an_unknown_log_level_is_named_before_anything_starts(tmp_path: Path) ->
     ]
 
 
+@pytest.mark.parametrize("channel", ["#incidents", "incidents", "U0123ABCD"])
+def test_a_default_channel_that_is_not_a_channel_id_is_named_before_anything_starts(
+    tmp_path: Path, channel: str
+) -> None:
+    # A name would be stored as the channel, and no command run in the channel would ever
+    # find its postmortems.
+    env = cli_env(DEFAULT_CHANNEL=channel, DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
+
+    result = run_cli("migrate", env=env)
+
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(
+        f"postmortem-bot: invalid settings: DEFAULT_CHANNEL: Value error, '{channel}'"
+    )
+    assert "like C0123ABCD" in line
+    assert not (tmp_path / "x.db").exists()
+
+
 @pytest.mark.parametrize("port", ["99999", "-1", "http"])
 def test_a_port_out_of_range_is_named_before_anything_starts(tmp_path: Path, port: str) -> None:
     env = cli_env(
