@@ -10,7 +10,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import Move, State, next_state
-from bot.domain.messages import human_span
+from bot.domain.messages import MessageKind, human_span
 from bot.domain.policy import MeetingDueNudges, Policy
 from bot.domain.postmortem import Postmortem
 
@@ -193,4 +193,29 @@ def check_meeting_took_place(postmortem: Postmortem, *, now: datetime) -> None:
             f"The meeting for postmortem #{postmortem.id} is on the calendar for "
             f"{postmortem.meeting_at:%a %d %b %H:%M} UTC: mark it held once it has taken "
             "place. If it moved, set the new time with `/postmortem schedule`."
+        )
+
+
+_ESCALATIONS = frozenset({MessageKind.ESCALATE_NO_OWNER, MessageKind.ESCALATE_OVERDUE})
+
+
+def check_can_snooze(
+    kind: MessageKind, postmortem: Postmortem, policy: Policy, *, actor: str
+) -> None:
+    """Who may put a nudge off for a day: a bystander must not silence someone else's.
+
+    An escalation is the incident managers' to snooze (when there are any); once there is an
+    owner, the owner's reminders are theirs or an incident manager's. Before that, anyone in
+    the channel may: the no-owner nudge is everyone's.
+    """
+    managers = policy.incident_managers
+    if actor in managers:
+        return
+    if kind in _ESCALATIONS and managers:
+        raise NotAllowed("Only an incident manager can snooze an escalation.")
+    if postmortem.owner_id is not None and actor != postmortem.owner_id:
+        also = " or an incident manager" if managers else ""
+        raise NotAllowed(
+            f"Only the owner <@{postmortem.owner_id}>{also} can snooze the reminders of "
+            f"postmortem #{postmortem.id}."
         )

@@ -9,9 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.domain.errors import DomainError
+from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import Move, State
-from bot.domain.meetings import check_can_steer, check_meeting_time, check_meeting_took_place
+from bot.domain.meetings import (
+    check_can_snooze,
+    check_can_steer,
+    check_meeting_time,
+    check_meeting_took_place,
+)
 from bot.domain.messages import (
     NUDGES,
     REQUESTED_BY,
@@ -174,6 +179,9 @@ class LifecycleService(Service):
             elif not still_applies(item.kind, postmortem):
                 uow.rollback()
                 text = "No need to snooze: the reason for that reminder is gone."
+            elif refusal := self._snooze_refusal(item.kind, postmortem, actor):
+                uow.rollback()
+                text = refusal
             else:
                 until = now + SNOOZE
                 # The day's other reminders of this kind fold into the snoozed one.
@@ -205,6 +213,13 @@ class LifecycleService(Service):
             queue_notice(uow, channel_id=channel_id, user_id=actor, text=text, now=now)
             uow.commit()
             return text
+
+    def _snooze_refusal(self, kind: MessageKind, postmortem: Postmortem, actor: str) -> str:
+        try:
+            check_can_snooze(kind, postmortem, self._policy, actor=actor)
+        except NotAllowed as refusal:
+            return str(refusal)
+        return ""
 
     def repost_owner_prompt(
         self,

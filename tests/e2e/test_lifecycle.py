@@ -230,6 +230,28 @@ def test_snooze_sends_the_same_nudge_again_a_day_later_and_only_once(bot: BotHar
     assert "nudge_snoozed" in trail
 
 
+def test_a_bystander_cannot_snooze_the_owners_reminder(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(hours=1)))
+    bot.clock.advance(timedelta(hours=2))
+    bot.dispatch()
+    [ask] = posted(bot, "ask_mark_held")
+    snooze = next(b for b in buttons(ask["blocks"]) if b["action_id"] == "nudge.snooze")
+
+    bot.user("U0CAROL").click(snooze)
+    bot.settle()
+    [refused] = [c.params for c in bot.slack.wait_for("chat.postEphemeral")]
+    bot.user("U0BOB").click(snooze)
+    bot.settle()
+
+    assert refused["user"] == "U0CAROL"
+    assert refused["text"] == "Only the owner <@U0BOB> can snooze the reminders of postmortem #1."
+    assert "Snoozed" in bot.slack.calls("chat.postEphemeral")[-1].params["text"]
+    trail = bot.runtime.postmortems.audit_trail(postmortem_id=1)
+    assert [who for _, who, what in trail if what == "nudge_snoozed"] == ["U0BOB"]
+
+
 def test_a_dead_message_shows_in_status(bot: BotHarness) -> None:
     bot.slack.fail_next("chat.postMessage", "is_archived")
     bot.user("U0ALICE").answer("start Checkout errors")
