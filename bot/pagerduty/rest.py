@@ -2,6 +2,8 @@
 
 Every look-up is best effort and short: the webhook must be answered within PagerDuty's
 5-second window, so a slow or failing API means less evidence, never a failed delivery.
+Each request is tried once, with a 2 s timeout; the incident service bounds all of one
+webhook's look-ups together (``bot.services.incidents.LOOKUP_SECONDS``).
 """
 
 from __future__ import annotations
@@ -42,13 +44,20 @@ class _Client(pagerduty.RestApiV2Client):
 
 
 def build_client(api_token: str, api_url: str) -> pagerduty.RestApiV2Client:
+    """A client that tries each request once: no retry after a network error, a timeout or
+    a 429, since a retry could only come too late for the webhook waiting on it."""
     client = _Client(api_token)
     client.url = api_url
     client.timeout = TIMEOUT_SECONDS
-    client.max_network_attempts = 1
-    client.sleep_timer = 0.2
-    # By default the library retries 429 forever; here one retry, then give up.
+    # The library counts retries here, not attempts (it gives up once the count of failed
+    # attempts exceeds it): 0 is a single attempt.
+    client.max_network_attempts = 0
+    # By default the library retries 429 forever. A status listed in ``retry`` is retried
+    # unless the error statuses seen so far already exceed ``max_http_attempts``; at -1
+    # even none do, so the first 429 is the answer (and the look-up gives up).
     client.retry = {429: 1}
+    client.max_http_attempts = -1
+    client.sleep_timer = 0.2
     return client
 
 

@@ -23,8 +23,9 @@ class SlackEmailDirectory:
             if error.response.get("error") != "users_not_found":
                 log.warning("users.lookupByEmail failed: %s", error.response.get("error"))
             return None
-        except SlackClientError as error:
-            log.warning("users.lookupByEmail failed: %s", error)
+        except (SlackClientError, OSError) as error:
+            # OSError: a timeout or a refused connection (the Web API client lets them through).
+            log.warning("users.lookupByEmail failed: %r", error)
             return None
         user = response.get("user") or {}
         user_id = user.get("id") if isinstance(user, dict) else None

@@ -3,15 +3,22 @@
 The evidence for the owner criteria comes from the recorded events (who was assigned,
 who acknowledged, who triggered it), plus optional look-ups through ports that bootstrap
 fills with adapters (PagerDuty REST, Slack's users.lookupByEmail).
+
+The look-ups happen while the sender waits for its answer (PagerDuty gives up after 5 s
+and retries), so all of one webhook's look-ups share one deadline, ``LOOKUP_SECONDS``.
+Past it the postmortem opens with what is known by then, and a warning is logged: a slow
+API means less evidence, never a lost or late delivery.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from bot.domain.owners import Criterion, Person
 from bot.domain.postmortem import IncidentReport, Postmortem
@@ -29,6 +36,19 @@ FALSE_ALARM_NOTE = (
     "possible false alarm: no person was involved in the response. Still review why "
     "response triggered, so monitoring can be tuned."
 )
+# Every look-up for one webhook (PagerDuty REST, Slack's users.lookupByEmail), together:
+# well inside PagerDuty's 5-second delivery timeout, with room to store the postmortem.
+LOOKUP_SECONDS = 3.0
+# Look-ups run on a few threads of their own: the people named by one webhook are looked
+# up side by side, and the request waits for them only until the deadline.
+LOOKUP_THREADS = 4
+LOOKUPS_CUT_SHORT_NOTE = (
+    "some look-ups (PagerDuty, Slack) did not finish in time: the suggested owners may be "
+    "incomplete."
+)
+
+K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -224,6 +244,61 @@ def with_facts(summary: Summary, facts: IncidentFacts | None) -> Summary:
     )
 
 
+class Lookups:
+    """The look-ups made for one webhook, all within one deadline (wall-clock time).
+
+    Each call runs on ``pool``; the caller waits for it only until the deadline. A call
+    still running then is left to finish on its own (the adapters' own timeouts end it),
+    its answer unused; calls not started yet are cancelled, and later ones are skipped.
+    """
+
+    def __init__(self, pool: Executor, *, seconds: float, incident_key: str) -> None:
+        self._pool = pool
+        self._seconds = seconds
+        self._ends = time.monotonic() + seconds
+        self._incident_key = incident_key
+        self.cut_short = False
+
+    def one(self, what: str, call: Callable[[], T]) -> T | None:
+        """``call()``'s answer, or None if it failed or the deadline passed first."""
+        return self.each(what, lambda _: call(), [0]).get(0)
+
+    def each(self, what: str, call: Callable[[K], T], keys: Iterable[K]) -> dict[K, T]:
+        """``call(key)`` for each distinct key, side by side: the answers in by the deadline."""
+        distinct = list(dict.fromkeys(keys))
+        if not distinct or self.cut_short:
+            return {}
+        remaining = self._ends - time.monotonic()
+        if remaining <= 0:
+            self._cut(what, missing=len(distinct), of=len(distinct))
+            return {}
+        futures: dict[Future[T], K] = {self._pool.submit(call, key): key for key in distinct}
+        done, pending = wait(futures, timeout=remaining)
+        for future in pending:
+            future.cancel()
+        if pending:
+            self._cut(what, missing=len(pending), of=len(distinct))
+        answers: dict[K, T] = {}
+        for future in done:
+            try:
+                answers[futures[future]] = future.result()
+            except Exception:
+                log.warning("look-up (%s) failed", what, exc_info=True)
+        return answers
+
+    def _cut(self, what: str, *, missing: int, of: int) -> None:
+        self.cut_short = True
+        log.warning(
+            "look-ups for incident %s did not finish within %g s (%s: %d of %d unanswered): "
+            "its postmortem opens with what is known",
+            self._incident_key,
+            self._seconds,
+            what,
+            missing,
+            of,
+        )
+
+
 def led_response(summary: Summary) -> tuple[Ref, ...]:
     """First assignees who acknowledged; else the first to acknowledge; else the first assignees."""
     acked = {a.id for a in summary.acknowledgers}
@@ -245,6 +320,7 @@ class IncidentService:
         default_channel: str | None,
         slack: SlackDirectory,
         pagerduty: PagerDutyLookups | None = None,
+        lookup_seconds: float = LOOKUP_SECONDS,
     ) -> None:
         self._uow_factory = uow_factory
         self._postmortems = postmortems
@@ -252,6 +328,9 @@ class IncidentService:
         self._default_channel = default_channel
         self._slack = slack
         self._pagerduty = pagerduty
+        self._lookup_seconds = lookup_seconds
+        # Threads start on first use; idle ones end with the service.
+        self._lookup_pool = ThreadPoolExecutor(LOOKUP_THREADS, thread_name_prefix="lookups")
 
     def now(self) -> datetime:
         """The service's clock: webhooks check a sender's timestamps against it."""
@@ -284,10 +363,16 @@ class IncidentService:
             self.record_pagerduty_event(event=event, webhook_id=webhook_id)
             return Handled("already_open", existing)
         # Look-ups happen outside any transaction: they talk to PagerDuty and Slack.
+        lookups = self._lookups(key)
         summary = summarize([*events, _stored(event)])
-        if self._pagerduty is not None and not summary.trigger_known:
-            summary = with_facts(summary, self._lookup_facts(event.incident_id))
-        report = self._pagerduty_report(key, event, summary)
+        pagerduty = self._pagerduty
+        if pagerduty is not None and not summary.trigger_known:
+            facts = lookups.one(
+                "PagerDuty incident",
+                lambda: pagerduty.incident_facts(incident_id=event.incident_id),
+            )
+            summary = with_facts(summary, facts)
+        report = self._pagerduty_report(key, event, summary, lookups)
         channel = self._channel(
             service_id=summary.service_id, team_ids=summary.team_ids, key=key, given=None
         )
@@ -298,14 +383,40 @@ class IncidentService:
         return Handled("opened" if outcome.created else "already_open", outcome.postmortem)
 
     def open_resolved(self, *, incident: ResolvedIncident) -> Handled:
-        """Open the postmortem of an incident another tool resolved (at most one per incident)."""
+        """Open the postmortem of an incident another tool resolved (at most one per incident).
+
+        A redelivery of an open one is answered from the database, without any look-up;
+        each distinct email is looked up in Slack once.
+        """
         key = f"{incident.source}:{incident.incident_id}"
+        with self._uow_factory() as uow:
+            existing = uow.postmortems.get_by_incident_key(key)
+        if existing is not None:
+            return Handled("already_open", existing)
+        emails: dict[str, str] = {}
+        for people in incident.people.values():
+            for ref in people:
+                if ref.slack_user_id is None and ref.email:
+                    emails.setdefault(ref.email.lower(), ref.email)
+        lookups = self._lookups(key)
+        found = lookups.each(
+            "Slack users by email", lambda e: self._slack.user_id_for_email(emails[e]), emails
+        )
+
+        def person(ref: PersonRef) -> Person:
+            slack_id = ref.slack_user_id
+            if slack_id is None and ref.email:
+                slack_id = found.get(ref.email.lower())
+            return Person(slack_user_id=slack_id, name=ref.name or ref.email or "")
+
         evidence = {
-            criterion: tuple(self._person_from(p) for p in people)
+            criterion: tuple(person(p) for p in people)
             for criterion, people in incident.people.items()
             if people
         }
-        notes = (FALSE_ALARM_NOTE,) if incident.false_alarm else ()
+        notes: tuple[str, ...] = (FALSE_ALARM_NOTE,) if incident.false_alarm else ()
+        if lookups.cut_short:
+            notes += (LOOKUPS_CUT_SHORT_NOTE,)
         report = IncidentReport(
             key=key,
             title=incident.title,
@@ -339,45 +450,60 @@ class IncidentService:
             )
         return fresh
 
-    def _lookup_facts(self, incident_id: str) -> IncidentFacts | None:
-        assert self._pagerduty is not None
-        return self._pagerduty.incident_facts(incident_id=incident_id)
+    def _lookups(self, incident_key: str) -> Lookups:
+        return Lookups(self._lookup_pool, seconds=self._lookup_seconds, incident_key=incident_key)
 
     def _pagerduty_report(
-        self, key: str, event: PagerDutyEvent, summary: Summary
+        self, key: str, event: PagerDutyEvent, summary: Summary, lookups: Lookups
     ) -> IncidentReport:
-        people: dict[str, Person] = {}
-
-        def person(ref: Ref) -> Person:
-            if ref.id not in people:
-                people[ref.id] = self._person_from_pagerduty(ref)
-            return people[ref.id]
-
-        evidence: dict[Criterion, tuple[Person, ...]] = {}
+        refs: dict[Criterion, tuple[Ref, ...]] = {}
         led = led_response(summary)
         if led:
-            evidence[Criterion.LED_RESPONSE] = tuple(person(r) for r in led)
-        if self._pagerduty is not None and summary.escalation_policy_id and summary.triggered_at:
-            on_call = self._pagerduty.primary_on_call(
-                escalation_policy_id=summary.escalation_policy_id, at=summary.triggered_at
+            refs[Criterion.LED_RESPONSE] = led
+        pagerduty = self._pagerduty
+        policy_id, triggered_at = summary.escalation_policy_id, summary.triggered_at
+        if pagerduty is not None and policy_id and triggered_at:
+            on_call = lookups.one(
+                "PagerDuty on-call",
+                lambda: pagerduty.primary_on_call(escalation_policy_id=policy_id, at=triggered_at),
             )
             if on_call:
-                evidence[Criterion.PRIMARY_ON_CALL] = tuple(person(r) for r in on_call)
+                refs[Criterion.PRIMARY_ON_CALL] = on_call
         if summary.trigger_agent is not None and summary.trigger_agent.is_user:
-            evidence[Criterion.MANUALLY_TRIGGERED] = (person(summary.trigger_agent),)
+            refs[Criterion.MANUALLY_TRIGGERED] = (summary.trigger_agent,)
+        # Each person once, however many criteria they meet; by name if not found in time.
+        everyone: dict[str, Ref] = {}
+        for listed in refs.values():
+            for ref in listed:
+                everyone.setdefault(ref.id, ref)
+        found = lookups.each(
+            "PagerDuty and Slack users",
+            lambda ref_id: self._person_from_pagerduty(everyone[ref_id]),
+            everyone,
+        )
+
+        def person(ref: Ref) -> Person:
+            first = everyone[ref.id]
+            return found.get(ref.id) or Person(slack_user_id=None, name=first.name or ref.id)
+
+        evidence = {
+            criterion: tuple(person(r) for r in listed) for criterion, listed in refs.items()
+        }
         false_alarm = not summary.human_involved
+        notes: tuple[str, ...] = (FALSE_ALARM_NOTE,) if false_alarm else ()
+        if lookups.cut_short:
+            notes += (LOOKUPS_CUT_SHORT_NOTE,)
         data = event.data
-        priority = _ref(data.get("priority"))
         return IncidentReport(
             key=key,
             title=str(data.get("title") or f"PagerDuty incident {event.incident_id}")[:300],
             source=PAGERDUTY,
             resolved_at=event.occurred_at,
-            severity=priority.name[:40] if priority else None,
+            severity=_severity(data),
             false_alarm=false_alarm,
             service=summary.service_name[:200] if summary.service_name else None,
             evidence=evidence,
-            notes=(FALSE_ALARM_NOTE,) if false_alarm else (),
+            notes=notes,
         )
 
     def _person_from_pagerduty(self, ref: Ref) -> Person:
@@ -388,12 +514,6 @@ class IncidentService:
         if slack_id is None:
             log.info("PagerDuty user %s (%s) has no matching Slack user", ref.id, ref.name)
         return Person(slack_user_id=slack_id, name=ref.name or email or ref.id)
-
-    def _person_from(self, ref: PersonRef) -> Person:
-        slack_id = ref.slack_user_id
-        if slack_id is None and ref.email:
-            slack_id = self._slack.user_id_for_email(ref.email)
-        return Person(slack_user_id=slack_id, name=ref.name or ref.email or "")
 
     def _channel(
         self, *, service_id: str | None, team_ids: tuple[str, ...], key: str, given: str | None
@@ -410,6 +530,20 @@ class IncidentService:
                 key,
             )
         return channel
+
+
+def _severity(data: Mapping[str, Any]) -> str | None:
+    """The incident's priority (``P1``), if it has one; else its urgency (``high urgency``).
+
+    Accounts without priorities still set every incident's urgency, high or low.
+    """
+    priority = _ref(data.get("priority"))
+    if priority is not None and priority.name:
+        return priority.name[:40]
+    urgency = data.get("urgency")
+    if isinstance(urgency, str) and urgency.strip():
+        return f"{urgency.strip()} urgency"[:40]
+    return None
 
 
 def _stored(event: PagerDutyEvent) -> StoredIncidentEvent:

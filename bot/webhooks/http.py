@@ -6,6 +6,7 @@ as a 503, and the sender would retry it for days).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -20,9 +21,17 @@ from bot.web.body import capped_body
 from bot.webhooks.signature import signature_matches
 
 # JSON can carry a NUL character ("\u0000"); PostgreSQL can store none in a text column.
-# (An unpaired surrogate, the other thing no text column takes, is refused by pydantic's
-# str validation already.)
 _NUL = "\x00"
+# JSON can also carry half of a UTF-16 surrogate pair ("\ud83d" alone): no Unicode character,
+# so no text column (and no UTF-8 encoder) takes it. A whole pair decodes to one character,
+# so any surrogate left in a decoded string is an unpaired one.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+REPLACEMENT_CHARACTER = "\ufffd"
+# Arrays and objects nested deeper than this are refused (400). Incident payloads nest a
+# few levels (PagerDuty's about five); much deeper would exhaust Python's recursion limit
+# while the body is parsed, cleaned or stored.
+MAX_DEPTH = 32
+TOO_DEEP = f"the body nests arrays and objects more than {MAX_DEPTH} levels deep"
 
 
 class BadRequest(Exception):
@@ -30,7 +39,13 @@ class BadRequest(Exception):
 
 
 def error(status: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": message, **extra}, status_code=status)
+    return JSONResponse({"ok": False, "error": printable(message), **extra}, status_code=status)
+
+
+def printable(text: str) -> str:
+    """``text`` with unpaired surrogates written as escapes (``\\ud83d``): a message naming
+    what a sender got wrong can quote it, and still be encoded as UTF-8."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 async def signed_body(
@@ -50,10 +65,33 @@ async def signed_body(
 
 
 def parse_json(body: bytes) -> Any:
+    """The parsed body, or BadRequest (not JSON; nested so deep the parser gives up)."""
     try:
         return json.loads(body.decode("utf-8"))
+    except RecursionError as problem:
+        raise BadRequest(TOO_DEEP) from problem
     except (UnicodeDecodeError, ValueError) as problem:
         raise BadRequest(f"the body is not JSON: {problem}") from problem
+
+
+def check_depth(value: Any) -> None:
+    """BadRequest when arrays and objects in ``value`` nest more than ``MAX_DEPTH`` levels.
+
+    Walked without recursion; once it passes, code that recurses (``cleaned``, pydantic,
+    the JSON column's encoder) is safe.
+    """
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise BadRequest(TOO_DEEP)
+        pending.extend((child, depth + 1) for child in children)
 
 
 def describe(problem: ValidationError, prefix: str = "") -> tuple[str, list[str]]:
@@ -70,17 +108,49 @@ def storable_text(value: str) -> str:
     """``value`` if it can be stored as text; else ValueError (pydantic names the field)."""
     if _NUL in value:
         raise ValueError("must not contain a NUL character (\\u0000)")
+    if _SURROGATE.search(value):
+        raise ValueError(
+            "must not contain an unpaired UTF-16 surrogate (\\ud800-\\udfff without its "
+            "pair): it is not a Unicode character"
+        )
     return value
 
 
+def storable(value: Any) -> Any:
+    """``storable_text`` for a pydantic ``BeforeValidator``: it runs before the string's
+    own checks, whose message for a surrogate is less clear. Anything but a string is left
+    to them."""
+    return storable_text(value) if isinstance(value, str) else value
+
+
 def cleaned_text(value: str) -> str:
-    """Free text from a payload the sender cannot change, made storable: NULs dropped."""
-    return value.replace(_NUL, "")
+    """Free text from a payload the sender cannot change, made storable: NULs dropped,
+    unpaired surrogates replaced by U+FFFD (the replacement character)."""
+    return _SURROGATE.sub(REPLACEMENT_CHARACTER, value.replace(_NUL, ""))
+
+
+def clean(value: Any) -> Any:
+    """``cleaned_text`` for a pydantic ``BeforeValidator`` (anything but a string is left
+    to the string's own checks)."""
+    return cleaned_text(value) if isinstance(value, str) else value
+
+
+def cleaned_keys(value: Any) -> Any:
+    """Parsed JSON with ``cleaned_text`` applied to every object key (values are kept).
+
+    Before validation: pydantic refuses a key holding an unpaired surrogate, with a message
+    that names no field. Recursive: for values ``check_depth`` passed.
+    """
+    if isinstance(value, dict):
+        return {cleaned_text(key): cleaned_keys(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [cleaned_keys(item) for item in value]
+    return value
 
 
 def cleaned(value: Any) -> Any:
-    """``cleaned_text`` applied to every string in parsed JSON (keys are kept: a JSON
-    column stores them escaped)."""
+    """``cleaned_text`` applied to every string value in parsed JSON (keys are left to
+    ``cleaned_keys``). Recursive: for values ``check_depth`` passed."""
     if isinstance(value, str):
         return cleaned_text(value)
     if isinstance(value, dict):

@@ -2,13 +2,18 @@
 
 PagerDuty delivers at least once, retries for up to 48 hours on timeouts, 5xx and 429, and
 expects a 2xx within 5 seconds. So: a bad signature is 401, an unusable body is 400, an
-event type the bot does not use is 200 (or PagerDuty would retry it for two days).
+event type the bot does not use is 200 (or PagerDuty would retry it for two days, and
+disable a subscription whose deliveries keep failing).
+
+Only the events the bot uses (``incident.*``) are validated in full: any other event type
+is answered "ignored" as soon as its type is read, whatever else its payload holds.
 
 A 400 loses the event for good, so it is kept for what can never be stored: an id with a
-NUL character, or an ``occurred_at`` no real event has (before 2000, or more than a day
-ahead of this server's clock). Free text is cleaned instead (NULs dropped), and a time
-ahead of this server's clock (by less than a day) is taken as now: PagerDuty's payloads
-cannot be fixed by the sender, and a resolution must not be lost to clock skew.
+NUL character or an unpaired surrogate, an ``occurred_at`` no real event has (before 2000,
+or more than a day ahead of this server's clock), a body nested deeper than any event.
+Free text is cleaned instead (NULs dropped, unpaired surrogates replaced by U+FFFD), and a
+time ahead of this server's clock (by less than a day) is taken as now: PagerDuty's
+payloads cannot be fixed by the sender, and a resolution must not be lost to clock skew.
 """
 
 from __future__ import annotations
@@ -19,9 +24,9 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -36,13 +41,17 @@ from bot.domain.resolution import CLOCK_SKEW
 from bot.services.incidents import Handled, IncidentService, PagerDutyEvent, Ref
 from bot.webhooks.http import (
     BadRequest,
+    check_depth,
+    clean,
     cleaned,
+    cleaned_keys,
     cleaned_text,
     describe,
     error,
     not_before_2000,
     parse_json,
     signed_body,
+    storable,
     storable_text,
     utc_text,
     validation_now,
@@ -54,10 +63,14 @@ SIGNATURE_HEADER = "X-PagerDuty-Signature"
 WEBHOOK_ID_HEADER = "x-webhook-id"
 # A later occurred_at is no clock skew but a bad timestamp (400); up to it, it is taken as now.
 MAX_AHEAD = timedelta(days=1)
+# The events the bot uses: incident.resolved opens a postmortem, every other incident event
+# is evidence. Any other type is ignored before anything else in it is looked at.
+HANDLED_PREFIX = "incident."
 
-# An id must be stored as sent (a NUL is a 400); free text is cleaned so the event is kept.
-STORABLE = AfterValidator(storable_text)
-FreeText = Annotated[str, AfterValidator(cleaned_text)]
+# An id must be stored as sent (a NUL or a lone surrogate is a 400); free text is cleaned
+# so the event is kept.
+STORABLE = BeforeValidator(storable)
+FreeText = Annotated[str, BeforeValidator(clean)]
 # Column sizes in the incident_events table; a longer id is not PagerDuty's.
 Id = Annotated[str, Field(min_length=1, max_length=80), STORABLE]
 
@@ -138,18 +151,30 @@ def _incident_id(data: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def _event_type(payload: Any) -> str | None:
+    """``event.event_type``, read without validating anything else (None if there is none)."""
+    event = payload.get("event") if isinstance(payload, dict) else None
+    event_type = event.get("event_type") if isinstance(event, dict) else None
+    return event_type if isinstance(event_type, str) else None
+
+
 def parse_event(body: bytes, *, now: datetime) -> PagerDutyEvent | str:
     """The incident event in ``body``; a string saying why it is ignored; or BadRequest.
 
     ``now`` is this server's time, which ``event.occurred_at`` is checked against.
     """
+    payload = parse_json(body)
+    event_type = _event_type(payload)
+    if event_type is not None and not event_type.startswith(HANDLED_PREFIX):
+        # Not an event the bot uses: nothing else in it matters (a missing time, a null
+        # data, an odd id), and a 400 would only make PagerDuty count failed deliveries.
+        return f"event type {cleaned_text(event_type[:80])} is not handled"
+    check_depth(payload)
     try:
-        envelope = Envelope.model_validate(parse_json(body), context={"now": now})
+        envelope = Envelope.model_validate(cleaned_keys(payload), context={"now": now})
     except ValidationError as problem:
         raise BadRequest(describe(problem)[0]) from problem
     event = envelope.event
-    if not event.event_type.startswith("incident."):
-        return f"event type {event.event_type} is not handled"
     if event.event_type == "incident.resolved" or event.data.get("type") == "incident":
         try:
             IncidentData.model_validate(event.data)
