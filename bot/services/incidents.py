@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from bot.domain.errors import DomainError
 from bot.domain.owners import Criterion, Person
 from bot.domain.postmortem import IncidentReport, Postmortem
 from bot.persistence.incident_events import StoredIncidentEvent
@@ -392,7 +393,7 @@ class IncidentService:
         with self._uow_factory() as uow:
             existing = uow.postmortems.get_by_incident_key(key)
         if existing is not None:
-            return Handled("already_open", existing)
+            return Handled("already_open", self._route_if_unrouted(existing, incident))
         emails: dict[str, str] = {}
         for people in incident.people.values():
             for ref in people:
@@ -449,6 +450,19 @@ class IncidentService:
                 source=PAGERDUTY, delivery_id=f"webhook:{webhook_id}", now=now
             )
         return fresh
+
+    def _route_if_unrouted(self, existing: Postmortem, incident: ResolvedIncident) -> Postmortem:
+        """A redelivery that names a channel gives it to a postmortem stored without one (its
+        first delivery matched no route): the sender's way to fix what it sent."""
+        if existing.channel_id is not None or incident.channel_id is None:
+            return existing
+        try:
+            return self._postmortems.move_here(
+                postmortem_id=existing.id, channel_id=incident.channel_id, actor=incident.source
+            )
+        except DomainError:  # moved meanwhile, by a person or a concurrent delivery
+            with self._uow_factory() as uow:
+                return uow.postmortems.get(existing.id) or existing
 
     def _lookups(self, incident_key: str) -> Lookups:
         return Lookups(self._lookup_pool, seconds=self._lookup_seconds, incident_key=incident_key)

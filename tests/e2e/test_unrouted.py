@@ -120,3 +120,18 @@ def test_the_refusal_for_an_unrouted_postmortem_says_how_to_move_it(bot: BotHarn
 
     assert answer.startswith("Postmortem #1 has no channel")
     assert "run `/postmortem move #1` in its channel" in answer
+
+
+def test_sending_the_incident_again_with_a_channel_moves_it_there(bot: BotHarness) -> None:
+    first = open_by_webhook(bot, "INC-1")
+    again = open_by_webhook(bot, "INC-1", channel=HERE)
+    once_more = open_by_webhook(bot, "INC-1", channel="C0OTHER")
+    bot.settle()
+
+    assert (first["outcome"], first["channel"]) == ("opened", None)
+    assert (again["outcome"], again["channel"]) == ("already_open", HERE)
+    assert once_more["channel"] == HERE  # a channel, once given, stays
+    assert kinds_posted(bot, HERE) == ["owner_prompt"]
+    assert kinds_posted(bot, "C0OTHER") == []
+    trail = bot.runtime.postmortems.audit_trail(postmortem_id=1)
+    assert [(who, what) for _, who, what in trail][-1] == ("webhook", "moved_to_channel")
