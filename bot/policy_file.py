@@ -18,6 +18,7 @@ from bot.domain.policy import (
     MeetingDueNudges,
     NoMeetingNudges,
     NoOwnerNudges,
+    NotDoneNudges,
     Policy,
     Route,
     WorkingHours,
@@ -194,13 +195,17 @@ def _working_hours(r: _Reader, top: dict[str, Any]) -> WorkingHours:
 
 
 def _nudges(r: _Reader, top: dict[str, Any]) -> dict[str, Any]:
-    nudges = r.mapping(top.get("nudges"), "nudges.", {"no_owner", "no_meeting", "meeting_due"})
+    nudges = r.mapping(
+        top.get("nudges"), "nudges.", {"no_owner", "no_meeting", "meeting_due", "not_done"}
+    )
     no_owner = r.mapping(
         nudges.get("no_owner"), "nudges.no_owner.", {"first", "repeat", "escalate"}
     )
     no_meeting = r.mapping(nudges.get("no_meeting"), "nudges.no_meeting.", {"first"})
     due = r.mapping(nudges.get("meeting_due"), "nudges.meeting_due.", {"deadline", "remind"})
+    not_done = r.mapping(nudges.get("not_done"), "nudges.not_done.", {"first", "repeat"})
     d_owner, d_meeting, d_due = NoOwnerNudges(), NoMeetingNudges(), MeetingDueNudges()
+    d_not_done = NotDoneNudges()
     remind = d_due.remind
     if "remind" in due:
         offsets = r.string_list(due, "nudges.meeting_due.", "remind", "[3d, 5d]")
@@ -223,6 +228,10 @@ def _nudges(r: _Reader, top: dict[str, Any]) -> dict[str, Any]:
         "meeting_due": MeetingDueNudges(
             deadline=r.duration(due, "nudges.meeting_due.", "deadline", d_due.deadline),
             remind=remind,
+        ),
+        "not_done": NotDoneNudges(
+            first=r.duration(not_done, "nudges.not_done.", "first", d_not_done.first),
+            repeat=r.duration(not_done, "nudges.not_done.", "repeat", d_not_done.repeat),
         ),
     }
 

@@ -28,6 +28,8 @@ class MessageKind(StrEnum):
     REMIND_MEETING_DUE = "remind_meeting_due"
     ESCALATE_OVERDUE = "escalate_overdue"
     ASK_MARK_HELD = "ask_mark_held"
+    # The meeting was held but the postmortem is not done: finish the document, then `done`.
+    NUDGE_NOT_DONE = "nudge_not_done"
     MEETING_INVITE = "meeting_invite"
     MEETING_HELD = "meeting_held"
     COMPLETED = "completed"
@@ -44,27 +46,32 @@ NUDGES = frozenset(
         MessageKind.REMIND_MEETING_DUE,
         MessageKind.ESCALATE_OVERDUE,
         MessageKind.ASK_MARK_HELD,
+        MessageKind.NUDGE_NOT_DONE,
     }
 )
 
 # Which states keep each nudge's reason alive.
+#
+# The day-3/day-5 reminders and the overdue escalation are about a meeting nobody has put on
+# the calendar. A scheduled meeting was accepted (at or before the deadline, or later with a
+# recorded justification), so they no longer apply; once its time has passed without it
+# being marked held, "was it held?" (ASK_MARK_HELD, due at the meeting time) takes over.
 _STILL_NEEDED: dict[MessageKind, frozenset[State]] = {
     MessageKind.NUDGE_NO_OWNER: frozenset({State.AWAITING_OWNER}),
     MessageKind.ESCALATE_NO_OWNER: frozenset({State.AWAITING_OWNER}),
     MessageKind.NUDGE_NO_MEETING: frozenset({State.DRAFTING}),
-    MessageKind.REMIND_MEETING_DUE: frozenset(
-        {State.AWAITING_OWNER, State.DRAFTING, State.MEETING_SCHEDULED}
-    ),
-    MessageKind.ESCALATE_OVERDUE: frozenset(
-        {State.AWAITING_OWNER, State.DRAFTING, State.MEETING_SCHEDULED}
-    ),
+    MessageKind.REMIND_MEETING_DUE: frozenset({State.AWAITING_OWNER, State.DRAFTING}),
+    MessageKind.ESCALATE_OVERDUE: frozenset({State.AWAITING_OWNER, State.DRAFTING}),
     MessageKind.ASK_MARK_HELD: frozenset({State.MEETING_SCHEDULED}),
+    MessageKind.NUDGE_NOT_DONE: frozenset({State.IN_REVIEW}),
     # Once someone owns it, the lost prompt no longer matters.
     MessageKind.PROMPT_UNDELIVERABLE: frozenset({State.AWAITING_OWNER}),
 }
 
 # Who asked for an owner prompt to be posted again: told, rather than the opener, if it fails.
 REQUESTED_BY = "requested_by"
+# On an owner announcement after a hand-over: who owned the postmortem before.
+HANDED_OVER_FROM = "handed_over_from"
 
 
 @dataclass(frozen=True)
@@ -246,17 +253,30 @@ def after_working_span(policy: Policy, start: datetime, span: timedelta) -> date
     return hours.add_working_time(current, rest, tz) if rest else current
 
 
-def plan_on_owner(postmortem: Postmortem, policy: Policy, now: datetime) -> list[PlannedMessage]:
-    """Tell the channel who owns it; nudge the owner if no meeting is scheduled a working day on."""
+def plan_on_owner(
+    postmortem: Postmortem,
+    policy: Policy,
+    now: datetime,
+    *,
+    handed_over_from: str | None = None,
+) -> list[PlannedMessage]:
+    """Tell the channel who owns it; nudge the owner if no meeting is scheduled a working day on.
+
+    ``handed_over_from``: the previous owner, when this is a hand-over (the announcement then
+    says so). Once a meeting is on the calendar there is no "no meeting yet" nudge to plan.
+    """
     assert postmortem.owner_id is not None
-    return [
-        PlannedMessage(MessageKind.OWNER_CHOSEN, now),
-        PlannedMessage(
-            MessageKind.NUDGE_NO_MEETING,
-            after_working_span(policy, now, policy.no_meeting.first),
-            recipient=postmortem.owner_id,
-        ),
-    ]
+    params = {HANDED_OVER_FROM: handed_over_from} if handed_over_from else {}
+    plan = [PlannedMessage(MessageKind.OWNER_CHOSEN, now, params=params)]
+    if postmortem.state in (State.AWAITING_OWNER, State.DRAFTING):
+        plan.append(
+            PlannedMessage(
+                MessageKind.NUDGE_NO_MEETING,
+                after_working_span(policy, now, policy.no_meeting.first),
+                recipient=postmortem.owner_id,
+            )
+        )
+    return plan
 
 
 def plan_on_schedule(postmortem: Postmortem, now: datetime) -> list[PlannedMessage]:
@@ -271,6 +291,58 @@ def plan_on_schedule(postmortem: Postmortem, now: datetime) -> list[PlannedMessa
             recipient=postmortem.owner_id,
         ),
     ]
+
+
+def plan_on_held(
+    postmortem: Postmortem, policy: Policy, now: datetime, *, by: str
+) -> list[PlannedMessage]:
+    """The channel is told the meeting was held; the owner is reminded to finish it.
+
+    The reminder comes ``not_done.first`` of working time later and, once sent, repeats
+    every ``not_done.repeat`` (plan_repeat_owner_reminder) until the postmortem is done.
+    """
+    plan = [PlannedMessage(MessageKind.MEETING_HELD, now, params={"by": by})]
+    if postmortem.owner_id is not None:
+        plan.append(
+            PlannedMessage(
+                MessageKind.NUDGE_NOT_DONE,
+                after_working_span(policy, now, policy.not_done.first),
+                recipient=postmortem.owner_id,
+            )
+        )
+    return plan
+
+
+# The owner's reminders that come back until they are acted on (the no-owner nudge repeats
+# on its own cadence, plan_repeat_no_owner).
+REPEATING_OWNER_REMINDERS = frozenset({MessageKind.ASK_MARK_HELD, MessageKind.NUDGE_NOT_DONE})
+
+
+def plan_repeat_owner_reminder(
+    kind: MessageKind,
+    postmortem: Postmortem,
+    policy: Policy,
+    sent_at: datetime,
+    *,
+    pending: Collection[str] = (),
+) -> PlannedMessage | None:
+    """After "was the meeting held?" or "finish it": the same again, ``not_done.repeat`` of
+    working time later, so a postmortem never stalls after a single unanswered reminder.
+
+    None once the reason is gone (held, done), when nobody owns it to be reminded, or when
+    one is already ``pending`` (the postmortem's pending outbox kinds): a snoozed copy and
+    the reminder it was snoozed from must not both start a series.
+    """
+    assert kind in REPEATING_OWNER_REMINDERS
+    if postmortem.owner_id is None or not still_applies(kind, postmortem):
+        return None
+    if kind.value in pending:
+        return None
+    return PlannedMessage(
+        kind,
+        after_working_span(policy, sent_at, policy.not_done.repeat),
+        recipient=postmortem.owner_id,
+    )
 
 
 SNOOZE = timedelta(days=1)

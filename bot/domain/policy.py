@@ -99,6 +99,18 @@ class MeetingDueNudges:
 
 
 @dataclass(frozen=True)
+class NotDoneNudges:
+    """After the meeting was held: remind the owner to finish the document and close it.
+
+    ``first`` and ``repeat`` are working time (whole days count as working days), from the
+    moment the meeting was marked held; the reminders stop at `/postmortem done`.
+    """
+
+    first: timedelta = timedelta(days=2)
+    repeat: timedelta = timedelta(days=3)
+
+
+@dataclass(frozen=True)
 class Route:
     channel: str
     pagerduty_service: str | None = None
@@ -120,6 +132,7 @@ class Policy:
     no_owner: NoOwnerNudges = field(default_factory=NoOwnerNudges)
     no_meeting: NoMeetingNudges = field(default_factory=NoMeetingNudges)
     meeting_due: MeetingDueNudges = field(default_factory=MeetingDueNudges)
+    not_done: NotDoneNudges = field(default_factory=NotDoneNudges)
     routes: tuple[Route, ...] = ()
 
     def route(self, *, service_id: str | None, team_ids: tuple[str, ...] = ()) -> str | None:

@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.messages import (
     NUDGES,
+    REPEATING_OWNER_REMINDERS,
     REQUESTED_BY,
     MessageKind,
     plan_prompt_undeliverable,
     plan_repeat_no_owner,
+    plan_repeat_owner_reminder,
     still_applies,
 )
 from bot.domain.policy import Policy
@@ -421,9 +423,18 @@ class Dispatcher:
             return
         if item.kind is MessageKind.OWNER_PROMPT and ts is not None:
             uow.postmortems.record_prompt(postmortem_id=postmortem.id, ts=ts)
+        repeat = None
         if item.kind is MessageKind.NUDGE_NO_OWNER:
             repeat = plan_repeat_no_owner(postmortem, self._policy, now)
-            if repeat is not None:
-                uow.outbox.add(
-                    postmortem_id=postmortem.id, channel_id=item.channel_id, planned=repeat, now=now
-                )
+        elif item.kind in REPEATING_OWNER_REMINDERS:
+            repeat = plan_repeat_owner_reminder(
+                item.kind,
+                postmortem,
+                self._policy,
+                now,
+                pending=uow.outbox.pending_kinds_for(postmortem.id),
+            )
+        if repeat is not None:
+            uow.outbox.add(
+                postmortem_id=postmortem.id, channel_id=item.channel_id, planned=repeat, now=now
+            )

@@ -23,6 +23,7 @@ from bot.domain.messages import (
     SNOOZE,
     MessageKind,
     PlannedMessage,
+    plan_on_held,
     plan_on_schedule,
     plan_refused_nudges_again,
     plan_snooze,
@@ -132,12 +133,7 @@ class LifecycleService(Service):
                 postmortem_id=postmortem.id, at=now, actor=actor, action="meeting_held"
             )
             uow.outbox.cancel_pending(postmortem_id=postmortem.id, kinds=_UNTIL_HELD)
-            plan_messages(
-                uow,
-                updated,
-                [PlannedMessage(MessageKind.MEETING_HELD, now, params={"by": actor})],
-                now,
-            )
+            plan_messages(uow, updated, plan_on_held(updated, self._policy, now, by=actor), now)
             uow.commit()
             return updated
 

@@ -241,7 +241,12 @@ class PostmortemService(Service):
                 from_recipient=postmortem.owner_id,
                 to_recipient=new_owner,
             )
-            plan_messages(uow, updated, plan_on_owner(updated, self._policy, now), now)
+            plan_messages(
+                uow,
+                updated,
+                plan_on_owner(updated, self._policy, now, handed_over_from=postmortem.owner_id),
+                now,
+            )
             uow.commit()
             return updated
 

@@ -148,13 +148,59 @@ def owner_prompt(
     ]
 
 
-def owner_chosen(postmortem: Postmortem, policy: Policy) -> list[Block]:
-    """The prompt, updated in place once the owner is chosen."""
-    chosen_by = (
-        "who volunteered"
-        if postmortem.owner_assigned_by == postmortem.owner_id
-        else f"chosen by <@{postmortem.owner_assigned_by}>"
+def late_because(postmortem: Postmortem, policy: Policy) -> str:
+    """Why the meeting is later than the deadline, as a parenthesis: "" without a reason."""
+    if not postmortem.meeting_justification:
+        return ""
+    goal = human_span(policy.meeting_due.deadline)
+    return (
+        f" (later than {goal} after resolution because: "
+        f"_{escape(postmortem.meeting_justification)}_)"
     )
+
+
+def _handed_over(postmortem: Postmortem, handed_over_from: str | None) -> bool:
+    """Whether the owner took over from someone: said so, or past the first owner's steps.
+
+    A first owner is always chosen while no meeting is scheduled; a postmortem whose meeting
+    is scheduled or held changes owner only by a hand-over.
+    """
+    return handed_over_from is not None or postmortem.state in (
+        State.MEETING_SCHEDULED,
+        State.IN_REVIEW,
+    )
+
+
+def _chosen_by(postmortem: Postmortem, handed_over_from: str | None) -> str:
+    """How the owner came to own it: "who volunteered", "chosen by …", "handed over by …"."""
+    owner, by = postmortem.owner_id, postmortem.owner_assigned_by
+    if not _handed_over(postmortem, handed_over_from):
+        return "who volunteered" if by == owner else f"chosen by <@{by}>"
+    previous = f" from <@{handed_over_from}>" if handed_over_from else ""
+    if by == owner:
+        return f"took it over{previous}"
+    if handed_over_from == by:
+        return f"handed over by <@{by}>"
+    return f"handed over{previous} by <@{by}>"
+
+
+def _meeting_line(postmortem: Postmortem, policy: Policy) -> str:
+    """Where the meeting stands, for the line under the owner."""
+    if postmortem.state is State.IN_REVIEW and postmortem.meeting_held_at is not None:
+        return f"meeting held {slack_date(postmortem.meeting_held_at)}"
+    if postmortem.state is State.MEETING_SCHEDULED and postmortem.meeting_at is not None:
+        return f"meeting {slack_date(postmortem.meeting_at)}"
+    return f"meeting due by {slack_date(policy.meeting_deadline(postmortem.resolved_at))}"
+
+
+def owner_chosen(
+    postmortem: Postmortem, policy: Policy, *, handed_over_from: str | None = None
+) -> list[Block]:
+    """The prompt, updated in place once the owner is chosen (or it is handed over).
+
+    ``handed_over_from``: the previous owner, when known.
+    """
+    chosen_by = _chosen_by(postmortem, handed_over_from)
     return [
         HeaderBlock(text=f"Postmortem: {postmortem.title}"[:150]),
         SectionBlock(text=MarkdownTextObject(text=_facts(postmortem))),
@@ -166,33 +212,91 @@ def owner_chosen(postmortem: Postmortem, policy: Policy) -> list[Block]:
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text=f"Postmortem #{postmortem.id} · meeting due by "
-                    f"{slack_date(policy.meeting_deadline(postmortem.resolved_at))}"
+                    text=f"Postmortem #{postmortem.id} · {_meeting_line(postmortem, policy)}"
                 )
             ]
         ),
     ]
 
 
-def next_steps_text(postmortem: Postmortem, policy: Policy) -> str:
-    """What the owner is told once they own it: each step, and the command that records it."""
-    deadline = slack_date(policy.meeting_deadline(postmortem.resolved_at), "{date_long_pretty}")
+_DOCUMENT = (
+    "summary, impact, timeline, contributing factors (there is never a single root cause), "
+    "what went well, and how the response itself worked"
+)
+_ACTION_ITEMS = (
+    "Agree action items with owners and due dates (completing this comes before planned "
+    "work), then close the postmortem with `/postmortem done`."
+)
+_INVITE_WHO = (
+    "Invite the responders, the incident manager and, where they were involved, customer "
+    "support, account management and product management."
+)
+
+
+def _steps(postmortem: Postmortem, policy: Policy) -> list[str]:
+    """The owner's remaining steps, from where the postmortem stands."""
+    deadline_at = policy.meeting_deadline(postmortem.resolved_at)
+    deadline = slack_date(deadline_at, "{date_long_pretty}")
     within = human_span(policy.meeting_due.deadline)
-    return (
-        f"<@{postmortem.owner_id}>, you own the postmortem for "
-        f"*{escape(postmortem.title)}*. Thank you!\n"
-        f"What happens next:\n"
-        f"1. Schedule the postmortem meeting with `/postmortem schedule`, before *{deadline}* "
-        f"— within {within} of resolution, while context is fresh. Invite the responders, "
-        "the incident manager and, where they were involved, customer support, account "
-        "management and product management.\n"
-        "2. Start the document: summary, impact, timeline, contributing factors (there is "
-        "never a single root cause), what went well, and how the response itself worked.\n"
-        "3. Once the meeting has taken place, record it with `/postmortem held`.\n"
-        "4. Agree action items with owners and due dates (completing this comes before "
-        "planned work), then close the postmortem with `/postmortem done`.\n"
-        "You coordinate; everyone writes. Keep it blameless."
-    )
+    if postmortem.state is State.IN_REVIEW:
+        held = (
+            f" {slack_date(postmortem.meeting_held_at)}"
+            if postmortem.meeting_held_at is not None
+            else ""
+        )
+        return [
+            f"The meeting was held{held}. Finish the document: {_DOCUMENT}.",
+            _ACTION_ITEMS,
+        ]
+    if postmortem.state is State.MEETING_SCHEDULED and postmortem.meeting_at is not None:
+        return [
+            f"The meeting is on the calendar for *{slack_date(postmortem.meeting_at)}*"
+            f"{late_because(postmortem, policy)}; its invite is in the channel. To move it, "
+            "use `/postmortem schedule`.",
+            f"Start the document, if nobody has yet: {_DOCUMENT}.",
+            "Once the meeting has taken place, record it with `/postmortem held`.",
+            _ACTION_ITEMS,
+        ]
+    # The owner was chosen moments ago: when they were is when this is read.
+    told_at = postmortem.owner_assigned_at
+    if told_at is not None and deadline_at <= told_at:
+        schedule = (
+            f"Schedule the postmortem meeting with `/postmortem schedule` as soon as you can: "
+            f"it was due by *{deadline}* (within {within} of resolution), so the form asks why "
+            f"it is later. {_INVITE_WHO}"
+        )
+    else:
+        schedule = (
+            f"Schedule the postmortem meeting with `/postmortem schedule`, before *{deadline}* "
+            f"— within {within} of resolution, while context is fresh. {_INVITE_WHO}"
+        )
+    return [
+        schedule,
+        f"Start the document: {_DOCUMENT}.",
+        "Once the meeting has taken place, record it with `/postmortem held`.",
+        _ACTION_ITEMS,
+    ]
+
+
+def next_steps_text(
+    postmortem: Postmortem, policy: Policy, *, handed_over_from: str | None = None
+) -> str:
+    """What the owner is told once they own it: each step left, and the command that records it.
+
+    The steps follow the state: a new owner of a scheduled or held postmortem (a hand-over)
+    is not asked to schedule the meeting again. ``handed_over_from``: the previous owner.
+    """
+    title = f"*{escape(postmortem.title)}*"
+    if _handed_over(postmortem, handed_over_from):
+        opening = (
+            f"<@{postmortem.owner_id}>, you now own the postmortem for {title} "
+            f"({_chosen_by(postmortem, handed_over_from)}). Thank you for taking it on!"
+        )
+    else:
+        opening = f"<@{postmortem.owner_id}>, you own the postmortem for {title}. Thank you!"
+    heading = "What is left:" if postmortem.state is State.IN_REVIEW else "What happens next:"
+    steps = "\n".join(f"{n}. {step}" for n, step in enumerate(_steps(postmortem, policy), 1))
+    return f"{opening}\n{heading}\n{steps}\nYou coordinate; everyone writes. Keep it blameless."
 
 
 APP_MENTION = "@postmortem-bot"  # the app's name in slack-app-manifest.yaml

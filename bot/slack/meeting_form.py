@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     ContextBlock,
@@ -17,19 +18,73 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.meetings import MAX_JUSTIFICATION
-from bot.domain.messages import human_span
+from bot.domain.messages import after_working_span, human_span
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.slack.blocks import slack_date
 from bot.slack.ids import Callback, ScheduleField
 from bot.slack.text import escape
 
+# A suggested time closer than this is no suggestion: it will have passed before the form
+# is submitted.
+_LEAD_TIME = timedelta(hours=1)
+
+
+def suggested_meeting_time(postmortem: Postmortem, policy: Policy, now: datetime) -> datetime:
+    """What the form pre-fills: never a time that has passed.
+
+    The meeting already on the calendar, if it is still ahead; else the deadline if it is a
+    day away or less (and not about to pass); else a working day from now, on the hour, in
+    the workspace's working hours.
+    """
+    if postmortem.meeting_at is not None and postmortem.meeting_at >= now + _LEAD_TIME:
+        return postmortem.meeting_at
+    zone = ZoneInfo(policy.workspace_timezone)
+    later = after_working_span(policy, now, timedelta(days=1))
+    on_the_hour = later.replace(minute=0, second=0, microsecond=0)
+    if on_the_hour < later:
+        on_the_hour += timedelta(hours=1)
+    tomorrow = policy.working_hours.next_opening(on_the_hour, zone)
+    deadline = policy.meeting_deadline(postmortem.resolved_at)
+    if deadline >= now + _LEAD_TIME:
+        return min(deadline, tomorrow)
+    return tomorrow
+
 
 def schedule_modal(postmortem: Postmortem, policy: Policy, channel_id: str, now: datetime) -> View:
-    """Date and time, participants, and a justification for a meeting after the deadline."""
+    """Date and time, participants, and a justification for a meeting after the deadline.
+
+    Once the deadline has passed, the form says the postmortem is overdue and asks for the
+    reason up front (any time is then after the deadline, so the reason is required).
+    """
     deadline = policy.meeting_deadline(postmortem.resolved_at)
     within = human_span(policy.meeting_due.deadline)
-    suggested = postmortem.meeting_at or min(deadline, now + timedelta(days=1))
+    suggested = suggested_meeting_time(postmortem, policy, now)
+    # Past the deadline (or too close to it to meet): any time needs a reason.
+    overdue = suggested > deadline
+    who = (
+        "Invite the incident manager and, when they were involved, customer support, account "
+        "management and product management."
+    )
+    if overdue:
+        if deadline <= now:
+            due = f"is *overdue*: its meeting was due by {slack_date(deadline)}"
+        elif suggested == postmortem.meeting_at:  # a late meeting, accepted with a reason
+            due = f"has its meeting after the deadline, {slack_date(deadline)}"
+        else:
+            due = f"is about to be *overdue*: its meeting is due by {slack_date(deadline)}"
+        intro = (
+            f":warning: *{escape(postmortem.title)}* (#{postmortem.id}) {due}, within {within} "
+            "of resolution. Pick the soonest time you can, and say why it is later — a reason "
+            "is required. " + who
+        )
+        why_label = f"Why later than {within} after resolution? (required: it is overdue)"
+    else:
+        intro = (
+            f"*{escape(postmortem.title)}* (#{postmortem.id}) — hold the meeting by "
+            f"{slack_date(deadline)}, within {within} of resolution, while context is fresh. " + who
+        )
+        why_label = f"Why later than {within} after resolution? (only if it is)"
     return View(
         type="modal",
         callback_id=Callback.SCHEDULE_MODAL.value,
@@ -38,17 +93,7 @@ def schedule_modal(postmortem: Postmortem, policy: Policy, channel_id: str, now:
         submit="Schedule",
         close="Cancel",
         blocks=[
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text=f"*{escape(postmortem.title)}* (#{postmortem.id}) — "
-                        "hold the meeting by "
-                        f"{slack_date(deadline)}, within {within} of resolution, while context "
-                        "is fresh. Invite the incident manager and, when they were involved, "
-                        "customer support, account management and product management."
-                    )
-                ]
-            ),
+            ContextBlock(elements=[MarkdownTextObject(text=intro)]),
             InputBlock(
                 block_id=ScheduleField.TIME.value,
                 label="Meeting date and time",
@@ -69,12 +114,13 @@ def schedule_modal(postmortem: Postmortem, policy: Policy, channel_id: str, now:
             ),
             InputBlock(
                 block_id=ScheduleField.JUSTIFICATION.value,
-                label=f"Why later than {within} after resolution? (only if it is)",
-                optional=True,
+                label=why_label,
+                optional=not overdue,
                 element=PlainTextInputElement(
                     action_id=ScheduleField.JUSTIFICATION.value,
                     multiline=True,
                     max_length=MAX_JUSTIFICATION,
+                    initial_value=postmortem.meeting_justification or None,
                 ),
             ),
         ],

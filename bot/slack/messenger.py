@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.metadata import Metadata
 
 from bot.domain.meetings import Attendee, invite_attendees, meeting_invite_ics
-from bot.domain.messages import NUDGES, MessageKind
+from bot.domain.messages import HANDED_OVER_FROM, NUDGES, MessageKind
 from bot.domain.postmortem import Postmortem
 from bot.services.dispatch import DeliveryFailed, Outgoing
 from bot.slack.blocks import (
@@ -130,14 +130,17 @@ class SlackMessenger:
             fallback = f"Postmortem: {title} — this needs exactly one owner."
             return self._post(message, fallback, blocks)
         if message.kind is MessageKind.OWNER_CHOSEN:
+            previous = message.params.get(HANDED_OVER_FROM)
             if postmortem.prompt_ts is not None:
                 self._client.chat_update(
                     channel=message.channel_id,
                     ts=postmortem.prompt_ts,
                     text=f"Postmortem: {title} — owned by <@{postmortem.owner_id}>",
-                    blocks=owner_chosen(postmortem, message.policy),
+                    blocks=owner_chosen(postmortem, message.policy, handed_over_from=previous),
                 )
-            return self._post(message, next_steps_text(postmortem, message.policy))
+            return self._post(
+                message, next_steps_text(postmortem, message.policy, handed_over_from=previous)
+            )
         if message.kind is MessageKind.PROMPT_UNDELIVERABLE:
             # A direct message: the row's channel is the person's user id.
             text = prompt_undeliverable_text(

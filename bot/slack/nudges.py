@@ -10,57 +10,140 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.domain.lifecycle import State
 from bot.domain.messages import MessageKind, human_span
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
-from bot.slack.blocks import slack_date
+from bot.slack.blocks import late_because, slack_date
 from bot.slack.ids import Action
 from bot.slack.text import escape
 
+_PICK_OWNER = "pick one on the prompt above, or name them with `/postmortem owner @someone`"
+_NO_MANAGERS = (
+    "(No incident manager is set to escalate to: list them as `incident_managers` in the "
+    "policy file.)"
+)
 
-def _managers(policy: Policy) -> str:
+
+def _managers(policy: Policy) -> str | None:
+    """The incident managers as mentions, or None when none is configured."""
     if not policy.incident_managers:
-        return "No incident manager is configured (`incident_managers` in the policy file)."
+        return None
     return " ".join(f"<@{m}>" for m in policy.incident_managers)
 
 
+def _escalated(policy: Policy, sentences: str) -> str:
+    """An escalation: addressed to the incident managers, else to the channel with a note.
+
+    ``sentences`` start with a capital letter, as if addressed to nobody in particular.
+    """
+    managers = _managers(policy)
+    if managers is None:
+        return f":rotating_light: {sentences} {_NO_MANAGERS}"
+    return f":rotating_light: {managers} — {sentences[:1].lower()}{sentences[1:]}"
+
+
+def _calendar(postmortem: Postmortem, policy: Policy) -> str | None:
+    """Where the meeting stands when one is scheduled (with why it is late, if it is)."""
+    if postmortem.meeting_at is None or postmortem.state is not State.MEETING_SCHEDULED:
+        return None
+    return (
+        f"It is on the calendar for {slack_date(postmortem.meeting_at)}"
+        f"{late_because(postmortem, policy)}."
+    )
+
+
 def nudge_text(kind: MessageKind, postmortem: Postmortem, policy: Policy) -> str:
+    """What a nudge says, for any postmortem: with or without an owner, incident managers,
+    a meeting on the calendar (the dispatcher drops a nudge whose reason is gone first)."""
     deadline = slack_date(policy.meeting_deadline(postmortem.resolved_at), "{date_long_pretty}")
     title = f"*{escape(postmortem.title)}* (#{postmortem.id})"
-    owner = f"<@{postmortem.owner_id}>" if postmortem.owner_id else "the owner"
-    texts = {
-        MessageKind.NUDGE_NO_OWNER: (
+    owner = f"<@{postmortem.owner_id}>" if postmortem.owner_id else None
+    # For a postmortem without an owner, the channel is asked to pick one (nobody else can
+    # schedule the meeting, mark it held, or close it).
+    no_owner = f"It has no owner yet: {_PICK_OWNER}."
+    calendar = _calendar(postmortem, policy)
+
+    if kind is MessageKind.NUDGE_NO_OWNER:
+        if owner:
+            return f":wave: The postmortem for {title} is owned by {owner}."
+        return (
             f":wave: The postmortem for {title} still has no owner. One named person keeps it "
-            "from falling between the cracks — pick one on the prompt above, or name them with "
-            "`/postmortem owner @someone`."
-        ),
-        MessageKind.ESCALATE_NO_OWNER: (
-            f":rotating_light: {_managers(policy)} — the postmortem for {title} has had no owner "
-            f"for {human_span(policy.no_owner.escalate)}. Please help the responders choose one."
-        ),
-        MessageKind.NUDGE_NO_MEETING: (
+            f"from falling between the cracks — {_PICK_OWNER}."
+        )
+    if kind is MessageKind.ESCALATE_NO_OWNER:
+        if owner:
+            return f":wave: The postmortem for {title} is owned by {owner}."
+        return _escalated(
+            policy,
+            f"The postmortem for {title} has had no owner for "
+            f"{human_span(policy.no_owner.escalate)}. Please help the responders choose one: "
+            f"{_PICK_OWNER}.",
+        )
+    if kind is MessageKind.NUDGE_NO_MEETING:
+        if calendar:
+            return f":calendar: The postmortem meeting for {title} is scheduled. {calendar}"
+        if not owner:
+            return (
+                f":calendar: No postmortem meeting is scheduled yet for {title}, and it should "
+                f"be held before {deadline}. {no_owner}"
+            )
+        return (
             f":calendar: {owner}, no postmortem meeting is scheduled yet for {title}. "
             f"It should be held before {deadline}: `/postmortem schedule`."
-        ),
-        MessageKind.REMIND_MEETING_DUE: (
-            f":hourglass_flowing_sand: Reminder: the postmortem meeting for {title} should be "
-            f"held before {deadline}. "
-            + (
-                f"{owner}, it is on the calendar for {slack_date(postmortem.meeting_at)}."
-                if postmortem.meeting_at is not None
-                else f"{owner}, is it on the calendar? `/postmortem schedule`"
+        )
+    if kind is MessageKind.REMIND_MEETING_DUE:
+        if calendar:
+            return (
+                f":hourglass_flowing_sand: Reminder: the postmortem meeting for {title}. {calendar}"
             )
-        ),
-        MessageKind.ESCALATE_OVERDUE: (
-            f":rotating_light: The postmortem for {title} is overdue: its meeting was due by "
-            f"{deadline}. {owner} {_managers(policy)} — completing it comes before planned work."
-        ),
-        MessageKind.ASK_MARK_HELD: (
-            f":white_check_mark: {owner}, the postmortem meeting for {title} was due to start "
-            "— once it has been held, mark it with `/postmortem held`."
-        ),
-    }
-    return texts.get(kind, f"Update on the postmortem for {title}.")
+        if not owner:
+            return (
+                f":hourglass_flowing_sand: Reminder: the postmortem meeting for {title} should "
+                f"be held before {deadline}. {no_owner}"
+            )
+        return (
+            f":hourglass_flowing_sand: Reminder: the postmortem meeting for {title} should be "
+            f"held before {deadline}. {owner}, it is not on the calendar yet: "
+            "`/postmortem schedule`."
+        )
+    if kind is MessageKind.ESCALATE_OVERDUE:
+        if calendar:
+            situation = calendar
+        elif not owner:
+            situation = no_owner
+        else:
+            situation = (
+                f"{owner}, please schedule it now with `/postmortem schedule` "
+                "(a time after the deadline needs a reason)."
+            )
+        return _escalated(
+            policy,
+            f"The postmortem for {title} is overdue: its meeting was due by "
+            f"{deadline}. {situation} Completing it comes before planned work.",
+        )
+    if kind is MessageKind.ASK_MARK_HELD:
+        when = f" {slack_date(postmortem.meeting_at)}" if postmortem.meeting_at is not None else ""
+        who = f"{owner}, the" if owner else "The"
+        return (
+            f":white_check_mark: {who} postmortem meeting for {title} was due to start{when}. "
+            "Once it has been held, mark it with `/postmortem held`."
+            + ("" if owner else f" {no_owner}")
+        )
+    if kind is MessageKind.NUDGE_NOT_DONE:
+        held = (
+            f" {slack_date(postmortem.meeting_held_at)}"
+            if postmortem.meeting_held_at is not None
+            else ""
+        )
+        who = f"{owner}, the" if owner else "The"
+        return (
+            f":memo: {who} postmortem meeting for {title} was held{held}, but the postmortem is "
+            "not done yet. Finish the document and agree action items with owners and due "
+            "dates (this comes before planned work), then close it with `/postmortem done`."
+            + ("" if owner else f" {no_owner}")
+        )
+    return f"Update on the postmortem for {title}."
 
 
 def _people(user_ids: tuple[str, ...] | list[str]) -> str:

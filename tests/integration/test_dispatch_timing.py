@@ -10,7 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.devtools.slack_standin import SlackStandIn
+from bot.domain.messages import MessageKind, PlannedMessage, plan_on_held
 from bot.domain.postmortem import IncidentReport, Postmortem
+from bot.persistence.db import create_session_factory
+from bot.persistence.uow import UnitOfWork
 from tests.conftest import make_settings
 from tests.support.clock import FakeClock
 
@@ -191,3 +194,115 @@ def test_with_working_hours_always_nudges_fire_at_night_and_on_weekends(
         datetime(2026, 11, 29, 3, 0, tzinfo=UTC),
         datetime(2026, 11, 29, 7, 0, tzinfo=UTC),
     ]
+
+
+# -- a meeting on the calendar: no "schedule it" reminders, no overdue notice ---------------
+
+DEADLINE = datetime(2026, 12, 1, 14, tzinfo=UTC)  # 7 days after Tuesday 24 Nov 14:00
+
+
+def owned_and_scheduled(
+    runtime: Runtime, clock: FakeClock, *, at_: datetime, why: str | None = None
+) -> None:
+    postmortem = open_postmortem(runtime, clock)
+    runtime.postmortems.claim_ownership(
+        postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
+    )
+    runtime.lifecycle.schedule_meeting(
+        channel_id=CHANNEL, actor="U0BOB", at=at_, participants=[], justification=why
+    )
+
+
+def test_a_meeting_scheduled_exactly_at_the_deadline_is_not_overdue_and_is_asked_about_once_due(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    owned_and_scheduled(runtime, clock, at_=DEADLINE)
+    timeline = Timeline(runtime, clock, slack)
+
+    timeline.run_until(DEADLINE + timedelta(hours=3))
+
+    assert timeline.when("remind_meeting_due") == []
+    assert timeline.when("escalate_overdue") == []
+    assert timeline.when("ask_mark_held") == [DEADLINE]
+
+
+def test_a_meeting_never_marked_held_is_asked_about_again_every_three_working_days(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    owned_and_scheduled(runtime, clock, at_=DEADLINE)  # Tuesday 1 December 14:00
+    timeline = Timeline(runtime, clock, slack)
+
+    timeline.run_until(DEADLINE + timedelta(days=8, hours=1))
+
+    # Friday, then (over the weekend) Wednesday: a postmortem never stalls after one ask.
+    assert timeline.when("ask_mark_held") == [
+        DEADLINE,
+        DEADLINE + timedelta(days=3),
+        DEADLINE + timedelta(days=8),
+    ]
+
+def test_a_late_meeting_accepted_with_a_justification_gets_no_deadline_reminder_or_overdue_notice(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    meeting = DEADLINE + timedelta(days=3)  # Friday 4 December 14:00
+    owned_and_scheduled(
+        runtime, clock, at_=meeting, why="Half the responders are at a conference until the 3rd"
+    )
+    timeline = Timeline(runtime, clock, slack)
+
+    timeline.run_until(meeting + timedelta(hours=1))
+
+    assert timeline.when("remind_meeting_due") == []
+    assert timeline.when("escalate_overdue") == []
+    assert timeline.when("ask_mark_held") == [meeting]
+    texts = [c.params["text"] for c in slack.calls("chat.postMessage")]
+    assert not [t for t in texts if "should be held before" in t or "overdue" in t]
+
+
+# -- after the meeting is held: the "finish it, then done" reminder --------------------------
+
+
+def test_a_finish_reminder_goes_to_the_owner_while_in_review_and_is_dropped_once_done(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    slack.add_user("U0BOB", tz="Europe/London")
+    meeting = at(25, 10)
+    owned_and_scheduled(runtime, clock, at_=meeting)
+    clock.set(meeting + timedelta(hours=1))
+    held = runtime.lifecycle.mark_meeting_held(channel_id=CHANNEL, actor="U0BOB")
+    # What marking it held plans (plan_on_held), written here directly while
+    # bot/services/lifecycle.py does not plan it yet; and a later reminder, to see `done` stop it.
+    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
+        planned = (
+            []
+            if "nudge_not_done" in uow.outbox.pending_kinds_for(held.id)
+            else [
+                p
+                for p in plan_on_held(held, runtime.policy, clock(), by="U0BOB")
+                if p.kind is MessageKind.NUDGE_NOT_DONE
+            ]
+        )
+        later = PlannedMessage(MessageKind.NUDGE_NOT_DONE, at(30, 11), recipient="U0BOB")
+        uow.outbox.add_all(
+            postmortem_id=held.id, channel_id=CHANNEL, planned=[*planned, later], now=clock()
+        )
+        uow.commit()
+    timeline = Timeline(runtime, clock, slack)
+
+    timeline.run_until(at(27, 12))
+    runtime.lifecycle.complete(channel_id=CHANNEL, actor="U0BOB")
+    timeline.run_until(at(30, 12))
+
+    # Two working days after Wednesday 11:00 is Friday 11:00; after `done`, nothing more.
+    assert timeline.when("nudge_not_done") == [at(27, 11)]
+    [reminder] = [
+        c.params
+        for c in slack.calls("chat.postMessage")
+        if c.params["metadata"]["event_payload"]["kind"] == "nudge_not_done"
+    ]
+    assert reminder["text"].startswith(":memo: <@U0BOB>, the postmortem meeting for")
+    assert "`/postmortem done`" in reminder["text"]
+    actions = [
+        e["action_id"] for b in reminder["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert actions == ["nudge.snooze"]

@@ -17,14 +17,18 @@ from bot.domain.meetings import (
     meeting_invite_ics,
 )
 from bot.domain.messages import (
+    HANDED_OVER_FROM,
+    NUDGES,
     MessageKind,
     after_working_span,
+    plan_on_held,
     plan_on_open,
     plan_on_owner,
     plan_repeat_no_owner,
+    plan_repeat_owner_reminder,
     still_applies,
 )
-from bot.domain.policy import NoOwnerNudges, Policy, WorkingHours
+from bot.domain.policy import NoOwnerNudges, NotDoneNudges, Policy, WorkingHours
 from bot.domain.postmortem import Postmortem
 from bot.slack.nudges import nudge_text
 
@@ -124,10 +128,15 @@ def test_no_owner_nudges_repeat_until_a_day_after_the_prompt_not_after_resolutio
     [
         (MessageKind.NUDGE_NO_OWNER, State.DRAFTING, False),
         (MessageKind.NUDGE_NO_MEETING, State.MEETING_SCHEDULED, False),
-        (MessageKind.REMIND_MEETING_DUE, State.MEETING_SCHEDULED, True),
+        (MessageKind.REMIND_MEETING_DUE, State.DRAFTING, True),
+        (MessageKind.REMIND_MEETING_DUE, State.MEETING_SCHEDULED, False),
+        (MessageKind.ESCALATE_OVERDUE, State.DRAFTING, True),
         (MessageKind.ESCALATE_OVERDUE, State.IN_REVIEW, False),
         (MessageKind.ASK_MARK_HELD, State.IN_REVIEW, False),
         (MessageKind.ASK_MARK_HELD, State.MEETING_SCHEDULED, True),
+        (MessageKind.NUDGE_NOT_DONE, State.MEETING_SCHEDULED, False),
+        (MessageKind.NUDGE_NOT_DONE, State.IN_REVIEW, True),
+        (MessageKind.NUDGE_NOT_DONE, State.COMPLETED, False),
     ],
 )
 def test_a_nudge_applies_only_while_its_reason_does(
@@ -201,3 +210,139 @@ def test_the_no_owner_escalation_says_how_long_the_channel_has_waited(
     text = nudge_text(MessageKind.ESCALATE_NO_OWNER, postmortem(owner_id=None), policy)
 
     assert f"has had no owner {said}." in text
+
+
+# -- a meeting on the calendar ends the "schedule it" reminders and the overdue notice -----
+
+
+@pytest.mark.parametrize(
+    ("meeting_at", "justification"),
+    [
+        (TUESDAY_2PM + timedelta(days=7), None),  # exactly at the deadline
+        (TUESDAY_2PM + timedelta(days=2), None),  # well before it
+        (TUESDAY_2PM + timedelta(days=10), "Half the responders are at a conference"),
+    ],
+    ids=["at-the-deadline", "before-the-deadline", "late-with-a-justification"],
+)
+@pytest.mark.parametrize("kind", [MessageKind.REMIND_MEETING_DUE, MessageKind.ESCALATE_OVERDUE])
+def test_an_accepted_meeting_on_the_calendar_stops_the_deadline_reminders_and_overdue_notice(
+    kind: MessageKind, meeting_at: datetime, justification: str | None
+) -> None:
+    scheduled = postmortem(
+        state=State.MEETING_SCHEDULED,
+        meeting_at=meeting_at,
+        meeting_justification=justification,
+    )
+
+    assert not still_applies(kind, scheduled)
+    # …while "was it held?" still comes once the meeting's time has passed.
+    assert still_applies(MessageKind.ASK_MARK_HELD, scheduled)
+
+
+# -- a hand-over is announced as one, and plans no "schedule it" nudge past scheduling ----
+
+
+def test_a_hand_over_announcement_names_the_previous_owner() -> None:
+    planned = plan_on_owner(
+        postmortem(owner_id="U0CAROL"), Policy(), TUESDAY_2PM, handed_over_from="U0BOB"
+    )
+
+    [announcement] = [p for p in planned if p.kind is MessageKind.OWNER_CHOSEN]
+    assert announcement.params == {HANDED_OVER_FROM: "U0BOB"}
+    first = plan_on_owner(postmortem(), Policy(), TUESDAY_2PM)
+    assert [p.params for p in first if p.kind is MessageKind.OWNER_CHOSEN] == [{}]
+
+
+@pytest.mark.parametrize("state", [State.MEETING_SCHEDULED, State.IN_REVIEW])
+def test_a_new_owner_after_scheduling_gets_no_no_meeting_nudge(state: State) -> None:
+    planned = plan_on_owner(postmortem(state=state, owner_id="U0CAROL"), Policy(), TUESDAY_2PM)
+
+    assert [p.kind for p in planned] == [MessageKind.OWNER_CHOSEN]
+
+
+# -- after the meeting is held: "finish it, then done" ------------------------------------
+
+
+def test_two_working_days_after_the_meeting_is_held_the_owner_is_reminded_to_finish() -> None:
+    friday = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+    held = postmortem(state=State.IN_REVIEW, meeting_held_at=friday)
+
+    planned = plan_on_held(held, Policy(), friday, by="U0IM")
+
+    assert [(p.kind, p.params) for p in planned if p.kind is MessageKind.MEETING_HELD] == [
+        (MessageKind.MEETING_HELD, {"by": "U0IM"})
+    ]
+    [reminder] = [p for p in planned if p.kind is MessageKind.NUDGE_NOT_DONE]
+    assert reminder.due_at == datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # Tuesday, not Sunday
+    assert reminder.recipient == "U0BOB"
+    assert MessageKind.NUDGE_NOT_DONE in NUDGES  # snoozable, and `done` cancels it
+
+
+def test_the_finish_reminder_repeats_every_three_working_days_until_done() -> None:
+    held = postmortem(state=State.IN_REVIEW)
+    sent = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # a Thursday
+
+    repeat = plan_repeat_owner_reminder(MessageKind.NUDGE_NOT_DONE, held, Policy(), sent)
+
+    assert repeat is not None
+    assert repeat.kind is MessageKind.NUDGE_NOT_DONE
+    assert repeat.due_at == datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # Thu → Tue
+    assert repeat.recipient == "U0BOB"
+    assert (
+        plan_repeat_owner_reminder(
+            MessageKind.NUDGE_NOT_DONE, postmortem(state=State.COMPLETED), Policy(), sent
+        )
+        is None
+    )
+
+
+def test_a_snoozed_finish_reminder_does_not_start_a_second_series() -> None:
+    held = postmortem(state=State.IN_REVIEW)
+    sent = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+    assert (
+        plan_repeat_owner_reminder(
+            MessageKind.NUDGE_NOT_DONE, held, Policy(), sent, pending={"nudge_not_done"}
+        )
+        is None
+    )
+    assert (
+        plan_repeat_owner_reminder(
+            MessageKind.NUDGE_NOT_DONE, held, Policy(), sent, pending={"ask_mark_held"}
+        )
+        is not None
+    )
+
+
+def test_the_finish_reminder_follows_the_policy() -> None:
+    policy = Policy(
+        working_hours=WorkingHours(always=True),
+        not_done=NotDoneNudges(first=timedelta(hours=12), repeat=timedelta(days=1)),
+    )
+    held = postmortem(state=State.IN_REVIEW)
+
+    [reminder] = [
+        p
+        for p in plan_on_held(held, policy, TUESDAY_2PM, by="U0BOB")
+        if p.kind is MessageKind.NUDGE_NOT_DONE
+    ]
+    repeat = plan_repeat_owner_reminder(MessageKind.NUDGE_NOT_DONE, held, policy, reminder.due_at)
+
+    assert reminder.due_at == TUESDAY_2PM + timedelta(hours=12)
+    assert repeat is not None
+    assert repeat.due_at == TUESDAY_2PM + timedelta(hours=36)
+
+
+def test_was_the_meeting_held_is_asked_again_every_three_working_days_until_it_is() -> None:
+    scheduled = postmortem(state=State.MEETING_SCHEDULED, meeting_at=TUESDAY_2PM)
+    sent = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # a Thursday
+
+    again = plan_repeat_owner_reminder(MessageKind.ASK_MARK_HELD, scheduled, Policy(), sent)
+    once_held = plan_repeat_owner_reminder(
+        MessageKind.ASK_MARK_HELD, postmortem(state=State.IN_REVIEW), Policy(), sent
+    )
+
+    assert again is not None
+    assert (again.kind, again.recipient) == (MessageKind.ASK_MARK_HELD, "U0BOB")
+    assert again.due_at == datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # Thu → Tue
+    assert once_held is None

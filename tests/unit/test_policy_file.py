@@ -7,9 +7,10 @@ from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.domain.policy import Policy, Route
-from bot.policy_file import PolicyFileError, load_policy
+from bot.policy_file import PolicyFileError, load_policy, parse_policy
 
 FULL = """\
 working_hours: {days: [mon, tue, wed, thu], start: "08:30", end: "17:00"}
@@ -19,6 +20,7 @@ nudges:
   no_owner:    {first: 30m, repeat: 2h, escalate: 12h}
   no_meeting:  {first: 2d}
   meeting_due: {deadline: 5d, remind: [2d, 4d]}
+  not_done:    {first: 1d, repeat: 2d}
 routes:
   - {pagerduty_service: PXXXXXX, channel: C0123ABCD}
   - {pagerduty_team: PYYYYYY, channel: C0456EFGH}
@@ -41,6 +43,8 @@ def test_no_file_means_the_guidance_defaults() -> None:
     assert policy.no_meeting.first == timedelta(days=1)
     assert policy.meeting_due.deadline == timedelta(days=7)
     assert policy.meeting_due.remind == (timedelta(days=3), timedelta(days=5))
+    assert policy.not_done.first == timedelta(days=2)
+    assert policy.not_done.repeat == timedelta(days=3)
     assert policy.workspace_timezone == "UTC"
 
 
@@ -57,6 +61,8 @@ def test_every_documented_key_is_read(tmp_path: Path) -> None:
     assert policy.no_meeting.first == timedelta(days=2)
     assert policy.meeting_due.deadline == timedelta(days=5)
     assert policy.meeting_due.remind == (timedelta(days=2), timedelta(days=4))
+    assert policy.not_done.first == timedelta(days=1)
+    assert policy.not_done.repeat == timedelta(days=2)
     assert policy.routes == (
         Route(channel="C0123ABCD", pagerduty_service="PXXXXXX"),
         Route(channel="C0456EFGH", pagerduty_team="PYYYYYY"),
@@ -132,6 +138,8 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
         ("incident_managers: [C0123ABCD]\n", "incident_managers (line 1): must be Slack user"),
         ("nudges:\n  meeting_due: {remind: 3d}\n", "nudges.meeting_due.remind (line 2): must be"),
         ("nudges:\n  no_owner: {first: 99999999999d}\n", "longer than a year"),
+        ("nudges:\n  not_done: {repeat: 0d}\n", "nudges.not_done.repeat (line 2): must be longer"),
+        ("nudges:\n  not_done: {every: 2d}\n", "nudges.not_done.every (line 2): unknown key"),
     ],
 )
 def test_values_that_would_only_fail_later_stop_start_up_instead(
@@ -159,3 +167,24 @@ def test_a_time_of_day_may_carry_zero_seconds(tmp_path: Path) -> None:
     policy = load_policy(write(tmp_path, 'working_hours: {start: "08:30:00"}\n'))
 
     assert policy.working_hours.start == time(8, 30)
+
+
+def test_the_finish_reminder_is_configured_under_nudges_not_done(tmp_path: Path) -> None:
+    policy = load_policy(write(tmp_path, "nudges:\n  not_done: {repeat: 5d}\n"))
+
+    assert policy.not_done.first == timedelta(days=2)  # the default, kept
+    assert policy.not_done.repeat == timedelta(days=5)
+    assert policy.no_owner == Policy().no_owner
+
+
+def test_the_readme_documents_every_nudge_key_and_its_example_is_a_valid_policy() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("### The policy file") :]
+    start = section.index("```yaml") + len("```yaml")
+    example = section[start : section.index("```", start)]
+
+    documented = parse_policy(yaml.safe_load(example), "README.md")
+
+    for key in ("no_owner", "no_meeting", "meeting_due", "not_done"):
+        assert f"\n  {key}:" in example, key
+    assert documented.not_done == Policy().not_done  # the example shows the defaults

@@ -21,16 +21,23 @@ from bot.domain.meetings import (
     invite_description,
     meeting_invite_ics,
 )
-from bot.domain.messages import MessageKind, human_span, plan_prompt_undeliverable
+from bot.domain.messages import (
+    NUDGES,
+    MessageKind,
+    human_span,
+    plan_prompt_undeliverable,
+    still_applies,
+)
 from bot.domain.policy import MeetingDueNudges, Policy
 from bot.domain.postmortem import Postmortem
 from bot.slack.blocks import (
     next_steps_text,
+    owner_chosen,
     owner_prompt,
     prompt_undeliverable_text,
     status_text,
 )
-from bot.slack.nudges import meeting_invite_text
+from bot.slack.nudges import meeting_invite_text, nudge_text
 
 TUESDAY_2PM = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 MANIFEST = Path(__file__).resolve().parents[2] / "slack-app-manifest.yaml"
@@ -253,3 +260,189 @@ def test_status_forgets_a_refused_prompt_once_one_reached_the_channel() -> None:
 
     assert "pick one from the prompt" in text
     assert not re.search(r"could not (post|deliver)", text, re.IGNORECASE)
+
+
+# -- every nudge reads as a sentence, whoever is (or is not) there to read it ---------------
+
+MEETING = TUESDAY_2PM + timedelta(days=2)
+
+
+def in_state(state: State, owner: str | None) -> Postmortem:
+    """A postmortem in ``state``, with the meeting facts that state comes with."""
+    meeting: dict[str, object] = {}
+    if state in (State.MEETING_SCHEDULED, State.IN_REVIEW, State.COMPLETED):
+        meeting["meeting_at"] = MEETING
+    if state in (State.IN_REVIEW, State.COMPLETED):
+        meeting["meeting_held_at"] = MEETING + timedelta(hours=1)
+    return postmortem(state=state, owner_id=owner, owner_assigned_by=owner, **meeting)
+
+
+NUDGE_CASES = [
+    pytest.param(kind, state, owner, managers, id=f"{kind}-{state}-{who}-{im}")
+    for kind in sorted(NUDGES)
+    for state in State
+    if still_applies(kind, in_state(state, None))
+    for owner, who in (("U0BOB", "owner"), (None, "no-owner"))
+    for managers, im in ((("U0IM",), "managers"), ((), "no-managers"))
+]
+
+
+@pytest.mark.parametrize(("kind", "state", "owner", "managers"), NUDGE_CASES)
+def test_every_nudge_reads_correctly_with_or_without_an_owner_and_incident_managers(
+    kind: MessageKind, state: State, owner: str | None, managers: tuple[str, ...]
+) -> None:
+    text = nudge_text(kind, in_state(state, owner), Policy(incident_managers=managers))
+
+    assert "the owner" not in text.lower()  # no placeholder for somebody who is not there
+    if owner:
+        assert "<@U0BOB>" in text
+    else:
+        # Nobody can schedule, mark held or close it yet: the channel is asked to pick one.
+        assert "<@U0BOB>" not in text
+        assert "`/postmortem owner @someone`" in text
+        assert "`/postmortem schedule`" not in text
+    escalated = kind is MessageKind.ESCALATE_OVERDUE or (
+        kind is MessageKind.ESCALATE_NO_OWNER and owner is None  # else its reason is gone
+    )
+    if escalated and managers:
+        assert "<@U0IM>" in text
+        assert "No incident manager" not in text
+    elif escalated:
+        assert "No incident manager is set" in text
+        assert "`incident_managers`" in text
+    else:
+        assert "incident manager" not in text.lower()
+    assert "  " not in text
+    assert not re.search(r"\.\)?\s*—", text), text  # no dash hanging after a sentence
+    assert not re.search(r"[.!?] [a-z]", text), text  # every sentence starts with a capital
+    assert text.rstrip()[-1] in ".)", text
+
+
+def test_an_overdue_notice_for_a_justified_late_meeting_cites_the_justification() -> None:
+    late = postmortem(
+        state=State.MEETING_SCHEDULED,
+        meeting_at=TUESDAY_2PM + timedelta(days=10),
+        meeting_justification="Half the responders are at a conference",
+    )
+
+    text = nudge_text(MessageKind.ESCALATE_OVERDUE, late, Policy(incident_managers=("U0IM",)))
+
+    assert "because: _Half the responders are at a conference_" in text
+    assert "later than 7 days after resolution" in text
+    assert "`/postmortem schedule`" not in text
+
+
+def test_the_day_3_reminder_without_an_owner_asks_the_channel_to_pick_one() -> None:
+    unowned = postmortem(state=State.AWAITING_OWNER, owner_id=None, owner_assigned_by=None)
+
+    text = nudge_text(MessageKind.REMIND_MEETING_DUE, unowned, Policy())
+
+    assert "should be held before" in text
+    assert "It has no owner yet: pick one on the prompt above" in text
+    assert "is it on the calendar" not in text
+
+
+def test_the_overdue_notice_without_incident_managers_still_reads_as_sentences() -> None:
+    unowned = postmortem(state=State.AWAITING_OWNER, owner_id=None, owner_assigned_by=None)
+
+    text = nudge_text(MessageKind.ESCALATE_OVERDUE, unowned, Policy())
+
+    assert text.startswith(":rotating_light: The postmortem for *Payments outage* (#7) is overdue")
+    assert "Completing it comes before planned work." in text
+    assert text.endswith(
+        "(No incident manager is set to escalate to: list them as `incident_managers` in "
+        "the policy file.)"
+    )
+
+
+# -- a new owner's next steps follow where the postmortem stands ---------------------------
+
+
+def test_a_new_owner_of_a_scheduled_postmortem_is_told_the_meeting_time_then_held() -> None:
+    scheduled = postmortem(
+        state=State.MEETING_SCHEDULED,
+        owner_id="U0CAROL",
+        owner_assigned_by="U0BOB",
+        meeting_at=MEETING,
+    )
+
+    text = next_steps_text(scheduled, Policy())
+
+    assert "Schedule the postmortem meeting" not in text
+    assert f"on the calendar for *<!date^{int(MEETING.timestamp())}^" in text
+    positions = [text.index(f"`/postmortem {c}`") for c in ("held", "done")]
+    assert positions == sorted(positions)
+    assert "(handed over by <@U0BOB>)" in text
+    assert "chosen by" not in text
+
+
+def test_a_new_owner_of_a_justified_late_meeting_is_told_why_it_is_late() -> None:
+    late = postmortem(
+        state=State.MEETING_SCHEDULED,
+        owner_id="U0CAROL",
+        owner_assigned_by="U0BOB",
+        meeting_at=TUESDAY_2PM + timedelta(days=10),
+        meeting_justification="The on-call lead is on leave",
+    )
+
+    text = next_steps_text(late, Policy())
+
+    assert "later than 7 days after resolution because: _The on-call lead is on leave_" in text
+
+
+def test_a_new_owner_after_the_meeting_was_held_is_told_to_finish_and_run_done() -> None:
+    held = postmortem(
+        state=State.IN_REVIEW,
+        owner_id="U0BOB",
+        owner_assigned_by="U0CAROL",
+        meeting_at=MEETING,
+        meeting_held_at=MEETING + timedelta(hours=1),
+    )
+
+    text = next_steps_text(held, Policy())
+
+    assert "`/postmortem schedule`" not in text
+    assert "`/postmortem held`" not in text
+    assert "Finish the document" in text
+    assert "action items with owners and due dates" in text
+    assert "`/postmortem done`" in text
+    assert "(handed over by <@U0CAROL>)" in text
+
+
+@pytest.mark.parametrize("state", [State.MEETING_SCHEDULED, State.IN_REVIEW])
+def test_the_prompt_says_handed_over_by_after_a_hand_over(state: State) -> None:
+    handed = postmortem(
+        state=state,
+        owner_id="U0CAROL",
+        owner_assigned_by="U0BOB",
+        meeting_at=MEETING,
+        meeting_held_at=MEETING if state is State.IN_REVIEW else None,
+    )
+
+    text = blocks_text(owner_chosen(handed, Policy()))
+
+    assert "<@U0CAROL> (handed over by <@U0BOB>)" in text
+    assert "chosen by" not in text
+
+
+def test_a_hand_over_named_as_one_says_so_even_before_a_meeting_is_scheduled() -> None:
+    drafting = postmortem(owner_id="U0CAROL", owner_assigned_by="U0IM")
+
+    prompt = blocks_text(owner_chosen(drafting, Policy(), handed_over_from="U0BOB"))
+    steps = next_steps_text(drafting, Policy(), handed_over_from="U0BOB")
+
+    assert "<@U0CAROL> (handed over from <@U0BOB> by <@U0IM>)" in prompt
+    assert "(handed over from <@U0BOB> by <@U0IM>)" in steps
+    assert "`/postmortem schedule`" in steps  # nothing scheduled yet: that is still step 1
+    # A first owner is still "chosen by" whoever picked them.
+    assert "(chosen by <@U0IM>)" in blocks_text(owner_chosen(drafting, Policy()))
+
+
+def test_an_owner_chosen_after_the_deadline_is_told_the_meeting_is_overdue() -> None:
+    late = postmortem(owner_assigned_at=TUESDAY_2PM + timedelta(days=8))
+
+    text = next_steps_text(late, Policy())
+
+    assert "as soon as you can: it was due by" in text
+    assert "asks why it is later" in text
+    assert ", before *" not in text

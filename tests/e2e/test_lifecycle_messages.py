@@ -1,0 +1,196 @@
+"""What people are told as a postmortem moves on: over real HTTP, against the Slack stand-in.
+
+A new owner after a hand-over, the schedule form once the deadline has passed, the reminder
+to finish after the meeting was held.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from tests.conftest import BotHarness
+from tests.support.slack_user import block_text, buttons
+
+
+def owned_by_bob(bot: BotHarness) -> None:
+    bot.user("U0ALICE").answer("start Checkout errors")
+    value = buttons(bot.slack.wait_for("chat.postMessage")[0].params["blocks"])[0]["value"]
+    bot.user("U0BOB").click({"action_id": "owner.claim_self", "value": value})
+    bot.slack.wait_for("chat.update")
+    bot.settle()
+
+
+def opened_form(bot: BotHarness) -> dict[str, Any]:
+    return dict(bot.slack.wait_for("views.open")[-1].params["view"])
+
+
+def submitted(
+    view: dict[str, Any], *, at: datetime, why: str | None = None, people: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """``view`` as Slack sends it back once the person chose ``at`` (and wrote ``why``)."""
+    return {
+        **view,
+        "id": "V0SCHEDULE",
+        "state": {
+            "values": {
+                "meeting_time": {
+                    "meeting_time": {
+                        "type": "datetimepicker",
+                        "selected_date_time": int(at.timestamp()),
+                    }
+                },
+                "meeting_participants": {
+                    "meeting_participants": {
+                        "type": "multi_users_select",
+                        "selected_users": list(people),
+                    }
+                },
+                "meeting_justification": {
+                    "meeting_justification": {"type": "plain_text_input", "value": why}
+                },
+            }
+        },
+    }
+
+
+def schedule(bot: BotHarness, *, after: timedelta, why: str | None = None) -> None:
+    bot.user("U0BOB").answer("schedule")
+    response = bot.user("U0BOB").submit_view(
+        submitted(opened_form(bot), at=bot.clock() + after, why=why)
+    )
+    assert errors(response) == {}
+    bot.settle()
+
+
+def errors(response: httpx.Response) -> dict[str, str]:
+    assert response.status_code == 200, response.text
+    body = response.json() if response.content else {}
+    return dict(body.get("errors") or {})
+
+
+def posted(bot: BotHarness, kind: str) -> list[dict[str, Any]]:
+    return [
+        c.params
+        for c in bot.slack.calls("chat.postMessage")
+        if c.params["metadata"]["event_payload"]["kind"] == kind
+    ]
+
+
+def hand_over_to_carol(bot: BotHarness, *, by: str = "U0BOB") -> tuple[str, str]:
+    """Hand it over; the prompt as updated, and what the new owner is told."""
+    updates = len(bot.slack.calls("chat.update"))
+    announcements = len(posted(bot, "owner_chosen"))
+    bot.user(by).command("owner <@U0CAROL|carol>")
+    bot.slack.wait_for("chat.update", updates + 1)
+    bot.settle()
+    prompt = block_text(bot.slack.calls("chat.update")[-1].params["blocks"])
+    told = posted(bot, "owner_chosen")
+    assert len(told) == announcements + 1
+    return prompt, str(told[-1]["text"])
+
+
+# -- after a hand-over, the new owner's steps follow the state ------------------------------
+
+
+def test_the_new_owner_of_a_scheduled_postmortem_is_told_its_time_and_then_held(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    schedule(bot, after=timedelta(hours=2))
+
+    prompt, told = hand_over_to_carol(bot)
+
+    assert "<@U0CAROL> (handed over by <@U0BOB>)" in prompt
+    assert "chosen by" not in prompt
+    assert told.startswith("<@U0CAROL>, you now own the postmortem for *Checkout errors*")
+    assert "Schedule the postmortem meeting" not in told
+    assert "The meeting is on the calendar for" in told
+    assert told.index("`/postmortem held`") < told.index("`/postmortem done`")
+
+
+def test_the_new_owner_after_the_meeting_was_held_is_told_to_finish_then_done(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    schedule(bot, after=timedelta(hours=1))
+    bot.clock.advance(timedelta(hours=2))
+    assert "as held" in bot.user("U0BOB").answer("held")
+    bot.settle()
+
+    prompt, told = hand_over_to_carol(bot)
+
+    assert "<@U0CAROL> (handed over by <@U0BOB>)" in prompt
+    assert "`/postmortem schedule`" not in told
+    assert "`/postmortem held`" not in told
+    assert "Finish the document" in told
+    assert "`/postmortem done`" in told
+
+
+def test_a_hand_over_before_any_meeting_says_handed_over_not_chosen(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+
+    prompt, told = hand_over_to_carol(bot)
+
+    assert "<@U0CAROL> (handed over by <@U0BOB>)" in prompt
+    assert "chosen by" not in prompt
+    assert told.startswith("<@U0CAROL>, you now own the postmortem for *Checkout errors*")
+    assert "`/postmortem schedule`" in told
+
+
+# -- the schedule form once the deadline has passed ------------------------------------------
+
+
+def test_an_overdue_postmortems_schedule_form_prefills_a_future_time_and_asks_for_the_reason(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    bot.clock.advance(timedelta(days=8))  # the 7-day deadline passed yesterday
+
+    bot.user("U0BOB").answer("schedule")
+    form = opened_form(bot)
+
+    [when] = [b for b in form["blocks"] if b.get("block_id") == "meeting_time"]
+    prefilled = datetime.fromtimestamp(when["element"]["initial_date_time"], UTC)
+    assert prefilled > bot.clock()
+    intro = block_text(form["blocks"][0])
+    assert "is *overdue*: its meeting was due by" in intro
+    assert "a reason is required" in intro
+    [why] = [b for b in form["blocks"] if b.get("block_id") == "meeting_justification"]
+    assert why.get("optional", False) is False  # Slack will not submit it empty
+    assert "required" in why["label"]["text"]
+
+    refused = errors(bot.user("U0BOB").submit_view(submitted(form, at=prefilled)))
+    accepted = errors(
+        bot.user("U0BOB").submit_view(submitted(form, at=prefilled, why="We missed it"))
+    )
+    bot.settle()
+
+    assert "in the past" not in refused.get("meeting_time", "")
+    assert "justification" in refused["meeting_time"]
+    assert accepted == {}
+    [invite] = posted(bot, "meeting_invite")
+    assert "because: _We missed it_" in invite["text"]
+
+
+# -- after the meeting is held: finish it, then `done` ---------------------------------------
+
+
+def test_two_working_days_after_the_meeting_was_held_the_owner_is_reminded_to_finish(
+    make_bot: Any,
+) -> None:
+    bot: BotHarness = make_bot(policy="working_hours: always\n")
+    owned_by_bob(bot)
+    schedule(bot, after=timedelta(hours=1))
+    bot.clock.advance(timedelta(hours=2))
+    bot.user("U0BOB").answer("held")
+    bot.settle()
+
+    bot.clock.advance(timedelta(days=2))
+    bot.dispatch()
+
+    [reminder] = posted(bot, "nudge_not_done")
+    assert "<@U0BOB>" in reminder["text"]
+    assert "`/postmortem done`" in reminder["text"]
