@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from bot.domain.messages import is_slack_user
+from bot.domain.messages import SLACK_CHANNEL_ID, is_slack_user
 from bot.domain.policy import (
     MeetingDueNudges,
     NoMeetingNudges,
@@ -252,9 +252,18 @@ def _routes(r: _Reader, top: dict[str, Any]) -> tuple[Route, ...]:
             raise PolicyFileError(
                 f"{r.path}: {where[:-1]} needs exactly one of pagerduty_service or pagerduty_team"
             )
+        channel = str(route["channel"])
+        if not re.fullmatch(SLACK_CHANNEL_ID, channel):
+            raise r.fail(
+                where,
+                route,
+                "channel",
+                f"{channel[:40]!r} is not a Slack channel id: give the id, like C0123ABCD, not "
+                "the name (the channel's details in Slack show its id at the bottom)",
+            )
         routes.append(
             Route(
-                channel=str(route["channel"]),
+                channel=channel,
                 pagerduty_service=route.get("pagerduty_service"),
                 pagerduty_team=route.get("pagerduty_team"),
             )

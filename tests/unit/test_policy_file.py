@@ -127,6 +127,10 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
         ("nudges:\n  meeting_due: {remind: [0d]}\n", "nudges.meeting_due.remind"),
         ("routes:\n  - {channel: C1}\n", "routes[0] needs exactly one of"),
         ("routes: C1\n", "routes (line 1): must be a list"),
+        (
+            "routes:\n  - {pagerduty_team: PT1, channel: '#payments'}\n",
+            "routes[0].channel (line 2): '#payments' is not a Slack channel id",
+        ),
         ("working_hours: {days: []}\n", "working_hours.days (line 1): name at least one day"),
         ("working_hours: {days: monday}\n", "working_hours.days (line 1): must be a list"),
         ("working_hours: {days: [monkey]}\n", "unknown day(s) ['monkey']"),
