@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from bot.domain.messages import SLACK_CHANNEL_ID, is_slack_user
+from bot.domain.messages import SLACK_CHANNEL_ID, human_span, is_slack_user
 from bot.domain.policy import (
     MeetingDueNudges,
     NoMeetingNudges,
@@ -47,8 +47,15 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    lines: dict[str, int] = {}
+    for key, _ in node.value:
+        if str(key.value) in lines:
+            # YAML keeps the last of two equal keys: the first would be ignored in silence.
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{key.value!r} appears twice in the same mapping", key.start_mark
+            )
+        lines[str(key.value)] = key.start_mark.line + 1
     mapping = loader.construct_mapping(node, deep=True)
-    lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
     return _Located(mapping, lines)
 
 
@@ -169,8 +176,12 @@ def parse_policy(data: Any, path: str = "policy") -> Policy:
 
 def _working_hours(r: _Reader, top: dict[str, Any]) -> WorkingHours:
     raw = top.get("working_hours")
-    if raw == "always":
-        return WorkingHours(always=True)
+    if isinstance(raw, str):
+        if raw.strip().lower() == "always":
+            return WorkingHours(always=True)
+        raise r.fail(
+            "", top, "working_hours", "must be `always` or a mapping of days, start and end"
+        )
     hours = r.mapping(raw, "working_hours.", {"days", "start", "end"})
     defaults = WorkingHours()
     days = defaults.days
@@ -215,20 +226,36 @@ def _nudges(r: _Reader, top: dict[str, Any]) -> dict[str, Any]:
             raise r.fail("nudges.meeting_due.", due, "remind", str(error)) from None
         if any(offset <= timedelta(0) for offset in remind):
             raise r.fail("nudges.meeting_due.", due, "remind", "every offset must be above zero")
+    deadline = r.duration(due, "nudges.meeting_due.", "deadline", d_due.deadline)
+    if "remind" in due and any(offset >= deadline for offset in remind):
+        raise r.fail(
+            "nudges.meeting_due.",
+            due,
+            "remind",
+            f"every reminder must come before the deadline ({human_span(deadline)})",
+        )
+    # The default reminders (days 3 and 5) only apply where they fall before the deadline.
+    remind = tuple(offset for offset in remind if offset < deadline)
     where = "nudges.no_owner."
+    escalate = r.duration(no_owner, where, "escalate", d_owner.escalate)
+    if escalate >= deadline:
+        raise r.fail(
+            where,
+            no_owner,
+            "escalate",
+            f"must come before the meeting deadline ({human_span(deadline)}): a postmortem "
+            "still without an owner then is already overdue",
+        )
     return {
         "no_owner": NoOwnerNudges(
             first=r.duration(no_owner, where, "first", d_owner.first),
             repeat=r.duration(no_owner, where, "repeat", d_owner.repeat),
-            escalate=r.duration(no_owner, where, "escalate", d_owner.escalate),
+            escalate=escalate,
         ),
         "no_meeting": NoMeetingNudges(
             first=r.duration(no_meeting, "nudges.no_meeting.", "first", d_meeting.first)
         ),
-        "meeting_due": MeetingDueNudges(
-            deadline=r.duration(due, "nudges.meeting_due.", "deadline", d_due.deadline),
-            remind=remind,
-        ),
+        "meeting_due": MeetingDueNudges(deadline=deadline, remind=remind),
         "not_done": NotDoneNudges(
             first=r.duration(not_done, "nudges.not_done.", "first", d_not_done.first),
             repeat=r.duration(not_done, "nudges.not_done.", "repeat", d_not_done.repeat),

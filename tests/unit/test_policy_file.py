@@ -127,6 +127,17 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
         ("nudges:\n  meeting_due: {remind: [0d]}\n", "nudges.meeting_due.remind"),
         ("routes:\n  - {channel: C1}\n", "routes[0] needs exactly one of"),
         ("routes: C1\n", "routes (line 1): must be a list"),
+        ("working_hours: weekdays\n", "working_hours (line 1): must be `always` or a mapping"),
+        (
+            "nudges:\n  meeting_due: {deadline: 2d, remind: [1d, 3d]}\n",
+            "nudges.meeting_due.remind (line 2): every reminder must come before the deadline "
+            "(2 days)",
+        ),
+        (
+            "nudges:\n  no_owner: {escalate: 10d}\n",
+            "nudges.no_owner.escalate (line 2): must come before the meeting deadline (7 days)",
+        ),
+        ("incident_managers: [U0A]\nincident_managers: [U0B]\n", "appears twice"),
         (
             "routes:\n  - {pagerduty_team: PT1, channel: '#payments'}\n",
             "routes[0].channel (line 2): '#payments' is not a Slack channel id",
@@ -192,3 +203,15 @@ def test_the_readme_documents_every_nudge_key_and_its_example_is_a_valid_policy(
     for key in ("no_owner", "no_meeting", "meeting_due", "not_done"):
         assert f"\n  {key}:" in example, key
     assert documented.not_done == Policy().not_done  # the example shows the defaults
+
+
+def test_always_is_read_whatever_its_case(tmp_path: Path) -> None:
+    assert load_policy(write(tmp_path, "working_hours: Always\n")).working_hours.always
+
+
+def test_a_short_deadline_keeps_only_the_default_reminders_that_fall_before_it(
+    tmp_path: Path,
+) -> None:
+    policy = load_policy(write(tmp_path, "nudges:\n  meeting_due: {deadline: 4d}\n"))
+
+    assert policy.meeting_due.remind == (timedelta(days=3),)
