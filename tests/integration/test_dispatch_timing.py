@@ -241,6 +241,7 @@ def test_a_meeting_never_marked_held_is_asked_about_again_every_three_working_da
         DEADLINE + timedelta(days=8),
     ]
 
+
 def test_a_late_meeting_accepted_with_a_justification_gets_no_deadline_reminder_or_overdue_notice(
     runtime: Runtime, clock: FakeClock, slack: SlackStandIn
 ) -> None:
