@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from bot.domain.resolution import EARLIEST_RESOLUTION
 from bot.services.clock import system_clock
 from bot.web.body import capped_body
-from bot.webhooks.signature import signature_matches
+from bot.webhooks.signature import bearer_token_matches, signature_matches
 
 # JSON can carry a NUL character ("\u0000"); PostgreSQL can store none in a text column.
 _NUL = "\x00"
@@ -61,6 +61,23 @@ async def signed_body(
         return error(413, "request body too large")
     if not signature_matches(body, request.headers.get(header), secrets):
         return error(401, f"missing or invalid {header}")
+    return body
+
+
+async def bearer_body(
+    request: Request, *, secrets: Sequence[str], unconfigured: str
+) -> bytes | Response:
+    """The raw body if ``Authorization: Bearer <one of secrets>`` came with it, else the
+    answer to send: 503 while no secret is set (``unconfigured`` says which), 401 when the
+    token is missing or wrong (checked before the body is read), 413 when the body is larger
+    than any incident payload should be."""
+    if not secrets:
+        return error(503, unconfigured)
+    if not bearer_token_matches(request.headers.get("authorization"), secrets):
+        return error(401, "missing or invalid Authorization: Bearer <token>")
+    body = await capped_body(request)
+    if body is None:
+        return error(413, "request body too large")
     return body
 
 

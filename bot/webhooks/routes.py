@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from starlette.routing import Route
 
 from bot.services.incidents import IncidentService
+from bot.webhooks.grafana_oncall import grafana_oncall_endpoint
 from bot.webhooks.incident import incident_endpoint
+from bot.webhooks.opsgenie import opsgenie_endpoint
 from bot.webhooks.pagerduty import pagerduty_endpoint
 
 
@@ -17,7 +19,11 @@ def webhook_routes(
     pagerduty_secrets: Sequence[str],
     incident_secrets: Sequence[str],
 ) -> list[Route]:
-    """Both webhooks; one whose secret is unset answers 503 naming the variable to set."""
+    """Every webhook; one whose secret is unset answers 503 naming the variable to set.
+
+    Opsgenie and Grafana OnCall cannot sign a body, so they send one of the
+    ``INCIDENT_WEBHOOK_SECRET`` secrets as ``Authorization: Bearer <secret>`` instead.
+    """
     return [
         Route(
             "/webhooks/pagerduty",
@@ -27,6 +33,16 @@ def webhook_routes(
         Route(
             "/webhooks/incident",
             incident_endpoint(incidents, tuple(incident_secrets)),
+            methods=["POST"],
+        ),
+        Route(
+            "/webhooks/opsgenie",
+            opsgenie_endpoint(incidents, tuple(incident_secrets)),
+            methods=["POST"],
+        ),
+        Route(
+            "/webhooks/grafana-oncall",
+            grafana_oncall_endpoint(incidents, tuple(incident_secrets)),
             methods=["POST"],
         ),
     ]
