@@ -160,22 +160,19 @@ def _asked_since(postmortem: Postmortem) -> datetime:
     """When the channel was first asked for an owner: the no-owner clock starts there.
 
     Usually that is the resolution; for an incident opened late (a form back-dated to
-    last week, a delayed webhook) nobody could have answered before the prompt existed.
+    last week, a delayed webhook, a postmortem moved into its channel with
+    `/postmortem move`) nobody could have answered before the prompt existed.
     """
     return max(postmortem.resolved_at, postmortem.opened_at)
 
 
-def plan_on_open(
-    postmortem: Postmortem, policy: Policy, now: datetime, *, asked_at: datetime | None = None
-) -> list[PlannedMessage]:
+def plan_on_open(postmortem: Postmortem, policy: Policy, now: datetime) -> list[PlannedMessage]:
     """The owner prompt now, and the nudges that keep an unowned postmortem from being forgotten.
 
-    ``asked_at``: when the channel is first asked, if not when it was opened (a postmortem
-    stored without a channel is asked when it is moved into one). A reminder whose day has
-    already passed is not sent late: the overdue escalation (at the deadline, or now if that
-    has passed) covers it.
+    A reminder whose day has already passed is not sent late: the overdue escalation (at the
+    deadline, or now if that has passed) covers it.
     """
-    asked = asked_at if asked_at is not None else _asked_since(postmortem)
+    asked = _asked_since(postmortem)
     deadline = policy.meeting_deadline(postmortem.resolved_at)
     plan = [
         PlannedMessage(MessageKind.OWNER_PROMPT, now),
@@ -343,6 +340,29 @@ def plan_repeat_owner_reminder(
         after_working_span(policy, sent_at, policy.not_done.repeat),
         recipient=postmortem.owner_id,
     )
+
+
+# Nudges that come back as a series: each next one is planned when one is sent, so there
+# is at most one pending at a time (snoozing one replaces it, see plan_snooze).
+REPEATING_NUDGES = REPEATING_OWNER_REMINDERS | {MessageKind.NUDGE_NO_OWNER}
+
+
+def plan_repeat(
+    kind: MessageKind,
+    postmortem: Postmortem,
+    policy: Policy,
+    sent_at: datetime,
+    *,
+    pending: Collection[str] = (),
+) -> PlannedMessage | None:
+    """After a nudge of a series was sent: the next one, or None (series over, or one is
+    already ``pending``: never two of a series at once)."""
+    assert kind in REPEATING_NUDGES
+    if kind.value in pending:
+        return None
+    if kind is MessageKind.NUDGE_NO_OWNER:
+        return plan_repeat_no_owner(postmortem, policy, sent_at)
+    return plan_repeat_owner_reminder(kind, postmortem, policy, sent_at, pending=pending)
 
 
 SNOOZE = timedelta(days=1)

@@ -242,7 +242,11 @@ class PostmortemRepository:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def give_channel(self, *, postmortem_id: int, channel_id: str, at: datetime) -> bool:
-        """Give a postmortem stored without a channel this one; False if it has one by now."""
+        """Give a postmortem stored without a channel this one; False if it has one by now.
+
+        Its ``opened_at`` becomes ``at``: it opens, for anyone who can see it, in that
+        channel now, and the no-owner nudges and escalation count from there.
+        """
         result = self._session.execute(
             _update(PostmortemRow)
             .where(
@@ -250,7 +254,7 @@ class PostmortemRepository:
                 PostmortemRow.channel_id.is_(None),
                 PostmortemRow.state != State.COMPLETED.value,
             )
-            .values(channel_id=channel_id, updated_at=at)
+            .values(channel_id=channel_id, opened_at=at, updated_at=at)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -13,12 +13,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.messages import (
     NUDGES,
-    REPEATING_OWNER_REMINDERS,
+    REPEATING_NUDGES,
     REQUESTED_BY,
     MessageKind,
     plan_prompt_undeliverable,
-    plan_repeat_no_owner,
-    plan_repeat_owner_reminder,
+    plan_repeat,
     still_applies,
 )
 from bot.domain.policy import Policy
@@ -424,10 +423,8 @@ class Dispatcher:
         if item.kind is MessageKind.OWNER_PROMPT and ts is not None:
             uow.postmortems.record_prompt(postmortem_id=postmortem.id, ts=ts)
         repeat = None
-        if item.kind is MessageKind.NUDGE_NO_OWNER:
-            repeat = plan_repeat_no_owner(postmortem, self._policy, now)
-        elif item.kind in REPEATING_OWNER_REMINDERS:
-            repeat = plan_repeat_owner_reminder(
+        if item.kind in REPEATING_NUDGES:
+            repeat = plan_repeat(
                 item.kind,
                 postmortem,
                 self._policy,

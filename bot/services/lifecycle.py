@@ -19,6 +19,7 @@ from bot.domain.meetings import (
 )
 from bot.domain.messages import (
     NUDGES,
+    REPEATING_NUDGES,
     REQUESTED_BY,
     SNOOZE,
     MessageKind,
@@ -180,11 +181,13 @@ class LifecycleService(Service):
                 text = refusal
             else:
                 until = now + SNOOZE
-                # The day's other reminders of this kind fold into the snoozed one.
+                # The day's other reminders of this kind fold into the snoozed one; a series
+                # (repeated until acted on) goes on from the snoozed one instead, whenever
+                # its next was due, so the two never both go out.
                 uow.outbox.cancel_pending(
                     postmortem_id=postmortem.id,
                     kinds=(item.kind,),
-                    due_before=until,
+                    due_before=None if item.kind in REPEATING_NUDGES else until,
                     reason="snoozed",
                 )
                 assert postmortem.channel_id is not None

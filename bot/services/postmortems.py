@@ -281,7 +281,7 @@ class PostmortemService(Service):
                 action="moved_to_channel",
                 details={"channel": channel_id},
             )
-            planned = plan_on_open(moved, self._policy, now, asked_at=now)
+            planned = plan_on_open(moved, self._policy, now)
             # Should Slack refuse the prompt here, the person who moved it is told.
             planned = [
                 replace(p, params={**p.params, REQUESTED_BY: actor})

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from bot.bootstrap import Runtime, build_runtime
 from bot.devtools.slack_standin import SlackStandIn
 from bot.domain.messages import MessageKind, PlannedMessage, plan_on_held
 from bot.domain.postmortem import IncidentReport, Postmortem
 from bot.persistence.db import create_session_factory
+from bot.persistence.tables import OutboxRow
 from bot.persistence.uow import UnitOfWork
 from tests.conftest import make_settings
 from tests.support.clock import FakeClock
@@ -307,3 +310,51 @@ def test_a_finish_reminder_goes_to_the_owner_while_in_review_and_is_dropped_once
         e["action_id"] for b in reminder["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]
     assert actions == ["nudge.snooze"]
+
+
+def sent_ids(runtime: Runtime, kind: str) -> list[int]:
+    with runtime.engine.connect() as connection:
+        return list(
+            connection.scalars(
+                select(OutboxRow.id).where(OutboxRow.kind == kind, OutboxRow.status == "sent")
+            )
+        )
+
+
+def test_a_snoozed_reminder_of_a_series_replaces_its_next_instead_of_joining_it(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    owned_and_scheduled(runtime, clock, at_=at(25, 9))  # Wednesday 09:00 UTC
+    timeline = Timeline(runtime, clock, slack)
+    timeline.run_until(at(27, 12))  # Friday noon: asked on Wednesday, next due Monday
+    [asked] = sent_ids(runtime, "ask_mark_held")
+
+    runtime.lifecycle.snooze(outbox_id=asked, actor="U0BOB", channel_id=CHANNEL)
+    timeline.run_until(datetime(2026, 12, 3, 16, tzinfo=UTC))
+
+    # The snoozed copy waits for Monday's working hours (09:00 in Bob's zone, 14:00 UTC), where
+    # the series' next one was due: one message then, not two, and the series goes on from it.
+    assert timeline.when("ask_mark_held") == [
+        at(25, 14),
+        at(30, 14),
+        datetime(2026, 12, 3, 14, tzinfo=UTC),
+    ]
+
+
+def test_a_moved_postmortems_no_owner_nudges_repeat_until_escalation_from_the_move(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    stored = runtime.postmortems.open_postmortem(
+        report=IncidentReport(key="x:1", title="Disk full", source="x", resolved_at=clock()),
+        channel_id=None,
+        opened_by="x",
+    ).postmortem
+    clock.advance(timedelta(hours=25))  # Wednesday 15:00, a day after it was stored
+    runtime.postmortems.move_here(postmortem_id=stored.id, channel_id=CHANNEL, actor="U0ALICE")
+    timeline = Timeline(runtime, clock, slack)
+
+    timeline.run_until(clock() + timedelta(days=2))
+
+    # As for a postmortem opened at the move: 1 h, then every 4 working hours, escalated at 24 h.
+    assert timeline.when("nudge_no_owner") == [at(25, 16), at(26, 11)]
+    assert timeline.when("escalate_no_owner") == [at(26, 15)]
