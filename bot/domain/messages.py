@@ -61,7 +61,10 @@ _STILL_NEEDED: dict[MessageKind, frozenset[State]] = {
     MessageKind.ESCALATE_NO_OWNER: frozenset({State.AWAITING_OWNER}),
     MessageKind.NUDGE_NO_MEETING: frozenset({State.DRAFTING}),
     MessageKind.REMIND_MEETING_DUE: frozenset({State.AWAITING_OWNER, State.DRAFTING}),
-    MessageKind.ESCALATE_OVERDUE: frozenset({State.AWAITING_OWNER, State.DRAFTING}),
+    # Scheduled too: the notice a meeting's schedule plans, for when it was never marked held.
+    MessageKind.ESCALATE_OVERDUE: frozenset(
+        {State.AWAITING_OWNER, State.DRAFTING, State.MEETING_SCHEDULED}
+    ),
     MessageKind.ASK_MARK_HELD: frozenset({State.MEETING_SCHEDULED}),
     MessageKind.NUDGE_NOT_DONE: frozenset({State.IN_REVIEW}),
     # Once someone owns it, the lost prompt no longer matters.
@@ -276,16 +279,31 @@ def plan_on_owner(
     return plan
 
 
-def plan_on_schedule(postmortem: Postmortem, now: datetime) -> list[PlannedMessage]:
-    """The invite now; once the meeting time has passed, ask the owner to mark it held."""
+# How long after a meeting's time it may go unmarked before the incident managers hear of it.
+UNMARKED_MEETING_GRACE = timedelta(days=1)
+
+
+def plan_on_schedule(postmortem: Postmortem, policy: Policy, now: datetime) -> list[PlannedMessage]:
+    """The invite now; once the meeting time has passed, ask the owner to mark it held; and,
+    should it still not be marked a day after (and past the deadline), the overdue notice.
+
+    The overdue notice planned when the postmortem opened goes when a meeting is scheduled
+    (the caller cancels it): a meeting on the calendar by the deadline, or later with a
+    recorded reason, is what the deadline asks for — until its time passes unmarked.
+    """
     assert postmortem.meeting_at is not None
     assert postmortem.owner_id is not None
+    deadline = policy.meeting_deadline(postmortem.resolved_at)
     return [
         PlannedMessage(MessageKind.MEETING_INVITE, now),
         PlannedMessage(
             MessageKind.ASK_MARK_HELD,
             max(now, postmortem.meeting_at),
             recipient=postmortem.owner_id,
+        ),
+        PlannedMessage(
+            MessageKind.ESCALATE_OVERDUE,
+            max(now, deadline, postmortem.meeting_at + UNMARKED_MEETING_GRACE),
         ),
     ]
 

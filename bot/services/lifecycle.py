@@ -108,11 +108,13 @@ class LifecycleService(Service):
                 postmortem_id=postmortem.id,
                 kinds=(
                     MessageKind.NUDGE_NO_MEETING,
+                    MessageKind.REMIND_MEETING_DUE,
+                    MessageKind.ESCALATE_OVERDUE,
                     MessageKind.ASK_MARK_HELD,
                     MessageKind.MEETING_INVITE,
                 ),
             )
-            plan_messages(uow, updated, plan_on_schedule(updated, now), now)
+            plan_messages(uow, updated, plan_on_schedule(updated, self._policy, now), now)
             uow.commit()
             return updated
 

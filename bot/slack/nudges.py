@@ -108,6 +108,21 @@ def nudge_text(kind: MessageKind, postmortem: Postmortem, policy: Policy) -> str
             "`/postmortem schedule`."
         )
     if kind is MessageKind.ESCALATE_OVERDUE:
+        if postmortem.state is State.MEETING_SCHEDULED and postmortem.meeting_at is not None:
+            # Planned by the schedule for a day after the meeting's time: it went unmarked.
+            next_step = (
+                f"{owner}, if it took place, record it with `/postmortem held`; if not, set "
+                "a new time with `/postmortem schedule`."
+                if owner
+                else no_owner
+            )
+            return _escalated(
+                policy,
+                f"The postmortem for {title} is overdue: its meeting was on the calendar for "
+                f"{slack_date(postmortem.meeting_at)}{late_because(postmortem, policy)}, and "
+                f"nobody has marked it held. {next_step} Completing it comes before planned "
+                "work.",
+            )
         if calendar:
             situation = calendar
         elif not owner:

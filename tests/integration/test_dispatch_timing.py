@@ -229,7 +229,7 @@ def test_a_meeting_scheduled_exactly_at_the_deadline_is_not_overdue_and_is_asked
     assert timeline.when("ask_mark_held") == [DEADLINE]
 
 
-def test_a_meeting_never_marked_held_is_asked_about_again_every_three_working_days(
+def test_a_meeting_never_marked_held_is_asked_about_again_and_escalated_a_day_after(
     runtime: Runtime, clock: FakeClock, slack: SlackStandIn
 ) -> None:
     owned_and_scheduled(runtime, clock, at_=DEADLINE)  # Tuesday 1 December 14:00
@@ -237,12 +237,20 @@ def test_a_meeting_never_marked_held_is_asked_about_again_every_three_working_da
 
     timeline.run_until(DEADLINE + timedelta(days=8, hours=1))
 
-    # Friday, then (over the weekend) Wednesday: a postmortem never stalls after one ask.
+    # Friday, then (over the weekend) Wednesday: a postmortem never stalls after one ask…
     assert timeline.when("ask_mark_held") == [
         DEADLINE,
         DEADLINE + timedelta(days=3),
         DEADLINE + timedelta(days=8),
     ]
+    # …and a day after the meeting's time, still unmarked, the incident managers hear of it.
+    assert timeline.when("escalate_overdue") == [DEADLINE + timedelta(days=1)]
+    overdue = next(
+        c.params["text"]
+        for c in slack.calls("chat.postMessage")
+        if c.params["metadata"]["event_payload"]["kind"] == "escalate_overdue"
+    )
+    assert "nobody has marked it held" in overdue
 
 
 def test_a_late_meeting_accepted_with_a_justification_gets_no_deadline_reminder_or_overdue_notice(

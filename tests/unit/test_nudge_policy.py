@@ -24,6 +24,7 @@ from bot.domain.messages import (
     plan_on_held,
     plan_on_open,
     plan_on_owner,
+    plan_on_schedule,
     plan_repeat_no_owner,
     plan_repeat_owner_reminder,
     still_applies,
@@ -224,9 +225,8 @@ def test_the_no_owner_escalation_says_how_long_the_channel_has_waited(
     ],
     ids=["at-the-deadline", "before-the-deadline", "late-with-a-justification"],
 )
-@pytest.mark.parametrize("kind", [MessageKind.REMIND_MEETING_DUE, MessageKind.ESCALATE_OVERDUE])
-def test_an_accepted_meeting_on_the_calendar_stops_the_deadline_reminders_and_overdue_notice(
-    kind: MessageKind, meeting_at: datetime, justification: str | None
+def test_an_accepted_meeting_on_the_calendar_stops_the_deadline_reminders(
+    meeting_at: datetime, justification: str | None
 ) -> None:
     scheduled = postmortem(
         state=State.MEETING_SCHEDULED,
@@ -234,9 +234,33 @@ def test_an_accepted_meeting_on_the_calendar_stops_the_deadline_reminders_and_ov
         meeting_justification=justification,
     )
 
-    assert not still_applies(kind, scheduled)
+    assert not still_applies(MessageKind.REMIND_MEETING_DUE, scheduled)
     # …while "was it held?" still comes once the meeting's time has passed.
     assert still_applies(MessageKind.ASK_MARK_HELD, scheduled)
+
+
+@pytest.mark.parametrize(
+    ("meeting_at", "overdue_at"),
+    [
+        (TUESDAY_2PM + timedelta(days=2), TUESDAY_2PM + timedelta(days=7)),  # the deadline
+        (TUESDAY_2PM + timedelta(days=7), TUESDAY_2PM + timedelta(days=8)),  # a day after
+        (TUESDAY_2PM + timedelta(days=10), TUESDAY_2PM + timedelta(days=11)),  # late, justified
+    ],
+    ids=["before-the-deadline", "at-the-deadline", "late-with-a-justification"],
+)
+def test_a_scheduled_meeting_left_unmarked_is_overdue_a_day_after_it_and_never_before_the_deadline(
+    meeting_at: datetime, overdue_at: datetime
+) -> None:
+    scheduled = postmortem(state=State.MEETING_SCHEDULED, meeting_at=meeting_at)
+
+    planned = plan_on_schedule(scheduled, Policy(), TUESDAY_2PM)
+
+    [overdue] = [p for p in planned if p.kind is MessageKind.ESCALATE_OVERDUE]
+    assert overdue.due_at == overdue_at
+    assert still_applies(MessageKind.ESCALATE_OVERDUE, scheduled)
+    assert not still_applies(
+        MessageKind.ESCALATE_OVERDUE, postmortem(state=State.IN_REVIEW, meeting_at=meeting_at)
+    )
 
 
 # -- a hand-over is announced as one, and plans no "schedule it" nudge past scheduling ----

@@ -329,7 +329,8 @@ def test_an_overdue_notice_for_a_justified_late_meeting_cites_the_justification(
 
     assert "because: _Half the responders are at a conference_" in text
     assert "later than 7 days after resolution" in text
-    assert "`/postmortem schedule`" not in text
+    assert "nobody has marked it held" in text
+    assert "record it with `/postmortem held`" in text
 
 
 def test_the_day_3_reminder_without_an_owner_asks_the_channel_to_pick_one() -> None:
