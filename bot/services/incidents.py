@@ -40,9 +40,11 @@ FALSE_ALARM_NOTE = (
 # Every look-up for one webhook (PagerDuty REST, Slack's users.lookupByEmail), together:
 # well inside PagerDuty's 5-second delivery timeout, with room to store the postmortem.
 LOOKUP_SECONDS = 3.0
-# Look-ups run on a few threads of their own: the people named by one webhook are looked
-# up side by side, and the request waits for them only until the deadline.
-LOOKUP_THREADS = 4
+# Look-ups run on threads of their own: the people named by one webhook are looked up side
+# by side, and the request waits for them only until the deadline. A call past its deadline
+# keeps its thread until its own timeout (up to 10 s), so there are enough for a burst of
+# resolves not to starve each other.
+LOOKUP_THREADS = 16
 LOOKUPS_CUT_SHORT_NOTE = (
     "some look-ups (PagerDuty, Slack) did not finish in time: the suggested owners may be "
     "incomplete."
@@ -433,7 +435,9 @@ class IncidentService:
         outcome = self._postmortems.open_postmortem(
             report=report, channel_id=channel, opened_by=incident.source
         )
-        return Handled("opened" if outcome.created else "already_open", outcome.postmortem)
+        if not outcome.created:  # a concurrent first delivery won: its channel may be missing
+            return Handled("already_open", self._route_if_unrouted(outcome.postmortem, incident))
+        return Handled("opened", outcome.postmortem)
 
     # -- helpers -------------------------------------------------------------------------
     @staticmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -9,6 +10,7 @@ from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import State
 from bot.domain.messages import (
     REQUESTED_BY,
+    SLACK_CHANNEL_ID,
     MessageKind,
     plan_on_open,
     plan_on_owner,
@@ -254,6 +256,11 @@ class PostmortemService(Service):
         """Give a postmortem stored without a channel (its incident matched no route) this
         channel: its owner prompt is posted here now, and its nudges start from now."""
         now = self.now()
+        if not re.fullmatch(SLACK_CHANNEL_ID, channel_id):
+            raise NotAllowed(
+                "A postmortem can only be moved into a channel: run `/postmortem move` in the "
+                "incident's channel, not in a direct message."
+            )
         with self._uow_factory() as uow:
             found = uow.postmortems.get(postmortem_id)
             if found is None:

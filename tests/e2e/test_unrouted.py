@@ -91,11 +91,17 @@ def test_only_a_postmortem_without_a_channel_can_be_moved(bot: BotHarness) -> No
     same = bot.user("U0ALICE").answer("move #1")
     unknown = bot.user("U0ALICE", channel_id=HERE).answer("move #7")
     no_number = bot.user("U0ALICE", channel_id=HERE).answer("move")
+    open_by_webhook(bot, "INC-2")  # #2, without a channel
+    in_a_dm = bot.user("U0ALICE", channel_id="D0DIRECT").answer("move #2")
 
     assert elsewhere.startswith("Postmortem #1 belongs to <#C0INCIDENT>")
     assert same == "Postmortem #1 is already in this channel."
     assert unknown.startswith("There is no postmortem #7.")
     assert "`/postmortem move` needs the number of a postmortem" in no_number
+    assert in_a_dm.startswith("A postmortem can only be moved into a channel")
+    unrouted = bot.runtime.postmortems.get(postmortem_id=2)
+    assert unrouted is not None
+    assert unrouted.channel_id is None
     postmortem = bot.runtime.postmortems.get(postmortem_id=1)
     assert postmortem is not None
     assert postmortem.channel_id == "C0INCIDENT"
