@@ -12,11 +12,8 @@ from sqlalchemy import select
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.devtools.slack_standin import SlackStandIn
-from bot.domain.messages import MessageKind, PlannedMessage, plan_on_held
 from bot.domain.postmortem import IncidentReport, Postmortem
-from bot.persistence.db import create_session_factory
 from bot.persistence.tables import OutboxRow
-from bot.persistence.uow import UnitOfWork
 from tests.conftest import make_settings
 from tests.support.clock import FakeClock
 
@@ -281,37 +278,21 @@ def test_a_finish_reminder_goes_to_the_owner_while_in_review_and_is_dropped_once
     meeting = at(25, 10)
     owned_and_scheduled(runtime, clock, at_=meeting)
     clock.set(meeting + timedelta(hours=1))
-    held = runtime.lifecycle.mark_meeting_held(channel_id=CHANNEL, actor="U0BOB")
-    # What marking it held plans (plan_on_held), written here directly while
-    # bot/services/lifecycle.py does not plan it yet; and a later reminder, to see `done` stop it.
-    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
-        planned = (
-            []
-            if "nudge_not_done" in uow.outbox.pending_kinds_for(held.id)
-            else [
-                p
-                for p in plan_on_held(held, runtime.policy, clock(), by="U0BOB")
-                if p.kind is MessageKind.NUDGE_NOT_DONE
-            ]
-        )
-        later = PlannedMessage(MessageKind.NUDGE_NOT_DONE, at(30, 11), recipient="U0BOB")
-        uow.outbox.add_all(
-            postmortem_id=held.id, channel_id=CHANNEL, planned=[*planned, later], now=clock()
-        )
-        uow.commit()
+    runtime.lifecycle.mark_meeting_held(channel_id=CHANNEL, actor="U0BOB")
     timeline = Timeline(runtime, clock, slack)
 
-    timeline.run_until(at(27, 12))
+    timeline.run_until(datetime(2026, 12, 2, 12, tzinfo=UTC))
     runtime.lifecycle.complete(channel_id=CHANNEL, actor="U0BOB")
-    timeline.run_until(at(30, 12))
+    timeline.run_until(datetime(2026, 12, 9, 12, tzinfo=UTC))
 
-    # Two working days after Wednesday 11:00 is Friday 11:00; after `done`, nothing more.
-    assert timeline.when("nudge_not_done") == [at(27, 11)]
-    [reminder] = [
+    # Two working days after Wednesday 11:00 is Friday 11:00, then three more (Wednesday);
+    # after `done`, nothing more.
+    assert timeline.when("nudge_not_done") == [at(27, 11), datetime(2026, 12, 2, 11, tzinfo=UTC)]
+    reminder = next(
         c.params
         for c in slack.calls("chat.postMessage")
         if c.params["metadata"]["event_payload"]["kind"] == "nudge_not_done"
-    ]
+    )
     assert reminder["text"].startswith(":memo: <@U0BOB>, the postmortem meeting for")
     assert "`/postmortem done`" in reminder["text"]
     actions = [
