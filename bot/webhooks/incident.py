@@ -26,9 +26,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic.config import JsonDict
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from bot.domain.messages import SLACK_CHANNEL_ID, SLACK_USER_ID
 from bot.domain.owners import Criterion
@@ -47,6 +46,7 @@ from bot.webhooks.http import (
     utc_text,
     validation_now,
 )
+from bot.webhooks.tools import open_resolved
 
 log = logging.getLogger(__name__)
 
@@ -241,21 +241,6 @@ def incident_endpoint(
             incident = parse_incident(body, now=incidents.now())
         except BadRequest as problem:
             return error(400, str(problem))
-        try:
-            handled = await run_in_threadpool(incidents.open_resolved, incident=incident)
-        except Exception:
-            log.exception("incident webhook %s could not be stored", incident.incident_id)
-            return error(503, "could not store the incident now; retry later")
-        postmortem = handled.postmortem
-        assert postmortem is not None
-        return JSONResponse(
-            {
-                "ok": True,
-                "outcome": handled.outcome,
-                "postmortem_id": postmortem.id,
-                "channel": postmortem.channel_id,
-            },
-            status_code=201 if handled.outcome == "opened" else 200,
-        )
+        return await open_resolved(incidents, incident, sender="incident webhook")
 
     return incident_webhook

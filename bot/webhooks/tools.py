@@ -187,21 +187,29 @@ def tool_endpoint(
         if isinstance(parsed, str):
             log.info("%s webhook ignored: %s", tool, parsed)
             return JSONResponse({"ok": True, "outcome": "ignored", "reason": parsed})
-        try:
-            handled = await run_in_threadpool(incidents.open_resolved, incident=parsed)
-        except Exception:
-            log.exception("%s webhook %s could not be stored", tool, parsed.incident_id)
-            return error(503, "could not store the incident now; retry later")
-        postmortem = handled.postmortem
-        assert postmortem is not None
-        return JSONResponse(
-            {
-                "ok": True,
-                "outcome": handled.outcome,
-                "postmortem_id": postmortem.id,
-                "channel": postmortem.channel_id,
-            },
-            status_code=201 if handled.outcome == "opened" else 200,
-        )
+        return await open_resolved(incidents, parsed, sender=f"{tool} webhook")
 
     return tool_webhook
+
+
+async def open_resolved(
+    incidents: IncidentService, incident: ResolvedIncident, *, sender: str
+) -> Response:
+    """Open (or find) the incident's postmortem and answer: 201 opened, 200 already open,
+    503 when it cannot be stored right now (so the sender retries)."""
+    try:
+        handled = await run_in_threadpool(incidents.open_resolved, incident=incident)
+    except Exception:
+        log.exception("%s %s could not be stored", sender, incident.incident_id)
+        return error(503, "could not store the incident now; retry later")
+    postmortem = handled.postmortem
+    assert postmortem is not None
+    return JSONResponse(
+        {
+            "ok": True,
+            "outcome": handled.outcome,
+            "postmortem_id": postmortem.id,
+            "channel": postmortem.channel_id,
+        },
+        status_code=201 if handled.outcome == "opened" else 200,
+    )
