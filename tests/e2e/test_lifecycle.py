@@ -3,61 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-import httpx
 from sqlalchemy import select
 
 from bot.persistence.tables import OutboxRow
 from tests.conftest import BotHarness
+from tests.support.lifecycle import (
+    errors,
+    owned_by_bob,
+    posted,
+    schedule_form,
+)
 from tests.support.slack_user import buttons
-
-
-def owned_by_bob(bot: BotHarness) -> None:
-    bot.user("U0ALICE").answer("start Checkout errors")
-    value = buttons(bot.slack.wait_for("chat.postMessage")[0].params["blocks"])[0]["value"]
-    bot.user("U0BOB").click({"action_id": "owner.claim_self", "value": value})
-    bot.slack.wait_for("chat.update")
-    bot.settle()
-
-
-def schedule_form(
-    bot: BotHarness, *, after: timedelta, why: str | None = None, people: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    view = dict(bot.slack.wait_for("views.open")[-1].params["view"])
-    epoch = int((bot.clock() + after).timestamp())
-    view["id"] = "V0SCHEDULE"
-    view["state"] = {
-        "values": {
-            "meeting_time": {
-                "meeting_time": {"type": "datetimepicker", "selected_date_time": epoch}
-            },
-            "meeting_participants": {
-                "meeting_participants": {
-                    "type": "multi_users_select",
-                    "selected_users": list(people),
-                }
-            },
-            "meeting_justification": {
-                "meeting_justification": {"type": "plain_text_input", "value": why}
-            },
-        }
-    }
-    return view
-
-
-def errors(response: httpx.Response) -> dict[str, str]:
-    assert response.status_code == 200, response.text
-    body = response.json() if response.content else {}
-    return dict(body.get("errors") or {})
-
-
-def posted(bot: BotHarness, kind: str) -> list[dict[str, Any]]:
-    return [
-        c.params
-        for c in bot.slack.calls("chat.postMessage")
-        if c.params["metadata"]["event_payload"]["kind"] == kind
-    ]
 
 
 def test_only_the_owner_may_schedule_and_others_are_told_why(bot: BotHarness) -> None:

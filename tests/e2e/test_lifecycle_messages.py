@@ -9,51 +9,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-
 from tests.conftest import BotHarness
-from tests.support.slack_user import block_text, buttons
-
-
-def owned_by_bob(bot: BotHarness) -> None:
-    bot.user("U0ALICE").answer("start Checkout errors")
-    value = buttons(bot.slack.wait_for("chat.postMessage")[0].params["blocks"])[0]["value"]
-    bot.user("U0BOB").click({"action_id": "owner.claim_self", "value": value})
-    bot.slack.wait_for("chat.update")
-    bot.settle()
-
-
-def opened_form(bot: BotHarness) -> dict[str, Any]:
-    return dict(bot.slack.wait_for("views.open")[-1].params["view"])
-
-
-def submitted(
-    view: dict[str, Any], *, at: datetime, why: str | None = None, people: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """``view`` as Slack sends it back once the person chose ``at`` (and wrote ``why``)."""
-    return {
-        **view,
-        "id": "V0SCHEDULE",
-        "state": {
-            "values": {
-                "meeting_time": {
-                    "meeting_time": {
-                        "type": "datetimepicker",
-                        "selected_date_time": int(at.timestamp()),
-                    }
-                },
-                "meeting_participants": {
-                    "meeting_participants": {
-                        "type": "multi_users_select",
-                        "selected_users": list(people),
-                    }
-                },
-                "meeting_justification": {
-                    "meeting_justification": {"type": "plain_text_input", "value": why}
-                },
-            }
-        },
-    }
+from tests.support.lifecycle import (
+    errors,
+    opened_form,
+    owned_by_bob,
+    posted,
+    submitted,
+)
+from tests.support.slack_user import block_text
 
 
 def schedule(bot: BotHarness, *, after: timedelta, why: str | None = None) -> None:
@@ -63,20 +27,6 @@ def schedule(bot: BotHarness, *, after: timedelta, why: str | None = None) -> No
     )
     assert errors(response) == {}
     bot.settle()
-
-
-def errors(response: httpx.Response) -> dict[str, str]:
-    assert response.status_code == 200, response.text
-    body = response.json() if response.content else {}
-    return dict(body.get("errors") or {})
-
-
-def posted(bot: BotHarness, kind: str) -> list[dict[str, Any]]:
-    return [
-        c.params
-        for c in bot.slack.calls("chat.postMessage")
-        if c.params["metadata"]["event_payload"]["kind"] == kind
-    ]
 
 
 def hand_over_to_carol(bot: BotHarness, *, by: str = "U0BOB") -> tuple[str, str]:
