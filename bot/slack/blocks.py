@@ -403,7 +403,10 @@ def status_text(
     if unrouted:
         lines.append(
             f":warning: {len(unrouted)} postmortem(s) have no channel (no route matched and "
-            "no DEFAULT_CHANNEL): " + ", ".join(f"#{p.id} {escape(p.title)}" for p in unrouted[:10])
+            "no DEFAULT_CHANNEL): "
+            + ", ".join(f"#{p.id} {escape(p.title)}" for p in unrouted[:10])
+            + f". Bring one into its incident's channel with `/postmortem move #{unrouted[0].id}` "
+            "there."
         )
     return "\n".join(lines)
 
