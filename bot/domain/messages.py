@@ -114,9 +114,11 @@ def human_span(span: timedelta) -> str:
 
 
 # A Slack user id (U… or, on Enterprise Grid, W…): the one pattern every input is checked by.
-SLACK_USER_ID = r"[UW][A-Z0-9]{2,}"
+# (At most 40 characters, the columns they are stored in: a longer one is a 400, never a
+# database error.)
+SLACK_USER_ID = r"[UW][A-Z0-9]{2,39}"
 # A channel a postmortem can live in: public (C…) or private (G… on older workspaces).
-SLACK_CHANNEL_ID = r"[CG][A-Z0-9]{2,}"
+SLACK_CHANNEL_ID = r"[CG][A-Z0-9]{2,39}"
 _SLACK_USER = re.compile(rf"^{SLACK_USER_ID}$")
 
 

@@ -337,13 +337,14 @@ def test_a_channel_that_is_no_channel_id_is_a_400_naming_it(incident_bot: BotFac
     lower = post(bot, close, channel="c0checkout")
     empty = post(bot, close, channel="")
     newline = post(bot, close, channel="C0CHECKOUT\n")
+    too_long = post(bot, close, channel="C" + "A" * 40)  # longer than any id (or its column)
     twice = bot.http.post(
         f"{PATH}?channel=C0ONE&channel=C0TWO",
         content=json.dumps(close).encode(),
         headers={"Authorization": f"Bearer {INCIDENT_SECRET}"},
     )
 
-    for answer in (name, lower, empty, newline, twice):
+    for answer in (name, lower, empty, newline, too_long, twice):
         assert answer.status_code == 400
         assert answer.json()["error"].startswith("channel (query parameter): ")
     assert "#checkout" in name.json()["error"]

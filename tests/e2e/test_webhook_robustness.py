@@ -407,6 +407,7 @@ def test_incident_events_are_still_validated_in_full(incident_bot: BotFactory) -
         ("resolved_at", "2026-11-24", "RFC 3339"),
         ("source", "pagerduty", "reserved for the built-in PagerDuty webhook"),
         ("source", "slack", "reserved for the built-in /postmortem start command"),
+        ("channel", "C" + "A" * 40, "should match pattern"),
     ],
 )
 def test_the_generic_webhook_refuses_a_field_no_tool_should_send_naming_it(
