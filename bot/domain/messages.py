@@ -71,6 +71,9 @@ _STILL_NEEDED: dict[MessageKind, frozenset[State]] = {
     MessageKind.PROMPT_UNDELIVERABLE: frozenset({State.AWAITING_OWNER}),
 }
 
+# How long after a meeting's time it may go unmarked before the incident managers hear of it.
+UNMARKED_MEETING_GRACE = timedelta(days=1)
+
 # Who asked for an owner prompt to be posted again: told, rather than the opener, if it fails.
 REQUESTED_BY = "requested_by"
 # On an owner announcement after a hand-over: who owned the postmortem before.
@@ -87,10 +90,25 @@ class PlannedMessage:
     params: dict[str, str] = field(default_factory=dict)
 
 
-def still_applies(kind: MessageKind, postmortem: Postmortem) -> bool:
-    """False once the reason for a nudge is gone; other messages always apply."""
+def still_applies(kind: MessageKind, postmortem: Postmortem, now: datetime | None = None) -> bool:
+    """False once the reason for a nudge is gone; other messages always apply.
+
+    With ``now``, what depends on the meeting's time too: "was it held?" only once the
+    meeting's time has come, and the overdue notice for a scheduled meeting only a day after
+    it (a snoozed copy, or a row from before a reschedule, must not ask about a meeting that
+    is still ahead).
+    """
     needed = _STILL_NEEDED.get(kind)
-    return needed is None or postmortem.state in needed
+    if needed is not None and postmortem.state not in needed:
+        return False
+    meeting = postmortem.meeting_at
+    if now is None or meeting is None or postmortem.state is not State.MEETING_SCHEDULED:
+        return True
+    if kind is MessageKind.ASK_MARK_HELD:
+        return meeting <= now
+    if kind is MessageKind.ESCALATE_OVERDUE:
+        return meeting + UNMARKED_MEETING_GRACE <= now
+    return True
 
 
 def is_snoozable(kind: MessageKind) -> bool:
@@ -279,10 +297,6 @@ def plan_on_owner(
             )
         )
     return plan
-
-
-# How long after a meeting's time it may go unmarked before the incident managers hear of it.
-UNMARKED_MEETING_GRACE = timedelta(days=1)
 
 
 def plan_on_schedule(postmortem: Postmortem, policy: Policy, now: datetime) -> list[PlannedMessage]:

@@ -281,7 +281,7 @@ class Dispatcher:
                 uow.commit()
                 report.postponed += 1
                 return None
-            if postmortem is not None and not still_applies(item.kind, postmortem):
+            if postmortem is not None and not still_applies(item.kind, postmortem, now):
                 uow.outbox.mark_cancelled(item_id=item.id, worker=token, reason="reason gone")
                 uow.commit()
                 report.cancelled += 1

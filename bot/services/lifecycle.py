@@ -175,7 +175,7 @@ class LifecycleService(Service):
             if item is None or postmortem is None or item.kind not in NUDGES:
                 uow.rollback()
                 text = "That reminder was already snoozed, or there is nothing left to snooze."
-            elif not still_applies(item.kind, postmortem):
+            elif not still_applies(item.kind, postmortem, now):
                 uow.rollback()
                 text = "No need to snooze: the reason for that reminder is gone."
             elif refusal := self._snooze_refusal(item.kind, postmortem, actor):

@@ -347,3 +347,22 @@ def test_a_moved_postmortems_no_owner_nudges_repeat_until_escalation_from_the_mo
     # As for a postmortem opened at the move: 1 h, then every 4 working hours, escalated at 24 h.
     assert timeline.when("nudge_no_owner") == [at(25, 16), at(26, 11)]
     assert timeline.when("escalate_no_owner") == [at(26, 15)]
+
+
+def test_snoozing_a_stale_was_it_held_after_a_reschedule_asks_nothing_early(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    owned_and_scheduled(runtime, clock, at_=at(25, 9))  # Wednesday 09:00 UTC
+    timeline = Timeline(runtime, clock, slack)
+    timeline.run_until(at(25, 16))  # asked on Wednesday; the meeting did not happen
+    runtime.lifecycle.schedule_meeting(
+        channel_id=CHANNEL, actor="U0BOB", at=at(30, 9), participants=[], justification=None
+    )
+    [stale] = sent_ids(runtime, "ask_mark_held")
+
+    answer = runtime.lifecycle.snooze(outbox_id=stale, actor="U0BOB", channel_id=CHANNEL)
+    timeline.run_until(at(30, 16))
+
+    assert answer.startswith("No need to snooze")
+    # Nothing on Thursday about a meeting still ahead; asked again once Monday's has come.
+    assert timeline.when("ask_mark_held") == [at(25, 14), at(30, 14)]

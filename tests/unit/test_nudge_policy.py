@@ -370,3 +370,13 @@ def test_was_the_meeting_held_is_asked_again_every_three_working_days_until_it_i
     assert (again.kind, again.recipient) == (MessageKind.ASK_MARK_HELD, "U0BOB")
     assert again.due_at == datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # Thu → Tue
     assert once_held is None
+
+
+def test_was_it_held_and_the_overdue_notice_wait_for_the_meetings_time() -> None:
+    meeting = TUESDAY_2PM + timedelta(days=3)
+    scheduled = postmortem(state=State.MEETING_SCHEDULED, meeting_at=meeting)
+
+    assert not still_applies(MessageKind.ASK_MARK_HELD, scheduled, meeting - timedelta(hours=1))
+    assert still_applies(MessageKind.ASK_MARK_HELD, scheduled, meeting)
+    assert not still_applies(MessageKind.ESCALATE_OVERDUE, scheduled, meeting + timedelta(hours=23))
+    assert still_applies(MessageKind.ESCALATE_OVERDUE, scheduled, meeting + timedelta(days=1))
