@@ -42,6 +42,10 @@ class PolicyFileError(Exception):
     """The policy file is unusable; the message names the file, key and line."""
 
 
+class _DuplicateKey(yaml.YAMLError):
+    """A key given twice: YAML would keep the last and ignore the first in silence."""
+
+
 class _LineLoader(yaml.SafeLoader):
     """Remembers the line of every mapping key, so errors can point at it."""
 
@@ -51,8 +55,9 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
     for key, _ in node.value:
         if str(key.value) in lines:
             # YAML keeps the last of two equal keys: the first would be ignored in silence.
-            raise yaml.constructor.ConstructorError(
-                None, None, f"{key.value!r} appears twice in the same mapping", key.start_mark
+            raise _DuplicateKey(
+                f"{key.value} (line {key.start_mark.line + 1}) appears twice in the same "
+                "mapping: keep one"
             )
         lines[str(key.value)] = key.start_mark.line + 1
     mapping = loader.construct_mapping(node, deep=True)
@@ -143,6 +148,8 @@ def load_policy(path: str | None) -> Policy:
         raise PolicyFileError(f"POSTMORTEM_POLICY_FILE {path}: {error.strerror}") from None
     try:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except _DuplicateKey as error:
+        raise PolicyFileError(f"{path}: {error}") from None
     except yaml.YAMLError as error:
         raise PolicyFileError(f"{path}: not valid YAML: {error}") from None
     return parse_policy(data, path)
@@ -226,6 +233,8 @@ def _nudges(r: _Reader, top: dict[str, Any]) -> dict[str, Any]:
             raise r.fail("nudges.meeting_due.", due, "remind", str(error)) from None
         if any(offset <= timedelta(0) for offset in remind):
             raise r.fail("nudges.meeting_due.", due, "remind", "every offset must be above zero")
+        if len(set(remind)) != len(remind):
+            raise r.fail("nudges.meeting_due.", due, "remind", "lists the same day twice")
     deadline = r.duration(due, "nudges.meeting_due.", "deadline", d_due.deadline)
     if "remind" in due and any(offset >= deadline for offset in remind):
         raise r.fail(
@@ -238,17 +247,27 @@ def _nudges(r: _Reader, top: dict[str, Any]) -> dict[str, Any]:
     remind = tuple(offset for offset in remind if offset < deadline)
     where = "nudges.no_owner."
     escalate = r.duration(no_owner, where, "escalate", d_owner.escalate)
+    given = "" if "escalate" in no_owner else f" (the default, {human_span(escalate)}; set it)"
     if escalate >= deadline:
         raise r.fail(
             where,
             no_owner,
             "escalate",
-            f"must come before the meeting deadline ({human_span(deadline)}): a postmortem "
-            "still without an owner then is already overdue",
+            f"must come before the meeting deadline ({human_span(deadline)}){given}: a "
+            "postmortem still without an owner then is already overdue",
+        )
+    first = r.duration(no_owner, where, "first", d_owner.first)
+    if first >= escalate:
+        raise r.fail(
+            where,
+            no_owner,
+            "first",
+            f"must come before the escalation ({human_span(escalate)}): the channel is asked "
+            "before the incident managers are",
         )
     return {
         "no_owner": NoOwnerNudges(
-            first=r.duration(no_owner, where, "first", d_owner.first),
+            first=first,
             repeat=r.duration(no_owner, where, "repeat", d_owner.repeat),
             escalate=escalate,
         ),

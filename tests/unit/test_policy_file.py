@@ -137,7 +137,20 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
             "nudges:\n  no_owner: {escalate: 10d}\n",
             "nudges.no_owner.escalate (line 2): must come before the meeting deadline (7 days)",
         ),
-        ("incident_managers: [U0A]\nincident_managers: [U0B]\n", "appears twice"),
+        (
+            "incident_managers: [U0A]\nincident_managers: [U0B]\n",
+            "policy.yaml: incident_managers (line 2) appears twice in the same mapping",
+        ),
+        ("nudges:\n  meeting_due: {remind: [3d, 3d]}\n", "remind (line 2): lists the same day"),
+        (
+            "nudges:\n  no_owner: {first: 30h}\n",
+            "nudges.no_owner.first (line 2): must come before the escalation (a day)",
+        ),
+        (
+            "nudges:\n  meeting_due: {deadline: 1d}\n",
+            "nudges.no_owner.escalate: must come before the meeting deadline (a day) "
+            "(the default, a day; set it)",
+        ),
         (
             "routes:\n  - {pagerduty_team: PT1, channel: '#payments'}\n",
             "routes[0].channel (line 2): '#payments' is not a Slack channel id",
