@@ -118,6 +118,12 @@ def parse_grafana_oncall(
     if not isinstance(payload, dict):
         raise BadRequest(NOT_AN_OBJECT)
     check_depth(payload)
+    if "event" not in payload and "alert_group" not in payload:
+        # A Data template's own JSON, not the payload: the usual set-up slip.
+        raise BadRequest(
+            "event, alert_group: Field required — turn Forward All on in the outgoing webhook, "
+            "so the body is Grafana OnCall's whole payload"
+        )
     try:
         resolve = Resolve.model_validate(cleaned_keys(payload))
     except ValidationError as problem:

@@ -196,7 +196,8 @@ async def open_resolved(
     incidents: IncidentService, incident: ResolvedIncident, *, sender: str
 ) -> Response:
     """Open (or find) the incident's postmortem and answer: 201 opened, 200 already open,
-    503 when it cannot be stored right now (so the sender retries)."""
+    503 when it cannot be stored right now (PagerDuty and most senders retry that; Grafana
+    OnCall does not, which the README says)."""
     try:
         handled = await run_in_threadpool(incidents.open_resolved, incident=incident)
     except Exception:

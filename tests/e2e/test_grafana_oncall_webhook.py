@@ -336,3 +336,13 @@ def test_any_of_the_secrets_being_rotated_is_accepted(incident_bot: BotFactory) 
     answer = send(bot, recent(bot), token="other-secret")
 
     assert answer.status_code == 201
+
+
+def test_a_data_template_body_says_to_turn_forward_all_on(incident_bot: BotFactory) -> None:
+    bot = incident_bot()
+
+    answer = send(bot, {"title": "{{ alert_group.title }}", "state": "resolved"})
+
+    assert answer.status_code == 400
+    assert "turn Forward All on" in answer.json()["error"]
+    assert stored(bot) == []
