@@ -241,20 +241,32 @@ class PostmortemRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def give_channel(self, *, postmortem_id: int, channel_id: str, at: datetime) -> bool:
-        """Give a postmortem stored without a channel this one; False if it has one by now.
+    def give_channel(
+        self, *, postmortem_id: int, channel_id: str, at: datetime, from_channel: str | None
+    ) -> bool:
+        """Move a postmortem from ``from_channel`` (None: it has none) to ``channel_id``;
+        False if it changed meanwhile (moved, owned, its prompt posted, completed).
 
         Its ``opened_at`` becomes ``at``: it opens, for anyone who can see it, in that
         channel now, and the no-owner nudges and escalation count from there.
         """
-        result = self._session.execute(
-            _update(PostmortemRow)
-            .where(
-                PostmortemRow.id == postmortem_id,
+        statement = _update(PostmortemRow).where(
+            PostmortemRow.id == postmortem_id, PostmortemRow.prompt_ts.is_(None)
+        )
+        if from_channel is None:
+            statement = statement.where(
                 PostmortemRow.channel_id.is_(None),
                 PostmortemRow.state != State.COMPLETED.value,
             )
-            .values(channel_id=channel_id, opened_at=at, updated_at=at)
+        else:
+            statement = statement.where(
+                PostmortemRow.channel_id == from_channel,
+                PostmortemRow.state == State.AWAITING_OWNER.value,
+            )
+        result = self._session.execute(
+            statement.values(
+                channel_id=channel_id, open_channel_lock=None, opened_at=at, updated_at=at
+            )
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

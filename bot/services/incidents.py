@@ -456,9 +456,10 @@ class IncidentService:
         return fresh
 
     def _route_if_unrouted(self, existing: Postmortem, incident: ResolvedIncident) -> Postmortem:
-        """A redelivery that names a channel gives it to a postmortem stored without one (its
-        first delivery matched no route): the sender's way to fix what it sent."""
-        if existing.channel_id is not None or incident.channel_id is None:
+        """A redelivery that names a channel moves a postmortem stored without one (its first
+        delivery matched no route), or one whose prompt its channel refused for good: the
+        sender's way to fix what it sent. Anything else keeps its channel."""
+        if incident.channel_id is None or incident.channel_id == existing.channel_id:
             return existing
         try:
             return self._postmortems.move_here(

@@ -9,6 +9,7 @@ from datetime import datetime
 from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import State
 from bot.domain.messages import (
+    NUDGES,
     REQUESTED_BY,
     SLACK_CHANNEL_ID,
     MessageKind,
@@ -270,15 +271,25 @@ class PostmortemService(Service):
                 )
             if found.channel_id == channel_id:
                 raise NotAllowed(f"Postmortem #{postmortem_id} is already in this channel.")
-            if found.channel_id is not None:
+            if found.channel_id is not None and not self._stranded(uow, found):
                 raise NotAllowed(
                     f"Postmortem #{postmortem_id} belongs to <#{found.channel_id}>: only a "
-                    "postmortem without a channel can be moved."
+                    "postmortem without a channel, or whose owner prompt could not be posted "
+                    "in its channel, can be moved."
                 )
             if not uow.postmortems.give_channel(
-                postmortem_id=postmortem_id, channel_id=channel_id, at=now
+                postmortem_id=postmortem_id,
+                channel_id=channel_id,
+                at=now,
+                from_channel=found.channel_id,
             ):
                 raise DomainError("That postmortem just changed; please try again.")
+            # Whatever was still to be said in the channel it leaves goes with it (re-planned).
+            uow.outbox.cancel_pending(
+                postmortem_id=postmortem_id,
+                kinds=[*sorted(NUDGES), MessageKind.OWNER_PROMPT],
+                reason="moved to another channel",
+            )
             moved = uow.postmortems.get(postmortem_id)
             assert moved is not None
             uow.audit.record(
@@ -299,6 +310,16 @@ class PostmortemService(Service):
             plan_messages(uow, moved, planned, now)
             uow.commit()
             return moved
+
+    @staticmethod
+    def _stranded(uow: UnitOfWork, postmortem: Postmortem) -> bool:
+        """Awaiting an owner in a channel Slack refused its owner prompt in, for good (and
+        not queued again): the channel may simply be the wrong one."""
+        if postmortem.state is not State.AWAITING_OWNER or postmortem.prompt_ts is not None:
+            return False
+        prompt = MessageKind.OWNER_PROMPT.value
+        refused = any(row.kind == prompt for row in uow.outbox.dead_for(postmortem.id))
+        return refused and prompt not in uow.outbox.pending_kinds_for(postmortem.id)
 
     def status(self, *, channel_id: str, postmortem_id: int | None = None) -> ChannelStatus:
         """The open postmortems in a channel, plus any that could not be routed anywhere.

@@ -302,10 +302,14 @@ def next_steps_text(
 APP_MENTION = "@postmortem-bot"  # the app's name in slack-app-manifest.yaml
 
 
-def prompt_fix(channel_id: str, error: str) -> str:
-    """Why Slack refused to post in ``channel_id``, and what gets the owner prompt there."""
+def prompt_fix(channel_id: str, error: str, postmortem_id: int) -> str:
+    """Why Slack refused to post in ``channel_id``, and what gets the owner prompt there (or
+    into the right channel, if that one is wrong)."""
     channel = f"<#{channel_id}>"
-    again = f"then run `/postmortem start` in {channel} again and I'll post the prompt there."
+    again = (
+        f"then run `/postmortem start` in {channel} again and I'll post the prompt there. If "
+        f"it belongs in another channel, run `/postmortem move #{postmortem_id}` there."
+    )
     invite = f"Invite me with `/invite {APP_MENTION}` in {channel}, {again}"
     if error == "not_in_channel":
         return f"I'm not a member of {channel} (a private channel needs an invitation). {invite}"
@@ -334,7 +338,7 @@ def prompt_undeliverable_text(
     )
     return (
         f":warning: {opening}, so nobody there has been asked to choose an owner yet. "
-        f"{prompt_fix(channel_id, error)}"
+        f"{prompt_fix(channel_id, error, postmortem.id)}"
     )
 
 
@@ -396,7 +400,7 @@ def status_text(
         if lost is not None and p.channel_id is not None:
             lines.append(
                 "• :warning: I could not post the owner prompt here, so nobody has been asked "
-                f"to choose an owner. {prompt_fix(p.channel_id, lost)}"
+                f"to choose an owner. {prompt_fix(p.channel_id, lost, p.id)}"
             )
         for problem in problems:
             lines.append(f"• :warning: Could not deliver {problem}")

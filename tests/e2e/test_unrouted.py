@@ -142,3 +142,46 @@ def test_sending_the_incident_again_with_a_channel_moves_it_there(bot: BotHarnes
     assert kinds_posted(bot, "C0OTHER") == []
     trail = bot.runtime.postmortems.audit_trail(postmortem_id=1)
     assert [(who, what) for _, who, what in trail][-1] == ("webhook", "moved_to_channel")
+
+
+def test_a_postmortem_whose_channel_refused_its_prompt_can_be_moved_to_the_right_one(
+    bot: BotHarness,
+) -> None:
+    bot.slack.fail_next("chat.postMessage", "channel_not_found")
+    open_by_webhook(bot, "INC-1", channel="C0TYPO")  # a channel id, but not a real channel
+    bot.settle()
+
+    answer = bot.user("U0ALICE", channel_id=HERE).answer("move #1")
+    bot.settle()
+    status = bot.user("U0ALICE", channel_id=HERE).answer("status")
+
+    assert answer.startswith("Moved postmortem #1 *Disk full* to this channel.")
+    assert kinds_posted(bot, HERE) == ["owner_prompt"]
+    assert "*#1 Disk full* — Awaiting an owner" in status
+    assert "could not post" not in status
+
+
+def test_resending_with_the_right_channel_moves_a_postmortem_its_channel_refused(
+    bot: BotHarness,
+) -> None:
+    bot.slack.fail_next("chat.postMessage", "channel_not_found")
+    open_by_webhook(bot, "INC-1", channel="C0TYPO")
+    bot.settle()
+
+    again = open_by_webhook(bot, "INC-1", channel=HERE)
+    bot.settle()
+
+    assert (again["outcome"], again["channel"]) == ("already_open", HERE)
+    assert kinds_posted(bot, HERE) == ["owner_prompt"]
+
+
+def test_a_postmortem_whose_prompt_reached_its_channel_stays_there(bot: BotHarness) -> None:
+    open_by_webhook(bot, "INC-1", channel="C0FIRST")
+    bot.settle()
+
+    again = open_by_webhook(bot, "INC-1", channel=HERE)
+    moved = bot.user("U0ALICE", channel_id=HERE).answer("move #1")
+
+    assert again["channel"] == "C0FIRST"
+    assert moved.startswith("Postmortem #1 belongs to <#C0FIRST>")
+    assert kinds_posted(bot, HERE) == []
