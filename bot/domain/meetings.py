@@ -192,7 +192,8 @@ def check_meeting_took_place(postmortem: Postmortem, *, now: datetime) -> None:
         raise NotAllowed(
             f"The meeting for postmortem #{postmortem.id} is on the calendar for "
             f"{postmortem.meeting_at:%a %d %b %H:%M} UTC: mark it held once it has taken "
-            "place. If it moved, set the new time with `/postmortem schedule`."
+            "place. If it already took place, earlier than planned, record it with "
+            "`/postmortem held early`; if it moved, set the new time with `/postmortem schedule`."
         )
 
 

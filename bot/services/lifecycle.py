@@ -119,9 +119,17 @@ class LifecycleService(Service):
             return updated
 
     def mark_meeting_held(
-        self, *, channel_id: str, actor: str, postmortem_id: int | None = None
+        self,
+        *,
+        channel_id: str,
+        actor: str,
+        postmortem_id: int | None = None,
+        early: bool = False,
     ) -> Postmortem:
-        """Record that the meeting took place; the channel is told what is left."""
+        """Record that the meeting took place; the channel is told what is left.
+
+        Before the meeting's scheduled time only when ``early`` says it took place sooner.
+        """
         now = self._clock()
         with self._uow_factory() as uow:
             postmortem = find_postmortem(
@@ -130,10 +138,16 @@ class LifecycleService(Service):
             new = check_can_steer(
                 postmortem, self._policy, actor=actor, move=Move.MARK_MEETING_HELD
             )
-            check_meeting_took_place(postmortem, now=now)
+            before_its_time = postmortem.meeting_at is not None and now < postmortem.meeting_at
+            if not early:
+                check_meeting_took_place(postmortem, now=now)
             updated = self._move(uow, postmortem, new, now, meeting_held_at=now)
             uow.audit.record(
-                postmortem_id=postmortem.id, at=now, actor=actor, action="meeting_held"
+                postmortem_id=postmortem.id,
+                at=now,
+                actor=actor,
+                action="meeting_held",
+                details={"before_its_scheduled_time": True} if before_its_time else None,
             )
             uow.outbox.cancel_pending(postmortem_id=postmortem.id, kinds=_UNTIL_HELD)
             plan_messages(uow, updated, plan_on_held(updated, self._policy, now, by=actor), now)

@@ -18,7 +18,8 @@ USAGE = (
     "• `/postmortem status` — state, owner and deadlines of this channel's open postmortems; "
     "`/postmortem status #2` shows one, even once it is complete\n"
     "• `/postmortem schedule` — schedule the postmortem meeting (a form; posts an invite)\n"
-    "• `/postmortem held` — mark the meeting as held (the owner or an incident manager)\n"
+    "• `/postmortem held` — mark the meeting as held (the owner or an incident manager); "
+    "`/postmortem held early` if it took place before its scheduled time\n"
     "• `/postmortem done` — complete the postmortem, once its meeting was held\n"
     "• `/postmortem move #3` — bring a postmortem that has no channel (its incident matched "
     "no route) into this channel\n"
@@ -63,6 +64,8 @@ class Schedule:
 @dataclass(frozen=True)
 class Held:
     postmortem_id: int | None = None
+    # `held early`: it took place before the time it was scheduled for.
+    early: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,8 @@ def parse(text: str) -> Request:
                 "like `/postmortem move #3` (`/postmortem status` lists them)."
             )
         return MoveHere(postmortem_id)
+    if verb == "held" and rest.lower() == "early":
+        return Held(postmortem_id, early=True)
     if verb in ("schedule", "held", "done"):
         if rest:
             return Invalid(f"`/postmortem {verb}` takes at most a postmortem number, like `#2`.")

@@ -119,10 +119,26 @@ def test_a_meeting_still_on_the_calendar_cannot_be_marked_held(bot: BotHarness) 
 
     assert "is on the calendar for Thu 26 Nov 14:00 UTC" in early
     assert "mark it held once it has taken place" in early
+    assert "`/postmortem held early`" in early
     assert "meeting has not been held yet" in done
     assert "as held" in on_time
     trail = [what for _, _, what in bot.runtime.postmortems.audit_trail(postmortem_id=1)]
     assert trail.count("meeting_held") == 1
+
+
+def test_a_meeting_that_took_place_early_is_recorded_with_held_early(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=2)))
+    bot.clock.advance(timedelta(days=1))
+
+    answer = bot.user("U0BOB").answer("held early")
+    done = bot.user("U0BOB").answer("done")
+
+    assert "as held" in answer
+    assert "is complete" in done
+    trail = bot.runtime.postmortems.audit_trail(postmortem_id=1)
+    assert [what for _, _, what in trail][-2:] == ["meeting_held", "completed"]
 
 
 def test_status_with_a_number_shows_that_postmortem_even_once_completed(bot: BotHarness) -> None:

@@ -30,6 +30,8 @@ from bot.slack.commands import (
         ("owner <@W0ENTERPRISE>", HandOver("W0ENTERPRISE")),
         ("owner #3 <@U0BOB|bob>", HandOver("U0BOB", 3)),
         ("held #2", Held(2)),
+        ("held early", Held(None, early=True)),
+        ("held #2 Early", Held(2, early=True)),
         ("done", Done()),
         ("schedule #12", Schedule(12)),
         ("status", Status()),

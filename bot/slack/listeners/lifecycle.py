@@ -37,9 +37,9 @@ def answer(
                 )
                 ack()
                 return
-            case commands.Held(which):
+            case commands.Held(which, early):
                 held = lifecycle.mark_meeting_held(
-                    channel_id=channel_id, actor=user_id, postmortem_id=which
+                    channel_id=channel_id, actor=user_id, postmortem_id=which, early=early
                 )
                 text = f"Marked the meeting for postmortem #{held.id} as held; I told the channel."
             case commands.Done(which):
