@@ -96,6 +96,9 @@ def incident_webhook_routes(
         incidents=incidents,
         pagerduty_secrets=split_secrets(_secret(settings.pagerduty_webhook_secret)),
         incident_secrets=split_secrets(_secret(settings.incident_webhook_secret)),
+        tool_tokens=split_secrets(
+            _secret(settings.incident_webhook_token) or _secret(settings.incident_webhook_secret)
+        ),
     )
 
 

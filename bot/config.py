@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     pagerduty_api_token: SecretStr | None = None
     pagerduty_api_url: str = "https://api.pagerduty.com"
     incident_webhook_secret: SecretStr | None = None
+    # Bearer token(s) of the endpoints for tools that cannot sign (Opsgenie, Grafana OnCall);
+    # unset, INCIDENT_WEBHOOK_SECRET serves (then one leaked header can also sign).
+    incident_webhook_token: SecretStr | None = None
     host: str = "0.0.0.0"  # noqa: S104 - a server in a container listens on all interfaces
     port: int = Field(default=3000, ge=1, le=65535)
     default_channel: str | None = None

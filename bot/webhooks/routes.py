@@ -18,11 +18,13 @@ def webhook_routes(
     incidents: IncidentService,
     pagerduty_secrets: Sequence[str],
     incident_secrets: Sequence[str],
+    tool_tokens: Sequence[str],
 ) -> list[Route]:
     """Every webhook; one whose secret is unset answers 503 naming the variable to set.
 
-    Opsgenie and Grafana OnCall cannot sign a body, so they send one of the
-    ``INCIDENT_WEBHOOK_SECRET`` secrets as ``Authorization: Bearer <secret>`` instead.
+    Opsgenie and Grafana OnCall cannot sign a body, so they send one of ``tool_tokens``
+    (``INCIDENT_WEBHOOK_TOKEN``, else ``INCIDENT_WEBHOOK_SECRET``) as
+    ``Authorization: Bearer <token>`` instead.
     """
     return [
         Route(
@@ -37,12 +39,12 @@ def webhook_routes(
         ),
         Route(
             "/webhooks/opsgenie",
-            opsgenie_endpoint(incidents, tuple(incident_secrets)),
+            opsgenie_endpoint(incidents, tuple(tool_tokens)),
             methods=["POST"],
         ),
         Route(
             "/webhooks/grafana-oncall",
-            grafana_oncall_endpoint(incidents, tuple(incident_secrets)),
+            grafana_oncall_endpoint(incidents, tuple(tool_tokens)),
             methods=["POST"],
         ),
     ]

@@ -1,8 +1,9 @@
 """What the native webhooks of tools that cannot sign (Opsgenie, Grafana OnCall) share.
 
 Neither tool can compute an HMAC of the body, but both can send a fixed header, so they
-authenticate with ``Authorization: Bearer <secret>`` (a secret of ``INCIDENT_WEBHOOK_SECRET``),
-and say where the postmortem opens with ``?channel=C…`` on the URL they are given.
+authenticate with ``Authorization: Bearer <token>`` (a token of ``INCIDENT_WEBHOOK_TOKEN``,
+else a secret of ``INCIDENT_WEBHOOK_SECRET``), and say where the postmortem opens with
+``?channel=C…`` on the URL they are given.
 
 Their payloads are the vendor's, which nobody can fix, so they are read like PagerDuty's: an
 unusable id or time is a 400 naming the field; free text is cleaned (NULs dropped, unpaired
@@ -171,8 +172,8 @@ def tool_endpoint(
     """The endpoint for one tool: bearer token (503/401/413), ``?channel=`` and body (400),
     then the postmortem opened (201), already open (200) or the event ignored (200)."""
     unconfigured = (
-        f"{tool} webhooks are not configured: set INCIDENT_WEBHOOK_SECRET to a shared "
-        "secret and send it as Authorization: Bearer <secret>"
+        f"{tool} webhooks are not configured: set INCIDENT_WEBHOOK_TOKEN (or "
+        "INCIDENT_WEBHOOK_SECRET) to a shared secret and send it as Authorization: Bearer <it>"
     )
 
     async def tool_webhook(request: Request) -> Response:

@@ -287,13 +287,26 @@ def test_any_of_the_secrets_being_rotated_is_accepted(incident_bot: BotFactory) 
     assert len(stored(bot)) == 2
 
 
+def test_a_token_of_its_own_replaces_the_signing_secret_for_the_tool_endpoints(
+    incident_bot: BotFactory,
+) -> None:
+    bot = incident_bot(incident_webhook_token="tool-token-only")
+
+    with_secret = post(bot, recent_close(bot), token=INCIDENT_SECRET)
+    with_token = post(bot, recent_close(bot), token="tool-token-only")
+
+    # The HMAC key of /webhooks/incident no longer opens these endpoints.
+    assert with_secret.status_code == 401
+    assert with_token.status_code == 201
+
+
 def test_without_a_secret_the_endpoint_says_what_to_set(incident_bot: BotFactory) -> None:
     bot = incident_bot(incident_webhook_secret=None)
 
     answer = post(bot, recent_close(bot))
 
     assert answer.status_code == 503
-    assert "INCIDENT_WEBHOOK_SECRET" in answer.json()["error"]
+    assert "INCIDENT_WEBHOOK_TOKEN (or INCIDENT_WEBHOOK_SECRET)" in answer.json()["error"]
     assert "Authorization: Bearer" in answer.json()["error"]
     assert stored(bot) == []
 
