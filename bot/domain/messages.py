@@ -377,7 +377,7 @@ def plan_repeat_owner_reminder(
 
 
 # Nudges that come back as a series: each next one is planned when one is sent, so there
-# is at most one pending at a time (snoozing one replaces it, see plan_snooze).
+# is at most one pending at a time (a snooze replaces it: LifecycleService.snooze).
 REPEATING_NUDGES = REPEATING_OWNER_REMINDERS | {MessageKind.NUDGE_NO_OWNER}
 
 
@@ -392,10 +392,8 @@ def plan_repeat(
     """After a nudge of a series was sent: the next one, or None (series over, or one is
     already ``pending``: never two of a series at once)."""
     assert kind in REPEATING_NUDGES
-    if kind.value in pending:
-        return None
     if kind is MessageKind.NUDGE_NO_OWNER:
-        return plan_repeat_no_owner(postmortem, policy, sent_at)
+        return None if kind.value in pending else plan_repeat_no_owner(postmortem, policy, sent_at)
     return plan_repeat_owner_reminder(kind, postmortem, policy, sent_at, pending=pending)
 
 
