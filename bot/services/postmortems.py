@@ -254,8 +254,9 @@ class PostmortemService(Service):
             return updated
 
     def move_here(self, *, postmortem_id: int, channel_id: str, actor: str) -> Postmortem:
-        """Give a postmortem stored without a channel (its incident matched no route) this
-        channel: its owner prompt is posted here now, and its nudges start from now."""
+        """Bring a postmortem into this channel: one stored without a channel (its incident
+        matched no route), or one still awaiting an owner whose channel refused its prompt
+        for good. Its owner prompt is posted here now, and its nudges start from now."""
         now = self.now()
         if not re.fullmatch(SLACK_CHANNEL_ID, channel_id):
             raise NotAllowed(
