@@ -6,7 +6,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PYTEST_ARGS ?= -q
+# Two workers: the suite is mostly waiting on HTTP and databases, and CI has ten minutes.
+PYTEST_ARGS ?= -q -n 2
 
 .PHONY: help .venv run lint types layers test pytest fmt bench clean
 
