@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
@@ -49,18 +49,23 @@ class WorkingHours:
     def contains(self, moment: datetime, tz: ZoneInfo) -> bool:
         if self.always:
             return True
-        local = moment.astimezone(tz)
-        return local.weekday() in self.days and self.start <= local.time() < self.end
+        day = moment.astimezone(tz).date()
+        if day.weekday() not in self.days:
+            return False
+        # Compared as instants, not clock readings, so that the day opens and closes exactly
+        # when next_opening and add_working_time say it does, also on clock-change days.
+        now = moment.astimezone(UTC)
+        return self._instant(day, self.start, tz) <= now < self._instant(day, self.end, tz)
 
     def next_opening(self, moment: datetime, tz: ZoneInfo) -> datetime:
         """``moment`` itself when inside working hours, else the next time they begin."""
         if self.contains(moment, tz):
             return moment
-        local = moment.astimezone(tz)
+        today = moment.astimezone(tz).date()
         for offset in range(8):
-            day = (local + timedelta(days=offset)).date()
-            opening = datetime.combine(day, self.start, tzinfo=tz)
-            if day.weekday() in self.days and opening > local:
+            day = today + timedelta(days=offset)
+            opening = self._instant(day, self.start, tz)
+            if day.weekday() in self.days and opening > moment:
                 return opening.astimezone(moment.tzinfo)
         return moment  # unreachable with at least one working day
 
@@ -69,15 +74,40 @@ class WorkingHours:
         if self.always:
             return moment + span
         remaining = span
-        current = self.next_opening(moment, tz)
+        # In UTC: arithmetic on datetimes sharing a zone is done on the clock face, which
+        # would gain or lose an hour over a clock change.
+        current = self.next_opening(moment, tz).astimezone(UTC)
         while True:
-            local = current.astimezone(tz)
-            closing = datetime.combine(local.date(), self.end, tzinfo=tz)
-            available = closing - local
+            closing = self._instant(current.astimezone(tz).date(), self.end, tz)
+            available = closing - current
             if remaining <= available:
-                return (local + remaining).astimezone(moment.tzinfo)
+                return (current + remaining).astimezone(moment.tzinfo)
             remaining -= available
-            current = self.next_opening(closing.astimezone(moment.tzinfo), tz)
+            current = self.next_opening(closing, tz)
+
+    @staticmethod
+    def _instant(day: date, at: time, tz: ZoneInfo) -> datetime:
+        """The real instant (in UTC) at which clocks in ``tz`` read ``at`` on ``day``.
+
+        A reading repeated when clocks go back is its first occurrence (fold=0). A reading
+        skipped when they go forward is the first instant after the gap: the clocks have
+        passed ``at`` from then on, which is also when ``contains`` starts saying so.
+        """
+        wall = datetime.combine(day, at)
+        instant = wall.replace(tzinfo=tz).astimezone(UTC)
+        if instant.astimezone(tz).replace(tzinfo=None) == wall:
+            return instant
+        # Skipped: read on the old offset it lands after the jump (``instant``), read on the new
+        # one before it; bisect between the two down to the microsecond of the jump itself.
+        before = wall.replace(tzinfo=tz, fold=1).astimezone(UTC)
+        old_offset = before.astimezone(tz).utcoffset()
+        while instant - before > timedelta(microseconds=1):
+            middle = before + (instant - before) / 2
+            if middle.astimezone(tz).utcoffset() == old_offset:
+                before = middle
+            else:
+                instant = middle
+        return instant
 
 
 @dataclass(frozen=True)

@@ -65,3 +65,63 @@ def test_custom_days_and_hours_are_respected() -> None:
 def test_working_hours_without_a_day_are_refused_rather_than_waiting_forever() -> None:
     with pytest.raises(ValueError, match="at least one day"):
         WorkingHours(days=frozenset())
+
+
+BERLIN = ZoneInfo("Europe/Berlin")  # clocks change at 01:00 UTC
+EVERY_DAY = frozenset(range(7))
+
+
+def test_working_time_across_a_spring_forward_night_counts_real_hours() -> None:
+    night_shift = WorkingHours(days=EVERY_DAY, start=time(0), end=time(8))
+    sunday_midnight_berlin = datetime(2027, 3, 27, 23, 0, tzinfo=UTC)  # 00:00 CET
+
+    later = night_shift.add_working_time(sunday_midnight_berlin, timedelta(hours=4), BERLIN)
+
+    assert later == datetime(2027, 3, 28, 3, 0, tzinfo=UTC)  # 05:00 CEST
+
+
+def test_a_spring_forward_day_has_an_hour_less_of_working_time() -> None:
+    early_shift = WorkingHours(days=EVERY_DAY, start=time(1), end=time(5))
+    sunday_opening = datetime(2027, 3, 28, 0, 0, tzinfo=UTC)  # 01:00 CET; closes 05:00 CEST
+
+    later = early_shift.add_working_time(sunday_opening, timedelta(hours=4), BERLIN)
+
+    assert later == datetime(2027, 3, 29, 0, 0, tzinfo=UTC)  # Monday 02:00 CEST
+
+
+def test_a_fall_back_day_has_an_hour_more_of_working_time() -> None:
+    early_shift = WorkingHours(days=EVERY_DAY, start=time(1), end=time(5))
+    sunday_opening = datetime(2027, 10, 30, 23, 0, tzinfo=UTC)  # 01:00 CEST; closes 05:00 CET
+
+    later = early_shift.add_working_time(sunday_opening, timedelta(hours=4, minutes=30), BERLIN)
+
+    assert later == datetime(2027, 10, 31, 3, 30, tzinfo=UTC)  # 04:30 CET, the same day
+
+
+def test_an_opening_inside_the_spring_forward_gap_is_the_first_instant_after_it() -> None:
+    late_start = WorkingHours(days=EVERY_DAY, start=time(2, 30), end=time(8))
+    saturday_evening = datetime(2027, 3, 27, 20, 0, tzinfo=UTC)
+
+    opening = late_start.next_opening(saturday_evening, BERLIN)
+
+    assert opening == datetime(2027, 3, 28, 1, 0, tzinfo=UTC)  # 03:00 CEST
+
+
+def test_a_closing_inside_the_spring_forward_gap_is_the_first_instant_after_it() -> None:
+    night_shift = WorkingHours(days=EVERY_DAY, start=time(0), end=time(2, 30))
+    sunday_midnight_ny = datetime(2027, 3, 14, 5, 0, tzinfo=UTC)  # 00:00 EST; closes 03:00 EDT
+
+    later = night_shift.add_working_time(sunday_midnight_ny, timedelta(hours=3), NEW_YORK)
+
+    assert later == datetime(2027, 3, 15, 5, 0, tzinfo=UTC)  # Monday 01:00 EDT
+
+
+def test_an_ambiguous_opening_is_the_first_occurrence_so_the_repeated_hour_is_open() -> None:
+    late_start = WorkingHours(days=EVERY_DAY, start=time(2, 30), end=time(8))
+    saturday_evening = datetime(2027, 10, 30, 20, 0, tzinfo=UTC)
+    second_0210 = datetime(2027, 10, 31, 1, 10, tzinfo=UTC)  # 02:10 CET, after 02:30 CEST
+
+    assert late_start.next_opening(saturday_evening, BERLIN) == datetime(
+        2027, 10, 31, 0, 30, tzinfo=UTC
+    )  # 02:30 CEST
+    assert late_start.next_opening(second_0210, BERLIN) == second_0210
