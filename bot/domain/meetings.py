@@ -14,7 +14,6 @@ from bot.domain.messages import MessageKind, human_span
 from bot.domain.policy import MeetingDueNudges, Policy
 from bot.domain.postmortem import Postmortem
 
-MEETING_LENGTH = timedelta(hours=1)
 _DEFAULT_GOAL = MeetingDueNudges().deadline
 MAX_JUSTIFICATION = 500
 WHEN_INVOLVED = ("customer support", "account management", "product management")
@@ -144,7 +143,7 @@ def meeting_invite_ics(
     event.add("uid", f"postmortem-{postmortem.id}@postmortem-bot")
     event.add("dtstamp", now)
     event.add("dtstart", postmortem.meeting_at)
-    event.add("dtend", postmortem.meeting_at + MEETING_LENGTH)
+    event.add("dtend", postmortem.meeting_ends_at)
     event.add("summary", f"Postmortem: {postmortem.title}")
     event.add("description", invite_description(postmortem, attendees, goal=goal))
     # Rescheduling sends the same UID with a higher sequence, so calendars update in place.

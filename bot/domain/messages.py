@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.lifecycle import State
 from bot.domain.policy import Policy
-from bot.domain.postmortem import Postmortem
+from bot.domain.postmortem import MEETING_LENGTH, Postmortem
 
 
 class MessageKind(StrEnum):
@@ -54,8 +54,8 @@ NUDGES = frozenset(
 #
 # The day-3/day-5 reminders and the overdue escalation are about a meeting nobody has put on
 # the calendar. A scheduled meeting was accepted (at or before the deadline, or later with a
-# recorded justification), so they no longer apply; once its time has passed without it
-# being marked held, "was it held?" (ASK_MARK_HELD, due at the meeting time) takes over.
+# recorded justification), so they no longer apply; once it has ended without being marked
+# held, "was it held?" (ASK_MARK_HELD, due at the meeting's booked end) takes over.
 _STILL_NEEDED: dict[MessageKind, frozenset[State]] = {
     MessageKind.NUDGE_NO_OWNER: frozenset({State.AWAITING_OWNER}),
     MessageKind.ESCALATE_NO_OWNER: frozenset({State.AWAITING_OWNER}),
@@ -94,18 +94,20 @@ def still_applies(kind: MessageKind, postmortem: Postmortem, now: datetime | Non
     """False once the reason for a nudge is gone; other messages always apply.
 
     With ``now``, what depends on the meeting's time too: "was it held?" only once the
-    meeting's time has come, and the overdue notice for a scheduled meeting only a day after
-    it (a snoozed copy, or a row from before a reschedule, must not ask about a meeting that
-    is still ahead).
+    meeting has ended, and the overdue notice for a scheduled meeting only a day after it (a
+    snoozed copy, or a row from before a reschedule, must not ask about a meeting that is
+    still ahead or under way).
     """
     needed = _STILL_NEEDED.get(kind)
     if needed is not None and postmortem.state not in needed:
         return False
-    meeting = postmortem.meeting_at
-    if now is None or meeting is None or postmortem.state is not State.MEETING_SCHEDULED:
+    meeting, ends = postmortem.meeting_at, postmortem.meeting_ends_at
+    if now is None or meeting is None or ends is None:
+        return True
+    if postmortem.state is not State.MEETING_SCHEDULED:
         return True
     if kind is MessageKind.ASK_MARK_HELD:
-        return meeting <= now
+        return ends <= now
     if kind is MessageKind.ESCALATE_OVERDUE:
         return meeting + UNMARKED_MEETING_GRACE <= now
     return True
@@ -300,8 +302,8 @@ def plan_on_owner(
 
 
 def plan_on_schedule(postmortem: Postmortem, policy: Policy, now: datetime) -> list[PlannedMessage]:
-    """The invite now; once the meeting time has passed, ask the owner to mark it held; and,
-    should it still not be marked a day after (and past the deadline), the overdue notice.
+    """The invite now; once the meeting has ended, ask the owner to mark it held; and, should
+    it still not be marked a day after its time (and past the deadline), the overdue notice.
 
     The overdue notice planned when the postmortem opened goes when a meeting is scheduled
     (the caller cancels it): a meeting on the calendar by the deadline, or later with a
@@ -314,7 +316,7 @@ def plan_on_schedule(postmortem: Postmortem, policy: Policy, now: datetime) -> l
         PlannedMessage(MessageKind.MEETING_INVITE, now),
         PlannedMessage(
             MessageKind.ASK_MARK_HELD,
-            max(now, postmortem.meeting_at),
+            max(now, postmortem.meeting_at + MEETING_LENGTH),
             recipient=postmortem.owner_id,
         ),
         PlannedMessage(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain.errors import NotAllowed
 from bot.domain.lifecycle import Move, State, next_state
 from bot.domain.owners import Candidate, Criterion, Person, rank_candidates
+
+# How long the postmortem meeting is booked for (the invite's end; "was it held?" after it).
+MEETING_LENGTH = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,10 @@ class Postmortem:
     meeting_participants: tuple[str, ...] = ()
     meeting_held_at: datetime | None = None
     completed_at: datetime | None = None
+
+    @property
+    def meeting_ends_at(self) -> datetime | None:
+        return None if self.meeting_at is None else self.meeting_at + MEETING_LENGTH
 
 
 def check_can_claim(postmortem: Postmortem) -> State:

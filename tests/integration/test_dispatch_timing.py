@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.devtools.slack_standin import SlackStandIn
-from bot.domain.postmortem import IncidentReport, Postmortem
+from bot.domain.postmortem import MEETING_LENGTH, IncidentReport, Postmortem
 from bot.persistence.tables import OutboxRow
 from tests.conftest import make_settings
 from tests.support.clock import FakeClock
@@ -146,7 +146,7 @@ def test_owner_without_a_meeting_is_nudged_a_working_day_later_in_their_own_time
     assert slack.calls("conversations.history") == []
 
 
-def test_scheduling_stops_the_no_meeting_nudge_and_the_owner_is_asked_to_mark_it_held(
+def test_scheduling_stops_the_no_meeting_nudge_and_the_owner_is_asked_once_the_meeting_ended(
     runtime: Runtime, clock: FakeClock, slack: SlackStandIn
 ) -> None:
     slack.add_user("U0BOB", tz="Europe/London")
@@ -163,7 +163,7 @@ def test_scheduling_stops_the_no_meeting_nudge_and_the_owner_is_asked_to_mark_it
 
     assert timeline.when("nudge_no_meeting") == []
     assert timeline.when("meeting_invite") == [at(24, 14)]
-    assert timeline.when("ask_mark_held") == [at(26, 10)]
+    assert timeline.when("ask_mark_held") == [at(26, 11)]  # the booked hour is over
     ask = slack.calls("chat.postMessage")[-1].params
     actions = [
         e["action_id"] for b in ask["blocks"] if b["type"] == "actions" for e in b["elements"]
@@ -223,7 +223,7 @@ def test_a_meeting_scheduled_exactly_at_the_deadline_is_not_overdue_and_is_asked
 
     assert timeline.when("remind_meeting_due") == []
     assert timeline.when("escalate_overdue") == []
-    assert timeline.when("ask_mark_held") == [DEADLINE]
+    assert timeline.when("ask_mark_held") == [DEADLINE + MEETING_LENGTH]
 
 
 def test_a_meeting_never_marked_held_is_asked_about_again_and_escalated_a_day_after(
@@ -232,13 +232,15 @@ def test_a_meeting_never_marked_held_is_asked_about_again_and_escalated_a_day_af
     owned_and_scheduled(runtime, clock, at_=DEADLINE)  # Tuesday 1 December 14:00
     timeline = Timeline(runtime, clock, slack)
 
-    timeline.run_until(DEADLINE + timedelta(days=8, hours=1))
+    timeline.run_until(DEADLINE + timedelta(days=8, hours=2))
 
-    # Friday, then (over the weekend) Wednesday: a postmortem never stalls after one ask…
+    # Once it ended, then Friday, then (over the weekend) Wednesday: a postmortem never
+    # stalls after one ask…
+    ended = DEADLINE + MEETING_LENGTH
     assert timeline.when("ask_mark_held") == [
-        DEADLINE,
-        DEADLINE + timedelta(days=3),
-        DEADLINE + timedelta(days=8),
+        ended,
+        ended + timedelta(days=3),
+        ended + timedelta(days=8),
     ]
     # …and a day after the meeting's time, still unmarked, the incident managers hear of it.
     assert timeline.when("escalate_overdue") == [DEADLINE + timedelta(days=1)]
@@ -259,11 +261,11 @@ def test_a_late_meeting_accepted_with_a_justification_gets_no_deadline_reminder_
     )
     timeline = Timeline(runtime, clock, slack)
 
-    timeline.run_until(meeting + timedelta(hours=1))
+    timeline.run_until(meeting + timedelta(hours=2))
 
     assert timeline.when("remind_meeting_due") == []
     assert timeline.when("escalate_overdue") == []
-    assert timeline.when("ask_mark_held") == [meeting]
+    assert timeline.when("ask_mark_held") == [meeting + MEETING_LENGTH]
     texts = [c.params["text"] for c in slack.calls("chat.postMessage")]
     assert not [t for t in texts if "should be held before" in t or "overdue" in t]
 

@@ -30,7 +30,7 @@ from bot.domain.messages import (
     still_applies,
 )
 from bot.domain.policy import NoOwnerNudges, NotDoneNudges, Policy, WorkingHours
-from bot.domain.postmortem import Postmortem
+from bot.domain.postmortem import MEETING_LENGTH, Postmortem
 from bot.slack.nudges import nudge_text
 
 TUESDAY_2PM = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
@@ -372,11 +372,12 @@ def test_was_the_meeting_held_is_asked_again_every_three_working_days_until_it_i
     assert once_held is None
 
 
-def test_was_it_held_and_the_overdue_notice_wait_for_the_meetings_time() -> None:
+def test_was_it_held_waits_for_the_meeting_to_end_and_the_overdue_notice_a_day_more() -> None:
     meeting = TUESDAY_2PM + timedelta(days=3)
     scheduled = postmortem(state=State.MEETING_SCHEDULED, meeting_at=meeting)
 
     assert not still_applies(MessageKind.ASK_MARK_HELD, scheduled, meeting - timedelta(hours=1))
-    assert still_applies(MessageKind.ASK_MARK_HELD, scheduled, meeting)
+    assert not still_applies(MessageKind.ASK_MARK_HELD, scheduled, meeting)  # under way
+    assert still_applies(MessageKind.ASK_MARK_HELD, scheduled, meeting + MEETING_LENGTH)
     assert not still_applies(MessageKind.ESCALATE_OVERDUE, scheduled, meeting + timedelta(hours=23))
     assert still_applies(MessageKind.ESCALATE_OVERDUE, scheduled, meeting + timedelta(days=1))
