@@ -191,6 +191,22 @@ def _asked_since(postmortem: Postmortem) -> datetime:
     return max(postmortem.resolved_at, postmortem.opened_at)
 
 
+def no_owner_escalation_due(policy: Policy, asked: datetime) -> datetime:
+    """When the incident managers hear that the channel ``asked`` picked no owner.
+
+    ``escalate`` after the asking, and never before the channel has had its first nudge and
+    ``repeat`` working hours (at most the escalation's own span) to answer it: counted in
+    elapsed time alone, an incident resolved on Friday evening would get its first nudge and
+    its escalation together at Monday's opening.
+    """
+    no_owner = policy.no_owner
+    first_nudge = _channel_time(policy, asked + no_owner.first)
+    answer_time = max(timedelta(0), min(no_owner.repeat, no_owner.escalate - no_owner.first))
+    tz = ZoneInfo(policy.workspace_timezone)
+    nudged_and_answerable = policy.working_hours.add_working_time(first_nudge, answer_time, tz)
+    return max(_channel_time(policy, asked + no_owner.escalate), nudged_and_answerable)
+
+
 def plan_on_open(postmortem: Postmortem, policy: Policy, now: datetime) -> list[PlannedMessage]:
     """The owner prompt now, and the nudges that keep an unowned postmortem from being forgotten.
 
@@ -206,8 +222,7 @@ def plan_on_open(postmortem: Postmortem, policy: Policy, now: datetime) -> list[
             max(now, _channel_time(policy, asked + policy.no_owner.first)),
         ),
         PlannedMessage(
-            MessageKind.ESCALATE_NO_OWNER,
-            max(now, _channel_time(policy, asked + policy.no_owner.escalate)),
+            MessageKind.ESCALATE_NO_OWNER, max(now, no_owner_escalation_due(policy, asked))
         ),
         PlannedMessage(MessageKind.ESCALATE_OVERDUE, max(now, deadline)),
     ]
@@ -234,7 +249,7 @@ def plan_refused_nudges_again(
         due = _channel_time(policy, now + no_owner.first)
         plan.append(PlannedMessage(MessageKind.NUDGE_NO_OWNER, due))
     if MessageKind.ESCALATE_NO_OWNER in refused:
-        due = _channel_time(policy, now + no_owner.escalate)
+        due = no_owner_escalation_due(policy, now)
         plan.append(PlannedMessage(MessageKind.ESCALATE_NO_OWNER, due))
     if MessageKind.ESCALATE_OVERDUE in refused:
         deadline = policy.meeting_deadline(postmortem.resolved_at)
@@ -248,7 +263,7 @@ def plan_repeat_no_owner(
     """After a no-owner nudge: the next one, ``repeat`` working hours later, until escalation."""
     tz = ZoneInfo(policy.workspace_timezone)
     due = policy.working_hours.add_working_time(sent_at, policy.no_owner.repeat, tz)
-    if due >= _asked_since(postmortem) + policy.no_owner.escalate:
+    if due >= no_owner_escalation_due(policy, _asked_since(postmortem)):
         return None
     return PlannedMessage(MessageKind.NUDGE_NO_OWNER, due)
 

@@ -105,6 +105,33 @@ def test_a_late_incident_asks_for_an_owner_from_now_and_sends_no_late_reminders(
     }
 
 
+def test_a_friday_evening_incident_is_escalated_after_the_channel_had_monday_morning() -> None:
+    friday_evening = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
+    monday_9am = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    unowned = postmortem(
+        state=State.AWAITING_OWNER,
+        resolved_at=friday_evening,
+        opened_at=friday_evening,
+        owner_id=None,
+    )
+
+    planned = {p.kind: p.due_at for p in plan_on_open(unowned, Policy(), friday_evening)}
+
+    # Not both at Monday's opening: the first nudge, then 4 working hours to answer it.
+    assert planned[MessageKind.NUDGE_NO_OWNER] == monday_9am
+    assert planned[MessageKind.ESCALATE_NO_OWNER] == monday_9am + timedelta(hours=4)
+    # The nudge series gives way to the escalation rather than joining it.
+    assert plan_repeat_no_owner(unowned, Policy(), monday_9am) is None
+
+
+def test_a_weekday_incident_is_escalated_24_hours_after_the_channel_was_asked() -> None:
+    unowned = postmortem(state=State.AWAITING_OWNER, owner_id=None)
+
+    planned = {p.kind: p.due_at for p in plan_on_open(unowned, Policy(), TUESDAY_2PM)}
+
+    assert planned[MessageKind.ESCALATE_NO_OWNER] == TUESDAY_2PM + timedelta(hours=24)
+
+
 def test_a_reminder_whose_day_has_passed_is_dropped_and_a_later_one_kept() -> None:
     policy = Policy(working_hours=WorkingHours(always=True))
     resolved = TUESDAY_2PM - timedelta(days=4)
