@@ -265,13 +265,18 @@ class Dispatcher:
         token: str,
     ) -> _Delivered | None:
         """Send one message unless its reason is gone or it must wait; the caller records it."""
-        if item.kind in NUDGES or item.kind is MessageKind.OWNER_CHOSEN or postmortem is None:
-            # A nudge's reason may have gone since the batch was claimed, and the prompt an
-            # owner announcement updates may have been recorded since: look again now.
-            with self._uow_factory() as uow:
-                postmortem = uow.postmortems.get(item.postmortem_id) if item.postmortem_id else None
         with self._uow_factory() as uow:
-            if self._prompt_in_flight(uow, item, postmortem):
+            # Asked before the postmortem is read, never after: the prompt's row stops being
+            # pending in the same commit that stores its ts, so if it is no longer pending
+            # here, the read below sees the ts (even under READ COMMITTED). Read the other
+            # way round, a prompt recorded in between looked neither in flight nor posted,
+            # and the announcement left the prompt's buttons up for good.
+            prompt_pending = self._prompt_pending(uow, item)
+            if item.kind in NUDGES or item.kind is MessageKind.OWNER_CHOSEN or postmortem is None:
+                # A nudge's reason may have gone since the batch was claimed, and the prompt
+                # an owner announcement updates may have been recorded since: look again now.
+                postmortem = uow.postmortems.get(item.postmortem_id) if item.postmortem_id else None
+            if prompt_pending and postmortem is not None and postmortem.prompt_ts is None:
                 # Another dispatcher (the periodic job, another replica) has posted the prompt
                 # and not yet recorded its ts: announcing now would leave the prompt's
                 # buttons up for good. Wait for it, without counting an attempt.
@@ -303,13 +308,12 @@ class Dispatcher:
         return _Delivered(item, postmortem, ts)
 
     @staticmethod
-    def _prompt_in_flight(uow: Any, item: OutboxItem, postmortem: Postmortem | None) -> bool:
+    def _prompt_pending(uow: Any, item: OutboxItem) -> bool:
         """An owner announcement whose prompt is still pending (being sent, or due)."""
         return (
             item.kind is MessageKind.OWNER_CHOSEN
-            and postmortem is not None
-            and postmortem.prompt_ts is None
-            and MessageKind.OWNER_PROMPT.value in uow.outbox.pending_kinds_for(postmortem.id)
+            and item.postmortem_id is not None
+            and MessageKind.OWNER_PROMPT.value in uow.outbox.pending_kinds_for(item.postmortem_id)
         )
 
     def _send(self, item: OutboxItem, postmortem: Postmortem | None, now: datetime) -> str | None:

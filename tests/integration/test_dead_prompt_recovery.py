@@ -10,12 +10,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import select, update
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.devtools.slack_standin import RecordedCall, SlackStandIn
 from bot.domain.postmortem import IncidentReport, Postmortem
+from bot.persistence.db import create_session_factory
+from bot.persistence.repositories import OutboxRepository
 from bot.persistence.tables import OutboxRow
+from bot.persistence.uow import UnitOfWork
 from bot.slack.blocks import status_text
 from tests.conftest import BotHarness, make_settings
 from tests.support.clock import FakeClock
@@ -370,3 +374,47 @@ def test_an_owner_announcement_waits_for_a_prompt_another_dispatcher_has_not_rec
     [announcement] = [row for row in outbox(runtime) if row.kind == "owner_chosen"]
     assert announcement.status == "pending"
     assert aware(announcement.due_at) > clock()
+
+
+def test_an_owner_announcement_updates_a_prompt_recorded_just_as_it_looked(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another dispatcher has posted the prompt and writes its ts down while this one decides
+    # whether the announcement must wait: the announcement must still update the prompt.
+    postmortem = open_by_person(runtime, clock)
+    [prompt_row] = [row for row in outbox(runtime) if row.kind == "owner_prompt"]
+    with runtime.engine.begin() as connection:
+        connection.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == prompt_row.id)
+            .values(lease_owner="other-replica", lease_expires_at=clock() + timedelta(minutes=5))
+        )
+    prompt_ts = WebClient(base_url=slack.url, token="xoxb-t").chat_postMessage(
+        channel=CHANNEL,
+        text="the prompt, as the other replica posted it",
+        metadata={
+            "event_type": "postmortem_bot",
+            "event_payload": {"outbox_id": prompt_row.id, "kind": "owner_prompt"},
+        },
+    )["ts"]
+    runtime.postmortems.claim_ownership(
+        postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
+    )
+    looked = OutboxRepository.pending_kinds_for
+
+    def other_replica_records_first(self: OutboxRepository, postmortem_id: int) -> set[str]:
+        with UnitOfWork(create_session_factory(runtime.engine)) as other:
+            if other.outbox.mark_sent(
+                item_id=prompt_row.id, worker="other-replica", ts=prompt_ts, at=clock()
+            ):
+                other.postmortems.record_prompt(postmortem_id=postmortem.id, ts=prompt_ts)
+                other.commit()
+        return looked(self, postmortem_id)
+
+    monkeypatch.setattr(OutboxRepository, "pending_kinds_for", other_replica_records_first)
+    runtime.dispatcher.drain(now=clock())
+
+    [update_call] = slack.calls("chat.update")
+    assert update_call.params["ts"] == prompt_ts
+    assert "<@U0BOB>" in update_call.params["text"]
+    assert len(posted(slack, "owner_chosen")) == 1
