@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -9,6 +10,27 @@ from datetime import datetime, timedelta
 from bot.domain.errors import NotAllowed
 from bot.domain.lifecycle import Move, State, next_state
 from bot.domain.owners import Candidate, Criterion, Person, rank_candidates
+
+PAGERDUTY = "pagerduty"
+
+# A PagerDuty incident's web address: https://<account>.pagerduty.com/incidents/<id>
+# (EU accounts: <account>.eu.pagerduty.com). The id is what its webhooks carry.
+PAGERDUTY_INCIDENT_URL = re.compile(
+    r"https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.pagerduty\.com/incidents/"
+    r"(?P<id>[A-Za-z0-9]{1,40})(?![A-Za-z0-9])[^\s<>|]*"
+)
+
+
+def incident_key(source: str, incident_id: str) -> str:
+    """The key of an incident's postmortem: one per incident, however it was opened."""
+    return f"{source}:{incident_id}"
+
+
+def pagerduty_incident_id(link: str) -> str | None:
+    """The incident a PagerDuty link names, if ``link`` is one (and nothing else)."""
+    match = PAGERDUTY_INCIDENT_URL.fullmatch(link.strip())
+    return match.group("id") if match else None
+
 
 # How long the postmortem meeting is booked for (the invite's end; "was it held?" after it).
 MEETING_LENGTH = timedelta(hours=1)

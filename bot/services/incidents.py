@@ -22,7 +22,7 @@ from typing import Any, Protocol, TypeVar
 
 from bot.domain.errors import DomainError
 from bot.domain.owners import Criterion, Person
-from bot.domain.postmortem import IncidentReport, Postmortem
+from bot.domain.postmortem import PAGERDUTY, IncidentReport, Postmortem, incident_key
 from bot.persistence.incident_events import StoredIncidentEvent
 from bot.persistence.repositories import DeliveryRepository
 from bot.persistence.uow import UnitOfWorkFactory
@@ -31,7 +31,6 @@ from bot.services.postmortems import PostmortemService
 
 log = logging.getLogger(__name__)
 
-PAGERDUTY = "pagerduty"
 USER = "user_reference"
 FALSE_ALARM_NOTE = (
     "possible false alarm: no person was involved in the response. Still review why "
@@ -356,7 +355,7 @@ class IncidentService:
 
     def open_from_pagerduty(self, *, event: PagerDutyEvent, webhook_id: str | None) -> Handled:
         """Open the postmortem of a resolved PagerDuty incident (at most one per incident)."""
-        key = f"{PAGERDUTY}:{event.incident_id}"
+        key = incident_key(PAGERDUTY, event.incident_id)
         with self._uow_factory() as uow:
             existing = uow.postmortems.get_by_incident_key(key)
             events = uow.incident_events.for_incident(
@@ -391,7 +390,7 @@ class IncidentService:
         A redelivery of an open one is answered from the database, without any look-up;
         each distinct email is looked up in Slack once.
         """
-        key = f"{incident.source}:{incident.incident_id}"
+        key = incident_key(incident.source, incident.incident_id)
         with self._uow_factory() as uow:
             existing = uow.postmortems.get_by_incident_key(key)
         if existing is not None:

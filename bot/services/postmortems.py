@@ -346,6 +346,11 @@ class PostmortemService(Service):
             if row.kind not in pending
         ]
 
+    def for_incident(self, *, key: str) -> Postmortem | None:
+        """The postmortem of the incident ``key`` names (open or not), or None."""
+        with self._uow_factory() as uow:
+            return uow.postmortems.get_by_incident_key(key)
+
     def get(self, *, postmortem_id: int) -> Postmortem | None:
         """One postmortem by id, or None."""
         with self._uow_factory() as uow:

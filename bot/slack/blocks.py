@@ -42,6 +42,8 @@ def _clip(text: str, limit: int) -> str:
 
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4", "SEV5")
+# A PagerDuty incident link with its account and a path after the id still fits.
+MAX_LINK_LENGTH = 300
 
 WHY_ONE_OWNER = (
     "*This postmortem needs exactly one owner.* One named person avoids the bystander "
@@ -415,7 +417,9 @@ def status_text(
     return "\n".join(lines)
 
 
-def start_modal(channel_id: str, title: str | None, now: datetime) -> View:
+def start_modal(
+    channel_id: str, title: str | None, now: datetime, *, pagerduty_link: str | None = None
+) -> View:
     """The form `/postmortem start` opens when details are missing."""
 
     def people(field: Field, label: str) -> InputBlock:
@@ -442,6 +446,23 @@ def start_modal(channel_id: str, title: str | None, now: datetime) -> View:
                     initial_value=title or None,
                     max_length=150,
                     placeholder="e.g. Checkout errors after deploy",
+                ),
+            ),
+            InputBlock(
+                block_id=Field.PAGERDUTY_INCIDENT.value,
+                label="PagerDuty incident",
+                optional=True,
+                hint="Its link, if it is one: its webhook then finds this postmortem "
+                "instead of opening a second one.",
+                element=PlainTextInputElement(
+                    action_id=Field.PAGERDUTY_INCIDENT.value,
+                    initial_value=(
+                        pagerduty_link
+                        if pagerduty_link and len(pagerduty_link) <= MAX_LINK_LENGTH
+                        else None
+                    ),
+                    max_length=MAX_LINK_LENGTH,
+                    placeholder="https://your-account.pagerduty.com/incidents/Q1ABC",
                 ),
             ),
             InputBlock(

@@ -6,13 +6,16 @@ import re
 from dataclasses import dataclass
 
 from bot.domain.messages import SLACK_USER_ID
+from bot.domain.postmortem import PAGERDUTY_INCIDENT_URL
 from bot.slack.text import has_words, plain
 
 COMMAND = "/postmortem"
 USAGE = (
     "*Usage*\n"
     "• `/postmortem start [title]` — open a postmortem for this channel's incident "
-    "(no title: a form asks for the details)\n"
+    "(no title: a form asks for the details); paste the PagerDuty incident's link too "
+    "(`/postmortem start https://…pagerduty.com/incidents/Q1ABC Checkout errors`) and its "
+    "webhook will not open a second one\n"
     "• `/postmortem owner @someone` — name the owner; once there is one, the owner, whoever "
     "assigned them or an incident manager can hand it over\n"
     "• `/postmortem status` — state, owner and deadlines of this channel's open postmortems; "
@@ -28,6 +31,8 @@ USAGE = (
     "`/postmortem held #2`, `/postmortem owner #2 @someone`."
 )
 
+# A PagerDuty link as Slack sends it in a command's text: <url>, <url|label>, or bare.
+_PAGERDUTY_LINK = re.compile(rf"<?(?P<url>{PAGERDUTY_INCIDENT_URL.pattern})(?:\|[^<>]*)?>?")
 _USER_MENTION = re.compile(rf"^<@({SLACK_USER_ID})(?:\|[^>]*)?>$")
 _POSTMORTEM_NUMBER = re.compile(r"^#(\d+)\b")
 # Postmortem ids are database integers; a longer number cannot be one of them.
@@ -38,6 +43,8 @@ MAX_TITLE_LENGTH = 150
 @dataclass(frozen=True)
 class Start:
     title: str | None
+    # The PagerDuty incident it is for: its postmortem is then that incident's, one for both.
+    pagerduty_link: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,10 +113,15 @@ def parse(text: str) -> Request:
         return Help()
     verb, rest = words[0].lower(), (words[1].strip() if len(words) > 1 else "")
     if verb == "start":
+        link = _PAGERDUTY_LINK.search(rest)
+        if link is not None:
+            rest = f"{rest[: link.start()]} {rest[link.end() :]}"
         rest = plain(rest).strip() if has_words(rest) else ""
         if len(rest) > MAX_TITLE_LENGTH:
             return Invalid(f"The title is {len(rest)} characters; keep it to {MAX_TITLE_LENGTH}.")
-        return Start(rest or None)
+        # The link up to the incident's id: what follows (/timeline, ?query) names no more.
+        canonical = link.string[link.start("url") : link.end("id")] if link else None
+        return Start(rest or None, canonical)
     which = _which(rest)
     if isinstance(which, Invalid):
         return which

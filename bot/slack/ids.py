@@ -31,6 +31,7 @@ class Field(StrEnum):
     """block_id (== action_id) of each input in the start modal."""
 
     TITLE = "title"
+    PAGERDUTY_INCIDENT = "pagerduty_incident"
     SEVERITY = "severity"
     RESOLVED_AT = "resolved_at"
     FALSE_ALARM = "false_alarm"

@@ -31,8 +31,9 @@ from starlette.responses import Response
 
 from bot.domain.messages import SLACK_CHANNEL_ID, SLACK_USER_ID
 from bot.domain.owners import Criterion
+from bot.domain.postmortem import PAGERDUTY
 from bot.domain.resolution import CLOCK_SKEW
-from bot.services.incidents import PAGERDUTY, IncidentService, PersonRef, ResolvedIncident
+from bot.services.incidents import IncidentService, PersonRef, ResolvedIncident
 from bot.webhooks.http import (
     BadRequest,
     check_depth,

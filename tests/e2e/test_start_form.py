@@ -20,12 +20,16 @@ def form(
     on_call: tuple[str, ...] = (),
     triggered: tuple[str, ...] = (),
     false_alarm: bool = False,
+    pagerduty_link: str | None = None,
 ) -> dict[str, Any]:
     def users(block: str, ids: tuple[str, ...]) -> dict[str, Any]:
         return {block: {"type": "multi_users_select", "selected_users": list(ids)}}
 
     values: dict[str, Any] = {
         "title": {"title": {"type": "plain_text_input", "value": title}},
+        "pagerduty_incident": {
+            "pagerduty_incident": {"type": "plain_text_input", "value": pagerduty_link}
+        },
         "severity": {"severity": {"type": "static_select", "selected_option": {"value": "SEV2"}}},
         "resolved_at": {
             "resolved_at": {"type": "datetimepicker", "selected_date_time": resolved_epoch}
@@ -60,6 +64,7 @@ def test_start_without_a_title_opens_the_form_after_acking(bot: BotHarness) -> N
     block_ids = [b["block_id"] for b in view["blocks"]]
     assert block_ids == [
         "title",
+        "pagerduty_incident",
         "severity",
         "resolved_at",
         "false_alarm",

@@ -84,3 +84,30 @@ def test_move_takes_exactly_one_postmortem_number() -> None:
         parsed = parse(text)
         assert isinstance(parsed, Invalid), text
         assert "`/postmortem move` needs the number" in parsed.problem
+
+
+PD = "https://acme.pagerduty.com/incidents/Q1ABC"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"start <{PD}> Checkout errors", Start("Checkout errors", PD)),
+        (f"start Checkout errors <{PD}|{PD}>", Start("Checkout errors", PD)),
+        (f"start {PD}/timeline?x=1", Start(None, PD)),  # the link alone: the form asks the rest
+        (
+            "start <https://acme.eu.pagerduty.com/incidents/PT4KHLK>",
+            Start(None, "https://acme.eu.pagerduty.com/incidents/PT4KHLK"),
+        ),
+        # Not PagerDuty's, or not an incident: words of the title like any other.
+        ("start <https://example.com/incidents/Q1>", Start("https://example.com/incidents/Q1")),
+        (
+            "start <https://acme.pagerduty.com/services/P1>",
+            Start("https://acme.pagerduty.com/services/P1"),
+        ),
+    ],
+)
+def test_a_pagerduty_incident_link_in_start_is_taken_out_of_the_title(
+    text: str, expected: Start
+) -> None:
+    assert parse(text) == expected

@@ -9,7 +9,14 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.domain.errors import DomainError
-from bot.domain.postmortem import IncidentReport, Postmortem
+from bot.domain.lifecycle import State
+from bot.domain.postmortem import (
+    PAGERDUTY,
+    IncidentReport,
+    Postmortem,
+    incident_key,
+    pagerduty_incident_id,
+)
 from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import PostmortemService
 from bot.slack import commands
@@ -25,7 +32,8 @@ log = logging.getLogger(__name__)
 def opens_a_form(command: dict[str, Any]) -> bool:
     """Only these subcommands need a Web API call (views.open) after the ack."""
     request = commands.parse(command.get("text", ""))
-    return request == commands.Start(None) or isinstance(request, commands.Schedule)
+    asks_for_details = isinstance(request, commands.Start) and request.title is None
+    return asks_for_details or isinstance(request, commands.Schedule)
 
 
 def names_an_owner(command: dict[str, Any]) -> bool:
@@ -100,20 +108,26 @@ def answer_command(
             )
         case commands.HandOver():
             ack()  # hand_over_by_command answers, after this ack (see register)
-        case commands.Start(None):
+        case commands.Start(None, link):
+            elsewhere = _incident_elsewhere(postmortems, link, channel_id)
             existing = postmortems.status(channel_id=channel_id).open_postmortems
-            if existing:
+            if elsewhere is not None:
+                reply(ack, _incident_elsewhere_text(command, elsewhere))
+            elif existing:
                 _answer_already_open(ack, command, lifecycle, existing)
             else:
                 ack()  # the form opens from the lazy listener, after this ack
-        case commands.Start(title):
+        case commands.Start(title, link):
             assert title is not None
+            incident = pagerduty_incident_id(link) if link else None
+            key = (
+                incident_key(PAGERDUTY, incident)
+                if incident
+                else f"slack:{channel_id}:{command['trigger_id']}"
+            )
             outcome = postmortems.open_postmortem(
                 report=IncidentReport(
-                    key=f"slack:{channel_id}:{command['trigger_id']}",
-                    title=title,
-                    source="slack",
-                    resolved_at=postmortems.now(),
+                    key=key, title=title, source="slack", resolved_at=postmortems.now()
                 ),
                 channel_id=channel_id,
                 opened_by=user_id,
@@ -121,10 +135,20 @@ def answer_command(
             )
             p = outcome.postmortem
             if outcome.created:
+                linked = (
+                    f" It is PagerDuty incident {incident}'s: its webhook will not open another."
+                    if incident
+                    else ""
+                )
                 reply(
                     ack,
-                    f"Opened postmortem #{p.id}. I'm asking the channel to choose its owner.",
+                    f"Opened postmortem #{p.id}. I'm asking the channel to choose its owner."
+                    + linked,
                 )
+            elif p.incident_key == key and (
+                p.channel_id != channel_id or p.state is State.COMPLETED
+            ):
+                reply(ack, _incident_elsewhere_text(command, p))
             else:
                 open_here = postmortems.status(channel_id=channel_id).open_postmortems
                 _answer_already_open(ack, command, lifecycle, open_here or [p])
@@ -167,6 +191,37 @@ def hand_over_by_command(
     postmortems.tell(channel_id=channel_id, user_id=user_id, text=text)
 
 
+def _incident_elsewhere(
+    postmortems: PostmortemService, link: str | None, channel_id: str
+) -> Postmortem | None:
+    """The postmortem the linked PagerDuty incident already has, when it is not this
+    channel's open one: in another channel, in none, or completed."""
+    incident = pagerduty_incident_id(link) if link else None
+    if incident is None:
+        return None
+    found = postmortems.for_incident(key=incident_key(PAGERDUTY, incident))
+    if found is None or (found.channel_id == channel_id and found.state is not State.COMPLETED):
+        return None
+    return found
+
+
+def _incident_elsewhere_text(command: dict[str, Any], p: Postmortem) -> str:
+    """One incident, one postmortem: where the one its PagerDuty incident already has is."""
+    incident = p.incident_key.partition(":")[2]
+    said = (
+        f"PagerDuty incident {escape(incident)} already has postmortem *#{p.id} {escape(p.title)}*"
+    )
+    if p.state is State.COMPLETED:
+        return f"{said}, completed. `/postmortem status #{p.id}` shows it."
+    if p.channel_id is None:
+        return f"{said}, in no channel yet: `/postmortem move #{p.id}` brings it here."
+    return (
+        f"{said}, in <#{p.channel_id}>{_link(command, p.channel_id, p.prompt_ts)}: "
+        f"one incident, one owner, so I did not open another. "
+        f"`/postmortem status #{p.id}` shows where it stands."
+    )
+
+
 def _answer_already_open(
     ack: Ack, command: dict[str, Any], lifecycle: LifecycleService, open_here: list[Postmortem]
 ) -> None:
@@ -202,14 +257,17 @@ def open_start_form(
 ) -> None:
     """Runs after the ack: the trigger_id stays valid for 3 seconds, enough for views.open."""
     request = commands.parse(command.get("text", ""))
-    if request != commands.Start(None):
+    if not isinstance(request, commands.Start) or request.title is not None:
         return
-    if postmortems.status(channel_id=command["channel_id"]).open_postmortems:
+    channel_id = command["channel_id"]
+    if _incident_elsewhere(postmortems, request.pagerduty_link, channel_id) is not None:
+        return
+    if postmortems.status(channel_id=channel_id).open_postmortems:
         return
     open_form(
         client,
         command,
-        start_modal(command["channel_id"], None, postmortems.now()),
+        start_modal(channel_id, None, postmortems.now(), pagerduty_link=request.pagerduty_link),
         teller=postmortems,
         retry="Try `/postmortem start` again, or give the title: `/postmortem start <title>`.",
     )

@@ -8,8 +8,15 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.domain.errors import DomainError
+from bot.domain.lifecycle import State
 from bot.domain.owners import Criterion, Person
-from bot.domain.postmortem import IncidentReport
+from bot.domain.postmortem import (
+    PAGERDUTY,
+    IncidentReport,
+    Postmortem,
+    incident_key,
+    pagerduty_incident_id,
+)
 from bot.domain.resolution import why_implausible
 from bot.services.postmortems import PostmortemService
 from bot.slack.ids import Callback, Field
@@ -46,6 +53,13 @@ def read_start_form(values: dict[str, Any], now: datetime) -> tuple[dict[str, An
     title = str(_value(values, Field.TITLE).get("value") or "").strip()
     if not has_words(title):
         errors[Field.TITLE.value] = "Give the incident a short title."
+    link = str(_value(values, Field.PAGERDUTY_INCIDENT).get("value") or "").strip()
+    incident = pagerduty_incident_id(link) if link else None
+    if link and incident is None:
+        errors[Field.PAGERDUTY_INCIDENT.value] = (
+            "Paste the incident's link from PagerDuty, like "
+            "https://your-account.pagerduty.com/incidents/Q1ABC (or leave this empty)."
+        )
     severity_option = _value(values, Field.SEVERITY).get("selected_option") or {}
     resolved_epoch = _value(values, Field.RESOLVED_AT).get("selected_date_time")
     resolved_at: datetime | None = now
@@ -67,12 +81,26 @@ def read_start_form(values: dict[str, Any], now: datetime) -> tuple[dict[str, An
     }
     form = {
         "title": title,
+        "pagerduty_incident": incident,
         "severity": severity_option.get("value"),
         "resolved_at": resolved_at,
         "false_alarm": false_alarm,
         "evidence": evidence,
     }
     return form, errors
+
+
+def _incident_has_one(found: Postmortem, channel_id: str) -> str:
+    """Why the form opened nothing: the linked incident has its postmortem, and where."""
+    if found.state is State.COMPLETED:
+        where = "completed"
+    elif found.channel_id is None:
+        where = f"in no channel yet: `/postmortem move #{found.id}` here brings it in"
+    elif found.channel_id != channel_id:
+        where = "in another channel: follow it there"
+    else:
+        where = "in this channel"
+    return f"This incident already has postmortem #{found.id} {found.title}, {where}."
 
 
 def submit_start_form(
@@ -94,10 +122,12 @@ def submit_start_form(
             },
         )
         return
+    incident = form["pagerduty_incident"]
+    key = incident_key(PAGERDUTY, incident) if incident else f"slack:{channel_id}:{view['id']}"
     try:
         outcome = postmortems.open_postmortem(
             report=IncidentReport(
-                key=f"slack:{channel_id}:{view['id']}",
+                key=key,
                 title=form["title"],
                 source="slack",
                 resolved_at=form["resolved_at"],
@@ -111,6 +141,13 @@ def submit_start_form(
         )
     except DomainError as refusal:
         ack(response_action="errors", errors={Field.TITLE.value: str(refusal)})
+        return
+    found = outcome.postmortem
+    if not outcome.created and found.incident_key == key:
+        ack(
+            response_action="errors",
+            errors={Field.PAGERDUTY_INCIDENT.value: _incident_has_one(found, channel_id)},
+        )
         return
     if not outcome.created:
         ack(
