@@ -21,6 +21,8 @@ from bot.domain.postmortem import MEETING_LENGTH, Postmortem
 class MessageKind(StrEnum):
     OWNER_PROMPT = "owner_prompt"
     OWNER_CHOSEN = "owner_chosen"
+    # The owner prompt shown again in place, with candidates found since it was posted.
+    PROMPT_REFRESH = "owner_prompt_refresh"
     NOTICE = "notice"  # an ephemeral line to one person in a channel
     NUDGE_NO_OWNER = "nudge_no_owner"
     ESCALATE_NO_OWNER = "escalate_no_owner"
@@ -66,6 +68,8 @@ _STILL_NEEDED: dict[MessageKind, frozenset[State]] = {
         {State.AWAITING_OWNER, State.DRAFTING, State.MEETING_SCHEDULED}
     ),
     MessageKind.ASK_MARK_HELD: frozenset({State.MEETING_SCHEDULED}),
+    # Once someone owns it, showing the prompt again would take the owner's name off it.
+    MessageKind.PROMPT_REFRESH: frozenset({State.AWAITING_OWNER}),
     MessageKind.NUDGE_NOT_DONE: frozenset({State.IN_REVIEW}),
     # Once someone owns it, the lost prompt no longer matters.
     MessageKind.PROMPT_UNDELIVERABLE: frozenset({State.AWAITING_OWNER}),

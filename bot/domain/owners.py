@@ -63,3 +63,17 @@ def rank_candidates(evidence: Mapping[Criterion, Iterable[Person]]) -> list[Cand
                 met[key].append(criterion)
     ranked = sorted(people, key=lambda k: (-len(met[k]), first_seen[k]))
     return [Candidate(person=people[k], criteria=tuple(met[k])) for k in ranked]
+
+
+def with_more_evidence(
+    candidates: Iterable[Candidate], evidence: Mapping[Criterion, Iterable[Person]]
+) -> list[Candidate]:
+    """``candidates`` once ``evidence`` is added to what made them: each person once, ranked
+    again (the people already offered first among equals)."""
+    known: dict[Criterion, list[Person]] = {criterion: [] for criterion in Criterion}
+    for candidate in candidates:
+        for criterion in candidate.criteria:
+            known[criterion].append(candidate.person)
+    for criterion, people in evidence.items():
+        known[criterion].extend(people)
+    return rank_candidates(known)

@@ -270,6 +270,20 @@ class PostmortemRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    def set_candidates(
+        self, *, postmortem_id: int, candidates: Sequence[Candidate], at: datetime
+    ) -> bool:
+        """Offer ``candidates`` instead, while nobody owns it; False once someone does."""
+        result = self._session.execute(
+            _update(PostmortemRow)
+            .where(
+                PostmortemRow.id == postmortem_id,
+                PostmortemRow.state == State.AWAITING_OWNER.value,
+            )
+            .values(candidates=[_candidate_to_json(c) for c in candidates], updated_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     def record_prompt(self, *, postmortem_id: int, ts: str) -> None:
         self._session.execute(_RECORD_PROMPT, {"postmortem_id": postmortem_id, "ts": ts})
 

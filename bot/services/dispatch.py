@@ -28,8 +28,15 @@ from bot.persistence.uow import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
-# How long an owner announcement waits for a prompt another dispatcher is posting.
+# How long a change to the owner prompt waits for the prompt (or a refresh of it) that
+# another dispatcher is sending.
 PROMPT_IN_FLIGHT_WAIT = timedelta(seconds=2)
+# Messages that change the owner prompt in place; with the prompt itself, what they wait for.
+_CHANGES_PROMPT = frozenset({MessageKind.OWNER_CHOSEN, MessageKind.PROMPT_REFRESH})
+_PROMPT_AND_ITS_REFRESH = frozenset({MessageKind.OWNER_PROMPT, MessageKind.PROMPT_REFRESH})
+# An ephemeral line and an update in place leave no message of their own in the channel:
+# nothing to look for before sending again.
+_LEAVES_NO_MESSAGE = frozenset({MessageKind.NOTICE, MessageKind.PROMPT_REFRESH})
 
 
 class DeliveryFailed(Exception):
@@ -271,15 +278,22 @@ class Dispatcher:
             # here, the read below sees the ts (even under READ COMMITTED). Read the other
             # way round, a prompt recorded in between looked neither in flight nor posted,
             # and the announcement left the prompt's buttons up for good.
-            prompt_pending = self._prompt_pending(uow, item)
-            if item.kind in NUDGES or item.kind is MessageKind.OWNER_CHOSEN or postmortem is None:
+            prompt_work = self._prompt_work_pending(uow, item)
+            if item.kind in NUDGES or item.kind in _CHANGES_PROMPT or postmortem is None:
                 # A nudge's reason may have gone since the batch was claimed, and the prompt
                 # an owner announcement updates may have been recorded since: look again now.
                 postmortem = uow.postmortems.get(item.postmortem_id) if item.postmortem_id else None
-            if prompt_pending and postmortem is not None and postmortem.prompt_ts is None:
+            if postmortem is not None and (
+                (MessageKind.OWNER_PROMPT in prompt_work and postmortem.prompt_ts is None)
+                or (
+                    item.kind is MessageKind.OWNER_CHOSEN
+                    and MessageKind.PROMPT_REFRESH in prompt_work
+                )
+            ):
                 # Another dispatcher (the periodic job, another replica) has posted the prompt
-                # and not yet recorded its ts: announcing now would leave the prompt's
-                # buttons up for good. Wait for it, without counting an attempt.
+                # and not yet recorded its ts, or is showing it again with new candidates:
+                # changing it now would leave the prompt's buttons up for good (or put them
+                # back over the owner's name). Wait for it, without counting an attempt.
                 uow.outbox.defer(
                     item_id=item.id, worker=token, until=now + PROMPT_IN_FLIGHT_WAIT, reason=None
                 )
@@ -308,18 +322,18 @@ class Dispatcher:
         return _Delivered(item, postmortem, ts)
 
     @staticmethod
-    def _prompt_pending(uow: Any, item: OutboxItem) -> bool:
-        """An owner announcement whose prompt is still pending (being sent, or due)."""
-        return (
-            item.kind is MessageKind.OWNER_CHOSEN
-            and item.postmortem_id is not None
-            and MessageKind.OWNER_PROMPT.value in uow.outbox.pending_kinds_for(item.postmortem_id)
-        )
+    def _prompt_work_pending(uow: Any, item: OutboxItem) -> set[MessageKind]:
+        """For a message that changes the owner prompt in place: the prompt, or a refresh of
+        it, still pending (being sent, or due) for the same postmortem."""
+        if item.kind not in _CHANGES_PROMPT or item.postmortem_id is None:
+            return set()
+        pending = uow.outbox.pending_kinds_for(item.postmortem_id)
+        return {kind for kind in _PROMPT_AND_ITS_REFRESH if kind.value in pending}
 
     def _send(self, item: OutboxItem, postmortem: Postmortem | None, now: datetime) -> str | None:
         # A previous holder of this row may have sent it and died before recording:
         # Slack has the message (with our metadata) if so, and we must not post it again.
-        if item.attempts > 1 and item.kind is not MessageKind.NOTICE:
+        if item.attempts > 1 and item.kind not in _LEAVES_NO_MESSAGE:
             found = self._messenger.find_delivered(
                 # created_at, not due_at: postponing a row moves its due time.
                 channel_id=item.channel_id,

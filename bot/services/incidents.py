@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from bot.domain.errors import DomainError
+from bot.domain.lifecycle import State
 from bot.domain.owners import Criterion, Person
 from bot.domain.postmortem import PAGERDUTY, IncidentReport, Postmortem, incident_key
 from bot.persistence.incident_events import StoredIncidentEvent
@@ -361,7 +362,7 @@ class IncidentService:
             events = uow.incident_events.for_incident(
                 source=PAGERDUTY, incident_id=event.incident_id
             )
-        if existing is not None:
+        if existing is not None and not _takes_pagerdutys_people(existing):
             self.record_pagerduty_event(event=event, webhook_id=webhook_id)
             return Handled("already_open", existing)
         # Look-ups happen outside any transaction: they talk to PagerDuty and Slack.
@@ -375,6 +376,12 @@ class IncidentService:
             )
             summary = with_facts(summary, facts)
         report = self._pagerduty_report(key, event, summary, lookups)
+        if existing is not None:
+            updated = self._postmortems.add_candidates(
+                postmortem_id=existing.id, evidence=report.evidence, actor=PAGERDUTY
+            )
+            self.record_pagerduty_event(event=event, webhook_id=webhook_id)
+            return Handled("already_open", updated or existing)
         channel = self._channel(
             service_id=summary.service_id, team_ids=summary.team_ids, key=key, given=None
         )
@@ -548,6 +555,12 @@ class IncidentService:
                 key,
             )
         return channel
+
+
+def _takes_pagerdutys_people(existing: Postmortem) -> bool:
+    """A postmortem a person opened with this incident's link, still awaiting an owner: the
+    people PagerDuty names (who led, who was on call, who triggered it) join its candidates."""
+    return existing.source != PAGERDUTY and existing.state is State.AWAITING_OWNER
 
 
 def _severity(data: Mapping[str, Any]) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -13,9 +14,11 @@ from bot.domain.messages import (
     REQUESTED_BY,
     SLACK_CHANNEL_ID,
     MessageKind,
+    PlannedMessage,
     plan_on_open,
     plan_on_owner,
 )
+from bot.domain.owners import Criterion, Person, with_more_evidence
 from bot.domain.postmortem import (
     IncidentReport,
     Postmortem,
@@ -345,6 +348,43 @@ class PostmortemService(Service):
             for row in uow.outbox.dead_for(postmortem_id)
             if row.kind not in pending
         ]
+
+    def add_candidates(
+        self,
+        *,
+        postmortem_id: int,
+        evidence: Mapping[Criterion, tuple[Person, ...]],
+        actor: str,
+    ) -> Postmortem | None:
+        """While nobody owns it, the people ``evidence`` names join its candidates, and its
+        owner prompt is shown again with them (e.g. PagerDuty's people, for a postmortem a
+        person opened with the incident's link before PagerDuty's webhook came)."""
+        now = self._clock()
+        with self._uow_factory() as uow:
+            postmortem = uow.postmortems.get(postmortem_id)
+            if postmortem is None or postmortem.state is not State.AWAITING_OWNER:
+                return postmortem
+            candidates = tuple(with_more_evidence(postmortem.candidates, evidence))
+            if candidates == postmortem.candidates:
+                return postmortem
+            if not uow.postmortems.set_candidates(
+                postmortem_id=postmortem_id, candidates=candidates, at=now
+            ):
+                return uow.postmortems.get(postmortem_id)  # someone took it meanwhile
+            uow.audit.record(
+                postmortem_id=postmortem_id,
+                at=now,
+                actor=actor,
+                action="candidates_added",
+                details={
+                    "candidates": [c.person.slack_user_id or c.person.name for c in candidates]
+                },
+            )
+            if postmortem.channel_id is not None:
+                refresh = PlannedMessage(MessageKind.PROMPT_REFRESH, now)
+                plan_messages(uow, postmortem, [refresh], now)
+            uow.commit()
+            return replace(postmortem, candidates=candidates)
 
     def for_incident(self, *, key: str) -> Postmortem | None:
         """The postmortem of the incident ``key`` names (open or not), or None."""

@@ -121,14 +121,18 @@ class SlackMessenger:
             raise DeliveryFailed("postmortem gone", permanent=True)
         title = escape(postmortem.title)
         if message.kind is MessageKind.OWNER_PROMPT:
-            names = {
-                c.person.slack_user_id: self.display_name(c.person.slack_user_id)
-                for c in postmortem.candidates
-                if c.person.slack_user_id and not c.person.name
-            }
-            blocks = owner_prompt(postmortem, message.policy, names)
             fallback = f"Postmortem: {title} — this needs exactly one owner."
-            return self._post(message, fallback, blocks)
+            return self._post(message, fallback, self._owner_prompt(message, postmortem))
+        if message.kind is MessageKind.PROMPT_REFRESH:
+            if postmortem.prompt_ts is None:
+                return None  # never posted: when it is, it shows every candidate
+            self._client.chat_update(
+                channel=message.channel_id,
+                ts=postmortem.prompt_ts,
+                text=f"Postmortem: {title} — this needs exactly one owner.",
+                blocks=self._owner_prompt(message, postmortem),
+            )
+            return postmortem.prompt_ts
         if message.kind is MessageKind.OWNER_CHOSEN:
             previous = message.params.get(HANDED_OVER_FROM)
             if postmortem.prompt_ts is not None:
@@ -165,6 +169,14 @@ class SlackMessenger:
             )
             return self._post(message, text, blocks)
         return self._post(message, text)
+
+    def _owner_prompt(self, message: Outgoing, postmortem: Postmortem) -> list[Block]:
+        names = {
+            c.person.slack_user_id: self.display_name(c.person.slack_user_id)
+            for c in postmortem.candidates
+            if c.person.slack_user_id and not c.person.name
+        }
+        return owner_prompt(postmortem, message.policy, names)
 
     def _notice(self, message: Outgoing) -> None:
         """An ephemeral line to one person; by direct message where the channel won't show it.

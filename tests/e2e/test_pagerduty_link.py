@@ -11,10 +11,21 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.devtools.pagerduty_standin import PagerDutyStandIn
 from bot.persistence.tables import PostmortemRow
 from tests.conftest import BotFactory, BotHarness
-from tests.e2e.test_pagerduty_webhook import INCIDENT, ROUTED, ROUTES, deliver, resolved
+from tests.e2e.conftest import PAGERDUTY_TOKEN
+from tests.e2e.test_pagerduty_webhook import (
+    INCIDENT,
+    ROUTED,
+    ROUTES,
+    arrange_people,
+    deliver,
+    full_incident,
+    resolved,
+)
 from tests.e2e.test_start_form import form
+from tests.support.slack_user import block_text, buttons
 
 INCIDENT_CHANNEL = "C0INC0042"
 LINK = f"https://acme.pagerduty.com/incidents/{INCIDENT}"
@@ -142,3 +153,63 @@ def test_the_form_names_the_postmortem_a_linked_incident_already_has(
         "in another channel: follow it there."
     }
     assert len(postmortems(bot)) == 1
+
+
+def test_pagerdutys_people_join_the_candidates_of_a_postmortem_started_with_the_link(
+    incident_bot: BotFactory, pagerduty: PagerDutyStandIn
+) -> None:
+    bot = incident_bot(routes=ROUTES, pagerduty_api_token=PAGERDUTY_TOKEN)
+    arrange_people(bot, pagerduty)
+    carol = bot.user("U0CAROL", channel_id=INCIDENT_CHANNEL)
+    assert carol.answer(f"start <{LINK}> Checkout errors").startswith("Opened postmortem #1.")
+    bot.settle()
+    [prompt] = bot.slack.calls("chat.postMessage")
+    assert buttons(prompt.params["blocks"])[0]["action_id"] == "owner.claim_self"  # nobody named
+
+    full_incident(bot)  # Tess triggered it; Alice was assigned, acknowledged and resolved it
+    webhook = deliver(bot, resolved(bot), webhook_id="W-RESOLVED")
+    bot.settle()
+
+    assert webhook.json()["outcome"] == "already_open"
+    [refresh] = bot.slack.calls("chat.update")
+    assert (refresh.params["channel"], refresh.params["ts"]) == (INCIDENT_CHANNEL, prompt_ts(bot))
+    text = block_text(refresh.params["blocks"])
+    assert "Postmortem: Checkout errors" in text
+    assert [b.get("value") for b in buttons(refresh.params["blocks"])][:2] == [
+        "1|U0ALICE",
+        "1|U0TESS",
+    ]
+    assert prompt_channels(bot) == [INCIDENT_CHANNEL]  # shown again in place, not posted twice
+    trail = [what for _, _, what in bot.runtime.postmortems.audit_trail(postmortem_id=1)]
+    assert trail[-1] == "candidates_added"
+
+
+def test_pagerdutys_people_do_not_replace_an_owner_already_chosen(
+    incident_bot: BotFactory, pagerduty: PagerDutyStandIn
+) -> None:
+    bot = incident_bot(routes=ROUTES, pagerduty_api_token=PAGERDUTY_TOKEN)
+    arrange_people(bot, pagerduty)
+    carol = bot.user("U0CAROL", channel_id=INCIDENT_CHANNEL)
+    carol.answer(f"start <{LINK}> Checkout errors")
+    bot.settle()
+    [prompt] = bot.slack.calls("chat.postMessage")
+    claim = next(
+        b for b in buttons(prompt.params["blocks"]) if b["action_id"] == "owner.claim_self"
+    )
+    carol.click(claim, message_ts=prompt_ts(bot))
+    bot.settle()
+
+    full_incident(bot)
+    assert deliver(bot, resolved(bot), webhook_id="W-RESOLVED").json()["outcome"] == "already_open"
+    bot.settle()
+
+    [owned] = bot.slack.calls("chat.update")  # the owner's announcement only
+    assert "<@U0CAROL>" in owned.params["text"]
+    [row] = postmortems(bot)
+    assert (row.owner_id, row.candidates) == ("U0CAROL", [])
+
+
+def prompt_ts(bot: BotHarness) -> str:
+    [row] = postmortems(bot)
+    assert row.prompt_ts is not None
+    return str(row.prompt_ts)

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.devtools.slack_standin import RecordedCall, SlackStandIn
+from bot.domain.owners import Criterion, Person
 from bot.domain.postmortem import IncidentReport, Postmortem
 from bot.persistence.db import create_session_factory
 from bot.persistence.repositories import OutboxRepository
@@ -418,3 +419,33 @@ def test_an_owner_announcement_updates_a_prompt_recorded_just_as_it_looked(
     assert update_call.params["ts"] == prompt_ts
     assert "<@U0BOB>" in update_call.params["text"]
     assert len(posted(slack, "owner_chosen")) == 1
+
+
+def test_an_owner_announcement_waits_for_a_refresh_of_the_prompt_another_dispatcher_holds(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    # The refresh would show the candidate buttons again: after the announcement, over the
+    # owner's name for good.
+    postmortem = open_by_person(runtime, clock)
+    runtime.dispatcher.drain(now=clock())  # the prompt is posted and recorded
+    runtime.postmortems.add_candidates(
+        postmortem_id=postmortem.id,
+        evidence={Criterion.LED_RESPONSE: (Person(slack_user_id="U0ALICE"),)},
+        actor="pagerduty",
+    )
+    with runtime.engine.begin() as connection:
+        connection.execute(
+            update(OutboxRow)
+            .where(OutboxRow.kind == "owner_prompt_refresh")
+            .values(lease_owner="other-replica", lease_expires_at=clock() + timedelta(minutes=5))
+        )
+    runtime.postmortems.claim_ownership(
+        postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
+    )
+
+    runtime.dispatcher.drain(now=clock())
+
+    assert slack.calls("chat.update") == []
+    [announcement] = [row for row in outbox(runtime) if row.kind == "owner_chosen"]
+    assert announcement.status == "pending"
+    assert aware(announcement.due_at) > clock()

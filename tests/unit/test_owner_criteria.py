@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from bot.domain.owners import CRITERION_REASONS, Criterion, Person, rank_candidates
+from bot.domain.owners import (
+    CRITERION_REASONS,
+    Criterion,
+    Person,
+    rank_candidates,
+    with_more_evidence,
+)
 
 ALICE = Person("U0ALICE", "Alice")
 BOB = Person("U0BOB", "Bob")
@@ -46,3 +52,19 @@ def test_people_without_a_slack_account_are_kept_not_dropped() -> None:
 
 def test_no_evidence_means_no_candidates() -> None:
     assert rank_candidates({}) == []
+
+
+def test_more_evidence_adds_people_and_criteria_and_ranks_again() -> None:
+    tess = Person("U0TESS", "Tess")
+    offered = rank_candidates({Criterion.LED_RESPONSE: [BOB], Criterion.PRIMARY_ON_CALL: [ALICE]})
+
+    ranked = with_more_evidence(
+        offered,
+        {Criterion.PRIMARY_ON_CALL: (ALICE,), Criterion.MANUALLY_TRIGGERED: (ALICE, tess)},
+    )
+
+    assert [(c.person.slack_user_id, c.criteria) for c in ranked] == [
+        ("U0ALICE", (Criterion.PRIMARY_ON_CALL, Criterion.MANUALLY_TRIGGERED)),
+        ("U0BOB", (Criterion.LED_RESPONSE,)),
+        ("U0TESS", (Criterion.MANUALLY_TRIGGERED,)),
+    ]
