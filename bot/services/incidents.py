@@ -365,17 +365,7 @@ class IncidentService:
         if existing is not None and not _takes_pagerdutys_people(existing):
             self.record_pagerduty_event(event=event, webhook_id=webhook_id)
             return Handled("already_open", existing)
-        # Look-ups happen outside any transaction: they talk to PagerDuty and Slack.
-        lookups = self._lookups(key)
-        summary = summarize([*events, _stored(event)])
-        pagerduty = self._pagerduty
-        if pagerduty is not None and not summary.trigger_known:
-            facts = lookups.one(
-                "PagerDuty incident",
-                lambda: pagerduty.incident_facts(incident_id=event.incident_id),
-            )
-            summary = with_facts(summary, facts)
-        report = self._pagerduty_report(key, event, summary, lookups)
+        report, summary = self._report_from(key, event, [*events, _stored(event)])
         if existing is not None:
             updated = self._postmortems.add_candidates(
                 postmortem_id=existing.id, evidence=report.evidence, actor=PAGERDUTY
@@ -390,6 +380,27 @@ class IncidentService:
         )
         self.record_pagerduty_event(event=event, webhook_id=webhook_id)
         return Handled("opened" if outcome.created else "already_open", outcome.postmortem)
+
+    def take_pagerduty_event(self, *, event: PagerDutyEvent, webhook_id: str | None) -> Handled:
+        """Record an incident event that is not its resolution. One that comes once the
+        postmortem is open and still awaits an owner (PagerDuty delivers out of order, and
+        retries for 48 hours) adds the people it names to the candidates."""
+        handled = self.record_pagerduty_event(event=event, webhook_id=webhook_id)
+        if handled.outcome != "recorded":
+            return handled
+        key = incident_key(PAGERDUTY, event.incident_id)
+        with self._uow_factory() as uow:
+            existing = uow.postmortems.get_by_incident_key(key)
+            if existing is None or existing.state is not State.AWAITING_OWNER:
+                return handled
+            events = uow.incident_events.for_incident(
+                source=PAGERDUTY, incident_id=event.incident_id
+            )
+        report, _ = self._report_from(key, event, events)
+        updated = self._postmortems.add_candidates(
+            postmortem_id=existing.id, evidence=report.evidence, actor=PAGERDUTY
+        )
+        return Handled("recorded", updated or existing)
 
     def open_resolved(self, *, incident: ResolvedIncident) -> Handled:
         """Open the postmortem of an incident another tool resolved (at most one per incident).
@@ -477,6 +488,24 @@ class IncidentService:
 
     def _lookups(self, incident_key: str) -> Lookups:
         return Lookups(self._lookup_pool, seconds=self._lookup_seconds, incident_key=incident_key)
+
+    def _report_from(
+        self, key: str, event: PagerDutyEvent, events: Sequence[StoredIncidentEvent]
+    ) -> tuple[IncidentReport, Summary]:
+        """What the incident's ``events`` (and PagerDuty, if they miss its trigger) say.
+
+        Look-ups happen outside any transaction: they talk to PagerDuty and Slack.
+        """
+        lookups = self._lookups(key)
+        summary = summarize(events)
+        pagerduty = self._pagerduty
+        if pagerduty is not None and not summary.trigger_known:
+            facts = lookups.one(
+                "PagerDuty incident",
+                lambda: pagerduty.incident_facts(incident_id=event.incident_id),
+            )
+            summary = with_facts(summary, facts)
+        return self._pagerduty_report(key, event, summary, lookups), summary
 
     def _pagerduty_report(
         self, key: str, event: PagerDutyEvent, summary: Summary, lookups: Lookups

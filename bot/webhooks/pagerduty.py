@@ -233,7 +233,7 @@ def pagerduty_endpoint(
         handle = (
             incidents.open_from_pagerduty
             if parsed.event_type == "incident.resolved"
-            else incidents.record_pagerduty_event
+            else incidents.take_pagerduty_event
         )
         try:
             handled = await run_in_threadpool(handle, event=parsed, webhook_id=webhook_id)

@@ -507,3 +507,34 @@ def test_an_id_with_a_nul_character_is_a_400_naming_it_and_nothing_is_stored(
     assert rows(bot, PostmortemRow) == []
     assert rows(bot, IncidentEventRow) == []
     assert rows(bot, ProcessedDeliveryRow) == []
+
+
+def test_an_event_delivered_after_the_resolution_adds_the_people_it_names(
+    incident_bot: BotFactory, pagerduty: PagerDutyStandIn
+) -> None:
+    # PagerDuty delivers out of order, and retries a failed delivery for 48 hours: the
+    # trigger can arrive after the resolution opened the postmortem.
+    bot = incident_bot(routes=ROUTES, pagerduty_api_token=PAGERDUTY_TOKEN)
+    arrange_people(bot, pagerduty)
+    assert deliver(bot, resolved(bot), webhook_id="W-RESOLVED").json()["outcome"] == "opened"
+    bot.settle()
+    [prompt] = bot.slack.calls("chat.postMessage")
+    assert "U0TESS" not in json.dumps(prompt.params["blocks"])
+
+    late = event("triggered", minutes_ago=50, bot=bot, agent=person(TESS))
+    answer = deliver(bot, late, webhook_id="W-TRIGGERED-RETRIED")
+    again = deliver(bot, late, webhook_id="W-TRIGGERED-RETRIED")
+    bot.settle()
+
+    assert answer.json() == {
+        "ok": True,
+        "outcome": "recorded",
+        "postmortem_id": 1,
+        "channel": ROUTED,
+    }
+    assert again.json()["outcome"] == "duplicate"
+    [refresh] = bot.slack.calls("chat.update")
+    assert refresh.params["ts"] == rows(bot, PostmortemRow)[0].prompt_ts
+    tess = next(b for b in buttons(refresh.params["blocks"]) if b.get("value") == "1|U0TESS")
+    assert tess["text"]["text"] == "Assign Tess Trigger"
+    assert "manually triggered the incident" in block_text(refresh.params["blocks"])
