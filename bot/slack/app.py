@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 
 from bot.services.lifecycle import LifecycleService
@@ -16,6 +17,13 @@ from bot.slack.listeners import register_all
 from bot.slack.listeners.forms import SORRY, apologize_for_click
 
 log = logging.getLogger(__name__)
+
+
+def _not_the_token_warning(record: logging.LogRecord) -> bool:
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and, handed a client (built
+    from that same token, with our retry handlers), warns at every start that the token
+    "will be unused": true of its own copy, and alarming to an operator reading the log."""
+    return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
 def _apology(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -44,6 +52,9 @@ def build_bolt_app(
 ) -> App:
     # process_before_response: the listener's own work decides the HTTP answer, with no
     # 10 ms polling for the ack; Web API calls happen later (outbox or lazy listeners).
+    bolt_log = logging.getLogger(f"slack_bolt.{App.__name__}")
+    if _not_the_token_warning not in bolt_log.filters:
+        bolt_log.addFilter(_not_the_token_warning)
     app = App(
         client=client,
         signing_secret=signing_secret,
