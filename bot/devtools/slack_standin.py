@@ -145,6 +145,11 @@ class SlackStandIn(LoopbackServer):
         with self._lock:
             self._faults[method].append(_Fault("error", error, count))
 
+    def clear_faults(self) -> None:
+        """Slack is well again: every call answers normally from now on."""
+        with self._lock:
+            self._faults.clear()
+
     def rate_limit_next(self, method: str, retry_after: int = 1, count: int = 1) -> None:
         with self._lock:
             self._faults[method].append(_Fault("ratelimit", retry_after, count))

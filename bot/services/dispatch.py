@@ -28,6 +28,9 @@ from bot.persistence.uow import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
+# Slack has been down for hours: a temporary failure gives up only once a message has been
+# tried MAX_ATTEMPTS times (backing off to every 15 minutes) and is this old.
+RETRY_FOR = timedelta(days=1)
 # How long a change to the owner prompt waits for the prompt (or a refresh of it) that
 # another dispatcher is sending.
 PROMPT_IN_FLIGHT_WAIT = timedelta(seconds=2)
@@ -388,10 +391,12 @@ class Dispatcher:
                     reason=failure.error,
                 )
                 report.postponed += 1
-            elif failure.permanent or item.attempts >= MAX_ATTEMPTS:
+            elif failure.permanent or (
+                item.attempts >= MAX_ATTEMPTS and now - item.created_at >= RETRY_FOR
+            ):
                 died = uow.outbox.mark_dead(item_id=item.id, worker=token, error=failure.error)
                 report.dead += 1
-                if died and failure.permanent and item.kind is MessageKind.OWNER_PROMPT:
+                if died and item.kind is MessageKind.OWNER_PROMPT:
                     self._tell_prompt_undeliverable(uow, item, failure.error, now)
             else:
                 backoff = min(2**item.attempts, 900)

@@ -323,8 +323,9 @@ def prompt_fix(channel_id: str, error: str, postmortem_id: int) -> str:
     if error == "is_archived":
         return f"{channel} is archived. Unarchive it, {again}"
     return (
-        f"Slack refused the message (`{escape(error)}`). Check that I'm in {channel} "
-        f"(`/invite {APP_MENTION}`) and that the app is still installed, {again}"
+        f"Slack refused the message, or could not be reached for a day (`{escape(error)}`). "
+        f"Check that I'm in {channel} (`/invite {APP_MENTION}`) and that the app is still "
+        f"installed, {again}"
     )
 
 

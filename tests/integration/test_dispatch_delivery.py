@@ -303,3 +303,51 @@ def test_after_a_lost_lease_the_message_is_sent_even_if_the_history_cannot_be_re
     assert [c.method for c in slack.calls("conversations.history")] == ["conversations.history"]
     [row] = [r for r in outbox(runtime) if r.kind == "owner_prompt"]
     assert row.status == "sent"
+
+
+def owner_prompt_row(runtime: Runtime) -> OutboxRow:
+    [row] = [r for r in outbox(runtime) if r.kind == "owner_prompt"]
+    return row
+
+
+def test_a_slack_outage_of_hours_delays_the_prompt_but_never_loses_it(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    slack.fail_next("chat.postMessage", "service_unavailable", count=10_000)
+    open_postmortem(runtime, clock)
+
+    for _ in range(4 * 10):  # ten hours, a look every 15 minutes
+        runtime.dispatcher.drain(now=clock())
+        clock.advance(timedelta(minutes=15))
+    during = owner_prompt_row(runtime)
+    refused = len(slack.calls("chat.postMessage"))
+    slack.clear_faults()
+    runtime.dispatcher.drain(now=clock())
+
+    assert (during.status, during.last_error) == ("pending", "service_unavailable")
+    assert during.attempts > MAX_ATTEMPTS
+    assert owner_prompt_row(runtime).status == "sent"
+    assert kinds_posted(slack)[refused:].count("owner_prompt") == 1
+
+
+def test_a_prompt_slack_could_not_take_for_a_day_is_given_up_and_its_opener_told(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    slack.fail_next("chat.postMessage", "service_unavailable", count=10_000)
+    open_postmortem(runtime, clock)
+
+    for _ in range(4 * 25):
+        runtime.dispatcher.drain(now=clock())
+        clock.advance(timedelta(minutes=15))
+    refused = len(slack.calls("chat.postMessage"))
+    slack.clear_faults()
+    runtime.dispatcher.drain(now=clock())
+
+    assert owner_prompt_row(runtime).status == "dead"
+    [told] = [
+        c.params
+        for c in slack.calls("chat.postMessage")[refused:]
+        if c.params["metadata"]["event_payload"]["kind"] == "prompt_undeliverable"
+    ]
+    assert told["channel"] == "U0ALICE"
+    assert "could not be reached for a day (`service_unavailable`)" in told["text"]
