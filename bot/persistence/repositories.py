@@ -428,6 +428,22 @@ class OutboxRepository:
         ).all()
         return sorted((_item(r) for r in rows), key=lambda i: (i.due_at, i.id))
 
+    def renew_leases(self, *, item_ids: Sequence[int], worker: str, until: datetime) -> set[int]:
+        """Hold ``worker``'s claim on these rows until ``until``; the ids it still held."""
+        if not item_ids:
+            return set()
+        held = self._session.scalars(
+            _update(OutboxRow)
+            .where(
+                OutboxRow.id.in_(item_ids),
+                OutboxRow.lease_owner == worker,
+                OutboxRow.status == "pending",
+            )
+            .values(lease_expires_at=until)
+            .returning(OutboxRow.id)
+        )
+        return set(held)
+
     def _finish(self, item_id: int, worker: str, **values: Any) -> bool:
         result = self._session.execute(
             _update(OutboxRow)

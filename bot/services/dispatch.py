@@ -132,9 +132,33 @@ class _Unrecorded:
             or time.monotonic() - self._oldest_at >= self.MAX_AGE
         )
 
+    def items(self) -> list[OutboxItem]:
+        return [message.item for message in self._messages]
+
     def take(self) -> list[_Delivered]:
         taken, self._messages = self._messages, []
         return taken
+
+
+class _Lease:
+    """How long this batch's claim still holds, by the monotonic clock since it was taken.
+
+    Renewed once half of it is gone, so a row is never sent on a lease about to expire.
+    """
+
+    def __init__(self, length: timedelta, *, claimed_at: datetime) -> None:
+        self._length = length
+        self._claimed_at = claimed_at  # the dispatcher's clock: what the lease was written in
+        self._started = time.monotonic()
+        self._renewed = self._started
+
+    def half_gone(self) -> bool:
+        return time.monotonic() - self._renewed >= self._length.total_seconds() / 2
+
+    def renewed(self) -> datetime:
+        """Renew now: the new expiry, in the dispatcher's clock."""
+        self._renewed = time.monotonic()
+        return self._claimed_at + timedelta(seconds=self._renewed - self._started) + self._length
 
 
 class Dispatcher:
@@ -179,8 +203,16 @@ class Dispatcher:
         if on_claimed is not None:
             on_claimed(len(items) >= self._batch_size)
         unrecorded = _Unrecorded()
+        lease = _Lease(self._lease, claimed_at=now)
+        lost: set[int] = set()
         try:
             for position, item in enumerate(items):
+                if lease.half_gone():
+                    # A slow Slack can make a batch outlive its lease: another dispatcher
+                    # would then take and send the rows this one has yet to send.
+                    lost |= self._renew([*unrecorded.items(), *items[position:]], lease, token)
+                if item.id in lost:
+                    continue  # taken over: the new holder sends it
                 loaded = postmortems.get(item.postmortem_id) if item.postmortem_id else None
                 try:
                     outcome = self._dispatch_one(item, loaded, now, report, token)
@@ -231,6 +263,18 @@ class Dispatcher:
                 self._after_sent(uow, sent.item, sent.postmortem, sent.ts, now)
                 report.sent += 1
             uow.commit()
+
+    def _renew(self, rest: list[OutboxItem], lease: _Lease, token: str) -> set[int]:
+        """Extend the lease on the batch's rows not yet sent or recorded; the ids no longer
+        held."""
+        ids = [item.id for item in rest]
+        with self._uow_factory() as uow:
+            held = uow.outbox.renew_leases(item_ids=ids, worker=token, until=lease.renewed())
+            uow.commit()
+        lost = set(ids) - held
+        if lost:
+            log.warning("outbox %s: lease lost before sending; left to their new holder", lost)
+        return lost
 
     def _postpone_rest(
         self, items: list[OutboxItem], until: datetime, report: DispatchReport, token: str

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from datetime import timedelta
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine, select
@@ -33,14 +35,20 @@ class Watching(PassThrough):
 
 
 def dispatcher(
-    runtime: Runtime, slack: SlackStandIn, before: Callable[[Outgoing], None]
+    runtime: Runtime,
+    slack: SlackStandIn,
+    before: Callable[[Outgoing], None],
+    *,
+    lease: timedelta = timedelta(minutes=2),
+    worker_id: str = "recording-test",
 ) -> Dispatcher:
     sessions = create_session_factory(runtime.engine)
     return Dispatcher(
         uow_factory=lambda: UnitOfWork(sessions),
         messenger=Watching(SlackMessenger(WebClient(base_url=slack.url, token="xoxb-t")), before),
         policy=ALWAYS,
-        worker_id="recording-test",
+        worker_id=worker_id,
+        lease=lease,
     )
 
 
@@ -112,3 +120,40 @@ def test_prompts_already_posted_are_recorded_when_a_429_stops_the_batch(
     assert all(ts for _, ts in prompts[:2])
     assert prompt_ts[:2] == [ts for _, ts in prompts[:2]]  # the prompts can be updated in place
     assert prompt_ts[2:] == [None, None]
+
+
+def test_a_batch_slower_than_its_lease_keeps_its_rows_and_sends_each_once(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    # Slack takes 0.6 s a message against a 1 s lease: without renewing, the second row's
+    # lease has run out when another dispatcher looks, and both would send it.
+    for n in range(3):
+        runtime.postmortems.open_postmortem(
+            report=IncidentReport(
+                key=f"k{n}", title=f"Outage {n}", source="slack", resolved_at=clock()
+            ),
+            channel_id=f"C0SLOW{n}",
+            opened_by="U0ALICE",
+        )
+    claimed_at = clock()
+    delivered: list[Outgoing] = []
+    other_sent: list[int] = []
+
+    def slow_slack_and_a_second_dispatcher(message: Outgoing) -> None:
+        time.sleep(0.6)
+        delivered.append(message)
+        if len(delivered) == 2:  # 1.2 s in: another dispatcher looks, at 1.5 s by its clock
+            other = dispatcher(runtime, slack, lambda _: None, worker_id="other")
+            other_sent.append(other.dispatch_due(now=claimed_at + timedelta(seconds=1.5)).sent)
+
+    slow = dispatcher(
+        runtime, slack, slow_slack_and_a_second_dispatcher, lease=timedelta(seconds=1)
+    )
+    report = slow.dispatch_due(now=claimed_at)
+
+    assert other_sent == [0]
+    assert report.sent == 3
+    posted = [
+        c.params["metadata"]["event_payload"]["outbox_id"] for c in slack.calls("chat.postMessage")
+    ]
+    assert len(posted) == len(set(posted)) == 3
