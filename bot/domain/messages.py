@@ -117,6 +117,21 @@ def still_applies(kind: MessageKind, postmortem: Postmortem, now: datetime | Non
     return True
 
 
+def too_early(kind: MessageKind, postmortem: Postmortem, now: datetime) -> datetime | None:
+    """When "was it held?" will apply, if it came before its meeting ended: a row planned
+    for the meeting's start (as the bot did before asking at its end) waits instead of
+    being dropped with the series it starts."""
+    ends = postmortem.meeting_ends_at
+    if (
+        kind is MessageKind.ASK_MARK_HELD
+        and postmortem.state is State.MEETING_SCHEDULED
+        and ends is not None
+        and now < ends
+    ):
+        return ends
+    return None
+
+
 def is_snoozable(kind: MessageKind) -> bool:
     return kind in NUDGES
 

@@ -535,6 +535,20 @@ class OutboxRepository:
             )
         )
 
+    def has_other_pending(self, *, postmortem_id: int, kind: MessageKind, other_than: int) -> bool:
+        """Whether another row of ``kind`` waits to be sent for this postmortem."""
+        found = self._session.scalars(
+            select(OutboxRow.id)
+            .where(
+                OutboxRow.postmortem_id == postmortem_id,
+                OutboxRow.kind == kind.value,
+                OutboxRow.status == "pending",
+                OutboxRow.id != other_than,
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
     def dead_for(self, postmortem_id: int) -> list[OutboxRow]:
         return list(
             self._session.scalars(

@@ -19,6 +19,7 @@ from bot.domain.messages import (
     plan_prompt_undeliverable,
     plan_repeat,
     still_applies,
+    too_early,
 )
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
@@ -348,6 +349,14 @@ class Dispatcher:
                 report.postponed += 1
                 return None
             if postmortem is not None and not still_applies(item.kind, postmortem, now):
+                later = too_early(item.kind, postmortem, now)
+                if later is not None and not uow.outbox.has_other_pending(
+                    postmortem_id=postmortem.id, kind=item.kind, other_than=item.id
+                ):
+                    uow.outbox.defer(item_id=item.id, worker=token, until=later, reason=None)
+                    uow.commit()
+                    report.postponed += 1
+                    return None
                 uow.outbox.mark_cancelled(item_id=item.id, worker=token, reason="reason gone")
                 uow.commit()
                 report.cancelled += 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.devtools.slack_standin import SlackStandIn
@@ -368,3 +368,20 @@ def test_snoozing_a_stale_was_it_held_after_a_reschedule_asks_nothing_early(
     assert answer.startswith("No need to snooze")
     # Nothing on Thursday about a meeting still ahead; asked again once Monday's has come.
     assert timeline.when("ask_mark_held") == [at(25, 14), at(30, 14)]
+
+
+def test_was_it_held_planned_for_the_meetings_start_before_an_upgrade_waits_for_its_end(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    # Rows written by a version that asked at the meeting's start: the series must not be
+    # dropped because the question comes early now.
+    owned_and_scheduled(runtime, clock, at_=DEADLINE)
+    with runtime.engine.begin() as connection:
+        connection.execute(
+            update(OutboxRow).where(OutboxRow.kind == "ask_mark_held").values(due_at=DEADLINE)
+        )
+    timeline = Timeline(runtime, clock, slack)
+
+    timeline.run_until(DEADLINE + timedelta(hours=3))
+
+    assert timeline.when("ask_mark_held") == [DEADLINE + MEETING_LENGTH]
