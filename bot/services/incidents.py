@@ -378,8 +378,17 @@ class IncidentService:
         outcome = self._postmortems.open_postmortem(
             report=report, channel_id=channel, opened_by=PAGERDUTY
         )
+        found = outcome.postmortem
+        if not outcome.created and _takes_pagerdutys_people(found):
+            # A person started it with the link while this delivery was looking people up.
+            found = (
+                self._postmortems.add_candidates(
+                    postmortem_id=found.id, evidence=report.evidence, actor=PAGERDUTY
+                )
+                or found
+            )
         self.record_pagerduty_event(event=event, webhook_id=webhook_id)
-        return Handled("opened" if outcome.created else "already_open", outcome.postmortem)
+        return Handled("opened" if outcome.created else "already_open", found)
 
     def take_pagerduty_event(self, *, event: PagerDutyEvent, webhook_id: str | None) -> Handled:
         """Record an incident event that is not its resolution. One that comes once the

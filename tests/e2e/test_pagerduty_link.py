@@ -7,12 +7,14 @@ owners: the bystander problem the bot exists to prevent.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.devtools.pagerduty_standin import PagerDutyStandIn
 from bot.persistence.tables import PostmortemRow
+from bot.services.incidents import LOOKUP_SECONDS
 from tests.conftest import BotFactory, BotHarness
 from tests.e2e.conftest import PAGERDUTY_TOKEN
 from tests.e2e.test_pagerduty_webhook import (
@@ -160,14 +162,14 @@ def test_pagerdutys_people_join_the_candidates_of_a_postmortem_started_with_the_
 ) -> None:
     bot = incident_bot(routes=ROUTES, pagerduty_api_token=PAGERDUTY_TOKEN)
     arrange_people(bot, pagerduty)
+    full_incident(bot)  # Tess triggered it; Alice was assigned and acknowledged it
     carol = bot.user("U0CAROL", channel_id=INCIDENT_CHANNEL)
     assert carol.answer(f"start <{LINK}> Checkout errors").startswith("Opened postmortem #1.")
     bot.settle()
     [prompt] = bot.slack.calls("chat.postMessage")
     assert buttons(prompt.params["blocks"])[0]["action_id"] == "owner.claim_self"  # nobody named
 
-    full_incident(bot)  # Tess triggered it; Alice was assigned, acknowledged and resolved it
-    webhook = deliver(bot, resolved(bot), webhook_id="W-RESOLVED")
+    webhook = deliver(bot, resolved(bot), webhook_id="W-RESOLVED")  # Alice resolved it
     bot.settle()
 
     assert webhook.json()["outcome"] == "already_open"
@@ -213,3 +215,26 @@ def prompt_ts(bot: BotHarness) -> str:
     [row] = postmortems(bot)
     assert row.prompt_ts is not None
     return str(row.prompt_ts)
+
+
+def test_pagerdutys_people_are_kept_when_a_start_with_the_link_lands_during_the_look_ups(
+    incident_bot: BotFactory, pagerduty: PagerDutyStandIn
+) -> None:
+    bot = incident_bot(routes=ROUTES, pagerduty_api_token=PAGERDUTY_TOKEN)
+    arrange_people(bot, pagerduty)
+    full_incident(bot)
+    bot.slack.delay("users.lookupByEmail", LOOKUP_SECONDS * 2 / 3)
+    carol = bot.user("U0CAROL", channel_id=INCIDENT_CHANNEL)
+
+    with ThreadPoolExecutor(max_workers=1) as sender:
+        webhook = sender.submit(deliver, bot, resolved(bot), webhook_id="W-RESOLVED")
+        bot.slack.wait_for("users.lookupByEmail")  # the webhook is looking people up
+        started = carol.answer(f"start <{LINK}> Checkout errors")
+        answer = webhook.result(timeout=10)
+    bot.settle()
+
+    assert started.startswith("Opened postmortem #1.")
+    assert answer.json()["outcome"] == "already_open"
+    [row] = postmortems(bot)
+    assert {c["slack_user_id"] for c in row.candidates} >= {"U0ALICE", "U0TESS"}
+    assert prompt_channels(bot) == [INCIDENT_CHANNEL]
