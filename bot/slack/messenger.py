@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
 import logging
 import threading
-import urllib.error
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -66,7 +66,36 @@ _NOT_SHOWN_IN_CHANNEL = frozenset(
 )
 
 
+# conversations.history's answers when the bot cannot read a channel it may still post in
+# (chat:write.public without membership, a token without the history scope, …): there is
+# nothing to look for there, so the message is sent.
+_HISTORY_NOT_READABLE = frozenset(
+    {
+        "not_in_channel",
+        "channel_not_found",
+        "missing_scope",
+        "access_denied",
+        "no_permission",
+        "not_allowed_token_type",
+        "is_archived",
+        "ekm_access_denied",
+        "team_access_not_granted",
+        "enterprise_is_restricted",
+    }
+)
+
+# A call that failed on the way (refused, reset, timed out, cut short): Slack may or may not
+# have had it. urllib's URLError and TimeoutError are OSErrors; http.client's own are not.
+_NETWORK_ERRORS = (OSError, http.client.HTTPException)
+
+
 def _failure(error: SlackApiError) -> DeliveryFailed:
+    """What Slack's error means for the message: the one place that decides "temporary".
+
+    Only the errors in ``PERMANENT_ERRORS`` are for good; everything else — a 429 (with its
+    ``Retry-After``), any HTTP 5xx, ``internal_error``, ``fatal_error``,
+    ``service_unavailable``, ``request_timeout`` … — backs off and is tried again.
+    """
     response = error.response
     code = str(response.get("error") or "unknown_error")
     retry_after: float | None = None
@@ -75,7 +104,23 @@ def _failure(error: SlackApiError) -> DeliveryFailed:
             response.headers.get("Retry-After", response.headers.get("retry-after", 1))
         )
         code = "ratelimited"
-    return DeliveryFailed(code, permanent=code in PERMANENT_ERRORS, retry_after=retry_after)
+    permanent = response.status_code < 500 and code in PERMANENT_ERRORS
+    return DeliveryFailed(code, permanent=permanent, retry_after=retry_after)
+
+
+def _network_failure(error: Exception) -> DeliveryFailed:
+    return DeliveryFailed(f"network: {error}", permanent=False)
+
+
+def _not_looked(channel_id: str, outbox_id: int, failure: DeliveryFailed) -> DeliveryFailed:
+    """``failure``, said once: the history could not be read, so nothing is sent for now."""
+    log.warning(
+        "could not look for outbox %s in %s history (%s); not sending it now",
+        outbox_id,
+        channel_id,
+        failure.error,
+    )
+    return failure
 
 
 class SlackMessenger:
@@ -89,8 +134,8 @@ class SlackMessenger:
             return self._deliver(message)
         except SlackApiError as error:
             raise _failure(error) from error
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-            raise DeliveryFailed(f"network: {error}", permanent=False) from error
+        except _NETWORK_ERRORS as error:
+            raise _network_failure(error) from error
 
     def _metadata(self, message: Outgoing) -> Metadata:
         return Metadata(
@@ -228,7 +273,12 @@ class SlackMessenger:
         return replace(attendee, name=name, email=profile.get("email") or None)
 
     def find_delivered(self, *, channel_id: str, outbox_id: int, since: datetime) -> str | None:
-        """The ts of a message already posted for this outbox row, if Slack has one."""
+        """The ts of a message already posted for this outbox row, if Slack has one.
+
+        Raises ``DeliveryFailed`` when the history could not be read for now (a network
+        error, a 5xx, ``internal_error``, a 429 …): the message may be there, so it must not
+        be sent again until someone has looked.
+        """
         cursor: str | None = None
         oldest = str((since - timedelta(minutes=5)).timestamp())
         for _ in range(20):  # bounded: 20 pages of 200 messages
@@ -242,12 +292,14 @@ class SlackMessenger:
                 )
             except SlackApiError as error:
                 failure = _failure(error)
-                if failure.retry_after is not None:
-                    raise failure from error
-                # The bot may post where it cannot read (chat:write.public): not knowing is
-                # not a reason to give up on the message, so send it.
-                log.warning("cannot read %s history (%s); sending", channel_id, failure.error)
-                return None
+                if error.response.status_code < 500 and failure.error in _HISTORY_NOT_READABLE:
+                    # The bot may post where it cannot read (chat:write.public): not knowing
+                    # is not a reason to give up on the message, so send it.
+                    log.warning("cannot read %s history (%s); sending", channel_id, failure.error)
+                    return None
+                raise _not_looked(channel_id, outbox_id, failure) from error
+            except _NETWORK_ERRORS as error:
+                raise _not_looked(channel_id, outbox_id, _network_failure(error)) from error
             messages: list[dict[str, Any]] = response.get("messages") or []
             for item in messages:
                 metadata: dict[str, Any] = item.get("metadata") or {}
