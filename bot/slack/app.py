@@ -8,7 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App, BoltResponse
-from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.logger.messages import (
+    warning_client_prioritized_and_token_skipped,
+    warning_token_skipped,
+)
 from slack_sdk import WebClient
 
 from bot.services.lifecycle import LifecycleService
@@ -19,11 +23,43 @@ from bot.slack.listeners.forms import SORRY, apologize_for_click
 log = logging.getLogger(__name__)
 
 
+# Bolt's warnings that the token is "unused" or "ignored", false of this bot and alarming to an
+# operator reading the log at every start.
+_TOKEN_WARNINGS = frozenset(
+    {warning_client_prioritized_and_token_skipped(), warning_token_skipped()}
+)
+
+
 def _not_the_token_warning(record: logging.LogRecord) -> bool:
     """Bolt reads SLACK_BOT_TOKEN from the environment by itself and, handed a client (built
-    from that same token, with our retry handlers), warns at every start that the token
-    "will be unused": true of its own copy, and alarming to an operator reading the log."""
-    return record.getMessage() != warning_client_prioritized_and_token_skipped()
+    from that same token, keeping one connection alive), warns at every start that the token
+    "will be unused": true of its own copy. Handed ``authorize`` too, it warns that the token
+    "will be ignored": the client keeps it, and ``authorize`` gives that same token to every
+    request."""
+    return record.getMessage() not in _TOKEN_WARNINGS
+
+
+def _authorize_without_calling_slack(client: WebClient) -> Callable[..., AuthorizeResult]:
+    """Authorize every request as the one workspace, with the client's bot token, offline.
+
+    Without ``authorize``, Bolt calls ``auth.test`` on the first request (and on each one after
+    until a call succeeds), inside the 3 s Slack gives for the ack: with Slack's Web API slow or
+    down, every command and click was answered "your installation ... is no longer available,
+    please reinstall", or late. The signing secret already proves the request is from Slack,
+    and auth.test would only add the bot's own ids (bot_id, bot_user_id), which Bolt uses to
+    ignore the bot's own Events API events; this bot listens to no events and reads neither,
+    so they are left out and Slack is not called at all. (A listener for events would need
+    them: fetch them once at build, in the background, not here.)
+    """
+
+    def authorize(
+        enterprise_id: str | None, team_id: str | None, user_id: str | None
+    ) -> AuthorizeResult:
+        return AuthorizeResult(
+            enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=client.token
+        )
+
+    return authorize
 
 
 def _apology(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -59,7 +95,7 @@ def build_bolt_app(
         client=client,
         signing_secret=signing_secret,
         process_before_response=True,
-        token_verification_enabled=False,
+        authorize=_authorize_without_calling_slack(client),
         ssl_check_enabled=True,
     )
 
