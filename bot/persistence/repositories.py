@@ -525,15 +525,15 @@ class OutboxRepository:
         ).one_or_none()
         return None if row is None else _item(row)
 
-    def pending_kinds_for(self, postmortem_id: int) -> set[str]:
-        """The kinds of message still waiting to be sent for this postmortem."""
-        return set(
-            self._session.scalars(
-                select(OutboxRow.kind)
-                .where(OutboxRow.postmortem_id == postmortem_id, OutboxRow.status == "pending")
-                .distinct()
-            )
+    def pending_kinds_for(self, postmortem_id: int, *, due_by: datetime | None = None) -> set[str]:
+        """The kinds of message still waiting to be sent for this postmortem (with
+        ``due_by``: only those due by then)."""
+        query = select(OutboxRow.kind).where(
+            OutboxRow.postmortem_id == postmortem_id, OutboxRow.status == "pending"
         )
+        if due_by is not None:
+            query = query.where(OutboxRow.due_at <= due_by)
+        return set(self._session.scalars(query.distinct()))
 
     def has_other_pending(self, *, postmortem_id: int, kind: MessageKind, other_than: int) -> bool:
         """Whether another row of ``kind`` waits to be sent for this postmortem."""

@@ -11,11 +11,13 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.domain.lifecycle import State
 from bot.domain.messages import (
     NUDGES,
     REPEATING_NUDGES,
     REQUESTED_BY,
     MessageKind,
+    PlannedMessage,
     plan_prompt_undeliverable,
     plan_repeat,
     still_applies,
@@ -35,9 +37,8 @@ RETRY_FOR = timedelta(days=1)
 # How long a change to the owner prompt waits for the prompt (or a refresh of it) that
 # another dispatcher is sending.
 PROMPT_IN_FLIGHT_WAIT = timedelta(seconds=2)
-# Messages that change the owner prompt in place; with the prompt itself, what they wait for.
+# Messages that change the owner prompt in place: each waits for the prompt to be posted.
 _CHANGES_PROMPT = frozenset({MessageKind.OWNER_CHOSEN, MessageKind.PROMPT_REFRESH})
-_PROMPT_AND_ITS_REFRESH = frozenset({MessageKind.OWNER_PROMPT, MessageKind.PROMPT_REFRESH})
 # An ephemeral line and an update in place leave no message of their own in the channel:
 # nothing to look for before sending again.
 _LEAVES_NO_MESSAGE = frozenset({MessageKind.NOTICE, MessageKind.PROMPT_REFRESH})
@@ -326,7 +327,7 @@ class Dispatcher:
             # here, the read below sees the ts (even under READ COMMITTED). Read the other
             # way round, a prompt recorded in between looked neither in flight nor posted,
             # and the announcement left the prompt's buttons up for good.
-            prompt_work = self._prompt_work_pending(uow, item)
+            prompt_work = self._prompt_work_pending(uow, item, now)
             if item.kind in NUDGES or item.kind in _CHANGES_PROMPT or postmortem is None:
                 # A nudge's reason may have gone since the batch was claimed, and the prompt
                 # an owner announcement updates may have been recorded since: look again now.
@@ -378,13 +379,18 @@ class Dispatcher:
         return _Delivered(item, postmortem, ts)
 
     @staticmethod
-    def _prompt_work_pending(uow: Any, item: OutboxItem) -> set[MessageKind]:
-        """For a message that changes the owner prompt in place: the prompt, or a refresh of
-        it, still pending (being sent, or due) for the same postmortem."""
+    def _prompt_work_pending(uow: Any, item: OutboxItem, now: datetime) -> set[MessageKind]:
+        """For a message that changes the owner prompt in place: the prompt still pending
+        (being sent, or due later), or a refresh of it due (perhaps being sent now; one
+        backing off after an error is cancelled once it comes, as nobody awaits an owner)."""
         if item.kind not in _CHANGES_PROMPT or item.postmortem_id is None:
             return set()
         pending = uow.outbox.pending_kinds_for(item.postmortem_id)
-        return {kind for kind in _PROMPT_AND_ITS_REFRESH if kind.value in pending}
+        due = uow.outbox.pending_kinds_for(item.postmortem_id, due_by=now)
+        work = {MessageKind.OWNER_PROMPT} if MessageKind.OWNER_PROMPT.value in pending else set()
+        if MessageKind.PROMPT_REFRESH.value in due:
+            work.add(MessageKind.PROMPT_REFRESH)
+        return work
 
     def _send(self, item: OutboxItem, postmortem: Postmortem | None, now: datetime) -> str | None:
         # A previous holder of this row may have sent it and died before recording:
@@ -498,6 +504,20 @@ class Dispatcher:
             return
         if item.kind is MessageKind.OWNER_PROMPT and ts is not None:
             uow.postmortems.record_prompt(postmortem_id=postmortem.id, ts=ts)
+        if item.kind is MessageKind.PROMPT_REFRESH:
+            # Two refreshes sent at once (two replicas) can land in either order: if the
+            # candidates changed since this one read them, show the prompt once more, so
+            # the last word is always the latest.
+            current = uow.postmortems.get(postmortem.id)
+            if (
+                current is not None
+                and current.state is State.AWAITING_OWNER
+                and current.candidates != postmortem.candidates
+            ):
+                again = PlannedMessage(MessageKind.PROMPT_REFRESH, now)
+                uow.outbox.add(
+                    postmortem_id=postmortem.id, channel_id=item.channel_id, planned=again, now=now
+                )
         repeat = None
         if item.kind in REPEATING_NUDGES:
             repeat = plan_repeat(

@@ -5,6 +5,7 @@ The refusal is the stand-in's ``not_in_channel``: a private channel the bot was 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,14 +16,17 @@ from sqlalchemy import select, update
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.devtools.slack_standin import RecordedCall, SlackStandIn
+from bot.domain.messages import MessageKind
 from bot.domain.owners import Criterion, Person
 from bot.domain.postmortem import IncidentReport, Postmortem
 from bot.persistence.db import create_session_factory
 from bot.persistence.repositories import OutboxRepository
 from bot.persistence.tables import OutboxRow
 from bot.persistence.uow import UnitOfWork
+from bot.services.dispatch import Outgoing
 from bot.slack.blocks import status_text
 from tests.conftest import BotHarness, make_settings
+from tests.integration.test_dispatch_recording import dispatcher as recording_dispatcher
 from tests.support.clock import FakeClock
 
 CHANNEL = "C0INCIDENT"
@@ -449,3 +453,60 @@ def test_an_owner_announcement_waits_for_a_refresh_of_the_prompt_another_dispatc
     [announcement] = [row for row in outbox(runtime) if row.kind == "owner_chosen"]
     assert announcement.status == "pending"
     assert aware(announcement.due_at) > clock()
+
+
+def test_two_refreshes_landing_in_the_wrong_order_still_end_on_the_latest_candidates(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    postmortem = open_by_person(runtime, clock)
+    runtime.dispatcher.drain(now=clock())  # the prompt is posted and recorded
+    runtime.postmortems.add_candidates(
+        postmortem_id=postmortem.id,
+        evidence={Criterion.LED_RESPONSE: (Person(slack_user_id="U0ALICE"),)},
+        actor="pagerduty",
+    )
+
+    def tess_added_and_shown_by_another_replica_first(message: Outgoing) -> None:
+        if message.kind is MessageKind.PROMPT_REFRESH and len(slack.calls("chat.update")) == 0:
+            runtime.postmortems.add_candidates(
+                postmortem_id=postmortem.id,
+                evidence={Criterion.MANUALLY_TRIGGERED: (Person(slack_user_id="U0TESS"),)},
+                actor="pagerduty",
+            )
+            other = recording_dispatcher(runtime, slack, lambda _: None, worker_id="other")
+            other.dispatch_due(now=clock())  # shows Alice and Tess
+
+    slow = recording_dispatcher(runtime, slack, tess_added_and_shown_by_another_replica_first)
+    slow.dispatch_due(now=clock())  # then shows Alice only: stale
+    runtime.dispatcher.drain(now=clock())
+
+    shown = [json.dumps(c.params["blocks"]) for c in slack.calls("chat.update")]
+    assert ["U0TESS" in blocks for blocks in shown] == [True, False, True]
+
+
+def test_an_owner_announcement_does_not_wait_for_a_refresh_backing_off_after_an_error(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    postmortem = open_by_person(runtime, clock)
+    runtime.dispatcher.drain(now=clock())
+    slack.fail_next("chat.update", "internal_error")
+    runtime.postmortems.add_candidates(
+        postmortem_id=postmortem.id,
+        evidence={Criterion.LED_RESPONSE: (Person(slack_user_id="U0ALICE"),)},
+        actor="pagerduty",
+    )
+    runtime.dispatcher.drain(now=clock())  # the refresh fails: it backs off
+    runtime.postmortems.claim_ownership(
+        postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
+    )
+
+    runtime.dispatcher.drain(now=clock())
+    announced_at_once = len(posted(slack, "owner_chosen"))
+    clock.advance(timedelta(minutes=5))
+    runtime.dispatcher.drain(now=clock())
+
+    assert announced_at_once == 1
+    assert len(posted(slack, "owner_chosen")) == 1
+    [refresh] = [row for row in outbox(runtime) if row.kind == "owner_prompt_refresh"]
+    assert refresh.status == "cancelled"
+    assert "<@U0BOB>" in slack.calls("chat.update")[-1].params["text"]
