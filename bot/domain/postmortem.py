@@ -14,10 +14,11 @@ from bot.domain.owners import Candidate, Criterion, Person, rank_candidates
 PAGERDUTY = "pagerduty"
 
 # A PagerDuty incident's web address: https://<account>.pagerduty.com/incidents/<id>
-# (EU accounts: <account>.eu.pagerduty.com). The id is what its webhooks carry.
+# (EU accounts: <account>.eu.pagerduty.com). The id is what its webhooks carry, in capitals.
 PAGERDUTY_INCIDENT_URL = re.compile(
     r"https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.pagerduty\.com/incidents/"
-    r"(?P<id>[A-Za-z0-9]{1,40})(?![A-Za-z0-9])[^\s<>|]*"
+    r"(?P<id>[A-Za-z0-9]{1,40})(?![A-Za-z0-9])[^\s<>|]*",
+    re.IGNORECASE,
 )
 
 
@@ -29,7 +30,7 @@ def incident_key(source: str, incident_id: str) -> str:
 def pagerduty_incident_id(link: str) -> str | None:
     """The incident a PagerDuty link names, if ``link`` is one (and nothing else)."""
     match = PAGERDUTY_INCIDENT_URL.fullmatch(link.strip())
-    return match.group("id") if match else None
+    return match.group("id").upper() if match else None
 
 
 # How long the postmortem meeting is booked for (the invite's end; "was it held?" after it).

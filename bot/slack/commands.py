@@ -31,8 +31,17 @@ USAGE = (
     "`/postmortem held #2`, `/postmortem owner #2 @someone`."
 )
 
-# A PagerDuty link as Slack sends it in a command's text: <url>, <url|label>, or bare.
-_PAGERDUTY_LINK = re.compile(rf"<?(?P<url>{PAGERDUTY_INCIDENT_URL.pattern})(?:\|[^<>]*)?>?")
+# A PagerDuty link as Slack sends it in a command's text: <url>, <url|label>, or bare; a
+# word of its own (not the tail of another address).
+_PAGERDUTY_LINK = re.compile(
+    rf"(?<!\S)<?(?P<url>{PAGERDUTY_INCIDENT_URL.pattern})(?:\|[^<>]*)?>?", re.IGNORECASE
+)
+# Any other PagerDuty address: a service's, an alert's… not the incident's.
+_OTHER_PAGERDUTY_LINK = re.compile(r"(?<!\S)<?https?://[^\s<>|/]*pagerduty\.com\b", re.IGNORECASE)
+NOT_AN_INCIDENT_LINK = (
+    "That PagerDuty link is not an incident's. Paste the incident's own link, like "
+    "`https://your-account.pagerduty.com/incidents/Q1ABC`, or leave it out."
+)
 _USER_MENTION = re.compile(rf"^<@({SLACK_USER_ID})(?:\|[^>]*)?>$")
 _POSTMORTEM_NUMBER = re.compile(r"^#(\d+)\b")
 # Postmortem ids are database integers; a longer number cannot be one of them.
@@ -116,6 +125,8 @@ def parse(text: str) -> Request:
         link = _PAGERDUTY_LINK.search(rest)
         if link is not None:
             rest = f"{rest[: link.start()]} {rest[link.end() :]}"
+        if _OTHER_PAGERDUTY_LINK.search(rest):
+            return Invalid(NOT_AN_INCIDENT_LINK)
         rest = plain(rest).strip() if has_words(rest) else ""
         if len(rest) > MAX_TITLE_LENGTH:
             return Invalid(f"The title is {len(rest)} characters; keep it to {MAX_TITLE_LENGTH}.")

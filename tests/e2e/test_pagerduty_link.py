@@ -85,6 +85,7 @@ def test_a_start_with_the_link_of_an_incident_the_webhook_opened_points_there(
         assert f"PagerDuty incident {INCIDENT} already has postmortem *#1" in answer
         assert f"<#{ROUTED}>" in answer
         assert "did not open another" in answer
+        assert f"`/postmortem status #1` in <#{ROUTED}> shows where it stands" in answer
     assert bot.slack.calls("views.open") == []  # no form for an incident that has its postmortem
     assert len(postmortems(bot)) == 1
     assert prompt_channels(bot) == [ROUTED]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.domain.postmortem import pagerduty_incident_id
 from bot.slack.commands import (
     Done,
     HandOver,
@@ -99,11 +100,16 @@ PD = "https://acme.pagerduty.com/incidents/Q1ABC"
             "start <https://acme.eu.pagerduty.com/incidents/PT4KHLK>",
             Start(None, "https://acme.eu.pagerduty.com/incidents/PT4KHLK"),
         ),
-        # Not PagerDuty's, or not an incident: words of the title like any other.
+        # Any case in the address; the id as PagerDuty writes it, in capitals.
+        (
+            "start <https://Acme.PagerDuty.com/incidents/q1abc> Outage",
+            Start("Outage", "https://Acme.PagerDuty.com/incidents/q1abc"),
+        ),
+        # Not PagerDuty's, or inside another address: words of the title like any other.
         ("start <https://example.com/incidents/Q1>", Start("https://example.com/incidents/Q1")),
         (
-            "start <https://acme.pagerduty.com/services/P1>",
-            Start("https://acme.pagerduty.com/services/P1"),
+            f"start see <https://status.example.com/?from={PD}>",
+            Start(f"see https://status.example.com/?from={PD}"),
         ),
     ],
 )
@@ -111,3 +117,24 @@ def test_a_pagerduty_incident_link_in_start_is_taken_out_of_the_title(
     text: str, expected: Start
 ) -> None:
     assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "start <https://acme.pagerduty.com/services/P1> Outage",
+        "start <https://acme.pagerduty.com/alerts/Q1ABC> Outage",
+        "start https://acme.pagerduty.com/incidents Outage",
+    ],
+)
+def test_a_pagerduty_link_that_is_not_an_incidents_is_refused_with_what_to_paste(
+    text: str,
+) -> None:
+    request = parse(text)
+
+    assert isinstance(request, Invalid)
+    assert "https://your-account.pagerduty.com/incidents/Q1ABC" in request.problem
+
+
+def test_the_incident_id_of_a_link_is_read_in_capitals() -> None:
+    assert pagerduty_incident_id("https://acme.pagerduty.com/incidents/q1abc") == "Q1ABC"

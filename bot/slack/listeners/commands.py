@@ -211,14 +211,14 @@ def _incident_elsewhere_text(command: dict[str, Any], p: Postmortem) -> str:
     said = (
         f"PagerDuty incident {escape(incident)} already has postmortem *#{p.id} {escape(p.title)}*"
     )
-    if p.state is State.COMPLETED:
-        return f"{said}, completed. `/postmortem status #{p.id}` shows it."
     if p.channel_id is None:
         return f"{said}, in no channel yet: `/postmortem move #{p.id}` brings it here."
+    there = f"`/postmortem status #{p.id}` in <#{p.channel_id}>"
+    if p.state is State.COMPLETED:
+        return f"{said}, completed: {there} shows it."
     return (
         f"{said}, in <#{p.channel_id}>{_link(command, p.channel_id, p.prompt_ts)}: "
-        f"one incident, one owner, so I did not open another. "
-        f"`/postmortem status #{p.id}` shows where it stands."
+        f"one incident, one owner, so I did not open another. {there} shows where it stands."
     )
 
 
