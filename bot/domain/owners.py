@@ -76,4 +76,12 @@ def with_more_evidence(
             known[criterion].append(candidate.person)
     for criterion, people in evidence.items():
         known[criterion].extend(people)
-    return rank_candidates(known)
+    # Someone offered by name only (their Slack account was not found in time) and found
+    # since is one person, not two: the criteria met under the name count for the account.
+    found = {p.name.casefold(): p for people in known.values() for p in people if p.slack_user_id}
+    return rank_candidates(
+        {
+            criterion: [p if p.slack_user_id else found.get(p.name.casefold(), p) for p in people]
+            for criterion, people in known.items()
+        }
+    )

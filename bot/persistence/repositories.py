@@ -169,6 +169,14 @@ class PostmortemRepository:
         row = self._session.execute(_GET_POSTMORTEM, {"id": postmortem_id}).first()
         return None if row is None else _to_domain(row)
 
+    def get_for_update(self, postmortem_id: int) -> Postmortem | None:
+        """``get``, holding the row until commit (PostgreSQL; SQLite's writer lock already
+        does), for a change computed from what was read."""
+        row = self._session.scalars(
+            select(PostmortemRow).where(PostmortemRow.id == postmortem_id).with_for_update()
+        ).one_or_none()
+        return None if row is None else _to_domain(row)
+
     def get_many(self, ids: Sequence[int]) -> dict[int, Postmortem]:
         rows = self._session.scalars(select(PostmortemRow).where(PostmortemRow.id.in_(ids)))
         return {row.id: _to_domain(row) for row in rows}

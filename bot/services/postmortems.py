@@ -361,7 +361,8 @@ class PostmortemService(Service):
         person opened with the incident's link before PagerDuty's webhook came)."""
         now = self._clock()
         with self._uow_factory() as uow:
-            postmortem = uow.postmortems.get(postmortem_id)
+            # Locked: two deliveries adding people at once must not overwrite each other.
+            postmortem = uow.postmortems.get_for_update(postmortem_id)
             if postmortem is None or postmortem.state is not State.AWAITING_OWNER:
                 return postmortem
             candidates = tuple(with_more_evidence(postmortem.candidates, evidence))

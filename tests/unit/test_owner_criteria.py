@@ -68,3 +68,14 @@ def test_more_evidence_adds_people_and_criteria_and_ranks_again() -> None:
         ("U0BOB", (Criterion.LED_RESPONSE,)),
         ("U0TESS", (Criterion.MANUALLY_TRIGGERED,)),
     ]
+
+
+def test_someone_offered_by_name_and_found_in_slack_since_is_one_candidate() -> None:
+    by_name = Person(None, "Alice")
+    offered = rank_candidates({Criterion.PRIMARY_ON_CALL: [by_name]})
+
+    ranked = with_more_evidence(offered, {Criterion.LED_RESPONSE: (ALICE,)})
+
+    assert [(c.person, c.criteria) for c in ranked] == [
+        (ALICE, (Criterion.LED_RESPONSE, Criterion.PRIMARY_ON_CALL))
+    ]
