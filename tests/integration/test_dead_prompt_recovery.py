@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from slack_sdk import WebClient
@@ -406,15 +407,20 @@ def test_an_owner_announcement_updates_a_prompt_recorded_just_as_it_looked(
         postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
     )
     looked = OutboxRepository.pending_kinds_for
+    recorded: list[bool] = []
 
-    def other_replica_records_first(self: OutboxRepository, postmortem_id: int) -> set[str]:
-        with UnitOfWork(create_session_factory(runtime.engine)) as other:
-            if other.outbox.mark_sent(
-                item_id=prompt_row.id, worker="other-replica", ts=prompt_ts, at=clock()
-            ):
+    def other_replica_records_first(
+        self: OutboxRepository, postmortem_id: int, **query: Any
+    ) -> set[str]:
+        if not recorded:  # just before the dispatcher first asks what is pending
+            recorded.append(True)
+            with UnitOfWork(create_session_factory(runtime.engine)) as other:
+                other.outbox.mark_sent(
+                    item_id=prompt_row.id, worker="other-replica", ts=prompt_ts, at=clock()
+                )
                 other.postmortems.record_prompt(postmortem_id=postmortem.id, ts=prompt_ts)
                 other.commit()
-        return looked(self, postmortem_id)
+        return looked(self, postmortem_id, **query)
 
     monkeypatch.setattr(OutboxRepository, "pending_kinds_for", other_replica_records_first)
     runtime.dispatcher.drain(now=clock())
