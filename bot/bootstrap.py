@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+import anyio.to_thread
 from apscheduler.schedulers.background import BackgroundScheduler
 from pydantic import SecretStr
 from slack_bolt import App
@@ -23,7 +27,7 @@ from bot.pagerduty.slack_directory import SlackEmailDirectory
 from bot.persistence.db import create_db_engine, create_session_factory
 from bot.persistence.uow import UnitOfWork
 from bot.policy_file import load_policy
-from bot.scheduling.jobs import OutboxPump, build_scheduler
+from bot.scheduling.jobs import STOP_TIMEOUT_SECONDS, GatedMessenger, OutboxPump, build_scheduler
 from bot.services.clock import Clock, system_clock
 from bot.services.dispatch import Dispatcher
 from bot.services.incidents import IncidentService
@@ -35,6 +39,9 @@ from bot.slack.messenger import SlackMessenger
 from bot.web.app import build_web_app
 from bot.webhooks.routes import webhook_routes
 from bot.webhooks.signature import split_secrets
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +62,57 @@ class Runtime:
     web_app: Starlette
     scheduler: BackgroundScheduler
     pump: OutboxPump
+    messenger: GatedMessenger
+    # Set by `serve`: whether serving starts the pump and the scheduler (not with
+    # --no-scheduler), and the Socket Mode connection to close when it stops.
+    background: bool = False
+    socket_mode: SocketModeHandler | None = None
+    _stopped: bool = field(default=False, init=False, repr=False)
 
     def start_background(self) -> None:
         self.pump.start()
         self.scheduler.start()
 
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _: Starlette) -> AsyncIterator[None]:
+        """The web app's lifespan: uvicorn runs its end once HTTP has stopped and the requests
+        in flight are answered, also when SIGTERM or SIGINT ends serving. Code after
+        ``uvicorn.run`` is not enough: on SIGTERM uvicorn raises the signal again as it
+        returns, and the default action kills the process there."""
+        if self.background:
+            self.start_background()
+        try:
+            yield
+        finally:
+            # Off the event loop: stopping waits for messages on their way to Slack.
+            await anyio.to_thread.run_sync(self.stop)
+
     def stop(self) -> None:
+        """Stop the background work without losing track of a message; safe to call twice.
+
+        Bounded: after the first steps no Slack call starts, so this waits only for the
+        calls under way (the client's 10 s timeout) and for recording them.
+        """
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.socket_mode is not None:
+            self.socket_mode.close()  # type: ignore[no-untyped-call]
+        # No new drain, from the pump or the periodic job; then no new Slack call in the
+        # drains under way, which record what reached Slack and release their other rows.
+        self.pump.stop()
+        if self.scheduler.running:
+            self.scheduler.pause()
+        self.messenger.close()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
-        self.pump.stop()
+        if not self.pump.join(STOP_TIMEOUT_SECONDS):
+            log.warning(
+                "outbox pump still busy after %.0f s; its rows go out when their lease expires",
+                STOP_TIMEOUT_SECONDS,
+            )
         self.engine.dispose()
+        log.info("postmortem-bot stopped")
 
 
 def worker_name() -> str:
@@ -110,6 +158,10 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
     session_factory = create_session_factory(engine)
 
     pump_holder: list[OutboxPump] = []
+    runtime_holder: list[Runtime] = []
+
+    def lifespan(app: Starlette) -> AbstractAsyncContextManager[None]:
+        return runtime_holder[0].lifespan(app)  # built below, before anything serves
 
     def wake_pump(due_at: object) -> None:
         for pump in pump_holder:
@@ -133,9 +185,10 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
     )
     postmortems = PostmortemService(uow_factory=uow_factory, policy=policy, clock=clock)
     lifecycle = LifecycleService(uow_factory=uow_factory, policy=policy, clock=clock)
+    messenger = GatedMessenger(SlackMessenger(client))
     dispatcher = Dispatcher(
         uow_factory=uow_factory,
-        messenger=SlackMessenger(client),
+        messenger=messenger,
         policy=policy,
         worker_id=worker_name(),
     )
@@ -160,9 +213,10 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         database_ready=database_ready,
         extra_routes=incident_webhook_routes(settings, postmortems, uow_factory, client, clock),
         before_start=wait_for_pump,
+        lifespan=lifespan,
     )
     scheduler = build_scheduler(dispatcher, clock, settings.dispatch_interval_seconds)
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         policy=policy,
         engine=engine,
@@ -174,4 +228,7 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         web_app=web_app,
         scheduler=scheduler,
         pump=pump,
+        messenger=messenger,
     )
+    runtime_holder.append(runtime)
+    return runtime

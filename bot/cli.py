@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import signal
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from bot.config import (
@@ -37,24 +40,39 @@ def _serve(settings: Settings, *, scheduler: bool, host: str | None, port: int |
 
     upgrade_to_head(settings.database_url)
     runtime = build_runtime(settings)
-    socket_mode = None
     try:
         if app_token is not None:
-            socket_mode = _connect_socket_mode(runtime.bolt_app, app_token)
-        if scheduler:
-            runtime.start_background()
-        uvicorn.run(
-            runtime.web_app,
-            host=host or settings.host,
-            port=port if port is not None else settings.port,
-            log_level=settings.log_level.lower(),
-            access_log=False,
-        )
+            runtime.socket_mode = _connect_socket_mode(runtime.bolt_app, app_token)
+        # The web app's lifespan starts the pump and the scheduler once uvicorn serves, and
+        # stops them (and Socket Mode) once it has stopped serving, signal or not.
+        runtime.background = scheduler
+        with _sigterm_like_ctrl_c():
+            uvicorn.run(
+                runtime.web_app,
+                host=host or settings.host,
+                port=port if port is not None else settings.port,
+                log_level=settings.log_level.lower(),
+                access_log=False,
+            )
     finally:
-        if socket_mode is not None:
-            socket_mode.close()  # type: ignore[no-untyped-call]
-        runtime.stop()
+        runtime.stop()  # already done by the lifespan if uvicorn got as far as running it
     return 0
+
+
+@contextlib.contextmanager
+def _sigterm_like_ctrl_c() -> Iterator[None]:
+    """Let SIGTERM (a deploy, ``docker stop``) end ``serve`` the way Ctrl+C does: exit 0.
+
+    uvicorn shuts down gracefully on either signal, then raises it again for the handler
+    that was there before. For SIGINT that raises KeyboardInterrupt, which ``uvicorn.run``
+    swallows; for SIGTERM the default action would kill the process (status -15) on the
+    spot. A second signal while shutting down is uvicorn's to handle, as ever.
+    """
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _connect_socket_mode(bolt_app: App, app_token: str) -> SocketModeHandler:

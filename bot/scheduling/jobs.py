@@ -12,9 +12,51 @@ from datetime import datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.services.clock import Clock
-from bot.services.dispatch import Dispatcher
+from bot.services.dispatch import DeliveryFailed, Dispatcher, Messenger, Outgoing
 
 log = logging.getLogger(__name__)
+
+# The longest stopping waits for the pump: a message already on its way to Slack (the Slack
+# client's 10 s timeout) and the recording of it.
+STOP_TIMEOUT_SECONDS = 15.0
+
+
+class GatedMessenger:
+    """The dispatchers' messenger, which starts no Slack call once ``close()`` is called.
+
+    Stopping must neither cut a message off half-way (posted, never recorded: the next
+    process finds it by its metadata, but only after the 2-minute lease) nor wait for the
+    rest of a claimed batch (up to 50 messages, each up to the 10 s Slack timeout). Once
+    closed, the next message is answered "not now, try again at once", as a Slack rate limit
+    is: the dispatcher records what has reached Slack, then hands that row and the rest of
+    its batch back with ``OutboxRepository.defer`` (lease cleared, no attempt counted), so
+    the next process or replica sends them straight away. Nothing was sent for them, so
+    nothing can be doubled. A call already under way finishes and is recorded as usual.
+    """
+
+    def __init__(self, inner: Messenger) -> None:
+        self._inner = inner
+        self._closed = threading.Event()
+
+    def close(self) -> None:
+        self._closed.set()
+
+    def _refuse_if_closed(self) -> None:
+        if self._closed.is_set():
+            raise DeliveryFailed("shutting down", permanent=False, retry_after=0)
+
+    def deliver(self, message: Outgoing) -> str | None:
+        self._refuse_if_closed()
+        return self._inner.deliver(message)
+
+    def find_delivered(self, *, channel_id: str, outbox_id: int, since: datetime) -> str | None:
+        self._refuse_if_closed()
+        return self._inner.find_delivered(channel_id=channel_id, outbox_id=outbox_id, since=since)
+
+    def user_timezone(self, user_id: str) -> str | None:
+        # Not refused: the dispatcher asks outside its "try again" handling (a refusal would
+        # count as a failed attempt), and the answer is cached for an hour anyway.
+        return self._inner.user_timezone(user_id)
 
 
 def _drain(
@@ -100,10 +142,15 @@ class OutboxPump:
                 loop.call_soon_threadsafe(event.set)
 
     def stop(self) -> None:
+        """Start no new drain (the one under way goes on; ``join`` waits for it)."""
         self._stopping.set()
         self._wake.set()
+
+    def join(self, timeout: float = STOP_TIMEOUT_SECONDS) -> bool:
+        """Wait, at most ``timeout``, for the pump to stop; whether it has."""
         if self._thread.is_alive():
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=timeout)
+        return not self._thread.is_alive()
 
     def _run(self) -> None:
         while not self._stopping.is_set():

@@ -55,11 +55,13 @@ class DeliveryFailed(Exception):
 
 
 class RateLimited(Exception):
-    """Slack asked to wait until ``until`` before the next call."""
+    """Wait until ``until`` before the next call: Slack's rate limit, or the process is
+    stopping (``reason`` says which)."""
 
-    def __init__(self, until: datetime) -> None:
+    def __init__(self, until: datetime, reason: str = "ratelimited") -> None:
         super().__init__(until.isoformat())
         self.until = until
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,7 @@ class Dispatcher:
                 except RateLimited as limit:
                     # Slack said "slow down": the rest of the batch would only collect 429s.
                     self._record_delivered(unrecorded, now, report, token)
-                    self._postpone_rest(items[position + 1 :], limit.until, report, token)
+                    self._postpone_rest(items[position + 1 :], limit, report, token)
                     report.rate_limited_until = limit.until
                     break
                 except Exception as error:  # one bad row must not hold up the rows behind it
@@ -279,13 +281,12 @@ class Dispatcher:
         return lost
 
     def _postpone_rest(
-        self, items: list[OutboxItem], until: datetime, report: DispatchReport, token: str
+        self, items: list[OutboxItem], limit: RateLimited, report: DispatchReport, token: str
     ) -> None:
+        reason = "waiting for a rate limit" if limit.reason == "ratelimited" else limit.reason
         with self._uow_factory() as uow:
             for item in items:
-                uow.outbox.defer(
-                    item_id=item.id, worker=token, until=until, reason="waiting for a rate limit"
-                )
+                uow.outbox.defer(item_id=item.id, worker=token, until=limit.until, reason=reason)
             uow.commit()
         report.postponed += len(items)
 
@@ -374,7 +375,8 @@ class Dispatcher:
         except DeliveryFailed as failure:
             self._record_failure(item, failure, now, report, token)
             if failure.retry_after is not None:
-                raise RateLimited(now + timedelta(seconds=failure.retry_after)) from failure
+                until = now + timedelta(seconds=failure.retry_after)
+                raise RateLimited(until, failure.error) from failure
             return None
         return _Delivered(item, postmortem, ts)
 

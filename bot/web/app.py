@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Lifespan
 
 from bot.slack import commands
 from bot.web.body import capped_body
@@ -121,7 +122,10 @@ def build_web_app(
     database_ready: Callable[[], bool],
     extra_routes: list[Route] | None = None,
     before_start: Callable[[], Awaitable[None]] | None = None,
+    lifespan: Lifespan[Starlette] | None = None,
 ) -> Starlette:
+    """``lifespan`` runs around serving under ``serve`` (LiveServer turns it off)."""
+
     async def healthz(_: Request) -> Response:
         return JSONResponse({"ok": True})
 
@@ -140,4 +144,4 @@ def build_web_app(
         Route("/readyz", readyz, methods=["GET"]),
         *(extra_routes or []),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, lifespan=lifespan)
