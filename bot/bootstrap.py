@@ -203,8 +203,11 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
             with engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
             return True
-        except Exception:  # any driver error means "not ready", which is the answer
-            log.warning("readiness: database unreachable", exc_info=True)
+        except Exception as error:  # any driver error means "not ready", which is the answer
+            # One line: orchestrators probe every few seconds, and a stack trace each time
+            # buried everything else in the log during an outage.
+            cause = str(getattr(error, "orig", None) or error).strip().splitlines() or [""]
+            log.warning("readiness: database unreachable (%s: %s)", type(error).__name__, cause[0])
             return False
 
     web_app = build_web_app(

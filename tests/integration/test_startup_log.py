@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 
 import pytest
+from starlette.testclient import TestClient
 
-from tests.conftest import BotFactory
+from bot.bootstrap import build_runtime
+from bot.devtools.slack_standin import SlackStandIn
+from tests.conftest import BotFactory, make_settings
 
 
 def test_starting_with_the_bot_token_in_the_environment_warns_of_no_unused_token(
@@ -19,3 +22,22 @@ def test_starting_with_the_bot_token_in_the_environment_warns_of_no_unused_token
         make_bot()
 
     assert [r.getMessage() for r in caplog.records if r.name.startswith("slack_bolt")] == []
+
+
+def test_an_unreachable_database_is_one_line_per_readiness_probe_not_a_stack_trace(
+    slack: SlackStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime = build_runtime(
+        make_settings("postgresql+psycopg://bot:hunter2@127.0.0.1:1/postmortems", slack)
+    )
+    try:
+        with TestClient(runtime.web_app) as client, caplog.at_level(logging.WARNING):
+            answer = client.get("/readyz")
+    finally:
+        runtime.stop()
+
+    assert answer.status_code == 503
+    [said] = [r for r in caplog.records if "readiness" in r.getMessage()]
+    assert said.exc_info is None
+    assert "\n" not in said.getMessage()
+    assert "hunter2" not in said.getMessage()
