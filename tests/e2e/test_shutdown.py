@@ -4,13 +4,7 @@ claimed and did not send are released at once, and it exits 0."""
 
 from __future__ import annotations
 
-import contextlib
 import signal
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -18,53 +12,13 @@ from sqlalchemy import create_engine, select
 
 from bot.devtools.slack_standin import SlackStandIn
 from bot.persistence.tables import OutboxRow
-from tests.support.processes import NEUTRAL_DIRECTORY, cli_env, free_port
+from tests.support.processes import cli_env, serve_process
 from tests.support.signing import signed_slack_headers, slash_command_body
 
 SECRET = "shutdown-signing-secret"
 STARTS = 6
 # Long enough that the signal arrives while prompts are on their way to Slack.
 SLACK_LATENCY = 3.0
-
-
-@contextlib.contextmanager
-def serving(env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[str], Callable[[], str]]]:
-    """``serve`` on a free port, healthy: its URL, the process, and what it has logged.
-
-    Like ``running_serve``, but the test stops the process itself and sees how it ended.
-    """
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile("w+") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            env=env | {"HOST": "127.0.0.1", "PORT": str(port)},
-            cwd=NEUTRAL_DIRECTORY,
-            stdout=subprocess.DEVNULL,
-            stderr=output,
-            text=True,
-        )
-
-        def printed() -> str:
-            output.seek(0)
-            return output.read()
-
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if process.poll() is not None:
-                    raise AssertionError(f"serve exited with {process.returncode}:\n{printed()}")
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"{url} never became healthy:\n{printed()}")
-                with contextlib.suppress(httpx.TransportError):
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                time.sleep(0.1)
-            yield url, process, printed
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=15)
 
 
 def outbox(database_url: str) -> list[OutboxRow]:
@@ -88,7 +42,8 @@ def test_a_stop_signal_finishes_the_messages_in_flight_and_releases_the_rest(
         LOG_LEVEL="INFO",
     )
     slack.delay("chat.postMessage", SLACK_LATENCY)
-    with serving(env) as (url, process, printed):
+    with serve_process(env) as serving:
+        url, process = serving.url, serving.process
         for n in range(STARTS):
             body = slash_command_body(text=f"start Outage {n}", channel_id=f"C0SHUTDOWN{n}")
             answer = httpx.post(
@@ -105,7 +60,7 @@ def test_a_stop_signal_finishes_the_messages_in_flight_and_releases_the_rest(
 
         process.send_signal(stop_signal)
         status = process.wait(timeout=60)
-        log = printed()
+        log = serving.printed()
 
     assert status == 0, log
     assert "postmortem-bot stopped" in log, log

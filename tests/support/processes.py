@@ -9,7 +9,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -44,9 +45,19 @@ def run_cli(
     )
 
 
+@dataclass(frozen=True)
+class Serving:
+    """A running ``serve``: its base URL, the process, and what it has logged so far."""
+
+    url: str
+    process: subprocess.Popen[str]
+    printed: Callable[[], str]
+
+
 @contextlib.contextmanager
-def running_serve(env: dict[str, str], *args: str, cwd: Path | None = None) -> Iterator[str]:
-    """``postmortem-bot serve *args`` on a free port, healthy; yields its base URL.
+def serve_process(env: dict[str, str], *args: str, cwd: Path | None = None) -> Iterator[Serving]:
+    """``postmortem-bot serve *args`` on a free port, healthy; stopped on the way out if the
+    test has not stopped it itself.
 
     If it exits or never answers ``/healthz``, the assertion shows what it printed.
     """
@@ -78,7 +89,15 @@ def running_serve(env: dict[str, str], *args: str, cwd: Path | None = None) -> I
                     if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                         break
                 time.sleep(0.1)
-            yield url
+            yield Serving(url, process, printed)
         finally:
-            process.terminate()
+            if process.poll() is None:
+                process.terminate()
             process.wait(timeout=15)
+
+
+@contextlib.contextmanager
+def running_serve(env: dict[str, str], *args: str, cwd: Path | None = None) -> Iterator[str]:
+    """``postmortem-bot serve *args`` on a free port, healthy; yields its base URL."""
+    with serve_process(env, *args, cwd=cwd) as serving:
+        yield serving.url
