@@ -85,6 +85,24 @@ def open_by_person(runtime: Runtime, clock: FakeClock, user: str = "U0ALICE") ->
     ).postmortem
 
 
+def held_by_another_replica(runtime: Runtime, clock: FakeClock, *which: Any) -> None:
+    """The periodic job or another replica has claimed these rows and not finished them."""
+    with runtime.engine.begin() as connection:
+        connection.execute(
+            update(OutboxRow)
+            .where(*which)
+            .values(lease_owner="other-replica", lease_expires_at=clock() + timedelta(minutes=5))
+        )
+
+
+def pagerduty_names_alice(runtime: Runtime, postmortem: Postmortem) -> None:
+    runtime.postmortems.add_candidates(
+        postmortem_id=postmortem.id,
+        evidence={Criterion.LED_RESPONSE: (Person(slack_user_id="U0ALICE"),)},
+        actor="pagerduty",
+    )
+
+
 @pytest.fixture
 def managed(
     database_url: str, slack: SlackStandIn, clock: FakeClock, tmp_path: Path
@@ -363,12 +381,7 @@ def test_an_owner_announcement_waits_for_a_prompt_another_dispatcher_has_not_rec
 ) -> None:
     # The periodic job or another replica holds the prompt's row: posted, ts not yet written.
     postmortem = open_by_person(runtime, clock)
-    with runtime.engine.begin() as connection:
-        connection.execute(
-            update(OutboxRow)
-            .where(OutboxRow.kind == "owner_prompt")
-            .values(lease_owner="other-replica", lease_expires_at=clock() + timedelta(minutes=5))
-        )
+    held_by_another_replica(runtime, clock, OutboxRow.kind == "owner_prompt")
     runtime.postmortems.claim_ownership(
         postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
     )
@@ -389,12 +402,7 @@ def test_an_owner_announcement_updates_a_prompt_recorded_just_as_it_looked(
     # whether the announcement must wait: the announcement must still update the prompt.
     postmortem = open_by_person(runtime, clock)
     [prompt_row] = [row for row in outbox(runtime) if row.kind == "owner_prompt"]
-    with runtime.engine.begin() as connection:
-        connection.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == prompt_row.id)
-            .values(lease_owner="other-replica", lease_expires_at=clock() + timedelta(minutes=5))
-        )
+    held_by_another_replica(runtime, clock, OutboxRow.id == prompt_row.id)
     prompt_ts = WebClient(base_url=slack.url, token="xoxb-t").chat_postMessage(
         channel=CHANNEL,
         text="the prompt, as the other replica posted it",
@@ -438,17 +446,8 @@ def test_an_owner_announcement_waits_for_a_refresh_of_the_prompt_another_dispatc
     # owner's name for good.
     postmortem = open_by_person(runtime, clock)
     runtime.dispatcher.drain(now=clock())  # the prompt is posted and recorded
-    runtime.postmortems.add_candidates(
-        postmortem_id=postmortem.id,
-        evidence={Criterion.LED_RESPONSE: (Person(slack_user_id="U0ALICE"),)},
-        actor="pagerduty",
-    )
-    with runtime.engine.begin() as connection:
-        connection.execute(
-            update(OutboxRow)
-            .where(OutboxRow.kind == "owner_prompt_refresh")
-            .values(lease_owner="other-replica", lease_expires_at=clock() + timedelta(minutes=5))
-        )
+    pagerduty_names_alice(runtime, postmortem)
+    held_by_another_replica(runtime, clock, OutboxRow.kind == "owner_prompt_refresh")
     runtime.postmortems.claim_ownership(
         postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
     )
@@ -466,11 +465,7 @@ def test_two_refreshes_landing_in_the_wrong_order_still_end_on_the_latest_candid
 ) -> None:
     postmortem = open_by_person(runtime, clock)
     runtime.dispatcher.drain(now=clock())  # the prompt is posted and recorded
-    runtime.postmortems.add_candidates(
-        postmortem_id=postmortem.id,
-        evidence={Criterion.LED_RESPONSE: (Person(slack_user_id="U0ALICE"),)},
-        actor="pagerduty",
-    )
+    pagerduty_names_alice(runtime, postmortem)
 
     def tess_added_and_shown_by_another_replica_first(message: Outgoing) -> None:
         if message.kind is MessageKind.PROMPT_REFRESH and len(slack.calls("chat.update")) == 0:
@@ -496,11 +491,7 @@ def test_an_owner_announcement_does_not_wait_for_a_refresh_backing_off_after_an_
     postmortem = open_by_person(runtime, clock)
     runtime.dispatcher.drain(now=clock())
     slack.fail_next("chat.update", "internal_error")
-    runtime.postmortems.add_candidates(
-        postmortem_id=postmortem.id,
-        evidence={Criterion.LED_RESPONSE: (Person(slack_user_id="U0ALICE"),)},
-        actor="pagerduty",
-    )
+    pagerduty_names_alice(runtime, postmortem)
     runtime.dispatcher.drain(now=clock())  # the refresh fails: it backs off
     runtime.postmortems.claim_ownership(
         postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
