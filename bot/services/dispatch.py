@@ -37,6 +37,9 @@ RETRY_FOR = timedelta(days=1)
 # How long a change to the owner prompt waits for the prompt (or a refresh of it) that
 # another dispatcher is sending.
 PROMPT_IN_FLIGHT_WAIT = timedelta(seconds=2)
+# How long a message whose sending got no clear answer waits before it is looked for and
+# sent again: a post Slack is still working on (the client gave up at 10 s) lands meanwhile.
+UNCLEAR_RETRY_WAIT = timedelta(minutes=1)
 # Messages that change the owner prompt in place: each waits for the prompt to be posted.
 _CHANGES_PROMPT = frozenset({MessageKind.OWNER_CHOSEN, MessageKind.PROMPT_REFRESH})
 # An ephemeral line and an update in place leave no message of their own in the channel:
@@ -45,13 +48,25 @@ _LEAVES_NO_MESSAGE = frozenset({MessageKind.NOTICE, MessageKind.PROMPT_REFRESH})
 
 
 class DeliveryFailed(Exception):
-    """Slack refused a message. ``permanent`` errors are not retried; others back off."""
+    """Slack refused a message. ``permanent`` errors are not retried; others back off.
 
-    def __init__(self, error: str, *, permanent: bool, retry_after: float | None = None) -> None:
+    ``unclear``: no clear answer came (a timeout, a dropped connection, a 5xx), so Slack may
+    still post the message; the retry, which first looks for it, waits long enough to see it.
+    """
+
+    def __init__(
+        self,
+        error: str,
+        *,
+        permanent: bool,
+        retry_after: float | None = None,
+        unclear: bool = False,
+    ) -> None:
         super().__init__(error)
         self.error = error
         self.permanent = permanent
         self.retry_after = retry_after
+        self.unclear = unclear
 
 
 class RateLimited(Exception):
@@ -460,12 +475,11 @@ class Dispatcher:
                 if died and item.kind is MessageKind.OWNER_PROMPT:
                     self._tell_prompt_undeliverable(uow, item, failure.error, now)
             else:
-                backoff = min(2**item.attempts, 900)
+                backoff = timedelta(seconds=min(2**item.attempts, 900))
+                if failure.unclear:
+                    backoff = max(backoff, UNCLEAR_RETRY_WAIT)
                 uow.outbox.postpone(
-                    item_id=item.id,
-                    worker=token,
-                    until=now + timedelta(seconds=backoff),
-                    error=failure.error,
+                    item_id=item.id, worker=token, until=now + backoff, error=failure.error
                 )
                 report.postponed += 1
             uow.commit()

@@ -84,6 +84,9 @@ _HISTORY_NOT_READABLE = frozenset(
     }
 )
 
+# Slack's answers that do not say whether a call took effect.
+_MAYBE_DONE = frozenset({"fatal_error", "internal_error", "request_timeout"})
+
 # A call that failed on the way (refused, reset, timed out, cut short): Slack may or may not
 # have had it. urllib's URLError and TimeoutError are OSErrors; http.client's own are not.
 _NETWORK_ERRORS = (OSError, http.client.HTTPException)
@@ -108,8 +111,8 @@ def _failure(error: SlackApiError) -> DeliveryFailed:
     return DeliveryFailed(code, permanent=permanent, retry_after=retry_after)
 
 
-def _network_failure(error: Exception) -> DeliveryFailed:
-    return DeliveryFailed(f"network: {error}", permanent=False)
+def _network_failure(error: Exception, *, unclear: bool = False) -> DeliveryFailed:
+    return DeliveryFailed(f"network: {error}", permanent=False, unclear=unclear)
 
 
 def _not_looked(channel_id: str, outbox_id: int, failure: DeliveryFailed) -> DeliveryFailed:
@@ -133,9 +136,13 @@ class SlackMessenger:
         try:
             return self._deliver(message)
         except SlackApiError as error:
-            raise _failure(error) from error
+            failure = _failure(error)
+            # A 5xx (or fatal_error: "some aspect of the operation may have succeeded")
+            # leaves it open whether the message was posted.
+            failure.unclear = error.response.status_code >= 500 or failure.error in _MAYBE_DONE
+            raise failure from error
         except _NETWORK_ERRORS as error:
-            raise _network_failure(error) from error
+            raise _network_failure(error, unclear=True) from error
 
     def _metadata(self, message: Outgoing) -> Metadata:
         return Metadata(

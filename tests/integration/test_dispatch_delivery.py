@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.bootstrap import Runtime
@@ -18,6 +20,7 @@ from bot.persistence.tables import OutboxRow
 from bot.persistence.uow import UnitOfWork
 from bot.services.dispatch import MAX_ATTEMPTS, Dispatcher, DispatchReport
 from bot.slack.blocks import status_text
+from bot.slack.messenger import SlackMessenger
 from tests.support.clock import FakeClock
 from tests.support.dispatch_worker import DIE_AFTER_DELIVER, outbox_ids_posted, spawn
 
@@ -351,3 +354,39 @@ def test_a_prompt_slack_could_not_take_for_a_day_is_given_up_and_its_opener_told
     ]
     assert told["channel"] == "U0ALICE"
     assert "could not be reached for a day (`service_unavailable`)" in told["text"]
+
+
+def test_a_post_that_lands_after_the_client_gave_up_is_found_not_posted_again(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    # Slack takes 1 s; this dispatcher's client gives up at 0.3 s. Retried 2 s later, the
+    # history was still empty and the prompt went out twice.
+    open_postmortem(runtime, clock)
+    [prompt] = [r for r in outbox(runtime) if r.kind == "owner_prompt"]
+    slack.delay("chat.postMessage", 1.0)
+    sessions = create_session_factory(runtime.engine)
+    impatient = Dispatcher(
+        uow_factory=lambda: UnitOfWork(sessions),
+        messenger=SlackMessenger(
+            # urllib takes a fraction of a second; slack_sdk's hint says int.
+            WebClient(base_url=slack.url, token="xoxb-t", timeout=0.3)  # type: ignore[arg-type]
+        ),
+        policy=runtime.policy,
+        worker_id="impatient",
+    )
+
+    impatient.drain(now=clock())  # times out; Slack posts it a moment later
+    clock.advance(timedelta(seconds=5))
+    impatient.drain(now=clock())
+    time.sleep(1.5)  # whatever Slack was still posting has landed
+    clock.advance(timedelta(minutes=2))
+    runtime.dispatcher.drain(now=clock())
+
+    in_channel = [
+        m
+        for m in slack.messages(CHANNEL)
+        if m["metadata"]["event_payload"]["outbox_id"] == prompt.id
+    ]
+    assert len(in_channel) == 1
+    [recorded] = [r for r in outbox(runtime) if r.id == prompt.id]
+    assert (recorded.status, recorded.slack_ts) == ("sent", in_channel[0]["ts"])
