@@ -73,6 +73,46 @@ def _drain(
         )
 
 
+class _Failures:
+    """Logs a dispatch failure in full once, then one line while the same one goes on.
+
+    With the database down, the pump and the periodic job fail every few seconds: a stack
+    trace each time buried the log (490 lines in 32 s). The first trace says what is wrong;
+    the rest only says it still is.
+    """
+
+    def __init__(self, who: str) -> None:
+        self._who = who
+        self._last: str | None = None
+        self._lock = threading.Lock()
+
+    def failed(self, error: Exception) -> None:
+        first_line = (str(error).strip().splitlines() or [""])[0]
+        said = f"{type(error).__name__}: {first_line}"
+        with self._lock:
+            again, self._last = said == self._last, said
+        if again:
+            log.warning("%s: dispatch still failing (%s); will retry", self._who, said)
+        else:
+            log.exception("%s: dispatch failed; will retry", self._who)
+
+    def succeeded(self) -> None:
+        with self._lock:
+            if self._last is not None:
+                log.info("%s: dispatching again", self._who)
+            self._last = None
+
+
+def _drain_periodically(dispatcher: Dispatcher, clock: Clock, failures: _Failures) -> None:
+    """The periodic job: its failures are logged here, not as APScheduler's trace per run."""
+    try:
+        _drain(dispatcher, clock)
+    except Exception as error:  # the rows stay pending; the next run retries
+        failures.failed(error)
+    else:
+        failures.succeeded()
+
+
 class OutboxPump:
     """Sends new outbox rows as soon as their transaction commits, instead of on the next tick.
 
@@ -90,6 +130,7 @@ class OutboxPump:
         self._idle = idle_seconds
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._failures = _Failures("outbox pump")
         self._caught_up = threading.Event()
         self._caught_up.set()
         # Event-loop waiters of the current "behind" spell: woken once when it ends, so a
@@ -160,9 +201,11 @@ class OutboxPump:
                 return
             try:
                 _drain(self._dispatcher, self._clock, self._claimed)
-            except Exception:
+            except Exception as error:
                 # The database or Slack hiccuped: the rows stay pending, the next wake retries.
-                log.exception("outbox pump: dispatch failed; will retry")
+                self._failures.failed(error)
+            else:
+                self._failures.succeeded()
             finally:
                 self._set_caught_up()  # a pump that is not draining holds nobody back
 
@@ -173,10 +216,10 @@ def build_scheduler(
     """APScheduler (in-memory job store, UTC) with the periodic dispatch job."""
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
-        _drain,
+        _drain_periodically,
         "interval",
         seconds=interval_seconds,
-        args=[dispatcher, clock],
+        args=[dispatcher, clock, _Failures("periodic dispatch")],
         id="dispatch-due-outbox",
         max_instances=1,
         coalesce=True,
