@@ -367,11 +367,9 @@ class IncidentService:
             return Handled("already_open", existing)
         report, summary = self._report_from(key, event, [*events, _stored(event)])
         if existing is not None:
-            updated = self._postmortems.add_candidates(
-                postmortem_id=existing.id, evidence=report.evidence, actor=PAGERDUTY
-            )
+            updated = self._add_pagerdutys_people(existing, report)
             self.record_pagerduty_event(event=event, webhook_id=webhook_id)
-            return Handled("already_open", updated or existing)
+            return Handled("already_open", updated)
         channel = self._channel(
             service_id=summary.service_id, team_ids=summary.team_ids, key=key, given=None
         )
@@ -381,12 +379,7 @@ class IncidentService:
         found = outcome.postmortem
         if not outcome.created and _takes_pagerdutys_people(found):
             # A person started it with the link while this delivery was looking people up.
-            found = (
-                self._postmortems.add_candidates(
-                    postmortem_id=found.id, evidence=report.evidence, actor=PAGERDUTY
-                )
-                or found
-            )
+            found = self._add_pagerdutys_people(found, report)
         self.record_pagerduty_event(event=event, webhook_id=webhook_id)
         return Handled("opened" if outcome.created else "already_open", found)
 
@@ -406,10 +399,7 @@ class IncidentService:
                 source=PAGERDUTY, incident_id=event.incident_id
             )
         report, _ = self._report_from(key, event, events)
-        updated = self._postmortems.add_candidates(
-            postmortem_id=existing.id, evidence=report.evidence, actor=PAGERDUTY
-        )
-        return Handled("recorded", updated or existing)
+        return Handled("recorded", self._add_pagerdutys_people(existing, report))
 
     def open_resolved(self, *, incident: ResolvedIncident) -> Handled:
         """Open the postmortem of an incident another tool resolved (at most one per incident).
@@ -497,6 +487,12 @@ class IncidentService:
 
     def _lookups(self, incident_key: str) -> Lookups:
         return Lookups(self._lookup_pool, seconds=self._lookup_seconds, incident_key=incident_key)
+
+    def _add_pagerdutys_people(self, postmortem: Postmortem, report: IncidentReport) -> Postmortem:
+        updated = self._postmortems.add_candidates(
+            postmortem_id=postmortem.id, evidence=report.evidence, actor=PAGERDUTY
+        )
+        return updated or postmortem
 
     def _report_from(
         self, key: str, event: PagerDutyEvent, events: Sequence[StoredIncidentEvent]
