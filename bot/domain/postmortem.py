@@ -27,6 +27,14 @@ def incident_key(source: str, incident_id: str) -> str:
     return f"{source}:{incident_id}"
 
 
+def started_by_hand_key(channel_id: str, unique: str, pagerduty_incident: str | None) -> str:
+    """The key of a postmortem a person opens: its PagerDuty incident's when they link one
+    (so the webhook finds it), else one of its own (``unique``: the command's or form's id)."""
+    if pagerduty_incident:
+        return incident_key(PAGERDUTY, pagerduty_incident)
+    return f"slack:{channel_id}:{unique}"
+
+
 def pagerduty_incident_id(link: str) -> str | None:
     """The incident a PagerDuty link names, if ``link`` is one (and nothing else)."""
     match = PAGERDUTY_INCIDENT_URL.fullmatch(link.strip())

@@ -16,6 +16,7 @@ from bot.domain.postmortem import (
     Postmortem,
     incident_key,
     pagerduty_incident_id,
+    started_by_hand_key,
 )
 from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import PostmortemService
@@ -120,11 +121,7 @@ def answer_command(
         case commands.Start(title, link):
             assert title is not None
             incident = pagerduty_incident_id(link) if link else None
-            key = (
-                incident_key(PAGERDUTY, incident)
-                if incident
-                else f"slack:{channel_id}:{command['trigger_id']}"
-            )
+            key = started_by_hand_key(channel_id, command["trigger_id"], incident)
             outcome = postmortems.open_postmortem(
                 report=IncidentReport(
                     key=key, title=title, source="slack", resolved_at=postmortems.now()

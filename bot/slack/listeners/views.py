@@ -11,11 +11,10 @@ from bot.domain.errors import DomainError
 from bot.domain.lifecycle import State
 from bot.domain.owners import Criterion, Person
 from bot.domain.postmortem import (
-    PAGERDUTY,
     IncidentReport,
     Postmortem,
-    incident_key,
     pagerduty_incident_id,
+    started_by_hand_key,
 )
 from bot.domain.resolution import why_implausible
 from bot.services.postmortems import PostmortemService
@@ -123,7 +122,7 @@ def submit_start_form(
         )
         return
     incident = form["pagerduty_incident"]
-    key = incident_key(PAGERDUTY, incident) if incident else f"slack:{channel_id}:{view['id']}"
+    key = started_by_hand_key(channel_id, view["id"], incident)
     try:
         outcome = postmortems.open_postmortem(
             report=IncidentReport(
