@@ -52,6 +52,20 @@ def dispatcher(
     )
 
 
+def open_postmortems(
+    runtime: Runtime, clock: FakeClock, count: int, *, channel_prefix: str
+) -> None:
+    """``count`` postmortems, each in its own channel: one owner prompt each."""
+    for n in range(count):
+        runtime.postmortems.open_postmortem(
+            report=IncidentReport(
+                key=f"k{n}", title=f"Outage {n}", source="slack", resolved_at=clock()
+            ),
+            channel_id=f"{channel_prefix}{n}",
+            opened_by="U0ALICE",
+        )
+
+
 def statuses(engine: Engine) -> dict[int, str]:
     with engine.connect() as connection:
         return dict(connection.execute(select(OutboxRow.id, OutboxRow.status)).all())
@@ -88,14 +102,7 @@ def test_a_notice_is_recorded_as_sent_before_the_next_message_goes_out(
 def test_prompts_already_posted_are_recorded_when_a_429_stops_the_batch(
     runtime: Runtime, slack: SlackStandIn, clock: FakeClock
 ) -> None:
-    for n in range(4):
-        runtime.postmortems.open_postmortem(
-            report=IncidentReport(
-                key=f"k{n}", title=f"Outage {n}", source="slack", resolved_at=clock()
-            ),
-            channel_id=f"C0RATE{n}",
-            opened_by="U0ALICE",
-        )
+    open_postmortems(runtime, clock, 4, channel_prefix="C0RATE")
     calls = 0
 
     def third_is_rate_limited(message: Outgoing) -> None:
@@ -127,14 +134,7 @@ def test_a_batch_slower_than_its_lease_keeps_its_rows_and_sends_each_once(
 ) -> None:
     # Slack takes 0.6 s a message against a 1 s lease: without renewing, the second row's
     # lease has run out when another dispatcher looks, and both would send it.
-    for n in range(3):
-        runtime.postmortems.open_postmortem(
-            report=IncidentReport(
-                key=f"k{n}", title=f"Outage {n}", source="slack", resolved_at=clock()
-            ),
-            channel_id=f"C0SLOW{n}",
-            opened_by="U0ALICE",
-        )
+    open_postmortems(runtime, clock, 3, channel_prefix="C0SLOW")
     claimed_at = clock()
     delivered: list[Outgoing] = []
     other_sent: list[int] = []
