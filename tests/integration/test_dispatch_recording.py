@@ -12,7 +12,6 @@ from sqlalchemy import Engine, select
 from bot.bootstrap import Runtime
 from bot.devtools.slack_standin import SlackStandIn
 from bot.domain.messages import MessageKind, PlannedMessage
-from bot.domain.postmortem import IncidentReport
 from bot.persistence.db import create_session_factory
 from bot.persistence.tables import OutboxRow, PostmortemRow
 from bot.persistence.uow import UnitOfWork
@@ -20,6 +19,7 @@ from bot.services.dispatch import Dispatcher, Messenger, Outgoing
 from bot.slack.messenger import SlackMessenger
 from tests.support.clock import FakeClock
 from tests.support.dispatch_worker import ALWAYS, PassThrough
+from tests.support.lifecycle import open_many
 
 
 class Watching(PassThrough):
@@ -50,20 +50,6 @@ def dispatcher(
         worker_id=worker_id,
         lease=lease,
     )
-
-
-def open_postmortems(
-    runtime: Runtime, clock: FakeClock, count: int, *, channel_prefix: str
-) -> None:
-    """``count`` postmortems, each in its own channel: one owner prompt each."""
-    for n in range(count):
-        runtime.postmortems.open_postmortem(
-            report=IncidentReport(
-                key=f"k{n}", title=f"Outage {n}", source="slack", resolved_at=clock()
-            ),
-            channel_id=f"{channel_prefix}{n}",
-            opened_by="U0ALICE",
-        )
 
 
 def statuses(engine: Engine) -> dict[int, str]:
@@ -102,7 +88,7 @@ def test_a_notice_is_recorded_as_sent_before_the_next_message_goes_out(
 def test_prompts_already_posted_are_recorded_when_a_429_stops_the_batch(
     runtime: Runtime, slack: SlackStandIn, clock: FakeClock
 ) -> None:
-    open_postmortems(runtime, clock, 4, channel_prefix="C0RATE")
+    open_many(runtime, clock, 4)
     calls = 0
 
     def third_is_rate_limited(message: Outgoing) -> None:
@@ -134,7 +120,7 @@ def test_a_batch_slower_than_its_lease_keeps_its_rows_and_sends_each_once(
 ) -> None:
     # Slack takes 0.6 s a message against a 1 s lease: without renewing, the second row's
     # lease has run out when another dispatcher looks, and both would send it.
-    open_postmortems(runtime, clock, 3, channel_prefix="C0SLOW")
+    open_many(runtime, clock, 3)
     claimed_at = clock()
     delivered: list[Outgoing] = []
     other_sent: list[int] = []

@@ -10,22 +10,11 @@ import httpx
 from bot.bootstrap import PROMPT_WAIT_SECONDS, Runtime
 from bot.devtools.live_server import LiveServer
 from bot.devtools.slack_standin import SlackStandIn
-from bot.domain.postmortem import IncidentReport
 from tests.conftest import SIGNING_SECRET
 from tests.support.clock import FakeClock
+from tests.support.lifecycle import open_many
 from tests.support.slack_user import SlackUser
 from tests.support.waiting import wait_until
-
-
-def open_many(runtime: Runtime, clock: FakeClock, count: int) -> None:
-    for n in range(count):
-        runtime.postmortems.open_postmortem(
-            report=IncidentReport(
-                key=f"k{n}", title=f"Outage {n}", source="slack", resolved_at=clock()
-            ),
-            channel_id=f"C0BURST{n:03}",
-            opened_by="U0ALICE",
-        )
 
 
 def test_the_pump_is_behind_while_it_works_through_a_full_batch_and_caught_up_after(

@@ -8,7 +8,10 @@ from typing import Any
 
 import httpx
 
+from bot.bootstrap import Runtime
+from bot.domain.postmortem import IncidentReport
 from tests.conftest import BotHarness
+from tests.support.clock import FakeClock
 from tests.support.slack_user import buttons
 
 
@@ -76,3 +79,15 @@ def posted(bot: BotHarness, kind: str) -> list[dict[str, Any]]:
         for c in bot.slack.calls("chat.postMessage")
         if c.params["metadata"]["event_payload"]["kind"] == kind
     ]
+
+
+def open_many(runtime: Runtime, clock: FakeClock, count: int) -> None:
+    """``count`` postmortems, each in its own channel: an owner prompt each to send."""
+    for n in range(count):
+        runtime.postmortems.open_postmortem(
+            report=IncidentReport(
+                key=f"k{n}", title=f"Outage {n}", source="slack", resolved_at=clock()
+            ),
+            channel_id=f"C0BURST{n:03}",
+            opened_by="U0ALICE",
+        )
