@@ -240,7 +240,11 @@ def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             method = parts.path.removeprefix("/api/").strip("/")
             if method.startswith("_upload/"):  # step 2 of files.uploadV2: raw bytes, no auth
-                upload = {"file_id": method.removeprefix("_upload/"), "size": len(body)}
+                upload = {
+                    "file_id": method.removeprefix("_upload/"),
+                    "size": len(body),
+                    "text": body.decode("utf-8", "replace"),
+                }
                 standin.record(RecordedCall("_upload", upload, {}, time.time()))
                 self._send(200, {"Content-Type": "text/plain"}, f"OK - {len(body)}".encode())
                 return
