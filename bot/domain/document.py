@@ -1,0 +1,241 @@
+"""The postmortem document and its action items: what they hold, and the Markdown artifact.
+
+The guidance's artifact: what went wrong (summary, impact, timeline, the contributing
+factors — never a single root cause), what went well, how the incident response itself
+worked, and the steps that keep it from happening again (action items, each with one owner
+and a due date). Writing it is collaborative: anyone in the channel may add to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from bot.domain.errors import DomainError
+from bot.domain.lifecycle import STATE_LABELS
+from bot.domain.postmortem import Postmortem
+
+# Slack's longest plain-text input; what a section is cut to in the form.
+MAX_SECTION = 3000
+MAX_ACTION_ITEM = 300
+MAX_ACTION_ITEMS = 100
+
+
+class Section(StrEnum):
+    SUMMARY = "summary"
+    IMPACT = "impact"
+    TIMELINE = "timeline"
+    CONTRIBUTING_FACTORS = "contributing_factors"
+    WENT_WELL = "went_well"
+    RESPONSE = "response"
+
+
+SECTION_TITLES: dict[Section, str] = {
+    Section.SUMMARY: "Summary",
+    Section.IMPACT: "Impact",
+    Section.TIMELINE: "Timeline",
+    Section.CONTRIBUTING_FACTORS: "Contributing factors",
+    Section.WENT_WELL: "What went well",
+    Section.RESPONSE: "How the incident response worked",
+}
+
+# What each section asks for: the form's hints, and the reader's guide in the export.
+SECTION_HINTS: dict[Section, str] = {
+    Section.SUMMARY: "What happened, in a few sentences.",
+    Section.IMPACT: "Who and what was affected, and for how long.",
+    Section.TIMELINE: "Detection, escalation, mitigation and resolution, with times.",
+    Section.CONTRIBUTING_FACTORS: (
+        "The conditions that combined to cause it: there is never a single root cause. "
+        "Describe systems and decisions, not people to blame."
+    ),
+    Section.WENT_WELL: "What helped: keep doing it.",
+    Section.RESPONSE: (
+        "How detection, alerting, escalation and communication worked. For a false alarm: "
+        "why response was triggered, and how to tune it."
+    ),
+}
+
+
+def fingerprint(text: str) -> str:
+    """A short digest of a section's text: what a form remembers of what it showed."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Document:
+    postmortem_id: int
+    sections: Mapping[Section, str]
+    started_by: str
+    started_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+    def text(self, section: Section) -> str:
+        return self.sections.get(section, "")
+
+    @property
+    def written(self) -> list[Section]:
+        return [s for s in Section if self.text(s).strip()]
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    number: int  # 1, 2, … within its postmortem
+    text: str
+    owner_id: str
+    due_on: date
+    added_by: str
+    added_at: datetime
+
+
+class EditConflict(DomainError):
+    """Someone else changed these sections since the form showed them."""
+
+    def __init__(self, sections: Sequence[Section]) -> None:
+        # Shown inline in the form, which is plain text: no mention can name who it was.
+        super().__init__(
+            "Someone else changed this section while you were editing. Copy your text, then "
+            "close this form and open it again with `/postmortem document` to see theirs."
+        )
+        self.sections = tuple(sections)
+
+
+class SectionTooLong(DomainError):
+    def __init__(self, section: Section) -> None:
+        super().__init__(f"Keep each section to {MAX_SECTION} characters.")
+        self.section = section
+
+
+def merge_edit(
+    current: Document | None,
+    submitted: Mapping[Section, str],
+    shown: Mapping[Section, str],
+) -> dict[Section, str]:
+    """The sections a form submission changes; EditConflict where it would overwrite text
+    someone else saved after the form opened.
+
+    ``shown``: the fingerprint of each section as the form showed it. Only the sections the
+    person changed are written, so two people filling different sections at once both keep
+    their text; two people changing the same one is refused, never silently lost.
+    """
+    changed: dict[Section, str] = {}
+    conflicts: list[Section] = []
+    for section in Section:
+        new = submitted.get(section, "").strip()
+        if len(new) > MAX_SECTION:
+            raise SectionTooLong(section)
+        before = shown.get(section, fingerprint(""))
+        stored = current.text(section) if current else ""
+        if fingerprint(new) == before or new == stored:
+            continue  # untouched in the form, or already what is stored
+        if fingerprint(stored) != before:
+            conflicts.append(section)
+            continue
+        changed[section] = new
+    if conflicts:
+        raise EditConflict(conflicts)
+    return changed
+
+
+class ActionItemRefused(DomainError):
+    """An action item that can't be recorded as given; the message says what to change."""
+
+
+def check_action_item(text: str, *, due_on: date, today: date, existing: int = 0) -> str:
+    """The action item's text, cleaned; ActionItemRefused when it can't be recorded."""
+    cleaned = " ".join(text.split())
+    if not cleaned:
+        raise ActionItemRefused("Say what is to be done after the due date.")
+    if len(cleaned) > MAX_ACTION_ITEM:
+        raise ActionItemRefused(
+            f"The action item is {len(cleaned)} characters; keep it to {MAX_ACTION_ITEM} "
+            "(link to a ticket for the details)."
+        )
+    if due_on < today:
+        raise ActionItemRefused(
+            f"{due_on.isoformat()} has passed: give the date it will be done by."
+        )
+    if existing >= MAX_ACTION_ITEMS:
+        raise ActionItemRefused(
+            f"This postmortem already has {MAX_ACTION_ITEMS} action items; group some of them."
+        )
+    return cleaned
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def _mention(user_id: str) -> str:
+    # Slack's own syntax: the export turns it into the person's name when it is posted.
+    return f"<@{user_id}>"
+
+
+def render_markdown(
+    postmortem: Postmortem,
+    document: Document | None,
+    action_items: Sequence[ActionItem],
+    *,
+    incident_managers: Collection[str] = (),
+) -> str:
+    """The postmortem as a Markdown document: the artifact the team keeps."""
+    lines = [f"# Postmortem #{postmortem.id}: {postmortem.title}", ""]
+    facts = [
+        f"Status: {STATE_LABELS[postmortem.state]}",
+        f"Severity: {postmortem.severity or 'not given'}",
+        f"Resolved: {_when(postmortem.resolved_at)}",
+        f"Owner: {_mention(postmortem.owner_id) if postmortem.owner_id else 'not chosen yet'}",
+    ]
+    if postmortem.false_alarm:
+        facts.append("False alarm: yes — reviewed all the same, to tune what triggered it")
+    if postmortem.meeting_held_at is not None:
+        facts.append(f"Meeting: held {_when(postmortem.meeting_held_at)}")
+    elif postmortem.meeting_at is not None:
+        facts.append(f"Meeting: {_when(postmortem.meeting_at)}")
+    else:
+        facts.append("Meeting: not scheduled yet")
+    if postmortem.completed_at is not None:
+        facts.append(f"Completed: {_when(postmortem.completed_at)}")
+    lines += [f"- {fact}" for fact in facts]
+    people = list(
+        dict.fromkeys(
+            [
+                *filter(None, [postmortem.owner_id]),
+                *incident_managers,
+                *postmortem.meeting_participants,
+            ]
+        )
+    )
+    if people:
+        lines.append(f"- Participants: {', '.join(_mention(p) for p in people)}")
+    lines += [
+        "",
+        "> A blameless review: it describes what the systems and the people in them did and "
+        "why it made sense at the time, not whose fault it was.",
+    ]
+    for section in Section:
+        text = document.text(section).strip() if document else ""
+        lines += ["", f"## {SECTION_TITLES[section]}", ""]
+        lines.append(text if text else f"_Not written yet. {SECTION_HINTS[section]}_")
+    lines += ["", "## Action items", ""]
+    if action_items:
+        lines += [
+            f"{item.number}. {item.text} — owner {_mention(item.owner_id)}, "
+            f"due {item.due_on.isoformat()}"
+            for item in action_items
+        ]
+    else:
+        lines.append(
+            "_None recorded yet. Add one with `/postmortem action @owner YYYY-MM-DD what`._"
+        )
+    if document is not None:
+        lines += [
+            "",
+            "---",
+            f"Started by {_mention(document.started_by)} {_when(document.started_at)}; last "
+            f"changed by {_mention(document.updated_by)} {_when(document.updated_at)}.",
+        ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,166 @@
+"""The postmortem document's rules: collaborative edits that never overwrite, action items,
+and the Markdown artifact."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot.domain.document import (
+    MAX_ACTION_ITEMS,
+    MAX_SECTION,
+    ActionItem,
+    ActionItemRefused,
+    Document,
+    EditConflict,
+    Section,
+    SectionTooLong,
+    check_action_item,
+    fingerprint,
+    merge_edit,
+    render_markdown,
+)
+from bot.domain.lifecycle import State
+from bot.domain.postmortem import Postmortem
+
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+def stored(**sections: str) -> Document:
+    return Document(
+        postmortem_id=1,
+        sections={Section(name): text for name, text in sections.items()},
+        started_by="U0ALICE",
+        started_at=NOW,
+        updated_by="U0CAROL",
+        updated_at=NOW,
+    )
+
+
+def shown(document: Document | None) -> dict[Section, str]:
+    """What a form opened on ``document`` remembers of it."""
+    return {s: fingerprint(document.text(s) if document else "") for s in Section}
+
+
+def test_a_first_edit_writes_only_the_sections_filled_in() -> None:
+    changed = merge_edit(None, {Section.SUMMARY: "  Checkout failed.  "}, shown(None))
+
+    assert changed == {Section.SUMMARY: "Checkout failed."}
+
+
+def test_an_untouched_section_keeps_what_someone_else_saved_since_the_form_opened() -> None:
+    opened_on = stored(summary="Checkout failed.")
+    submitted = {Section.SUMMARY: "Checkout failed.", Section.IMPACT: "40% of orders"}
+    meanwhile = stored(summary="Checkout failed.", timeline="13:02 alert")
+
+    changed = merge_edit(meanwhile, submitted, shown(opened_on))
+
+    assert changed == {Section.IMPACT: "40% of orders"}
+
+
+def test_changing_a_section_someone_else_changed_meanwhile_is_refused() -> None:
+    opened_on = stored(summary="Checkout failed.")
+    meanwhile = stored(summary="Checkout failed for 25 minutes.")
+
+    with pytest.raises(EditConflict) as refused:
+        merge_edit(meanwhile, {Section.SUMMARY: "Checkout broke."}, shown(opened_on))
+
+    assert refused.value.sections == (Section.SUMMARY,)
+    assert "Someone else changed this section" in str(refused.value)
+
+
+def test_writing_what_is_already_stored_is_no_conflict_and_no_change() -> None:
+    opened_on = stored()
+    meanwhile = stored(summary="Checkout failed.")
+
+    assert merge_edit(meanwhile, {Section.SUMMARY: "Checkout failed."}, shown(opened_on)) == {}
+
+
+def test_emptying_a_section_removes_its_text() -> None:
+    opened_on = stored(summary="Checkout failed.")
+
+    assert merge_edit(opened_on, {Section.SUMMARY: " "}, shown(opened_on)) == {Section.SUMMARY: ""}
+
+
+def test_a_section_longer_than_slack_allows_is_refused_for_that_section() -> None:
+    with pytest.raises(SectionTooLong) as refused:
+        merge_edit(None, {Section.TIMELINE: "x" * (MAX_SECTION + 1)}, shown(None))
+
+    assert refused.value.section is Section.TIMELINE
+
+
+def test_an_action_item_due_today_is_accepted_and_its_spaces_tidied() -> None:
+    text = check_action_item(
+        "  Alert on\nqueue depth ", due_on=date(2026, 11, 27), today=NOW.date()
+    )
+
+    assert text == "Alert on queue depth"
+
+
+@pytest.mark.parametrize(
+    ("text", "due_on", "existing", "says"),
+    [
+        ("Alert on queue depth", date(2026, 11, 26), 0, "2026-11-26 has passed"),
+        ("   ", date(2026, 12, 1), 0, "Say what is to be done"),
+        ("x" * 301, date(2026, 12, 1), 0, "keep it to 300"),
+        ("Alert", date(2026, 12, 1), MAX_ACTION_ITEMS, "already has 100 action items"),
+    ],
+)
+def test_an_action_item_that_cannot_be_recorded_says_what_to_change(
+    text: str, due_on: date, existing: int, says: str
+) -> None:
+    with pytest.raises(ActionItemRefused) as refused:
+        check_action_item(text, due_on=due_on, today=NOW.date(), existing=existing)
+
+    assert says in str(refused.value)
+
+
+def postmortem(**fields: object) -> Postmortem:
+    base: dict[str, object] = {
+        "id": 7,
+        "incident_key": "slack:C1:1",
+        "title": "Checkout errors",
+        "source": "slack",
+        "channel_id": "C0INCIDENT",
+        "state": State.IN_REVIEW,
+        "resolved_at": datetime(2026, 11, 24, 13, 40, tzinfo=UTC),
+        "opened_at": datetime(2026, 11, 24, 13, 45, tzinfo=UTC),
+        "opened_by": "U0ALICE",
+        "severity": "SEV2",
+        "owner_id": "U0BOB",
+        "meeting_held_at": datetime(2026, 11, 26, 15, 0, tzinfo=UTC),
+        "meeting_participants": ("U0CS",),
+    }
+    base.update(fields)
+    return Postmortem(**base)  # type: ignore[arg-type]
+
+
+def test_the_markdown_has_every_section_the_action_items_and_the_facts() -> None:
+    document = stored(summary="Checkout failed.", contributing_factors="A retry storm.")
+    items = [
+        ActionItem(1, "Alert on queue depth", "U0DAN", date(2026, 12, 4), "U0BOB", NOW),
+    ]
+
+    markdown = render_markdown(postmortem(), document, items, incident_managers=("U0IM",))
+
+    assert markdown.startswith("# Postmortem #7: Checkout errors\n")
+    assert "- Severity: SEV2" in markdown
+    assert "- Owner: <@U0BOB>" in markdown
+    assert "- Meeting: held 2026-11-26 15:00 UTC" in markdown
+    assert "- Participants: <@U0BOB>, <@U0IM>, <@U0CS>" in markdown
+    assert "## Summary\n\nCheckout failed." in markdown
+    assert "## Contributing factors\n\nA retry storm." in markdown
+    assert "## Impact\n\n_Not written yet." in markdown
+    assert "## How the incident response worked" in markdown
+    assert "1. Alert on queue depth — owner <@U0DAN>, due 2026-12-04" in markdown
+    assert "blameless" in markdown.lower()
+
+
+def test_a_false_alarm_says_so_and_an_empty_document_invites_writing_it() -> None:
+    markdown = render_markdown(postmortem(false_alarm=True, owner_id=None), None, [])
+
+    assert "False alarm: yes" in markdown
+    assert "Owner: not chosen yet" in markdown
+    assert "_None recorded yet. Add one with `/postmortem action" in markdown
+    assert markdown.count("_Not written yet.") == len(Section)
