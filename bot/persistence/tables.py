@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -166,3 +167,34 @@ class IncidentEventRow(Base):
     agent_id: Mapped[str | None] = mapped_column(String(80))
     agent_name: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DocumentRow(Base):
+    """The postmortem document: one per postmortem, its sections written collaboratively."""
+
+    __tablename__ = "postmortem_documents"
+
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id"), primary_key=True)
+    # {section: text}; only sections someone wrote are present.
+    sections: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_by: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+class ActionItemRow(Base):
+    """A step that keeps the incident from happening again: one owner, one due date."""
+
+    __tablename__ = "action_items"
+    __table_args__ = (UniqueConstraint("postmortem_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id"))
+    # 1, 2, … within the postmortem: what people call it ("action item 2").
+    number: Mapped[int]
+    text: Mapped[str] = mapped_column(String(300))
+    owner_id: Mapped[str] = mapped_column(String(40))
+    due_on: Mapped[date] = mapped_column(Date)
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime]

@@ -9,6 +9,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.persistence.documents import ActionItemRepository, DocumentRepository
 from bot.persistence.incident_events import IncidentEventRepository
 from bot.persistence.repositories import (
     AuditRepository,
@@ -28,6 +29,8 @@ class UnitOfWork:
     outbox: OutboxRepository
     deliveries: DeliveryRepository
     incident_events: IncidentEventRepository
+    documents: DocumentRepository
+    action_items: ActionItemRepository
 
     def __init__(
         self,
@@ -44,6 +47,8 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self._session)
         self.deliveries = DeliveryRepository(self._session)
         self.incident_events = IncidentEventRepository(self._session)
+        self.documents = DocumentRepository(self._session)
+        self.action_items = ActionItemRepository(self._session)
         return self
 
     def __exit__(

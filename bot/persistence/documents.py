@@ -1,0 +1,137 @@
+"""The postmortem document and its action items, as stored."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.domain.document import ActionItem, Document, Section
+from bot.persistence.tables import ActionItemRow, DocumentRow
+
+
+def _document(row: DocumentRow) -> Document:
+    stored: dict[str, Any] = row.sections or {}
+    return Document(
+        postmortem_id=row.postmortem_id,
+        sections={s: str(stored[s.value]) for s in Section if stored.get(s.value)},
+        started_by=row.started_by,
+        started_at=row.started_at,
+        updated_by=row.updated_by,
+        updated_at=row.updated_at,
+    )
+
+
+def _action_item(row: ActionItemRow) -> ActionItem:
+    return ActionItem(
+        number=row.number,
+        text=row.text,
+        owner_id=row.owner_id,
+        due_on=row.due_on,
+        added_by=row.added_by,
+        added_at=row.added_at,
+    )
+
+
+class DocumentRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, postmortem_id: int) -> Document | None:
+        row = self._session.get(DocumentRow, postmortem_id)
+        return None if row is None else _document(row)
+
+    def get_many(self, postmortem_ids: Sequence[int]) -> dict[int, Document]:
+        if not postmortem_ids:
+            return {}
+        rows = self._session.scalars(
+            select(DocumentRow).where(DocumentRow.postmortem_id.in_(postmortem_ids))
+        )
+        return {row.postmortem_id: _document(row) for row in rows}
+
+    def save(
+        self, *, postmortem_id: int, changed: Mapping[Section, str], by: str, at: datetime
+    ) -> Document:
+        """Write ``changed`` over the stored sections (an empty text removes one).
+
+        The caller holds the postmortem's row (``get_for_update``), so two saves never
+        interleave between this read and its write.
+        """
+        row = self._session.get(DocumentRow, postmortem_id)
+        if row is None:
+            row = DocumentRow(
+                postmortem_id=postmortem_id,
+                sections={},
+                started_by=by,
+                started_at=at,
+                updated_by=by,
+                updated_at=at,
+            )
+            self._session.add(row)
+        sections = dict(row.sections or {})
+        for section, text in changed.items():
+            if text:
+                sections[section.value] = text
+            else:
+                sections.pop(section.value, None)
+        row.sections = sections  # a new dict: JSON columns only notice assignment
+        row.updated_by = by
+        row.updated_at = at
+        self._session.flush()
+        return _document(row)
+
+
+class ActionItemRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def for_postmortem(self, postmortem_id: int) -> list[ActionItem]:
+        rows = self._session.scalars(
+            select(ActionItemRow)
+            .where(ActionItemRow.postmortem_id == postmortem_id)
+            .order_by(ActionItemRow.number)
+        )
+        return [_action_item(row) for row in rows]
+
+    def counts(self, postmortem_ids: Sequence[int]) -> dict[int, int]:
+        if not postmortem_ids:
+            return {}
+        rows = self._session.execute(
+            select(ActionItemRow.postmortem_id, func.count())
+            .where(ActionItemRow.postmortem_id.in_(postmortem_ids))
+            .group_by(ActionItemRow.postmortem_id)
+        )
+        return {int(pid): int(count) for pid, count in rows}
+
+    def add(
+        self,
+        *,
+        postmortem_id: int,
+        text: str,
+        owner_id: str,
+        due_on: date,
+        by: str,
+        at: datetime,
+    ) -> ActionItem:
+        """The next number in the postmortem (the caller holds its row, so none is taken
+        twice)."""
+        highest = self._session.scalar(
+            select(func.max(ActionItemRow.number)).where(
+                ActionItemRow.postmortem_id == postmortem_id
+            )
+        )
+        row = ActionItemRow(
+            postmortem_id=postmortem_id,
+            number=(highest or 0) + 1,
+            text=text,
+            owner_id=owner_id,
+            due_on=due_on,
+            added_by=by,
+            added_at=at,
+        )
+        self._session.add(row)
+        self._session.flush()
+        return _action_item(row)
