@@ -30,6 +30,7 @@ from bot.policy_file import load_policy
 from bot.scheduling.jobs import STOP_TIMEOUT_SECONDS, GatedMessenger, OutboxPump, build_scheduler
 from bot.services.clock import Clock, system_clock
 from bot.services.dispatch import Dispatcher
+from bot.services.documents import DocumentService
 from bot.services.incidents import IncidentService
 from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import PostmortemService
@@ -56,6 +57,7 @@ class Runtime:
     engine: Engine
     postmortems: PostmortemService
     lifecycle: LifecycleService
+    documents: DocumentService
     dispatcher: Dispatcher
     client: WebClient
     bolt_app: App
@@ -185,6 +187,7 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
     )
     postmortems = PostmortemService(uow_factory=uow_factory, policy=policy, clock=clock)
     lifecycle = LifecycleService(uow_factory=uow_factory, policy=policy, clock=clock)
+    documents = DocumentService(uow_factory=uow_factory, policy=policy, clock=clock)
     messenger = GatedMessenger(SlackMessenger(client))
     dispatcher = Dispatcher(
         uow_factory=uow_factory,
@@ -195,7 +198,11 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
     pump = OutboxPump(dispatcher, clock, idle_seconds=settings.dispatch_interval_seconds)
     pump_holder.append(pump)
     bolt_app = build_bolt_app(
-        client=client, signing_secret=signing_secret, postmortems=postmortems, lifecycle=lifecycle
+        client=client,
+        signing_secret=signing_secret,
+        postmortems=postmortems,
+        lifecycle=lifecycle,
+        documents=documents,
     )
 
     def database_ready() -> bool:
@@ -225,6 +232,7 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         engine=engine,
         postmortems=postmortems,
         lifecycle=lifecycle,
+        documents=documents,
         dispatcher=dispatcher,
         client=client,
         bolt_app=bolt_app,

@@ -75,8 +75,9 @@ _NEXT: dict[State, str] = {
         "the postmortem with `/postmortem done`."
     ),
     State.IN_REVIEW: (
-        "What is left is to finish the document and agree action items with owners and due "
-        "dates, then close it with `/postmortem done`."
+        "What is left is to finish the document (`/postmortem document`) and agree action "
+        "items with owners and due dates (`/postmortem action`), then close it with "
+        "`/postmortem done`."
     ),
     State.COMPLETED: (
         "Nothing is left to do; a new incident gets its own postmortem with `/postmortem start`."

@@ -38,6 +38,10 @@ class MessageKind(StrEnum):
     # A direct message to the person who opened the postmortem (or asked to re-post its
     # prompt): the owner prompt could not be posted in the channel, and how to fix that.
     PROMPT_UNDELIVERABLE = "prompt_undeliverable"
+    # Writing the postmortem: the document's first save, each action item, an export.
+    DOCUMENT_STARTED = "document_started"
+    ACTION_ITEM_ADDED = "action_item_added"
+    DOCUMENT_EXPORT = "document_export"
 
 
 NUDGES = frozenset(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from bot.domain.document import Document
 from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import State
 from bot.domain.messages import (
@@ -55,6 +56,9 @@ class ChannelStatus:
     open_postmortems: list[Postmortem]
     unrouted: list[Postmortem]
     undeliverable: dict[int, list[str]]
+    documents: dict[int, Document] = field(default_factory=dict)
+    # How many action items each postmortem has.
+    action_items: dict[int, int] = field(default_factory=dict)
 
 
 class PostmortemService(Service):
@@ -337,7 +341,14 @@ class PostmortemService(Service):
                 asked = uow.postmortems.get(postmortem_id)
                 open_here = [asked] if asked is not None and asked.channel_id == channel_id else []
             undeliverable = {p.id: self._undeliverable(uow, p.id) for p in open_here}
-            return ChannelStatus(open_here, uow.postmortems.unrouted(), undeliverable)
+            ids = [p.id for p in open_here]
+            return ChannelStatus(
+                open_here,
+                uow.postmortems.unrouted(),
+                undeliverable,
+                uow.documents.get_many(ids),
+                uow.action_items.counts(ids),
+            )
 
     @staticmethod
     def _undeliverable(uow: UnitOfWork, postmortem_id: int) -> list[str]:

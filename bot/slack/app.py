@@ -15,6 +15,7 @@ from slack_bolt.logger.messages import (
 )
 from slack_sdk import WebClient
 
+from bot.services.documents import DocumentService
 from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import PostmortemService
 from bot.slack.listeners import register_all
@@ -85,6 +86,7 @@ def build_bolt_app(
     signing_secret: str,
     postmortems: PostmortemService,
     lifecycle: LifecycleService,
+    documents: DocumentService,
 ) -> App:
     # process_before_response: the listener's own work decides the HTTP answer, with no
     # 10 ms polling for the ack; Web API calls happen later (outbox or lazy listeners).
@@ -103,6 +105,7 @@ def build_bolt_app(
     def provide_services(context: dict[str, Any], next: Callable[[], None]) -> None:
         context["postmortems"] = postmortems
         context["lifecycle"] = lifecycle
+        context["documents"] = documents
         next()
 
     @app.error

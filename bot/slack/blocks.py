@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.domain.document import Document, Section
 from bot.domain.lifecycle import STATE_LABELS, State
 from bot.domain.messages import MessageKind, human_span
 from bot.domain.owners import Candidate
@@ -226,8 +227,9 @@ _DOCUMENT = (
     "what went well, and how the response itself worked"
 )
 _ACTION_ITEMS = (
-    "Agree action items with owners and due dates (completing this comes before planned "
-    "work), then close the postmortem with `/postmortem done`."
+    "Agree action items with owners and due dates and record each with `/postmortem action "
+    "@someone YYYY-MM-DD what to do` (completing this comes before planned work), then close "
+    "the postmortem with `/postmortem done`."
 )
 _INVITE_WHO = (
     "Invite the responders, the incident manager and, where they were involved, customer "
@@ -247,7 +249,8 @@ def _steps(postmortem: Postmortem, policy: Policy) -> list[str]:
             else ""
         )
         return [
-            f"The meeting was held{held}. Finish the document: {_DOCUMENT}.",
+            f"The meeting was held{held}. Finish the document with `/postmortem document`: "
+            f"{_DOCUMENT}.",
             _ACTION_ITEMS,
         ]
     if postmortem.state is State.MEETING_SCHEDULED and postmortem.meeting_at is not None:
@@ -255,7 +258,7 @@ def _steps(postmortem: Postmortem, policy: Policy) -> list[str]:
             f"The meeting is on the calendar for *{slack_date(postmortem.meeting_at)}*"
             f"{late_because(postmortem, policy)}; its invite is in the channel. To move it, "
             "use `/postmortem schedule`.",
-            f"Start the document, if nobody has yet: {_DOCUMENT}.",
+            f"Start the document with `/postmortem document`, if nobody has yet: {_DOCUMENT}.",
             "Once the meeting has taken place, record it with `/postmortem held`.",
             _ACTION_ITEMS,
         ]
@@ -274,7 +277,7 @@ def _steps(postmortem: Postmortem, policy: Policy) -> list[str]:
         )
     return [
         schedule,
-        f"Start the document: {_DOCUMENT}.",
+        f"Start the document with `/postmortem document` (anyone can add to it): {_DOCUMENT}.",
         "Once the meeting has taken place, record it with `/postmortem held`.",
         _ACTION_ITEMS,
     ]
@@ -370,6 +373,8 @@ def status_text(
     undeliverable: dict[int, list[str]],
     *,
     asked_for: int | None = None,
+    documents: Mapping[int, Document] | None = None,
+    action_items: Mapping[int, int] | None = None,
 ) -> str:
     if not postmortems and asked_for is not None:
         lines = [
@@ -400,6 +405,7 @@ def status_text(
             lines.append(f"• Meeting held {slack_date(p.meeting_held_at)}")
         if p.completed_at is not None:
             lines.append(f"• Completed {slack_date(p.completed_at)}")
+        lines.append(_document_line((documents or {}).get(p.id), (action_items or {}).get(p.id, 0)))
         if lost is not None and p.channel_id is not None:
             lines.append(
                 "• :warning: I could not post the owner prompt here, so nobody has been asked "
@@ -416,6 +422,22 @@ def status_text(
             "there."
         )
     return "\n".join(lines)
+
+
+def _document_line(document: Document | None, action_items: int) -> str:
+    items = (
+        f"{action_items} action item{'s' if action_items != 1 else ''}"
+        if action_items
+        else "no action items yet (`/postmortem action @someone YYYY-MM-DD what`)"
+    )
+    if document is None:
+        return f"• Document: not started (`/postmortem document`) · {items}"
+    written = len(document.written)
+    return (
+        f"• Document: {written} of {len(Section)} sections written, last changed by "
+        f"<@{document.updated_by}> {slack_date(document.updated_at)} · {items} · "
+        f"`/postmortem export` posts it as Markdown"
+    )
 
 
 def start_modal(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from bot.domain.messages import SLACK_USER_ID
 from bot.domain.postmortem import PAGERDUTY_INCIDENT_URL
@@ -23,6 +24,11 @@ USAGE = (
     "• `/postmortem schedule` — schedule the postmortem meeting (a form; posts an invite)\n"
     "• `/postmortem held` — mark the meeting as held (the owner or an incident manager); "
     "`/postmortem held early` if it took place before its scheduled time\n"
+    "• `/postmortem document` — write the postmortem document (a form anyone here can add "
+    "to: summary, impact, timeline, contributing factors, what went well, the response)\n"
+    "• `/postmortem action @someone YYYY-MM-DD what to do` — record an action item, with "
+    "its owner and due date\n"
+    "• `/postmortem export` — post the document and action items here as a Markdown file\n"
     "• `/postmortem done` — complete the postmortem, once its meeting was held\n"
     "• `/postmortem move #3` — bring a postmortem that has no channel (its incident matched "
     "no route) into this channel\n"
@@ -90,6 +96,24 @@ class Done:
 
 
 @dataclass(frozen=True)
+class WriteDocument:
+    postmortem_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AddActionItem:
+    owner: str
+    due_on: date
+    text: str
+    postmortem_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Export:
+    postmortem_id: int | None = None
+
+
+@dataclass(frozen=True)
 class MoveHere:
     """Give a postmortem stored without a channel this channel."""
 
@@ -103,7 +127,49 @@ class Invalid:
     problem: str
 
 
-Request = Start | HandOver | Status | Help | Schedule | Held | Done | MoveHere | Invalid
+Request = (
+    Start
+    | HandOver
+    | Status
+    | Help
+    | Schedule
+    | Held
+    | Done
+    | WriteDocument
+    | AddActionItem
+    | Export
+    | MoveHere
+    | Invalid
+)
+
+ACTION_USAGE = (
+    "`/postmortem action` needs the owner, the due date and what is to be done, like "
+    "`/postmortem action @jane 2026-12-04 Alert on queue depth`."
+)
+_ACTION_ITEM = re.compile(
+    rf"^<@(?P<owner>{SLACK_USER_ID})(?:\|[^>]*)?>\s+(?P<due>\S+)(?:\s+(?P<text>.*))?$", re.DOTALL
+)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _action_item(rest: str, postmortem_id: int | None) -> AddActionItem | Invalid:
+    match = _ACTION_ITEM.match(rest)
+    if match is None:
+        return Invalid(ACTION_USAGE)
+    due = match.group("due")
+    try:
+        due_on = date.fromisoformat(due) if _ISO_DATE.match(due) else None
+    except ValueError:
+        due_on = None
+    if due_on is None:
+        return Invalid(
+            f"`{plain(due)[:20]}` is not a date: write the due date as YYYY-MM-DD, like "
+            "`2026-12-04`."
+        )
+    text = plain(match.group("text") or "").strip()
+    if not text:
+        return Invalid(ACTION_USAGE)
+    return AddActionItem(match.group("owner"), due_on, text, postmortem_id)
 
 
 def _which(rest: str) -> tuple[int | None, str] | Invalid:
@@ -155,6 +221,12 @@ def parse(text: str) -> Request:
                 "like `/postmortem move #3` (`/postmortem status` lists them)."
             )
         return MoveHere(postmortem_id)
+    if verb == "action":
+        return _action_item(rest, postmortem_id)
+    if verb in ("document", "doc", "export"):
+        if rest:
+            return Invalid(f"`/postmortem {verb}` takes at most a postmortem number, like `#2`.")
+        return Export(postmortem_id) if verb == "export" else WriteDocument(postmortem_id)
     if verb == "held" and rest.lower() == "early":
         return Held(postmortem_id, early=True)
     if verb in ("schedule", "held", "done"):

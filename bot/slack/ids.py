@@ -17,6 +17,7 @@ class Action(StrEnum):
 class Callback(StrEnum):
     START_MODAL = "postmortem.start"
     SCHEDULE_MODAL = "postmortem.schedule"
+    DOCUMENT_MODAL = "postmortem.document"
 
 
 class ScheduleField(StrEnum):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import re
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -26,7 +27,10 @@ from bot.slack.blocks import (
 )
 from bot.slack.ids import METADATA_EVENT_TYPE
 from bot.slack.nudges import (
+    action_item_text,
     completed_text,
+    document_export_text,
+    document_started_text,
     meeting_held_text,
     meeting_invite_text,
     nudge_blocks,
@@ -58,6 +62,8 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 _USER_CACHE_TTL = timedelta(hours=1)
+# A person as the export's Markdown names them (Slack's syntax), replaced by their name.
+_MENTION = re.compile(r"<@([A-Z0-9]+)>")
 
 
 # chat.postEphemeral's answers when the bot cannot show anything in that channel.
@@ -210,6 +216,12 @@ class SlackMessenger:
             return self._invite(message, postmortem)
         if message.kind is MessageKind.MEETING_HELD:
             return self._post(message, meeting_held_text(postmortem, str(message.params["by"])))
+        if message.kind is MessageKind.DOCUMENT_STARTED:
+            return self._post(message, document_started_text(postmortem, str(message.params["by"])))
+        if message.kind is MessageKind.ACTION_ITEM_ADDED:
+            return self._post(message, action_item_text(postmortem, message.params))
+        if message.kind is MessageKind.DOCUMENT_EXPORT:
+            return self._export(message, postmortem)
         if message.kind is MessageKind.COMPLETED:
             return self._post(message, completed_text(postmortem, str(message.params["by"])))
         text = str(
@@ -270,6 +282,20 @@ class SlackMessenger:
             request_file_info=False,
         )
         return self._post(message, meeting_invite_text(postmortem, message.policy))
+
+    def _export(self, message: Outgoing, postmortem: Postmortem) -> str:
+        """The Markdown file, then the message that carries the metadata (as ``_invite``)."""
+        markdown = _MENTION.sub(
+            lambda m: "@" + self.display_name(m.group(1)), str(message.params["markdown"])
+        )
+        self._client.files_upload_v2(
+            channel=message.channel_id,
+            content=markdown,
+            filename=f"postmortem-{postmortem.id}.md",
+            title=f"Postmortem #{postmortem.id}: {postmortem.title}"[:250],
+            request_file_info=False,
+        )
+        return self._post(message, document_export_text(postmortem, str(message.params["by"])))
 
     def _with_contact(self, attendee: Attendee) -> Attendee:
         user = self._user(attendee.slack_user_id)  # cached, like time zones and names

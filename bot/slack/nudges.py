@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -154,9 +157,9 @@ def nudge_text(kind: MessageKind, postmortem: Postmortem, policy: Policy) -> str
         who = f"{owner}, the" if owner else "The"
         return (
             f":memo: {who} postmortem meeting for {title} was held{held}, but the postmortem is "
-            "not done yet. Finish the document and agree action items with owners and due "
-            "dates (this comes before planned work), then close it with `/postmortem done`."
-            + ("" if owner else f" {no_owner}")
+            "not done yet. Finish the document (`/postmortem document`) and agree action items "
+            "with owners and due dates (`/postmortem action`); this comes before planned work. "
+            "Then close it with `/postmortem done`." + ("" if owner else f" {no_owner}")
         )
     return f"Update on the postmortem for {title}."
 
@@ -187,8 +190,9 @@ def meeting_invite_text(postmortem: Postmortem, policy: Policy) -> str:
 def meeting_held_text(postmortem: Postmortem, by: str) -> str:
     return (
         f":white_check_mark: The postmortem meeting for *{escape(postmortem.title)}* "
-        f"(#{postmortem.id}) was held (marked by <@{by}>). Next: finish the document and agree "
-        "action items with owners and due dates, then `/postmortem done`."
+        f"(#{postmortem.id}) was held (marked by <@{by}>). Next: finish the document "
+        "(`/postmortem document`) and agree action items with owners and due dates "
+        "(`/postmortem action`), then `/postmortem done`."
     )
 
 
@@ -196,6 +200,32 @@ def completed_text(postmortem: Postmortem, by: str) -> str:
     return (
         f":tada: The postmortem for *{escape(postmortem.title)}* (#{postmortem.id}) is complete "
         f"(marked by <@{by}>). Thank you all — its action items come before planned work."
+    )
+
+
+def document_started_text(postmortem: Postmortem, by: str) -> str:
+    return (
+        f":memo: <@{by}> started the document for *{escape(postmortem.title)}* "
+        f"(#{postmortem.id}). Writing a postmortem is a collaborative effort: anyone here can "
+        "add what they know with `/postmortem document`, and record action items with "
+        "`/postmortem action @someone YYYY-MM-DD what to do`."
+    )
+
+
+def action_item_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
+    # A calendar day, not a moment: shown as written, not moved into each reader's zone.
+    due = date.fromisoformat(params["due"]).strftime("%a %d %b %Y")
+    return (
+        f":pushpin: Action item {params['number']} for *{escape(postmortem.title)}* "
+        f"(#{postmortem.id}): {escape(params['text'])}\n"
+        f"• Owner: <@{params['owner']}> · due {due} · added by <@{params['by']}>"
+    )
+
+
+def document_export_text(postmortem: Postmortem, by: str) -> str:
+    return (
+        f":page_facing_up: The document for *{escape(postmortem.title)}* (#{postmortem.id}), "
+        f"with its action items, as Markdown (the file just above; exported by <@{by}>)."
     )
 
 

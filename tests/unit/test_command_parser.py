@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from bot.domain.postmortem import pagerduty_incident_id
 from bot.slack.commands import (
+    AddActionItem,
     Done,
+    Export,
     HandOver,
     Held,
     Help,
@@ -15,6 +19,7 @@ from bot.slack.commands import (
     Schedule,
     Start,
     Status,
+    WriteDocument,
     parse,
 )
 
@@ -138,3 +143,45 @@ def test_a_pagerduty_link_that_is_not_an_incidents_is_refused_with_what_to_paste
 
 def test_the_incident_id_of_a_link_is_read_in_capitals() -> None:
     assert pagerduty_incident_id("https://acme.pagerduty.com/incidents/q1abc") == "Q1ABC"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("document", WriteDocument()),
+        ("doc #2", WriteDocument(2)),
+        ("export", Export()),
+        ("EXPORT #3", Export(3)),
+        (
+            "action <@U0DAN|dan> 2026-12-04 Alert on <https://x.example/q|queue> depth",
+            AddActionItem("U0DAN", date(2026, 12, 4), "Alert on queue depth"),
+        ),
+        (
+            "action #2 <@U0DAN> 2026-12-04 Alert",
+            AddActionItem("U0DAN", date(2026, 12, 4), "Alert", 2),
+        ),
+    ],
+)
+def test_writing_the_document_its_action_items_and_its_export_parse(
+    text: str, expected: object
+) -> None:
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("action", "needs the owner, the due date and what is to be done"),
+        ("action Alert on queue depth", "needs the owner, the due date"),
+        ("action <@U0DAN> 2026-12-04", "needs the owner, the due date"),
+        ("action <@U0DAN> tomorrow Alert", "`tomorrow` is not a date: write the due date as"),
+        ("action <@U0DAN> 2026-02-30 Alert", "`2026-02-30` is not a date"),
+        ("document now", "`/postmortem document` takes at most a postmortem number"),
+        ("export everything", "`/postmortem export` takes at most a postmortem number"),
+    ],
+)
+def test_a_malformed_document_command_says_what_to_type(text: str, says: str) -> None:
+    result = parse(text)
+
+    assert isinstance(result, Invalid)
+    assert says in result.problem

@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, commands, lifecycle, views
+from bot.slack.listeners import actions, commands, documents, lifecycle, views
 
 
 def register_all(app: App) -> None:
@@ -10,3 +10,4 @@ def register_all(app: App) -> None:
     actions.register(app)
     views.register(app)
     lifecycle.register(app)
+    documents.register(app)

@@ -18,10 +18,12 @@ from bot.domain.postmortem import (
     pagerduty_incident_id,
     started_by_hand_key,
 )
+from bot.services.documents import DocumentService
 from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import PostmortemService
 from bot.slack import commands
 from bot.slack.blocks import start_modal, status_text
+from bot.slack.listeners import documents as document_listeners
 from bot.slack.listeners import lifecycle as lifecycle_listeners
 from bot.slack.listeners.actions import acknowledge, why_not_an_owner
 from bot.slack.listeners.forms import open_form
@@ -34,7 +36,7 @@ def opens_a_form(command: dict[str, Any]) -> bool:
     """Only these subcommands need a Web API call (views.open) after the ack."""
     request = commands.parse(command.get("text", ""))
     asks_for_details = isinstance(request, commands.Start) and request.title is None
-    return asks_for_details or isinstance(request, commands.Schedule)
+    return asks_for_details or isinstance(request, commands.Schedule | commands.WriteDocument)
 
 
 def names_an_owner(command: dict[str, Any]) -> bool:
@@ -46,7 +48,12 @@ def register(app: App) -> None:
     # Lazy listeners cost a deep copy and a thread per request: only where a Web API call
     # must follow the ack (a form opens; the new owner is looked up).
     app.command(commands.COMMAND, matchers=[opens_a_form])(
-        ack=answer_command, lazy=[open_start_form, lifecycle_listeners.open_schedule_form]
+        ack=answer_command,
+        lazy=[
+            open_start_form,
+            lifecycle_listeners.open_schedule_form,
+            document_listeners.open_document_form,
+        ],
     )
     app.command(commands.COMMAND, matchers=[names_an_owner])(
         ack=acknowledge, lazy=[hand_over_by_command]
@@ -71,6 +78,7 @@ def answer_command(
     command: dict[str, Any],
     postmortems: PostmortemService,
     lifecycle: LifecycleService,
+    documents: DocumentService,
 ) -> None:
     request = commands.parse(command.get("text", ""))
     channel_id = command["channel_id"]
@@ -82,6 +90,8 @@ def answer_command(
             reply(ack, f"{problem}\n\n{commands.USAGE}")
         case commands.Schedule() | commands.Held() | commands.Done():
             lifecycle_listeners.answer(ack, request, command, lifecycle)
+        case commands.WriteDocument() | commands.AddActionItem() | commands.Export():
+            document_listeners.answer(ack, request, command, documents)
         case commands.Status(postmortem_id):
             status = postmortems.status(channel_id=channel_id, postmortem_id=postmortem_id)
             reply(
@@ -92,6 +102,8 @@ def answer_command(
                     status.unrouted,
                     status.undeliverable,
                     asked_for=postmortem_id,
+                    documents=status.documents,
+                    action_items=status.action_items,
                 ),
             )
         case commands.MoveHere(postmortem_id):

@@ -1,0 +1,185 @@
+"""Writing the postmortem: its document, its action items, and the Markdown export.
+
+Anyone in the channel may write (the guidance: a collaborative effort, led by the owner);
+every change is audited with who made it. Each use case is one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from bot.domain.document import (
+    ActionItem,
+    Document,
+    Section,
+    check_action_item,
+    merge_edit,
+    render_markdown,
+)
+from bot.domain.messages import MessageKind, PlannedMessage
+from bot.domain.postmortem import Postmortem
+from bot.persistence.uow import UnitOfWork
+from bot.services.base import Service, find_postmortem, plan_messages
+
+# Message params: who did it, and what the channel is shown.
+BY = "by"
+MARKDOWN = "markdown"
+NUMBER = "number"
+TEXT = "text"
+OWNER = "owner"
+DUE = "due"
+
+
+class DocumentService(Service):
+    def for_form(
+        self, *, channel_id: str, postmortem_id: int | None = None
+    ) -> tuple[Postmortem, Document | None]:
+        """The postmortem the form is for, and its document so far."""
+        with self._uow_factory() as uow:
+            postmortem = find_postmortem(
+                uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="document"
+            )
+            return postmortem, uow.documents.get(postmortem.id)
+
+    def today(self) -> date:
+        """Today in the workspace's zone: what a due date is compared with."""
+        return self._clock().astimezone(ZoneInfo(self._policy.workspace_timezone)).date()
+
+    def save(
+        self,
+        *,
+        postmortem_id: int,
+        channel_id: str,
+        actor: str,
+        submitted: Mapping[Section, str],
+        shown: Mapping[Section, str],
+    ) -> Document | None:
+        """Store the sections the form changed; None when it changed none.
+
+        EditConflict when someone else changed a section this form also changed. The first
+        save tells the channel that the document was started, and how to add to it.
+        """
+        now = self._clock()
+        with self._uow_factory() as uow:
+            postmortem = self._hold(
+                uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="document"
+            )
+            current = uow.documents.get(postmortem.id)
+            changed = merge_edit(current, submitted, shown)
+            if not changed:
+                return None
+            document = uow.documents.save(
+                postmortem_id=postmortem.id, changed=changed, by=actor, at=now
+            )
+            uow.audit.record(
+                postmortem_id=postmortem.id,
+                at=now,
+                actor=actor,
+                action="document_saved",
+                details={"sections": [s.value for s in changed]},
+            )
+            if current is None:
+                plan_messages(
+                    uow,
+                    postmortem,
+                    [PlannedMessage(MessageKind.DOCUMENT_STARTED, now, params={BY: actor})],
+                    now,
+                )
+            uow.commit()
+            return document
+
+    def add_action_item(
+        self,
+        *,
+        channel_id: str,
+        actor: str,
+        owner_id: str,
+        due_on: date,
+        text: str,
+        postmortem_id: int | None = None,
+    ) -> tuple[Postmortem, ActionItem]:
+        """Record an action item; the channel is told who will do what, by when."""
+        now = self._clock()
+        with self._uow_factory() as uow:
+            postmortem = self._hold(
+                uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="action"
+            )
+            existing = uow.action_items.counts([postmortem.id]).get(postmortem.id, 0)
+            cleaned = check_action_item(text, due_on=due_on, today=self.today(), existing=existing)
+            item = uow.action_items.add(
+                postmortem_id=postmortem.id,
+                text=cleaned,
+                owner_id=owner_id,
+                due_on=due_on,
+                by=actor,
+                at=now,
+            )
+            uow.audit.record(
+                postmortem_id=postmortem.id,
+                at=now,
+                actor=actor,
+                action="action_item_added",
+                details={
+                    NUMBER: item.number,
+                    TEXT: item.text,
+                    OWNER: owner_id,
+                    DUE: due_on.isoformat(),
+                },
+            )
+            params = {
+                BY: actor,
+                NUMBER: str(item.number),
+                TEXT: item.text,
+                OWNER: owner_id,
+                DUE: due_on.isoformat(),
+            }
+            plan_messages(
+                uow,
+                postmortem,
+                [PlannedMessage(MessageKind.ACTION_ITEM_ADDED, now, params=params)],
+                now,
+            )
+            uow.commit()
+            return postmortem, item
+
+    def export(
+        self, *, channel_id: str, actor: str, postmortem_id: int | None = None
+    ) -> Postmortem:
+        """Queue the document, as it stands now, as a Markdown file posted to the channel."""
+        now = self._clock()
+        with self._uow_factory() as uow:
+            postmortem = find_postmortem(
+                uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="export"
+            )
+            markdown = render_markdown(
+                postmortem,
+                uow.documents.get(postmortem.id),
+                uow.action_items.for_postmortem(postmortem.id),
+                incident_managers=self._policy.incident_managers,
+            )
+            plan_messages(
+                uow,
+                postmortem,
+                [
+                    PlannedMessage(
+                        MessageKind.DOCUMENT_EXPORT, now, params={BY: actor, MARKDOWN: markdown}
+                    )
+                ],
+                now,
+            )
+            uow.commit()
+            return postmortem
+
+    @staticmethod
+    def _hold(
+        uow: UnitOfWork, *, channel_id: str, postmortem_id: int | None, verb: str
+    ) -> Postmortem:
+        """The postmortem written to, its row held until commit: concurrent writers to one
+        postmortem take turns (a section merge, or the next action item number, is computed
+        from what was read)."""
+        found = find_postmortem(uow, channel_id=channel_id, postmortem_id=postmortem_id, verb=verb)
+        held = uow.postmortems.get_for_update(found.id)
+        assert held is not None  # postmortems are never deleted
+        return held

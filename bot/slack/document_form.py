@@ -1,0 +1,120 @@
+"""The `/postmortem document` form: a pure builder and a pure reader.
+
+The form remembers a fingerprint of each section as it showed it (in ``private_metadata``),
+so a save writes only what this person changed, and a section someone else changed in the
+meantime is refused inline instead of overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+)
+from slack_sdk.models.views import View
+
+from bot.domain.document import (
+    MAX_SECTION,
+    SECTION_HINTS,
+    SECTION_TITLES,
+    Document,
+    Section,
+    fingerprint,
+)
+from bot.domain.postmortem import Postmortem
+from bot.slack.ids import Callback
+from bot.slack.text import escape
+
+
+def block_id(section: Section) -> str:
+    """Each section's block_id (== action_id) in the form."""
+    return f"document.{section.value}"
+
+
+_PLACEHOLDERS: dict[Section, str] = {
+    Section.SUMMARY: "e.g. Checkout failed for 40% of customers for 25 minutes after a deploy.",
+    Section.IMPACT: "Customers, revenue, data, internal teams; how many, how long.",
+    Section.TIMELINE: "13:02 alert fired · 13:05 acknowledged · 13:20 rolled back · …",
+    Section.CONTRIBUTING_FACTORS: "Conditions and decisions that combined; no names to blame.",
+    Section.WENT_WELL: "e.g. The runbook's rollback worked first time.",
+    Section.RESPONSE: "Paging, escalation, communication: what helped, what got in the way.",
+}
+
+
+def document_modal(postmortem: Postmortem, document: Document | None, channel_id: str) -> View:
+    """Every section, pre-filled with what has been written so far."""
+    shown = {s.value: fingerprint(document.text(s) if document else "") for s in Section}
+    by = (
+        f" Last changed by <@{document.updated_by}>."
+        if document is not None
+        else " Nothing is written yet."
+    )
+    intro = (
+        f"*{escape(postmortem.title)}* (#{postmortem.id}). Anyone in the channel can add to "
+        "this document: writing a postmortem is collaborative, and blameless — describe what "
+        "systems and people did and why it made sense at the time, not whose fault it was." + by
+    )
+    blocks: list[Any] = [ContextBlock(elements=[MarkdownTextObject(text=intro)])]
+    for section in Section:
+        text = document.text(section) if document else ""
+        blocks.append(
+            InputBlock(
+                block_id=block_id(section),
+                label=SECTION_TITLES[section],
+                hint=SECTION_HINTS[section],
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=block_id(section),
+                    multiline=True,
+                    max_length=MAX_SECTION,
+                    initial_value=text[:MAX_SECTION] or None,
+                    placeholder=_PLACEHOLDERS[section],
+                ),
+            )
+        )
+    return View(
+        type="modal",
+        callback_id=Callback.DOCUMENT_MODAL.value,
+        private_metadata=json.dumps({"channel": channel_id, "id": postmortem.id, "shown": shown}),
+        title="Postmortem document",
+        submit="Save",
+        close="Cancel",
+        blocks=blocks,
+    )
+
+
+@dataclass(frozen=True)
+class DocumentForm:
+    channel_id: str
+    postmortem_id: int | None
+    submitted: dict[Section, str]
+    shown: dict[Section, str]
+
+
+def read_document_form(view: dict[str, Any]) -> DocumentForm:
+    values: dict[str, Any] = view.get("state", {}).get("values", {})
+    try:
+        metadata = json.loads(str(view.get("private_metadata") or "{}"))
+    except ValueError:
+        metadata = {}
+    metadata = metadata if isinstance(metadata, dict) else {}
+    shown_raw = metadata.get("shown")
+    if not isinstance(shown_raw, dict):
+        shown_raw = {}
+    postmortem_id = metadata.get("id")
+    submitted: dict[Section, str] = {}
+    for section in Section:
+        field = (values.get(block_id(section)) or {}).get(block_id(section)) or {}
+        submitted[section] = str(field.get("value") or "")
+    return DocumentForm(
+        channel_id=str(metadata.get("channel") or ""),
+        postmortem_id=postmortem_id if isinstance(postmortem_id, int) else None,
+        submitted=submitted,
+        shown={s: str(shown_raw[s.value]) for s in Section if s.value in shown_raw},
+    )

@@ -1,0 +1,187 @@
+"""Writing the postmortem: the document form, action items, the Markdown export and status,
+through the real HTTP app and the Slack stand-in, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from tests.conftest import BotHarness
+from tests.support.lifecycle import errors, owned_by_bob, posted
+
+
+def document_form(bot: BotHarness, user: str) -> dict[str, Any]:
+    """The document form ``user`` opens with `/postmortem document`."""
+    opened_before = len(bot.slack.calls("views.open"))
+    assert bot.user(user).answer("document") == ""
+    opened = bot.slack.wait_for("views.open", count=opened_before + 1)[-1]
+    return dict(opened.params["view"])
+
+
+def filled(view: dict[str, Any], **sections: str) -> dict[str, Any]:
+    """``view`` as Slack sends it back: what it showed, with ``sections`` typed over it."""
+    values: dict[str, Any] = {}
+    for block in view["blocks"]:
+        if block["type"] != "input":
+            continue
+        name = block["block_id"].removeprefix("document.")
+        value = sections.get(name, block["element"].get("initial_value"))
+        values[block["block_id"]] = {
+            block["block_id"]: {"type": "plain_text_input", "value": value}
+        }
+    return {**view, "id": "V0DOC", "state": {"values": values}}
+
+
+def told(bot: BotHarness, user: str) -> list[str]:
+    return [
+        c.params["text"] for c in bot.slack.calls("chat.postEphemeral") if c.params["user"] == user
+    ]
+
+
+def test_the_document_form_saves_what_was_written_and_the_channel_hears_it_started_once(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+
+    form = document_form(bot, "U0BOB")
+    assert form["callback_id"] == "postmortem.document"
+    first = bot.user("U0BOB").submit_view(filled(form, summary="Checkout failed for 25 min."))
+    bot.settle()
+    again = document_form(bot, "U0CAROL")
+    second = bot.user("U0CAROL").submit_view(filled(again, impact="40% of orders failed."))
+    bot.settle()
+
+    assert errors(first) == {}
+    assert errors(second) == {}
+    [started] = posted(bot, "document_started")
+    assert "<@U0BOB> started the document" in started["text"]
+    assert "collaborative" in started["text"]
+    inputs = {b["block_id"]: b for b in again["blocks"] if b["type"] == "input"}
+    assert inputs["document.summary"]["element"]["initial_value"] == "Checkout failed for 25 min."
+    assert any("Saved postmortem #1's document (2 of 6" in t for t in told(bot, "U0CAROL"))
+    trail = bot.runtime.postmortems.audit_trail(postmortem_id=1)
+    saved = [(who, what) for _, who, what in trail if what == "document_saved"]
+    assert saved == [("U0BOB", "document_saved"), ("U0CAROL", "document_saved")]
+
+
+def test_two_people_writing_different_sections_at_once_both_keep_their_text(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    bobs = document_form(bot, "U0BOB")
+    carols = document_form(bot, "U0CAROL")
+
+    bot.user("U0BOB").submit_view(filled(bobs, summary="Checkout failed."))
+    carol_saved = bot.user("U0CAROL").submit_view(filled(carols, timeline="13:02 alert fired"))
+    bot.user("U0BOB").answer("export")
+    bot.settle()
+
+    assert errors(carol_saved) == {}
+    [upload] = bot.slack.wait_for("_upload")
+    assert "## Summary\n\nCheckout failed." in upload.params["text"]
+    assert "## Timeline\n\n13:02 alert fired" in upload.params["text"]
+
+
+def test_changing_a_section_someone_else_just_changed_is_refused_inline_not_overwritten(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    bobs = document_form(bot, "U0BOB")
+    carols = document_form(bot, "U0CAROL")
+    bot.user("U0BOB").submit_view(filled(bobs, summary="Bob's summary."))
+
+    refused = errors(bot.user("U0CAROL").submit_view(filled(carols, summary="Carol's summary.")))
+    reopened = document_form(bot, "U0CAROL")
+
+    assert "Someone else changed this section" in refused["document.summary"]
+    inputs = {b["block_id"]: b for b in reopened["blocks"] if b["type"] == "input"}
+    assert inputs["document.summary"]["element"]["initial_value"] == "Bob's summary."
+
+
+def test_an_action_item_is_recorded_numbered_and_told_to_the_channel(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+
+    first = bot.user("U0BOB").answer("action <@U0DAN|dan> 2026-12-04 Alert on queue depth")
+    second = bot.user("U0CAROL").answer("action <@U0BOB> 2026-12-10 Document the rollback")
+    bot.settle()
+
+    assert "Added action item 1 to postmortem #1: Alert on queue depth — <@U0DAN>" in first
+    assert "Added action item 2" in second
+    announced = [m["text"] for m in posted(bot, "action_item_added")]
+    assert "Action item 1" in announced[0]
+    assert "Owner: <@U0DAN> · due Fri 04 Dec 2026" in announced[0]
+    assert "added by <@U0CAROL>" in announced[1]
+    trail = [what for _, _, what in bot.runtime.postmortems.audit_trail(postmortem_id=1)]
+    assert trail.count("action_item_added") == 2
+
+
+def test_an_action_item_with_a_bad_or_past_date_is_refused_and_nothing_stored(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+
+    not_a_date = bot.user("U0BOB").answer("action <@U0DAN> next-week Alert on queue depth")
+    past = bot.user("U0BOB").answer(
+        f"action <@U0DAN> {(bot.clock() - timedelta(days=1)).date().isoformat()} Alert"
+    )
+    bot.settle()
+
+    assert "is not a date: write the due date as YYYY-MM-DD" in not_a_date
+    assert "has passed: give the date it will be done by" in past
+    assert posted(bot, "action_item_added") == []
+    trail = [what for _, _, what in bot.runtime.postmortems.audit_trail(postmortem_id=1)]
+    assert "action_item_added" not in trail
+
+
+def test_the_export_posts_a_markdown_file_with_names_not_user_ids(bot: BotHarness) -> None:
+    bot.slack.add_user("U0BOB", real_name="Bob Builder")
+    bot.slack.add_user("U0DAN", real_name="Dan Ops")
+    owned_by_bob(bot)
+    form = document_form(bot, "U0BOB")
+    bot.user("U0BOB").submit_view(filled(form, contributing_factors="A retry storm."))
+    bot.user("U0BOB").answer("action <@U0DAN> 2026-12-04 Alert on queue depth")
+
+    answer = bot.user("U0CAROL").answer("export")
+    bot.settle()
+
+    assert "I'm posting postmortem #1's document and action items here" in answer
+    [upload_url] = bot.slack.wait_for("files.getUploadURLExternal")
+    assert upload_url.params["filename"] == "postmortem-1.md"
+    [upload] = bot.slack.wait_for("_upload")
+    markdown = upload.params["text"]
+    assert markdown.startswith("# Postmortem #1: Checkout errors")
+    assert "- Owner: @Bob Builder" in markdown
+    assert "## Contributing factors\n\nA retry storm." in markdown
+    assert "1. Alert on queue depth — owner @Dan Ops, due 2026-12-04" in markdown
+    assert "<@" not in markdown
+    [complete] = bot.slack.wait_for("files.completeUploadExternal")
+    assert complete.params["channel_id"] == "C0INCIDENT"
+    [note] = posted(bot, "document_export")
+    assert "exported by <@U0CAROL>" in note["text"]
+
+
+def test_status_shows_how_far_the_document_and_its_action_items_are(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+    before = bot.user("U0BOB").answer("status")
+    form = document_form(bot, "U0BOB")
+    bot.user("U0BOB").submit_view(filled(form, summary="Checkout failed.", impact="Orders"))
+    bot.user("U0BOB").answer("action <@U0DAN> 2026-12-04 Alert on queue depth")
+
+    after = bot.user("U0BOB").answer("status")
+
+    assert "• Document: not started (`/postmortem document`)" in before
+    assert "no action items yet" in before
+    assert "• Document: 2 of 6 sections written, last changed by <@U0BOB>" in after
+    assert "1 action item ·" in after
+
+
+def test_document_commands_without_a_postmortem_here_say_so_and_open_nothing(
+    bot: BotHarness,
+) -> None:
+    document = bot.user("U0BOB").answer("document")
+    action = bot.user("U0BOB").answer("action <@U0DAN> 2026-12-04 Alert")
+    export = bot.user("U0BOB").answer("export")
+
+    for answer in (document, action, export):
+        assert "There is no open postmortem in this channel" in answer
+    assert bot.slack.calls("views.open") == []
