@@ -113,6 +113,15 @@ def _start_form(view_id: str) -> dict[str, Any]:
     }
 
 
+def _document_form(view: dict[str, Any], sections: dict[str, str]) -> dict[str, Any]:
+    """The document form as Slack sends it back once ``sections`` are typed in."""
+    values = {
+        f"document.{name}": {f"document.{name}": {"type": "plain_text_input", "value": text}}
+        for name, text in sections.items()
+    }
+    return {**view, "id": "V0DOC", "state": {"values": values}}
+
+
 def _show(slack: SlackStandIn, runtime: Runtime, clock: DemoClock, seen: list[int]) -> None:
     runtime.dispatcher.drain(now=clock())
     for call in slack.calls():
@@ -130,6 +139,9 @@ def _show(slack: SlackStandIn, runtime: Runtime, clock: DemoClock, seen: list[in
             print(f"\n[{who}] (only visible to {to}): {text}")
         elif call.method == "views.open":
             print(f"\n[{who}] opened the form “{call.params['view']['title']['text']}”")
+        elif call.method == "_upload":
+            print(f"\n[{who}] uploaded a file to #incident:")
+            print("\n".join(f"  │ {line}" for line in str(call.params["text"]).splitlines()))
 
 
 def run_demo() -> int:
@@ -189,6 +201,36 @@ def run_demo() -> int:
                 status = readable(bob.command("status"), PEOPLE)
                 print("[bot] (only visible to bob):")
                 print("\n".join(f"  │ {line}" for line in status.splitlines()))
+
+                print("\nbob types: /postmortem document")
+                bob.command("document")
+                view = slack.wait_for("views.open", count=2)[-1].params["view"]
+                _show(slack, runtime, clock, seen)
+                print("\nbob writes the summary and the contributing factors, and saves")
+                bob.interact(
+                    {
+                        "type": "view_submission",
+                        "view": _document_form(
+                            view,
+                            {
+                                "summary": "Checkout failed for 12 minutes after a deploy.",
+                                "contributing_factors": (
+                                    "A config change and a retry storm, together; the canary "
+                                    "did not cover the payments path."
+                                ),
+                            },
+                        ),
+                    }
+                )
+                _show(slack, runtime, clock, seen)
+                due = (clock() + timedelta(days=7)).date().isoformat()
+                print(f"\ncarol types: /postmortem action @carol {due} Canary the payments path")
+                answer = carol.command(f"action <@U0CAROL|carol> {due} Canary the payments path")
+                print(f"[bot] (only visible to carol): {readable(answer, PEOPLE)}")
+                _show(slack, runtime, clock, seen)
+                print("\nalice types: /postmortem export")
+                alice.command("export")
+                _show(slack, runtime, clock, seen)
         finally:
             runtime.stop()
     return 0

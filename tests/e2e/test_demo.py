@@ -1,0 +1,29 @@
+"""`postmortem-bot demo`: the whole flow, offline, as the channel would read it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.demo import run_demo
+
+
+def test_the_demo_walks_from_start_to_owner_to_an_exported_document(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run_demo() == 0
+
+    printed = capsys.readouterr().out
+    steps = [
+        "alice types: /postmortem start",
+        "This postmortem needs exactly one owner.",
+        "This postmortem is already owned by @bob",
+        "• Document: not started",
+        "started the document for *Checkout errors after deploy* (#1)",
+        "Added action item 1 to postmortem #1: Canary the payments path",
+        "[bot] uploaded a file to #incident:",
+        "1. Canary the payments path — owner @carol (SRE), due",
+        "(the file just above; exported by @alice",
+    ]
+    positions = [printed.find(step) for step in steps]
+    assert -1 not in positions, [s for s, at in zip(steps, positions, strict=True) if at == -1]
+    assert positions == sorted(positions)
