@@ -122,6 +122,15 @@ def _document_form(view: dict[str, Any], sections: dict[str, str]) -> dict[str, 
     return {**view, "id": "V0DOC", "state": {"values": values}}
 
 
+def _wait_for_owner(runtime: Runtime, postmortem_id: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        postmortem = runtime.postmortems.get(postmortem_id=postmortem_id)
+        if postmortem is not None and postmortem.owner_id is not None:
+            return
+        time.sleep(0.02)
+
+
 def _show(slack: SlackStandIn, runtime: Runtime, clock: DemoClock, seen: list[int]) -> None:
     runtime.dispatcher.drain(now=clock())
     for call in slack.calls():
@@ -189,6 +198,9 @@ def run_demo() -> int:
                         ],
                     }
                 )
+                # A candidate's button is handled after its ack (Slack is asked who they are):
+                # let carol's pick land first, as it would in the channel.
+                _wait_for_owner(runtime, pid)
                 print("alice clicks [I'll own it] a moment later")
                 alice.interact(
                     {

@@ -16,7 +16,7 @@ def test_the_demo_walks_from_start_to_owner_to_an_exported_document(
     steps = [
         "alice types: /postmortem start",
         "This postmortem needs exactly one owner.",
-        "This postmortem is already owned by @bob",
+        "*Owner:* @bob (on-call, payments) (chosen by @carol (SRE))",
         "• Document: not started",
         "started the document for *Checkout errors after deploy* (#1)",
         "Added action item 1 to postmortem #1: Canary the payments path",
