@@ -199,7 +199,8 @@ def meeting_held_text(postmortem: Postmortem, by: str) -> str:
 def completed_text(postmortem: Postmortem, by: str) -> str:
     return (
         f":tada: The postmortem for *{escape(postmortem.title)}* (#{postmortem.id}) is complete "
-        f"(marked by <@{by}>). Thank you all — its action items come before planned work."
+        f"(marked by <@{by}>). Thank you all — its action items come before planned work. "
+        f"`/postmortem export #{postmortem.id}` posts its document as Markdown, to keep."
     )
 
 

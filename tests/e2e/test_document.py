@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests.conftest import BotHarness
-from tests.support.lifecycle import errors, owned_by_bob, posted
+from tests.support.lifecycle import errors, owned_by_bob, posted, schedule_form
 
 
 def document_form(bot: BotHarness, user: str) -> dict[str, Any]:
@@ -185,3 +185,22 @@ def test_document_commands_without_a_postmortem_here_say_so_and_open_nothing(
     for answer in (document, action, export):
         assert "There is no open postmortem in this channel" in answer
     assert bot.slack.calls("views.open") == []
+
+
+def test_a_completed_postmortem_can_still_be_exported_by_its_number(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=2)))
+    bot.clock.advance(timedelta(days=2, hours=1))
+    bot.user("U0BOB").answer("held")
+    bot.user("U0BOB").answer("done")
+    bot.settle()
+
+    [completed] = posted(bot, "completed")
+    answer = bot.user("U0CAROL").answer("export #1")
+    bot.settle()
+
+    assert "`/postmortem export #1` posts its document as Markdown" in completed["text"]
+    assert "I'm posting postmortem #1's document" in answer
+    _invite, export = bot.slack.wait_for("_upload", count=2)  # the meeting's .ics, then this
+    assert "- Status: Completed" in export.params["text"]
