@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from bot.domain.errors import DomainError
@@ -22,6 +22,8 @@ from bot.domain.postmortem import Postmortem
 MAX_SECTION = 3000
 MAX_ACTION_ITEM = 300
 MAX_ACTION_ITEMS = 100
+# A due date further off is no commitment (and 9999-12-31 is a typo).
+MAX_DUE_AHEAD = timedelta(days=366)
 
 
 class Section(StrEnum):
@@ -91,16 +93,12 @@ class ActionItem:
     added_at: datetime
 
 
-class EditConflict(DomainError):
-    """Someone else changed these sections since the form showed them."""
-
-    def __init__(self, sections: Sequence[Section]) -> None:
-        # Shown inline in the form, which is plain text: no mention can name who it was.
-        super().__init__(
-            "Someone else changed this section while you were editing. Copy your text, then "
-            "close this form and open it again with `/postmortem document` to see theirs."
-        )
-        self.sections = tuple(sections)
+# Shown inline in the form, which is plain text: no mention can name who it was.
+CONFLICT = (
+    "Someone else changed this section while you were editing, so this section was not "
+    "saved (your other changes were). Copy your text, then close this form and open it "
+    "again with `/postmortem document` to see theirs."
+)
 
 
 class SectionTooLong(DomainError):
@@ -109,35 +107,44 @@ class SectionTooLong(DomainError):
         self.section = section
 
 
+@dataclass(frozen=True)
+class Edit:
+    """What a form submission writes, and the sections it may not write."""
+
+    changed: dict[Section, str]
+    # Changed by someone else since the form showed them: writing them would lose that text.
+    conflicts: tuple[Section, ...]
+
+
 def merge_edit(
     current: Document | None,
     submitted: Mapping[Section, str],
     shown: Mapping[Section, str],
-) -> dict[Section, str]:
-    """The sections a form submission changes; EditConflict where it would overwrite text
-    someone else saved after the form opened.
+) -> Edit:
+    """The sections a form submission changes, and those it would overwrite text someone
+    else saved after the form opened (not written).
 
-    ``shown``: the fingerprint of each section as the form showed it. Only the sections the
-    person changed are written, so two people filling different sections at once both keep
-    their text; two people changing the same one is refused, never silently lost.
+    ``submitted``: only the sections the form sent back (a section it did not send is left
+    alone; one sent empty is cleared). ``shown``: the fingerprint of each section as the form
+    showed it. Only the sections the person changed are written, so two people filling
+    different sections at once both keep their text; two people changing the same one is
+    refused for that section, never silently lost.
     """
     changed: dict[Section, str] = {}
     conflicts: list[Section] = []
-    for section in Section:
-        new = submitted.get(section, "").strip()
+    for section, text in submitted.items():
+        new = text.strip()
         if len(new) > MAX_SECTION:
             raise SectionTooLong(section)
         before = shown.get(section, fingerprint(""))
         stored = current.text(section) if current else ""
         if fingerprint(new) == before or new == stored:
             continue  # untouched in the form, or already what is stored
-        if fingerprint(stored) != before:
+        if fingerprint(stored[:MAX_SECTION]) != before:
             conflicts.append(section)
             continue
         changed[section] = new
-    if conflicts:
-        raise EditConflict(conflicts)
-    return changed
+    return Edit(changed, tuple(conflicts))
 
 
 class ActionItemRefused(DomainError):
@@ -154,6 +161,11 @@ def check_action_item(text: str, *, due_on: date, today: date, existing: int = 0
             f"The action item is {len(cleaned)} characters; keep it to {MAX_ACTION_ITEM} "
             "(link to a ticket for the details)."
         )
+    if due_on > today + MAX_DUE_AHEAD:
+        raise ActionItemRefused(
+            f"{due_on.isoformat()} is more than a year away: give a nearer date, or split the "
+            "work into steps that can be done sooner."
+        )
     if due_on < today:
         raise ActionItemRefused(
             f"{due_on.isoformat()} has passed: give the date it will be done by."
@@ -166,7 +178,7 @@ def check_action_item(text: str, *, due_on: date, today: date, existing: int = 0
 
 
 def _when(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def _mention(user_id: str) -> str:

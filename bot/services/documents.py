@@ -7,6 +7,7 @@ every change is audited with who made it. Each use case is one transaction.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,13 @@ OWNER = "owner"
 DUE = "due"
 
 
+@dataclass(frozen=True)
+class Saved:
+    document: Document | None  # as it stands after the save (None: nothing written yet)
+    changed: tuple[Section, ...]
+    conflicts: tuple[Section, ...]
+
+
 class DocumentService(Service):
     def for_form(
         self, *, channel_id: str, postmortem_id: int | None = None
@@ -55,11 +63,11 @@ class DocumentService(Service):
         actor: str,
         submitted: Mapping[Section, str],
         shown: Mapping[Section, str],
-    ) -> Document | None:
-        """Store the sections the form changed; None when it changed none.
+    ) -> Saved:
+        """Store the sections the form changed, except those someone else changed meanwhile
+        (``Saved.conflicts``: not written, the person is shown why).
 
-        EditConflict when someone else changed a section this form also changed. The first
-        save tells the channel that the document was started, and how to add to it.
+        The first save tells the channel that the document was started, and how to add to it.
         """
         now = self._clock()
         with self._uow_factory() as uow:
@@ -67,18 +75,26 @@ class DocumentService(Service):
                 uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="document"
             )
             current = uow.documents.get(postmortem.id)
-            changed = merge_edit(current, submitted, shown)
-            if not changed:
-                return None
+            edit = merge_edit(current, submitted, shown)
+            if not edit.changed:
+                return Saved(current, changed=(), conflicts=edit.conflicts)
             document = uow.documents.save(
-                postmortem_id=postmortem.id, changed=changed, by=actor, at=now
+                postmortem_id=postmortem.id, changed=edit.changed, by=actor, at=now
             )
             uow.audit.record(
                 postmortem_id=postmortem.id,
                 at=now,
                 actor=actor,
                 action="document_saved",
-                details={"sections": [s.value for s in changed]},
+                # What each changed section said before: an edit can always be undone.
+                details={
+                    "sections": [s.value for s in edit.changed],
+                    "before": {
+                        s.value: current.text(s)
+                        for s in edit.changed
+                        if current is not None and current.text(s)
+                    },
+                },
             )
             if current is None:
                 plan_messages(
@@ -88,7 +104,7 @@ class DocumentService(Service):
                     now,
                 )
             uow.commit()
-            return document
+            return Saved(document, changed=tuple(edit.changed), conflicts=edit.conflicts)
 
     def add_action_item(
         self,

@@ -8,7 +8,7 @@ from datetime import date
 
 from bot.domain.messages import SLACK_USER_ID
 from bot.domain.postmortem import PAGERDUTY_INCIDENT_URL
-from bot.slack.text import has_words, plain
+from bot.slack.text import escape, has_words, plain
 
 COMMAND = "/postmortem"
 USAGE = (
@@ -163,7 +163,7 @@ def _action_item(rest: str, postmortem_id: int | None) -> AddActionItem | Invali
         due_on = None
     if due_on is None:
         return Invalid(
-            f"`{plain(due)[:20]}` is not a date: write the due date as YYYY-MM-DD, like "
+            f"`{escape(plain(due)[:20])}` is not a date: write the due date as YYYY-MM-DD, like "
             "`2026-12-04`."
         )
     text = plain(match.group("text") or "").strip()

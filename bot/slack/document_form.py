@@ -49,7 +49,10 @@ _PLACEHOLDERS: dict[Section, str] = {
 
 def document_modal(postmortem: Postmortem, document: Document | None, channel_id: str) -> View:
     """Every section, pre-filled with what has been written so far."""
-    shown = {s.value: fingerprint(document.text(s) if document else "") for s in Section}
+    # Of the text as shown (what the input holds), which is what an untouched input returns.
+    shown = {
+        s.value: fingerprint((document.text(s) if document else "")[:MAX_SECTION]) for s in Section
+    }
     by = (
         f" Last changed by <@{document.updated_by}>."
         if document is not None
@@ -97,24 +100,36 @@ class DocumentForm:
     shown: dict[Section, str]
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def read_document_form(view: dict[str, Any]) -> DocumentForm:
-    values: dict[str, Any] = view.get("state", {}).get("values", {})
+    """What the form sent back. A section whose input is missing is left out (never read as
+    cleared: that would delete what others wrote); an input sent empty (``null``) clears it.
+    """
+    values = _dict(_dict(view.get("state")).get("values"))
     try:
-        metadata = json.loads(str(view.get("private_metadata") or "{}"))
+        metadata = _dict(json.loads(str(view.get("private_metadata") or "{}")))
     except ValueError:
         metadata = {}
-    metadata = metadata if isinstance(metadata, dict) else {}
-    shown_raw = metadata.get("shown")
-    if not isinstance(shown_raw, dict):
-        shown_raw = {}
+    shown_raw = _dict(metadata.get("shown"))
     postmortem_id = metadata.get("id")
     submitted: dict[Section, str] = {}
     for section in Section:
-        field = (values.get(block_id(section)) or {}).get(block_id(section)) or {}
-        submitted[section] = str(field.get("value") or "")
+        field = _dict(values.get(block_id(section))).get(block_id(section))
+        if not isinstance(field, dict):
+            continue
+        value = field.get("value")
+        submitted[section] = value if isinstance(value, str) else ""
+    channel = metadata.get("channel")
     return DocumentForm(
-        channel_id=str(metadata.get("channel") or ""),
-        postmortem_id=postmortem_id if isinstance(postmortem_id, int) else None,
+        channel_id=channel if isinstance(channel, str) else "",
+        postmortem_id=(
+            postmortem_id
+            if isinstance(postmortem_id, int) and not isinstance(postmortem_id, bool)
+            else None
+        ),
         submitted=submitted,
         shown={s: str(shown_raw[s.value]) for s in Section if s.value in shown_raw},
     )

@@ -58,7 +58,10 @@ def test_the_document_form_saves_what_was_written_and_the_channel_hears_it_start
     assert "collaborative" in started["text"]
     inputs = {b["block_id"]: b for b in again["blocks"] if b["type"] == "input"}
     assert inputs["document.summary"]["element"]["initial_value"] == "Checkout failed for 25 min."
-    assert any("Saved postmortem #1's document (2 of 6" in t for t in told(bot, "U0CAROL"))
+    assert any(
+        "Saved postmortem #1's document (impact; 2 of 6 sections written now)" in t
+        for t in told(bot, "U0CAROL")
+    )
     trail = bot.runtime.postmortems.audit_trail(postmortem_id=1)
     saved = [(who, what) for _, who, what in trail if what == "document_saved"]
     assert saved == [("U0BOB", "document_saved"), ("U0CAROL", "document_saved")]
@@ -90,12 +93,18 @@ def test_changing_a_section_someone_else_just_changed_is_refused_inline_not_over
     carols = document_form(bot, "U0CAROL")
     bot.user("U0BOB").submit_view(filled(bobs, summary="Bob's summary."))
 
-    refused = errors(bot.user("U0CAROL").submit_view(filled(carols, summary="Carol's summary.")))
+    carols_edit = filled(carols, summary="Carol's summary.", impact="40% of orders")
+    refused = errors(bot.user("U0CAROL").submit_view(carols_edit))
+    bot.settle()
     reopened = document_form(bot, "U0CAROL")
 
+    assert list(refused) == ["document.summary"]
     assert "Someone else changed this section" in refused["document.summary"]
+    assert "your other changes were" in refused["document.summary"]
     inputs = {b["block_id"]: b for b in reopened["blocks"] if b["type"] == "input"}
     assert inputs["document.summary"]["element"]["initial_value"] == "Bob's summary."
+    assert inputs["document.impact"]["element"]["initial_value"] == "40% of orders"
+    assert any("Saved postmortem #1's document (impact;" in t for t in told(bot, "U0CAROL"))
 
 
 def test_an_action_item_is_recorded_numbered_and_told_to_the_channel(bot: BotHarness) -> None:
@@ -120,13 +129,14 @@ def test_an_action_item_with_a_bad_or_past_date_is_refused_and_nothing_stored(
 ) -> None:
     owned_by_bob(bot)
 
-    not_a_date = bot.user("U0BOB").answer("action <@U0DAN> next-week Alert on queue depth")
+    # Typed as "<!channel>": Slack escapes it; echoed back unescaped it would ping everyone.
+    not_a_date = bot.user("U0BOB").answer("action <@U0DAN> &lt;!channel&gt; Alert on queue depth")
     past = bot.user("U0BOB").answer(
         f"action <@U0DAN> {(bot.clock() - timedelta(days=1)).date().isoformat()} Alert"
     )
     bot.settle()
 
-    assert "is not a date: write the due date as YYYY-MM-DD" in not_a_date
+    assert "`&lt;!channel&gt;` is not a date: write the due date as YYYY-MM-DD" in not_a_date
     assert "has passed: give the date it will be done by" in past
     assert posted(bot, "action_item_added") == []
     trail = [what for _, _, what in bot.runtime.postmortems.audit_trail(postmortem_id=1)]

@@ -1,14 +1,19 @@
-"""Many people writing one postmortem at the same instant: every action item gets its own
-number, and no section anyone saved is lost (SQLite and PostgreSQL)."""
+"""Many people writing one postmortem: every action item gets its own number, no section
+anyone saved is lost, and what an edit replaced stays in the audit trail (SQLite and
+PostgreSQL)."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from bot.bootstrap import Runtime
 from bot.domain.document import Section, fingerprint
 from bot.domain.postmortem import IncidentReport
+from bot.persistence.tables import AuditEventRow
 from tests.support.clock import FakeClock
 
 WRITERS = 8
@@ -70,3 +75,36 @@ def test_sections_saved_at_once_by_different_people_are_all_kept(
     _, document = runtime.documents.for_form(channel_id="C0INCIDENT")
     assert document is not None
     assert {s: document.text(s) for s in Section} == {s: f"{s.value} text" for s in Section}
+
+
+def test_each_save_keeps_what_the_sections_it_changed_said_before(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    postmortem_id = open_one(runtime, clock)
+    nothing_shown = {s: fingerprint("") for s in Section}
+    first = {Section.SUMMARY: "Checkout failed.", Section.IMPACT: "Orders"}
+    runtime.documents.save(
+        postmortem_id=postmortem_id,
+        channel_id="C0INCIDENT",
+        actor="U0BOB",
+        submitted=first,
+        shown=nothing_shown,
+    )
+    runtime.documents.save(
+        postmortem_id=postmortem_id,
+        channel_id="C0INCIDENT",
+        actor="U0CAROL",
+        submitted={Section.SUMMARY: "Checkout failed for 25 minutes."},
+        shown={**nothing_shown, Section.SUMMARY: fingerprint("Checkout failed.")},
+    )
+
+    with Session(runtime.engine) as session:
+        saves = session.scalars(
+            select(AuditEventRow.details)
+            .where(AuditEventRow.action == "document_saved")
+            .order_by(AuditEventRow.id)
+        ).all()
+    assert saves == [
+        {"sections": ["summary", "impact"], "before": {}},
+        {"sections": ["summary"], "before": {"summary": "Checkout failed."}},
+    ]

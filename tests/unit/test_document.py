@@ -13,7 +13,7 @@ from bot.domain.document import (
     ActionItem,
     ActionItemRefused,
     Document,
-    EditConflict,
+    Edit,
     Section,
     SectionTooLong,
     check_action_item,
@@ -44,9 +44,9 @@ def shown(document: Document | None) -> dict[Section, str]:
 
 
 def test_a_first_edit_writes_only_the_sections_filled_in() -> None:
-    changed = merge_edit(None, {Section.SUMMARY: "  Checkout failed.  "}, shown(None))
+    edit = merge_edit(None, {Section.SUMMARY: "  Checkout failed.  "}, shown(None))
 
-    assert changed == {Section.SUMMARY: "Checkout failed."}
+    assert edit == Edit({Section.SUMMARY: "Checkout failed."}, ())
 
 
 def test_an_untouched_section_keeps_what_someone_else_saved_since_the_form_opened() -> None:
@@ -54,33 +54,44 @@ def test_an_untouched_section_keeps_what_someone_else_saved_since_the_form_opene
     submitted = {Section.SUMMARY: "Checkout failed.", Section.IMPACT: "40% of orders"}
     meanwhile = stored(summary="Checkout failed.", timeline="13:02 alert")
 
-    changed = merge_edit(meanwhile, submitted, shown(opened_on))
+    edit = merge_edit(meanwhile, submitted, shown(opened_on))
 
-    assert changed == {Section.IMPACT: "40% of orders"}
+    assert edit == Edit({Section.IMPACT: "40% of orders"}, ())
 
 
-def test_changing_a_section_someone_else_changed_meanwhile_is_refused() -> None:
+def test_changing_a_section_someone_else_changed_meanwhile_is_refused_but_not_the_others() -> None:
     opened_on = stored(summary="Checkout failed.")
     meanwhile = stored(summary="Checkout failed for 25 minutes.")
+    submitted = {Section.SUMMARY: "Checkout broke.", Section.IMPACT: "40% of orders"}
 
-    with pytest.raises(EditConflict) as refused:
-        merge_edit(meanwhile, {Section.SUMMARY: "Checkout broke."}, shown(opened_on))
+    edit = merge_edit(meanwhile, submitted, shown(opened_on))
 
-    assert refused.value.sections == (Section.SUMMARY,)
-    assert "Someone else changed this section" in str(refused.value)
+    assert edit == Edit({Section.IMPACT: "40% of orders"}, (Section.SUMMARY,))
+
+
+def test_a_section_the_form_did_not_send_back_is_left_alone_not_cleared() -> None:
+    opened_on = stored(summary="Checkout failed.", impact="40% of orders")
+
+    edit = merge_edit(opened_on, {Section.TIMELINE: "13:02 alert"}, shown(opened_on))
+
+    assert edit == Edit({Section.TIMELINE: "13:02 alert"}, ())
 
 
 def test_writing_what_is_already_stored_is_no_conflict_and_no_change() -> None:
     opened_on = stored()
     meanwhile = stored(summary="Checkout failed.")
 
-    assert merge_edit(meanwhile, {Section.SUMMARY: "Checkout failed."}, shown(opened_on)) == {}
+    edit = merge_edit(meanwhile, {Section.SUMMARY: "Checkout failed."}, shown(opened_on))
+
+    assert edit == Edit({}, ())
 
 
 def test_emptying_a_section_removes_its_text() -> None:
     opened_on = stored(summary="Checkout failed.")
 
-    assert merge_edit(opened_on, {Section.SUMMARY: " "}, shown(opened_on)) == {Section.SUMMARY: ""}
+    edit = merge_edit(opened_on, {Section.SUMMARY: " "}, shown(opened_on))
+
+    assert edit == Edit({Section.SUMMARY: ""}, ())
 
 
 def test_a_section_longer_than_slack_allows_is_refused_for_that_section() -> None:
@@ -102,6 +113,7 @@ def test_an_action_item_due_today_is_accepted_and_its_spaces_tidied() -> None:
     ("text", "due_on", "existing", "says"),
     [
         ("Alert on queue depth", date(2026, 11, 26), 0, "2026-11-26 has passed"),
+        ("Alert on queue depth", date(9999, 12, 31), 0, "9999-12-31 is more than a year away"),
         ("   ", date(2026, 12, 1), 0, "Say what is to be done"),
         ("x" * 301, date(2026, 12, 1), 0, "keep it to 300"),
         ("Alert", date(2026, 12, 1), MAX_ACTION_ITEMS, "already has 100 action items"),

@@ -7,15 +7,19 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.domain.document import SECTION_TITLES, EditConflict, SectionTooLong
+from bot.domain.document import CONFLICT, SECTION_TITLES, Section, SectionTooLong
 from bot.domain.errors import DomainError
 from bot.services.documents import DocumentService
 from bot.slack import commands
-from bot.slack.blocks import slack_date
 from bot.slack.document_form import block_id, document_modal, read_document_form
 from bot.slack.ids import Callback
 from bot.slack.listeners.forms import open_form
-from bot.slack.text import escape
+from bot.slack.text import escape, plain
+
+FORM_LOST = (
+    "This form no longer says which postmortem it is for: close it and run "
+    "`/postmortem document` again."
+)
 
 
 def register(app: App) -> None:
@@ -89,9 +93,9 @@ def submit_document_form(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], documents: DocumentService
 ) -> None:
     form = read_document_form(view)
-    first = block_id(next(iter(SECTION_TITLES)))
-    if form.postmortem_id is None:
-        ack(response_action="errors", errors={first: "This form lost its postmortem; reopen it."})
+    first = block_id(next(iter(Section)))
+    if form.postmortem_id is None or not form.channel_id:
+        ack(response_action="errors", errors={first: FORM_LOST})
         return
     actor = body["user"]["id"]
     try:
@@ -102,27 +106,26 @@ def submit_document_form(
             submitted=form.submitted,
             shown=form.shown,
         )
-    except EditConflict as conflict:
-        ack(
-            response_action="errors",
-            errors={block_id(s): str(conflict) for s in conflict.sections},
-        )
-        return
     except SectionTooLong as refusal:
         ack(response_action="errors", errors={block_id(refusal.section): str(refusal)})
         return
     except DomainError as refusal:
-        ack(response_action="errors", errors={first: str(refusal)[:2000]})
+        # Inline errors are plain text: channel links and mentions as the words they show.
+        ack(response_action="errors", errors={first: plain(str(refusal))[:2000]})
         return
-    ack()
-    if saved is not None:
-        written = len(saved.written)
-        documents.tell(
-            channel_id=form.channel_id,
-            user_id=actor,
-            text=(
-                f"Saved postmortem #{form.postmortem_id}'s document ({written} of "
-                f"{len(SECTION_TITLES)} sections written; {slack_date(saved.updated_at)}). "
-                "`/postmortem export` posts it as Markdown."
-            ),
+    if saved.conflicts:
+        ack(response_action="errors", errors={block_id(s): CONFLICT for s in saved.conflicts})
+    else:
+        ack()
+    if saved.changed and saved.document is not None:
+        text = (
+            f"Saved postmortem #{form.postmortem_id}'s document "
+            f"({', '.join(SECTION_TITLES[s].lower() for s in saved.changed)}; "
+            f"{len(saved.document.written)} of {len(Section)} sections written now). "
+            "`/postmortem export` posts it as Markdown."
         )
+    elif not saved.conflicts:
+        text = f"Nothing changed in postmortem #{form.postmortem_id}'s document."
+    else:
+        return  # the form shows why, and stays open
+    documents.tell(channel_id=form.channel_id, user_id=actor, text=text)
