@@ -132,25 +132,21 @@ class DocumentService(Service):
                 by=actor,
                 at=now,
             )
-            uow.audit.record(
-                postmortem_id=postmortem.id,
-                at=now,
-                actor=actor,
-                action="action_item_added",
-                details={
-                    NUMBER: item.number,
-                    TEXT: item.text,
-                    OWNER: owner_id,
-                    DUE: due_on.isoformat(),
-                },
-            )
-            params = {
-                BY: actor,
+            # What the audit keeps is what the channel is told.
+            recorded = {
                 NUMBER: str(item.number),
                 TEXT: item.text,
                 OWNER: owner_id,
                 DUE: due_on.isoformat(),
             }
+            uow.audit.record(
+                postmortem_id=postmortem.id,
+                at=now,
+                actor=actor,
+                action="action_item_added",
+                details=recorded,
+            )
+            params = {BY: actor, **recorded}
             plan_messages(
                 uow,
                 postmortem,

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests.conftest import BotHarness
-from tests.support.lifecycle import errors, owned_by_bob, posted, schedule_form
+from tests.support.lifecycle import completed_by_bob, errors, owned_by_bob, posted
 
 
 def document_form(bot: BotHarness, user: str) -> dict[str, Any]:
@@ -198,12 +198,7 @@ def test_document_commands_without_a_postmortem_here_say_so_and_open_nothing(
 
 
 def test_a_completed_postmortem_can_still_be_exported_by_its_number(bot: BotHarness) -> None:
-    owned_by_bob(bot)
-    bot.user("U0BOB").answer("schedule")
-    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=2)))
-    bot.clock.advance(timedelta(days=2, hours=1))
-    bot.user("U0BOB").answer("held")
-    bot.user("U0BOB").answer("done")
+    completed_by_bob(bot)
     bot.settle()
 
     [completed] = posted(bot, "completed")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bot.persistence.tables import OutboxRow
 from tests.conftest import BotHarness
 from tests.support.lifecycle import (
+    completed_by_bob,
     errors,
     owned_by_bob,
     posted,
@@ -142,12 +143,7 @@ def test_a_meeting_that_took_place_early_is_recorded_with_held_early(bot: BotHar
 
 
 def test_status_with_a_number_shows_that_postmortem_even_once_completed(bot: BotHarness) -> None:
-    owned_by_bob(bot)
-    bot.user("U0BOB").answer("schedule")
-    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=2)))
-    bot.clock.advance(timedelta(days=2, hours=1))
-    bot.user("U0BOB").answer("held")
-    bot.user("U0BOB").answer("done")
+    completed_by_bob(bot)
 
     listed = bot.user("U0ALICE").answer("status")
     asked = bot.user("U0ALICE").answer("status #1")
