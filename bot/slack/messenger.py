@@ -6,6 +6,7 @@ import http.client
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -62,6 +63,7 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 _USER_CACHE_TTL = timedelta(hours=1)
+_FAILED_LOOKUP_TTL = timedelta(minutes=1)
 # A person as the export's Markdown names them (Slack's syntax), replaced by their name.
 _MENTION = re.compile(r"<@([A-Z0-9]+)>")
 
@@ -133,8 +135,12 @@ def _not_looked(channel_id: str, outbox_id: int, failure: DeliveryFailed) -> Del
 
 
 class SlackMessenger:
-    def __init__(self, client: WebClient) -> None:
+    def __init__(
+        self, client: WebClient, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self._client = client
+        self._clock = clock
+        # user id → (users.info's user, or {} when it failed; until when to keep it)
         self._users: dict[str, tuple[dict[str, Any], datetime]] = {}
         self._lock = threading.Lock()
 
@@ -348,19 +354,24 @@ class SlackMessenger:
         return None
 
     def _user(self, user_id: str) -> dict[str, Any]:
-        """users.info, cached for an hour ({} when Slack can't say)."""
-        now = datetime.now().astimezone()
+        """users.info, cached for an hour; when Slack can't say ({}), asked again a minute later.
+
+        A failure kept for the hour would show ids instead of names, and use the workspace's
+        zone instead of the person's, for an hour after one rate-limited or failed look-up.
+        """
+        now = self._clock()
         with self._lock:
             cached = self._users.get(user_id)
-            if cached is not None and now - cached[1] < _USER_CACHE_TTL:
+            if cached is not None and now < cached[1]:
                 return cached[0]
         try:
             user: dict[str, Any] = dict(self._client.users_info(user=user_id)["user"])
+            until = now + _USER_CACHE_TTL
         except SlackApiError as error:
             log.warning("users.info %s failed: %s", user_id, error.response.get("error"))
-            user = {}
+            user, until = {}, now + _FAILED_LOOKUP_TTL
         with self._lock:
-            self._users[user_id] = (user, now)
+            self._users[user_id] = (user, until)
         return user
 
     def user_timezone(self, user_id: str) -> str | None:

@@ -1,0 +1,45 @@
+"""Who people are (names, time zones) comes from users.info, cached: an hour when Slack
+answered, a minute when it could not say."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from slack_sdk import WebClient
+
+from bot.devtools.slack_standin import SlackStandIn
+from bot.slack.messenger import SlackMessenger
+from tests.support.clock import FakeClock
+
+
+def messenger(slack: SlackStandIn, clock: FakeClock) -> SlackMessenger:
+    return SlackMessenger(WebClient(base_url=slack.url, token="xoxb-t"), clock=clock)
+
+
+def test_a_failed_look_up_is_asked_again_a_minute_later_not_an_hour(
+    slack: SlackStandIn, clock: FakeClock
+) -> None:
+    slack.add_user("U0BOB", real_name="Bob Builder", tz="Asia/Tokyo")
+    slack.fail_next("users.info", "internal_error")
+    people = messenger(slack, clock)
+
+    during = (people.display_name("U0BOB"), people.user_timezone("U0BOB"))
+    clock.advance(timedelta(seconds=61))
+    after = (people.display_name("U0BOB"), people.user_timezone("U0BOB"))
+
+    assert during == ("U0BOB", None)
+    assert after == ("Bob Builder", "Asia/Tokyo")
+    assert len(slack.calls("users.info")) == 2
+
+
+def test_an_answer_is_kept_for_the_hour(slack: SlackStandIn, clock: FakeClock) -> None:
+    slack.add_user("U0BOB", real_name="Bob Builder")
+    people = messenger(slack, clock)
+
+    people.display_name("U0BOB")
+    clock.advance(timedelta(minutes=59))
+    people.display_name("U0BOB")
+    clock.advance(timedelta(minutes=2))
+    people.display_name("U0BOB")
+
+    assert len(slack.calls("users.info")) == 2
