@@ -91,6 +91,8 @@ class ActionItem:
     due_on: date
     added_by: str
     added_at: datetime
+    done_by: str | None = None
+    done_at: datetime | None = None
 
 
 # Shown inline in the form, which is plain text: no mention can name who it was.
@@ -177,6 +179,19 @@ def check_action_item(text: str, *, due_on: date, today: date, existing: int = 0
     return cleaned
 
 
+def why_not_done(postmortem_id: int, number: int, item: ActionItem | None) -> str:
+    """Why action item ``number`` could not be marked done: there is none, or it already is."""
+    if item is None or item.done_at is None:
+        return (
+            f"Postmortem #{postmortem_id} has no action item {number}: "
+            "`/postmortem status` lists them."
+        )
+    return (
+        f"Action item {number} was already marked done, by <@{item.done_by}> on "
+        f"{item.done_at.astimezone(UTC):%Y-%m-%d}."
+    )
+
+
 def _when(moment: datetime) -> str:
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
@@ -235,8 +250,9 @@ def render_markdown(
     lines += ["", "## Action items", ""]
     if action_items:
         lines += [
-            f"{item.number}. {item.text} — owner {_mention(item.owner_id)}, "
-            f"due {item.due_on.isoformat()}"
+            f"{item.number}. [{'x' if item.done_at else ' '}] {item.text} — owner "
+            f"{_mention(item.owner_id)}, due {item.due_on.isoformat()}"
+            + (f" (done {item.done_at.astimezone(UTC):%Y-%m-%d})" if item.done_at else "")
             for item in action_items
         ]
     else:

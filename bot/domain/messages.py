@@ -41,6 +41,7 @@ class MessageKind(StrEnum):
     # Writing the postmortem: the document's first save, each action item, an export.
     DOCUMENT_STARTED = "document_started"
     ACTION_ITEM_ADDED = "action_item_added"
+    ACTION_ITEM_DONE = "action_item_done"
     DOCUMENT_EXPORT = "document_export"
 
 

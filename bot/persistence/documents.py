@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.document import ActionItem, Document, Section
@@ -33,6 +33,8 @@ def _action_item(row: ActionItemRow) -> ActionItem:
         due_on=row.due_on,
         added_by=row.added_by,
         added_at=row.added_at,
+        done_by=row.done_by,
+        done_at=row.done_at,
     )
 
 
@@ -96,15 +98,48 @@ class ActionItemRepository:
         )
         return [_action_item(row) for row in rows]
 
-    def counts(self, postmortem_ids: Sequence[int]) -> dict[int, int]:
+    def for_postmortems(self, postmortem_ids: Sequence[int]) -> dict[int, list[ActionItem]]:
         if not postmortem_ids:
             return {}
-        rows = self._session.execute(
-            select(ActionItemRow.postmortem_id, func.count())
+        rows = self._session.scalars(
+            select(ActionItemRow)
             .where(ActionItemRow.postmortem_id.in_(postmortem_ids))
-            .group_by(ActionItemRow.postmortem_id)
+            .order_by(ActionItemRow.postmortem_id, ActionItemRow.number)
         )
-        return {int(pid): int(count) for pid, count in rows}
+        found: dict[int, list[ActionItem]] = {}
+        for row in rows:
+            found.setdefault(row.postmortem_id, []).append(_action_item(row))
+        return found
+
+    def count(self, postmortem_id: int) -> int:
+        return int(
+            self._session.scalar(
+                select(func.count()).where(ActionItemRow.postmortem_id == postmortem_id)
+            )
+            or 0
+        )
+
+    def get(self, *, postmortem_id: int, number: int) -> ActionItem | None:
+        row = self._session.scalars(
+            select(ActionItemRow).where(
+                ActionItemRow.postmortem_id == postmortem_id, ActionItemRow.number == number
+            )
+        ).one_or_none()
+        return None if row is None else _action_item(row)
+
+    def mark_done(self, *, postmortem_id: int, number: int, by: str, at: datetime) -> bool:
+        """True if this marked it done; False if it was already (or is no item)."""
+        result = self._session.execute(
+            update(ActionItemRow)
+            .where(
+                ActionItemRow.postmortem_id == postmortem_id,
+                ActionItemRow.number == number,
+                ActionItemRow.done_at.is_(None),
+            )
+            .values(done_by=by, done_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     def add(
         self,

@@ -198,3 +198,5 @@ class ActionItemRow(Base):
     due_on: Mapped[date] = mapped_column(Date)
     added_by: Mapped[str] = mapped_column(String(64))
     added_at: Mapped[datetime]
+    done_by: Mapped[str | None] = mapped_column(String(64))
+    done_at: Mapped[datetime | None]

@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.document import (
     ActionItem,
+    ActionItemRefused,
     Document,
     Section,
     check_action_item,
     merge_edit,
     render_markdown,
+    why_not_done,
 )
 from bot.domain.messages import MessageKind, PlannedMessage
 from bot.domain.postmortem import Postmortem
@@ -122,7 +124,7 @@ class DocumentService(Service):
             postmortem = self._hold(
                 uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="action"
             )
-            existing = uow.action_items.counts([postmortem.id]).get(postmortem.id, 0)
+            existing = uow.action_items.count(postmortem.id)
             cleaned = check_action_item(text, due_on=due_on, today=self.today(), existing=existing)
             item = uow.action_items.add(
                 postmortem_id=postmortem.id,
@@ -151,6 +153,39 @@ class DocumentService(Service):
                 uow,
                 postmortem,
                 [PlannedMessage(MessageKind.ACTION_ITEM_ADDED, now, params=params)],
+                now,
+            )
+            uow.commit()
+            return postmortem, item
+
+    def complete_action_item(
+        self, *, channel_id: str, actor: str, number: int, postmortem_id: int | None = None
+    ) -> tuple[Postmortem, ActionItem]:
+        """Mark an action item done (once: a second time says who did it first)."""
+        now = self._clock()
+        with self._uow_factory() as uow:
+            postmortem = find_postmortem(
+                uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="action"
+            )
+            if not uow.action_items.mark_done(
+                postmortem_id=postmortem.id, number=number, by=actor, at=now
+            ):
+                item = uow.action_items.get(postmortem_id=postmortem.id, number=number)
+                raise ActionItemRefused(why_not_done(postmortem.id, number, item))
+            item = uow.action_items.get(postmortem_id=postmortem.id, number=number)
+            assert item is not None
+            uow.audit.record(
+                postmortem_id=postmortem.id,
+                at=now,
+                actor=actor,
+                action="action_item_done",
+                details={NUMBER: str(number)},
+            )
+            params = {BY: actor, NUMBER: str(number), TEXT: item.text, OWNER: item.owner_id}
+            plan_messages(
+                uow,
+                postmortem,
+                [PlannedMessage(MessageKind.ACTION_ITEM_DONE, now, params=params)],
                 now,
             )
             uow.commit()

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from bot.domain.document import Document
+from bot.domain.document import ActionItem, Document
 from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import State
 from bot.domain.messages import (
@@ -57,8 +57,7 @@ class ChannelStatus:
     unrouted: list[Postmortem]
     undeliverable: dict[int, list[str]]
     documents: dict[int, Document] = field(default_factory=dict)
-    # How many action items each postmortem has.
-    action_items: dict[int, int] = field(default_factory=dict)
+    action_items: dict[int, list[ActionItem]] = field(default_factory=dict)
 
 
 class PostmortemService(Service):
@@ -347,7 +346,7 @@ class PostmortemService(Service):
                 uow.postmortems.unrouted(),
                 undeliverable,
                 uow.documents.get_many(ids),
-                uow.action_items.counts(ids),
+                uow.action_items.for_postmortems(ids),
             )
 
     @staticmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from slack_sdk.models.blocks import (
@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.domain.document import Document, Section
+from bot.domain.document import ActionItem, Document, Section
 from bot.domain.lifecycle import STATE_LABELS, State
 from bot.domain.messages import MessageKind, human_span
 from bot.domain.owners import Candidate
@@ -374,7 +374,7 @@ def status_text(
     *,
     asked_for: int | None = None,
     documents: Mapping[int, Document] | None = None,
-    action_items: Mapping[int, int] | None = None,
+    action_items: Mapping[int, Sequence[ActionItem]] | None = None,
 ) -> str:
     if not postmortems and asked_for is not None:
         lines = [
@@ -405,7 +405,9 @@ def status_text(
             lines.append(f"• Meeting held {slack_date(p.meeting_held_at)}")
         if p.completed_at is not None:
             lines.append(f"• Completed {slack_date(p.completed_at)}")
-        lines.append(_document_line((documents or {}).get(p.id), (action_items or {}).get(p.id, 0)))
+        items = (action_items or {}).get(p.id, [])
+        lines.append(_document_line((documents or {}).get(p.id), items))
+        lines += _action_item_lines(items)
         if lost is not None and p.channel_id is not None:
             lines.append(
                 "• :warning: I could not post the owner prompt here, so nobody has been asked "
@@ -424,10 +426,12 @@ def status_text(
     return "\n".join(lines)
 
 
-def _document_line(document: Document | None, action_items: int) -> str:
+def _document_line(document: Document | None, action_items: Sequence[ActionItem]) -> str:
+    done = sum(1 for item in action_items if item.done_at is not None)
+    count = len(action_items)
     items = (
-        f"{action_items} action item{'s' if action_items != 1 else ''}"
-        if action_items
+        f"{count} action item{'s' if count != 1 else ''} ({done} done)"
+        if count
         else "no action items yet (`/postmortem action @someone YYYY-MM-DD what`)"
     )
     if document is None:
@@ -438,6 +442,24 @@ def _document_line(document: Document | None, action_items: int) -> str:
         f"<@{document.updated_by}> {slack_date(document.updated_at)} · {items} · "
         f"`/postmortem export` posts it as Markdown"
     )
+
+
+# A status answer stays short: the rest are in the export.
+_MAX_LISTED_ITEMS = 10
+
+
+def _action_item_lines(action_items: Sequence[ActionItem]) -> list[str]:
+    """The open action items, each with its number (what `action done N` takes)."""
+    open_items = [item for item in action_items if item.done_at is None]
+    lines = [
+        f"    {item.number}. {escape(item.text)} — <@{item.owner_id}>, due {item.due_on:%a %d %b}"
+        for item in open_items[:_MAX_LISTED_ITEMS]
+    ]
+    if len(open_items) > _MAX_LISTED_ITEMS:
+        lines.append(f"    … and {len(open_items) - _MAX_LISTED_ITEMS} more open")
+    if open_items:
+        lines.append(f"    Mark one done with `/postmortem action done {open_items[0].number}`.")
+    return lines
 
 
 def start_modal(

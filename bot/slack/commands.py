@@ -27,7 +27,7 @@ USAGE = (
     "• `/postmortem document` — write the postmortem document (a form anyone here can add "
     "to: summary, impact, timeline, contributing factors, what went well, the response)\n"
     "• `/postmortem action @someone YYYY-MM-DD what to do` — record an action item, with "
-    "its owner and due date\n"
+    "its owner and due date; `/postmortem action done 2` marks item 2 done\n"
     "• `/postmortem export` — post the document and action items here as a Markdown file\n"
     "• `/postmortem done` — complete the postmortem, once its meeting was held\n"
     "• `/postmortem move #3` — bring a postmortem that has no channel (its incident matched "
@@ -109,6 +109,12 @@ class AddActionItem:
 
 
 @dataclass(frozen=True)
+class CompleteActionItem:
+    number: int
+    postmortem_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Export:
     postmortem_id: int | None = None
 
@@ -137,6 +143,7 @@ Request = (
     | Done
     | WriteDocument
     | AddActionItem
+    | CompleteActionItem
     | Export
     | MoveHere
     | Invalid
@@ -152,7 +159,21 @@ _ACTION_ITEM = re.compile(
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _action_item(rest: str, postmortem_id: int | None) -> AddActionItem | Invalid:
+_DONE_ITEM = re.compile(r"^done(?:\s+(?P<number>\S+))?$", re.IGNORECASE)
+
+
+def _action_item(
+    rest: str, postmortem_id: int | None
+) -> AddActionItem | CompleteActionItem | Invalid:
+    done = _DONE_ITEM.match(rest)
+    if done is not None:
+        number = done.group("number") or ""
+        if not re.fullmatch(r"[0-9]{1,9}", number):
+            return Invalid(
+                "`/postmortem action done` needs the action item's number, like "
+                "`/postmortem action done 2` (`/postmortem status` lists them)."
+            )
+        return CompleteActionItem(int(number), postmortem_id)
     match = _ACTION_ITEM.match(rest)
     if match is None:
         return Invalid(ACTION_USAGE)

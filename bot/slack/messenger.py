@@ -28,6 +28,7 @@ from bot.slack.blocks import (
 )
 from bot.slack.ids import METADATA_EVENT_TYPE
 from bot.slack.nudges import (
+    action_item_done_text,
     action_item_text,
     completed_text,
     document_export_text,
@@ -226,6 +227,8 @@ class SlackMessenger:
             return self._post(message, document_started_text(postmortem, str(message.params["by"])))
         if message.kind is MessageKind.ACTION_ITEM_ADDED:
             return self._post(message, action_item_text(postmortem, message.params))
+        if message.kind is MessageKind.ACTION_ITEM_DONE:
+            return self._post(message, action_item_done_text(postmortem, message.params))
         if message.kind is MessageKind.DOCUMENT_EXPORT:
             return self._export(message, postmortem)
         if message.kind is MessageKind.COMPLETED:

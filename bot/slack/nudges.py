@@ -223,6 +223,14 @@ def action_item_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
     )
 
 
+def action_item_done_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
+    return (
+        f":white_check_mark: Action item {params['number']} for *{escape(postmortem.title)}* "
+        f"(#{postmortem.id}) is done: {escape(params['text'])} (owner <@{params['owner']}>, "
+        f"marked by <@{params['by']}>)"
+    )
+
+
 def document_export_text(postmortem: Postmortem, by: str) -> str:
     return (
         f":page_facing_up: The document for *{escape(postmortem.title)}* (#{postmortem.id}), "

@@ -30,6 +30,8 @@ def upgrade() -> None:
     sa.Column('due_on', sa.Date(), nullable=False),
     sa.Column('added_by', sa.String(length=64), nullable=False),
     sa.Column('added_at', bot.persistence.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('done_by', sa.String(length=64), nullable=True),
+    sa.Column('done_at', bot.persistence.tables.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['postmortem_id'], ['postmortems.id'], name=op.f('fk_action_items_postmortem_id_postmortems')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_action_items')),
     sa.UniqueConstraint('postmortem_id', 'number', name=op.f('uq_action_items_postmortem_id'))

@@ -21,7 +21,7 @@ def test_the_demo_walks_from_start_to_owner_to_an_exported_document(
         "started the document for *Checkout errors after deploy* (#1)",
         "Added action item 1 to postmortem #1: Canary the payments path",
         "[bot] uploaded a file to #incident:",
-        "1. Canary the payments path — owner @carol (SRE), due",
+        "1. [ ] Canary the payments path — owner @carol (SRE), due",
         "(the file just above; exported by @alice",
     ]
     positions = [printed.find(step) for step in steps]

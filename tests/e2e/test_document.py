@@ -162,7 +162,7 @@ def test_the_export_posts_a_markdown_file_with_names_not_user_ids(bot: BotHarnes
     assert markdown.startswith("# Postmortem #1: Checkout errors")
     assert "- Owner: @Bob Builder" in markdown
     assert "## Contributing factors\n\nA retry storm." in markdown
-    assert "1. Alert on queue depth — owner @Dan Ops, due 2026-12-04" in markdown
+    assert "1. [ ] Alert on queue depth — owner @Dan Ops, due 2026-12-04" in markdown
     assert "<@" not in markdown
     [complete] = bot.slack.wait_for("files.completeUploadExternal")
     assert complete.params["channel_id"] == "C0INCIDENT"
@@ -182,7 +182,8 @@ def test_status_shows_how_far_the_document_and_its_action_items_are(bot: BotHarn
     assert "• Document: not started (`/postmortem document`)" in before
     assert "no action items yet" in before
     assert "• Document: 2 of 6 sections written, last changed by <@U0BOB>" in after
-    assert "1 action item ·" in after
+    assert "1 action item (0 done) ·" in after
+    assert "    1. Alert on queue depth — <@U0DAN>, due Fri 04 Dec" in after
 
 
 def test_document_commands_without_a_postmortem_here_say_so_and_open_nothing(
@@ -209,3 +210,30 @@ def test_a_completed_postmortem_can_still_be_exported_by_its_number(bot: BotHarn
     assert "I'm posting postmortem #1's document" in answer
     _invite, export = bot.slack.wait_for("_upload", count=2)  # the meeting's .ics, then this
     assert "- Status: Completed" in export.params["text"]
+
+
+def test_an_action_item_is_marked_done_once_and_status_lists_only_the_open_ones(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("action <@U0DAN> 2026-12-04 Alert on queue depth")
+    bot.user("U0BOB").answer("action <@U0BOB> 2026-12-10 Document the rollback")
+
+    done = bot.user("U0DAN").answer("action done 1")
+    again = bot.user("U0CAROL").answer("action done 1")
+    missing = bot.user("U0CAROL").answer("action done 9")
+    status = bot.user("U0BOB").answer("status")
+    bot.settle()
+
+    assert "Marked action item 1 of postmortem #1 done: Alert on queue depth" in done
+    assert "Action item 1 was already marked done, by <@U0DAN>" in again
+    assert "Postmortem #1 has no action item 9" in missing
+    assert "2 action items (1 done)" in status
+    assert "Alert on queue depth" not in status
+    assert "    2. Document the rollback — <@U0BOB>, due Thu 10 Dec" in status
+    assert "`/postmortem action done 2`" in status
+    [told] = posted(bot, "action_item_done")
+    assert "Action item 1 for *Checkout errors* (#1) is done" in told["text"]
+    assert "marked by <@U0DAN>" in told["text"]
+    trail = [what for _, _, what in bot.runtime.postmortems.audit_trail(postmortem_id=1)]
+    assert trail.count("action_item_done") == 1

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.bootstrap import Runtime
-from bot.domain.document import Section, fingerprint
+from bot.domain.document import ActionItemRefused, Section, fingerprint
 from bot.domain.postmortem import IncidentReport
 from bot.persistence.tables import AuditEventRow
 from tests.support.clock import FakeClock
@@ -108,3 +108,30 @@ def test_each_save_keeps_what_the_sections_it_changed_said_before(
         {"sections": ["summary", "impact"], "before": {}},
         {"sections": ["summary"], "before": {"summary": "Checkout failed."}},
     ]
+
+
+def test_an_action_item_marked_done_by_many_at_once_is_done_once(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    postmortem_id = open_one(runtime, clock)
+    runtime.documents.add_action_item(
+        channel_id="C0INCIDENT",
+        actor="U0BOB",
+        owner_id="U0DAN",
+        due_on=(clock() + timedelta(days=7)).date(),
+        text="Alert on queue depth",
+    )
+
+    def mark(n: int) -> bool:
+        try:
+            runtime.documents.complete_action_item(
+                channel_id="C0INCIDENT", actor=f"U0W{n}", number=1, postmortem_id=postmortem_id
+            )
+        except ActionItemRefused:
+            return False
+        return True
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        marked = list(pool.map(mark, range(WRITERS)))
+
+    assert marked.count(True) == 1

@@ -9,6 +9,7 @@ import pytest
 from bot.domain.postmortem import pagerduty_incident_id
 from bot.slack.commands import (
     AddActionItem,
+    CompleteActionItem,
     Done,
     Export,
     HandOver,
@@ -151,6 +152,8 @@ def test_the_incident_id_of_a_link_is_read_in_capitals() -> None:
         ("document", WriteDocument()),
         ("doc #2", WriteDocument(2)),
         ("export", Export()),
+        ("action done 2", CompleteActionItem(2)),
+        ("action #3 DONE 12", CompleteActionItem(12, 3)),
         ("EXPORT #3", Export(3)),
         (
             "action <@U0DAN|dan> 2026-12-04 Alert on <https://x.example/q|queue> depth",
@@ -176,6 +179,8 @@ def test_writing_the_document_its_action_items_and_its_export_parse(
         ("action <@U0DAN> 2026-12-04", "needs the owner, the due date"),
         ("action <@U0DAN> tomorrow Alert", "`tomorrow` is not a date: write the due date as"),
         ("action <@U0DAN> 2026-02-30 Alert", "`2026-02-30` is not a date"),
+        ("action done", "`/postmortem action done` needs the action item's number"),
+        ("action done two", "`/postmortem action done` needs the action item's number"),
         ("document now", "`/postmortem document` takes at most a postmortem number"),
         ("export everything", "`/postmortem export` takes at most a postmortem number"),
     ],

@@ -152,6 +152,7 @@ def test_the_markdown_has_every_section_the_action_items_and_the_facts() -> None
     document = stored(summary="Checkout failed.", contributing_factors="A retry storm.")
     items = [
         ActionItem(1, "Alert on queue depth", "U0DAN", date(2026, 12, 4), "U0BOB", NOW),
+        ActionItem(2, "Canary payments", "U0BOB", date(2026, 12, 9), "U0BOB", NOW, "U0BOB", NOW),
     ]
 
     markdown = render_markdown(postmortem(), document, items, incident_managers=("U0IM",))
@@ -165,7 +166,8 @@ def test_the_markdown_has_every_section_the_action_items_and_the_facts() -> None
     assert "## Contributing factors\n\nA retry storm." in markdown
     assert "## Impact\n\n_Not written yet." in markdown
     assert "## How the incident response worked" in markdown
-    assert "1. Alert on queue depth — owner <@U0DAN>, due 2026-12-04" in markdown
+    assert "1. [ ] Alert on queue depth — owner <@U0DAN>, due 2026-12-04\n" in markdown
+    assert "2. [x] Canary payments — owner <@U0BOB>, due 2026-12-09 (done 2026-11-27)" in markdown
     assert "blameless" in markdown.lower()
 
 

@@ -90,7 +90,12 @@ def answer_command(
             reply(ack, f"{problem}\n\n{commands.USAGE}")
         case commands.Schedule() | commands.Held() | commands.Done():
             lifecycle_listeners.answer(ack, request, command, lifecycle)
-        case commands.WriteDocument() | commands.AddActionItem() | commands.Export():
+        case (
+            commands.WriteDocument()
+            | commands.AddActionItem()
+            | commands.CompleteActionItem()
+            | commands.Export()
+        ):
             document_listeners.answer(ack, request, command, documents)
         case commands.Status(postmortem_id):
             status = postmortems.status(channel_id=channel_id, postmortem_id=postmortem_id)

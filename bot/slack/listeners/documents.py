@@ -51,6 +51,14 @@ def answer(
                     f"{escape(item.text)} — <@{owner}>, due {due_on.isoformat()}. "
                     "I told the channel."
                 )
+            case commands.CompleteActionItem(number, which):
+                postmortem, item = documents.complete_action_item(
+                    channel_id=channel_id, actor=user_id, number=number, postmortem_id=which
+                )
+                answer_text = (
+                    f"Marked action item {item.number} of postmortem #{postmortem.id} done: "
+                    f"{escape(item.text)}. I told the channel."
+                )
             case commands.Export(which):
                 postmortem = documents.export(
                     channel_id=channel_id, actor=user_id, postmortem_id=which
