@@ -17,9 +17,10 @@ from typing import Any
 
 from tests.conftest import BotFactory, BotHarness
 from tests.e2e.conftest import INCIDENT_SECRET
-from tests.e2e.test_opsgenie_webhook import LED_RESPONSE, nothing_posted, post, stored
-from tests.support.slack_user import block_text, buttons
+from tests.e2e.test_opsgenie_webhook import LED_RESPONSE, nothing_posted, post
+from tests.support.slack_user import block_text
 from tests.support.vendor import vendor_json
+from tests.support.webhooks import opened_with_prompt, stored
 
 PATH = "/webhooks/grafana-oncall"
 RESOLVE = "grafana_oncall_outgoing_webhook_resolve_doc.json"
@@ -70,19 +71,10 @@ def test_a_resolved_alert_group_opens_a_postmortem_with_who_acknowledged_it_as_c
 
     answer = send(bot, recent(bot), channel="C0ONCALL")
 
-    assert answer.status_code == 201
-    assert answer.json() == {
-        "ok": True,
-        "outcome": "opened",
-        "postmortem_id": 1,
-        "channel": "C0ONCALL",
-    }
-    prompt = bot.slack.wait_for("chat.postMessage")[0].params
-    assert prompt["channel"] == "C0ONCALL"
-    text = block_text(prompt["blocks"])
+    text, values = opened_with_prompt(bot, answer, channel="C0ONCALL")
     assert "Postmortem: Incident" in text
     assert f"<@U0ADMIN> — {LED_RESPONSE}" in text
-    assert [b.get("value") for b in buttons(prompt["blocks"])][:1] == ["1|U0ADMIN"]
+    assert values[:1] == ["1|U0ADMIN"]
     [row] = stored(bot)
     assert (row.incident_key, row.source, row.title) == (
         f"grafana-oncall:{GROUP_ID}",

@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 
-from bot.persistence.tables import PostmortemRow
 from bot.webhooks.incident import IncidentWebhook
 from tests.conftest import BotFactory, BotHarness
 from tests.e2e.conftest import INCIDENT_SECRET
 from tests.support.signing import pagerduty_signature
-from tests.support.slack_user import block_text, buttons
+from tests.support.slack_user import block_text
+from tests.support.webhooks import opened_with_prompt, stored
 
 SCHEMA = Path(__file__).resolve().parents[2] / "bot" / "schemas" / "incident-webhook.schema.json"
 
@@ -49,11 +48,6 @@ def send(
     return bot.http.post("/webhooks/incident", content=body, headers=headers)
 
 
-def stored(bot: BotHarness) -> list[Any]:
-    with bot.runtime.engine.connect() as connection:
-        return list(connection.execute(select(PostmortemRow)))
-
-
 def test_the_published_json_schema_is_the_models_schema() -> None:
     assert json.loads(SCHEMA.read_text()) == IncidentWebhook.model_json_schema()
 
@@ -66,22 +60,13 @@ def test_a_signed_incident_opens_a_postmortem_with_its_people_and_reasons(
 
     answer = send(bot, incident())
 
-    assert answer.status_code == 201
-    assert answer.json() == {
-        "ok": True,
-        "outcome": "opened",
-        "postmortem_id": 1,
-        "channel": "C0CHECKOUT",
-    }
-    prompt = bot.slack.wait_for("chat.postMessage")[0].params
-    assert prompt["channel"] == "C0CHECKOUT"
-    text = block_text(prompt["blocks"])
+    text, values = opened_with_prompt(bot, answer, channel="C0CHECKOUT")
     assert "Postmortem: Checkout latency over SLO" in text
     assert "severity *SEV2*" in text
     assert "<@U0ALICE> — was initially assigned to the alert and led the response" in text
     assert "<@U0BOB> — was the primary on-call for the most heavily affected service" in text
     assert "Nora Nobody _(no matching Slack user found)_ — manually triggered" in text
-    assert [b.get("value") for b in buttons(prompt["blocks"])][:2] == ["1|U0ALICE", "1|U0BOB"]
+    assert values[:2] == ["1|U0ALICE", "1|U0BOB"]
     [row] = stored(bot)
     assert (row.incident_key, row.source) == ("opsgenie:INC-42", "opsgenie")
 

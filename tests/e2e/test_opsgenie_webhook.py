@@ -18,14 +18,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 
-from bot.persistence.tables import PostmortemRow
 from tests.conftest import BotFactory, BotHarness
 from tests.e2e.conftest import INCIDENT_SECRET
 from tests.support.signing import pagerduty_signature
-from tests.support.slack_user import block_text, buttons
+from tests.support.slack_user import block_text
 from tests.support.vendor import vendor_json
+from tests.support.webhooks import opened_with_prompt, stored
 
 PATH = "/webhooks/opsgenie"
 CLOSE = "opsgenie_close_zulip_fixture.json"
@@ -79,11 +78,6 @@ def post(
     return bot.http.post(path, content=body, headers=sent, params=params)
 
 
-def stored(bot: BotHarness) -> list[Any]:
-    with bot.runtime.engine.connect() as connection:
-        return list(connection.execute(select(PostmortemRow).order_by(PostmortemRow.id)))
-
-
 def nothing_posted(bot: BotHarness) -> bool:
     bot.settle()
     return bot.slack.calls("chat.postMessage") == []
@@ -104,19 +98,10 @@ def test_a_closed_alert_opens_a_postmortem_with_its_owner_as_the_candidate(
 
     answer = post(bot, close, channel="C0CHECKOUT")
 
-    assert answer.status_code == 201
-    assert answer.json() == {
-        "ok": True,
-        "outcome": "opened",
-        "postmortem_id": 1,
-        "channel": "C0CHECKOUT",
-    }
-    prompt = bot.slack.wait_for("chat.postMessage")[0].params
-    assert prompt["channel"] == "C0CHECKOUT"
-    text = block_text(prompt["blocks"])
+    text, values = opened_with_prompt(bot, answer, channel="C0CHECKOUT")
     assert "Postmortem: test alert" in text
     assert f"<@U0ALICE> — {LED_RESPONSE}" in text
-    assert [b.get("value") for b in buttons(prompt["blocks"])][:1] == ["1|U0ALICE"]
+    assert values[:1] == ["1|U0ALICE"]
     [row] = stored(bot)
     assert (row.incident_key, row.source, row.title) == (
         f"opsgenie:{ALERT_ID}",

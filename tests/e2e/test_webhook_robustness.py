@@ -16,7 +16,7 @@ from bot.persistence.tables import IncidentEventRow, PostmortemRow
 from bot.services.incidents import LOOKUP_SECONDS, LOOKUPS_CUT_SHORT_NOTE
 from tests.conftest import BotFactory, BotHarness
 from tests.e2e.conftest import PAGERDUTY_SECRET, PAGERDUTY_TOKEN
-from tests.e2e.test_incident_webhook import incident, send, stored
+from tests.e2e.test_incident_webhook import incident, send
 from tests.e2e.test_pagerduty_webhook import (
     ALICE,
     INCIDENT,
@@ -34,6 +34,7 @@ from tests.e2e.test_pagerduty_webhook import (
 )
 from tests.support.signing import pagerduty_signature
 from tests.support.slack_user import block_text
+from tests.support.webhooks import stored
 
 # PagerDuty gives up on a delivery after 5 seconds (and retries it later).
 PAGERDUTY_TIMEOUT = 5.0
