@@ -131,6 +131,18 @@ def _wait_for_owner(runtime: Runtime, postmortem_id: int, timeout: float = 10.0)
         time.sleep(0.02)
 
 
+def _wait_for_answer(
+    slack: SlackStandIn, runtime: Runtime, clock: DemoClock, user_id: str, timeout: float = 10.0
+) -> None:
+    """Until the bot has answered ``user_id`` (an ephemeral sent after the command's ack)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runtime.dispatcher.drain(now=clock())
+        if any(c.params.get("user") == user_id for c in slack.calls("chat.postEphemeral")):
+            return
+        time.sleep(0.02)
+
+
 def _show(slack: SlackStandIn, runtime: Runtime, clock: DemoClock, seen: list[int]) -> None:
     runtime.dispatcher.drain(now=clock())
     for call in slack.calls():
@@ -237,8 +249,9 @@ def run_demo() -> int:
                 _show(slack, runtime, clock, seen)
                 due = (clock() + timedelta(days=7)).date().isoformat()
                 print(f"\ncarol types: /postmortem action @carol {due} Canary the payments path")
-                answer = carol.command(f"action <@U0CAROL|carol> {due} Canary the payments path")
-                print(f"[bot] (only visible to carol): {readable(answer, PEOPLE)}")
+                carol.command(f"action <@U0CAROL|carol> {due} Canary the payments path")
+                # Answered after its ack, once Slack has said carol is a person.
+                _wait_for_answer(slack, runtime, clock, "U0CAROL")
                 _show(slack, runtime, clock, seen)
                 print("\nalice types: /postmortem export")
                 alice.command("export")

@@ -8,6 +8,7 @@ from typing import Any
 
 from tests.conftest import BotHarness
 from tests.support.lifecycle import completed_by_bob, errors, owned_by_bob, posted
+from tests.support.waiting import wait_until
 
 
 def document_form(bot: BotHarness, user: str) -> dict[str, Any]:
@@ -30,6 +31,16 @@ def filled(view: dict[str, Any], **sections: str) -> dict[str, Any]:
             block["block_id"]: {"type": "plain_text_input", "value": value}
         }
     return {**view, "id": "V0DOC", "state": {"values": values}}
+
+
+def add_action_item(bot: BotHarness, user: str, text: str) -> str:
+    """`/postmortem action …` by ``user``: the ack is empty, the answer comes once Slack has
+    said the item's owner is a person; returns that answer."""
+    bot.settle()  # earlier answers to ``user`` are out, so the next one is this one's
+    before = len(told(bot, user))
+    assert bot.user(user).answer(f"action {text}") == ""
+    wait_until(lambda: len(told(bot, user)) > before)
+    return told(bot, user)[-1]
 
 
 def told(bot: BotHarness, user: str) -> list[str]:
@@ -110,8 +121,8 @@ def test_changing_a_section_someone_else_just_changed_is_refused_inline_not_over
 def test_an_action_item_is_recorded_numbered_and_told_to_the_channel(bot: BotHarness) -> None:
     owned_by_bob(bot)
 
-    first = bot.user("U0BOB").answer("action <@U0DAN|dan> 2026-12-04 Alert on queue depth")
-    second = bot.user("U0CAROL").answer("action <@U0BOB> 2026-12-10 Document the rollback")
+    first = add_action_item(bot, "U0BOB", "<@U0DAN|dan> 2026-12-04 Alert on queue depth")
+    second = add_action_item(bot, "U0CAROL", "<@U0BOB> 2026-12-10 Document the rollback")
     bot.settle()
 
     assert "Added action item 1 to postmortem #1: Alert on queue depth — <@U0DAN>" in first
@@ -131,9 +142,8 @@ def test_an_action_item_with_a_bad_or_past_date_is_refused_and_nothing_stored(
 
     # Typed as "<!channel>": Slack escapes it; echoed back unescaped it would ping everyone.
     not_a_date = bot.user("U0BOB").answer("action <@U0DAN> &lt;!channel&gt; Alert on queue depth")
-    past = bot.user("U0BOB").answer(
-        f"action <@U0DAN> {(bot.clock() - timedelta(days=1)).date().isoformat()} Alert"
-    )
+    yesterday = (bot.clock() - timedelta(days=1)).date().isoformat()
+    past = add_action_item(bot, "U0BOB", f"<@U0DAN> {yesterday} Alert")
     bot.settle()
 
     assert "`&lt;!channel&gt;` is not a date: write the due date as YYYY-MM-DD" in not_a_date
@@ -149,7 +159,7 @@ def test_the_export_posts_a_markdown_file_with_names_not_user_ids(bot: BotHarnes
     owned_by_bob(bot)
     form = document_form(bot, "U0BOB")
     bot.user("U0BOB").submit_view(filled(form, contributing_factors="A retry storm."))
-    bot.user("U0BOB").answer("action <@U0DAN> 2026-12-04 Alert on queue depth")
+    add_action_item(bot, "U0BOB", "<@U0DAN> 2026-12-04 Alert on queue depth")
 
     answer = bot.user("U0CAROL").answer("export")
     bot.settle()
@@ -175,7 +185,7 @@ def test_status_shows_how_far_the_document_and_its_action_items_are(bot: BotHarn
     before = bot.user("U0BOB").answer("status")
     form = document_form(bot, "U0BOB")
     bot.user("U0BOB").submit_view(filled(form, summary="Checkout failed.", impact="Orders"))
-    bot.user("U0BOB").answer("action <@U0DAN> 2026-12-04 Alert on queue depth")
+    add_action_item(bot, "U0BOB", "<@U0DAN> 2026-12-04 Alert on queue depth")
 
     after = bot.user("U0BOB").answer("status")
 
@@ -190,7 +200,7 @@ def test_document_commands_without_a_postmortem_here_say_so_and_open_nothing(
     bot: BotHarness,
 ) -> None:
     document = bot.user("U0BOB").answer("document")
-    action = bot.user("U0BOB").answer("action <@U0DAN> 2026-12-04 Alert")
+    action = add_action_item(bot, "U0BOB", "<@U0DAN> 2026-12-04 Alert")
     export = bot.user("U0BOB").answer("export")
 
     for answer in (document, action, export):
@@ -216,8 +226,8 @@ def test_an_action_item_is_marked_done_once_and_status_lists_only_the_open_ones(
     bot: BotHarness,
 ) -> None:
     owned_by_bob(bot)
-    bot.user("U0BOB").answer("action <@U0DAN> 2026-12-04 Alert on queue depth")
-    bot.user("U0BOB").answer("action <@U0BOB> 2026-12-10 Document the rollback")
+    add_action_item(bot, "U0BOB", "<@U0DAN> 2026-12-04 Alert on queue depth")
+    add_action_item(bot, "U0BOB", "<@U0BOB> 2026-12-10 Document the rollback")
 
     done = bot.user("U0DAN").answer("action done 1")
     again = bot.user("U0CAROL").answer("action done 1")
@@ -237,3 +247,17 @@ def test_an_action_item_is_marked_done_once_and_status_lists_only_the_open_ones(
     assert "marked by <@U0DAN>" in told["text"]
     trail = [what for _, _, what in bot.runtime.postmortems.audit_trail(postmortem_id=1)]
     assert trail.count("action_item_done") == 1
+
+
+def test_an_action_item_for_a_bot_or_a_deactivated_account_is_refused(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+    bot.slack.add_user("U0PDBOT", is_bot=True)
+    bot.slack.add_user("U0GONE", deleted=True)
+
+    for_a_bot = add_action_item(bot, "U0BOB", "<@U0PDBOT> 2026-12-04 Alert on queue depth")
+    for_the_gone = add_action_item(bot, "U0BOB", "<@U0GONE> 2026-12-04 Alert on queue depth")
+    bot.settle()
+
+    assert "<@U0PDBOT> is a bot. An action item needs a person as its owner" in for_a_bot
+    assert "<@U0GONE>'s account is deactivated, so they can't own an action item" in for_the_gone
+    assert posted(bot, "action_item_added") == []

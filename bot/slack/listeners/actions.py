@@ -98,19 +98,44 @@ def why_not_an_owner(client: WebClient, user_id: str) -> str | None:
     When Slack cannot say, the choice stands: losing a person's pick is worse than the rare
     owner who turns out to be a bot, whom `/postmortem owner` can replace.
     """
+    return _why_not_a_person(
+        client,
+        user_id,
+        bot=(
+            "<@{user}> is a bot. A postmortem needs a person as its owner, someone who can run "
+            "the review and see it through: pick someone else."
+        ),
+        deactivated=(
+            "<@{user}>'s account is deactivated, so they can't own this postmortem: "
+            "pick someone else."
+        ),
+    )
+
+
+def why_not_an_action_item_owner(client: WebClient, user_id: str) -> str | None:
+    """Why ``user_id`` cannot own an action item (a bot, a deactivated account), else None."""
+    return _why_not_a_person(
+        client,
+        user_id,
+        bot=(
+            "<@{user}> is a bot. An action item needs a person as its owner, someone who will "
+            "see it done: name someone else."
+        ),
+        deactivated=(
+            "<@{user}>'s account is deactivated, so they can't own an action item: "
+            "name someone else."
+        ),
+    )
+
+
+def _why_not_a_person(client: WebClient, user_id: str, *, bot: str, deactivated: str) -> str | None:
     try:
         user: dict[str, Any] = client.users_info(user=user_id)["user"]
     except (SlackApiError, OSError) as error:  # OSError: Slack unreachable
-        log.warning("users.info %s failed (%s); accepting the pick", user_id, error)
+        log.warning("users.info %s failed (%s); accepting the choice", user_id, error)
         return None
     if user.get("is_bot") or user_id == "USLACKBOT":
-        return (
-            f"<@{user_id}> is a bot. A postmortem needs a person as its owner, someone who "
-            "can run the review and see it through: pick someone else."
-        )
+        return bot.format(user=user_id)
     if user.get("deleted"):
-        return (
-            f"<@{user_id}>'s account is deactivated, so they can't own this postmortem: "
-            "pick someone else."
-        )
+        return deactivated.format(user=user_id)
     return None

@@ -26,7 +26,7 @@ from bot.slack.blocks import start_modal, status_text
 from bot.slack.listeners import documents as document_listeners
 from bot.slack.listeners import lifecycle as lifecycle_listeners
 from bot.slack.listeners.actions import acknowledge, why_not_an_owner
-from bot.slack.listeners.forms import open_form
+from bot.slack.listeners.forms import answer_after_ack, open_form
 from bot.slack.text import escape
 
 log = logging.getLogger(__name__)
@@ -39,9 +39,11 @@ def opens_a_form(command: dict[str, Any]) -> bool:
     return asks_for_details or isinstance(request, commands.Schedule | commands.WriteDocument)
 
 
-def names_an_owner(command: dict[str, Any]) -> bool:
-    """`/postmortem owner @x` asks Slack (users.info) whether @x is a person: after the ack."""
-    return isinstance(commands.parse(command.get("text", "")), commands.HandOver)
+def names_a_person(command: dict[str, Any]) -> bool:
+    """`/postmortem owner @x` and `/postmortem action @x …` ask Slack (users.info) whether
+    @x is a person: after the ack."""
+    request = commands.parse(command.get("text", ""))
+    return isinstance(request, commands.HandOver | commands.AddActionItem)
 
 
 def register(app: App) -> None:
@@ -55,8 +57,8 @@ def register(app: App) -> None:
             document_listeners.open_document_form,
         ],
     )
-    app.command(commands.COMMAND, matchers=[names_an_owner])(
-        ack=acknowledge, lazy=[hand_over_by_command]
+    app.command(commands.COMMAND, matchers=[names_a_person])(
+        ack=acknowledge, lazy=[hand_over_by_command, document_listeners.add_action_item_by_command]
     )
     app.command(commands.COMMAND)(answer_command)
 
@@ -90,12 +92,7 @@ def answer_command(
             reply(ack, f"{problem}\n\n{commands.USAGE}")
         case commands.Schedule() | commands.Held() | commands.Done():
             lifecycle_listeners.answer(ack, request, command, lifecycle)
-        case (
-            commands.WriteDocument()
-            | commands.AddActionItem()
-            | commands.CompleteActionItem()
-            | commands.Export()
-        ):
+        case commands.WriteDocument() | commands.CompleteActionItem() | commands.Export():
             document_listeners.answer(ack, request, command, documents)
         case commands.Status(postmortem_id):
             status = postmortems.status(channel_id=channel_id, postmortem_id=postmortem_id)
@@ -124,8 +121,8 @@ def answer_command(
                 f"Moved postmortem #{moved.id} *{escape(moved.title)}* to this channel. "
                 "I'm asking the channel to choose its owner.",
             )
-        case commands.HandOver():
-            ack()  # hand_over_by_command answers, after this ack (see register)
+        case commands.HandOver() | commands.AddActionItem():
+            ack()  # answered after this ack, once Slack says @x is a person (see register)
         case commands.Start(None, link):
             elsewhere = _incident_elsewhere(postmortems, link, channel_id)
             existing = postmortems.status(channel_id=channel_id).open_postmortems
@@ -178,31 +175,20 @@ def hand_over_by_command(
     request = commands.parse(command.get("text", ""))
     if not isinstance(request, commands.HandOver):
         return
-    channel_id, user_id = command["channel_id"], command["user_id"]
-    try:
-        text = why_not_an_owner(client, request.new_owner)
-        if text is None:
-            try:
-                updated = postmortems.hand_over(
-                    channel_id=channel_id,
-                    actor=user_id,
-                    new_owner=request.new_owner,
-                    postmortem_id=request.postmortem_id,
-                )
-            except DomainError as refusal:
-                text = str(refusal)
-            else:
-                text = (
-                    f"<@{updated.owner_id}> now owns postmortem #{updated.id}; I told the channel."
-                )
-    except Exception:
-        # Past the ack, Bolt's error handler can no longer answer: say it here.
-        log.exception("/postmortem %s failed", command.get("text"))
-        text = (
-            "Sorry — something went wrong on my side and the owner was not changed. "
-            "Try again in a moment."
+
+    def hand_over() -> str:
+        refusal = why_not_an_owner(client, request.new_owner)
+        if refusal is not None:
+            return refusal
+        updated = postmortems.hand_over(
+            channel_id=command["channel_id"],
+            actor=command["user_id"],
+            new_owner=request.new_owner,
+            postmortem_id=request.postmortem_id,
         )
-    postmortems.tell(channel_id=channel_id, user_id=user_id, text=text)
+        return f"<@{updated.owner_id}> now owns postmortem #{updated.id}; I told the channel."
+
+    answer_after_ack(command, postmortems, hand_over, not_done="the owner was not changed")
 
 
 def _incident_elsewhere(

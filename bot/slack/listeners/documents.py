@@ -13,7 +13,8 @@ from bot.services.documents import DocumentService
 from bot.slack import commands
 from bot.slack.document_form import block_id, document_modal, read_document_form
 from bot.slack.ids import Callback
-from bot.slack.listeners.forms import open_form
+from bot.slack.listeners.actions import why_not_an_action_item_owner
+from bot.slack.listeners.forms import answer_after_ack, open_form
 from bot.slack.text import escape, plain
 
 FORM_LOST = (
@@ -37,20 +38,6 @@ def answer(
                 documents.for_form(channel_id=channel_id, postmortem_id=which)
                 ack()  # the form opens from the lazy listener, after this ack
                 return
-            case commands.AddActionItem(owner, due_on, text, which):
-                postmortem, item = documents.add_action_item(
-                    channel_id=channel_id,
-                    actor=user_id,
-                    owner_id=owner,
-                    due_on=due_on,
-                    text=text,
-                    postmortem_id=which,
-                )
-                answer_text = (
-                    f"Added action item {item.number} to postmortem #{postmortem.id}: "
-                    f"{escape(item.text)} — <@{owner}>, due {due_on.isoformat()}. "
-                    "I told the channel."
-                )
             case commands.CompleteActionItem(number, which):
                 postmortem, item = documents.complete_action_item(
                     channel_id=channel_id, actor=user_id, number=number, postmortem_id=which
@@ -72,6 +59,35 @@ def answer(
     except DomainError as refusal:
         answer_text = str(refusal)
     ack(response_type="ephemeral", text=answer_text)
+
+
+def add_action_item_by_command(
+    command: dict[str, Any], client: WebClient, documents: DocumentService
+) -> None:
+    """Runs after the empty ack: record the action item, unless its owner is no person."""
+    request = commands.parse(command.get("text", ""))
+    if not isinstance(request, commands.AddActionItem):
+        return
+
+    def add() -> str:
+        refusal = why_not_an_action_item_owner(client, request.owner)
+        if refusal is not None:
+            return refusal
+        postmortem, item = documents.add_action_item(
+            channel_id=command["channel_id"],
+            actor=command["user_id"],
+            owner_id=request.owner,
+            due_on=request.due_on,
+            text=request.text,
+            postmortem_id=request.postmortem_id,
+        )
+        return (
+            f"Added action item {item.number} to postmortem #{postmortem.id}: "
+            f"{escape(item.text)} — <@{item.owner_id}>, due {item.due_on.isoformat()}. "
+            "I told the channel."
+        )
+
+    answer_after_ack(command, documents, add, not_done="the action item was not recorded")
 
 
 def open_document_form(

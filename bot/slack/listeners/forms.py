@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
+
+from bot.domain.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,25 @@ def open_form(
             user_id=command["user_id"],
             text=f"Sorry, Slack wouldn't open the form ({reason}). {retry}",
         )
+
+
+def answer_after_ack(
+    command: dict[str, Any], teller: Teller, work: Callable[[], str], *, not_done: str
+) -> None:
+    """Run ``work`` past a command's empty ack and tell the person what came of it.
+
+    Past the ack, Bolt's error handler can no longer answer, so whatever happens — the
+    answer, a refusal, a failure (``not_done`` says what did not happen) — is said here, as
+    an ephemeral through the outbox.
+    """
+    try:
+        text = work()
+    except DomainError as refusal:
+        text = str(refusal)
+    except Exception:
+        log.exception("/postmortem %s failed", command.get("text"))
+        text = f"Sorry — something went wrong on my side and {not_done}. Try again in a moment."
+    teller.tell(channel_id=command["channel_id"], user_id=command["user_id"], text=text)
 
 
 # Long after the ack (returned within milliseconds of the failure), well within the time a
