@@ -131,6 +131,56 @@ class ResolvedIncident:
 
 
 @dataclass(frozen=True)
+class ToolEvidence:
+    """Someone a tool says took part in its incident before it resolved (Opsgenie's
+    Acknowledge, AssignOwnership): evidence for one owner criterion."""
+
+    source: str
+    incident_id: str
+    event_type: str
+    occurred_at: datetime
+    criterion: Criterion
+    person: PersonRef
+
+
+# An incident event recorded from a tool's evidence names the criterion it is evidence for.
+_CRITERION = "criterion"
+
+
+def _recorded_people(
+    events: Sequence[StoredIncidentEvent],
+) -> dict[Criterion, list[PersonRef]]:
+    """The people earlier deliveries named as evidence, in the order it happened."""
+    people: dict[Criterion, list[PersonRef]] = {}
+    for event in events:
+        criterion = event.data.get(_CRITERION)
+        if criterion not in {c.value for c in Criterion}:
+            continue
+        ref = PersonRef(email=event.agent_id, name=event.agent_name or event.agent_id or "")
+        if ref.email or ref.name:
+            people.setdefault(Criterion(criterion), []).append(ref)
+    return people
+
+
+def _merged(
+    first: Mapping[Criterion, Sequence[PersonRef]], then: Mapping[Criterion, Sequence[PersonRef]]
+) -> dict[Criterion, tuple[PersonRef, ...]]:
+    """``first``'s people, then ``then``'s, each person once per criterion."""
+    merged: dict[Criterion, tuple[PersonRef, ...]] = {}
+    for criterion in Criterion:
+        seen: set[str] = set()
+        people: list[PersonRef] = []
+        for ref in [*first.get(criterion, ()), *then.get(criterion, ())]:
+            key = (ref.slack_user_id or ref.email or ref.name).lower()
+            if key not in seen:
+                seen.add(key)
+                people.append(ref)
+        if people:
+            merged[criterion] = tuple(people)
+    return merged
+
+
+@dataclass(frozen=True)
 class Handled:
     """What a delivery led to, for the HTTP answer."""
 
@@ -410,29 +460,15 @@ class IncidentService:
         key = incident_key(incident.source, incident.incident_id)
         with self._uow_factory() as uow:
             existing = uow.postmortems.get_by_incident_key(key)
+            recorded = uow.incident_events.for_incident(
+                source=incident.source, incident_id=incident.incident_id
+            )
         if existing is not None:
             return Handled("already_open", self._route_if_unrouted(existing, incident))
-        emails: dict[str, str] = {}
-        for people in incident.people.values():
-            for ref in people:
-                if ref.slack_user_id is None and ref.email:
-                    emails.setdefault(ref.email.lower(), ref.email)
         lookups = self._lookups(key)
-        found = lookups.each(
-            "Slack users by email", lambda e: self._slack.user_id_for_email(emails[e]), emails
-        )
-
-        def person(ref: PersonRef) -> Person:
-            slack_id = ref.slack_user_id
-            if slack_id is None and ref.email:
-                slack_id = found.get(ref.email.lower())
-            return Person(slack_user_id=slack_id, name=ref.name or ref.email or "")
-
-        evidence = {
-            criterion: tuple(person(p) for p in people)
-            for criterion, people in incident.people.items()
-            if people
-        }
+        # Who earlier deliveries named (an Opsgenie Acknowledge) comes before who the
+        # resolution names: they were there first.
+        evidence = self._people(_merged(_recorded_people(recorded), incident.people), lookups)
         notes: tuple[str, ...] = (FALSE_ALARM_NOTE,) if incident.false_alarm else ()
         if lookups.cut_short:
             notes += (LOOKUPS_CUT_SHORT_NOTE,)
@@ -453,9 +489,86 @@ class IncidentService:
         )
         if not outcome.created:  # a concurrent first delivery won: its channel may be missing
             return Handled("already_open", self._route_if_unrouted(outcome.postmortem, incident))
-        return Handled("opened", outcome.postmortem)
+        return Handled("opened", self._with_evidence_since(outcome.postmortem, incident, recorded))
+
+    def take_tool_evidence(self, *, evidence: ToolEvidence) -> Handled:
+        """Record who a tool says took part in its incident. Once the incident's postmortem
+        is open and still awaits its owner, they join its candidates."""
+        key = incident_key(evidence.source, evidence.incident_id)
+        now = self._clock()
+        with self._uow_factory() as uow:
+            uow.incident_events.add(
+                source=evidence.source,
+                incident_id=evidence.incident_id,
+                event=StoredIncidentEvent(
+                    event_type=evidence.event_type,
+                    occurred_at=evidence.occurred_at,
+                    agent_type="person",
+                    agent_id=evidence.person.email,
+                    agent_name=evidence.person.name or None,
+                    data={_CRITERION: evidence.criterion.value},
+                ),
+                received_at=now,
+            )
+            uow.commit()
+        # Read after the commit: a resolution opening the postmortem from now on sees this
+        # event; one that opened it before is found here.
+        with self._uow_factory() as uow:
+            existing = uow.postmortems.get_by_incident_key(key)
+        if existing is None or existing.state is not State.AWAITING_OWNER:
+            return Handled("recorded", existing)
+        people = self._people({evidence.criterion: (evidence.person,)}, self._lookups(key))
+        updated = self._postmortems.add_candidates(
+            postmortem_id=existing.id, evidence=people, actor=evidence.source
+        )
+        return Handled("recorded", updated or existing)
 
     # -- helpers -------------------------------------------------------------------------
+    def _with_evidence_since(
+        self,
+        postmortem: Postmortem,
+        incident: ResolvedIncident,
+        read: Sequence[StoredIncidentEvent],
+    ) -> Postmortem:
+        """Evidence recorded while the postmortem was being opened (its delivery looked for
+        the postmortem before this one was committed) joins the candidates now."""
+        with self._uow_factory() as uow:
+            now_recorded = uow.incident_events.for_incident(
+                source=incident.source, incident_id=incident.incident_id
+            )
+        if len(now_recorded) == len(read):
+            return postmortem
+        people = self._people(
+            _recorded_people(now_recorded), self._lookups(postmortem.incident_key)
+        )
+        updated = self._postmortems.add_candidates(
+            postmortem_id=postmortem.id, evidence=people, actor=incident.source
+        )
+        return updated or postmortem
+
+    def _people(
+        self, people: Mapping[Criterion, Sequence[PersonRef]], lookups: Lookups
+    ) -> dict[Criterion, tuple[Person, ...]]:
+        """Each criterion's people as Slack users: every distinct email looked up once."""
+        emails: dict[str, str] = {}
+        for refs in people.values():
+            for ref in refs:
+                if ref.slack_user_id is None and ref.email:
+                    emails.setdefault(ref.email.lower(), ref.email)
+        found = lookups.each(
+            "Slack users by email", lambda e: self._slack.user_id_for_email(emails[e]), emails
+        )
+
+        def person(ref: PersonRef) -> Person:
+            slack_id = ref.slack_user_id
+            if slack_id is None and ref.email:
+                slack_id = found.get(ref.email.lower())
+            return Person(slack_user_id=slack_id, name=ref.name or ref.email or "")
+
+        return {
+            criterion: tuple(person(p) for p in refs) for criterion, refs in people.items() if refs
+        }
+
     @staticmethod
     def _first_time(
         deliveries: DeliveryRepository,

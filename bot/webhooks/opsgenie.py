@@ -1,9 +1,13 @@
 """``POST /webhooks/opsgenie``: Opsgenie's Webhook integration; a closed alert opens a postmortem.
 
 Opsgenie posts one JSON body per alert action: ``{"action": "Close", "alert": {…},
-"source": {…}, "integrationId": …}``. Only ``Close`` resolves an alert; every other action
-(``Create``, ``Acknowledge``, ``AssignOwnership``, ``AddNote``, …) is answered 200 "ignored"
-as soon as it is read, whatever else the body holds.
+"source": {…}, "integrationId": …}``. ``Close`` resolves an alert. ``Acknowledge`` and
+``AssignOwnership`` say who took the alert on: they are recorded as evidence that this
+person was assigned to the alert and led the response (``alert.username``, who acknowledged;
+``alert.owner``, who it was given to), and join the owner candidates when the alert closes —
+or at once, if its postmortem is already open and still awaits its owner. Every other action
+(``Create``, ``AddNote``, …) is answered 200 "ignored" as soon as it is read, whatever else
+the body holds.
 
 What a ``Close`` gives the postmortem:
 
@@ -34,7 +38,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from starlette.requests import Request
 
 from bot.domain.owners import Criterion
-from bot.services.incidents import IncidentService, ResolvedIncident
+from bot.services.incidents import IncidentService, ResolvedIncident, ToolEvidence
 from bot.webhooks.http import (
     BadRequest,
     check_depth,
@@ -58,6 +62,8 @@ from bot.webhooks.tools import (
 SOURCE = "opsgenie"
 TOOL = "Opsgenie"
 CLOSE = "Close"
+# The actions that name who took the alert on, and where the person is in the alert.
+TAKEN_ON = {"Acknowledge": "username", "AssignOwnership": "owner"}
 # (smallest value, units per second): a Unix time's unit, by its size.
 _UNITS = ((10**17, 10**9), (10**14, 10**6), (10**11, 10**3), (0, 1))
 
@@ -97,6 +103,23 @@ class OpsgenieAlert(BaseModel):
     owner: Any = None
 
 
+class OpsgenieTakenOn(BaseModel):
+    """``alert`` of an Acknowledge or AssignOwnership (only what the bot reads is checked)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    alert_id: Id = Field(alias="alertId")
+    updated_at: Annotated[datetime, BeforeValidator(epoch_time)] = Field(alias="updatedAt")
+    username: Any = None
+    owner: Any = None
+
+
+class OpsgenieTakenOnAction(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    alert: OpsgenieTakenOn
+
+
 class OpsgenieClose(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -111,11 +134,14 @@ def severity(priority: Any) -> str | None:
     return optional_text(priority, MAX_SEVERITY)
 
 
-def parse_opsgenie(body: bytes, *, now: datetime, channel: str | None) -> ResolvedIncident | str:
-    """The closed alert in ``body``; a string saying why it is ignored; or BadRequest."""
+def parse_opsgenie(
+    body: bytes, *, now: datetime, channel: str | None
+) -> ResolvedIncident | ToolEvidence | str:
+    """The closed alert in ``body``, or who took it on; a string saying why it is ignored;
+    or BadRequest."""
     payload = parse_json(body)
     action = payload.get("action") if isinstance(payload, dict) else None
-    if isinstance(action, str) and action != CLOSE:
+    if isinstance(action, str) and action != CLOSE and action not in TAKEN_ON:
         return (
             f"action {cleaned_text(action[:80])} does not close an alert "
             f"(only {CLOSE} opens a postmortem)"
@@ -123,6 +149,8 @@ def parse_opsgenie(body: bytes, *, now: datetime, channel: str | None) -> Resolv
     if not isinstance(payload, dict):
         raise BadRequest(NOT_AN_OBJECT)
     check_depth(payload)
+    if action in TAKEN_ON:
+        return _taken_on(str(action), payload, now=now)
     try:
         close = OpsgenieClose.model_validate(cleaned_keys(payload))
     except ValidationError as problem:
@@ -138,6 +166,26 @@ def parse_opsgenie(body: bytes, *, now: datetime, channel: str | None) -> Resolv
         severity=severity(alert.priority),
         channel_id=channel,
         people={Criterion.LED_RESPONSE: (owner,)} if owner else {},
+    )
+
+
+def _taken_on(action: str, payload: dict[str, Any], *, now: datetime) -> ToolEvidence | str:
+    """Who acknowledged the alert, or was given it: evidence they led the response."""
+    try:
+        alert = OpsgenieTakenOnAction.model_validate(cleaned_keys(payload)).alert
+    except ValidationError as problem:
+        raise BadRequest(describe(problem)[0]) from problem
+    where = TAKEN_ON[action]
+    person = person_ref(getattr(alert, where))
+    if person is None:
+        return f"action {action} names nobody (alert.{where} is empty)"
+    return ToolEvidence(
+        source=SOURCE,
+        incident_id=alert.alert_id,
+        event_type=action,
+        occurred_at=min(alert.updated_at, now),
+        criterion=Criterion.LED_RESPONSE,
+        person=person,
     )
 
 

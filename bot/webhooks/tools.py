@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 
 from bot.domain.messages import SLACK_CHANNEL_ID
 from bot.domain.resolution import CLOCK_SKEW
-from bot.services.incidents import IncidentService, PersonRef, ResolvedIncident
+from bot.services.incidents import IncidentService, PersonRef, ResolvedIncident, ToolEvidence
 from bot.webhooks.http import (
     BadRequest,
     bearer_body,
@@ -79,11 +79,12 @@ DateTimeText = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
 
 
 class Parse(Protocol):
-    """A tool's payload → the resolved incident, or why it is ignored; BadRequest if unusable."""
+    """A tool's payload → the resolved incident, who took part in it, or why it is ignored;
+    BadRequest if unusable."""
 
     def __call__(
         self, body: bytes, *, now: datetime, channel: str | None
-    ) -> ResolvedIncident | str: ...
+    ) -> ResolvedIncident | ToolEvidence | str: ...
 
 
 def channel_parameter(request: Request) -> str | None:
@@ -188,9 +189,27 @@ def tool_endpoint(
         if isinstance(parsed, str):
             log.info("%s webhook ignored: %s", tool, parsed)
             return JSONResponse({"ok": True, "outcome": "ignored", "reason": parsed})
+        if isinstance(parsed, ToolEvidence):
+            return await take_evidence(incidents, parsed, sender=f"{tool} webhook")
         return await open_resolved(incidents, parsed, sender=f"{tool} webhook")
 
     return tool_webhook
+
+
+async def take_evidence(
+    incidents: IncidentService, evidence: ToolEvidence, *, sender: str
+) -> Response:
+    """Record who took part (200 "recorded", with the postmortem when it is open); 503 when
+    it cannot be stored right now."""
+    try:
+        handled = await run_in_threadpool(incidents.take_tool_evidence, evidence=evidence)
+    except Exception:
+        log.exception("%s %s could not be stored", sender, evidence.incident_id)
+        return error(503, "could not store the event now; retry later")
+    answer: dict[str, Any] = {"ok": True, "outcome": handled.outcome}
+    if handled.postmortem is not None:
+        answer |= {"postmortem_id": handled.postmortem.id, "channel": handled.postmortem.channel_id}
+    return JSONResponse(answer)
 
 
 async def open_resolved(

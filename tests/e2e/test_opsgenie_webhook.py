@@ -14,6 +14,7 @@ import copy
 import json
 import socket
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,12 +29,9 @@ from tests.support.webhooks import opened_with_prompt, stored
 
 PATH = "/webhooks/opsgenie"
 CLOSE = "opsgenie_close_zulip_fixture.json"
-NOT_CLOSING = (
-    "opsgenie_create_doc.json",
-    "opsgenie_create_zulip_fixture.json",
-    "opsgenie_acknowledge_zulip_fixture.json",
-    "opsgenie_assignownership_zulip_fixture.json",
-)
+NOT_CLOSING = ("opsgenie_create_doc.json", "opsgenie_create_zulip_fixture.json")
+ACKNOWLEDGE = "opsgenie_acknowledge_zulip_fixture.json"  # by fili@ifountain.com
+ASSIGN_OWNERSHIP = "opsgenie_assignownership_zulip_fixture.json"  # to user2@ifountain.com
 ALERT_ID = "052652ac-5d1c-464a-812a-7dd18bbfba8c"  # the samples' alert
 LED_RESPONSE = "was initially assigned to the alert and led the response"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -175,6 +173,94 @@ def test_a_close_time_slightly_ahead_of_the_bots_clock_is_taken_as_now(
     assert answer.status_code == 201
     [row] = stored(bot)
     assert row.resolved_at == bot.clock()
+
+
+# -- who took the alert on ---------------------------------------------------------------------
+
+
+def test_who_acknowledged_and_who_was_given_the_alert_are_suggested_when_it_closes(
+    incident_bot: BotFactory,
+) -> None:
+    bot = incident_bot()
+    bot.slack.add_user("U0FILI", "fili@ifountain.com")
+    bot.slack.add_user("U0USER2", "user2@ifountain.com")
+
+    acknowledged = post(bot, vendor_json(ACKNOWLEDGE))
+    assigned = post(bot, vendor_json(ASSIGN_OWNERSHIP))
+    answer = post(bot, recent_close(bot), channel="C0CHECKOUT")
+
+    assert acknowledged.json() == {"ok": True, "outcome": "recorded"}
+    assert assigned.json() == {"ok": True, "outcome": "recorded"}
+    text, values = opened_with_prompt(bot, answer, channel="C0CHECKOUT")
+    assert f"<@U0FILI> — {LED_RESPONSE}" in text
+    assert f"<@U0USER2> — {LED_RESPONSE}" in text
+    assert values[:2] == ["1|U0FILI", "1|U0USER2"]
+
+
+def test_an_acknowledge_after_the_close_adds_its_person_to_the_prompt_in_place(
+    incident_bot: BotFactory,
+) -> None:
+    bot = incident_bot()
+    bot.slack.add_user("U0FILI", "fili@ifountain.com")
+    post(bot, recent_close(bot), channel="C0CHECKOUT")
+    bot.slack.wait_for("chat.postMessage")
+
+    late = post(bot, vendor_json(ACKNOWLEDGE))
+    bot.settle()
+
+    assert late.json() == {
+        "ok": True,
+        "outcome": "recorded",
+        "postmortem_id": 1,
+        "channel": "C0CHECKOUT",
+    }
+    [refreshed] = bot.slack.wait_for("chat.update")
+    assert f"<@U0FILI> — {LED_RESPONSE}" in block_text(refreshed.params["blocks"])
+
+
+def test_an_acknowledge_arriving_while_the_close_looks_people_up_is_not_lost(
+    incident_bot: BotFactory,
+) -> None:
+    # The Close has read the alert's evidence and is looking its owner up in Slack (slow)
+    # when the Acknowledge comes: the Acknowledge finds no postmortem yet, and the Close
+    # opened one without it. The Close looks again once its postmortem exists.
+    bot = incident_bot()
+    bot.slack.add_user("U0ALICE", "alice@example.com")
+    bot.slack.add_user("U0FILI", "fili@ifountain.com")
+    bot.slack.delay("users.lookupByEmail", 0.5)
+    close = recent_close(bot)
+    close["alert"]["owner"] = "alice@example.com"
+
+    with ThreadPoolExecutor(1) as pool:
+        closing = pool.submit(post, bot, close, channel="C0CHECKOUT")
+        bot.slack.wait_for("users.lookupByEmail")
+        acknowledged = post(bot, vendor_json(ACKNOWLEDGE))
+        opened = closing.result()
+    bot.settle()
+
+    assert acknowledged.json() == {"ok": True, "outcome": "recorded"}
+    assert opened.status_code == 201
+    [row] = stored(bot)
+    assert {c["slack_user_id"] for c in row.candidates} == {"U0ALICE", "U0FILI"}
+
+
+def test_an_acknowledge_once_someone_owns_it_changes_nothing(incident_bot: BotFactory) -> None:
+    bot = incident_bot()
+    post(bot, recent_close(bot), channel="C0CHECKOUT")
+    bot.slack.wait_for("chat.postMessage")
+    bot.user("U0BOB", channel_id="C0CHECKOUT").click(
+        {"action_id": "owner.claim_self", "value": "1"}
+    )
+    bot.slack.wait_for("chat.update")
+    updates = len(bot.slack.calls("chat.update"))
+
+    late = post(bot, vendor_json(ACKNOWLEDGE))
+    bot.settle()
+
+    assert late.json()["outcome"] == "recorded"
+    assert len(bot.slack.calls("chat.update")) == updates
+    [row] = stored(bot)
+    assert row.owner_id == "U0BOB"
 
 
 # -- what does not open one --------------------------------------------------------------------

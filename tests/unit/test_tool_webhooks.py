@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.domain.owners import Criterion
-from bot.services.incidents import PersonRef
+from bot.services.incidents import PersonRef, ResolvedIncident, ToolEvidence
 from bot.webhooks.grafana_oncall import parse_grafana_oncall
 from bot.webhooks.http import BadRequest
 from bot.webhooks.opsgenie import epoch_time, parse_opsgenie, severity
@@ -97,7 +97,7 @@ def test_the_captured_close_reads_as_a_resolved_incident() -> None:
         vendor_bytes("opsgenie_close_zulip_fixture.json"), now=NOW, channel="C0OPS"
     )
 
-    assert not isinstance(incident, str)
+    assert isinstance(incident, ResolvedIncident)
     assert (incident.source, incident.incident_id) == (
         "opsgenie",
         "052652ac-5d1c-464a-812a-7dd18bbfba8c",
@@ -112,7 +112,7 @@ def test_the_captured_close_reads_as_a_resolved_incident() -> None:
 def test_the_owner_led_the_response() -> None:
     incident = parse_opsgenie(close(owner="user2@ifountain.com"), now=NOW, channel=None)
 
-    assert not isinstance(incident, str)
+    assert isinstance(incident, ResolvedIncident)
     assert incident.people == {
         Criterion.LED_RESPONSE: (
             PersonRef(email="user2@ifountain.com", name="user2@ifountain.com"),
@@ -121,14 +121,39 @@ def test_the_owner_led_the_response() -> None:
 
 
 @pytest.mark.parametrize(
-    "name",
+    ("name", "who"),
     [
-        "opsgenie_create_doc.json",
-        "opsgenie_create_zulip_fixture.json",
-        "opsgenie_acknowledge_zulip_fixture.json",
-        "opsgenie_assignownership_zulip_fixture.json",
+        ("opsgenie_acknowledge_zulip_fixture.json", "fili@ifountain.com"),
+        ("opsgenie_assignownership_zulip_fixture.json", "user2@ifountain.com"),
     ],
 )
+def test_who_acknowledged_or_was_given_the_alert_is_evidence_they_led_the_response(
+    name: str, who: str
+) -> None:
+    evidence = parse_opsgenie(vendor_bytes(name), now=NOW, channel=None)
+
+    assert evidence == ToolEvidence(
+        source="opsgenie",
+        incident_id="052652ac-5d1c-464a-812a-7dd18bbfba8c",
+        event_type=vendor_json(name)["action"],
+        occurred_at=epoch_time(vendor_json(name)["alert"]["updatedAt"]),
+        criterion=Criterion.LED_RESPONSE,
+        person=PersonRef(email=who, name=who),
+    )
+
+
+def test_an_acknowledge_naming_nobody_is_ignored_and_one_without_its_alert_id_is_refused() -> None:
+    payload = vendor_json("opsgenie_acknowledge_zulip_fixture.json")
+    payload["alert"]["username"] = ""
+    nobody = parse_opsgenie(json.dumps(payload).encode(), now=NOW, channel=None)
+    del payload["alert"]["alertId"]
+
+    assert nobody == "action Acknowledge names nobody (alert.username is empty)"
+    with pytest.raises(BadRequest, match=r"alert\.alertId"):
+        parse_opsgenie(json.dumps(payload).encode(), now=NOW, channel=None)
+
+
+@pytest.mark.parametrize("name", ["opsgenie_create_doc.json", "opsgenie_create_zulip_fixture.json"])
 def test_actions_other_than_close_are_ignored_saying_which(name: str) -> None:
     reason = parse_opsgenie(vendor_bytes(name), now=NOW, channel=None)
 
@@ -143,7 +168,7 @@ def test_the_documented_sample_messages_leading_space_is_stripped() -> None:
 
     incident = parse_opsgenie(json.dumps(payload).encode(), now=NOW, channel=None)
 
-    assert not isinstance(incident, str)
+    assert isinstance(incident, ResolvedIncident)
     assert incident.title == "test alert"
 
 
@@ -158,7 +183,7 @@ def test_the_priority_is_the_severity(priority: Any, expected: str | None) -> No
 def test_a_blank_message_still_opens_one_named_after_the_alert() -> None:
     incident = parse_opsgenie(close(message="   "), now=NOW, channel=None)
 
-    assert not isinstance(incident, str)
+    assert isinstance(incident, ResolvedIncident)
     assert incident.title == "Opsgenie alert 052652ac-5d1c-464a-812a-7dd18bbfba8c"
 
 
@@ -176,7 +201,7 @@ def test_the_documented_resolve_reads_as_a_resolved_incident() -> None:
         vendor_bytes("grafana_oncall_outgoing_webhook_resolve_doc.json"), now=NOW, channel=None
     )
 
-    assert not isinstance(incident, str)
+    assert isinstance(incident, ResolvedIncident)
     assert (incident.source, incident.incident_id, incident.title) == (
         "grafana-oncall",
         "I6HNZGUFG4K11",
@@ -191,7 +216,7 @@ def test_the_documented_resolve_reads_as_a_resolved_incident() -> None:
 
 def grafana_severity(payload: dict[str, Any]) -> str | None:
     incident = parse_grafana_oncall(json.dumps(payload).encode(), now=NOW, channel=None)
-    assert not isinstance(incident, str)
+    assert isinstance(incident, ResolvedIncident)
     return incident.severity
 
 
@@ -216,7 +241,7 @@ def test_an_acknowledger_without_an_email_is_listed_by_username() -> None:
 
     incident = parse_grafana_oncall(json.dumps(payload).encode(), now=NOW, channel=None)
 
-    assert not isinstance(incident, str)
+    assert isinstance(incident, ResolvedIncident)
     assert incident.people == {Criterion.LED_RESPONSE: (PersonRef(name="ops-bob"),)}
 
 
