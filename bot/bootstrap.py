@@ -26,6 +26,7 @@ from bot.pagerduty.rest import PagerDutyRest, build_client
 from bot.pagerduty.slack_directory import SlackEmailDirectory
 from bot.persistence.db import create_db_engine, create_session_factory
 from bot.persistence.uow import UnitOfWork
+from bot.persistence.write_health import WriteHealth
 from bot.policy_file import load_policy
 from bot.scheduling.jobs import STOP_TIMEOUT_SECONDS, GatedMessenger, OutboxPump, build_scheduler
 from bot.services.clock import Clock, system_clock
@@ -205,6 +206,9 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         documents=documents,
     )
 
+    write_health = WriteHealth()
+    write_health.watch(engine)
+
     def database_ready() -> bool:
         try:
             with engine.connect() as connection:
@@ -221,6 +225,7 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         bolt_app=bolt_app,
         signing_secret=signing_secret,
         database_ready=database_ready,
+        write_failure=write_health.failing,
         extra_routes=incident_webhook_routes(settings, postmortems, uow_factory, client, clock),
         before_start=wait_for_pump,
         lifespan=lifespan,

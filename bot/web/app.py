@@ -120,19 +120,29 @@ def build_web_app(
     bolt_app: App,
     signing_secret: str,
     database_ready: Callable[[], bool],
+    write_failure: Callable[[], str | None] | None = None,
     extra_routes: list[Route] | None = None,
     before_start: Callable[[], Awaitable[None]] | None = None,
     lifespan: Lifespan[Starlette] | None = None,
 ) -> Starlette:
-    """``lifespan`` runs around serving under ``serve`` (LiveServer turns it off)."""
+    """``lifespan`` runs around serving under ``serve`` (LiveServer turns it off).
+
+    ``/readyz`` is 503 while the database is unreachable, and while ``write_failure`` says
+    why writes are failing (one failed lately and none has been committed since).
+    """
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"ok": True})
 
     async def readyz(_: Request) -> Response:
-        if await run_in_threadpool(database_ready):
-            return JSONResponse({"ok": True, "database": "reachable"})
-        return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
+        if not await run_in_threadpool(database_ready):
+            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
+        failing = write_failure() if write_failure is not None else None
+        if failing is not None:
+            return JSONResponse(
+                {"ok": False, "database": "writes failing", "error": failing}, status_code=503
+            )
+        return JSONResponse({"ok": True, "database": "reachable"})
 
     routes = [
         Route(
