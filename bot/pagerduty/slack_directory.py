@@ -17,6 +17,7 @@ class SlackEmailDirectory:
         self._client = client
 
     def user_id_for_email(self, email: str) -> str | None:
+        """The active person with this email (None for none, a bot or a deactivated one)."""
         try:
             response = self._client.users_lookupByEmail(email=email)
         except SlackApiError as error:
@@ -28,5 +29,12 @@ class SlackEmailDirectory:
             log.warning("users.lookupByEmail failed: %r", error)
             return None
         user = response.get("user") or {}
-        user_id = user.get("id") if isinstance(user, dict) else None
+        if not isinstance(user, dict):
+            return None
+        if user.get("is_bot") or user.get("deleted"):
+            # Not a person who can own a postmortem: suggesting them would offer a button
+            # that is refused when clicked.
+            log.info("users.lookupByEmail: %s is a bot or deactivated; not suggested", email)
+            return None
+        user_id = user.get("id")
         return str(user_id) if user_id else None

@@ -563,6 +563,10 @@ class IncidentService:
             slack_id = ref.slack_user_id
             if slack_id is None and ref.email:
                 slack_id = found.get(ref.email.lower())
+            if slack_id is not None and ref.name in ("", ref.email):
+                # Found in Slack and named by nothing but the address: Slack's name for
+                # them reads better on the prompt's buttons than an email.
+                return Person(slack_user_id=slack_id, name="")
             return Person(slack_user_id=slack_id, name=ref.name or ref.email or "")
 
         return {

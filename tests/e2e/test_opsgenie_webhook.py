@@ -23,7 +23,7 @@ import httpx
 from tests.conftest import BotFactory, BotHarness
 from tests.e2e.conftest import INCIDENT_SECRET
 from tests.support.signing import pagerduty_signature
-from tests.support.slack_user import block_text
+from tests.support.slack_user import block_text, buttons
 from tests.support.vendor import vendor_json
 from tests.support.webhooks import opened_with_prompt, stored
 
@@ -182,8 +182,8 @@ def test_who_acknowledged_and_who_was_given_the_alert_are_suggested_when_it_clos
     incident_bot: BotFactory,
 ) -> None:
     bot = incident_bot()
-    bot.slack.add_user("U0FILI", "fili@ifountain.com")
-    bot.slack.add_user("U0USER2", "user2@ifountain.com")
+    bot.slack.add_user("U0FILI", "fili@ifountain.com", real_name="Fili F")
+    bot.slack.add_user("U0USER2", "user2@ifountain.com", real_name="User Two")
 
     acknowledged = post(bot, vendor_json(ACKNOWLEDGE))
     assigned = post(bot, vendor_json(ASSIGN_OWNERSHIP))
@@ -195,6 +195,25 @@ def test_who_acknowledged_and_who_was_given_the_alert_are_suggested_when_it_clos
     assert f"<@U0FILI> — {LED_RESPONSE}" in text
     assert f"<@U0USER2> — {LED_RESPONSE}" in text
     assert values[:2] == ["1|U0FILI", "1|U0USER2"]
+    prompt = bot.slack.calls("chat.postMessage")[0].params
+    labels = [b.get("text", {}).get("text") for b in buttons(prompt["blocks"])][:2]
+    assert labels == ["Assign Fili F", "Assign User Two"]  # Slack's names, not the emails
+
+
+def test_a_bot_or_a_deactivated_account_that_acknowledged_is_not_suggested(
+    incident_bot: BotFactory,
+) -> None:
+    bot = incident_bot()
+    bot.slack.add_user("U0FILI", "fili@ifountain.com", deleted=True)
+    bot.slack.add_user("U0USER2", "user2@ifountain.com", is_bot=True)
+    post(bot, vendor_json(ACKNOWLEDGE))
+    post(bot, vendor_json(ASSIGN_OWNERSHIP))
+
+    answer = post(bot, recent_close(bot), channel="C0CHECKOUT")
+
+    _, values = opened_with_prompt(bot, answer, channel="C0CHECKOUT")
+    assert "1|U0FILI" not in values
+    assert "1|U0USER2" not in values
 
 
 def test_an_acknowledge_after_the_close_adds_its_person_to_the_prompt_in_place(
