@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from bot.domain.errors import DomainError
@@ -22,8 +22,6 @@ from bot.domain.postmortem import Postmortem
 MAX_SECTION = 3000
 MAX_ACTION_ITEM = 300
 MAX_ACTION_ITEMS = 100
-# A due date further off is no commitment (and 9999-12-31 is a typo).
-MAX_DUE_AHEAD = timedelta(days=366)
 
 
 class Section(StrEnum):
@@ -97,10 +95,11 @@ class ActionItem:
 
 # Shown inline in the form, which is plain text: no mention can name who it was.
 CONFLICT = (
-    "Someone else changed this section while you were editing, so this section was not "
-    "saved (your other changes were). Copy your text, then close this form and open it "
-    "again with `/postmortem document` to see theirs."
+    "This section was changed since this form opened (by someone else, or in another form), "
+    "so your text for it was not saved. Copy it, then close this form and open it again "
+    "with `/postmortem document` to see the new text."
 )
+OTHERS_SAVED = " Your changes to the other sections were saved."
 
 
 class SectionTooLong(DomainError):
@@ -153,6 +152,13 @@ class ActionItemRefused(DomainError):
     """An action item that can't be recorded as given; the message says what to change."""
 
 
+def _a_year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
 def check_action_item(text: str, *, due_on: date, today: date, existing: int = 0) -> str:
     """The action item's text, cleaned; ActionItemRefused when it can't be recorded."""
     cleaned = " ".join(text.split())
@@ -163,7 +169,8 @@ def check_action_item(text: str, *, due_on: date, today: date, existing: int = 0
             f"The action item is {len(cleaned)} characters; keep it to {MAX_ACTION_ITEM} "
             "(link to a ticket for the details)."
         )
-    if due_on > today + MAX_DUE_AHEAD:
+    # A due date further off is no commitment (and 9999-12-31 is a typo).
+    if due_on > _a_year_after(today):
         raise ActionItemRefused(
             f"{due_on.isoformat()} is more than a year away: give a nearer date, or split the "
             "work into steps that can be done sooner."

@@ -122,7 +122,11 @@ class DocumentService(Service):
         now = self._clock()
         with self._uow_factory() as uow:
             postmortem = self._hold(
-                uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="action"
+                uow,
+                channel_id=channel_id,
+                postmortem_id=postmortem_id,
+                verb="action",
+                arguments=f"<@{owner_id}> {due_on.isoformat()} …",
             )
             existing = uow.action_items.count(postmortem.id)
             cleaned = check_action_item(text, due_on=due_on, today=self.today(), existing=existing)
@@ -165,7 +169,11 @@ class DocumentService(Service):
         now = self._clock()
         with self._uow_factory() as uow:
             postmortem = find_postmortem(
-                uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="action"
+                uow,
+                channel_id=channel_id,
+                postmortem_id=postmortem_id,
+                verb="action",
+                arguments=f"done {number}",
             )
             if not uow.action_items.mark_done(
                 postmortem_id=postmortem.id, number=number, by=actor, at=now
@@ -221,12 +229,19 @@ class DocumentService(Service):
 
     @staticmethod
     def _hold(
-        uow: UnitOfWork, *, channel_id: str, postmortem_id: int | None, verb: str
+        uow: UnitOfWork,
+        *,
+        channel_id: str,
+        postmortem_id: int | None,
+        verb: str,
+        arguments: str = "",
     ) -> Postmortem:
         """The postmortem written to, its row held until commit: concurrent writers to one
         postmortem take turns (a section merge, or the next action item number, is computed
         from what was read)."""
-        found = find_postmortem(uow, channel_id=channel_id, postmortem_id=postmortem_id, verb=verb)
+        found = find_postmortem(
+            uow, channel_id=channel_id, postmortem_id=postmortem_id, verb=verb, arguments=arguments
+        )
         held = uow.postmortems.get_for_update(found.id)
         assert held is not None  # postmortems are never deleted
         return held

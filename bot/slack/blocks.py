@@ -348,6 +348,37 @@ def prompt_undeliverable_text(
     )
 
 
+# What each message is, as the people in the channel know it.
+_MESSAGE_NAMES: dict[MessageKind, str] = {
+    MessageKind.OWNER_PROMPT: "the owner prompt",
+    MessageKind.OWNER_CHOSEN: "the owner announcement",
+    MessageKind.PROMPT_REFRESH: "the owner prompt's update",
+    MessageKind.NOTICE: "a reply to someone",
+    MessageKind.NUDGE_NO_OWNER: 'the "no owner yet" reminder',
+    MessageKind.ESCALATE_NO_OWNER: 'the "no owner" escalation',
+    MessageKind.NUDGE_NO_MEETING: 'the "schedule the meeting" reminder',
+    MessageKind.REMIND_MEETING_DUE: 'the "meeting due" reminder',
+    MessageKind.ESCALATE_OVERDUE: "the overdue escalation",
+    MessageKind.ASK_MARK_HELD: 'the "was the meeting held?" question',
+    MessageKind.NUDGE_NOT_DONE: 'the "finish the postmortem" reminder',
+    MessageKind.MEETING_INVITE: "the meeting invite",
+    MessageKind.MEETING_HELD: 'the "meeting held" message',
+    MessageKind.COMPLETED: 'the "complete" message',
+    MessageKind.PROMPT_UNDELIVERABLE: "the direct message about the owner prompt",
+    MessageKind.DOCUMENT_STARTED: 'the "document started" message',
+    MessageKind.ACTION_ITEM_ADDED: "an action item's announcement",
+    MessageKind.ACTION_ITEM_DONE: 'an action item\'s "done" message',
+    MessageKind.DOCUMENT_EXPORT: "the document's export (`/postmortem export` tries again)",
+}
+
+
+def _undelivered(problem: str) -> str:
+    """``kind: error`` as people read it: which message, and what Slack said."""
+    kind, _, error = problem.partition(": ")
+    name = _MESSAGE_NAMES.get(MessageKind(kind), kind) if kind in set(MessageKind) else kind
+    return f"{name} (Slack said `{escape(error)}`)"
+
+
 def _prompt_lost(p: Postmortem, problems: list[str]) -> tuple[str | None, list[str]]:
     """The error of an owner prompt that never reached the channel (if it still matters).
 
@@ -414,7 +445,7 @@ def status_text(
                 f"to choose an owner. {prompt_fix(p.channel_id, lost, p.id)}"
             )
         for problem in problems:
-            lines.append(f"• :warning: Could not deliver {problem}")
+            lines.append(f"• :warning: Could not deliver {_undelivered(problem)}")
     if unrouted:
         lines.append(
             f":warning: {len(unrouted)} postmortem(s) have no channel (no route matched and "
@@ -452,7 +483,8 @@ def _action_item_lines(action_items: Sequence[ActionItem]) -> list[str]:
     """The open action items, each with its number (what `action done N` takes)."""
     open_items = [item for item in action_items if item.done_at is None]
     lines = [
-        f"    {item.number}. {escape(item.text)} — <@{item.owner_id}>, due {item.due_on:%a %d %b}"
+        f"    {item.number}. {escape(item.text)} — <@{item.owner_id}>, "
+        f"due {item.due_on:%a %d %b %Y}"
         for item in open_items[:_MAX_LISTED_ITEMS]
     ]
     if len(open_items) > _MAX_LISTED_ITEMS:

@@ -166,12 +166,14 @@ def _action_item(
     rest: str, postmortem_id: int | None
 ) -> AddActionItem | CompleteActionItem | Invalid:
     done = _DONE_ITEM.match(rest)
-    if done is not None:
-        number = done.group("number") or ""
-        if not re.fullmatch(r"[0-9]{1,9}", number):
+    if done is not None or rest.lower().startswith("done "):
+        number = done.group("number") if done is not None else None
+        if number is None or not re.fullmatch(r"[0-9]{1,9}", number):
             return Invalid(
                 "`/postmortem action done` needs the action item's number, like "
-                "`/postmortem action done 2` (`/postmortem status` lists them)."
+                "`/postmortem action done 2` (`/postmortem status` lists them); where the "
+                "channel has several postmortems, its number comes first: "
+                "`/postmortem action #3 done 2`."
             )
         return CompleteActionItem(int(number), postmortem_id)
     match = _ACTION_ITEM.match(rest)

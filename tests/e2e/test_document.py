@@ -110,12 +110,29 @@ def test_changing_a_section_someone_else_just_changed_is_refused_inline_not_over
     reopened = document_form(bot, "U0CAROL")
 
     assert list(refused) == ["document.summary"]
-    assert "Someone else changed this section" in refused["document.summary"]
-    assert "your other changes were" in refused["document.summary"]
+    assert "This section was changed since this form opened" in refused["document.summary"]
+    assert "Your changes to the other sections were saved." in refused["document.summary"]
     inputs = {b["block_id"]: b for b in reopened["blocks"] if b["type"] == "input"}
     assert inputs["document.summary"]["element"]["initial_value"] == "Bob's summary."
     assert inputs["document.impact"]["element"]["initial_value"] == "40% of orders"
     assert any("Saved postmortem #1's document (impact;" in t for t in told(bot, "U0CAROL"))
+
+
+def test_a_conflict_with_nothing_else_changed_does_not_claim_other_changes_were_saved(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    first = document_form(bot, "U0BOB")
+    second = document_form(bot, "U0BOB")  # the same person, in another form
+    bot.user("U0BOB").submit_view(filled(first, summary="First form."))
+
+    refused = errors(bot.user("U0BOB").submit_view(filled(second, summary="Second form.")))
+
+    assert (
+        "changed since this form opened (by someone else, or in another form)"
+        in (refused["document.summary"])
+    )
+    assert "other sections" not in refused["document.summary"]
 
 
 def test_an_action_item_is_recorded_numbered_and_told_to_the_channel(bot: BotHarness) -> None:
@@ -193,7 +210,7 @@ def test_status_shows_how_far_the_document_and_its_action_items_are(bot: BotHarn
     assert "no action items yet" in before
     assert "• Document: 2 of 6 sections written, last changed by <@U0BOB>" in after
     assert "1 action item (0 done) ·" in after
-    assert "    1. Alert on queue depth — <@U0DAN>, due Fri 04 Dec" in after
+    assert "    1. Alert on queue depth — <@U0DAN>, due Fri 04 Dec 2026" in after
 
 
 def test_document_commands_without_a_postmortem_here_say_so_and_open_nothing(
@@ -240,7 +257,7 @@ def test_an_action_item_is_marked_done_once_and_status_lists_only_the_open_ones(
     assert "Postmortem #1 has no action item 9" in missing
     assert "2 action items (1 done)" in status
     assert "Alert on queue depth" not in status
-    assert "    2. Document the rollback — <@U0BOB>, due Thu 10 Dec" in status
+    assert "    2. Document the rollback — <@U0BOB>, due Thu 10 Dec 2026" in status
     assert "`/postmortem action done 2`" in status
     [told] = posted(bot, "action_item_done")
     assert "Action item 1 for *Checkout errors* (#1) is done" in told["text"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 from tests.conftest import BotFactory, BotHarness
@@ -77,3 +78,17 @@ def test_a_number_from_another_channel_is_refused_with_where_it_lives(
     answer = bot.slack.wait_for("chat.postEphemeral")[0].params["text"]
     assert answer == "Postmortem #1 belongs to <#C0OPS>: run the command there."
     assert owner_of(bot, 1) is None
+
+
+def test_action_item_commands_without_a_number_show_the_command_to_type_with_one(
+    incident_bot: BotFactory,
+) -> None:
+    bot = two_open(incident_bot)
+    alice = bot.user("U0ALICE", channel_id="C0OPS")
+
+    done = alice.answer("action done 1")
+    alice.command("action <@U0BOB|bob> 2026-12-04 Alert on queue depth")
+    added = bot.slack.wait_for("chat.postEphemeral")[0].params["text"]
+
+    assert re.search(r"e\.g\. `/postmortem action #\d done 1`", done)
+    assert re.search(r"e\.g\. `/postmortem action #\d <@U0BOB> 2026-12-04 …`", added)

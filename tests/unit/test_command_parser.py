@@ -181,6 +181,7 @@ def test_writing_the_document_its_action_items_and_its_export_parse(
         ("action <@U0DAN> 2026-02-30 Alert", "`2026-02-30` is not a date"),
         ("action done", "`/postmortem action done` needs the action item's number"),
         ("action done two", "`/postmortem action done` needs the action item's number"),
+        ("action done #3 1", "its number comes first: `/postmortem action #3 done 2`"),
         ("document now", "`/postmortem document` takes at most a postmortem number"),
         ("export everything", "`/postmortem export` takes at most a postmortem number"),
     ],

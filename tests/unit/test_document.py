@@ -114,6 +114,7 @@ def test_an_action_item_due_today_is_accepted_and_its_spaces_tidied() -> None:
     [
         ("Alert on queue depth", date(2026, 11, 26), 0, "2026-11-26 has passed"),
         ("Alert on queue depth", date(9999, 12, 31), 0, "9999-12-31 is more than a year away"),
+        ("Alert on queue depth", date(2027, 11, 28), 0, "2027-11-28 is more than a year away"),
         ("   ", date(2026, 12, 1), 0, "Say what is to be done"),
         ("x" * 301, date(2026, 12, 1), 0, "keep it to 300"),
         ("Alert", date(2026, 12, 1), MAX_ACTION_ITEMS, "already has 100 action items"),
@@ -178,3 +179,11 @@ def test_a_false_alarm_says_so_and_an_empty_document_invites_writing_it() -> Non
     assert "Owner: not chosen yet" in markdown
     assert "_None recorded yet. Add one with `/postmortem action" in markdown
     assert markdown.count("_Not written yet.") == len(Section)
+
+
+@pytest.mark.parametrize(
+    ("today", "last_day"),
+    [(date(2026, 11, 27), date(2027, 11, 27)), (date(2028, 2, 29), date(2029, 2, 28))],
+)
+def test_an_action_item_may_be_due_up_to_a_year_ahead(today: date, last_day: date) -> None:
+    assert check_action_item("Alert", due_on=last_day, today=today) == "Alert"

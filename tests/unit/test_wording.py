@@ -262,6 +262,18 @@ def test_status_forgets_a_refused_prompt_once_one_reached_the_channel() -> None:
     assert not re.search(r"could not (post|deliver)", text, re.IGNORECASE)
 
 
+def test_a_message_slack_refused_is_named_as_people_know_it_with_slacks_reason() -> None:
+    owned = postmortem(state=State.DRAFTING)
+
+    text = status_text([owned], Policy(), [], {7: ["document_export: not_in_channel"]})
+
+    assert (
+        "Could not deliver the document's export (`/postmortem export` tries again) "
+        "(Slack said `not_in_channel`)"
+    ) in text
+    assert "document_export" not in text
+
+
 # -- every nudge reads as a sentence, whoever is (or is not) there to read it ---------------
 
 MEETING = TUESDAY_2PM + timedelta(days=2)

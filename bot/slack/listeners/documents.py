@@ -7,7 +7,13 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.domain.document import CONFLICT, SECTION_TITLES, Section, SectionTooLong
+from bot.domain.document import (
+    CONFLICT,
+    OTHERS_SAVED,
+    SECTION_TITLES,
+    Section,
+    SectionTooLong,
+)
 from bot.domain.errors import DomainError
 from bot.services.documents import DocumentService
 from bot.slack import commands
@@ -138,7 +144,8 @@ def submit_document_form(
         ack(response_action="errors", errors={first: plain(str(refusal))[:2000]})
         return
     if saved.conflicts:
-        ack(response_action="errors", errors={block_id(s): CONFLICT for s in saved.conflicts})
+        why = CONFLICT + (OTHERS_SAVED if saved.changed else "")
+        ack(response_action="errors", errors={block_id(s): why for s in saved.conflicts})
     else:
         ack()
     if saved.changed and saved.document is not None:
