@@ -18,6 +18,7 @@ from bot.domain.messages import (
     REQUESTED_BY,
     MessageKind,
     PlannedMessage,
+    is_slack_user,
     plan_prompt_undeliverable,
     plan_repeat,
     still_applies,
@@ -27,6 +28,7 @@ from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.persistence.repositories import OutboxItem
 from bot.persistence.uow import UnitOfWorkFactory
+from bot.services.base import queue_notice
 
 log = logging.getLogger(__name__)
 
@@ -474,6 +476,8 @@ class Dispatcher:
                 report.dead += 1
                 if died and item.kind is MessageKind.OWNER_PROMPT:
                     self._tell_prompt_undeliverable(uow, item, failure.error, now)
+                elif died and item.kind is MessageKind.DOCUMENT_EXPORT:
+                    self._tell_export_refused(uow, item, failure.error, now)
             else:
                 backoff = timedelta(seconds=min(2**item.attempts, 900))
                 if failure.unclear:
@@ -483,6 +487,25 @@ class Dispatcher:
                 )
                 report.postponed += 1
             uow.commit()
+
+    @staticmethod
+    def _tell_export_refused(uow: Any, item: OutboxItem, error: str, now: datetime) -> None:
+        """Whoever asked for an export that Slack refused for good is told why, and what to
+        do (an ephemeral, or a direct message where the channel shows none)."""
+        asker = str(item.params.get("by") or "")
+        if not is_slack_user(asker):
+            return
+        queue_notice(
+            uow,
+            channel_id=item.channel_id,
+            user_id=asker,
+            text=(
+                f"Slack refused the export of postmortem #{item.postmortem_id}'s document "
+                f"(`{error}`), so no file was posted. If I am not in this channel, "
+                "`/invite @postmortem-bot`, then run `/postmortem export` again."
+            ),
+            now=now,
+        )
 
     def _tell_prompt_undeliverable(
         self, uow: Any, item: OutboxItem, error: str, now: datetime

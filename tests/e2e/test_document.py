@@ -278,3 +278,16 @@ def test_an_action_item_for_a_bot_or_a_deactivated_account_is_refused(bot: BotHa
     assert "<@U0PDBOT> is a bot. An action item needs a person as its owner" in for_a_bot
     assert "<@U0GONE>'s account is deactivated, so they can't own an action item" in for_the_gone
     assert posted(bot, "action_item_added") == []
+
+
+def test_an_export_slack_refuses_for_good_is_told_to_whoever_asked(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+    bot.slack.fail_next("files.completeUploadExternal", "not_in_channel")
+
+    bot.user("U0CAROL").answer("export")
+    bot.settle()
+
+    assert posted(bot, "document_export") == []
+    [refused] = [t for t in told(bot, "U0CAROL") if "refused the export" in t]
+    assert "postmortem #1's document (`not_in_channel`), so no file was posted" in refused
+    assert "`/invite @postmortem-bot`, then run `/postmortem export` again" in refused
