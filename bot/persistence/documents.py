@@ -111,13 +111,15 @@ class ActionItemRepository:
             found.setdefault(row.postmortem_id, []).append(_action_item(row))
         return found
 
-    def count(self, postmortem_id: int) -> int:
-        return int(
-            self._session.scalar(
-                select(func.count()).where(ActionItemRow.postmortem_id == postmortem_id)
+    def highest_number(self, postmortem_id: int) -> int:
+        """The last item's number (0: none yet). Items are numbered 1, 2, … and never
+        deleted, so this is also how many there are."""
+        highest = self._session.scalar(
+            select(func.max(ActionItemRow.number)).where(
+                ActionItemRow.postmortem_id == postmortem_id
             )
-            or 0
         )
+        return int(highest or 0)
 
     def get(self, *, postmortem_id: int, number: int) -> ActionItem | None:
         row = self._session.scalars(
@@ -145,22 +147,18 @@ class ActionItemRepository:
         self,
         *,
         postmortem_id: int,
+        number: int,
         text: str,
         owner_id: str,
         due_on: date,
         by: str,
         at: datetime,
     ) -> ActionItem:
-        """The next number in the postmortem (the caller holds its row, so none is taken
-        twice)."""
-        highest = self._session.scalar(
-            select(func.max(ActionItemRow.number)).where(
-                ActionItemRow.postmortem_id == postmortem_id
-            )
-        )
+        """Item ``number`` of the postmortem: the next after ``highest_number``, read while
+        the caller holds the postmortem's row, so no number is taken twice."""
         row = ActionItemRow(
             postmortem_id=postmortem_id,
-            number=(highest or 0) + 1,
+            number=number,
             text=text,
             owner_id=owner_id,
             due_on=due_on,

@@ -128,10 +128,11 @@ class DocumentService(Service):
                 verb="action",
                 arguments=f"<@{owner_id}> {due_on.isoformat()} …",
             )
-            existing = uow.action_items.count(postmortem.id)
-            cleaned = check_action_item(text, due_on=due_on, today=self.today(), existing=existing)
+            highest = uow.action_items.highest_number(postmortem.id)
+            cleaned = check_action_item(text, due_on=due_on, today=self.today(), existing=highest)
             item = uow.action_items.add(
                 postmortem_id=postmortem.id,
+                number=highest + 1,
                 text=cleaned,
                 owner_id=owner_id,
                 due_on=due_on,
