@@ -274,37 +274,48 @@ class SlackMessenger:
             )
 
     def _invite(self, message: Outgoing, postmortem: Postmortem) -> str:
-        """The .ics file, then the announcement that carries the message metadata.
-
-        In this order a retry after a crash can only repeat the file, never lose it: the
-        announcement is what marks the invite as delivered.
-        """
+        """The meeting's .ics file, then its announcement."""
         attendees = [self._with_contact(a) for a in invite_attendees(postmortem, message.policy)]
         now = datetime.now(UTC)
-        self._client.files_upload_v2(
-            channel=message.channel_id,
+        return self._file_then_post(
+            message,
             content=meeting_invite_ics(
                 postmortem, attendees, now=now, goal=message.policy.meeting_due.deadline
             ),
             filename=f"postmortem-{postmortem.id}-meeting.ics",
-            title=f"Postmortem meeting: {postmortem.title}"[:250],
-            request_file_info=False,
+            title=f"Postmortem meeting: {postmortem.title}",
+            text=meeting_invite_text(postmortem, message.policy),
         )
-        return self._post(message, meeting_invite_text(postmortem, message.policy))
 
     def _export(self, message: Outgoing, postmortem: Postmortem) -> str:
-        """The Markdown file, then the message that carries the metadata (as ``_invite``)."""
+        """The document as a Markdown file (people by name), then the note that it is there."""
         markdown = _MENTION.sub(
             lambda m: "@" + self.display_name(m.group(1)), str(message.params["markdown"])
         )
-        self._client.files_upload_v2(
-            channel=message.channel_id,
+        return self._file_then_post(
+            message,
             content=markdown,
             filename=f"postmortem-{postmortem.id}.md",
-            title=f"Postmortem #{postmortem.id}: {postmortem.title}"[:250],
+            title=f"Postmortem #{postmortem.id}: {postmortem.title}",
+            text=document_export_text(postmortem, str(message.params["by"])),
+        )
+
+    def _file_then_post(
+        self, message: Outgoing, *, content: str | bytes, filename: str, title: str, text: str
+    ) -> str:
+        """The file, then the message that carries the message metadata.
+
+        In this order a retry after a crash can only repeat the file, never lose it: the
+        message is what marks the row as delivered.
+        """
+        self._client.files_upload_v2(
+            channel=message.channel_id,
+            content=content,
+            filename=filename,
+            title=title[:250],
             request_file_info=False,
         )
-        return self._post(message, document_export_text(postmortem, str(message.params["by"])))
+        return self._post(message, text)
 
     def _with_contact(self, attendee: Attendee) -> Attendee:
         user = self._user(attendee.slack_user_id)  # cached, like time zones and names
