@@ -460,9 +460,10 @@ class IncidentService:
         key = incident_key(incident.source, incident.incident_id)
         with self._uow_factory() as uow:
             existing = uow.postmortems.get_by_incident_key(key)
-            recorded = uow.incident_events.for_incident(
-                source=incident.source, incident_id=incident.incident_id
-            )
+            if existing is None:  # a redelivery needs no evidence: it opens nothing
+                recorded = uow.incident_events.for_incident(
+                    source=incident.source, incident_id=incident.incident_id
+                )
         if existing is not None:
             return Handled("already_open", self._route_if_unrouted(existing, incident))
         lookups = self._lookups(key)
