@@ -9,13 +9,15 @@ and a due date). Writing it is collaborative: anyone in the channel may add to i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from bot.domain.errors import DomainError
 from bot.domain.lifecycle import STATE_LABELS
+from bot.domain.meetings import invite_attendees
+from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 
 # Slack's longest plain-text input; what a section is cut to in the form.
@@ -212,8 +214,7 @@ def render_markdown(
     postmortem: Postmortem,
     document: Document | None,
     action_items: Sequence[ActionItem],
-    *,
-    incident_managers: Collection[str] = (),
+    policy: Policy,
 ) -> str:
     """The postmortem as a Markdown document: the artifact the team keeps."""
     lines = [f"# Postmortem #{postmortem.id}: {postmortem.title}", ""]
@@ -234,15 +235,8 @@ def render_markdown(
     if postmortem.completed_at is not None:
         facts.append(f"Completed: {_when(postmortem.completed_at)}")
     lines += [f"- {fact}" for fact in facts]
-    people = list(
-        dict.fromkeys(
-            [
-                *filter(None, [postmortem.owner_id]),
-                *incident_managers,
-                *postmortem.meeting_participants,
-            ]
-        )
-    )
+    # Who the meeting's invite names: the owner, the incident managers, the participants.
+    people = [attendee.slack_user_id for attendee in invite_attendees(postmortem, policy)]
     if people:
         lines.append(f"- Participants: {', '.join(_mention(p) for p in people)}")
     lines += [

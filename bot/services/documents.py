@@ -213,7 +213,7 @@ class DocumentService(Service):
                 postmortem,
                 uow.documents.get(postmortem.id),
                 uow.action_items.for_postmortem(postmortem.id),
-                incident_managers=self._policy.incident_managers,
+                self._policy,
             )
             plan_messages(
                 uow,

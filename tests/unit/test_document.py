@@ -22,6 +22,7 @@ from bot.domain.document import (
     render_markdown,
 )
 from bot.domain.lifecycle import State
+from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -156,7 +157,7 @@ def test_the_markdown_has_every_section_the_action_items_and_the_facts() -> None
         ActionItem(2, "Canary payments", "U0BOB", date(2026, 12, 9), "U0BOB", NOW, "U0BOB", NOW),
     ]
 
-    markdown = render_markdown(postmortem(), document, items, incident_managers=("U0IM",))
+    markdown = render_markdown(postmortem(), document, items, Policy(incident_managers=("U0IM",)))
 
     assert markdown.startswith("# Postmortem #7: Checkout errors\n")
     assert "- Severity: SEV2" in markdown
@@ -173,7 +174,7 @@ def test_the_markdown_has_every_section_the_action_items_and_the_facts() -> None
 
 
 def test_a_false_alarm_says_so_and_an_empty_document_invites_writing_it() -> None:
-    markdown = render_markdown(postmortem(false_alarm=True, owner_id=None), None, [])
+    markdown = render_markdown(postmortem(false_alarm=True, owner_id=None), None, [], Policy())
 
     assert "False alarm: yes" in markdown
     assert "Owner: not chosen yet" in markdown
