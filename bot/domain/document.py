@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from bot.domain.errors import DomainError
 from bot.domain.lifecycle import STATE_LABELS
 from bot.domain.meetings import invite_attendees
+from bot.domain.messages import MessageKind, PlannedMessage
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 
@@ -268,3 +270,57 @@ def render_markdown(
             f"changed by {_mention(document.updated_by)} {_when(document.updated_at)}.",
         ]
     return "\n".join(lines) + "\n"
+
+
+# An action item still open this long after its due date is brought to the postmortem's
+# owner too, who "follows up for information, and drives the postmortem to completion".
+ACTION_ITEM_OVERDUE_AFTER = timedelta(days=7)
+
+
+def action_item_params(item: ActionItem) -> dict[str, str]:
+    """What every message about an action item says of it (an item's text, owner and due
+    date never change, so a message planned today can say them on its day)."""
+    return {
+        "number": str(item.number),
+        "text": item.text,
+        "owner": item.owner_id,
+        "due": item.due_on.isoformat(),
+    }
+
+
+def plan_action_item_reminders(
+    item: ActionItem, policy: Policy, now: datetime
+) -> list[PlannedMessage]:
+    """Its owner is reminded on the due date, and a week later (with the postmortem's owner)
+    if it is still open; each waits for the item owner's working hours.
+
+    No due-date reminder for an item due the day it is recorded: its announcement has just
+    said so.
+    """
+    tz = ZoneInfo(policy.workspace_timezone)
+    due_day_starts = datetime.combine(item.due_on, time(0), tzinfo=tz).astimezone(now.tzinfo)
+    params = action_item_params(item)
+    plan = []
+    if due_day_starts > now:
+        plan.append(
+            PlannedMessage(
+                MessageKind.ACTION_ITEM_DUE,
+                due_day_starts,
+                recipient=item.owner_id,
+                params=dict(params),
+            )
+        )
+    plan.append(
+        PlannedMessage(
+            MessageKind.ACTION_ITEM_OVERDUE,
+            due_day_starts + ACTION_ITEM_OVERDUE_AFTER,
+            recipient=item.owner_id,
+            params=dict(params),
+        )
+    )
+    return plan
+
+
+def action_item_reminder_applies(item: ActionItem | None) -> bool:
+    """An action item's reminder is sent only while the item is open."""
+    return item is not None and item.done_at is None

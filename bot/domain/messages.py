@@ -43,6 +43,11 @@ class MessageKind(StrEnum):
     ACTION_ITEM_ADDED = "action_item_added"
     ACTION_ITEM_DONE = "action_item_done"
     DOCUMENT_EXPORT = "document_export"
+    # An open action item on its due date, to its owner; and a week later, should it still be
+    # open, to its owner and the postmortem's. Unlike the nudges above they outlive the
+    # postmortem: the guidance's "steps to take" matter most once it is done.
+    ACTION_ITEM_DUE = "action_item_due"
+    ACTION_ITEM_OVERDUE = "action_item_overdue"
 
 
 NUDGES = frozenset(
@@ -56,6 +61,12 @@ NUDGES = frozenset(
         MessageKind.NUDGE_NOT_DONE,
     }
 )
+
+ACTION_ITEM_REMINDERS = frozenset({MessageKind.ACTION_ITEM_DUE, MessageKind.ACTION_ITEM_OVERDUE})
+
+# Messages to a person that wait for their working hours (the nudges are addressed to the
+# channel or to the owner; the action-item reminders to the item's owner).
+WAITS_FOR_WORKING_HOURS = NUDGES | ACTION_ITEM_REMINDERS
 
 # Which states keep each nudge's reason alive.
 #

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Self
+from zoneinfo import ZoneInfo
 
 from bot.domain.errors import DomainError
 from bot.domain.messages import MessageKind, PlannedMessage
@@ -34,6 +35,10 @@ class Service:
     def now(self) -> datetime:
         """The service's clock (listeners use it, so tests control their time too)."""
         return self._clock()
+
+    def today(self) -> date:
+        """Today in the workspace's zone: what a due date is compared with."""
+        return self._clock().astimezone(ZoneInfo(self._policy.workspace_timezone)).date()
 
     def __deepcopy__(self, memo: dict[int, object]) -> Self:
         # Bolt deep-copies the context for lazy listeners; a service is shared, not copied.

@@ -11,11 +11,14 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.domain.document import action_item_reminder_applies
 from bot.domain.lifecycle import State
 from bot.domain.messages import (
+    ACTION_ITEM_REMINDERS,
     NUDGES,
     REPEATING_NUDGES,
     REQUESTED_BY,
+    WAITS_FOR_WORKING_HOURS,
     MessageKind,
     PlannedMessage,
     is_slack_user,
@@ -367,6 +370,11 @@ class Dispatcher:
                 uow.commit()
                 report.postponed += 1
                 return None
+            if item.kind in ACTION_ITEM_REMINDERS and not self._item_still_open(uow, item):
+                uow.outbox.mark_cancelled(item_id=item.id, worker=token, reason="reason gone")
+                uow.commit()
+                report.cancelled += 1
+                return None
             if postmortem is not None and not still_applies(item.kind, postmortem, now):
                 later = too_early(item.kind, postmortem, now)
                 if later is not None and not uow.outbox.has_other_pending(
@@ -396,6 +404,15 @@ class Dispatcher:
                 raise RateLimited(until, failure.error) from failure
             return None
         return _Delivered(item, postmortem, ts)
+
+    @staticmethod
+    def _item_still_open(uow: Any, item: OutboxItem) -> bool:
+        """Whether the action item a reminder is about is still open (done: not sent)."""
+        number = str(item.params.get("number") or "")
+        if item.postmortem_id is None or not (number.isascii() and number.isdigit()):
+            return False
+        found = uow.action_items.get(postmortem_id=item.postmortem_id, number=int(number))
+        return action_item_reminder_applies(found)
 
     @staticmethod
     def _prompt_work_pending(uow: Any, item: OutboxItem, now: datetime) -> set[MessageKind]:
@@ -436,8 +453,9 @@ class Dispatcher:
         )
 
     def _outside_working_hours(self, item: OutboxItem, now: datetime) -> datetime | None:
-        """When a nudge must wait for working hours: the recipient's own, else the workspace's."""
-        if item.kind not in NUDGES:
+        """When a reminder must wait for working hours: the recipient's own, else the
+        workspace's."""
+        if item.kind not in WAITS_FOR_WORKING_HOURS:
             return None
         zone_name = self._policy.workspace_timezone
         if item.recipient is not None:

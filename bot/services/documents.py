@@ -9,15 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from bot.domain.document import (
     ActionItem,
     ActionItemRefused,
     Document,
     Section,
+    action_item_params,
     check_action_item,
     merge_edit,
+    plan_action_item_reminders,
     render_markdown,
     why_not_done,
 )
@@ -30,9 +31,6 @@ from bot.services.base import Service, find_postmortem, plan_messages
 BY = "by"
 MARKDOWN = "markdown"
 NUMBER = "number"
-TEXT = "text"
-OWNER = "owner"
-DUE = "due"
 
 
 @dataclass(frozen=True)
@@ -52,10 +50,6 @@ class DocumentService(Service):
                 uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="document"
             )
             return postmortem, uow.documents.get(postmortem.id)
-
-    def today(self) -> date:
-        """Today in the workspace's zone: what a due date is compared with."""
-        return self._clock().astimezone(ZoneInfo(self._policy.workspace_timezone)).date()
 
     def save(
         self,
@@ -140,12 +134,7 @@ class DocumentService(Service):
                 at=now,
             )
             # What the audit keeps is what the channel is told.
-            recorded = {
-                NUMBER: str(item.number),
-                TEXT: item.text,
-                OWNER: owner_id,
-                DUE: due_on.isoformat(),
-            }
+            recorded = action_item_params(item)
             uow.audit.record(
                 postmortem_id=postmortem.id,
                 at=now,
@@ -157,7 +146,10 @@ class DocumentService(Service):
             plan_messages(
                 uow,
                 postmortem,
-                [PlannedMessage(MessageKind.ACTION_ITEM_ADDED, now, params=params)],
+                [
+                    PlannedMessage(MessageKind.ACTION_ITEM_ADDED, now, params=params),
+                    *plan_action_item_reminders(item, self._policy, now),
+                ],
                 now,
             )
             uow.commit()
@@ -190,7 +182,7 @@ class DocumentService(Service):
                 action="action_item_done",
                 details={NUMBER: str(number)},
             )
-            params = {BY: actor, NUMBER: str(number), TEXT: item.text, OWNER: item.owner_id}
+            params = {BY: actor, **action_item_params(item)}
             plan_messages(
                 uow,
                 postmortem,

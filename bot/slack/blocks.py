@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -369,6 +369,8 @@ _MESSAGE_NAMES: dict[MessageKind, str] = {
     MessageKind.ACTION_ITEM_ADDED: "an action item's announcement",
     MessageKind.ACTION_ITEM_DONE: 'an action item\'s "done" message',
     MessageKind.DOCUMENT_EXPORT: "the document's export (`/postmortem export` tries again)",
+    MessageKind.ACTION_ITEM_DUE: "an action item's due-date reminder",
+    MessageKind.ACTION_ITEM_OVERDUE: "an action item's overdue reminder",
 }
 
 
@@ -406,6 +408,7 @@ def status_text(
     asked_for: int | None = None,
     documents: Mapping[int, Document] | None = None,
     action_items: Mapping[int, Sequence[ActionItem]] | None = None,
+    today: date | None = None,
 ) -> str:
     if not postmortems and asked_for is not None:
         lines = [
@@ -438,7 +441,7 @@ def status_text(
             lines.append(f"• Completed {slack_date(p.completed_at)}")
         items = (action_items or {}).get(p.id, [])
         lines.append(_document_line((documents or {}).get(p.id), items))
-        lines += _action_item_lines(items)
+        lines += _action_item_lines(items, today)
         if lost is not None and p.channel_id is not None:
             lines.append(
                 "• :warning: I could not post the owner prompt here, so nobody has been asked "
@@ -479,12 +482,14 @@ def _document_line(document: Document | None, action_items: Sequence[ActionItem]
 _MAX_LISTED_ITEMS = 10
 
 
-def _action_item_lines(action_items: Sequence[ActionItem]) -> list[str]:
-    """The open action items, each with its number (what `action done N` takes)."""
+def _action_item_lines(action_items: Sequence[ActionItem], today: date | None) -> list[str]:
+    """The open action items, each with its number (what `action done N` takes), and which
+    are overdue (``today``: in the workspace's zone, as due dates are)."""
     open_items = [item for item in action_items if item.done_at is None]
     lines = [
         f"    {item.number}. {escape(item.text)} — <@{item.owner_id}>, "
         f"due {item.due_on:%a %d %b %Y}"
+        + (" — *overdue*" if today is not None and item.due_on < today else "")
         for item in open_items[:_MAX_LISTED_ITEMS]
     ]
     if len(open_items) > _MAX_LISTED_ITEMS:

@@ -12,6 +12,7 @@ class Action(StrEnum):
     PICK_ANYONE = "owner.pick_anyone"
     MARK_HELD = "lifecycle.mark_held"  # value: postmortem id
     SNOOZE = "nudge.snooze"  # value: outbox id of the nudge
+    ACTION_ITEM_DONE = "action_item.done"  # value: "<postmortem id>:<item number>"
 
 
 class Callback(StrEnum):
@@ -51,6 +52,22 @@ _ID = re.compile(r"[0-9]{1,9}")
 def parse_id(text: object) -> int | None:
     """The postmortem (or outbox) id in a button's value or block_id; None if it names none."""
     return int(text) if isinstance(text, str) and _ID.fullmatch(text) else None
+
+
+def action_item_ref(postmortem_id: int, number: int) -> str:
+    """What an action item's "Mark done" button carries: its postmortem and its number."""
+    return f"{postmortem_id}:{number}"
+
+
+def parse_action_item_ref(text: object) -> tuple[int, int] | None:
+    """The (postmortem id, item number) a "Mark done" button names; None if it names none."""
+    if not isinstance(text, str):
+        return None
+    postmortem, _, number = text.partition(":")
+    postmortem_id, item_number = parse_id(postmortem), parse_id(number)
+    if postmortem_id is None or item_number is None:
+        return None
+    return postmortem_id, item_number
 
 
 METADATA_EVENT_TYPE = "postmortem_bot_message"

@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.metadata import Metadata
 
 from bot.domain.meetings import Attendee, invite_attendees, meeting_invite_ics
-from bot.domain.messages import HANDED_OVER_FROM, NUDGES, MessageKind
+from bot.domain.messages import ACTION_ITEM_REMINDERS, HANDED_OVER_FROM, NUDGES, MessageKind
 from bot.domain.postmortem import Postmortem
 from bot.services.dispatch import DeliveryFailed, Outgoing
 from bot.slack.blocks import (
@@ -29,6 +29,8 @@ from bot.slack.blocks import (
 from bot.slack.ids import METADATA_EVENT_TYPE
 from bot.slack.nudges import (
     action_item_done_text,
+    action_item_reminder_blocks,
+    action_item_reminder_text,
     action_item_text,
     completed_text,
     document_export_text,
@@ -231,6 +233,8 @@ class SlackMessenger:
             return self._post(message, action_item_done_text(postmortem, message.params))
         if message.kind is MessageKind.DOCUMENT_EXPORT:
             return self._export(message, postmortem)
+        if message.kind in ACTION_ITEM_REMINDERS:
+            return self._remind_of_action_item(message, postmortem)
         if message.kind is MessageKind.COMPLETED:
             return self._post(message, completed_text(postmortem, str(message.params["by"])))
         text = str(
@@ -242,6 +246,29 @@ class SlackMessenger:
             )
             return self._post(message, text, blocks)
         return self._post(message, text)
+
+    def _remind_of_action_item(self, message: Outgoing, postmortem: Postmortem) -> str:
+        """In the channel, mentioning the item's owner; by direct message when the channel
+        takes no more messages (incident channels are often archived once the postmortem is
+        done, long before its action items are)."""
+        text = action_item_reminder_text(message.kind, postmortem, message.params)
+
+        def post(to: Outgoing, said: str) -> str:
+            blocks = action_item_reminder_blocks(
+                said,
+                outbox_id=message.outbox_id,
+                postmortem_id=postmortem.id,
+                number=int(message.params["number"]),
+            )
+            return self._post(to, said, blocks)
+
+        try:
+            return post(message, text)
+        except SlackApiError as error:
+            if error.response.get("error") not in _NOT_SHOWN_IN_CHANNEL or not message.recipient:
+                raise
+        direct = replace(message, channel_id=message.recipient)
+        return post(direct, f"(About <#{message.channel_id}>, where I can't post.) {text}")
 
     def _owner_prompt(self, message: Outgoing, postmortem: Postmortem) -> list[Block]:
         names = {

@@ -18,7 +18,7 @@ from bot.domain.messages import MessageKind, human_span
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.slack.blocks import late_because, slack_date
-from bot.slack.ids import Action
+from bot.slack.ids import Action, action_item_ref
 from bot.slack.text import escape
 
 _PICK_OWNER = "pick one on the prompt above, or name them with `/postmortem owner @someone`"
@@ -213,14 +213,68 @@ def document_started_text(postmortem: Postmortem, by: str) -> str:
     )
 
 
-def action_item_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
+def _due_day(params: Mapping[str, str]) -> str:
     # A calendar day, not a moment: shown as written, not moved into each reader's zone.
-    due = date.fromisoformat(params["due"]).strftime("%a %d %b %Y")
+    return date.fromisoformat(params["due"]).strftime("%a %d %b %Y")
+
+
+def action_item_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
     return (
         f":pushpin: Action item {params['number']} for *{escape(postmortem.title)}* "
         f"(#{postmortem.id}): {escape(params['text'])}\n"
-        f"• Owner: <@{params['owner']}> · due {due} · added by <@{params['by']}>"
+        f"• Owner: <@{params['owner']}> · due {_due_day(params)} · added by <@{params['by']}>"
     )
+
+
+def action_item_reminder_text(
+    kind: MessageKind, postmortem: Postmortem, params: Mapping[str, str]
+) -> str:
+    """An open action item's reminder: to its owner on the due date; a week later to the
+    postmortem's owner as well, who drives the postmortem to completion."""
+    number, owner = params["number"], f"<@{params['owner']}>"
+    item = (
+        f"action item {number} of *{escape(postmortem.title)}* (#{postmortem.id}): "
+        f"{escape(params['text'])}"
+    )
+    how = (
+        f"Done? Click *Mark done*, or `/postmortem action #{postmortem.id} done {number}`. "
+        "If the plan changed, record the new step with `/postmortem action` and mark this "
+        "one done."
+    )
+    if kind is MessageKind.ACTION_ITEM_DUE:
+        # Said the same whether it arrives on the day or after it (a Saturday's reminder
+        # waits for Monday's working hours).
+        return f":alarm_clock: {owner}, {item} — due {_due_day(params)}, and still open. {how}"
+    lead = postmortem.owner_id
+    also = (
+        f" <@{lead}>, as the postmortem's owner, please help get it moving."
+        if lead and lead != params["owner"]
+        else ""
+    )
+    return (
+        f":warning: {owner}, {item} was due {_due_day(params)} and is still open a week "
+        f"later. It comes before planned work. {how}{also}"
+    )
+
+
+def action_item_reminder_blocks(
+    text: str, *, outbox_id: int, postmortem_id: int, number: int
+) -> list[Block]:
+    """The reminder with its "Mark done" button (no snooze: the due date was the promise)."""
+    return [
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ActionsBlock(
+            block_id=f"action_item:{outbox_id}",
+            elements=[
+                ButtonElement(
+                    text="Mark done",
+                    action_id=Action.ACTION_ITEM_DONE.value,
+                    value=action_item_ref(postmortem_id, number),
+                    style="primary",
+                )
+            ],
+        ),
+    ]
 
 
 def action_item_done_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:

@@ -3,7 +3,7 @@ and the Markdown artifact."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -16,12 +16,15 @@ from bot.domain.document import (
     Edit,
     Section,
     SectionTooLong,
+    action_item_reminder_applies,
     check_action_item,
     fingerprint,
     merge_edit,
+    plan_action_item_reminders,
     render_markdown,
 )
 from bot.domain.lifecycle import State
+from bot.domain.messages import MessageKind
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 
@@ -188,3 +191,55 @@ def test_a_false_alarm_says_so_and_an_empty_document_invites_writing_it() -> Non
 )
 def test_an_action_item_may_be_due_up_to_a_year_ahead(today: date, last_day: date) -> None:
     assert check_action_item("Alert", due_on=last_day, today=today) == "Alert"
+
+
+def an_item(due_on: date, **changes: object) -> ActionItem:
+    fields: dict[str, object] = {
+        "number": 3,
+        "text": "Alert on queue depth",
+        "owner_id": "U0DAN",
+        "due_on": due_on,
+        "added_by": "U0BOB",
+        "added_at": NOW,
+    }
+    fields.update(changes)
+    return ActionItem(**fields)  # type: ignore[arg-type]
+
+
+def test_an_action_item_is_reminded_at_the_start_of_its_due_date_then_a_week_later() -> None:
+    planned = plan_action_item_reminders(an_item(date(2026, 12, 4)), Policy(), NOW)
+
+    assert [(p.kind, p.due_at, p.recipient) for p in planned] == [
+        (MessageKind.ACTION_ITEM_DUE, datetime(2026, 12, 4, tzinfo=UTC), "U0DAN"),
+        (MessageKind.ACTION_ITEM_OVERDUE, datetime(2026, 12, 11, tzinfo=UTC), "U0DAN"),
+    ]
+    assert planned[0].params == {
+        "number": "3",
+        "text": "Alert on queue depth",
+        "owner": "U0DAN",
+        "due": "2026-12-04",
+    }
+
+
+def test_an_action_item_due_the_day_it_is_recorded_gets_only_the_week_later_reminder() -> None:
+    planned = plan_action_item_reminders(an_item(NOW.date()), Policy(), NOW)
+
+    assert [p.kind for p in planned] == [MessageKind.ACTION_ITEM_OVERDUE]
+    assert planned[0].due_at == datetime(2026, 12, 4, tzinfo=UTC)
+
+
+def test_the_due_date_starts_in_the_workspaces_zone() -> None:
+    policy = Policy(workspace_timezone="America/Los_Angeles")
+
+    [due, _overdue] = plan_action_item_reminders(an_item(date(2026, 12, 4)), policy, NOW)
+
+    assert due.due_at == datetime(2026, 12, 4, 8, tzinfo=UTC)  # midnight in Los Angeles
+
+
+def test_a_reminder_applies_only_while_its_item_is_open() -> None:
+    due = date(2026, 12, 4)
+    done = an_item(due, done_by="U0DAN", done_at=NOW + timedelta(days=1))
+
+    assert action_item_reminder_applies(an_item(due))
+    assert not action_item_reminder_applies(done)
+    assert not action_item_reminder_applies(None)

@@ -37,7 +37,7 @@ from bot.slack.blocks import (
     prompt_undeliverable_text,
     status_text,
 )
-from bot.slack.nudges import meeting_invite_text, nudge_text
+from bot.slack.nudges import action_item_reminder_text, meeting_invite_text, nudge_text
 
 TUESDAY_2PM = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 MANIFEST = Path(__file__).resolve().parents[2] / "slack-app-manifest.yaml"
@@ -459,3 +459,31 @@ def test_an_owner_chosen_after_the_deadline_is_told_the_meeting_is_overdue() -> 
     assert "as soon as you can: it was due by" in text
     assert "asks why it is later" in text
     assert ", before *" not in text
+
+
+ITEM = {"number": "2", "text": "Alert on <queue> depth", "owner": "U0DAN", "due": "2026-12-04"}
+
+
+def test_an_overdue_item_asks_the_postmortem_owner_to_help_unless_they_own_the_item() -> None:
+    for_dan = action_item_reminder_text(
+        MessageKind.ACTION_ITEM_OVERDUE, postmortem(owner_id="U0BOB"), ITEM
+    )
+    for_the_owner = action_item_reminder_text(
+        MessageKind.ACTION_ITEM_OVERDUE, postmortem(owner_id="U0DAN"), ITEM
+    )
+    unowned = action_item_reminder_text(
+        MessageKind.ACTION_ITEM_OVERDUE, postmortem(owner_id=None), ITEM
+    )
+
+    assert "was due Fri 04 Dec 2026 and is still open a week later" in for_dan
+    assert "<@U0BOB>, as the postmortem's owner, please help get it moving." in for_dan
+    assert "as the postmortem's owner" not in for_the_owner
+    assert "as the postmortem's owner" not in unowned
+
+
+def test_an_action_item_reminder_escapes_the_items_text_and_says_how_to_mark_it_done() -> None:
+    text = action_item_reminder_text(MessageKind.ACTION_ITEM_DUE, postmortem(), ITEM)
+
+    assert "<@U0DAN>, action item 2 of *Payments outage* (#7): Alert on &lt;queue&gt; depth" in text
+    assert "— due Fri 04 Dec 2026, and still open." in text
+    assert "`/postmortem action #7 done 2`" in text

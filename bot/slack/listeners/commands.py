@@ -106,6 +106,7 @@ def answer_command(
                     asked_for=postmortem_id,
                     documents=status.documents,
                     action_items=status.action_items,
+                    today=postmortems.today(),
                 ),
             )
         case commands.MoveHere(postmortem_id):

@@ -18,9 +18,9 @@ from bot.domain.errors import DomainError
 from bot.services.documents import DocumentService
 from bot.slack import commands
 from bot.slack.document_form import block_id, document_modal, read_document_form
-from bot.slack.ids import Callback
+from bot.slack.ids import Action, Callback, parse_action_item_ref
 from bot.slack.listeners.actions import why_not_an_action_item_owner
-from bot.slack.listeners.forms import answer_after_ack, open_form
+from bot.slack.listeners.forms import NO_POSTMORTEM_NAMED, answer_after_ack, open_form
 from bot.slack.text import escape, plain
 
 FORM_LOST = (
@@ -31,6 +31,7 @@ FORM_LOST = (
 
 def register(app: App) -> None:
     app.view(Callback.DOCUMENT_MODAL.value)(submit_document_form)
+    app.action(Action.ACTION_ITEM_DONE.value)(mark_action_item_done)
 
 
 def answer(
@@ -160,3 +161,37 @@ def submit_document_form(
     else:
         return  # the form shows why, and stays open
     documents.tell(channel_id=form.channel_id, user_id=actor, text=text)
+
+
+def mark_action_item_done(
+    ack: Ack, action: dict[str, Any], body: dict[str, Any], documents: DocumentService
+) -> None:
+    """A reminder's "Mark done" button: the channel is told, as for `action done N`.
+
+    The button names its postmortem, so it works where the reminder was sent: in the
+    channel, or in a direct message once the channel took no more messages.
+    """
+    ack()
+    user_id = body["user"]["id"]
+    channel_id = (body.get("channel") or {}).get("id", "")
+    ref = parse_action_item_ref(action.get("value"))
+    if ref is None:
+        documents.tell(channel_id=channel_id, user_id=user_id, text=NO_POSTMORTEM_NAMED)
+        return
+    postmortem_id, number = ref
+    try:
+        postmortem, item = documents.complete_action_item(
+            channel_id="", actor=user_id, number=number, postmortem_id=postmortem_id
+        )
+    except DomainError as refusal:
+        documents.tell(channel_id=channel_id, user_id=user_id, text=str(refusal))
+        return
+    if postmortem.channel_id != channel_id:
+        documents.tell(
+            channel_id=channel_id,
+            user_id=user_id,
+            text=(
+                f"Marked action item {item.number} of postmortem #{postmortem.id} done: "
+                f"{escape(item.text)}. I told <#{postmortem.channel_id}>."
+            ),
+        )

@@ -1,0 +1,181 @@
+"""Action items are followed up: their owner is reminded on the due date and, a week later,
+with the postmortem's owner; never once the item is done, even after the postmortem is.
+
+Through the real HTTP app, the outbox pump and the Slack stand-in, on SQLite and PostgreSQL.
+The clock starts on Tuesday 24 November 2026, 14:00 UTC. The workspace's zone is UTC and
+working hours are the default (Monday to Friday, 09:00 to 18:00); the stand-in puts U0DAN in
+New York, so a reminder to him waits for 09:00 there (14:00 UTC).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.conftest import BotHarness
+from tests.e2e.test_document import add_action_item, told
+from tests.support.lifecycle import owned_by_bob, posted, schedule_form
+from tests.support.slack_user import buttons
+
+# Due Thursday 26 November: U0DAN's working day starts at 14:00 UTC.
+DUE = "2026-11-26"
+DUE_DAY_IN_NEW_YORK = datetime(2026, 11, 26, 14, 5, tzinfo=UTC)
+A_WEEK_LATER_IN_NEW_YORK = datetime(2026, 12, 3, 14, 5, tzinfo=UTC)
+
+
+def at(bot: BotHarness, moment: datetime) -> None:
+    """Move the clock to ``moment`` and send whatever is due then."""
+    bot.clock.advance(moment - bot.clock())
+    bot.dispatch()
+
+
+def with_an_item_for_dan(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+    answer = add_action_item(bot, "U0BOB", f"<@U0DAN> {DUE} Alert on queue depth")
+    assert "Added action item 1" in answer
+
+
+def mark_done_button(message: dict[str, Any]) -> dict[str, Any]:
+    [button] = buttons(message["blocks"])
+    assert button["action_id"] == "action_item.done"
+    return button
+
+
+def test_the_owner_is_reminded_on_the_due_date_in_their_working_hours_not_before(
+    bot: BotHarness,
+) -> None:
+    with_an_item_for_dan(bot)
+
+    at(bot, datetime(2026, 11, 25, 23, 59, tzinfo=UTC))  # the day before
+    day_before = posted(bot, "action_item_due")
+    at(bot, datetime(2026, 11, 26, 0, 30, tzinfo=UTC))  # the due date, but 19:30 in New York
+    before_work = posted(bot, "action_item_due")
+    at(bot, DUE_DAY_IN_NEW_YORK)
+
+    assert day_before == []
+    assert before_work == []
+    [reminder] = posted(bot, "action_item_due")
+    assert reminder["channel"] == "C0INCIDENT"
+    assert reminder["text"].startswith(":alarm_clock: <@U0DAN>, action item 1 of *Checkout")
+    assert "Alert on queue depth — due Thu 26 Nov 2026, and still open" in reminder["text"]
+    assert "`/postmortem action #1 done 1`" in reminder["text"]
+    assert mark_done_button(reminder)["value"] == "1:1"
+
+
+def test_a_week_after_the_due_date_an_open_item_is_brought_to_the_postmortem_owner_too(
+    bot: BotHarness,
+) -> None:
+    with_an_item_for_dan(bot)
+    at(bot, DUE_DAY_IN_NEW_YORK)
+
+    at(bot, A_WEEK_LATER_IN_NEW_YORK)
+
+    assert len(posted(bot, "action_item_due")) == 1
+    [overdue] = posted(bot, "action_item_overdue")
+    assert "<@U0DAN>, action item 1" in overdue["text"]
+    assert "was due Thu 26 Nov 2026 and is still open a week later" in overdue["text"]
+    assert "<@U0BOB>, as the postmortem's owner, please help get it moving" in overdue["text"]
+
+
+def test_no_reminder_is_sent_for_an_item_marked_done_before_its_day(bot: BotHarness) -> None:
+    with_an_item_for_dan(bot)
+    bot.user("U0DAN").answer("action done 1")
+
+    at(bot, DUE_DAY_IN_NEW_YORK)
+    at(bot, A_WEEK_LATER_IN_NEW_YORK)
+
+    assert posted(bot, "action_item_done") != []
+    assert posted(bot, "action_item_due") == []
+    assert posted(bot, "action_item_overdue") == []
+
+
+def test_reminders_go_on_after_the_postmortem_is_completed(bot: BotHarness) -> None:
+    with_an_item_for_dan(bot)
+    # The meeting, held the same afternoon; then the postmortem is done.
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(hours=1)))
+    bot.clock.advance(timedelta(hours=2))
+    bot.user("U0BOB").answer("held")
+    assert "is complete" in bot.user("U0BOB").answer("done")
+
+    at(bot, DUE_DAY_IN_NEW_YORK)
+
+    [reminder] = posted(bot, "action_item_due")
+    assert "<@U0DAN>, action item 1" in reminder["text"]
+
+
+def test_mark_done_on_a_reminder_marks_it_done_once_and_tells_the_channel(
+    bot: BotHarness,
+) -> None:
+    with_an_item_for_dan(bot)
+    at(bot, DUE_DAY_IN_NEW_YORK)
+    [reminder] = posted(bot, "action_item_due")
+    button = mark_done_button(reminder)
+
+    bot.user("U0DAN").click({"action_id": button["action_id"], "value": button["value"]})
+    bot.settle()
+    bot.user("U0CAROL").click({"action_id": button["action_id"], "value": button["value"]})
+    bot.settle()
+    at(bot, A_WEEK_LATER_IN_NEW_YORK)
+
+    [done] = posted(bot, "action_item_done")
+    assert "Action item 1 for *Checkout errors* (#1) is done" in done["text"]
+    assert "marked by <@U0DAN>" in done["text"]
+    assert any(
+        "Action item 1 was already marked done, by <@U0DAN>" in t for t in told(bot, "U0CAROL")
+    )
+    assert posted(bot, "action_item_overdue") == []
+
+
+def test_a_reminder_for_a_channel_that_takes_no_more_messages_goes_to_the_owner_directly(
+    bot: BotHarness,
+) -> None:
+    with_an_item_for_dan(bot)
+    at(bot, datetime(2026, 11, 25, 15, tzinfo=UTC))  # Bob's "schedule the meeting" goes out
+    bot.slack.fail_next("chat.postMessage", "is_archived")  # archived once the incident ended
+
+    at(bot, DUE_DAY_IN_NEW_YORK)
+    [refused, direct] = posted(bot, "action_item_due")
+    button = mark_done_button(direct)
+    bot.user("U0DAN", channel_id="D0DAN").click(
+        {"action_id": button["action_id"], "value": button["value"]}
+    )
+    bot.settle()
+
+    assert refused["channel"] == "C0INCIDENT"
+    assert direct["channel"] == "U0DAN"
+    assert direct["text"].startswith("(About <#C0INCIDENT>, where I can't post.) :alarm_clock:")
+    [done] = posted(bot, "action_item_done")
+    assert done["channel"] == "C0INCIDENT"
+    assert any(
+        "Marked action item 1 of postmortem #1 done: Alert on queue depth. I told <#C0INCIDENT>."
+        in t
+        for t in told(bot, "U0DAN")
+    )
+
+
+def test_a_mark_done_button_naming_no_item_is_answered_not_failed(bot: BotHarness) -> None:
+    with_an_item_for_dan(bot)
+
+    garbled = bot.user("U0DAN").click({"action_id": "action_item.done", "value": "1:x"})
+    unknown = bot.user("U0DAN").click({"action_id": "action_item.done", "value": "1:9"})
+    bot.settle()
+
+    assert garbled.status_code == unknown.status_code == 200
+    said = told(bot, "U0DAN")
+    assert any("That button didn't say which postmortem it was for" in t for t in said)
+    assert any("Postmortem #1 has no action item 9" in t for t in said)
+    assert posted(bot, "action_item_done") == []
+
+
+def test_status_marks_the_open_items_whose_due_date_has_passed(bot: BotHarness) -> None:
+    with_an_item_for_dan(bot)
+    add_action_item(bot, "U0BOB", "<@U0BOB> 2026-12-10 Document the rollback")
+
+    on_time = bot.user("U0BOB").answer("status")
+    bot.clock.advance(datetime(2026, 11, 27, 10, tzinfo=UTC) - bot.clock())
+    late = bot.user("U0BOB").answer("status")
+
+    assert "overdue" not in on_time
+    assert "    1. Alert on queue depth — <@U0DAN>, due Thu 26 Nov 2026 — *overdue*" in late
+    assert "    2. Document the rollback — <@U0BOB>, due Thu 10 Dec 2026\n" in late
