@@ -509,14 +509,22 @@ class OutboxRepository:
         result = self._session.execute(statement.values(status="cancelled", last_error=reason))
         return int(result.rowcount)  # type: ignore[attr-defined]
 
-    def reassign(self, *, postmortem_id: int, from_recipient: str, to_recipient: str) -> int:
-        """Pending messages addressed to one person go to another instead."""
+    def reassign(
+        self,
+        *,
+        postmortem_id: int,
+        from_recipient: str,
+        to_recipient: str,
+        kinds: Sequence[str],
+    ) -> int:
+        """Pending messages of these kinds addressed to one person go to another instead."""
         result = self._session.execute(
             _update(OutboxRow)
             .where(
                 OutboxRow.postmortem_id == postmortem_id,
                 OutboxRow.status == "pending",
                 OutboxRow.recipient == from_recipient,
+                OutboxRow.kind.in_([str(kind) for kind in kinds]),
             )
             .values(recipient=to_recipient)
         )

@@ -241,7 +241,8 @@ class PostmortemService(Service):
             assert updated is not None
             # The new owner inherits the old owner's pending nudges (reminders, "was it held?");
             # the channel's reminders and escalations stay as they are. The "no meeting yet"
-            # nudge restarts from now, for the new owner, in plan_on_owner.
+            # nudge restarts from now, for the new owner, in plan_on_owner. Reminders of the
+            # action items the old owner took on stay theirs: those are still theirs to do.
             uow.outbox.cancel_pending(
                 postmortem_id=postmortem.id, kinds=[MessageKind.NUDGE_NO_MEETING]
             )
@@ -249,6 +250,7 @@ class PostmortemService(Service):
                 postmortem_id=postmortem.id,
                 from_recipient=postmortem.owner_id,
                 to_recipient=new_owner,
+                kinds=sorted(NUDGES),
             )
             plan_messages(
                 uow,

@@ -14,6 +14,7 @@ from typing import Any
 
 from tests.conftest import BotHarness
 from tests.e2e.test_document import add_action_item, told
+from tests.e2e.test_lifecycle_messages import hand_over_to_carol
 from tests.support.lifecycle import owned_by_bob, posted, schedule_form
 from tests.support.slack_user import buttons
 
@@ -179,3 +180,19 @@ def test_status_marks_the_open_items_whose_due_date_has_passed(bot: BotHarness) 
     assert "overdue" not in on_time
     assert "    1. Alert on queue depth — <@U0DAN>, due Thu 26 Nov 2026 — *overdue*" in late
     assert "    2. Document the rollback — <@U0BOB>, due Thu 10 Dec 2026\n" in late
+
+
+def test_a_hand_over_leaves_the_old_owners_action_item_reminders_with_them(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    add_action_item(bot, "U0BOB", f"<@U0BOB> {DUE} Document the rollback")
+    hand_over_to_carol(bot)
+    at(bot, datetime(2026, 11, 25, 15, tzinfo=UTC))  # Carol's "schedule the meeting" goes out
+    bot.slack.fail_next("chat.postMessage", "is_archived")  # so the reminder shows its recipient
+
+    at(bot, DUE_DAY_IN_NEW_YORK)
+
+    [_refused, direct] = posted(bot, "action_item_due")
+    assert direct["channel"] == "U0BOB"
+    assert "<@U0BOB>, action item 1" in direct["text"]
