@@ -16,6 +16,7 @@ import yaml
 from bot.domain.messages import SLACK_CHANNEL_ID, human_span, is_slack_user
 from bot.domain.policy import (
     MeetingDueNudges,
+    NoDraftNudges,
     NoMeetingNudges,
     NoOwnerNudges,
     NotDoneNudges,
@@ -214,16 +215,19 @@ def _working_hours(r: _Reader, top: dict[str, Any]) -> WorkingHours:
 
 def _nudges(r: _Reader, top: dict[str, Any]) -> dict[str, Any]:
     nudges = r.mapping(
-        top.get("nudges"), "nudges.", {"no_owner", "no_meeting", "meeting_due", "not_done"}
+        top.get("nudges"),
+        "nudges.",
+        {"no_owner", "no_meeting", "no_draft", "meeting_due", "not_done"},
     )
     no_owner = r.mapping(
         nudges.get("no_owner"), "nudges.no_owner.", {"first", "repeat", "escalate"}
     )
     no_meeting = r.mapping(nudges.get("no_meeting"), "nudges.no_meeting.", {"first"})
+    no_draft = r.mapping(nudges.get("no_draft"), "nudges.no_draft.", {"first"})
     due = r.mapping(nudges.get("meeting_due"), "nudges.meeting_due.", {"deadline", "remind"})
     not_done = r.mapping(nudges.get("not_done"), "nudges.not_done.", {"first", "repeat"})
     d_owner, d_meeting, d_due = NoOwnerNudges(), NoMeetingNudges(), MeetingDueNudges()
-    d_not_done = NotDoneNudges()
+    d_not_done, d_draft = NotDoneNudges(), NoDraftNudges()
     remind = d_due.remind
     if "remind" in due:
         offsets = r.string_list(due, "nudges.meeting_due.", "remind", "[3d, 5d]")
@@ -273,6 +277,9 @@ def _nudges(r: _Reader, top: dict[str, Any]) -> dict[str, Any]:
         ),
         "no_meeting": NoMeetingNudges(
             first=r.duration(no_meeting, "nudges.no_meeting.", "first", d_meeting.first)
+        ),
+        "no_draft": NoDraftNudges(
+            first=r.duration(no_draft, "nudges.no_draft.", "first", d_draft.first)
         ),
         "meeting_due": MeetingDueNudges(deadline=deadline, remind=remind),
         "not_done": NotDoneNudges(

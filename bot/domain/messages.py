@@ -27,6 +27,8 @@ class MessageKind(StrEnum):
     NUDGE_NO_OWNER = "nudge_no_owner"
     ESCALATE_NO_OWNER = "escalate_no_owner"
     NUDGE_NO_MEETING = "nudge_no_meeting"
+    # The owner has not started the document (any save by anyone starts it).
+    NUDGE_NO_DRAFT = "nudge_no_draft"
     REMIND_MEETING_DUE = "remind_meeting_due"
     ESCALATE_OVERDUE = "escalate_overdue"
     ASK_MARK_HELD = "ask_mark_held"
@@ -55,6 +57,7 @@ NUDGES = frozenset(
         MessageKind.NUDGE_NO_OWNER,
         MessageKind.ESCALATE_NO_OWNER,
         MessageKind.NUDGE_NO_MEETING,
+        MessageKind.NUDGE_NO_DRAFT,
         MessageKind.REMIND_MEETING_DUE,
         MessageKind.ESCALATE_OVERDUE,
         MessageKind.ASK_MARK_HELD,
@@ -78,6 +81,9 @@ _STILL_NEEDED: dict[MessageKind, frozenset[State]] = {
     MessageKind.NUDGE_NO_OWNER: frozenset({State.AWAITING_OWNER}),
     MessageKind.ESCALATE_NO_OWNER: frozenset({State.AWAITING_OWNER}),
     MessageKind.NUDGE_NO_MEETING: frozenset({State.DRAFTING}),
+    # Until the meeting: once it was held, "finish the document" (NUDGE_NOT_DONE) says it.
+    # Also gone once the document is started, which the dispatcher checks (document_started).
+    MessageKind.NUDGE_NO_DRAFT: frozenset({State.DRAFTING, State.MEETING_SCHEDULED}),
     MessageKind.REMIND_MEETING_DUE: frozenset({State.AWAITING_OWNER, State.DRAFTING}),
     # Scheduled too: the notice a meeting's schedule plans, for when it was never marked held.
     MessageKind.ESCALATE_OVERDUE: frozenset(
@@ -332,10 +338,13 @@ def plan_on_owner(
     *,
     handed_over_from: str | None = None,
 ) -> list[PlannedMessage]:
-    """Tell the channel who owns it; nudge the owner if no meeting is scheduled a working day on.
+    """Tell the channel who owns it; nudge the owner if no meeting is scheduled a working day on,
+    and if the document is not started ``no_draft.first`` on.
 
     ``handed_over_from``: the previous owner, when this is a hand-over (the announcement then
-    says so). Once a meeting is on the calendar there is no "no meeting yet" nudge to plan.
+    says so). Once a meeting is on the calendar there is no "no meeting yet" nudge to plan;
+    once it was held, "finish it" replaces "start the document". Whether the document was
+    started is checked when the nudge is due (the dispatcher drops it then).
     """
     assert postmortem.owner_id is not None
     params = {HANDED_OVER_FROM: handed_over_from} if handed_over_from else {}
@@ -345,6 +354,14 @@ def plan_on_owner(
             PlannedMessage(
                 MessageKind.NUDGE_NO_MEETING,
                 after_working_span(policy, now, policy.no_meeting.first),
+                recipient=postmortem.owner_id,
+            )
+        )
+    if postmortem.state in (State.AWAITING_OWNER, State.DRAFTING, State.MEETING_SCHEDULED):
+        plan.append(
+            PlannedMessage(
+                MessageKind.NUDGE_NO_DRAFT,
+                after_working_span(policy, now, policy.no_draft.first),
                 recipient=postmortem.owner_id,
             )
         )

@@ -123,6 +123,15 @@ class NoMeetingNudges:
 
 
 @dataclass(frozen=True)
+class NoDraftNudges:
+    """An owner who has not started the document is reminded, ``first`` of working time
+    (whole days count as working days) after they took the postmortem on: it is written
+    while the responders still remember, and the meeting discusses a draft."""
+
+    first: timedelta = timedelta(days=2)
+
+
+@dataclass(frozen=True)
 class MeetingDueNudges:
     deadline: timedelta = timedelta(days=7)
     remind: tuple[timedelta, ...] = (timedelta(days=3), timedelta(days=5))
@@ -161,6 +170,7 @@ class Policy:
     incident_managers: tuple[str, ...] = ()
     no_owner: NoOwnerNudges = field(default_factory=NoOwnerNudges)
     no_meeting: NoMeetingNudges = field(default_factory=NoMeetingNudges)
+    no_draft: NoDraftNudges = field(default_factory=NoDraftNudges)
     meeting_due: MeetingDueNudges = field(default_factory=MeetingDueNudges)
     not_done: NotDoneNudges = field(default_factory=NotDoneNudges)
     routes: tuple[Route, ...] = ()

@@ -370,7 +370,7 @@ class Dispatcher:
                 uow.commit()
                 report.postponed += 1
                 return None
-            if item.kind in ACTION_ITEM_REMINDERS and not self._item_still_open(uow, item):
+            if self._reason_gone_elsewhere(uow, item):
                 uow.outbox.mark_cancelled(item_id=item.id, worker=token, reason="reason gone")
                 uow.commit()
                 report.cancelled += 1
@@ -406,13 +406,20 @@ class Dispatcher:
         return _Delivered(item, postmortem, ts)
 
     @staticmethod
-    def _item_still_open(uow: Any, item: OutboxItem) -> bool:
-        """Whether the action item a reminder is about is still open (done: not sent)."""
-        number = str(item.params.get("number") or "")
-        if item.postmortem_id is None or not (number.isascii() and number.isdigit()):
+    def _reason_gone_elsewhere(uow: Any, item: OutboxItem) -> bool:
+        """A reminder whose reason the postmortem's state does not show is gone: its action
+        item was marked done, or the document it asks for was started."""
+        if item.postmortem_id is None:
             return False
+        if item.kind is MessageKind.NUDGE_NO_DRAFT:
+            return uow.documents.get(item.postmortem_id) is not None
+        if item.kind not in ACTION_ITEM_REMINDERS:
+            return False
+        number = str(item.params.get("number") or "")
+        if not (number.isascii() and number.isdigit()):
+            return True
         found = uow.action_items.get(postmortem_id=item.postmortem_id, number=int(number))
-        return action_item_reminder_applies(found)
+        return not action_item_reminder_applies(found)
 
     @staticmethod
     def _prompt_work_pending(uow: Any, item: OutboxItem, now: datetime) -> set[MessageKind]:

@@ -93,6 +93,9 @@ class DocumentService(Service):
                 },
             )
             if current is None:
+                uow.outbox.cancel_pending(
+                    postmortem_id=postmortem.id, kinds=[MessageKind.NUDGE_NO_DRAFT]
+                )
                 plan_messages(
                     uow,
                     postmortem,

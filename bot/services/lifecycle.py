@@ -36,6 +36,7 @@ from bot.services.base import Service, find_postmortem, plan_messages, queue_not
 
 _UNTIL_HELD = (
     MessageKind.NUDGE_NO_MEETING,
+    MessageKind.NUDGE_NO_DRAFT,
     MessageKind.REMIND_MEETING_DUE,
     MessageKind.ESCALATE_OVERDUE,
     MessageKind.ASK_MARK_HELD,

@@ -241,10 +241,12 @@ class PostmortemService(Service):
             assert updated is not None
             # The new owner inherits the old owner's pending nudges (reminders, "was it held?");
             # the channel's reminders and escalations stay as they are. The "no meeting yet"
-            # nudge restarts from now, for the new owner, in plan_on_owner. Reminders of the
+            # and "start the document" nudges restart from now, for the new owner, in
+            # plan_on_owner. Reminders of the
             # action items the old owner took on stay theirs: those are still theirs to do.
             uow.outbox.cancel_pending(
-                postmortem_id=postmortem.id, kinds=[MessageKind.NUDGE_NO_MEETING]
+                postmortem_id=postmortem.id,
+                kinds=[MessageKind.NUDGE_NO_MEETING, MessageKind.NUDGE_NO_DRAFT],
             )
             uow.outbox.reassign(
                 postmortem_id=postmortem.id,

@@ -357,6 +357,7 @@ _MESSAGE_NAMES: dict[MessageKind, str] = {
     MessageKind.NUDGE_NO_OWNER: 'the "no owner yet" reminder',
     MessageKind.ESCALATE_NO_OWNER: 'the "no owner" escalation',
     MessageKind.NUDGE_NO_MEETING: 'the "schedule the meeting" reminder',
+    MessageKind.NUDGE_NO_DRAFT: 'the "start the document" reminder',
     MessageKind.REMIND_MEETING_DUE: 'the "meeting due" reminder',
     MessageKind.ESCALATE_OVERDUE: "the overdue escalation",
     MessageKind.ASK_MARK_HELD: 'the "was the meeting held?" question',

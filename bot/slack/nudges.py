@@ -95,6 +95,14 @@ def nudge_text(kind: MessageKind, postmortem: Postmortem, policy: Policy) -> str
             f":calendar: {owner}, no postmortem meeting is scheduled yet for {title}. "
             f"It should be held before {deadline}: `/postmortem schedule`."
         )
+    if kind is MessageKind.NUDGE_NO_DRAFT:
+        who = f"{owner}, the" if owner else "The"
+        meeting = calendar or f"The meeting should be held before {deadline}."
+        return (
+            f":memo: {who} document for {title} is not started yet. Write it while the "
+            "responders still remember: `/postmortem document`. It is a collaborative effort, "
+            f"so ask them to add what they know; the meeting then discusses a draft. {meeting}"
+        ) + ("" if owner else f" {no_owner}")
     if kind is MessageKind.REMIND_MEETING_DUE:
         if calendar:
             return (

@@ -3,7 +3,7 @@ through the real HTTP app and the Slack stand-in, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.conftest import BotHarness
@@ -291,3 +291,38 @@ def test_an_export_slack_refuses_for_good_is_told_to_whoever_asked(bot: BotHarne
     [refused] = [t for t in told(bot, "U0CAROL") if "refused the export" in t]
     assert "postmortem #1's document (`not_in_channel`), so no file was posted" in refused
     assert "`/invite @postmortem-bot`, then run `/postmortem export` again" in refused
+
+
+# Bob took it on Tuesday 24 November at 14:00 UTC; two working days later, in his working
+# hours (the stand-in puts him in New York: 09:00 there is 14:00 UTC), is Thursday 14:00 UTC.
+TWO_WORKING_DAYS_ON = datetime(2026, 11, 26, 14, 5, tzinfo=UTC)
+
+
+def test_an_owner_who_has_not_started_the_document_is_nudged_two_working_days_on(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+
+    bot.clock.advance(TWO_WORKING_DAYS_ON - timedelta(minutes=10) - bot.clock())
+    bot.dispatch()
+    too_soon = posted(bot, "nudge_no_draft")
+    bot.clock.advance(timedelta(minutes=10))
+    bot.dispatch()
+
+    assert too_soon == []
+    [nudge] = posted(bot, "nudge_no_draft")
+    assert "<@U0BOB>, the document for *Checkout errors* (#1) is not started yet" in nudge["text"]
+    assert "`/postmortem document`" in nudge["text"]
+    assert [b["text"]["text"] for b in nudge["blocks"][1]["elements"]] == ["Snooze 1 day"]
+
+
+def test_no_document_nudge_once_anyone_has_started_the_document(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+    form = document_form(bot, "U0CAROL")
+    bot.user("U0CAROL").submit_view(filled(form, timeline="13:02 alert fired"))
+
+    bot.clock.advance(TWO_WORKING_DAYS_ON - bot.clock())
+    bot.dispatch()
+
+    assert posted(bot, "document_started") != []
+    assert posted(bot, "nudge_no_draft") == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,7 +30,7 @@ from bot.domain.messages import (
     plan_repeat_owner_reminder,
     still_applies,
 )
-from bot.domain.policy import NoOwnerNudges, NotDoneNudges, Policy, WorkingHours
+from bot.domain.policy import NoDraftNudges, NoOwnerNudges, NotDoneNudges, Policy, WorkingHours
 from bot.domain.postmortem import MEETING_LENGTH, Postmortem
 from bot.slack.nudges import nudge_text
 
@@ -304,11 +305,39 @@ def test_a_hand_over_announcement_names_the_previous_owner() -> None:
     assert [p.params for p in first if p.kind is MessageKind.OWNER_CHOSEN] == [{}]
 
 
-@pytest.mark.parametrize("state", [State.MEETING_SCHEDULED, State.IN_REVIEW])
-def test_a_new_owner_after_scheduling_gets_no_no_meeting_nudge(state: State) -> None:
-    planned = plan_on_owner(postmortem(state=state, owner_id="U0CAROL"), Policy(), TUESDAY_2PM)
+def test_a_new_owner_after_scheduling_gets_no_no_meeting_nudge_but_the_document_one() -> None:
+    scheduled = postmortem(state=State.MEETING_SCHEDULED, owner_id="U0CAROL")
+
+    planned = plan_on_owner(scheduled, Policy(), TUESDAY_2PM)
+
+    assert [p.kind for p in planned] == [MessageKind.OWNER_CHOSEN, MessageKind.NUDGE_NO_DRAFT]
+
+
+def test_a_new_owner_after_the_meeting_was_held_gets_neither_the_meeting_nor_document_nudge() -> (
+    None
+):
+    held = postmortem(state=State.IN_REVIEW, owner_id="U0CAROL")
+
+    planned = plan_on_owner(held, Policy(), TUESDAY_2PM)
 
     assert [p.kind for p in planned] == [MessageKind.OWNER_CHOSEN]
+
+
+def test_an_owner_who_has_not_started_the_document_is_nudged_two_working_days_on() -> None:
+    friday = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+
+    planned = plan_on_owner(postmortem(owner_id="U0CAROL"), Policy(), friday)
+
+    [nudge] = [p for p in planned if p.kind is MessageKind.NUDGE_NO_DRAFT]
+    assert nudge.recipient == "U0CAROL"
+    assert nudge.due_at == datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # Tuesday
+    shorter = replace(Policy(), no_draft=NoDraftNudges(first=timedelta(hours=4)))
+    [sooner] = [
+        p
+        for p in plan_on_owner(postmortem(), shorter, friday)
+        if p.kind is MessageKind.NUDGE_NO_DRAFT
+    ]
+    assert sooner.due_at == datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # Monday, 4 working hours
 
 
 # -- after the meeting is held: "finish it, then done" ------------------------------------

@@ -19,6 +19,7 @@ incident_managers: [U0123ABCD]
 nudges:
   no_owner:    {first: 30m, repeat: 2h, escalate: 12h}
   no_meeting:  {first: 2d}
+  no_draft:    {first: 3d}
   meeting_due: {deadline: 5d, remind: [2d, 4d]}
   not_done:    {first: 1d, repeat: 2d}
 routes:
@@ -41,6 +42,7 @@ def test_no_file_means_the_guidance_defaults() -> None:
     assert policy.no_owner.repeat == timedelta(hours=4)
     assert policy.no_owner.escalate == timedelta(hours=24)
     assert policy.no_meeting.first == timedelta(days=1)
+    assert policy.no_draft.first == timedelta(days=2)
     assert policy.meeting_due.deadline == timedelta(days=7)
     assert policy.meeting_due.remind == (timedelta(days=3), timedelta(days=5))
     assert policy.not_done.first == timedelta(days=2)
@@ -59,6 +61,7 @@ def test_every_documented_key_is_read(tmp_path: Path) -> None:
     assert policy.no_owner.repeat == timedelta(hours=2)
     assert policy.no_owner.escalate == timedelta(hours=12)
     assert policy.no_meeting.first == timedelta(days=2)
+    assert policy.no_draft.first == timedelta(days=3)
     assert policy.meeting_due.deadline == timedelta(days=5)
     assert policy.meeting_due.remind == (timedelta(days=2), timedelta(days=4))
     assert policy.not_done.first == timedelta(days=1)
