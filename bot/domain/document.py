@@ -288,36 +288,36 @@ def action_item_params(item: ActionItem) -> dict[str, str]:
     }
 
 
+def _reminder_day(kind: MessageKind, due_on: date) -> date:
+    """The day a reminder is about: the due date, or a week after it."""
+    return due_on + ACTION_ITEM_OVERDUE_AFTER if kind is MessageKind.ACTION_ITEM_OVERDUE else due_on
+
+
+def action_item_reminder_starts(kind: MessageKind, due_on: date, zone: ZoneInfo) -> datetime:
+    """When a reminder's day begins where its recipient is: not before (the dispatcher holds
+    it), so nobody west of the workspace is reminded the afternoon before an item is due."""
+    return datetime.combine(_reminder_day(kind, due_on), time(0), tzinfo=zone)
+
+
 def plan_action_item_reminders(
     item: ActionItem, policy: Policy, now: datetime
 ) -> list[PlannedMessage]:
     """Its owner is reminded on the due date, and a week later (with the postmortem's owner)
-    if it is still open; each waits for the item owner's working hours.
+    if it is still open: each is planned for the day's start in the workspace's zone, then
+    waits for that day and the working hours of the item owner's own zone.
 
     No due-date reminder for an item due the day it is recorded: its announcement has just
     said so.
     """
-    tz = ZoneInfo(policy.workspace_timezone)
-    due_day_starts = datetime.combine(item.due_on, time(0), tzinfo=tz).astimezone(now.tzinfo)
-    params = action_item_params(item)
+    workspace = ZoneInfo(policy.workspace_timezone)
     plan = []
-    if due_day_starts > now:
+    for kind in (MessageKind.ACTION_ITEM_DUE, MessageKind.ACTION_ITEM_OVERDUE):
+        starts = action_item_reminder_starts(kind, item.due_on, workspace).astimezone(now.tzinfo)
+        if kind is MessageKind.ACTION_ITEM_DUE and starts <= now:
+            continue
         plan.append(
-            PlannedMessage(
-                MessageKind.ACTION_ITEM_DUE,
-                due_day_starts,
-                recipient=item.owner_id,
-                params=dict(params),
-            )
+            PlannedMessage(kind, starts, recipient=item.owner_id, params=action_item_params(item))
         )
-    plan.append(
-        PlannedMessage(
-            MessageKind.ACTION_ITEM_OVERDUE,
-            due_day_starts + ACTION_ITEM_OVERDUE_AFTER,
-            recipient=item.owner_id,
-            params=dict(params),
-        )
-    )
     return plan
 
 

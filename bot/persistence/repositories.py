@@ -515,7 +515,7 @@ class OutboxRepository:
         postmortem_id: int,
         from_recipient: str,
         to_recipient: str,
-        kinds: Sequence[str],
+        kinds: Sequence[MessageKind],
     ) -> int:
         """Pending messages of these kinds addressed to one person go to another instead."""
         result = self._session.execute(
@@ -524,9 +524,24 @@ class OutboxRepository:
                 OutboxRow.postmortem_id == postmortem_id,
                 OutboxRow.status == "pending",
                 OutboxRow.recipient == from_recipient,
-                OutboxRow.kind.in_([str(kind) for kind in kinds]),
+                OutboxRow.kind.in_([k.value for k in kinds]),
             )
             .values(recipient=to_recipient)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def move_pending(
+        self, *, postmortem_id: int, kinds: Sequence[MessageKind], to_channel: str
+    ) -> int:
+        """Pending messages of these kinds go to another channel instead."""
+        result = self._session.execute(
+            _update(OutboxRow)
+            .where(
+                OutboxRow.postmortem_id == postmortem_id,
+                OutboxRow.status == "pending",
+                OutboxRow.kind.in_([k.value for k in kinds]),
+            )
+            .values(channel_id=to_channel)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 

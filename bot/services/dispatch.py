@@ -7,11 +7,11 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.domain.document import action_item_reminder_applies
+from bot.domain.document import action_item_reminder_applies, action_item_reminder_starts
 from bot.domain.lifecycle import State
 from bot.domain.messages import (
     ACTION_ITEM_REMINDERS,
@@ -50,6 +50,14 @@ _CHANGES_PROMPT = frozenset({MessageKind.OWNER_CHOSEN, MessageKind.PROMPT_REFRES
 # An ephemeral line and an update in place leave no message of their own in the channel:
 # nothing to look for before sending again.
 _LEAVES_NO_MESSAGE = frozenset({MessageKind.NOTICE, MessageKind.PROMPT_REFRESH})
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 class DeliveryFailed(Exception):
@@ -460,8 +468,8 @@ class Dispatcher:
         )
 
     def _outside_working_hours(self, item: OutboxItem, now: datetime) -> datetime | None:
-        """When a reminder must wait for working hours: the recipient's own, else the
-        workspace's."""
+        """When a reminder must wait for working hours (the recipient's own, else the
+        workspace's), and an action item's for its day to begin in that zone."""
         if item.kind not in WAITS_FOR_WORKING_HOURS:
             return None
         zone_name = self._policy.workspace_timezone
@@ -471,7 +479,12 @@ class Dispatcher:
             zone = ZoneInfo(zone_name)
         except (ZoneInfoNotFoundError, ValueError):
             zone = ZoneInfo(self._policy.workspace_timezone)
-        opening = self._policy.working_hours.next_opening(now, zone)
+        earliest = now
+        due = str(item.params.get("due") or "")
+        if item.kind in ACTION_ITEM_REMINDERS and _is_iso_date(due):
+            starts = action_item_reminder_starts(item.kind, date.fromisoformat(due), zone)
+            earliest = max(now, starts.astimezone(now.tzinfo))
+        opening = self._policy.working_hours.next_opening(earliest, zone)
         return None if opening <= now else opening
 
     def _record_failure(

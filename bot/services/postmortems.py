@@ -11,6 +11,7 @@ from bot.domain.document import ActionItem, Document
 from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import State
 from bot.domain.messages import (
+    ACTION_ITEM_REMINDERS,
     NUDGES,
     REQUESTED_BY,
     SLACK_CHANNEL_ID,
@@ -295,11 +296,17 @@ class PostmortemService(Service):
                 from_channel=found.channel_id,
             ):
                 raise DomainError("That postmortem just changed; please try again.")
-            # Whatever was still to be said in the channel it leaves goes with it (re-planned).
+            # Whatever was still to be said in the channel it leaves goes with it: re-planned,
+            # or, for its action items' reminders, said in the new channel when due.
             uow.outbox.cancel_pending(
                 postmortem_id=postmortem_id,
                 kinds=[*sorted(NUDGES), MessageKind.OWNER_PROMPT],
                 reason="moved to another channel",
+            )
+            uow.outbox.move_pending(
+                postmortem_id=postmortem_id,
+                kinds=sorted(ACTION_ITEM_REMINDERS),
+                to_channel=channel_id,
             )
             moved = uow.postmortems.get(postmortem_id)
             assert moved is not None
@@ -355,8 +362,9 @@ class PostmortemService(Service):
 
     @staticmethod
     def _undeliverable(uow: UnitOfWork, postmortem_id: int) -> list[str]:
-        """What Slack refused for good; not what has been queued again since."""
-        pending = uow.outbox.pending_kinds_for(postmortem_id)
+        """What Slack refused for good; not what has been queued again since (an action
+        item's reminder never is: another pending one is another item's, or another day's)."""
+        pending = uow.outbox.pending_kinds_for(postmortem_id) - set(ACTION_ITEM_REMINDERS)
         return [
             f"{row.kind}: {row.last_error}"
             for row in uow.outbox.dead_for(postmortem_id)

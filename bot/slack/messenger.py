@@ -77,6 +77,13 @@ _NOT_SHOWN_IN_CHANNEL = frozenset(
 )
 
 
+# chat.postMessage's answers when a channel takes no more messages from the bot (archived,
+# the bot removed, posting restricted to admins).
+_CHANNEL_TAKES_NO_MESSAGES = frozenset(
+    {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
+)
+
+
 # conversations.history's answers when the bot cannot read a channel it may still post in
 # (chat:write.public without membership, a token without the history scope, …): there is
 # nothing to look for there, so the message is sent.
@@ -251,24 +258,30 @@ class SlackMessenger:
         """In the channel, mentioning the item's owner; by direct message when the channel
         takes no more messages (incident channels are often archived once the postmortem is
         done, long before its action items are)."""
-        text = action_item_reminder_text(message.kind, postmortem, message.params)
 
-        def post(to: Outgoing, said: str) -> str:
+        def post(to: Outgoing, *, direct: bool) -> str:
+            text = action_item_reminder_text(
+                message.kind, postmortem, message.params, direct=direct
+            )
+            if direct:
+                text = f"(About <#{message.channel_id}>, where I can't post.) {text}"
             blocks = action_item_reminder_blocks(
-                said,
+                text,
                 outbox_id=message.outbox_id,
                 postmortem_id=postmortem.id,
                 number=int(message.params["number"]),
             )
-            return self._post(to, said, blocks)
+            return self._post(to, text, blocks)
 
         try:
-            return post(message, text)
+            return post(message, direct=False)
         except SlackApiError as error:
-            if error.response.get("error") not in _NOT_SHOWN_IN_CHANNEL or not message.recipient:
+            if error.response.get("error") not in _CHANNEL_TAKES_NO_MESSAGES:
                 raise
-        direct = replace(message, channel_id=message.recipient)
-        return post(direct, f"(About <#{message.channel_id}>, where I can't post.) {text}")
+            if not message.recipient:
+                raise
+        # A retry that finds neither copy (direct messages are not searched) sends it again.
+        return post(replace(message, channel_id=message.recipient), direct=True)
 
     def _owner_prompt(self, message: Outgoing, postmortem: Postmortem) -> list[Block]:
         names = {

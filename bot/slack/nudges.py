@@ -235,33 +235,39 @@ def action_item_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
 
 
 def action_item_reminder_text(
-    kind: MessageKind, postmortem: Postmortem, params: Mapping[str, str]
+    kind: MessageKind, postmortem: Postmortem, params: Mapping[str, str], *, direct: bool = False
 ) -> str:
     """An open action item's reminder: to its owner on the due date; a week later to the
-    postmortem's owner as well, who drives the postmortem to completion."""
-    number, owner = params["number"], f"<@{params['owner']}>"
-    item = (
-        f"action item {number} of *{escape(postmortem.title)}* (#{postmortem.id}): "
-        f"{escape(params['text'])}"
+    postmortem's owner as well, who drives the postmortem to completion.
+
+    ``direct``: sent to the item's owner alone, the channel taking no more messages: no
+    commands (they only work in the channel) and nobody else to ask.
+    """
+    number, owner, pid = params["number"], f"<@{params['owner']}>", postmortem.id
+    about = (
+        f"{owner}, your action item for *{escape(postmortem.title)}* (#{pid}), due "
+        f"{_due_day(params)}, is still open"
     )
-    how = (
-        f"Done? Click *Mark done*, or `/postmortem action #{postmortem.id} done {number}`. "
-        "If the plan changed, record the new step with `/postmortem action` and mark this "
-        "one done."
-    )
+    item = f"> {number}. {escape(params['text'])}"
+    if direct:
+        how = "Done? Click *Mark done*."
+    else:
+        how = (
+            f"Done? Click *Mark done*, or `/postmortem action #{pid} done {number}`. If the plan "
+            f"changed, record the new step with `/postmortem action #{pid} @someone YYYY-MM-DD "
+            "what to do` and mark this one done."
+        )
     if kind is MessageKind.ACTION_ITEM_DUE:
-        # Said the same whether it arrives on the day or after it (a Saturday's reminder
-        # waits for Monday's working hours).
-        return f":alarm_clock: {owner}, {item} — due {_due_day(params)}, and still open. {how}"
+        return f":alarm_clock: {about}:\n{item}\n{how}"
     lead = postmortem.owner_id
     also = (
         f" <@{lead}>, as the postmortem's owner, please help get it moving."
-        if lead and lead != params["owner"]
+        if lead and lead != params["owner"] and not direct
         else ""
     )
     return (
-        f":warning: {owner}, {item} was due {_due_day(params)} and is still open a week "
-        f"later. It comes before planned work. {how}{also}"
+        f":warning: {about} a week later. Action items come before planned work.\n{item}\n"
+        f"{how}{also}"
     )
 
 

@@ -17,6 +17,7 @@ from tests.e2e.test_document import add_action_item, told
 from tests.e2e.test_lifecycle_messages import hand_over_to_carol
 from tests.support.lifecycle import owned_by_bob, posted, schedule_form
 from tests.support.slack_user import buttons
+from tests.support.waiting import wait_until
 
 # Due Thursday 26 November: U0DAN's working day starts at 14:00 UTC.
 DUE = "2026-11-26"
@@ -57,8 +58,10 @@ def test_the_owner_is_reminded_on_the_due_date_in_their_working_hours_not_before
     assert before_work == []
     [reminder] = posted(bot, "action_item_due")
     assert reminder["channel"] == "C0INCIDENT"
-    assert reminder["text"].startswith(":alarm_clock: <@U0DAN>, action item 1 of *Checkout")
-    assert "Alert on queue depth — due Thu 26 Nov 2026, and still open" in reminder["text"]
+    assert reminder["text"].startswith(
+        ":alarm_clock: <@U0DAN>, your action item for *Checkout errors* (#1), due Thu 26 Nov "
+        "2026, is still open:\n> 1. Alert on queue depth\n"
+    )
     assert "`/postmortem action #1 done 1`" in reminder["text"]
     assert mark_done_button(reminder)["value"] == "1:1"
 
@@ -73,8 +76,8 @@ def test_a_week_after_the_due_date_an_open_item_is_brought_to_the_postmortem_own
 
     assert len(posted(bot, "action_item_due")) == 1
     [overdue] = posted(bot, "action_item_overdue")
-    assert "<@U0DAN>, action item 1" in overdue["text"]
-    assert "was due Thu 26 Nov 2026 and is still open a week later" in overdue["text"]
+    assert "<@U0DAN>, your action item for *Checkout errors* (#1)" in overdue["text"]
+    assert "due Thu 26 Nov 2026, is still open a week later" in overdue["text"]
     assert "<@U0BOB>, as the postmortem's owner, please help get it moving" in overdue["text"]
 
 
@@ -102,7 +105,7 @@ def test_reminders_go_on_after_the_postmortem_is_completed(bot: BotHarness) -> N
     at(bot, DUE_DAY_IN_NEW_YORK)
 
     [reminder] = posted(bot, "action_item_due")
-    assert "<@U0DAN>, action item 1" in reminder["text"]
+    assert "<@U0DAN>, your action item" in reminder["text"]
 
 
 def test_mark_done_on_a_reminder_marks_it_done_once_and_tells_the_channel(
@@ -146,11 +149,12 @@ def test_a_reminder_for_a_channel_that_takes_no_more_messages_goes_to_the_owner_
     assert refused["channel"] == "C0INCIDENT"
     assert direct["channel"] == "U0DAN"
     assert direct["text"].startswith("(About <#C0INCIDENT>, where I can't post.) :alarm_clock:")
+    assert "Done? Click *Mark done*." in direct["text"]
+    assert "/postmortem" not in direct["text"]  # commands only work in the channel
     [done] = posted(bot, "action_item_done")
     assert done["channel"] == "C0INCIDENT"
     assert any(
-        "Marked action item 1 of postmortem #1 done: Alert on queue depth. I told <#C0INCIDENT>."
-        in t
+        "Marked action item 1 of postmortem #1 done: Alert on queue depth. Thank you!" in t
         for t in told(bot, "U0DAN")
     )
 
@@ -164,7 +168,7 @@ def test_a_mark_done_button_naming_no_item_is_answered_not_failed(bot: BotHarnes
 
     assert garbled.status_code == unknown.status_code == 200
     said = told(bot, "U0DAN")
-    assert any("That button didn't say which postmortem it was for" in t for t in said)
+    assert any("That button didn't say which action item it was for" in t for t in said)
     assert any("Postmortem #1 has no action item 9" in t for t in said)
     assert posted(bot, "action_item_done") == []
 
@@ -195,4 +199,59 @@ def test_a_hand_over_leaves_the_old_owners_action_item_reminders_with_them(
 
     [_refused, direct] = posted(bot, "action_item_due")
     assert direct["channel"] == "U0BOB"
-    assert "<@U0BOB>, action item 1" in direct["text"]
+    assert "<@U0BOB>, your action item" in direct["text"]
+
+
+def test_an_owner_west_of_the_workspace_is_not_reminded_before_the_due_date_begins_there(
+    bot: BotHarness,
+) -> None:
+    bot.slack.add_user("U0LAURA", tz="America/Los_Angeles")
+    owned_by_bob(bot)
+    add_action_item(bot, "U0BOB", f"<@U0LAURA> {DUE} Alert on queue depth")
+
+    # Wednesday 16:30 in Los Angeles: the due date has begun in the workspace's zone (UTC).
+    at(bot, datetime(2026, 11, 26, 0, 30, tzinfo=UTC))
+    the_afternoon_before = posted(bot, "action_item_due")
+    at(bot, datetime(2026, 11, 26, 17, 5, tzinfo=UTC))  # Thursday 09:05 in Los Angeles
+
+    assert the_afternoon_before == []
+    [reminder] = posted(bot, "action_item_due")
+    assert "<@U0LAURA>, your action item" in reminder["text"]
+
+
+def test_a_reminder_slack_refuses_even_directly_shows_in_status_for_that_postmortem(
+    bot: BotHarness,
+) -> None:
+    with_an_item_for_dan(bot)
+    add_action_item(bot, "U0BOB", "<@U0BOB> 2026-12-10 Document the rollback")  # still pending
+    at(bot, datetime(2026, 11, 25, 15, tzinfo=UTC))  # Bob's "schedule the meeting" goes out
+    bot.slack.fail_next("chat.postMessage", "is_archived")
+    bot.slack.fail_next("chat.postMessage", "account_inactive")  # and the direct message
+
+    at(bot, DUE_DAY_IN_NEW_YORK)
+    status = bot.user("U0BOB").answer("status #1")
+
+    assert len(posted(bot, "action_item_due")) == 2
+    assert (
+        "Could not deliver an action item's due-date reminder (Slack said `account_inactive`)"
+        in status
+    )
+
+
+def test_moving_a_stranded_postmortem_takes_its_action_item_reminders_along(
+    bot: BotHarness,
+) -> None:
+    private, warroom = "C0PRIVATE", "C0WARROOM"
+    bot.slack.fail_next("chat.postMessage", "not_in_channel")  # the owner prompt, for good
+    bot.user("U0ALICE", channel_id=private).answer("start Checkout errors")
+    bot.settle()
+    before = len(told(bot, "U0ALICE"))
+    bot.user("U0ALICE", channel_id=private).command(f"action #1 <@U0DAN> {DUE} Alert on depth")
+    wait_until(lambda: len(told(bot, "U0ALICE")) > before)
+
+    moved = bot.user("U0ALICE", channel_id=warroom).answer("move #1")
+    at(bot, DUE_DAY_IN_NEW_YORK)
+
+    assert "Moved postmortem #1" in moved
+    [reminder] = posted(bot, "action_item_due")
+    assert reminder["channel"] == warroom

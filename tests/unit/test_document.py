@@ -243,3 +243,13 @@ def test_a_reminder_applies_only_while_its_item_is_open() -> None:
     assert action_item_reminder_applies(an_item(due))
     assert not action_item_reminder_applies(done)
     assert not action_item_reminder_applies(None)
+
+
+def test_a_week_after_the_due_date_is_a_calendar_week_across_a_clock_change() -> None:
+    london = Policy(workspace_timezone="Europe/London")  # back to GMT on Sunday 25 October
+
+    [_due, overdue] = plan_action_item_reminders(
+        an_item(date(2026, 10, 20)), london, datetime(2026, 10, 1, tzinfo=UTC)
+    )
+
+    assert overdue.due_at == datetime(2026, 10, 27, 0, 0, tzinfo=UTC)  # midnight in London

@@ -475,7 +475,7 @@ def test_an_overdue_item_asks_the_postmortem_owner_to_help_unless_they_own_the_i
         MessageKind.ACTION_ITEM_OVERDUE, postmortem(owner_id=None), ITEM
     )
 
-    assert "was due Fri 04 Dec 2026 and is still open a week later" in for_dan
+    assert "due Fri 04 Dec 2026, is still open a week later" in for_dan
     assert "<@U0BOB>, as the postmortem's owner, please help get it moving." in for_dan
     assert "as the postmortem's owner" not in for_the_owner
     assert "as the postmortem's owner" not in unowned
@@ -484,6 +484,17 @@ def test_an_overdue_item_asks_the_postmortem_owner_to_help_unless_they_own_the_i
 def test_an_action_item_reminder_escapes_the_items_text_and_says_how_to_mark_it_done() -> None:
     text = action_item_reminder_text(MessageKind.ACTION_ITEM_DUE, postmortem(), ITEM)
 
-    assert "<@U0DAN>, action item 2 of *Payments outage* (#7): Alert on &lt;queue&gt; depth" in text
-    assert "— due Fri 04 Dec 2026, and still open." in text
+    assert "<@U0DAN>, your action item for *Payments outage* (#7), due Fri 04 Dec 2026" in text
+    assert "\n> 2. Alert on &lt;queue&gt; depth\n" in text
     assert "`/postmortem action #7 done 2`" in text
+    assert "`/postmortem action #7 @someone YYYY-MM-DD what to do`" in text
+
+
+def test_a_direct_reminder_names_no_command_and_asks_nobody_else() -> None:
+    text = action_item_reminder_text(
+        MessageKind.ACTION_ITEM_OVERDUE, postmortem(owner_id="U0BOB"), ITEM, direct=True
+    )
+
+    assert "Done? Click *Mark done*." in text
+    assert "/postmortem" not in text
+    assert "<@U0BOB>" not in text

@@ -20,9 +20,13 @@ from bot.slack import commands
 from bot.slack.document_form import block_id, document_modal, read_document_form
 from bot.slack.ids import Action, Callback, parse_action_item_ref
 from bot.slack.listeners.actions import why_not_an_action_item_owner
-from bot.slack.listeners.forms import NO_POSTMORTEM_NAMED, answer_after_ack, open_form
+from bot.slack.listeners.forms import answer_after_ack, open_form
 from bot.slack.text import escape, plain
 
+NO_ACTION_ITEM_NAMED = (
+    "That button didn't say which action item it was for; `/postmortem status #N` lists a "
+    "postmortem's open items."
+)
 FORM_LOST = (
     "This form no longer says which postmortem it is for: close it and run "
     "`/postmortem document` again."
@@ -176,7 +180,7 @@ def mark_action_item_done(
     channel_id = (body.get("channel") or {}).get("id", "")
     ref = parse_action_item_ref(action.get("value"))
     if ref is None:
-        documents.tell(channel_id=channel_id, user_id=user_id, text=NO_POSTMORTEM_NAMED)
+        documents.tell(channel_id=channel_id, user_id=user_id, text=NO_ACTION_ITEM_NAMED)
         return
     postmortem_id, number = ref
     try:
@@ -187,11 +191,13 @@ def mark_action_item_done(
         documents.tell(channel_id=channel_id, user_id=user_id, text=str(refusal))
         return
     if postmortem.channel_id != channel_id:
+        # Clicked where the channel's "done" message will not show (a direct message: the
+        # channel may take none any more, so nothing is promised about it).
         documents.tell(
             channel_id=channel_id,
             user_id=user_id,
             text=(
                 f"Marked action item {item.number} of postmortem #{postmortem.id} done: "
-                f"{escape(item.text)}. I told <#{postmortem.channel_id}>."
+                f"{escape(item.text)}. Thank you!"
             ),
         )
