@@ -166,7 +166,7 @@ def parse_policy(data: Any, path: str = "policy") -> Policy:
     zone = str(top.get("workspace_timezone", "UTC"))
     try:
         ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder, not a zone
         raise r.fail("", top, "workspace_timezone", f"{zone!r} is not a time zone") from None
     managers = r.string_list(top, "", "incident_managers", "[U0123ABCD]")
     if not all(is_slack_user(m) for m in managers):

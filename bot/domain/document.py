@@ -288,6 +288,10 @@ def action_item_params(item: ActionItem) -> dict[str, str]:
     }
 
 
+# Where a day begins first (Kiribati's Line Islands, UTC+14).
+_EARLIEST_ZONE = ZoneInfo("Pacific/Kiritimati")
+
+
 def _reminder_day(kind: MessageKind, due_on: date) -> date:
     """The day a reminder is about: the due date, or a week after it."""
     return due_on + ACTION_ITEM_OVERDUE_AFTER if kind is MessageKind.ACTION_ITEM_OVERDUE else due_on
@@ -303,20 +307,26 @@ def plan_action_item_reminders(
     item: ActionItem, policy: Policy, now: datetime
 ) -> list[PlannedMessage]:
     """Its owner is reminded on the due date, and a week later (with the postmortem's owner)
-    if it is still open: each is planned for the day's start in the workspace's zone, then
-    waits for that day and the working hours of the item owner's own zone.
+    if it is still open: each is due when its day begins first anywhere on Earth, then waits
+    (in the dispatcher) for that day and the working hours of the item owner's own zone.
 
-    No due-date reminder for an item due the day it is recorded: its announcement has just
-    said so.
+    No due-date reminder for an item due the day it is recorded (in the workspace's zone):
+    its announcement has just said so.
     """
     workspace = ZoneInfo(policy.workspace_timezone)
     plan = []
     for kind in (MessageKind.ACTION_ITEM_DUE, MessageKind.ACTION_ITEM_OVERDUE):
-        starts = action_item_reminder_starts(kind, item.due_on, workspace).astimezone(now.tzinfo)
+        starts = action_item_reminder_starts(kind, item.due_on, workspace)
         if kind is MessageKind.ACTION_ITEM_DUE and starts <= now:
             continue
+        first_anywhere = action_item_reminder_starts(kind, item.due_on, _EARLIEST_ZONE)
         plan.append(
-            PlannedMessage(kind, starts, recipient=item.owner_id, params=action_item_params(item))
+            PlannedMessage(
+                kind,
+                first_anywhere.astimezone(now.tzinfo),
+                recipient=item.owner_id,
+                params=action_item_params(item),
+            )
         )
     return plan
 

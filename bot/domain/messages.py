@@ -82,7 +82,7 @@ _STILL_NEEDED: dict[MessageKind, frozenset[State]] = {
     MessageKind.ESCALATE_NO_OWNER: frozenset({State.AWAITING_OWNER}),
     MessageKind.NUDGE_NO_MEETING: frozenset({State.DRAFTING}),
     # Until the meeting: once it was held, "finish the document" (NUDGE_NOT_DONE) says it.
-    # Also gone once the document is started, which the dispatcher checks (document_started).
+    # Also gone once the document is started (services.base.reason_gone_elsewhere).
     MessageKind.NUDGE_NO_DRAFT: frozenset({State.DRAFTING, State.MEETING_SCHEDULED}),
     MessageKind.REMIND_MEETING_DUE: frozenset({State.AWAITING_OWNER, State.DRAFTING}),
     # Scheduled too: the notice a meeting's schedule plans, for when it was never marked held.

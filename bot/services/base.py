@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Self
+from typing import Any, Self
 from zoneinfo import ZoneInfo
 
+from bot.domain.document import action_item_reminder_applies
 from bot.domain.errors import DomainError
-from bot.domain.messages import MessageKind, PlannedMessage
+from bot.domain.messages import ACTION_ITEM_REMINDERS, MessageKind, PlannedMessage
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.persistence.group_commit import GroupCommit
@@ -87,7 +89,7 @@ def find_postmortem(
             "Start one with `/postmortem start <title>`."
         )
     if len(open_here) > 1:
-        listed = ", ".join(f"#{p.id} {_mrkdwn_safe(p.title)}" for p in open_here[:10])
+        listed = ", ".join(f"#{p.id} {mrkdwn_safe(p.title)}" for p in open_here[:10])
         number = f"#{open_here[0].id}"
         example = (
             f"e.g. `/postmortem {' '.join(filter(None, (verb, number, arguments)))}`"
@@ -111,7 +113,7 @@ _UNROUTED = (
 )
 
 
-def _mrkdwn_safe(text: str) -> str:
+def mrkdwn_safe(text: str) -> str:
     """Text someone else wrote, inside a message: ``&``, ``<``, ``>`` can't mention or link.
 
     (The same escaping as ``bot.slack.text.escape``, which services may not import.)
@@ -127,6 +129,24 @@ def plan_messages(
     uow.outbox.add_all(
         postmortem_id=postmortem.id, channel_id=postmortem.channel_id, planned=planned, now=now
     )
+
+
+def reason_gone_elsewhere(
+    uow: UnitOfWork, *, kind: MessageKind, postmortem_id: int | None, params: Mapping[str, Any]
+) -> bool:
+    """Whether a reminder's reason is gone where the postmortem's state does not show it:
+    its action item was marked done, or the document it asks for was started."""
+    if postmortem_id is None:
+        return False
+    if kind is MessageKind.NUDGE_NO_DRAFT:
+        return uow.documents.get(postmortem_id) is not None
+    if kind not in ACTION_ITEM_REMINDERS:
+        return False
+    number = str(params.get("number") or "")
+    if not (number.isascii() and number.isdigit()):
+        return True
+    found = uow.action_items.get(postmortem_id=postmortem_id, number=int(number))
+    return not action_item_reminder_applies(found)
 
 
 def queue_notice(

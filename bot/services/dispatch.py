@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.domain.document import action_item_reminder_applies, action_item_reminder_starts
+from bot.domain.document import action_item_reminder_starts
 from bot.domain.lifecycle import State
 from bot.domain.messages import (
     ACTION_ITEM_REMINDERS,
@@ -31,7 +31,7 @@ from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.persistence.repositories import OutboxItem
 from bot.persistence.uow import UnitOfWorkFactory
-from bot.services.base import queue_notice
+from bot.services.base import mrkdwn_safe, queue_notice, reason_gone_elsewhere
 
 log = logging.getLogger(__name__)
 
@@ -378,7 +378,9 @@ class Dispatcher:
                 uow.commit()
                 report.postponed += 1
                 return None
-            if self._reason_gone_elsewhere(uow, item):
+            if reason_gone_elsewhere(
+                uow, kind=item.kind, postmortem_id=item.postmortem_id, params=item.params
+            ):
                 uow.outbox.mark_cancelled(item_id=item.id, worker=token, reason="reason gone")
                 uow.commit()
                 report.cancelled += 1
@@ -412,22 +414,6 @@ class Dispatcher:
                 raise RateLimited(until, failure.error) from failure
             return None
         return _Delivered(item, postmortem, ts)
-
-    @staticmethod
-    def _reason_gone_elsewhere(uow: Any, item: OutboxItem) -> bool:
-        """A reminder whose reason the postmortem's state does not show is gone: its action
-        item was marked done, or the document it asks for was started."""
-        if item.postmortem_id is None:
-            return False
-        if item.kind is MessageKind.NUDGE_NO_DRAFT:
-            return uow.documents.get(item.postmortem_id) is not None
-        if item.kind not in ACTION_ITEM_REMINDERS:
-            return False
-        number = str(item.params.get("number") or "")
-        if not (number.isascii() and number.isdigit()):
-            return True
-        found = uow.action_items.get(postmortem_id=item.postmortem_id, number=int(number))
-        return not action_item_reminder_applies(found)
 
     @staticmethod
     def _prompt_work_pending(uow: Any, item: OutboxItem, now: datetime) -> set[MessageKind]:
@@ -477,7 +463,7 @@ class Dispatcher:
             zone_name = self._messenger.user_timezone(item.recipient) or zone_name
         try:
             zone = ZoneInfo(zone_name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder
             zone = ZoneInfo(self._policy.workspace_timezone)
         earliest = now
         due = str(item.params.get("due") or "")
@@ -516,6 +502,8 @@ class Dispatcher:
                     self._tell_prompt_undeliverable(uow, item, failure.error, now)
                 elif died and item.kind is MessageKind.DOCUMENT_EXPORT:
                     self._tell_export_refused(uow, item, failure.error, now)
+                elif died and item.kind in ACTION_ITEM_REMINDERS:
+                    self._tell_reminder_refused(uow, item, failure.error, now)
             else:
                 backoff = timedelta(seconds=min(2**item.attempts, 900))
                 if failure.unclear:
@@ -541,6 +529,31 @@ class Dispatcher:
                 f"Slack refused the export of postmortem #{item.postmortem_id}'s document "
                 f"(`{error}`), so no file was posted. If I am not in this channel, "
                 "`/invite @postmortem-bot`, then run `/postmortem export` again."
+            ),
+            now=now,
+        )
+
+    @staticmethod
+    def _tell_reminder_refused(uow: Any, item: OutboxItem, error: str, now: datetime) -> None:
+        """The postmortem's owner hears that an action item's owner could not be reminded,
+        even directly (their account may be gone): someone has to take the step on."""
+        postmortem = uow.postmortems.get(item.postmortem_id) if item.postmortem_id else None
+        if postmortem is None or postmortem.channel_id is None:
+            return
+        lead = postmortem.owner_id
+        if not is_slack_user(lead) or lead == item.recipient:
+            return
+        number, pid = item.params.get("number"), postmortem.id
+        what = mrkdwn_safe(str(item.params.get("text") or ""))
+        queue_notice(
+            uow,
+            channel_id=postmortem.channel_id,
+            user_id=str(lead),
+            text=(
+                f"I could not remind <@{item.recipient}> of action item {number} of postmortem "
+                f"#{pid} ({what}): Slack said `{error}`. "
+                "If they have left, agree who takes it on and record it again with "
+                f"`/postmortem action #{pid} @someone YYYY-MM-DD what to do`."
             ),
             now=now,
         )

@@ -32,7 +32,13 @@ from bot.domain.messages import (
 )
 from bot.domain.postmortem import Postmortem
 from bot.persistence.uow import UnitOfWork
-from bot.services.base import Service, find_postmortem, plan_messages, queue_notice
+from bot.services.base import (
+    Service,
+    find_postmortem,
+    plan_messages,
+    queue_notice,
+    reason_gone_elsewhere,
+)
 
 _UNTIL_HELD = (
     MessageKind.NUDGE_NO_MEETING,
@@ -190,7 +196,9 @@ class LifecycleService(Service):
             if item is None or postmortem is None or item.kind not in NUDGES:
                 uow.rollback()
                 text = "That reminder was already snoozed, or there is nothing left to snooze."
-            elif not still_applies(item.kind, postmortem, now):
+            elif not still_applies(item.kind, postmortem, now) or reason_gone_elsewhere(
+                uow, kind=item.kind, postmortem_id=postmortem.id, params=item.params
+            ):
                 uow.rollback()
                 text = "No need to snooze: the reason for that reminder is gone."
             elif refusal := self._snooze_refusal(item.kind, postmortem, actor):
@@ -198,20 +206,24 @@ class LifecycleService(Service):
                 text = refusal
             else:
                 until = now + SNOOZE
-                # The day's other reminders of this kind fold into the snoozed one; a series
-                # (repeated until acted on) goes on from the snoozed one instead, whenever
-                # its next was due, so the two never both go out.
+                # The owner's reminders go to whoever owns it now (the one snoozed may have
+                # gone to the owner before a hand-over), and replace every pending one of
+                # their kind: there is one per owner, or a series. The channel's day-3 and
+                # day-5 reminders are one series each: the day's others fold into the
+                # snoozed one, and the later day's stays.
+                to_owner = item.recipient is not None
+                recipient = postmortem.owner_id if to_owner else None
                 uow.outbox.cancel_pending(
                     postmortem_id=postmortem.id,
                     kinds=(item.kind,),
-                    due_before=None if item.kind in REPEATING_NUDGES else until,
+                    due_before=None if to_owner or item.kind in REPEATING_NUDGES else until,
                     reason="snoozed",
                 )
                 assert postmortem.channel_id is not None
                 uow.outbox.add(
                     postmortem_id=postmortem.id,
                     channel_id=postmortem.channel_id,
-                    planned=plan_snooze(item.kind, item.recipient, item.params, now),
+                    planned=plan_snooze(item.kind, recipient, item.params, now),
                     now=now,
                 )
                 uow.audit.record(

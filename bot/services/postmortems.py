@@ -362,14 +362,30 @@ class PostmortemService(Service):
 
     @staticmethod
     def _undeliverable(uow: UnitOfWork, postmortem_id: int) -> list[str]:
-        """What Slack refused for good; not what has been queued again since (an action
-        item's reminder never is: another pending one is another item's, or another day's)."""
+        """What Slack refused for good; not what has been queued again since.
+
+        An action item's reminder is never queued again (another pending one is another
+        item's, or another day's): it is listed, by its item's number, while the item is open.
+        """
         pending = uow.outbox.pending_kinds_for(postmortem_id) - set(ACTION_ITEM_REMINDERS)
-        return [
-            f"{row.kind}: {row.last_error}"
-            for row in uow.outbox.dead_for(postmortem_id)
-            if row.kind not in pending
-        ]
+        problems = []
+        open_items: set[str] | None = None
+        for row in uow.outbox.dead_for(postmortem_id):
+            if row.kind in pending:
+                continue
+            if row.kind not in ACTION_ITEM_REMINDERS:
+                problems.append(f"{row.kind}: {row.last_error}")
+                continue
+            if open_items is None:
+                open_items = {
+                    str(item.number)
+                    for item in uow.action_items.for_postmortem(postmortem_id)
+                    if item.done_at is None
+                }
+            number = str(row.params.get("number"))
+            if number in open_items:
+                problems.append(f"{row.kind}#{number}: {row.last_error}")
+        return problems
 
     def add_candidates(
         self,

@@ -370,16 +370,19 @@ _MESSAGE_NAMES: dict[MessageKind, str] = {
     MessageKind.ACTION_ITEM_ADDED: "an action item's announcement",
     MessageKind.ACTION_ITEM_DONE: 'an action item\'s "done" message',
     MessageKind.DOCUMENT_EXPORT: "the document's export (`/postmortem export` tries again)",
-    MessageKind.ACTION_ITEM_DUE: "an action item's due-date reminder",
-    MessageKind.ACTION_ITEM_OVERDUE: "an action item's overdue reminder",
+    MessageKind.ACTION_ITEM_DUE: "the due-date reminder",
+    MessageKind.ACTION_ITEM_OVERDUE: "the week-overdue reminder",
 }
 
 
 def _undelivered(problem: str) -> str:
-    """``kind: error`` as people read it: which message, and what Slack said."""
-    kind, _, error = problem.partition(": ")
+    """``kind: error`` (or ``kind#N: error``, about action item N) as people read it: which
+    message, and what Slack said."""
+    about, _, error = problem.partition(": ")
+    kind, _, item = about.partition("#")
     name = _MESSAGE_NAMES.get(MessageKind(kind), kind) if kind in set(MessageKind) else kind
-    return f"{name} (Slack said `{escape(error)}`)"
+    for_item = f" for action item {item}" if item else ""
+    return f"{name}{for_item} (Slack said `{escape(error)}`)"
 
 
 def _prompt_lost(p: Postmortem, problems: list[str]) -> tuple[str | None, list[str]]:

@@ -259,12 +259,10 @@ class SlackMessenger:
         takes no more messages (incident channels are often archived once the postmortem is
         done, long before its action items are)."""
 
-        def post(to: Outgoing, *, direct: bool) -> str:
+        def post(to: Outgoing, *, instead_of: str | None = None) -> str:
             text = action_item_reminder_text(
-                message.kind, postmortem, message.params, direct=direct
+                message.kind, postmortem, message.params, instead_of=instead_of
             )
-            if direct:
-                text = f"(About <#{message.channel_id}>, where I can't post.) {text}"
             blocks = action_item_reminder_blocks(
                 text,
                 outbox_id=message.outbox_id,
@@ -274,14 +272,14 @@ class SlackMessenger:
             return self._post(to, text, blocks)
 
         try:
-            return post(message, direct=False)
+            return post(message)
         except SlackApiError as error:
             if error.response.get("error") not in _CHANNEL_TAKES_NO_MESSAGES:
                 raise
             if not message.recipient:
                 raise
         # A retry that finds neither copy (direct messages are not searched) sends it again.
-        return post(replace(message, channel_id=message.recipient), direct=True)
+        return post(replace(message, channel_id=message.recipient), instead_of=message.channel_id)
 
     def _owner_prompt(self, message: Outgoing, postmortem: Postmortem) -> list[Block]:
         names = {
@@ -423,6 +421,9 @@ class SlackMessenger:
             until = now + _USER_CACHE_TTL
         except SlackApiError as error:
             log.warning("users.info %s failed: %s", user_id, error.response.get("error"))
+            user, until = {}, now + _FAILED_LOOKUP_TTL
+        except _NETWORK_ERRORS as error:  # Slack unreachable: the same, not a failed message
+            log.warning("users.info %s failed: %r", user_id, error)
             user, until = {}, now + _FAILED_LOOKUP_TTL
         with self._lock:
             self._users[user_id] = (user, until)

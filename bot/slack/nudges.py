@@ -100,7 +100,8 @@ def nudge_text(kind: MessageKind, postmortem: Postmortem, policy: Policy) -> str
         meeting = calendar or f"The meeting should be held before {deadline}."
         return (
             f":memo: {who} document for {title} is not started yet. Write it while the "
-            "responders still remember: `/postmortem document`. It is a collaborative effort, "
+            f"responders still remember: `/postmortem document #{postmortem.id}`. It is a "
+            "collaborative effort, "
             f"so ask them to add what they know; the meeting then discusses a draft. {meeting}"
         ) + ("" if owner else f" {no_owner}")
     if kind is MessageKind.REMIND_MEETING_DUE:
@@ -235,22 +236,30 @@ def action_item_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
 
 
 def action_item_reminder_text(
-    kind: MessageKind, postmortem: Postmortem, params: Mapping[str, str], *, direct: bool = False
+    kind: MessageKind,
+    postmortem: Postmortem,
+    params: Mapping[str, str],
+    *,
+    instead_of: str | None = None,
 ) -> str:
     """An open action item's reminder: to its owner on the due date; a week later to the
     postmortem's owner as well, who drives the postmortem to completion.
 
-    ``direct``: sent to the item's owner alone, the channel taking no more messages: no
-    commands (they only work in the channel) and nobody else to ask.
+    ``instead_of``: the channel that takes no more messages, when this goes to the item's
+    owner alone: no commands then (they only work in the channel), and nobody else to ask.
     """
-    number, owner, pid = params["number"], f"<@{params['owner']}>", postmortem.id
+    number, pid = params["number"], postmortem.id
+    whose = "Your" if instead_of else f"<@{params['owner']}>, your"
     about = (
-        f"{owner}, your action item for *{escape(postmortem.title)}* (#{pid}), due "
+        f"{whose} action item for *{escape(postmortem.title)}* (#{pid}), due "
         f"{_due_day(params)}, is still open"
     )
-    item = f"> {number}. {escape(params['text'])}"
-    if direct:
-        how = "Done? Click *Mark done*."
+    item = f"> Item {number}: {escape(params['text'])}"
+    if instead_of:
+        how = (
+            f"Done? Click *Mark done*. (I'm telling you directly: I can't post in "
+            f"<#{instead_of}> any more.)"
+        )
     else:
         how = (
             f"Done? Click *Mark done*, or `/postmortem action #{pid} done {number}`. If the plan "
@@ -262,7 +271,7 @@ def action_item_reminder_text(
     lead = postmortem.owner_id
     also = (
         f" <@{lead}>, as the postmortem's owner, please help get it moving."
-        if lead and lead != params["owner"] and not direct
+        if lead and lead != params["owner"] and not instead_of
         else ""
     )
     return (

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.conftest import BotHarness
-from tests.e2e.test_document import add_action_item, told
+from tests.conftest import BotFactory, BotHarness
+from tests.e2e.test_document import add_action_item, document_form, filled, told
 from tests.e2e.test_lifecycle_messages import hand_over_to_carol
 from tests.support.lifecycle import owned_by_bob, posted, schedule_form
 from tests.support.slack_user import buttons
@@ -35,6 +35,14 @@ def with_an_item_for_dan(bot: BotHarness) -> None:
     owned_by_bob(bot)
     answer = add_action_item(bot, "U0BOB", f"<@U0DAN> {DUE} Alert on queue depth")
     assert "Added action item 1" in answer
+
+
+def quiet_but_for_reminders(bot: BotHarness) -> None:
+    """Nothing else is due with the reminders: the document is started (no "start the
+    document" nudge), and Bob's "schedule the meeting" went out on Wednesday."""
+    form = document_form(bot, "U0BOB")
+    bot.user("U0BOB").submit_view(filled(form, summary="Checkout failed."))
+    at(bot, datetime(2026, 11, 25, 15, tzinfo=UTC))
 
 
 def mark_done_button(message: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +68,7 @@ def test_the_owner_is_reminded_on_the_due_date_in_their_working_hours_not_before
     assert reminder["channel"] == "C0INCIDENT"
     assert reminder["text"].startswith(
         ":alarm_clock: <@U0DAN>, your action item for *Checkout errors* (#1), due Thu 26 Nov "
-        "2026, is still open:\n> 1. Alert on queue depth\n"
+        "2026, is still open:\n> Item 1: Alert on queue depth\n"
     )
     assert "`/postmortem action #1 done 1`" in reminder["text"]
     assert mark_done_button(reminder)["value"] == "1:1"
@@ -135,7 +143,7 @@ def test_a_reminder_for_a_channel_that_takes_no_more_messages_goes_to_the_owner_
     bot: BotHarness,
 ) -> None:
     with_an_item_for_dan(bot)
-    at(bot, datetime(2026, 11, 25, 15, tzinfo=UTC))  # Bob's "schedule the meeting" goes out
+    quiet_but_for_reminders(bot)
     bot.slack.fail_next("chat.postMessage", "is_archived")  # archived once the incident ended
 
     at(bot, DUE_DAY_IN_NEW_YORK)
@@ -148,8 +156,8 @@ def test_a_reminder_for_a_channel_that_takes_no_more_messages_goes_to_the_owner_
 
     assert refused["channel"] == "C0INCIDENT"
     assert direct["channel"] == "U0DAN"
-    assert direct["text"].startswith("(About <#C0INCIDENT>, where I can't post.) :alarm_clock:")
-    assert "Done? Click *Mark done*." in direct["text"]
+    assert direct["text"].startswith(":alarm_clock: Your action item for *Checkout errors* (#1)")
+    assert "I can't post in <#C0INCIDENT> any more" in direct["text"]
     assert "/postmortem" not in direct["text"]  # commands only work in the channel
     [done] = posted(bot, "action_item_done")
     assert done["channel"] == "C0INCIDENT"
@@ -192,14 +200,14 @@ def test_a_hand_over_leaves_the_old_owners_action_item_reminders_with_them(
     owned_by_bob(bot)
     add_action_item(bot, "U0BOB", f"<@U0BOB> {DUE} Document the rollback")
     hand_over_to_carol(bot)
-    at(bot, datetime(2026, 11, 25, 15, tzinfo=UTC))  # Carol's "schedule the meeting" goes out
+    quiet_but_for_reminders(bot)
     bot.slack.fail_next("chat.postMessage", "is_archived")  # so the reminder shows its recipient
 
     at(bot, DUE_DAY_IN_NEW_YORK)
 
     [_refused, direct] = posted(bot, "action_item_due")
     assert direct["channel"] == "U0BOB"
-    assert "<@U0BOB>, your action item" in direct["text"]
+    assert "Your action item" in direct["text"]
 
 
 def test_an_owner_west_of_the_workspace_is_not_reminded_before_the_due_date_begins_there(
@@ -224,7 +232,7 @@ def test_a_reminder_slack_refuses_even_directly_shows_in_status_for_that_postmor
 ) -> None:
     with_an_item_for_dan(bot)
     add_action_item(bot, "U0BOB", "<@U0BOB> 2026-12-10 Document the rollback")  # still pending
-    at(bot, datetime(2026, 11, 25, 15, tzinfo=UTC))  # Bob's "schedule the meeting" goes out
+    quiet_but_for_reminders(bot)
     bot.slack.fail_next("chat.postMessage", "is_archived")
     bot.slack.fail_next("chat.postMessage", "account_inactive")  # and the direct message
 
@@ -233,9 +241,16 @@ def test_a_reminder_slack_refuses_even_directly_shows_in_status_for_that_postmor
 
     assert len(posted(bot, "action_item_due")) == 2
     assert (
-        "Could not deliver an action item's due-date reminder (Slack said `account_inactive`)"
-        in status
+        "Could not deliver the due-date reminder for action item 1 (Slack said "
+        "`account_inactive`)" in status
     )
+    assert any(
+        "I could not remind <@U0DAN> of action item 1 of postmortem #1 (Alert on queue depth): "
+        "Slack said `account_inactive`" in t
+        for t in told(bot, "U0BOB")
+    )
+    bot.user("U0DAN").answer("action done 1")
+    assert "account_inactive" not in bot.user("U0BOB").answer("status #1")
 
 
 def test_moving_a_stranded_postmortem_takes_its_action_item_reminders_along(
@@ -255,3 +270,18 @@ def test_moving_a_stranded_postmortem_takes_its_action_item_reminders_along(
     assert "Moved postmortem #1" in moved
     [reminder] = posted(bot, "action_item_due")
     assert reminder["channel"] == warroom
+
+
+def test_an_owner_far_east_of_the_workspace_is_reminded_on_the_morning_of_the_due_date(
+    make_bot: BotFactory,
+) -> None:
+    bot = make_bot(policy="workspace_timezone: America/Los_Angeles\n")
+    bot.slack.add_user("U0SYDNEY", tz="Australia/Sydney")
+    owned_by_bob(bot)
+    add_action_item(bot, "U0BOB", f"<@U0SYDNEY> {DUE} Alert on queue depth")
+
+    # Thursday 26 November, 09:05 in Sydney: still Wednesday afternoon in Los Angeles.
+    at(bot, datetime(2026, 11, 25, 22, 5, tzinfo=UTC))
+
+    [reminder] = posted(bot, "action_item_due")
+    assert "<@U0SYDNEY>, your action item" in reminder["text"]

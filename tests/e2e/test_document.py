@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.conftest import BotHarness
+from tests.e2e.test_lifecycle_messages import hand_over_to_carol
 from tests.support.lifecycle import completed_by_bob, errors, owned_by_bob, posted
+from tests.support.slack_user import buttons
 from tests.support.waiting import wait_until
 
 
@@ -312,7 +314,7 @@ def test_an_owner_who_has_not_started_the_document_is_nudged_two_working_days_on
     assert too_soon == []
     [nudge] = posted(bot, "nudge_no_draft")
     assert "<@U0BOB>, the document for *Checkout errors* (#1) is not started yet" in nudge["text"]
-    assert "`/postmortem document`" in nudge["text"]
+    assert "`/postmortem document #1`" in nudge["text"]
     assert [b["text"]["text"] for b in nudge["blocks"][1]["elements"]] == ["Snooze 1 day"]
 
 
@@ -326,3 +328,73 @@ def test_no_document_nudge_once_anyone_has_started_the_document(bot: BotHarness)
 
     assert posted(bot, "document_started") != []
     assert posted(bot, "nudge_no_draft") == []
+
+
+def snooze(bot: BotHarness, user: str, message: dict[str, Any]) -> None:
+    [button] = [b for b in buttons(message["blocks"]) if b["action_id"] == "nudge.snooze"]
+    bot.user(user).click({"action_id": "nudge.snooze", "value": button["value"]})
+    bot.settle()
+
+
+def test_no_document_nudge_when_the_document_was_started_before_anyone_owned_it(
+    bot: BotHarness,
+) -> None:
+    bot.user("U0ALICE").answer("start Checkout errors")
+    prompt = bot.slack.wait_for("chat.postMessage")[0].params["blocks"]
+    form = document_form(bot, "U0CAROL")
+    bot.user("U0CAROL").submit_view(filled(form, timeline="13:02 alert fired"))
+    bot.user("U0BOB").click({"action_id": "owner.claim_self", "value": buttons(prompt)[0]["value"]})
+    bot.slack.wait_for("chat.update")
+
+    bot.clock.advance(TWO_WORKING_DAYS_ON - bot.clock())
+    bot.dispatch()
+
+    assert posted(bot, "nudge_no_draft") == []
+
+
+def test_a_hand_over_restarts_the_document_nudge_for_the_new_owner_only(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+    bot.clock.advance(datetime(2026, 11, 25, 15, tzinfo=UTC) - bot.clock())
+    hand_over_to_carol(bot)  # Wednesday 15:00: two working days on is Friday 15:00
+
+    bot.clock.advance(datetime(2026, 11, 30, 15, tzinfo=UTC) - bot.clock())
+    bot.dispatch()
+
+    [nudge] = posted(bot, "nudge_no_draft")
+    assert "<@U0CAROL>, the document" in nudge["text"]
+
+
+def test_snoozing_the_document_nudge_once_the_document_is_started_says_there_is_no_need(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    bot.clock.advance(TWO_WORKING_DAYS_ON - bot.clock())
+    bot.dispatch()
+    [nudge] = posted(bot, "nudge_no_draft")
+    form = document_form(bot, "U0CAROL")
+    bot.user("U0CAROL").submit_view(filled(form, timeline="13:02 alert fired"))
+
+    snooze(bot, "U0BOB", nudge)
+    bot.clock.advance(timedelta(days=3))
+    bot.dispatch()
+
+    assert any("No need to snooze" in t for t in told(bot, "U0BOB"))
+    assert len(posted(bot, "nudge_no_draft")) == 1
+
+
+def test_a_new_owner_snoozing_the_old_owners_document_nudge_gets_it_once_a_day_later(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    bot.clock.advance(TWO_WORKING_DAYS_ON - bot.clock())
+    bot.dispatch()
+    [bobs] = posted(bot, "nudge_no_draft")
+    hand_over_to_carol(bot)  # her own would come on Monday
+
+    snooze(bot, "U0CAROL", bobs)
+    bot.clock.advance(timedelta(days=6))
+    bot.dispatch()
+
+    [_bobs, carols] = posted(bot, "nudge_no_draft")
+    assert "<@U0CAROL>, the document" in carols["text"]
+    assert any("Snoozed" in t for t in told(bot, "U0CAROL"))

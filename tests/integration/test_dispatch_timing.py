@@ -146,6 +146,23 @@ def test_owner_without_a_meeting_is_nudged_a_working_day_later_in_their_own_time
     assert slack.calls("conversations.history") == []
 
 
+def test_an_owner_whose_time_zone_does_not_load_is_nudged_in_the_workspaces_hours(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    slack.add_user("U0BOB", tz="America")  # a folder of zones, not one: ZoneInfo raises OSError
+    postmortem = open_postmortem(runtime, clock)
+    clock.advance(timedelta(minutes=30))
+    runtime.postmortems.claim_ownership(
+        postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
+    )
+    timeline = Timeline(runtime, clock, slack)
+
+    timeline.run_until(at(26, 6))
+
+    # One working day after Tuesday 14:30 UTC, in the workspace's zone (UTC).
+    assert timeline.when("nudge_no_meeting") == [at(25, 14, 30)]
+
+
 def test_scheduling_stops_the_no_meeting_nudge_and_the_owner_is_asked_once_the_meeting_ended(
     runtime: Runtime, clock: FakeClock, slack: SlackStandIn
 ) -> None:

@@ -3,6 +3,7 @@ answered, a minute when it could not say."""
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 
 from slack_sdk import WebClient
@@ -43,3 +44,17 @@ def test_an_answer_is_kept_for_the_hour(slack: SlackStandIn, clock: FakeClock) -
     people.display_name("U0BOB")
 
     assert len(slack.calls("users.info")) == 2
+
+
+def test_slack_unreachable_leaves_names_and_zones_unknown_instead_of_failing(
+    clock: FakeClock,
+) -> None:
+    with socket.socket() as unused:  # a port nothing listens on: the connection is refused
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    people = SlackMessenger(
+        WebClient(base_url=f"http://127.0.0.1:{port}/api/", token="xoxb-t", timeout=2),
+        clock=clock,
+    )
+
+    assert (people.display_name("U0BOB"), people.user_timezone("U0BOB")) == ("U0BOB", None)

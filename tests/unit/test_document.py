@@ -4,6 +4,7 @@ and the Markdown artifact."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,6 +18,7 @@ from bot.domain.document import (
     Section,
     SectionTooLong,
     action_item_reminder_applies,
+    action_item_reminder_starts,
     check_action_item,
     fingerprint,
     merge_edit,
@@ -206,12 +208,14 @@ def an_item(due_on: date, **changes: object) -> ActionItem:
     return ActionItem(**fields)  # type: ignore[arg-type]
 
 
-def test_an_action_item_is_reminded_at_the_start_of_its_due_date_then_a_week_later() -> None:
+def test_an_action_item_is_reminded_as_its_due_date_begins_then_a_week_later() -> None:
     planned = plan_action_item_reminders(an_item(date(2026, 12, 4)), Policy(), NOW)
 
+    # Due when the day begins first anywhere (UTC+14); the dispatcher then holds each for
+    # the day to begin where its owner is.
     assert [(p.kind, p.due_at, p.recipient) for p in planned] == [
-        (MessageKind.ACTION_ITEM_DUE, datetime(2026, 12, 4, tzinfo=UTC), "U0DAN"),
-        (MessageKind.ACTION_ITEM_OVERDUE, datetime(2026, 12, 11, tzinfo=UTC), "U0DAN"),
+        (MessageKind.ACTION_ITEM_DUE, datetime(2026, 12, 3, 10, tzinfo=UTC), "U0DAN"),
+        (MessageKind.ACTION_ITEM_OVERDUE, datetime(2026, 12, 10, 10, tzinfo=UTC), "U0DAN"),
     ]
     assert planned[0].params == {
         "number": "3",
@@ -225,15 +229,20 @@ def test_an_action_item_due_the_day_it_is_recorded_gets_only_the_week_later_remi
     planned = plan_action_item_reminders(an_item(NOW.date()), Policy(), NOW)
 
     assert [p.kind for p in planned] == [MessageKind.ACTION_ITEM_OVERDUE]
-    assert planned[0].due_at == datetime(2026, 12, 4, tzinfo=UTC)
+    assert planned[0].due_at == datetime(2026, 12, 3, 10, tzinfo=UTC)
 
 
-def test_the_due_date_starts_in_the_workspaces_zone() -> None:
-    policy = Policy(workspace_timezone="America/Los_Angeles")
+def test_due_today_is_today_in_the_workspaces_zone() -> None:
+    tokyo = Policy(workspace_timezone="Asia/Tokyo")  # 19:00 on Friday 27 November there
 
-    [due, _overdue] = plan_action_item_reminders(an_item(date(2026, 12, 4)), policy, NOW)
+    due_today = plan_action_item_reminders(an_item(date(2026, 11, 27)), tokyo, NOW)
+    due_tomorrow = plan_action_item_reminders(an_item(date(2026, 11, 28)), tokyo, NOW)
 
-    assert due.due_at == datetime(2026, 12, 4, 8, tzinfo=UTC)  # midnight in Los Angeles
+    assert [p.kind for p in due_today] == [MessageKind.ACTION_ITEM_OVERDUE]
+    assert [p.kind for p in due_tomorrow] == [
+        MessageKind.ACTION_ITEM_DUE,
+        MessageKind.ACTION_ITEM_OVERDUE,
+    ]
 
 
 def test_a_reminder_applies_only_while_its_item_is_open() -> None:
@@ -246,10 +255,10 @@ def test_a_reminder_applies_only_while_its_item_is_open() -> None:
 
 
 def test_a_week_after_the_due_date_is_a_calendar_week_across_a_clock_change() -> None:
-    london = Policy(workspace_timezone="Europe/London")  # back to GMT on Sunday 25 October
+    london = ZoneInfo("Europe/London")  # back to GMT on Sunday 25 October
 
-    [_due, overdue] = plan_action_item_reminders(
-        an_item(date(2026, 10, 20)), london, datetime(2026, 10, 1, tzinfo=UTC)
+    starts = action_item_reminder_starts(
+        MessageKind.ACTION_ITEM_OVERDUE, date(2026, 10, 20), london
     )
 
-    assert overdue.due_at == datetime(2026, 10, 27, 0, 0, tzinfo=UTC)  # midnight in London
+    assert starts == datetime(2026, 10, 27, 0, 0, tzinfo=UTC)  # midnight in London

@@ -125,6 +125,7 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
     ("text", "named"),
     [
         ("workspace_timezone: Mars/Olympus\n", "workspace_timezone (line 1): 'Mars/Olympus'"),
+        ("workspace_timezone: America\n", "workspace_timezone (line 1): 'America' is not"),
         ("incident_managers: U0123ABCD\n", "incident_managers (line 1): must be a list"),
         ("nudges:\n  no_owner: {repeat: 0s}\n", "nudges.no_owner.repeat (line 2): must be longer"),
         ("nudges:\n  meeting_due: {remind: [0d]}\n", "nudges.meeting_due.remind"),

@@ -485,16 +485,23 @@ def test_an_action_item_reminder_escapes_the_items_text_and_says_how_to_mark_it_
     text = action_item_reminder_text(MessageKind.ACTION_ITEM_DUE, postmortem(), ITEM)
 
     assert "<@U0DAN>, your action item for *Payments outage* (#7), due Fri 04 Dec 2026" in text
-    assert "\n> 2. Alert on &lt;queue&gt; depth\n" in text
+    assert "\n> Item 2: Alert on &lt;queue&gt; depth\n" in text
     assert "`/postmortem action #7 done 2`" in text
     assert "`/postmortem action #7 @someone YYYY-MM-DD what to do`" in text
 
 
 def test_a_direct_reminder_names_no_command_and_asks_nobody_else() -> None:
     text = action_item_reminder_text(
-        MessageKind.ACTION_ITEM_OVERDUE, postmortem(owner_id="U0BOB"), ITEM, direct=True
+        MessageKind.ACTION_ITEM_OVERDUE,
+        postmortem(owner_id="U0BOB"),
+        ITEM,
+        instead_of="C0ARCHIVED",
     )
 
-    assert "Done? Click *Mark done*." in text
+    assert text.startswith(":warning: Your action item for *Payments outage* (#7)")
+    assert (
+        "Done? Click *Mark done*. (I'm telling you directly: I can't post in <#C0ARCHIVED>" in text
+    )
     assert "/postmortem" not in text
     assert "<@U0BOB>" not in text
+    assert "<@U0DAN>" not in text
