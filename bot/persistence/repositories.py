@@ -499,11 +499,7 @@ class OutboxRepository:
         due_before: datetime | None = None,
         reason: str = "reason gone",
     ) -> int:
-        statement = _update(OutboxRow).where(
-            OutboxRow.postmortem_id == postmortem_id,
-            OutboxRow.status == "pending",
-            OutboxRow.kind.in_([k.value for k in kinds]),
-        )
+        statement = self._pending(postmortem_id, kinds)
         if due_before is not None:
             statement = statement.where(OutboxRow.due_at < due_before)
         result = self._session.execute(statement.values(status="cancelled", last_error=reason))
@@ -519,13 +515,8 @@ class OutboxRepository:
     ) -> int:
         """Pending messages of these kinds addressed to one person go to another instead."""
         result = self._session.execute(
-            _update(OutboxRow)
-            .where(
-                OutboxRow.postmortem_id == postmortem_id,
-                OutboxRow.status == "pending",
-                OutboxRow.recipient == from_recipient,
-                OutboxRow.kind.in_([k.value for k in kinds]),
-            )
+            self._pending(postmortem_id, kinds)
+            .where(OutboxRow.recipient == from_recipient)
             .values(recipient=to_recipient)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
@@ -535,15 +526,18 @@ class OutboxRepository:
     ) -> int:
         """Pending messages of these kinds go to another channel instead."""
         result = self._session.execute(
-            _update(OutboxRow)
-            .where(
-                OutboxRow.postmortem_id == postmortem_id,
-                OutboxRow.status == "pending",
-                OutboxRow.kind.in_([k.value for k in kinds]),
-            )
-            .values(channel_id=to_channel)
+            self._pending(postmortem_id, kinds).values(channel_id=to_channel)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _pending(postmortem_id: int, kinds: Sequence[MessageKind]) -> Any:
+        """An UPDATE of this postmortem's pending messages of these kinds."""
+        return _update(OutboxRow).where(
+            OutboxRow.postmortem_id == postmortem_id,
+            OutboxRow.status == "pending",
+            OutboxRow.kind.in_([k.value for k in kinds]),
+        )
 
     def mark_snoozed(self, *, item_id: int) -> OutboxItem | None:
         """A sent nudge becomes "snoozed" once; None if it is unknown, unsent or snoozed already."""

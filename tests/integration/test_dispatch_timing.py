@@ -119,16 +119,23 @@ def test_meeting_reminders_on_day_3_and_5_and_overdue_after_day_7_wait_for_worki
     assert not [m for _, m, _ in timeline.posted if not 9 <= m.hour < 18]
 
 
-def test_owner_without_a_meeting_is_nudged_a_working_day_later_in_their_own_time_zone(
+def owned_by_bob_half_an_hour_on(
     runtime: Runtime, clock: FakeClock, slack: SlackStandIn
-) -> None:
-    slack.add_user("U0BOB", tz="Asia/Tokyo")
+) -> Timeline:
+    """A postmortem opened now, which Bob takes on at 14:30; its timeline from there."""
     postmortem = open_postmortem(runtime, clock)
     clock.advance(timedelta(minutes=30))
     runtime.postmortems.claim_ownership(
         postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
     )
-    timeline = Timeline(runtime, clock, slack)
+    return Timeline(runtime, clock, slack)
+
+
+def test_owner_without_a_meeting_is_nudged_a_working_day_later_in_their_own_time_zone(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    slack.add_user("U0BOB", tz="Asia/Tokyo")
+    timeline = owned_by_bob_half_an_hour_on(runtime, clock, slack)
 
     timeline.run_until(at(26, 6))
 
@@ -150,12 +157,7 @@ def test_an_owner_whose_time_zone_does_not_load_is_nudged_in_the_workspaces_hour
     runtime: Runtime, clock: FakeClock, slack: SlackStandIn
 ) -> None:
     slack.add_user("U0BOB", tz="America")  # a folder of zones, not one: ZoneInfo raises OSError
-    postmortem = open_postmortem(runtime, clock)
-    clock.advance(timedelta(minutes=30))
-    runtime.postmortems.claim_ownership(
-        postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
-    )
-    timeline = Timeline(runtime, clock, slack)
+    timeline = owned_by_bob_half_an_hour_on(runtime, clock, slack)
 
     timeline.run_until(at(26, 6))
 
