@@ -162,9 +162,9 @@ def meeting_invite_ics(
 
 
 _MOVE_WORDING = {
-    Move.SCHEDULE_MEETING: "schedule the meeting",
-    Move.MARK_MEETING_HELD: "mark the meeting held",
-    Move.COMPLETE: "complete",
+    Move.SCHEDULE_MEETING: "schedule the meeting for postmortem #{id}",
+    Move.MARK_MEETING_HELD: "mark the meeting for postmortem #{id} held",
+    Move.COMPLETE: "complete postmortem #{id}",
 }
 
 
@@ -176,9 +176,9 @@ def check_can_steer(postmortem: Postmortem, policy: Policy, *, actor: str, move:
             [f"the owner <@{postmortem.owner_id}>"]
             + (["an incident manager"] if policy.incident_managers else [])
         )
-        doing = _MOVE_WORDING.get(move, move.value.replace("_", " "))
+        doing = _MOVE_WORDING.get(move, move.value.replace("_", " ") + " postmortem #{id}")
         raise NotAllowed(
-            f"Only {who} can {doing} for postmortem #{postmortem.id}. "
+            f"Only {who} can {doing.format(id=postmortem.id)}. "
             "Ask them, or have ownership handed to you with `/postmortem owner @you`."
         )
     return state

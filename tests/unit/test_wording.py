@@ -12,10 +12,11 @@ import yaml
 from icalendar import Calendar
 from slack_sdk.models.blocks import Block
 
-from bot.domain.errors import IllegalTransition
+from bot.domain.errors import IllegalTransition, NotAllowed
 from bot.domain.lifecycle import STATE_LABELS, TRANSITIONS, Move, State, next_state
 from bot.domain.meetings import (
     MeetingRefused,
+    check_can_steer,
     check_meeting_time,
     invite_attendees,
     invite_description,
@@ -505,3 +506,24 @@ def test_a_direct_reminder_names_no_command_and_asks_nobody_else() -> None:
     assert "/postmortem" not in text
     assert "<@U0BOB>" not in text
     assert "<@U0DAN>" not in text
+
+
+@pytest.mark.parametrize(
+    ("state", "move", "said"),
+    [
+        (State.DRAFTING, Move.SCHEDULE_MEETING, "can schedule the meeting for postmortem #7."),
+        (
+            State.MEETING_SCHEDULED,
+            Move.MARK_MEETING_HELD,
+            "can mark the meeting for postmortem #7 held.",
+        ),
+        (State.IN_REVIEW, Move.COMPLETE, "can complete postmortem #7."),
+    ],
+)
+def test_who_may_move_the_lifecycle_on_is_said_in_a_sentence(
+    state: State, move: Move, said: str
+) -> None:
+    with pytest.raises(NotAllowed) as refused:
+        check_can_steer(postmortem(state=state), Policy(), actor="U0CAROL", move=move)
+
+    assert f"Only the owner <@U0BOB> {said}" in str(refused.value)
