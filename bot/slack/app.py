@@ -20,6 +20,7 @@ from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import PostmortemService
 from bot.slack.listeners import register_all
 from bot.slack.listeners.forms import SORRY, apologize_for_click
+from bot.web.text import cleaned_text
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,36 @@ def _apology(body: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+# A form's values nest a few levels (block, action, value); a crafted body nesting deeper is
+# left as it is rather than walked without end.
+_MAX_FORM_DEPTH = 8
+
+
+def _clean_what_people_typed(body: dict[str, Any]) -> None:
+    """A command's text and a form's values, made storable before any listener reads them:
+    a NUL character (which PostgreSQL refuses and SQLite would echo into the channel) is
+    dropped, an unpaired surrogate (which no UTF-8 encoder takes) replaced. Slack's own
+    clients send neither; a crafted request got "something went wrong" and a traceback."""
+    text = body.get("text")
+    if isinstance(text, str):
+        body["text"] = cleaned_text(text)
+    view = body.get("view")
+    if isinstance(view, dict) and isinstance(view.get("state"), dict):
+        view["state"] = _cleaned(view["state"], _MAX_FORM_DEPTH)
+
+
+def _cleaned(value: Any, depth: int) -> Any:
+    if isinstance(value, str):
+        return cleaned_text(value)
+    if depth <= 0:
+        return value
+    if isinstance(value, dict):
+        return {key: _cleaned(item, depth - 1) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_cleaned(item, depth - 1) for item in value]
+    return value
+
+
 def build_bolt_app(
     *,
     client: WebClient,
@@ -100,6 +131,11 @@ def build_bolt_app(
         authorize=_authorize_without_calling_slack(client),
         ssl_check_enabled=True,
     )
+
+    @app.middleware
+    def storable_input(body: dict[str, Any], next: Callable[[], None]) -> None:
+        _clean_what_people_typed(body)
+        next()
 
     @app.middleware
     def provide_services(context: dict[str, Any], next: Callable[[], None]) -> None:

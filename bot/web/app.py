@@ -106,10 +106,12 @@ def slack_endpoint(
                 bolt_app.dispatch, to_bolt_request(request, body), limiter=listeners
             )
             return to_starlette_response(bolt_response)
-        except Exception:
+        except Exception as error:
             # Bolt reads some fields before any listener runs (e.g. an empty "actions" list)
-            # and raises on shapes Slack never sends: that is a bad request, not a crash.
-            log.exception("Slack payload could not be handled")
+            # and raises on shapes Slack never sends: that is a bad request, not a crash
+            # (listeners' own failures never get here: the Bolt app's error handler answers).
+            log.warning("Slack payload could not be handled (answered 400): %r", error)
+            log.debug("the payload's failure, in full", exc_info=error)
             return _error(400, "the Slack payload is missing fields it needs")
 
     return slack_events

@@ -6,7 +6,6 @@ as a 503, and the sender would retry it for days).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -18,15 +17,9 @@ from starlette.responses import JSONResponse, Response
 from bot.domain.resolution import EARLIEST_RESOLUTION
 from bot.services.clock import system_clock
 from bot.web.body import capped_body
+from bot.web.text import NUL, SURROGATE, cleaned_text
 from bot.webhooks.signature import bearer_token_matches, signature_matches
 
-# JSON can carry a NUL character ("\u0000"); PostgreSQL can store none in a text column.
-_NUL = "\x00"
-# JSON can also carry half of a UTF-16 surrogate pair ("\ud83d" alone): no Unicode character,
-# so no text column (and no UTF-8 encoder) takes it. A whole pair decodes to one character,
-# so any surrogate left in a decoded string is an unpaired one.
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-REPLACEMENT_CHARACTER = "\ufffd"
 # Arrays and objects nested deeper than this are refused (400). Incident payloads nest a
 # few levels (PagerDuty's about five); much deeper would exhaust Python's recursion limit
 # while the body is parsed, cleaned or stored.
@@ -123,9 +116,9 @@ def describe(problem: ValidationError, prefix: str = "") -> tuple[str, list[str]
 
 def storable_text(value: str) -> str:
     """``value`` if it can be stored as text; else ValueError (pydantic names the field)."""
-    if _NUL in value:
+    if NUL in value:
         raise ValueError("must not contain a NUL character (\\u0000)")
-    if _SURROGATE.search(value):
+    if SURROGATE.search(value):
         raise ValueError(
             "must not contain an unpaired UTF-16 surrogate (\\ud800-\\udfff without its "
             "pair): it is not a Unicode character"
@@ -138,12 +131,6 @@ def storable(value: Any) -> Any:
     own checks, whose message for a surrogate is less clear. Anything but a string is left
     to them."""
     return storable_text(value) if isinstance(value, str) else value
-
-
-def cleaned_text(value: str) -> str:
-    """Free text from a payload the sender cannot change, made storable: NULs dropped,
-    unpaired surrogates replaced by U+FFFD (the replacement character)."""
-    return _SURROGATE.sub(REPLACEMENT_CHARACTER, value.replace(_NUL, ""))
 
 
 def clean(value: Any) -> Any:

@@ -39,12 +39,12 @@ from starlette.requests import Request
 
 from bot.domain.owners import Criterion
 from bot.services.incidents import IncidentService, ResolvedIncident, ToolEvidence
+from bot.web.text import cleaned_text
 from bot.webhooks.http import (
     BadRequest,
     check_depth,
     clean,
     cleaned_keys,
-    cleaned_text,
     describe,
     parse_json,
 )

@@ -39,13 +39,13 @@ from starlette.responses import JSONResponse, Response
 
 from bot.domain.resolution import CLOCK_SKEW
 from bot.services.incidents import Handled, IncidentService, PagerDutyEvent, Ref
+from bot.web.text import cleaned_text
 from bot.webhooks.http import (
     BadRequest,
     check_depth,
     clean,
     cleaned,
     cleaned_keys,
-    cleaned_text,
     describe,
     error,
     not_before_2000,

@@ -8,8 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.domain.document import Section
 from tests.conftest import SIGNING_SECRET, BotFactory, BotHarness
-from tests.support.signing import block_actions_body, signed_slack_headers, slash_command_body
+from tests.support.signing import (
+    block_actions_body,
+    signed_slack_headers,
+    slash_command_body,
+    view_submission_body,
+)
 
 
 def nothing_stored(bot: BotHarness) -> bool:
@@ -254,3 +260,59 @@ def test_a_chunked_body_over_the_limit_is_refused_and_the_bot_keeps_serving(
     assert response.status_code == 413
     assert response.json()["error"] == "request body too large"
     assert webhooks_bot.http.get("/healthz").status_code == 200
+
+
+def test_a_nul_character_in_a_command_is_dropped_not_stored_or_failed(bot: BotHarness) -> None:
+    # PostgreSQL refuses NUL in text (the start answered "something went wrong"); SQLite took
+    # it and echoed it into the channel.
+    started = bot.user("U0ALICE").answer("start Disk \x00full")
+    status = bot.user("U0ALICE").answer("status")
+
+    assert "Sorry" not in started
+    assert "*#1 Disk full*" in status
+    assert "\x00" not in status
+
+
+def test_an_unpaired_surrogate_in_a_form_is_replaced_not_failed(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.user("U0ALICE").answer("start Disk full")
+    bot.user("U0ALICE").answer("document")
+    view = dict(bot.slack.wait_for("views.open")[-1].params["view"])
+    values = {
+        "document.summary": {
+            "document.summary": {"type": "plain_text_input", "value": "Disk \ud83d full"}
+        }
+    }
+
+    with caplog.at_level("WARNING"):
+        saved = bot.user("U0ALICE").submit_view(
+            {**view, "id": "V0DOC", "state": {"values": values}}
+        )
+    bot.settle()
+
+    assert saved.status_code == 200
+    assert "errors" not in (saved.json() if saved.content else {})
+    document = bot.runtime.documents.for_form(channel_id="C0INCIDENT")[1]
+    assert document is not None
+    assert document.text(Section.SUMMARY) == "Disk \ufffd full"
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_a_view_submission_slack_would_never_send_is_a_400_logged_in_one_line(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    # No view "type": Bolt itself raises (KeyError) before any listener runs.
+    view = {"id": "V1", "callback_id": "postmortem.document", "state": {"values": {}}}
+    payload = {"type": "view_submission", "user": {"id": "U0BOB"}, "view": view}
+    body = view_submission_body(payload)
+
+    with caplog.at_level("WARNING"):
+        response = bot.http.post(
+            "/slack/events", content=body, headers=signed_slack_headers(SIGNING_SECRET, body)
+        )
+
+    assert response.status_code == 400
+    [logged] = [r for r in caplog.records if "could not be handled" in r.getMessage()]
+    assert logged.levelname == "WARNING"
+    assert logged.exc_info is None
