@@ -111,6 +111,22 @@ class ActionItemRepository:
             found.setdefault(row.postmortem_id, []).append(_action_item(row))
         return found
 
+    def open_for_owner(
+        self, owner_id: str, *, limit: int
+    ) -> tuple[list[tuple[int, ActionItem]], int]:
+        """Up to ``limit`` of one person's open items, in any postmortem, soonest due first
+        (as ``(postmortem id, item)``), and how many they have open in all."""
+        mine = (ActionItemRow.owner_id == owner_id, ActionItemRow.done_at.is_(None))
+        rows = self._session.scalars(
+            select(ActionItemRow)
+            .where(*mine)
+            .order_by(ActionItemRow.due_on, ActionItemRow.postmortem_id, ActionItemRow.number)
+            .limit(limit)
+        )
+        listed = [(row.postmortem_id, _action_item(row)) for row in rows]
+        total = self._session.scalar(select(func.count()).select_from(ActionItemRow).where(*mine))
+        return listed, int(total or 0)
+
     def highest_number(self, postmortem_id: int) -> int:
         """The last item's number (0: none yet). Items are numbered 1, 2, … and never
         deleted, so this is also how many there are."""

@@ -195,6 +195,16 @@ class DocumentService(Service):
             uow.commit()
             return postmortem, item
 
+    def open_items_of(
+        self, owner_id: str, *, limit: int = 20
+    ) -> tuple[list[tuple[Postmortem, ActionItem]], int]:
+        """One person's open action items across every postmortem, soonest due first (up to
+        ``limit``), and how many they have open in all: what they still owe."""
+        with self._uow_factory() as uow:
+            listed, total = uow.action_items.open_for_owner(owner_id, limit=limit)
+            postmortems = uow.postmortems.get_many(sorted({pid for pid, _ in listed}))
+            return [(postmortems[pid], item) for pid, item in listed if pid in postmortems], total
+
     def export(
         self, *, channel_id: str, actor: str, postmortem_id: int | None = None
     ) -> Postmortem:

@@ -503,6 +503,29 @@ def _action_item_lines(action_items: Sequence[ActionItem], today: date | None) -
     return lines
 
 
+def my_action_items_text(
+    items: Sequence[tuple[Postmortem, ActionItem]], total: int, *, today: date
+) -> str:
+    """``/postmortem action mine``: what one person still owes, soonest due first."""
+    if not items:
+        return "You have no open action items in any postmortem."
+    lines = [f"*Your open action items* ({total}), soonest due first:"]
+    for postmortem, item in items:
+        overdue = " — *overdue*" if item.due_on < today else ""
+        where = f" in <#{postmortem.channel_id}>" if postmortem.channel_id else ""
+        lines.append(
+            f"• due {item.due_on:%a %d %b %Y}{overdue} · *{escape(postmortem.title)}* "
+            f"(#{postmortem.id}){where}, item {item.number}: {escape(item.text)}"
+        )
+    if total > len(items):
+        lines.append(f"… and {total - len(items)} more due later.")
+    lines.append(
+        "Mark one done in its postmortem's channel with `/postmortem action #N done M` "
+        "(postmortem #N, item M), or with the button on its reminder."
+    )
+    return "\n".join(lines)
+
+
 def start_modal(
     channel_id: str, title: str | None, now: datetime, *, pagerduty_link: str | None = None
 ) -> View:

@@ -27,7 +27,8 @@ USAGE = (
     "• `/postmortem document` — write the postmortem document (a form anyone here can add "
     "to: summary, impact, timeline, contributing factors, what went well, the response)\n"
     "• `/postmortem action @someone YYYY-MM-DD what to do` — record an action item, with "
-    "its owner and due date; `/postmortem action done 2` marks item 2 done\n"
+    "its owner and due date; `/postmortem action done 2` marks item 2 done; "
+    "`/postmortem action mine` lists yours, in every postmortem\n"
     "• `/postmortem export` — post the document and action items here as a Markdown file\n"
     "• `/postmortem done` — complete the postmortem, once its meeting was held\n"
     "• `/postmortem move #3` — bring a postmortem that has no channel (its incident matched "
@@ -115,6 +116,11 @@ class CompleteActionItem:
 
 
 @dataclass(frozen=True)
+class MyActionItems:
+    """The asker's open action items, in every postmortem."""
+
+
+@dataclass(frozen=True)
 class Export:
     postmortem_id: int | None = None
 
@@ -144,6 +150,7 @@ Request = (
     | WriteDocument
     | AddActionItem
     | CompleteActionItem
+    | MyActionItems
     | Export
     | MoveHere
     | Invalid
@@ -164,7 +171,11 @@ _DONE_ITEM = re.compile(r"^done(?:\s+(?P<number>\S+))?$", re.IGNORECASE)
 
 def _action_item(
     rest: str, postmortem_id: int | None
-) -> AddActionItem | CompleteActionItem | Invalid:
+) -> AddActionItem | CompleteActionItem | MyActionItems | Invalid:
+    if rest.lower() == "mine":
+        if postmortem_id is not None:
+            return Invalid("`/postmortem action mine` lists yours in every postmortem: no `#N`.")
+        return MyActionItems()
     done = _DONE_ITEM.match(rest)
     if done is not None or rest.lower().startswith("done "):
         number = done.group("number") if done is not None else None

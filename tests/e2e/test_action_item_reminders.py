@@ -285,3 +285,46 @@ def test_an_owner_far_east_of_the_workspace_is_reminded_on_the_morning_of_the_du
 
     [reminder] = posted(bot, "action_item_due")
     assert "<@U0SYDNEY>, your action item" in reminder["text"]
+
+
+def test_action_mine_lists_what_someone_owes_in_every_postmortem_soonest_first(
+    bot: BotHarness,
+) -> None:
+    with_an_item_for_dan(bot)  # #1 in C0INCIDENT: due Thu 26 Nov
+    add_action_item(
+        bot, "U0BOB", "<@U0DAN> 2026-11-25 Rotate the &lt;keys&gt;"
+    )  # as Slack sends it
+    add_action_item(bot, "U0BOB", "<@U0DAN> 2026-12-01 Already done")
+    bot.user("U0DAN").answer("action done 3")
+    bot.user("U0ALICE", channel_id="C0OTHER").answer("start Queue backlog")
+    bot.settle()
+    before = len(told(bot, "U0ALICE"))
+    bot.user("U0ALICE", channel_id="C0OTHER").command("action <@U0DAN> 2026-12-20 Add alerts")
+    wait_until(lambda: len(told(bot, "U0ALICE")) > before)
+    bot.clock.advance(datetime(2026, 11, 25, 20, tzinfo=UTC) - bot.clock())
+
+    mine = bot.user("U0DAN", channel_id="C0ELSEWHERE").answer("action mine")
+    none = bot.user("U0CAROL").answer("action mine")
+
+    lines = mine.splitlines()
+    assert lines[0] == "*Your open action items* (3), soonest due first:"
+    assert lines[1] == (
+        "• due Wed 25 Nov 2026 · *Checkout errors* (#1) in <#C0INCIDENT>, item 2: "
+        "Rotate the &lt;keys&gt;"
+    )
+    assert lines[2].startswith("• due Thu 26 Nov 2026 · *Checkout errors* (#1)")
+    assert lines[3] == (
+        "• due Sun 20 Dec 2026 · *Queue backlog* (#2) in <#C0OTHER>, item 1: Add alerts"
+    )
+    assert "Already done" not in mine
+    assert "`/postmortem action #N done M`" in lines[4]
+    assert none == "You have no open action items in any postmortem."
+
+
+def test_action_mine_marks_what_is_overdue(bot: BotHarness) -> None:
+    with_an_item_for_dan(bot)
+    bot.clock.advance(datetime(2026, 11, 27, 10, tzinfo=UTC) - bot.clock())
+
+    mine = bot.user("U0DAN").answer("action mine")
+
+    assert "• due Thu 26 Nov 2026 — *overdue* · *Checkout errors* (#1)" in mine

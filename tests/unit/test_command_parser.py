@@ -17,6 +17,7 @@ from bot.slack.commands import (
     Help,
     Invalid,
     MoveHere,
+    MyActionItems,
     Schedule,
     Start,
     Status,
@@ -163,6 +164,8 @@ def test_the_incident_id_of_a_link_is_read_in_capitals() -> None:
             "action #2 <@U0DAN> 2026-12-04 Alert",
             AddActionItem("U0DAN", date(2026, 12, 4), "Alert", 2),
         ),
+        ("action mine", MyActionItems()),
+        ("ACTION Mine", MyActionItems()),
     ],
 )
 def test_writing_the_document_its_action_items_and_its_export_parse(
@@ -182,6 +185,7 @@ def test_writing_the_document_its_action_items_and_its_export_parse(
         ("action done", "`/postmortem action done` needs the action item's number"),
         ("action done two", "`/postmortem action done` needs the action item's number"),
         ("action done #3 1", "its number comes first: `/postmortem action #3 done 2`"),
+        ("action #2 mine", "`/postmortem action mine` lists yours in every postmortem: no `#N`"),
         ("document now", "`/postmortem document` takes at most a postmortem number"),
         ("export everything", "`/postmortem export` takes at most a postmortem number"),
     ],

@@ -92,7 +92,12 @@ def answer_command(
             reply(ack, f"{problem}\n\n{commands.USAGE}")
         case commands.Schedule() | commands.Held() | commands.Done():
             lifecycle_listeners.answer(ack, request, command, lifecycle)
-        case commands.WriteDocument() | commands.CompleteActionItem() | commands.Export():
+        case (
+            commands.WriteDocument()
+            | commands.CompleteActionItem()
+            | commands.MyActionItems()
+            | commands.Export()
+        ):
             document_listeners.answer(ack, request, command, documents)
         case commands.Status(postmortem_id):
             status = postmortems.status(channel_id=channel_id, postmortem_id=postmortem_id)

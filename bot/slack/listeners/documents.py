@@ -17,6 +17,7 @@ from bot.domain.document import (
 from bot.domain.errors import DomainError
 from bot.services.documents import DocumentService
 from bot.slack import commands
+from bot.slack.blocks import my_action_items_text
 from bot.slack.document_form import block_id, document_modal, read_document_form
 from bot.slack.ids import Action, Callback, parse_action_item_ref
 from bot.slack.listeners.actions import why_not_an_action_item_owner
@@ -57,6 +58,9 @@ def answer(
                     f"Marked action item {item.number} of postmortem #{postmortem.id} done: "
                     f"{escape(item.text)}. I told the channel."
                 )
+            case commands.MyActionItems():
+                items, total = documents.open_items_of(user_id)
+                answer_text = my_action_items_text(items, total, today=documents.today())
             case commands.Export(which):
                 postmortem = documents.export(
                     channel_id=channel_id, actor=user_id, postmortem_id=which
