@@ -187,7 +187,17 @@ class ActionItemRow(Base):
     """A step that keeps the incident from happening again: one owner, one due date."""
 
     __tablename__ = "action_items"
-    __table_args__ = (UniqueConstraint("postmortem_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("postmortem_id", "number"),
+        # `/postmortem action mine`: one person's open items, soonest due first.
+        Index(
+            "ix_action_items_open_by_owner",
+            "owner_id",
+            "due_on",
+            postgresql_where=text("done_at IS NULL"),
+            sqlite_where=text("done_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id"))
