@@ -196,7 +196,7 @@ class DocumentService(Service):
             return postmortem, item
 
     def open_items_of(
-        self, owner_id: str, *, limit: int = 20
+        self, owner_id: str, *, limit: int = 10
     ) -> tuple[list[tuple[Postmortem, ActionItem]], int]:
         """One person's open action items across every postmortem, soonest due first (up to
         ``limit``), and how many they have open in all: what they still owe."""

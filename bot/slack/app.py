@@ -20,7 +20,7 @@ from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import PostmortemService
 from bot.slack.listeners import register_all
 from bot.slack.listeners.forms import SORRY, apologize_for_click
-from bot.web.text import cleaned_text
+from bot.storable_text import cleaned_text
 
 log = logging.getLogger(__name__)
 

@@ -513,15 +513,16 @@ def my_action_items_text(
     for postmortem, item in items:
         overdue = " — *overdue*" if item.due_on < today else ""
         where = f" in <#{postmortem.channel_id}>" if postmortem.channel_id else ""
+        # Titles shortened: ten items stay one screen (and far inside Slack's size limit).
         lines.append(
-            f"• due {item.due_on:%a %d %b %Y}{overdue} · *{escape(postmortem.title)}* "
+            f"• due {item.due_on:%a %d %b %Y}{overdue} · *{escape(postmortem.title[:80])}* "
             f"(#{postmortem.id}){where}, item {item.number}: {escape(item.text)}"
         )
     if total > len(items):
-        lines.append(f"… and {total - len(items)} more due later.")
+        lines.append(f"… and {total - len(items)} more, due as late or later.")
     lines.append(
-        "Mark one done in its postmortem's channel with `/postmortem action #N done M` "
-        "(postmortem #N, item M), or with the button on its reminder."
+        "Mark one done with `/postmortem action #N done M` (postmortem #N, item M), from any "
+        "channel, or with the button on its reminder."
     )
     return "\n".join(lines)
 

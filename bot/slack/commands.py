@@ -9,6 +9,7 @@ from datetime import date
 from bot.domain.messages import SLACK_USER_ID
 from bot.domain.postmortem import PAGERDUTY_INCIDENT_URL
 from bot.slack.text import escape, has_words, plain
+from bot.storable_text import cleaned_text
 
 COMMAND = "/postmortem"
 USAGE = (
@@ -217,7 +218,9 @@ def _which(rest: str) -> tuple[int | None, str] | Invalid:
 
 
 def parse(text: str) -> Request:
-    words = text.strip().split(maxsplit=1)
+    # Cleaned here as well as by the app's middleware: Bolt's lazy listeners (which record
+    # action items and hand-overs) read a copy rebuilt from the raw request body.
+    words = cleaned_text(text).strip().split(maxsplit=1)
     if not words:
         return Help()
     verb, rest = words[0].lower(), (words[1].strip() if len(words) > 1 else "")

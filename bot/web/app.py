@@ -106,15 +106,24 @@ def slack_endpoint(
                 bolt_app.dispatch, to_bolt_request(request, body), limiter=listeners
             )
             return to_starlette_response(bolt_response)
-        except Exception as error:
+        except _PAYLOAD_SHAPE_ERRORS as error:
             # Bolt reads some fields before any listener runs (e.g. an empty "actions" list)
             # and raises on shapes Slack never sends: that is a bad request, not a crash
             # (listeners' own failures never get here: the Bolt app's error handler answers).
             log.warning("Slack payload could not be handled (answered 400): %r", error)
             log.debug("the payload's failure, in full", exc_info=error)
             return _error(400, "the Slack payload is missing fields it needs")
+        except Exception:
+            # Anything else (the error handler itself failing, a response that cannot be
+            # built) is ours to fix: in full, still answered without a stack trace.
+            log.exception("Slack payload could not be handled")
+            return _error(400, "the Slack payload is missing fields it needs")
 
     return slack_events
+
+
+# What Bolt raises reading a payload of a shape Slack never sends.
+_PAYLOAD_SHAPE_ERRORS = (KeyError, TypeError, AttributeError, ValueError, IndexError)
 
 
 def build_web_app(

@@ -33,7 +33,7 @@ from starlette.requests import Request
 
 from bot.domain.owners import Criterion
 from bot.services.incidents import IncidentService, ResolvedIncident
-from bot.web.text import cleaned_text
+from bot.storable_text import cleaned_text
 from bot.webhooks.http import (
     BadRequest,
     check_depth,

@@ -16,8 +16,8 @@ from starlette.responses import JSONResponse, Response
 
 from bot.domain.resolution import EARLIEST_RESOLUTION
 from bot.services.clock import system_clock
+from bot.storable_text import NUL, SURROGATE, cleaned_text
 from bot.web.body import capped_body
-from bot.web.text import NUL, SURROGATE, cleaned_text
 from bot.webhooks.signature import bearer_token_matches, signature_matches
 
 # Arrays and objects nested deeper than this are refused (400). Incident payloads nest a

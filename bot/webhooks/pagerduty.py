@@ -39,7 +39,7 @@ from starlette.responses import JSONResponse, Response
 
 from bot.domain.resolution import CLOCK_SKEW
 from bot.services.incidents import Handled, IncidentService, PagerDutyEvent, Ref
-from bot.web.text import cleaned_text
+from bot.storable_text import cleaned_text
 from bot.webhooks.http import (
     BadRequest,
     check_depth,

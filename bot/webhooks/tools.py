@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response
 from bot.domain.messages import SLACK_CHANNEL_ID
 from bot.domain.resolution import CLOCK_SKEW
 from bot.services.incidents import IncidentService, PersonRef, ResolvedIncident, ToolEvidence
-from bot.web.text import cleaned_text
+from bot.storable_text import cleaned_text
 from bot.webhooks.http import (
     BadRequest,
     bearer_body,

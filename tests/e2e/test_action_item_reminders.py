@@ -328,3 +328,26 @@ def test_action_mine_marks_what_is_overdue(bot: BotHarness) -> None:
     mine = bot.user("U0DAN").answer("action mine")
 
     assert "• due Thu 26 Nov 2026 — *overdue* · *Checkout errors* (#1)" in mine
+
+
+def test_action_mine_lists_ten_and_counts_the_rest(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+    for day in range(1, 13):
+        add_action_item(bot, "U0BOB", f"<@U0DAN> 2026-12-{day:02} Step {day}")
+
+    mine = bot.user("U0DAN").answer("action mine").splitlines()
+
+    assert mine[0] == "*Your open action items* (12), soonest due first:"
+    assert [line.rsplit(": ", 1)[1] for line in mine[1:11]] == [f"Step {d}" for d in range(1, 11)]
+    assert mine[11] == "… and 2 more, due as late or later."
+
+
+def test_an_item_named_by_its_number_is_marked_done_from_any_channel(bot: BotHarness) -> None:
+    with_an_item_for_dan(bot)
+
+    done = bot.user("U0DAN", channel_id="C0ELSEWHERE").answer("action #1 done 1")
+    bot.settle()
+
+    assert "Marked action item 1 of postmortem #1 done" in done
+    [told_channel] = posted(bot, "action_item_done")
+    assert told_channel["channel"] == "C0INCIDENT"

@@ -16,6 +16,7 @@ from tests.support.signing import (
     slash_command_body,
     view_submission_body,
 )
+from tests.support.waiting import wait_until
 
 
 def nothing_stored(bot: BotHarness) -> bool:
@@ -316,3 +317,17 @@ def test_a_view_submission_slack_would_never_send_is_a_400_logged_in_one_line(
     [logged] = [r for r in caplog.records if "could not be handled" in r.getMessage()]
     assert logged.levelname == "WARNING"
     assert logged.exc_info is None
+
+
+def test_a_nul_character_in_an_action_item_recorded_after_the_ack_is_dropped(
+    bot: BotHarness,
+) -> None:
+    # Recorded by a lazy listener, which reads its own copy of the request.
+    bot.user("U0ALICE").answer("start Disk full")
+    bot.user("U0BOB").command("action <@U0DAN> 2026-12-04 Fix\x00it")
+
+    wait_until(lambda: bool(bot.slack.calls("chat.postEphemeral")))
+    bot.settle()
+
+    [answer] = [c.params["text"] for c in bot.slack.calls("chat.postEphemeral")]
+    assert "Added action item 1 to postmortem #1: Fixit" in answer

@@ -51,8 +51,13 @@ def answer(
                 ack()  # the form opens from the lazy listener, after this ack
                 return
             case commands.CompleteActionItem(number, which):
+                # Named by its number, from any channel (as its reminder's button does): an
+                # item's owner need not be in the postmortem's channel.
                 postmortem, item = documents.complete_action_item(
-                    channel_id=channel_id, actor=user_id, number=number, postmortem_id=which
+                    channel_id="" if which is not None else channel_id,
+                    actor=user_id,
+                    number=number,
+                    postmortem_id=which,
                 )
                 answer_text = (
                     f"Marked action item {item.number} of postmortem #{postmortem.id} done: "
