@@ -210,11 +210,31 @@ class OutboxPump:
                 self._set_caught_up()  # a pump that is not draining holds nobody back
 
 
+class _PreviousDrainStillRunning(logging.Filter):
+    """APScheduler warns at every tick a drain outlasts (a slow Slack, a long backlog). Here
+    that is by design: one drain at a time (``max_instances=1``), and the one running takes
+    whatever is due. A debug line, not a warning every few seconds."""
+
+    SKIPPED = "maximum number of running instances reached"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.SKIPPED not in str(record.msg):
+            return True
+        log.debug("%s", record.getMessage())
+        return False
+
+
+_SKIPPED_TICKS = _PreviousDrainStillRunning()
+
+
 def build_scheduler(
     dispatcher: Dispatcher, clock: Clock, interval_seconds: float
 ) -> BackgroundScheduler:
     """APScheduler (in-memory job store, UTC) with the periodic dispatch job."""
-    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    if _SKIPPED_TICKS not in scheduler_log.filters:
+        scheduler_log.addFilter(_SKIPPED_TICKS)
+    scheduler = BackgroundScheduler(timezone="UTC", logger=scheduler_log)
     scheduler.add_job(
         _drain_periodically,
         "interval",

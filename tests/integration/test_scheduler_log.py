@@ -1,0 +1,39 @@
+"""The periodic job's log says what an operator needs: a tick skipped because the previous
+drain is still running is by design (one drain at a time), so it is no warning."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+
+from bot.bootstrap import Runtime
+from bot.scheduling.jobs import build_scheduler
+from tests.support.clock import FakeClock
+
+
+def test_a_tick_skipped_while_the_previous_run_goes_on_is_logged_at_debug_not_warning(
+    runtime: Runtime, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    scheduler = build_scheduler(runtime.dispatcher, clock, interval_seconds=3600)
+    release = threading.Event()
+    # A run that outlasts its interval, as a drain does while Slack is slow.
+    scheduler.add_job(release.wait, "interval", seconds=0.1, args=[5], max_instances=1)
+
+    with caplog.at_level(logging.DEBUG):
+        scheduler.start()
+        try:
+            time.sleep(0.6)
+            logging.getLogger("apscheduler.scheduler").warning("something else it warns about")
+        finally:
+            release.set()
+            scheduler.shutdown(wait=True)
+
+    skipped = [r for r in caplog.records if "maximum number of running instances" in r.getMessage()]
+    assert skipped, "the slow job's ticks were not skipped: the test proves nothing"
+    assert {r.levelname for r in skipped} == {"DEBUG"}
+    assert any(
+        r.levelname == "WARNING" and "something else" in r.getMessage() for r in caplog.records
+    )
