@@ -66,6 +66,7 @@ class Runtime:
     scheduler: BackgroundScheduler
     pump: OutboxPump
     messenger: GatedMessenger
+    incidents: IncidentService
     # Set by `serve`: whether serving starts the pump and the scheduler (not with
     # --no-scheduler), and the Socket Mode connection to close when it stops.
     background: bool = False
@@ -114,6 +115,9 @@ class Runtime:
                 "outbox pump still busy after %.0f s; its rows go out when their lease expires",
                 STOP_TIMEOUT_SECONDS,
             )
+        # HTTP has stopped (uvicorn runs this after the requests in flight): no webhook
+        # needs a look-up any more, and a queued one would only delay the exit.
+        self.incidents.close()
         self.engine.dispose()
         log.info("postmortem-bot stopped")
 
@@ -126,16 +130,16 @@ def _secret(value: SecretStr | None) -> str | None:
     return None if value is None else value.get_secret_value()
 
 
-def incident_webhook_routes(
+def incident_service(
     settings: Settings,
     postmortems: PostmortemService,
     uow_factory: Callable[[], UnitOfWork],
     client: WebClient,
     clock: Clock,
-) -> list[Route]:
-    """``/webhooks/pagerduty`` and ``/webhooks/incident``, with their look-up adapters."""
+) -> IncidentService:
+    """What the incident webhooks call, with its look-up adapters."""
     token = _secret(settings.pagerduty_api_token)
-    incidents = IncidentService(
+    return IncidentService(
         uow_factory=uow_factory,
         postmortems=postmortems,
         clock=clock,
@@ -143,6 +147,10 @@ def incident_webhook_routes(
         slack=SlackEmailDirectory(client),
         pagerduty=PagerDutyRest(build_client(token, settings.pagerduty_api_url)) if token else None,
     )
+
+
+def incident_webhook_routes(settings: Settings, incidents: IncidentService) -> list[Route]:
+    """``/webhooks/pagerduty``, ``/webhooks/incident`` and the other tools' routes."""
     return webhook_routes(
         incidents=incidents,
         pagerduty_secrets=split_secrets(_secret(settings.pagerduty_webhook_secret)),
@@ -221,17 +229,19 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
             log.warning("readiness: database unreachable (%s: %s)", type(error).__name__, cause[0])
             return False
 
+    incidents = incident_service(settings, postmortems, uow_factory, client, clock)
     web_app = build_web_app(
         bolt_app=bolt_app,
         signing_secret=signing_secret,
         database_ready=database_ready,
         write_failure=write_health.failing,
-        extra_routes=incident_webhook_routes(settings, postmortems, uow_factory, client, clock),
+        extra_routes=incident_webhook_routes(settings, incidents),
         before_start=wait_for_pump,
         lifespan=lifespan,
     )
     scheduler = build_scheduler(dispatcher, clock, settings.dispatch_interval_seconds)
     runtime = Runtime(
+        incidents=incidents,
         settings=settings,
         policy=policy,
         engine=engine,

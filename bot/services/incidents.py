@@ -389,6 +389,10 @@ class IncidentService:
         """The service's clock: webhooks check a sender's timestamps against it."""
         return self._clock()
 
+    def close(self) -> None:
+        """Start no more look-ups; queued ones are dropped (their webhooks have answered)."""
+        self._lookup_pool.shutdown(wait=False, cancel_futures=True)
+
     def record_pagerduty_event(self, *, event: PagerDutyEvent, webhook_id: str | None) -> Handled:
         """Store one incident event unless this delivery (or event) was already stored."""
         now = self._clock()

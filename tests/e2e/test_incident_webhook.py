@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from tests.conftest import BotFactory, BotHarness
 from tests.e2e.conftest import INCIDENT_SECRET
 from tests.support.signing import pagerduty_signature
 from tests.support.slack_user import block_text
+from tests.support.waiting import wait_until
 from tests.support.webhooks import opened_with_prompt, stored
 
 SCHEMA = Path(__file__).resolve().parents[2] / "bot" / "schemas" / "incident-webhook.schema.json"
@@ -231,3 +233,19 @@ def test_text_a_database_cannot_store_is_a_400_naming_the_field(
         assert reason in answer.json()["error"]
     assert stored(bot) == []
     assert bot.slack.calls("chat.postMessage") == []
+
+
+def look_up_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("lookups")}
+
+
+def test_stopping_leaves_no_look_up_thread_behind(incident_bot: BotFactory) -> None:
+    before = look_up_threads()  # another test's, in this process: not this bot's to end
+    bot = incident_bot()
+    answer = send(bot, incident())  # people by email: looked up on the look-up threads
+    assert answer.status_code == 201
+    assert look_up_threads() - before
+
+    bot.runtime.stop()
+
+    wait_until(lambda: not look_up_threads() - before)
