@@ -103,6 +103,7 @@ class Outgoing:
     params: dict[str, Any]
     postmortem: Postmortem | None
     policy: Policy
+    sent_at: datetime | None = None  # the dispatcher's clock, as it sends
 
 
 class Messenger(Protocol):
@@ -450,6 +451,7 @@ class Dispatcher:
                 params=item.params,
                 postmortem=postmortem,
                 policy=self._policy,
+                sent_at=now,
             )
         )
 

@@ -245,7 +245,8 @@ class SlackMessenger:
         if message.kind is MessageKind.COMPLETED:
             return self._post(message, completed_text(postmortem, str(message.params["by"])))
         text = str(
-            message.params.get("text") or nudge_text(message.kind, postmortem, message.policy)
+            message.params.get("text")
+            or nudge_text(message.kind, postmortem, message.policy, now=message.sent_at)
         )
         if message.kind in NUDGES:
             blocks = nudge_blocks(

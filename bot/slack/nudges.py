@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -56,10 +56,18 @@ def _calendar(postmortem: Postmortem, policy: Policy) -> str | None:
     )
 
 
-def nudge_text(kind: MessageKind, postmortem: Postmortem, policy: Policy) -> str:
+def nudge_text(
+    kind: MessageKind, postmortem: Postmortem, policy: Policy, *, now: datetime | None = None
+) -> str:
     """What a nudge says, for any postmortem: with or without an owner, incident managers,
-    a meeting on the calendar (the dispatcher drops a nudge whose reason is gone first)."""
-    deadline = slack_date(policy.meeting_deadline(postmortem.resolved_at), "{date_long_pretty}")
+    a meeting on the calendar (the dispatcher drops a nudge whose reason is gone first).
+
+    ``now``: when it is sent; an owner's nudge that comes after the meeting's deadline (the
+    owner was chosen late) says the meeting is overdue instead of "before" a passed date.
+    """
+    due_by = policy.meeting_deadline(postmortem.resolved_at)
+    deadline = slack_date(due_by, "{date_long_pretty}")
+    overdue = now is not None and now >= due_by
     title = f"*{escape(postmortem.title)}* (#{postmortem.id})"
     owner = f"<@{postmortem.owner_id}>" if postmortem.owner_id else None
     # For a postmortem without an owner, the channel is asked to pick one (nobody else can
@@ -91,13 +99,23 @@ def nudge_text(kind: MessageKind, postmortem: Postmortem, policy: Policy) -> str
                 f":calendar: No postmortem meeting is scheduled yet for {title}, and it should "
                 f"be held before {deadline}. {no_owner}"
             )
+        if overdue:
+            return (
+                f":calendar: {owner}, no postmortem meeting is scheduled yet for {title}, and "
+                f"it was due by {deadline}: schedule it as soon as you can with "
+                "`/postmortem schedule` (it asks why it is later)."
+            )
         return (
             f":calendar: {owner}, no postmortem meeting is scheduled yet for {title}. "
             f"It should be held before {deadline}: `/postmortem schedule`."
         )
     if kind is MessageKind.NUDGE_NO_DRAFT:
         who = f"{owner}, the" if owner else "The"
-        meeting = calendar or f"The meeting should be held before {deadline}."
+        meeting = calendar or (
+            f"The meeting was due by {deadline}: it is overdue."
+            if overdue
+            else f"The meeting should be held before {deadline}."
+        )
         return (
             f":memo: {who} document for {title} is not started yet. Write it while the "
             f"responders still remember: `/postmortem document #{postmortem.id}`. It is a "

@@ -398,3 +398,18 @@ def test_a_new_owner_snoozing_the_old_owners_document_nudge_gets_it_once_a_day_l
     [_bobs, carols] = posted(bot, "nudge_no_draft")
     assert "<@U0CAROL>, the document" in carols["text"]
     assert any("Snoozed" in t for t in told(bot, "U0CAROL"))
+
+
+def test_a_new_owner_after_the_deadline_is_nudged_that_the_meeting_is_overdue(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)  # resolved Tuesday 24 November: the meeting is due by 1 December
+    bot.clock.advance(datetime(2026, 12, 1, 15, tzinfo=UTC) - bot.clock())
+    hand_over_to_carol(bot)
+
+    bot.clock.advance(datetime(2026, 12, 2, 16, tzinfo=UTC) - bot.clock())
+    bot.dispatch()
+
+    carols = [m for m in posted(bot, "nudge_no_meeting") if "<@U0CAROL>" in m["text"]]
+    assert len(carols) == 1
+    assert "it was due by" in carols[0]["text"]

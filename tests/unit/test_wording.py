@@ -527,3 +527,22 @@ def test_who_may_move_the_lifecycle_on_is_said_in_a_sentence(
         check_can_steer(postmortem(state=state), Policy(), actor="U0CAROL", move=move)
 
     assert f"Only the owner <@U0BOB> {said}" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("kind", "overdue_says"),
+    [
+        (MessageKind.NUDGE_NO_MEETING, "it was due by"),
+        (MessageKind.NUDGE_NO_DRAFT, "The meeting was due by"),
+    ],
+)
+def test_an_owner_nudge_sent_after_the_deadline_says_the_meeting_is_overdue(
+    kind: MessageKind, overdue_says: str
+) -> None:
+    owned = postmortem()  # resolved Tuesday 14:00: the meeting is due a week later
+    before = nudge_text(kind, owned, Policy(), now=TUESDAY_2PM + timedelta(days=6))
+    after = nudge_text(kind, owned, Policy(), now=TUESDAY_2PM + timedelta(days=8))
+
+    assert "should be held before" in before
+    assert overdue_says in after
+    assert "should be held before" not in after
