@@ -52,12 +52,12 @@ _CHANGES_PROMPT = frozenset({MessageKind.OWNER_CHOSEN, MessageKind.PROMPT_REFRES
 _LEAVES_NO_MESSAGE = frozenset({MessageKind.NOTICE, MessageKind.PROMPT_REFRESH})
 
 
-def _is_iso_date(text: str) -> bool:
+def _due_on(params: dict[str, Any]) -> date | None:
+    """An action item's due date, as its reminder's params carry it (None: none readable)."""
     try:
-        date.fromisoformat(text)
+        return date.fromisoformat(str(params.get("due") or ""))
     except ValueError:
-        return False
-    return True
+        return None
 
 
 class DeliveryFailed(Exception):
@@ -468,9 +468,9 @@ class Dispatcher:
         except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder
             zone = ZoneInfo(self._policy.workspace_timezone)
         earliest = now
-        due = str(item.params.get("due") or "")
-        if item.kind in ACTION_ITEM_REMINDERS and _is_iso_date(due):
-            starts = action_item_reminder_starts(item.kind, date.fromisoformat(due), zone)
+        due = _due_on(item.params) if item.kind in ACTION_ITEM_REMINDERS else None
+        if due is not None:
+            starts = action_item_reminder_starts(item.kind, due, zone)
             earliest = max(now, starts.astimezone(now.tzinfo))
         opening = self._policy.working_hours.next_opening(earliest, zone)
         return None if opening <= now else opening
