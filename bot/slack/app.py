@@ -87,13 +87,12 @@ _MAX_FORM_DEPTH = 8
 
 
 def _clean_what_people_typed(body: dict[str, Any]) -> None:
-    """A command's text and a form's values, made storable before any listener reads them:
-    a NUL character (which PostgreSQL refuses and SQLite would echo into the channel) is
-    dropped, an unpaired surrogate (which no UTF-8 encoder takes) replaced. Slack's own
-    clients send neither; a crafted request got "something went wrong" and a traceback."""
-    text = body.get("text")
-    if isinstance(text, str):
-        body["text"] = cleaned_text(text)
+    """A form's values, made storable before any listener reads them: a NUL character
+    (which PostgreSQL refuses and SQLite would echo into the channel) is dropped, an unpaired
+    surrogate (which no UTF-8 encoder takes) replaced. Slack's own clients send neither; a
+    crafted request got "something went wrong" and a traceback. (A command's text is
+    cleaned where every listener reads it, in ``commands.parse``: Bolt's lazy listeners
+    read a copy of the request this middleware never sees.)"""
     view = body.get("view")
     if isinstance(view, dict) and isinstance(view.get("state"), dict):
         view["state"] = _cleaned(view["state"], _MAX_FORM_DEPTH)
