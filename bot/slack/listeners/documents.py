@@ -11,10 +11,12 @@ from bot.domain.document import (
     CONFLICT,
     OTHERS_SAVED,
     SECTION_TITLES,
+    ActionItem,
     Section,
     SectionTooLong,
 )
 from bot.domain.errors import DomainError
+from bot.domain.postmortem import Postmortem
 from bot.services.documents import DocumentService
 from bot.slack import commands
 from bot.slack.blocks import my_action_items_text
@@ -59,10 +61,7 @@ def answer(
                     number=number,
                     postmortem_id=which,
                 )
-                answer_text = (
-                    f"Marked action item {item.number} of postmortem #{postmortem.id} done: "
-                    f"{escape(item.text)}. I told the channel."
-                )
+                answer_text = f"{_marked_done(postmortem, item)} I told the channel."
             case commands.MyActionItems():
                 items, total = documents.open_items_of(user_id)
                 answer_text = my_action_items_text(items, total, today=documents.today())
@@ -176,6 +175,14 @@ def submit_document_form(
     documents.tell(channel_id=form.channel_id, user_id=actor, text=text)
 
 
+def _marked_done(postmortem: Postmortem, item: ActionItem) -> str:
+    """What whoever marked an action item done is told first (then where it was said)."""
+    return (
+        f"Marked action item {item.number} of postmortem #{postmortem.id} done: "
+        f"{escape(item.text)}."
+    )
+
+
 def mark_action_item_done(
     ack: Ack, action: dict[str, Any], body: dict[str, Any], documents: DocumentService
 ) -> None:
@@ -205,8 +212,5 @@ def mark_action_item_done(
         documents.tell(
             channel_id=channel_id,
             user_id=user_id,
-            text=(
-                f"Marked action item {item.number} of postmortem #{postmortem.id} done: "
-                f"{escape(item.text)}. Thank you!"
-            ),
+            text=f"{_marked_done(postmortem, item)} Thank you!",
         )
