@@ -9,7 +9,7 @@ and a due date). Writing it is collaborative: anyone in the channel may add to i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -200,6 +200,30 @@ def why_not_done(postmortem_id: int, number: int, item: ActionItem | None) -> st
     return (
         f"Action item {number} was already marked done, by <@{item.done_by}> on "
         f"{item.done_at.astimezone(UTC):%Y-%m-%d}."
+    )
+
+
+def why_not_from_elsewhere(
+    postmortem: Postmortem, item: ActionItem | None, actor: str, incident_managers: Iterable[str]
+) -> str | None:
+    """Why ``actor`` may not mark ``item`` done from outside the postmortem's channel, if not.
+
+    In its channel anyone may, as anyone there can read the item. From elsewhere (another
+    channel, a direct message, a reminder's button) only the people it concerns may: the
+    item's owner, the postmortem's owner and the incident managers. Anyone else would be
+    ticking off, by its number alone, someone else's work in a channel they may not be in,
+    and the answer would show them the item's text.
+    """
+    allowed = {postmortem.owner_id, *incident_managers}
+    if item is not None:
+        allowed.add(item.owner_id)
+    if actor in allowed:
+        return None
+    where = f"<#{postmortem.channel_id}>" if postmortem.channel_id else "its channel"
+    return (
+        f"Postmortem #{postmortem.id}'s action items can be marked done in {where}. From "
+        "elsewhere, only the item's owner, the postmortem's owner or an incident manager can "
+        "mark one done."
     )
 
 

@@ -21,6 +21,7 @@ from bot.domain.document import (
     plan_action_item_reminders,
     render_markdown,
     why_not_done,
+    why_not_from_elsewhere,
 )
 from bot.domain.messages import MessageKind, PlannedMessage
 from bot.domain.postmortem import Postmortem
@@ -159,18 +160,30 @@ class DocumentService(Service):
             return postmortem, item
 
     def complete_action_item(
-        self, *, channel_id: str, actor: str, number: int, postmortem_id: int | None = None
+        self, *, asked_in: str, actor: str, number: int, postmortem_id: int | None = None
     ) -> tuple[Postmortem, ActionItem]:
-        """Mark an action item done (once: a second time says who did it first)."""
+        """Mark an action item done (once: a second time says who did it first).
+
+        Named by its postmortem's number, it is found from any channel (``asked_in`` is where
+        the person is), so an item's owner need not be in the incident's channel; who may
+        mark it done from outside that channel is the domain's rule.
+        """
         now = self._clock()
         with self._uow_factory() as uow:
             postmortem = find_postmortem(
                 uow,
-                channel_id=channel_id,
+                channel_id="" if postmortem_id is not None else asked_in,
                 postmortem_id=postmortem_id,
                 verb="action",
                 arguments=f"done {number}",
             )
+            if asked_in != postmortem.channel_id:
+                item = uow.action_items.get(postmortem_id=postmortem.id, number=number)
+                refusal = why_not_from_elsewhere(
+                    postmortem, item, actor, self._policy.incident_managers
+                )
+                if refusal is not None:
+                    raise ActionItemRefused(refusal)
             if not uow.action_items.mark_done(
                 postmortem_id=postmortem.id, number=number, by=actor, at=now
             ):

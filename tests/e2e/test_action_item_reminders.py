@@ -351,3 +351,47 @@ def test_an_item_named_by_its_number_is_marked_done_from_any_channel(bot: BotHar
     assert "Marked action item 1 of postmortem #1 done" in done
     [told_channel] = posted(bot, "action_item_done")
     assert told_channel["channel"] == "C0INCIDENT"
+
+
+def test_anyone_in_the_incident_channel_can_mark_an_item_done(bot: BotHarness) -> None:
+    with_an_item_for_dan(bot)
+
+    done = bot.user("U0CAROL").answer("action done 1")
+    bot.settle()
+
+    assert "Marked action item 1 of postmortem #1 done" in done
+    [told_channel] = posted(bot, "action_item_done")
+    assert "marked by <@U0CAROL>" in told_channel["text"]
+
+
+def test_from_another_channel_someone_the_item_does_not_concern_cannot_mark_it_done(
+    bot: BotHarness,
+) -> None:
+    with_an_item_for_dan(bot)
+
+    refused = bot.user("U0ERIN", channel_id="C0ELSEWHERE").answer("action #1 done 1")
+    bot.settle()
+
+    assert refused == (
+        "Postmortem #1's action items can be marked done in <#C0INCIDENT>. From elsewhere, "
+        "only the item's owner, the postmortem's owner or an incident manager can mark one done."
+    )
+    assert "queue depth" not in refused  # the item's text is not shown outside its channel
+    assert posted(bot, "action_item_done") == []
+    assert "1. Alert on queue depth — <@U0DAN>" in bot.user("U0BOB").answer("status")
+
+
+def test_from_elsewhere_the_postmortem_owner_and_an_incident_manager_can_mark_items_done(
+    make_bot: BotFactory,
+) -> None:
+    bot = make_bot(policy="incident_managers: [U0MANAGER]\n")
+    with_an_item_for_dan(bot)
+    add_action_item(bot, "U0BOB", f"<@U0DAN> {DUE} Add a runbook step")
+
+    by_owner = bot.user("U0BOB", channel_id="C0ELSEWHERE").answer("action #1 done 1")
+    by_manager = bot.user("U0MANAGER", channel_id="D0MANAGER").answer("action #1 done 2")
+    bot.settle()
+
+    assert "Marked action item 1 of postmortem #1 done" in by_owner
+    assert "Marked action item 2 of postmortem #1 done" in by_manager
+    assert len(posted(bot, "action_item_done")) == 2

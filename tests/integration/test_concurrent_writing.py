@@ -125,7 +125,7 @@ def test_an_action_item_marked_done_by_many_at_once_is_done_once(
     def mark(n: int) -> bool:
         try:
             runtime.documents.complete_action_item(
-                channel_id="C0INCIDENT", actor=f"U0W{n}", number=1, postmortem_id=postmortem_id
+                asked_in="C0INCIDENT", actor=f"U0W{n}", number=1, postmortem_id=postmortem_id
             )
         except ActionItemRefused:
             return False

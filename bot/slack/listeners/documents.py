@@ -53,10 +53,8 @@ def answer(
                 ack()  # the form opens from the lazy listener, after this ack
                 return
             case commands.CompleteActionItem(number, which):
-                # Named by its number, from any channel (as its reminder's button does): an
-                # item's owner need not be in the postmortem's channel.
                 postmortem, item = documents.complete_action_item(
-                    channel_id="" if which is not None else channel_id,
+                    asked_in=channel_id,
                     actor=user_id,
                     number=number,
                     postmortem_id=which,
@@ -201,7 +199,7 @@ def mark_action_item_done(
     postmortem_id, number = ref
     try:
         postmortem, item = documents.complete_action_item(
-            channel_id="", actor=user_id, number=number, postmortem_id=postmortem_id
+            asked_in=channel_id, actor=user_id, number=number, postmortem_id=postmortem_id
         )
     except DomainError as refusal:
         documents.tell(channel_id=channel_id, user_id=user_id, text=str(refusal))
