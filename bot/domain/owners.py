@@ -19,7 +19,9 @@ class Criterion(StrEnum):
 CRITERION_REASONS: dict[Criterion, str] = {
     Criterion.LED_RESPONSE: "was initially assigned to the alert and led the response",
     Criterion.PRIMARY_ON_CALL: "was the primary on-call for the most heavily affected service",
-    Criterion.MANUALLY_TRIGGERED: "manually triggered the incident",
+    # The guidance's words in full: cut after "incident" they read as "caused it", which
+    # is blame, right beside a person's name.
+    Criterion.MANUALLY_TRIGGERED: "manually triggered the incident to start the response",
 }
 
 # Ties keep the guidance's order of the criteria: leading the response first.

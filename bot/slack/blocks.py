@@ -85,9 +85,10 @@ def _facts(postmortem: Postmortem) -> str:
 def _candidate_lines(candidates: tuple[Candidate, ...]) -> str:
     if not candidates:
         return (
-            "No responder was recorded against the owner criteria. Pick whoever was initially "
-            "assigned and led the response, the primary on-call of the most affected service, "
-            "or whoever manually triggered the incident."
+            "I don't know yet who led the response, who was on call or who triggered the "
+            "incident. Pick whoever was initially assigned and led the response, the primary "
+            "on-call of the most affected service, or whoever manually triggered the incident "
+            "to start the response."
         )
     lines = ["*Suggested owners* (who meets the guidance's criteria, and why):"]
     for candidate in candidates[:MAX_LISTED_CANDIDATES]:
@@ -608,6 +609,8 @@ def start_modal(
             ),
             people(Field.LED_RESPONSE, "Initially assigned and led the response"),
             people(Field.PRIMARY_ON_CALL, "Primary on-call for the most affected service"),
-            people(Field.MANUALLY_TRIGGERED, "Manually triggered the incident"),
+            people(
+                Field.MANUALLY_TRIGGERED, "Manually triggered the incident (to start the response)"
+            ),
         ],
     )

@@ -126,7 +126,7 @@ def test_resolved_incident_opens_one_postmortem_in_the_routed_channel_with_reaso
     assert lines["• Oscar Oncall _(no matching Slack user found)_"].endswith(
         "was the primary on-call for the most heavily affected service"
     )
-    assert lines["• <@U0TESS>"].endswith("manually triggered the incident")
+    assert lines["• <@U0TESS>"].endswith("manually triggered the incident to start the response")
     assert "Bob" not in text  # level 2 on-call is not the primary
     assert "false alarm" not in text
     # Alice meets two criteria, so she is offered first.
