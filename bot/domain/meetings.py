@@ -178,8 +178,8 @@ def check_can_steer(postmortem: Postmortem, policy: Policy, *, actor: str, move:
         )
         doing = _MOVE_WORDING.get(move, move.value.replace("_", " ") + " postmortem #{id}")
         raise NotAllowed(
-            f"Only {who} can {doing.format(id=postmortem.id)}. "
-            "Ask them, or have ownership handed to you with `/postmortem owner @you`."
+            f"Only {who} can {doing.format(id=postmortem.id)}. Ask them to, or to hand the "
+            f"postmortem to you: they run `/postmortem owner #{postmortem.id} @your-name`."
         )
     return state
 

@@ -174,11 +174,11 @@ class LifecycleService(Service):
             updated = self._move(uow, postmortem, new, now, completed_at=now)
             uow.audit.record(postmortem_id=postmortem.id, at=now, actor=actor, action="completed")
             uow.outbox.cancel_pending(postmortem_id=postmortem.id, kinds=sorted(NUDGES))
+            items = uow.action_items.for_postmortem(postmortem.id)
+            still_open = sum(1 for item in items if item.done_at is None)
+            params = {"by": actor, "action_items": str(len(items)), "open_items": str(still_open)}
             plan_messages(
-                uow,
-                updated,
-                [PlannedMessage(MessageKind.COMPLETED, now, params={"by": actor})],
-                now,
+                uow, updated, [PlannedMessage(MessageKind.COMPLETED, now, params=params)], now
             )
             uow.commit()
             return updated

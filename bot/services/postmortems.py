@@ -159,7 +159,10 @@ class PostmortemService(Service):
         if owned is None:
             current = uow.postmortems.get(postmortem_id)
             assert current is not None
-            text = f"This postmortem is already owned by <@{current.owner_id}>."
+            text = (
+                f"This postmortem is already owned by <@{current.owner_id}>. To take it on, ask "
+                f"them to hand it to you: `/postmortem owner #{current.id} @your-name`."
+            )
             queue_notice(uow, channel_id=channel_id, user_id=chosen_by, text=text, now=now)
             return ClaimOutcome(current, won=False, explanation=text)
         return ClaimOutcome(owned, won=True)

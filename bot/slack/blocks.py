@@ -31,7 +31,7 @@ from bot.domain.owners import Candidate
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.slack.ids import Action, Callback, Field
-from bot.slack.text import escape
+from bot.slack.text import command, escape
 
 MAX_CANDIDATE_BUTTONS = 5
 MAX_LISTED_CANDIDATES = 10
@@ -227,11 +227,17 @@ _DOCUMENT = (
     "summary, impact, timeline, contributing factors (there is never a single root cause), "
     "what went well, and how the response itself worked"
 )
-_ACTION_ITEMS = (
-    "Agree action items with owners and due dates and record each with `/postmortem action "
-    "@someone YYYY-MM-DD what to do` (completing this comes before planned work), then close "
-    "the postmortem with `/postmortem done`."
-)
+
+
+def _action_items(postmortem_id: int) -> str:
+    return (
+        "Agree action items with owners and due dates and record each with "
+        f"{command(postmortem_id, 'action', '@someone YYYY-MM-DD what to do')} (completing "
+        f"this comes before planned work), then close the postmortem with "
+        f"{command(postmortem_id, 'done')}."
+    )
+
+
 _INVITE_WHO = (
     "Invite the responders, the incident manager and, where they were involved, customer "
     "support, account management and product management."
@@ -243,44 +249,46 @@ def _steps(postmortem: Postmortem, policy: Policy) -> list[str]:
     deadline_at = policy.meeting_deadline(postmortem.resolved_at)
     deadline = slack_date(deadline_at, "{date_long_pretty}")
     within = human_span(policy.meeting_due.deadline)
+    pid = postmortem.id
+    schedule, document = command(pid, "schedule"), command(pid, "document")
+    held = f"Once the meeting has taken place, record it with {command(pid, 'held')}."
     if postmortem.state is State.IN_REVIEW:
-        held = (
+        held_at = (
             f" {slack_date(postmortem.meeting_held_at)}"
             if postmortem.meeting_held_at is not None
             else ""
         )
         return [
-            f"The meeting was held{held}. Finish the document with `/postmortem document`: "
-            f"{_DOCUMENT}.",
-            _ACTION_ITEMS,
+            f"The meeting was held{held_at}. Finish the document with {document}: {_DOCUMENT}.",
+            _action_items(pid),
         ]
     if postmortem.state is State.MEETING_SCHEDULED and postmortem.meeting_at is not None:
         return [
             f"The meeting is on the calendar for *{slack_date(postmortem.meeting_at)}*"
             f"{late_because(postmortem, policy)}; its invite is in the channel. To move it, "
-            "use `/postmortem schedule`.",
-            f"Start the document with `/postmortem document`, if nobody has yet: {_DOCUMENT}.",
-            "Once the meeting has taken place, record it with `/postmortem held`.",
-            _ACTION_ITEMS,
+            f"use {schedule}.",
+            f"Start the document with {document}, if nobody has yet: {_DOCUMENT}.",
+            held,
+            _action_items(pid),
         ]
     # The owner was chosen moments ago: when they were is when this is read.
     told_at = postmortem.owner_assigned_at
     if told_at is not None and deadline_at <= told_at:
         schedule = (
-            f"Schedule the postmortem meeting with `/postmortem schedule` as soon as you can: "
+            f"Schedule the postmortem meeting with {schedule} as soon as you can: "
             f"it was due by *{deadline}* (within {within} of resolution), so the form asks why "
             f"it is later. {_INVITE_WHO}"
         )
     else:
         schedule = (
-            f"Schedule the postmortem meeting with `/postmortem schedule`, before *{deadline}* "
+            f"Schedule the postmortem meeting with {schedule}, before *{deadline}* "
             f"— within {within} of resolution, while context is fresh. {_INVITE_WHO}"
         )
     return [
         schedule,
-        f"Start the document with `/postmortem document` (anyone can add to it): {_DOCUMENT}.",
-        "Once the meeting has taken place, record it with `/postmortem held`.",
-        _ACTION_ITEMS,
+        f"Start the document with {document} (anyone can add to it): {_DOCUMENT}.",
+        held,
+        _action_items(pid),
     ]
 
 
@@ -445,8 +453,8 @@ def status_text(
         if p.completed_at is not None:
             lines.append(f"• Completed {slack_date(p.completed_at)}")
         items = (action_items or {}).get(p.id, [])
-        lines.append(_document_line((documents or {}).get(p.id), items))
-        lines += _action_item_lines(items, today)
+        lines.append(_document_line(p.id, (documents or {}).get(p.id), items))
+        lines += _action_item_lines(p.id, items, today)
         if lost is not None and p.channel_id is not None:
             lines.append(
                 "• :warning: I could not post the owner prompt here, so nobody has been asked "
@@ -465,21 +473,24 @@ def status_text(
     return "\n".join(lines)
 
 
-def _document_line(document: Document | None, action_items: Sequence[ActionItem]) -> str:
+def _document_line(
+    postmortem_id: int, document: Document | None, action_items: Sequence[ActionItem]
+) -> str:
     done = sum(1 for item in action_items if item.done_at is not None)
     count = len(action_items)
     items = (
         f"{count} action item{'s' if count != 1 else ''} ({done} done)"
         if count
-        else "no action items yet (`/postmortem action @someone YYYY-MM-DD what`)"
+        else "no action items yet "
+        f"({command(postmortem_id, 'action', '@someone YYYY-MM-DD what to do')})"
     )
     if document is None:
-        return f"• Document: not started (`/postmortem document`) · {items}"
+        return f"• Document: not started ({command(postmortem_id, 'document')}) · {items}"
     written = len(document.written)
     return (
         f"• Document: {written} of {len(Section)} sections written, last changed by "
         f"<@{document.updated_by}> {slack_date(document.updated_at)} · {items} · "
-        f"`/postmortem export` posts it as Markdown"
+        f"{command(postmortem_id, 'export')} posts it as Markdown"
     )
 
 
@@ -487,7 +498,9 @@ def _document_line(document: Document | None, action_items: Sequence[ActionItem]
 _MAX_LISTED_ITEMS = 10
 
 
-def _action_item_lines(action_items: Sequence[ActionItem], today: date | None) -> list[str]:
+def _action_item_lines(
+    postmortem_id: int, action_items: Sequence[ActionItem], today: date | None
+) -> list[str]:
     """The open action items, each with its number (what `action done N` takes), and which
     are overdue (``today``: in the workspace's zone, as due dates are)."""
     open_items = [item for item in action_items if item.done_at is None]
@@ -500,7 +513,8 @@ def _action_item_lines(action_items: Sequence[ActionItem], today: date | None) -
     if len(open_items) > _MAX_LISTED_ITEMS:
         lines.append(f"    … and {len(open_items) - _MAX_LISTED_ITEMS} more open")
     if open_items:
-        lines.append(f"    Mark one done with `/postmortem action done {open_items[0].number}`.")
+        done = command(postmortem_id, "action", f"done {open_items[0].number}")
+        lines.append(f"    Mark one done with {done}.")
     return lines
 
 

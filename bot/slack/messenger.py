@@ -243,7 +243,7 @@ class SlackMessenger:
         if message.kind in ACTION_ITEM_REMINDERS:
             return self._remind_of_action_item(message, postmortem)
         if message.kind is MessageKind.COMPLETED:
-            return self._post(message, completed_text(postmortem, str(message.params["by"])))
+            return self._post(message, completed_text(postmortem, message.params))
         text = str(
             message.params.get("text")
             or nudge_text(message.kind, postmortem, message.policy, now=message.sent_at)

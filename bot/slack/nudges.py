@@ -19,9 +19,15 @@ from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.slack.blocks import late_because, slack_date
 from bot.slack.ids import Action, action_item_ref
-from bot.slack.text import escape
+from bot.slack.text import command, escape
 
-_PICK_OWNER = "pick one on the prompt above, or name them with `/postmortem owner @someone`"
+
+def _pick_owner(postmortem_id: int) -> str:
+    return "pick one on the prompt above, or name them with " + command(
+        postmortem_id, "owner", "@someone"
+    )
+
+
 _NO_MANAGERS = (
     "(No incident manager is set to escalate to: list them as `incident_managers` in the "
     "policy file.)"
@@ -72,7 +78,10 @@ def nudge_text(
     owner = f"<@{postmortem.owner_id}>" if postmortem.owner_id else None
     # For a postmortem without an owner, the channel is asked to pick one (nobody else can
     # schedule the meeting, mark it held, or close it).
-    no_owner = f"It has no owner yet: {_PICK_OWNER}."
+    pick_owner = _pick_owner(postmortem.id)
+    no_owner = f"It has no owner yet: {pick_owner}."
+    schedule = command(postmortem.id, "schedule")
+    mark_held = command(postmortem.id, "held")
     calendar = _calendar(postmortem, policy)
 
     if kind is MessageKind.NUDGE_NO_OWNER:
@@ -80,7 +89,7 @@ def nudge_text(
             return f":wave: The postmortem for {title} is owned by {owner}."
         return (
             f":wave: The postmortem for {title} still has no owner. One named person keeps it "
-            f"from falling between the cracks — {_PICK_OWNER}."
+            f"from falling between the cracks — {pick_owner}."
         )
     if kind is MessageKind.ESCALATE_NO_OWNER:
         if owner:
@@ -89,7 +98,7 @@ def nudge_text(
             policy,
             f"The postmortem for {title} has had no owner for "
             f"{human_span(policy.no_owner.escalate)}. Please help the responders choose one: "
-            f"{_PICK_OWNER}.",
+            f"{pick_owner}.",
         )
     if kind is MessageKind.NUDGE_NO_MEETING:
         if calendar:
@@ -103,11 +112,11 @@ def nudge_text(
             return (
                 f":calendar: {owner}, no postmortem meeting is scheduled yet for {title}, and "
                 f"it was due by {deadline}: schedule it as soon as you can with "
-                "`/postmortem schedule` (it asks why it is later)."
+                f"{schedule} (it asks why it is later)."
             )
         return (
             f":calendar: {owner}, no postmortem meeting is scheduled yet for {title}. "
-            f"It should be held before {deadline}: `/postmortem schedule`."
+            f"It should be held before {deadline}: {schedule}."
         )
     if kind is MessageKind.NUDGE_NO_DRAFT:
         who = f"{owner}, the" if owner else "The"
@@ -118,7 +127,7 @@ def nudge_text(
         )
         return (
             f":memo: {who} document for {title} is not started yet. Write it while the "
-            f"responders still remember: `/postmortem document #{postmortem.id}`. It is a "
+            f"responders still remember: {command(postmortem.id, 'document')}. It is a "
             "collaborative effort, "
             f"so ask them to add what they know; the meeting then discusses a draft. {meeting}"
         ) + ("" if owner else f" {no_owner}")
@@ -134,15 +143,14 @@ def nudge_text(
             )
         return (
             f":hourglass_flowing_sand: Reminder: the postmortem meeting for {title} should be "
-            f"held before {deadline}. {owner}, it is not on the calendar yet: "
-            "`/postmortem schedule`."
+            f"held before {deadline}. {owner}, it is not on the calendar yet: {schedule}."
         )
     if kind is MessageKind.ESCALATE_OVERDUE:
         if postmortem.state is State.MEETING_SCHEDULED and postmortem.meeting_at is not None:
             # Planned by the schedule for a day after the meeting's time: it went unmarked.
             next_step = (
-                f"{owner}, if it took place, record it with `/postmortem held`; if not, set "
-                "a new time with `/postmortem schedule`."
+                f"{owner}, if it took place, record it with {mark_held}; if not, set "
+                f"a new time with {schedule}."
                 if owner
                 else no_owner
             )
@@ -159,7 +167,7 @@ def nudge_text(
             situation = no_owner
         else:
             situation = (
-                f"{owner}, please schedule it now with `/postmortem schedule` "
+                f"{owner}, please schedule it now with {schedule} "
                 "(a time after the deadline needs a reason)."
             )
         return _escalated(
@@ -169,11 +177,15 @@ def nudge_text(
         )
     if kind is MessageKind.ASK_MARK_HELD:
         when = f" {slack_date(postmortem.meeting_at)}" if postmortem.meeting_at is not None else ""
-        who = f"{owner}, the" if owner else "The"
+        if not owner:
+            return (
+                f":white_check_mark: The postmortem meeting for {title} was due to start{when}. "
+                f"Once it has been held, mark it with {mark_held}. {no_owner}"
+            )
         return (
-            f":white_check_mark: {who} postmortem meeting for {title} was due to start{when}. "
-            "Once it has been held, mark it with `/postmortem held`."
-            + ("" if owner else f" {no_owner}")
+            f":white_check_mark: {owner}, the postmortem meeting for {title} was due to start"
+            f"{when}. Did it take place? Click *Mark meeting held* (or {mark_held}). If it "
+            f"moved, set the new time with {schedule}."
         )
     if kind is MessageKind.NUDGE_NOT_DONE:
         held = (
@@ -184,9 +196,10 @@ def nudge_text(
         who = f"{owner}, the" if owner else "The"
         return (
             f":memo: {who} postmortem meeting for {title} was held{held}, but the postmortem is "
-            "not done yet. Finish the document (`/postmortem document`) and agree action items "
-            "with owners and due dates (`/postmortem action`); this comes before planned work. "
-            "Then close it with `/postmortem done`." + ("" if owner else f" {no_owner}")
+            f"not done yet. Finish the document ({command(postmortem.id, 'document')}) and agree "
+            f"action items with owners and due dates ({command(postmortem.id, 'action')}); this "
+            f"comes before planned work. Then close it with {command(postmortem.id, 'done')}."
+            + ("" if owner else f" {no_owner}")
         )
     return f"Update on the postmortem for {title}."
 
@@ -218,16 +231,34 @@ def meeting_held_text(postmortem: Postmortem, by: str) -> str:
     return (
         f":white_check_mark: The postmortem meeting for *{escape(postmortem.title)}* "
         f"(#{postmortem.id}) was held (marked by <@{by}>). Next: finish the document "
-        "(`/postmortem document`) and agree action items with owners and due dates "
-        "(`/postmortem action`), then `/postmortem done`."
+        f"({command(postmortem.id, 'document')}) and agree action items with owners and due "
+        f"dates ({command(postmortem.id, 'action')}), then {command(postmortem.id, 'done')}."
     )
 
 
-def completed_text(postmortem: Postmortem, by: str) -> str:
+def completed_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
+    """The channel's "complete" message: what is still owed, said as it stands (``params``
+    count the action items when it was completed; rows planned before they did, nothing)."""
+    recorded, still_open = params.get("action_items"), params.get("open_items")
+    if still_open and still_open != "0":
+        which = (
+            "Its open action item comes"
+            if still_open == "1"
+            else f"Its {still_open} open action items come"
+        )
+        items = (
+            f"{which} before planned work: {command(postmortem.id, 'status')} lists "
+            f"{'it' if still_open == '1' else 'them'}, and each owner is reminded on its due date."
+        )
+    elif recorded and recorded != "0":
+        items = "Every action item is already done."
+    else:
+        items = ""
     return (
         f":tada: The postmortem for *{escape(postmortem.title)}* (#{postmortem.id}) is complete "
-        f"(marked by <@{by}>). Thank you all — its action items come before planned work. "
-        f"`/postmortem export #{postmortem.id}` posts its document as Markdown, to keep."
+        f"(marked by <@{params['by']}>). Thank you all! {items}"
+        f"{' ' if items else ''}{command(postmortem.id, 'export')} posts its document as "
+        "Markdown, to keep."
     )
 
 
@@ -235,8 +266,8 @@ def document_started_text(postmortem: Postmortem, by: str) -> str:
     return (
         f":memo: <@{by}> started the document for *{escape(postmortem.title)}* "
         f"(#{postmortem.id}). Writing a postmortem is a collaborative effort: anyone here can "
-        "add what they know with `/postmortem document`, and record action items with "
-        "`/postmortem action @someone YYYY-MM-DD what to do`."
+        f"add what they know with {command(postmortem.id, 'document')}, and record action "
+        f"items with {command(postmortem.id, 'action', '@someone YYYY-MM-DD what to do')}."
     )
 
 

@@ -38,3 +38,9 @@ def has_words(text: str) -> bool:
     """Whether ``text`` shows anything: not only spaces and invisible format characters
     (a zero-width space pasted alone would make a title nobody can see)."""
     return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in text)
+
+
+def command(postmortem_id: int, verb: str, rest: str = "") -> str:
+    """``/postmortem <verb> #N [rest]`` as code: with its number it works in any channel
+    that has several open postmortems, where a bare ``/postmortem <verb>`` asks which."""
+    return f"`/postmortem {verb} #{postmortem_id}{' ' + rest if rest else ''}`"

@@ -112,6 +112,8 @@ def test_reminders_go_on_after_the_postmortem_is_completed(bot: BotHarness) -> N
 
     at(bot, DUE_DAY_IN_NEW_YORK)
 
+    [completed] = posted(bot, "completed")
+    assert "Its open action item comes before planned work" in completed["text"]
     [reminder] = posted(bot, "action_item_due")
     assert "<@U0DAN>, your action item" in reminder["text"]
 

@@ -208,7 +208,7 @@ def test_status_shows_how_far_the_document_and_its_action_items_are(bot: BotHarn
 
     after = bot.user("U0BOB").answer("status")
 
-    assert "• Document: not started (`/postmortem document`)" in before
+    assert "• Document: not started (`/postmortem document #1`)" in before
     assert "no action items yet" in before
     assert "• Document: 2 of 6 sections written, last changed by <@U0BOB>" in after
     assert "1 action item (0 done) ·" in after
@@ -260,7 +260,7 @@ def test_an_action_item_is_marked_done_once_and_status_lists_only_the_open_ones(
     assert "2 action items (1 done)" in status
     assert "Alert on queue depth" not in status
     assert "    2. Document the rollback — <@U0BOB>, due Thu 10 Dec 2026" in status
-    assert "`/postmortem action done 2`" in status
+    assert "`/postmortem action #1 done 2`" in status
     [told] = posted(bot, "action_item_done")
     assert "Action item 1 for *Checkout errors* (#1) is done" in told["text"]
     assert "marked by <@U0DAN>" in told["text"]

@@ -58,7 +58,7 @@ def test_the_new_owner_of_a_scheduled_postmortem_is_told_its_time_and_then_held(
     assert told.startswith("<@U0CAROL>, you now own the postmortem for *Checkout errors*")
     assert "Schedule the postmortem meeting" not in told
     assert "The meeting is on the calendar for" in told
-    assert told.index("`/postmortem held`") < told.index("`/postmortem done`")
+    assert told.index("`/postmortem held #1`") < told.index("`/postmortem done #1`")
 
 
 def test_the_new_owner_after_the_meeting_was_held_is_told_to_finish_then_done(
@@ -73,10 +73,10 @@ def test_the_new_owner_after_the_meeting_was_held_is_told_to_finish_then_done(
     prompt, told = hand_over_to_carol(bot)
 
     assert "<@U0CAROL> (handed over by <@U0BOB>)" in prompt
-    assert "`/postmortem schedule`" not in told
-    assert "`/postmortem held`" not in told
+    assert "`/postmortem schedule #1`" not in told
+    assert "`/postmortem held #1`" not in told
     assert "Finish the document" in told
-    assert "`/postmortem done`" in told
+    assert "`/postmortem done #1`" in told
 
 
 def test_a_hand_over_before_any_meeting_says_handed_over_not_chosen(bot: BotHarness) -> None:
@@ -87,7 +87,7 @@ def test_a_hand_over_before_any_meeting_says_handed_over_not_chosen(bot: BotHarn
     assert "<@U0CAROL> (handed over by <@U0BOB>)" in prompt
     assert "chosen by" not in prompt
     assert told.startswith("<@U0CAROL>, you now own the postmortem for *Checkout errors*")
-    assert "`/postmortem schedule`" in told
+    assert "`/postmortem schedule #1`" in told
 
 
 # -- the schedule form once the deadline has passed ------------------------------------------
@@ -143,4 +143,4 @@ def test_two_working_days_after_the_meeting_was_held_the_owner_is_reminded_to_fi
 
     [reminder] = posted(bot, "nudge_not_done")
     assert "<@U0BOB>" in reminder["text"]
-    assert "`/postmortem done`" in reminder["text"]
+    assert "`/postmortem done #1`" in reminder["text"]

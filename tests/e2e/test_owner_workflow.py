@@ -79,7 +79,10 @@ def test_second_click_is_told_who_already_owns_it(bot: BotHarness) -> None:
 
     notice = bot.slack.wait_for("chat.postEphemeral")[0].params
     assert notice["user"] == "U0CAROL"
-    assert "already owned by <@U0BOB>" in notice["text"]
+    assert notice["text"] == (
+        "This postmortem is already owned by <@U0BOB>. To take it on, ask them to hand it to "
+        "you: `/postmortem owner #1 @your-name`."
+    )
     [stored] = rows(bot, PostmortemRow)
     assert stored.owner_id == "U0BOB"
 

@@ -92,3 +92,25 @@ def test_action_item_commands_without_a_number_show_the_command_to_type_with_one
 
     assert re.search(r"e\.g\. `/postmortem action #\d done 1`", done)
     assert re.search(r"e\.g\. `/postmortem action #\d <@U0BOB> 2026-12-04 …`", added)
+
+
+def test_the_commands_the_bot_suggests_name_their_postmortem_so_they_work_as_written(
+    incident_bot: BotFactory,
+) -> None:
+    bot = two_open(incident_bot)
+    bob = bot.user("U0BOB", channel_id="C0OPS")
+    bob.command("owner #2 <@U0BOB|bob>")
+    bot.slack.wait_for("chat.postEphemeral")
+    bot.settle()
+    [next_steps] = [
+        c.params["text"]
+        for c in bot.slack.calls("chat.postMessage")
+        if c.params["metadata"]["event_payload"]["kind"] == "owner_chosen"
+    ]
+    suggested = re.findall(r"`/postmortem ([a-z]+ #2)`", next_steps)
+
+    answers = [bob.answer(typed) for typed in suggested]
+
+    assert sorted(suggested) == ["document #2", "done #2", "held #2", "schedule #2"]
+    assert not any("open postmortems" in answer for answer in answers)
+    assert "it has no meeting scheduled yet" in answers[suggested.index("held #2")]

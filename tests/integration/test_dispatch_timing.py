@@ -315,7 +315,7 @@ def test_a_finish_reminder_goes_to_the_owner_while_in_review_and_is_dropped_once
         if c.params["metadata"]["event_payload"]["kind"] == "nudge_not_done"
     )
     assert reminder["text"].startswith(":memo: <@U0BOB>, the postmortem meeting for")
-    assert "`/postmortem done`" in reminder["text"]
+    assert "`/postmortem done #1`" in reminder["text"]
     actions = [
         e["action_id"] for b in reminder["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]

@@ -38,7 +38,12 @@ from bot.slack.blocks import (
     prompt_undeliverable_text,
     status_text,
 )
-from bot.slack.nudges import action_item_reminder_text, meeting_invite_text, nudge_text
+from bot.slack.nudges import (
+    action_item_reminder_text,
+    completed_text,
+    meeting_invite_text,
+    nudge_text,
+)
 
 TUESDAY_2PM = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 MANIFEST = Path(__file__).resolve().parents[2] / "slack-app-manifest.yaml"
@@ -150,7 +155,7 @@ def test_every_deadline_text_says_the_policys_span_and_never_a_week(
 def test_the_owners_next_steps_name_the_commands_that_move_the_postmortem_on() -> None:
     text = next_steps_text(postmortem(), Policy())
 
-    positions = [text.index(f"`/postmortem {c}`") for c in ("schedule", "held", "done")]
+    positions = [text.index(f"`/postmortem {c} #7`") for c in ("schedule", "held", "done")]
     assert positions == sorted(positions)
 
 
@@ -312,8 +317,8 @@ def test_every_nudge_reads_correctly_with_or_without_an_owner_and_incident_manag
     else:
         # Nobody can schedule, mark held or close it yet: the channel is asked to pick one.
         assert "<@U0BOB>" not in text
-        assert "`/postmortem owner @someone`" in text
-        assert "`/postmortem schedule`" not in text
+        assert "`/postmortem owner #7 @someone`" in text
+        assert "`/postmortem schedule #7`" not in text
     escalated = kind is MessageKind.ESCALATE_OVERDUE or (
         kind is MessageKind.ESCALATE_NO_OWNER and owner is None  # else its reason is gone
     )
@@ -343,7 +348,7 @@ def test_an_overdue_notice_for_a_justified_late_meeting_cites_the_justification(
     assert "because: _Half the responders are at a conference_" in text
     assert "later than 7 days after resolution" in text
     assert "nobody has marked it held" in text
-    assert "record it with `/postmortem held`" in text
+    assert "record it with `/postmortem held #7`" in text
 
 
 def test_the_day_3_reminder_without_an_owner_asks_the_channel_to_pick_one() -> None:
@@ -384,7 +389,7 @@ def test_a_new_owner_of_a_scheduled_postmortem_is_told_the_meeting_time_then_hel
 
     assert "Schedule the postmortem meeting" not in text
     assert f"on the calendar for *<!date^{int(MEETING.timestamp())}^" in text
-    positions = [text.index(f"`/postmortem {c}`") for c in ("held", "done")]
+    positions = [text.index(f"`/postmortem {c} #7`") for c in ("held", "done")]
     assert positions == sorted(positions)
     assert "(handed over by <@U0BOB>)" in text
     assert "chosen by" not in text
@@ -415,11 +420,11 @@ def test_a_new_owner_after_the_meeting_was_held_is_told_to_finish_and_run_done()
 
     text = next_steps_text(held, Policy())
 
-    assert "`/postmortem schedule`" not in text
-    assert "`/postmortem held`" not in text
+    assert "`/postmortem schedule #7`" not in text
+    assert "`/postmortem held #7`" not in text
     assert "Finish the document" in text
     assert "action items with owners and due dates" in text
-    assert "`/postmortem done`" in text
+    assert "`/postmortem done #7`" in text
     assert "(handed over by <@U0CAROL>)" in text
 
 
@@ -447,7 +452,7 @@ def test_a_hand_over_named_as_one_says_so_even_before_a_meeting_is_scheduled() -
 
     assert "<@U0CAROL> (handed over from <@U0BOB> by <@U0IM>)" in prompt
     assert "(handed over from <@U0BOB> by <@U0IM>)" in steps
-    assert "`/postmortem schedule`" in steps  # nothing scheduled yet: that is still step 1
+    assert "`/postmortem schedule #7`" in steps  # nothing scheduled yet: that is still step 1
     # A first owner is still "chosen by" whoever picked them.
     assert "(chosen by <@U0IM>)" in blocks_text(owner_chosen(drafting, Policy()))
 
@@ -526,7 +531,10 @@ def test_who_may_move_the_lifecycle_on_is_said_in_a_sentence(
     with pytest.raises(NotAllowed) as refused:
         check_can_steer(postmortem(state=state), Policy(), actor="U0CAROL", move=move)
 
-    assert f"Only the owner <@U0BOB> {said}" in str(refused.value)
+    assert str(refused.value) == (
+        f"Only the owner <@U0BOB> {said} Ask them to, or to hand the postmortem to you: they "
+        "run `/postmortem owner #7 @your-name`."
+    )
 
 
 @pytest.mark.parametrize(
@@ -546,3 +554,44 @@ def test_an_owner_nudge_sent_after_the_deadline_says_the_meeting_is_overdue(
     assert "should be held before" in before
     assert overdue_says in after
     assert "should be held before" not in after
+
+
+@pytest.mark.parametrize(
+    ("recorded", "still_open", "says"),
+    [
+        (
+            "3",
+            "2",
+            "Its 2 open action items come before planned work: `/postmortem status #7` "
+            "lists them, and each owner is reminded on its due date.",
+        ),
+        (
+            "3",
+            "1",
+            "Its open action item comes before planned work: `/postmortem status #7` "
+            "lists it, and each owner is reminded on its due date.",
+        ),
+        ("3", "0", "Every action item is already done."),
+    ],
+)
+def test_the_complete_message_says_what_is_still_owed_as_it_stands(
+    recorded: str, still_open: str, says: str
+) -> None:
+    done = postmortem(state=State.COMPLETED)
+    params = {"by": "U0BOB", "action_items": recorded, "open_items": still_open}
+
+    text = completed_text(done, params)
+
+    assert f"(marked by <@U0BOB>). Thank you all! {says} `/postmortem export #7`" in text
+
+
+@pytest.mark.parametrize(
+    "params", [{"by": "U0BOB", "action_items": "0", "open_items": "0"}, {"by": "U0BOB"}]
+)  # none recorded; a row from before counts
+def test_the_complete_message_claims_nothing_about_action_items_when_none_are_known(
+    params: dict[str, str],
+) -> None:
+    text = completed_text(postmortem(state=State.COMPLETED), params)
+
+    assert "action item" not in text
+    assert "(marked by <@U0BOB>). Thank you all! `/postmortem export #7` posts" in text
