@@ -16,7 +16,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.domain.errors import DomainError
-from bot.domain.lifecycle import STATE_LABELS
+from bot.domain.lifecycle import STATE_LABELS, State
 from bot.domain.meetings import invite_attendees
 from bot.domain.messages import MessageKind, PlannedMessage
 from bot.domain.policy import Policy
@@ -152,6 +152,19 @@ def merge_edit(
     return Edit(changed, tuple(conflicts))
 
 
+class NotWritable(DomainError):
+    """A cancelled postmortem is not written in: it was opened by mistake or twice."""
+
+
+def check_writable(postmortem: Postmortem) -> None:
+    if postmortem.state is State.CANCELLED:
+        why = postmortem.cancel_reason or "no reason given"
+        raise NotWritable(
+            f"Postmortem #{postmortem.id} was cancelled ({why}), so nothing more is written in "
+            "it. `/postmortem status` lists this channel's open postmortems."
+        )
+
+
 class ActionItemRefused(DomainError):
     """An action item that can't be recorded as given; the message says what to change."""
 
@@ -260,6 +273,9 @@ def render_markdown(
         facts.append("Meeting: not scheduled yet")
     if postmortem.completed_at is not None:
         facts.append(f"Completed: {_when(postmortem.completed_at)}")
+    if postmortem.cancelled_at is not None:
+        why = postmortem.cancel_reason or "no reason given"
+        facts.append(f"Cancelled: {_when(postmortem.cancelled_at)} — {why}")
     lines += [f"- {fact}" for fact in facts]
     # Who the meeting's invite names: the owner, the incident managers, the participants.
     people = [attendee.slack_user_id for attendee in invite_attendees(postmortem, policy)]

@@ -13,6 +13,12 @@ class State(StrEnum):
     MEETING_SCHEDULED = "meeting_scheduled"
     IN_REVIEW = "in_review"
     COMPLETED = "completed"
+    # Opened by mistake or twice for one incident: closed without a review, with a reason.
+    CANCELLED = "cancelled"
+
+
+# Nothing more happens to these: no nudges, and a new start in their channel opens another.
+CLOSED = frozenset({State.COMPLETED, State.CANCELLED})
 
 
 class Move(StrEnum):
@@ -21,6 +27,7 @@ class Move(StrEnum):
     SCHEDULE_MEETING = "schedule_meeting"
     MARK_MEETING_HELD = "mark_meeting_held"
     COMPLETE = "complete"
+    CANCEL = "cancel"
 
 
 STATE_LABELS: dict[State, str] = {
@@ -29,6 +36,7 @@ STATE_LABELS: dict[State, str] = {
     State.MEETING_SCHEDULED: "Meeting scheduled",
     State.IN_REVIEW: "Meeting held, in review",
     State.COMPLETED: "Completed",
+    State.CANCELLED: "Cancelled (not reviewed)",
 }
 
 TRANSITIONS: dict[tuple[State, Move], State] = {
@@ -40,6 +48,7 @@ TRANSITIONS: dict[tuple[State, Move], State] = {
     (State.MEETING_SCHEDULED, Move.SCHEDULE_MEETING): State.MEETING_SCHEDULED,
     (State.MEETING_SCHEDULED, Move.MARK_MEETING_HELD): State.IN_REVIEW,
     (State.IN_REVIEW, Move.COMPLETE): State.COMPLETED,
+    **{(s, Move.CANCEL): State.CANCELLED for s in State if s not in CLOSED},
 }
 
 
@@ -50,6 +59,7 @@ _ASKED: dict[Move, str] = {
     Move.SCHEDULE_MEETING: "schedule this postmortem's meeting",
     Move.MARK_MEETING_HELD: "mark this postmortem's meeting as held",
     Move.COMPLETE: "mark this postmortem done",
+    Move.CANCEL: "cancel this postmortem",
 }
 
 # Where the postmortem stands, in the words people use about it.
@@ -59,6 +69,7 @@ _STANDS: dict[State, str] = {
     State.MEETING_SCHEDULED: "its meeting has not been held yet",
     State.IN_REVIEW: "its meeting was already held",
     State.COMPLETED: "it is already complete",
+    State.CANCELLED: "it was cancelled",
 }
 
 _NEXT: dict[State, str] = {
@@ -82,12 +93,15 @@ _NEXT: dict[State, str] = {
     State.COMPLETED: (
         "Nothing is left to do; a new incident gets its own postmortem with `/postmortem start`."
     ),
+    State.CANCELLED: (
+        "Nothing is left to do; a new incident gets its own postmortem with `/postmortem start`."
+    ),
 }
 
 
 def _why_not(current: State, move: Move) -> str:
     """Why ``move`` cannot happen in ``current``, and what to do instead: plain sentences."""
-    if move is Move.ASSIGN_OWNER and current is not State.COMPLETED:
+    if move is Move.ASSIGN_OWNER and current not in CLOSED:
         return (
             f"I can't {_ASKED[move]}: it already has an owner. To give it to someone else, "
             "use `/postmortem owner @someone`."

@@ -50,6 +50,8 @@ class MessageKind(StrEnum):
     # postmortem: the guidance's "steps to take" matter most once it is done.
     ACTION_ITEM_DUE = "action_item_due"
     ACTION_ITEM_OVERDUE = "action_item_overdue"
+    # The channel hears that a postmortem was cancelled, by whom and why.
+    CANCELLED = "cancelled"
 
 
 NUDGES = frozenset(
@@ -95,6 +97,11 @@ _STILL_NEEDED: dict[MessageKind, frozenset[State]] = {
     MessageKind.NUDGE_NOT_DONE: frozenset({State.IN_REVIEW}),
     # Once someone owns it, the lost prompt no longer matters.
     MessageKind.PROMPT_UNDELIVERABLE: frozenset({State.AWAITING_OWNER}),
+    # They outlive a completed postmortem, not a cancelled one (opened by mistake or twice).
+    **{
+        kind: frozenset(State) - {State.CANCELLED}
+        for kind in (MessageKind.ACTION_ITEM_DUE, MessageKind.ACTION_ITEM_OVERDUE)
+    },
 }
 
 # How long after a meeting's time it may go unmarked before the incident managers hear of it.

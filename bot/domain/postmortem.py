@@ -88,6 +88,8 @@ class Postmortem:
     meeting_participants: tuple[str, ...] = ()
     meeting_held_at: datetime | None = None
     completed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
 
     @property
     def meeting_ends_at(self) -> datetime | None:

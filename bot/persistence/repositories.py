@@ -12,7 +12,7 @@ from sqlalchemy import Select, Table, and_, bindparam, insert, or_, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.domain.lifecycle import State
+from bot.domain.lifecycle import CLOSED, State
 from bot.domain.messages import MessageKind, PlannedMessage
 from bot.domain.owners import Candidate, Criterion, Person
 from bot.domain.postmortem import IncidentReport, Postmortem
@@ -60,6 +60,8 @@ def _to_domain(row: Any) -> Postmortem:
         meeting_participants=tuple(str(u) for u in row.meeting_participants or []),
         meeting_held_at=row.meeting_held_at,
         completed_at=row.completed_at,
+        cancelled_at=row.cancelled_at,
+        cancel_reason=row.cancel_reason,
     )
 
 
@@ -81,13 +83,14 @@ _AUDIT_TABLE = cast(Table, AuditEventRow.__table__)
 
 
 _POSTMORTEMS_TABLE = cast(Table, PostmortemRow.__table__)
+_CLOSED = sorted(state.value for state in CLOSED)
 # Statements on the hot paths (every start, every message sent), built once: building a
 # statement per call costs more than executing it.
 _OPEN_IN_CHANNEL = (
     select(_POSTMORTEMS_TABLE.c.id)
     .where(
         _POSTMORTEMS_TABLE.c.channel_id == bindparam("channel_id"),
-        _POSTMORTEMS_TABLE.c.state != State.COMPLETED.value,
+        _POSTMORTEMS_TABLE.c.state.not_in(_CLOSED),
     )
     .limit(1)
 )
@@ -188,7 +191,7 @@ class PostmortemRepository:
         return None if row is None else _to_domain(row)
 
     def _open(self) -> Select[PostmortemRow]:
-        return select(PostmortemRow).where(PostmortemRow.state != State.COMPLETED.value)
+        return select(PostmortemRow).where(PostmortemRow.state.not_in(_CLOSED))
 
     def open_in_channel(self, channel_id: str) -> list[Postmortem]:
         """Open postmortems in a channel, newest first."""
@@ -240,7 +243,7 @@ class PostmortemRepository:
     ) -> bool:
         """Move ``expected`` → ``new`` (plus ``fields``); False if the state moved meanwhile."""
         values: dict[str, Any] = {"state": new.value, "updated_at": at, **fields}
-        if new is State.COMPLETED:
+        if new in CLOSED:
             values["open_channel_lock"] = None
         result = self._session.execute(
             _update(PostmortemRow)
@@ -264,7 +267,7 @@ class PostmortemRepository:
         if from_channel is None:
             statement = statement.where(
                 PostmortemRow.channel_id.is_(None),
-                PostmortemRow.state != State.COMPLETED.value,
+                PostmortemRow.state.not_in(_CLOSED),
             )
         else:
             statement = statement.where(

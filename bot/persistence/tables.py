@@ -87,6 +87,8 @@ class PostmortemRow(Base):
     meeting_participants: Mapped[list[Any]] = mapped_column(default=list)
     meeting_held_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime]
 
 

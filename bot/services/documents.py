@@ -17,6 +17,7 @@ from bot.domain.document import (
     Section,
     action_item_params,
     check_action_item,
+    check_writable,
     merge_edit,
     plan_action_item_reminders,
     render_markdown,
@@ -50,6 +51,7 @@ class DocumentService(Service):
             postmortem = find_postmortem(
                 uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="document"
             )
+            check_writable(postmortem)
             return postmortem, uow.documents.get(postmortem.id)
 
     def save(
@@ -263,4 +265,5 @@ class DocumentService(Service):
         )
         held = uow.postmortems.get_for_update(found.id)
         assert held is not None  # postmortems are never deleted
+        check_writable(held)
         return held

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.domain.cancelling import check_can_cancel
 from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import Move, State
 from bot.domain.meetings import (
@@ -18,6 +19,7 @@ from bot.domain.meetings import (
     check_meeting_took_place,
 )
 from bot.domain.messages import (
+    ACTION_ITEM_REMINDERS,
     NUDGES,
     REPEATING_NUDGES,
     REQUESTED_BY,
@@ -48,6 +50,11 @@ _UNTIL_HELD = (
     MessageKind.ASK_MARK_HELD,
 )
 
+
+# A cancelled postmortem's owner prompt, should it not be posted yet, never is.
+_PROMPTS = frozenset(
+    {MessageKind.OWNER_PROMPT, MessageKind.PROMPT_REFRESH, MessageKind.PROMPT_UNDELIVERABLE}
+)
 
 _REPOSTED = "owner_prompt_reposted"
 
@@ -179,6 +186,44 @@ class LifecycleService(Service):
             params = {"by": actor, "action_items": str(len(items)), "open_items": str(still_open)}
             plan_messages(
                 uow, updated, [PlannedMessage(MessageKind.COMPLETED, now, params=params)], now
+            )
+            uow.commit()
+            return updated
+
+    def cancel(
+        self, *, channel_id: str, actor: str, reason: str, postmortem_id: int | None = None
+    ) -> Postmortem:
+        """Close a postmortem opened by mistake or twice: every reminder stops, the channel
+        hears who cancelled it and why, and a new start in the channel opens another."""
+        now = self._clock()
+        with self._uow_factory() as uow:
+            postmortem = find_postmortem(
+                uow,
+                channel_id=channel_id,
+                postmortem_id=postmortem_id,
+                verb="cancel",
+                arguments=reason,
+            )
+            new = check_can_cancel(
+                postmortem, actor=actor, incident_managers=self._policy.incident_managers
+            )
+            updated = self._move(uow, postmortem, new, now, cancelled_at=now, cancel_reason=reason)
+            uow.audit.record(
+                postmortem_id=postmortem.id,
+                at=now,
+                actor=actor,
+                action="cancelled",
+                details={"reason": reason, "was": postmortem.state.value},
+            )
+            uow.outbox.cancel_pending(
+                postmortem_id=postmortem.id,
+                kinds=sorted(NUDGES | ACTION_ITEM_REMINDERS | _PROMPTS),
+            )
+            items = uow.action_items.for_postmortem(postmortem.id)
+            still_open = sum(1 for item in items if item.done_at is None)
+            params = {"by": actor, "open_items": str(still_open)}
+            plan_messages(
+                uow, updated, [PlannedMessage(MessageKind.CANCELLED, now, params=params)], now
             )
             uow.commit()
             return updated

@@ -374,6 +374,7 @@ _MESSAGE_NAMES: dict[MessageKind, str] = {
     MessageKind.MEETING_INVITE: "the meeting invite",
     MessageKind.MEETING_HELD: 'the "meeting held" message',
     MessageKind.COMPLETED: 'the "complete" message',
+    MessageKind.CANCELLED: 'the "cancelled" message',
     MessageKind.PROMPT_UNDELIVERABLE: "the direct message about the owner prompt",
     MessageKind.DOCUMENT_STARTED: 'the "document started" message',
     MessageKind.ACTION_ITEM_ADDED: "an action item's announcement",
@@ -452,6 +453,9 @@ def status_text(
             lines.append(f"• Meeting held {slack_date(p.meeting_held_at)}")
         if p.completed_at is not None:
             lines.append(f"• Completed {slack_date(p.completed_at)}")
+        if p.cancelled_at is not None:
+            why = escape(p.cancel_reason or "no reason given")
+            lines.append(f"• Cancelled {slack_date(p.cancelled_at)}: _{why}_")
         items = (action_items or {}).get(p.id, [])
         lines.append(_document_line(p.id, (documents or {}).get(p.id), items))
         lines += _action_item_lines(p.id, items, today)

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from bot.domain.cancelling import CANCEL_IS_FOR, MAX_CANCEL_REASON_LENGTH
 from bot.domain.messages import SLACK_USER_ID
 from bot.domain.postmortem import PAGERDUTY_INCIDENT_URL
 from bot.slack.text import escape, has_words, plain
@@ -32,6 +33,8 @@ USAGE = (
     "`/postmortem action mine` lists yours, in every postmortem\n"
     "• `/postmortem export` — post the document and action items here as a Markdown file\n"
     "• `/postmortem done` — complete the postmortem, once its meeting was held\n"
+    "• `/postmortem cancel <why>` — close a postmortem opened by mistake or twice for one "
+    "incident (a false alarm still gets its postmortem); the channel is told why\n"
     "• `/postmortem move #3` — bring a postmortem that has no channel (its incident matched "
     "no route) into this channel\n"
     "• `/postmortem help` — this message\n"
@@ -98,6 +101,14 @@ class Done:
 
 
 @dataclass(frozen=True)
+class Cancel:
+    """Close a postmortem opened by mistake or twice, saying why."""
+
+    reason: str
+    postmortem_id: int | None = None
+
+
+@dataclass(frozen=True)
 class WriteDocument:
     postmortem_id: int | None = None
 
@@ -148,6 +159,7 @@ Request = (
     | Schedule
     | Held
     | Done
+    | Cancel
     | WriteDocument
     | AddActionItem
     | CompleteActionItem
@@ -207,6 +219,20 @@ def _action_item(
     return AddActionItem(match.group("owner"), due_on, text, postmortem_id)
 
 
+def _cancel(rest: str, postmortem_id: int | None) -> Cancel | Invalid:
+    reason = plain(rest).strip() if has_words(rest) else ""
+    if not reason:
+        return Invalid(
+            "`/postmortem cancel` needs the reason, which the channel is told, like "
+            "`/postmortem cancel opened twice: #12 is this incident's`. " + CANCEL_IS_FOR
+        )
+    if len(reason) > MAX_CANCEL_REASON_LENGTH:
+        return Invalid(
+            f"The reason is {len(reason)} characters; keep it to {MAX_CANCEL_REASON_LENGTH}."
+        )
+    return Cancel(reason, postmortem_id)
+
+
 def _which(rest: str) -> tuple[int | None, str] | Invalid:
     """An optional leading ``#N``: which postmortem, where a channel has several open."""
     match = _POSTMORTEM_NUMBER.match(rest)
@@ -260,6 +286,8 @@ def parse(text: str) -> Request:
         return MoveHere(postmortem_id)
     if verb == "action":
         return _action_item(rest, postmortem_id)
+    if verb == "cancel":
+        return _cancel(rest, postmortem_id)
     if verb in ("document", "doc", "export"):
         if rest:
             return Invalid(f"`/postmortem {verb}` takes at most a postmortem number, like `#2`.")

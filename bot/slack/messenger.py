@@ -32,6 +32,8 @@ from bot.slack.nudges import (
     action_item_reminder_blocks,
     action_item_reminder_text,
     action_item_text,
+    cancelled_prompt,
+    cancelled_text,
     completed_text,
     document_export_text,
     document_started_text,
@@ -242,6 +244,15 @@ class SlackMessenger:
             return self._export(message, postmortem)
         if message.kind in ACTION_ITEM_REMINDERS:
             return self._remind_of_action_item(message, postmortem)
+        if message.kind is MessageKind.CANCELLED:
+            by = str(message.params["by"])
+            if postmortem.prompt_ts is not None and postmortem.owner_id is None:
+                # Nobody owns it, so its prompt still shows buttons: take them off, saying why.
+                text, blocks = cancelled_prompt(postmortem, by)
+                self._client.chat_update(
+                    channel=message.channel_id, ts=postmortem.prompt_ts, text=text, blocks=blocks
+                )
+            return self._post(message, cancelled_text(postmortem, message.params))
         if message.kind is MessageKind.COMPLETED:
             return self._post(message, completed_text(postmortem, message.params))
         text = str(

@@ -262,6 +262,37 @@ def completed_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
     )
 
 
+def cancelled_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
+    """The channel hears who cancelled a postmortem and why, and what stopped with it."""
+    why = escape(postmortem.cancel_reason or "no reason given")
+    text = (
+        f":no_entry_sign: <@{params['by']}> cancelled the postmortem for "
+        f"*{escape(postmortem.title)}* (#{postmortem.id}): _{why}_. Its reminders have stopped."
+    )
+    still_open = params.get("open_items", "0")
+    if still_open != "0":
+        which = (
+            "Its open action item is"
+            if still_open == "1"
+            else f"Its {still_open} open action items are"
+        )
+        text += (
+            f" {which} no longer followed up: if still needed, record "
+            f"{'it' if still_open == '1' else 'them'} in the postmortem that replaces this one."
+        )
+    return text
+
+
+def cancelled_prompt(postmortem: Postmortem, by: str) -> tuple[str, list[Block]]:
+    """What the owner prompt says once its postmortem was cancelled: its text and blocks,
+    without the buttons."""
+    text = (
+        f"*Postmortem #{postmortem.id}: {escape(postmortem.title)}* — cancelled by <@{by}>: "
+        f"_{escape(postmortem.cancel_reason or 'no reason given')}_. No owner is needed."
+    )
+    return text, [SectionBlock(text=MarkdownTextObject(text=text))]
+
+
 def document_started_text(postmortem: Postmortem, by: str) -> str:
     return (
         f":memo: <@{by}> started the document for *{escape(postmortem.title)}* "

@@ -9,6 +9,7 @@ import pytest
 from bot.domain.postmortem import pagerduty_incident_id
 from bot.slack.commands import (
     AddActionItem,
+    Cancel,
     CompleteActionItem,
     Done,
     Export,
@@ -46,6 +47,9 @@ from bot.slack.commands import (
         ("status #4", Status(4)),
         ("help", Help()),
         ("", Help()),
+        ("cancel opened twice", Cancel("opened twice")),
+        ("cancel #3 a test, not an incident", Cancel("a test, not an incident", 3)),
+        ("cancel dup of <@U0BOB|bob>'s", Cancel("dup of @bob's")),
     ],
 )
 def test_known_subcommands_parse(text: str, expected: object) -> None:
@@ -195,3 +199,20 @@ def test_a_malformed_document_command_says_what_to_type(text: str, says: str) ->
 
     assert isinstance(result, Invalid)
     assert says in result.problem
+
+
+@pytest.mark.parametrize("text", ["cancel", "cancel #3", "cancel \u200b"])
+def test_cancel_needs_a_reason_and_says_what_cancelling_is_for(text: str) -> None:
+    request = parse(text)
+
+    assert isinstance(request, Invalid)
+    assert request.problem.startswith("`/postmortem cancel` needs the reason")
+    assert "A false alarm or a smaller incident than it seemed still gets its postmortem" in (
+        request.problem
+    )
+
+
+def test_a_cancel_reason_is_kept_short_enough_to_read_in_the_channel() -> None:
+    request = parse("cancel " + "x" * 501)
+
+    assert request == Invalid("The reason is 501 characters; keep it to 500.")

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.domain.errors import DomainError
-from bot.domain.lifecycle import State
+from bot.domain.lifecycle import CLOSED, State
 from bot.domain.postmortem import (
     PAGERDUTY,
     IncidentReport,
@@ -90,7 +90,7 @@ def answer_command(
             reply(ack, commands.USAGE)
         case commands.Invalid(problem):
             reply(ack, f"{problem}\n\n{commands.USAGE}")
-        case commands.Schedule() | commands.Held() | commands.Done():
+        case commands.Schedule() | commands.Held() | commands.Done() | commands.Cancel():
             lifecycle_listeners.answer(ack, request, command, lifecycle)
         case (
             commands.WriteDocument()
@@ -162,9 +162,7 @@ def answer_command(
                     f"Opened postmortem #{p.id}. I'm asking the channel to choose its owner."
                     + linked,
                 )
-            elif p.incident_key == key and (
-                p.channel_id != channel_id or p.state is State.COMPLETED
-            ):
+            elif p.incident_key == key and (p.channel_id != channel_id or p.state in CLOSED):
                 reply(ack, _incident_elsewhere_text(command, p))
             else:
                 open_here = postmortems.status(channel_id=channel_id).open_postmortems
@@ -206,7 +204,7 @@ def _incident_elsewhere(
     if incident is None:
         return None
     found = postmortems.for_incident(key=incident_key(PAGERDUTY, incident))
-    if found is None or (found.channel_id == channel_id and found.state is not State.COMPLETED):
+    if found is None or (found.channel_id == channel_id and found.state not in CLOSED):
         return None
     return found
 
@@ -220,8 +218,9 @@ def _incident_elsewhere_text(command: dict[str, Any], p: Postmortem) -> str:
     if p.channel_id is None:
         return f"{said}, in no channel yet: `/postmortem move #{p.id}` brings it here."
     there = f"`/postmortem status #{p.id}` in <#{p.channel_id}>"
-    if p.state is State.COMPLETED:
-        return f"{said}, completed: {there} shows it."
+    if p.state in CLOSED:
+        closed = "completed" if p.state is State.COMPLETED else "cancelled"
+        return f"{said}, {closed}: {there} shows it."
     return (
         f"{said}, in <#{p.channel_id}>{_link(command, p.channel_id, p.prompt_ts)}: "
         f"one incident, one owner, so I did not open another. {there} shows where it stands."

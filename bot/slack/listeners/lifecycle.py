@@ -27,7 +27,8 @@ def register(app: App) -> None:
 def answer(
     ack: Ack, request: commands.Request, command: dict[str, Any], lifecycle: LifecycleService
 ) -> None:
-    """The ephemeral answer to `/postmortem schedule|held|done` (the form opens lazily)."""
+    """The ephemeral answer to `/postmortem schedule|held|done|cancel` (the schedule form
+    opens lazily)."""
     channel_id, user_id = command["channel_id"], command["user_id"]
     try:
         match request:
@@ -45,6 +46,14 @@ def answer(
             case commands.Done(which):
                 done = lifecycle.complete(channel_id=channel_id, actor=user_id, postmortem_id=which)
                 text = f"Postmortem #{done.id} is complete; I told the channel. Thank you!"
+            case commands.Cancel(reason, which):
+                cancelled = lifecycle.cancel(
+                    channel_id=channel_id, actor=user_id, reason=reason, postmortem_id=which
+                )
+                text = (
+                    f"Cancelled postmortem #{cancelled.id}; I told the channel why. Its "
+                    "reminders have stopped."
+                )
             case _:
                 return
     except DomainError as refusal:

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.domain.errors import DomainError
-from bot.domain.lifecycle import State
+from bot.domain.lifecycle import CLOSED, State
 from bot.domain.owners import Criterion, Person
 from bot.domain.postmortem import (
     IncidentReport,
@@ -91,8 +91,8 @@ def read_start_form(values: dict[str, Any], now: datetime) -> tuple[dict[str, An
 
 def _incident_has_one(found: Postmortem, channel_id: str) -> str:
     """Why the form opened nothing: the linked incident has its postmortem, and where."""
-    if found.state is State.COMPLETED:
-        where = "completed"
+    if found.state in CLOSED:
+        where = "completed" if found.state is State.COMPLETED else "cancelled"
     elif found.channel_id is None:
         where = f"in no channel yet: `/postmortem move #{found.id}` here brings it in"
     elif found.channel_id != channel_id:

@@ -1,0 +1,144 @@
+"""`/postmortem cancel <why>`: a postmortem opened by mistake or twice is closed, with its
+reason, and stops reminding anyone; a false alarm is still reviewed.
+
+Through the real HTTP app, the outbox pump and the Slack stand-in, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.persistence.tables import AuditEventRow
+from tests.conftest import BotFactory, BotHarness
+from tests.e2e.test_action_item_reminders import DUE_DAY_IN_NEW_YORK, at, with_an_item_for_dan
+from tests.e2e.test_document import add_action_item
+from tests.e2e.test_owner_workflow import rows
+from tests.support.lifecycle import completed_by_bob, owned_by_bob, posted
+from tests.support.slack_user import buttons
+
+REASON = "opened twice: #2 is this incident's"
+
+
+def kinds_posted(bot: BotHarness) -> list[str]:
+    return [
+        c.params["metadata"]["event_payload"]["kind"] for c in bot.slack.calls("chat.postMessage")
+    ]
+
+
+def test_the_owner_cancels_with_a_reason_the_channel_hears_it_and_no_reminder_follows(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    sent_before = len(kinds_posted(bot))
+
+    answer = bot.user("U0BOB").answer(f"cancel {REASON}")
+    bot.settle()
+    for _ in range(10):  # ten days: the owner's nudges, the reminders, the escalation
+        bot.clock.advance(timedelta(days=1))
+        bot.dispatch()
+
+    assert answer == "Cancelled postmortem #1; I told the channel why. Its reminders have stopped."
+    assert kinds_posted(bot)[sent_before:] == ["cancelled"]
+    [told] = posted(bot, "cancelled")
+    assert told["text"] == (
+        ":no_entry_sign: <@U0BOB> cancelled the postmortem for *Checkout errors* (#1): "
+        f"_{REASON}_. Its reminders have stopped."
+    )
+    status = bot.user("U0BOB").answer("status #1")
+    assert "*#1 Checkout errors* — Cancelled (not reviewed)" in status
+    assert f": _{REASON}_" in status
+    [audit] = [r for r in rows(bot, AuditEventRow) if r.action == "cancelled"]
+    assert (audit.actor, audit.details) == ("U0BOB", {"reason": REASON, "was": "drafting"})
+
+
+def test_once_cancelled_a_new_start_in_the_channel_opens_another(bot: BotHarness) -> None:
+    bot.user("U0ALICE").answer("start Checkout errors")
+    bot.user("U0ALICE").answer("cancel started in the wrong channel")
+
+    again = bot.user("U0ALICE").answer("start Checkout errors")
+
+    assert again.startswith("Opened postmortem #2.")
+    assert "There is no open postmortem" not in bot.user("U0ALICE").answer("status")
+
+
+def test_while_nobody_owns_it_anyone_can_cancel_and_the_prompt_loses_its_buttons(
+    bot: BotHarness,
+) -> None:
+    bot.user("U0ALICE").answer("start Checkout errors")
+    bot.slack.wait_for("chat.postMessage")
+    bot.settle()
+    opened = bot.runtime.postmortems.get(postmortem_id=1)
+    assert opened is not None
+    assert opened.prompt_ts is not None
+
+    bot.user("U0CAROL").answer("cancel a test of the bot, not an incident")
+    bot.settle()
+
+    [update] = bot.slack.calls("chat.update")
+    assert update.params["ts"] == opened.prompt_ts
+    assert buttons(update.params["blocks"]) == []
+    assert (
+        "cancelled by <@U0CAROL>: _a test of the bot, not an incident_" in (update.params["text"])
+    )
+
+
+def test_once_owned_only_the_owner_the_opener_or_an_incident_manager_may_cancel(
+    make_bot: BotFactory,
+) -> None:
+    bot = make_bot(policy="incident_managers: [U0MANAGER]\n")
+    owned_by_bob(bot)  # opened by Alice
+
+    refused = bot.user("U0CAROL").answer(f"cancel {REASON}")
+    by_opener = bot.user("U0ALICE").answer(f"cancel {REASON}")
+
+    assert refused == (
+        "Only the owner <@U0BOB>, whoever opened it (<@U0ALICE>) or an incident manager can "
+        "cancel postmortem #1. Ask them, saying why."
+    )
+    assert by_opener.startswith("Cancelled postmortem #1;")
+
+
+def test_an_incident_manager_may_cancel_an_owned_postmortem(make_bot: BotFactory) -> None:
+    bot = make_bot(policy="incident_managers: [U0MANAGER]\n")
+    owned_by_bob(bot)
+
+    assert bot.user("U0MANAGER").answer(f"cancel {REASON}").startswith("Cancelled postmortem #1;")
+
+
+def test_cancel_needs_a_reason_and_says_a_false_alarm_is_still_reviewed(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+
+    answer = bot.user("U0BOB").answer("cancel")
+
+    assert answer.startswith("`/postmortem cancel` needs the reason, which the channel is told")
+    assert "A false alarm or a smaller incident than it seemed still gets its postmortem" in answer
+    assert "Cancelled (not reviewed)" not in bot.user("U0BOB").answer("status")
+
+
+def test_a_completed_postmortem_cannot_be_cancelled(bot: BotHarness) -> None:
+    completed_by_bob(bot)
+
+    answer = bot.user("U0BOB").answer(f"cancel #1 {REASON}")
+
+    assert answer.startswith("I can't cancel this postmortem: it is already complete.")
+    assert posted(bot, "cancelled") == []
+
+
+def test_a_cancelled_postmortems_action_items_stop_and_nothing_more_is_written_in_it(
+    bot: BotHarness,
+) -> None:
+    with_an_item_for_dan(bot)
+
+    bot.user("U0BOB").answer(f"cancel {REASON}")
+    bot.settle()
+    at(bot, DUE_DAY_IN_NEW_YORK)
+
+    assert posted(bot, "action_item_due") == []
+    [told] = posted(bot, "cancelled")
+    assert told["text"].endswith(
+        "Its open action item is no longer followed up: if still needed, record it in the "
+        "postmortem that replaces this one."
+    )
+    refused = f"Postmortem #1 was cancelled ({REASON}), so nothing more is written in it."
+    assert bot.user("U0BOB").answer("document #1").startswith(refused)
+    assert add_action_item(bot, "U0BOB", "#1 <@U0DAN> 2026-12-10 Another step").startswith(refused)
