@@ -52,6 +52,13 @@ class MessageKind(StrEnum):
     ACTION_ITEM_OVERDUE = "action_item_overdue"
     # The channel hears that a postmortem was cancelled, by whom and why.
     CANCELLED = "cancelled"
+    # A direct message to an owner someone else chose (or handed it to): a mention in a
+    # channel they are not in notifies nobody, and an owner who never heard is no owner.
+    OWNER_TOLD = "owner_told"
+
+
+# Sent to their recipient's direct messages, not to the postmortem's channel.
+DIRECT_MESSAGES = frozenset({MessageKind.PROMPT_UNDELIVERABLE, MessageKind.OWNER_TOLD})
 
 
 NUDGES = frozenset(
@@ -97,6 +104,7 @@ _STILL_NEEDED: dict[MessageKind, frozenset[State]] = {
     MessageKind.NUDGE_NOT_DONE: frozenset({State.IN_REVIEW}),
     # Once someone owns it, the lost prompt no longer matters.
     MessageKind.PROMPT_UNDELIVERABLE: frozenset({State.AWAITING_OWNER}),
+    MessageKind.OWNER_TOLD: frozenset({State.DRAFTING, State.MEETING_SCHEDULED, State.IN_REVIEW}),
     # They outlive a completed postmortem, not a cancelled one (opened by mistake or twice).
     **{
         kind: frozenset(State) - {State.CANCELLED}
@@ -356,6 +364,13 @@ def plan_on_owner(
     assert postmortem.owner_id is not None
     params = {HANDED_OVER_FROM: handed_over_from} if handed_over_from else {}
     plan = [PlannedMessage(MessageKind.OWNER_CHOSEN, now, params=params)]
+    chosen_by = postmortem.owner_assigned_by
+    if chosen_by != postmortem.owner_id and is_slack_user(chosen_by):
+        plan.append(
+            PlannedMessage(
+                MessageKind.OWNER_TOLD, now, recipient=postmortem.owner_id, params=dict(params)
+            )
+        )
     if postmortem.state in (State.AWAITING_OWNER, State.DRAFTING):
         plan.append(
             PlannedMessage(

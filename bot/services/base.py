@@ -9,7 +9,12 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.document import action_item_reminder_applies
 from bot.domain.errors import DomainError
-from bot.domain.messages import ACTION_ITEM_REMINDERS, MessageKind, PlannedMessage
+from bot.domain.messages import (
+    ACTION_ITEM_REMINDERS,
+    DIRECT_MESSAGES,
+    MessageKind,
+    PlannedMessage,
+)
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.persistence.group_commit import GroupCommit
@@ -124,11 +129,19 @@ def mrkdwn_safe(text: str) -> str:
 def plan_messages(
     uow: UnitOfWork, postmortem: Postmortem, planned: list[PlannedMessage], now: datetime
 ) -> None:
-    """Write planned messages to the outbox, in the caller's transaction."""
+    """Write planned messages to the outbox, in the caller's transaction: to the postmortem's
+    channel, or a direct message's to its recipient."""
     assert postmortem.channel_id is not None
+    direct = [m for m in planned if m.kind in DIRECT_MESSAGES and m.recipient]
+    in_channel = [m for m in planned if m not in direct] if direct else planned
     uow.outbox.add_all(
-        postmortem_id=postmortem.id, channel_id=postmortem.channel_id, planned=planned, now=now
+        postmortem_id=postmortem.id, channel_id=postmortem.channel_id, planned=in_channel, now=now
     )
+    for message in direct:
+        assert message.recipient is not None
+        uow.outbox.add(
+            postmortem_id=postmortem.id, channel_id=message.recipient, planned=message, now=now
+        )
 
 
 def reason_gone_elsewhere(

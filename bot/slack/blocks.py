@@ -375,6 +375,7 @@ _MESSAGE_NAMES: dict[MessageKind, str] = {
     MessageKind.MEETING_HELD: 'the "meeting held" message',
     MessageKind.COMPLETED: 'the "complete" message',
     MessageKind.CANCELLED: 'the "cancelled" message',
+    MessageKind.OWNER_TOLD: "the direct message to the chosen owner",
     MessageKind.PROMPT_UNDELIVERABLE: "the direct message about the owner prompt",
     MessageKind.DOCUMENT_STARTED: 'the "document started" message',
     MessageKind.ACTION_ITEM_ADDED: "an action item's announcement",

@@ -41,6 +41,7 @@ from bot.slack.nudges import (
     meeting_invite_text,
     nudge_blocks,
     nudge_text,
+    owner_told_text,
 )
 from bot.slack.text import escape
 
@@ -244,6 +245,10 @@ class SlackMessenger:
             return self._export(message, postmortem)
         if message.kind in ACTION_ITEM_REMINDERS:
             return self._remind_of_action_item(message, postmortem)
+        if message.kind is MessageKind.OWNER_TOLD:
+            # A direct message: the row's channel is the owner's user id.
+            handed_over_from = message.params.get(HANDED_OVER_FROM)
+            return self._post(message, owner_told_text(postmortem, handed_over_from))
         if message.kind is MessageKind.CANCELLED:
             by = str(message.params["by"])
             if postmortem.prompt_ts is not None and postmortem.owner_id is None:

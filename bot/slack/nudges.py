@@ -262,6 +262,25 @@ def completed_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
     )
 
 
+def owner_told_text(postmortem: Postmortem, handed_over_from: str | None) -> str:
+    """The direct message to an owner someone else chose: they may not be in the channel,
+    where the announcement and their next steps are."""
+    channel = f"<#{postmortem.channel_id}>"
+    by = f"<@{postmortem.owner_assigned_by}>"
+    how = (
+        f"{by} handed you the postmortem"
+        if handed_over_from
+        else f"{by} chose you to own the postmortem"
+    )
+    return (
+        f":wave: {how} for *{escape(postmortem.title)}* (#{postmortem.id}) in {channel}. "
+        "Owning it is not blame: you coordinate a collaborative, blameless review and do the "
+        "admin; writing it is everyone's work. Your next steps are in "
+        f"{channel}, where the commands work. Not the right person? Agree on someone there and "
+        f"hand it over with {command(postmortem.id, 'owner', '@someone')}."
+    )
+
+
 def cancelled_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
     """The channel hears who cancelled a postmortem and why, and what stopped with it."""
     why = escape(postmortem.cancel_reason or "no reason given")

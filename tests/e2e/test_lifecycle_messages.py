@@ -144,3 +144,43 @@ def test_two_working_days_after_the_meeting_was_held_the_owner_is_reminded_to_fi
     [reminder] = posted(bot, "nudge_not_done")
     assert "<@U0BOB>" in reminder["text"]
     assert "`/postmortem done #1`" in reminder["text"]
+
+
+def test_an_owner_someone_else_chose_is_told_directly_as_well_as_in_the_channel(
+    bot: BotHarness,
+) -> None:
+    bot.user("U0ALICE").answer("start Checkout errors")
+    bot.slack.wait_for("chat.postMessage")
+    bot.user("U0ALICE").click(
+        {"action_id": "owner.pick_anyone", "block_id": "owner:1", "selected_user": "U0DAVE"}
+    )
+    bot.slack.wait_for("chat.update")
+    bot.settle()
+
+    [direct] = posted(bot, "owner_told")
+    assert direct["channel"] == "U0DAVE"  # a direct message: Dave may not be in the channel
+    assert direct["text"] == (
+        ":wave: <@U0ALICE> chose you to own the postmortem for *Checkout errors* (#1) in "
+        "<#C0INCIDENT>. Owning it is not blame: you coordinate a collaborative, blameless "
+        "review and do the admin; writing it is everyone's work. Your next steps are in "
+        "<#C0INCIDENT>, where the commands work. Not the right person? Agree on someone there "
+        "and hand it over with `/postmortem owner #1 @someone`."
+    )
+
+
+def test_whoever_volunteers_gets_no_direct_message(bot: BotHarness) -> None:
+    owned_by_bob(bot)  # Bob clicked "I'll own it"
+
+    assert posted(bot, "owner_told") == []
+
+
+def test_a_new_owner_handed_the_postmortem_is_told_directly(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+
+    hand_over_to_carol(bot)
+
+    [direct] = posted(bot, "owner_told")
+    assert direct["channel"] == "U0CAROL"
+    assert direct["text"].startswith(
+        ":wave: <@U0BOB> handed you the postmortem for *Checkout errors* (#1) in <#C0INCIDENT>."
+    )
