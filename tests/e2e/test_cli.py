@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from bot.devtools.slack_standin import SlackStandIn
+from tests.support.databases import fresh_postgres_database
 from tests.support.processes import cli_env, run_cli, running_serve
+
+REPLICAS = 6
 
 
 def test_serve_without_credentials_names_the_missing_variables_in_one_line(
@@ -63,6 +67,30 @@ def test_migrate_brings_an_empty_database_to_head(empty_database: str) -> None:
     engine = create_engine(empty_database)
     assert "postmortems" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_replicas_migrating_one_empty_postgresql_database_at_once_all_start() -> None:
+    """Replicas deployed together each run the migrations first: they take turns, so none
+    fails on the tables another is creating (PostgreSQL refused the second CREATE TYPE)."""
+    with fresh_postgres_database() as empty_database:
+        migrated_together(empty_database)
+
+
+def migrated_together(empty_database: str) -> None:
+    with ThreadPoolExecutor(REPLICAS) as pool:
+        results = list(
+            pool.map(
+                lambda _: run_cli("migrate", env=cli_env(DATABASE_URL=empty_database)),
+                range(REPLICAS),
+            )
+        )
+
+    assert [r.returncode for r in results] == [0] * REPLICAS, [r.stderr for r in results]
+    engine = create_engine(empty_database)
+    with engine.connect() as connection:
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    engine.dispose()
+    assert len(versions) == 1
 
 
 def test_serve_migrates_then_answers_health_and_readiness(empty_database: str) -> None:
