@@ -53,11 +53,8 @@ PERMANENT_ERRORS = frozenset(
         "channel_not_found",
         "is_archived",
         "not_in_channel",
-        "account_inactive",
-        "invalid_auth",
-        "not_authed",
-        "token_revoked",
         "user_not_found",
+        "user_disabled",
         "user_not_in_channel",
         "msg_too_long",
         "invalid_blocks",
@@ -68,6 +65,13 @@ PERMANENT_ERRORS = frozenset(
         "missing_scope",
     }
 )
+# Slack refusing the bot's token itself (revoked, the app uninstalled, a wrong
+# SLACK_BOT_TOKEN): every message fails until an admin fixes it, none because of what it is.
+# Messages wait, without using up their attempts, and are tried again every minute.
+TOKEN_REFUSED = frozenset(
+    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
+)
+TOKEN_REFUSED_RETRY_SECONDS = 60.0
 _USER_CACHE_TTL = timedelta(hours=1)
 _FAILED_LOOKUP_TTL = timedelta(minutes=1)
 # A person as the export's Markdown names them (Slack's syntax), replaced by their name.
@@ -128,6 +132,14 @@ def _failure(error: SlackApiError) -> DeliveryFailed:
             response.headers.get("Retry-After", response.headers.get("retry-after", 1))
         )
         code = "ratelimited"
+    elif code in TOKEN_REFUSED:
+        log.error(
+            "Slack refused the bot token (%s): check SLACK_BOT_TOKEN and that the app is "
+            "still installed. Nothing is lost: messages wait and are tried again every %.0f s.",
+            code,
+            TOKEN_REFUSED_RETRY_SECONDS,
+        )
+        retry_after = TOKEN_REFUSED_RETRY_SECONDS
     permanent = response.status_code < 500 and code in PERMANENT_ERRORS
     return DeliveryFailed(code, permanent=permanent, retry_after=retry_after)
 

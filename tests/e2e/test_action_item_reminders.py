@@ -236,7 +236,7 @@ def test_a_reminder_slack_refuses_even_directly_shows_in_status_for_that_postmor
     add_action_item(bot, "U0BOB", "<@U0BOB> 2026-12-10 Document the rollback")  # still pending
     quiet_but_for_reminders(bot)
     bot.slack.fail_next("chat.postMessage", "is_archived")
-    bot.slack.fail_next("chat.postMessage", "account_inactive")  # and the direct message
+    bot.slack.fail_next("chat.postMessage", "user_disabled")  # and the direct message
 
     at(bot, DUE_DAY_IN_NEW_YORK)
     status = bot.user("U0BOB").answer("status #1")
@@ -244,15 +244,15 @@ def test_a_reminder_slack_refuses_even_directly_shows_in_status_for_that_postmor
     assert len(posted(bot, "action_item_due")) == 2
     assert (
         "Could not deliver the due-date reminder for action item 1 (Slack said "
-        "`account_inactive`)" in status
+        "`user_disabled`)" in status
     )
     assert any(
         "I could not remind <@U0DAN> of action item 1 of postmortem #1 (Alert on queue depth): "
-        "Slack said `account_inactive`" in t
+        "Slack said `user_disabled`" in t
         for t in told(bot, "U0BOB")
     )
     bot.user("U0DAN").answer("action done 1")
-    assert "account_inactive" not in bot.user("U0BOB").answer("status #1")
+    assert "user_disabled" not in bot.user("U0BOB").answer("status #1")
 
 
 def test_moving_a_stranded_postmortem_takes_its_action_item_reminders_along(

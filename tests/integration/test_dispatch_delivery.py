@@ -238,6 +238,34 @@ def test_a_rate_limit_longer_than_all_retries_still_delivers_the_message_once(
     assert slack.calls("conversations.history") == []
 
 
+@pytest.mark.parametrize("error", ["invalid_auth", "token_revoked", "account_inactive"])
+def test_slack_refusing_the_token_pauses_every_message_until_it_is_fixed_and_loses_none(
+    runtime: Runtime,
+    slack: SlackStandIn,
+    clock: FakeClock,
+    error: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The token, not the message: an admin reinstalls the app an hour later.
+    slack.fail_next("chat.postMessage", error, count=1000)
+    for n in range(3):
+        open_postmortem(runtime, clock, key=f"pd:T{n}")
+
+    for _ in range(60):
+        runtime.dispatcher.drain(now=clock())
+        clock.advance(timedelta(minutes=1))
+    tries_while_refused = len(slack.calls("chat.postMessage"))
+    slack.clear_faults()
+    runtime.dispatcher.drain(now=clock())
+
+    assert [r.status for r in outbox(runtime) if r.kind == "owner_prompt"] == ["sent"] * 3
+    assert [r.status for r in outbox(runtime) if r.status == "dead"] == []
+    posted = [m["metadata"]["event_payload"]["kind"] for m in slack.messages(CHANNEL)]
+    assert posted.count("owner_prompt") == 3
+    assert tries_while_refused <= 61  # one try a minute, not one per message
+    assert f"Slack refused the bot token ({error}): check SLACK_BOT_TOKEN" in caplog.text
+
+
 @pytest.mark.parametrize("error", ["channel_not_found", "is_archived"])
 def test_a_permanent_error_marks_the_message_dead_and_status_shows_it(
     runtime: Runtime, slack: SlackStandIn, clock: FakeClock, error: str
