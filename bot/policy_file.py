@@ -94,12 +94,16 @@ class _Reader:
         at = f" (line {line})" if line else ""
         return PolicyFileError(f"{self.path}: {where}{key}{at}: {problem}")
 
-    def mapping(self, value: Any, where: str, allowed: set[str]) -> dict[str, Any]:
+    def mapping(
+        self, value: Any, where: str, allowed: set[str], *, line: int | None = None
+    ) -> dict[str, Any]:
+        """``value``, which must be a mapping of ``allowed`` keys (``line``: where it is)."""
         if value is None:
             return {}
         if not isinstance(value, dict):
+            at = f" (line {line})" if line else ""
             raise PolicyFileError(
-                f"{self.path}: {where.rstrip('.') or 'top level'} must be a mapping"
+                f"{self.path}: {where.rstrip('.') or 'top level'}{at} must be a mapping"
             )
         for key in value:
             if key not in allowed:
@@ -147,13 +151,36 @@ def load_policy(path: str | None) -> Policy:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise PolicyFileError(f"POSTMORTEM_POLICY_FILE {path}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        line = _line_of_byte(error.object, error.start)
+        byte = error.object[error.start]
+        raise PolicyFileError(
+            f"POSTMORTEM_POLICY_FILE {path}: not UTF-8 text (byte 0x{byte:02x} on line {line}): "
+            "save it as UTF-8"
+        ) from None
     try:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
     except _DuplicateKey as error:
         raise PolicyFileError(f"{path}: {error}") from None
     except yaml.YAMLError as error:
-        raise PolicyFileError(f"{path}: not valid YAML: {error}") from None
+        raise PolicyFileError(f"{path}: not valid YAML: {_one_line(error)}") from None
     return parse_policy(data, path)
+
+
+def _line_of_byte(data: bytes, offset: int) -> int:
+    """The line (from 1) that byte ``offset`` of ``data`` is on."""
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _one_line(error: yaml.YAMLError) -> str:
+    """PyYAML's error as one line: what is wrong, and where (its own text quotes the file
+    over several lines, with a caret under the column)."""
+    if not isinstance(error, yaml.MarkedYAMLError):
+        return " ".join(str(error).split())
+    what = "; ".join(p for p in (error.context, error.problem) if p) or "cannot be read"
+    mark = error.problem_mark or error.context_mark
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    return " ".join(what.split()) + where
 
 
 def parse_policy(data: Any, path: str = "policy") -> Policy:
@@ -182,6 +209,16 @@ def parse_policy(data: Any, path: str = "policy") -> Policy:
     )
 
 
+def _line(mapping: Any, key: str) -> int | None:
+    """The line ``key`` is on in ``mapping``, if the file said it."""
+    line: int | None = getattr(mapping, "lines", {}).get(key)
+    return line
+
+
+def _nudge(r: _Reader, nudges: dict[str, Any], key: str, allowed: set[str]) -> dict[str, Any]:
+    return r.mapping(nudges.get(key), f"nudges.{key}.", allowed, line=_line(nudges, key))
+
+
 def _working_hours(r: _Reader, top: dict[str, Any]) -> WorkingHours:
     raw = top.get("working_hours")
     if isinstance(raw, str):
@@ -190,7 +227,9 @@ def _working_hours(r: _Reader, top: dict[str, Any]) -> WorkingHours:
         raise r.fail(
             "", top, "working_hours", "must be `always` or a mapping of days, start and end"
         )
-    hours = r.mapping(raw, "working_hours.", {"days", "start", "end"})
+    hours = r.mapping(
+        raw, "working_hours.", {"days", "start", "end"}, line=_line(top, "working_hours")
+    )
     defaults = WorkingHours()
     days = defaults.days
     if "days" in hours:
@@ -218,14 +257,13 @@ def _nudges(r: _Reader, top: dict[str, Any]) -> dict[str, Any]:
         top.get("nudges"),
         "nudges.",
         {"no_owner", "no_meeting", "no_draft", "meeting_due", "not_done"},
+        line=_line(top, "nudges"),
     )
-    no_owner = r.mapping(
-        nudges.get("no_owner"), "nudges.no_owner.", {"first", "repeat", "escalate"}
-    )
-    no_meeting = r.mapping(nudges.get("no_meeting"), "nudges.no_meeting.", {"first"})
-    no_draft = r.mapping(nudges.get("no_draft"), "nudges.no_draft.", {"first"})
-    due = r.mapping(nudges.get("meeting_due"), "nudges.meeting_due.", {"deadline", "remind"})
-    not_done = r.mapping(nudges.get("not_done"), "nudges.not_done.", {"first", "repeat"})
+    no_owner = _nudge(r, nudges, "no_owner", {"first", "repeat", "escalate"})
+    no_meeting = _nudge(r, nudges, "no_meeting", {"first"})
+    no_draft = _nudge(r, nudges, "no_draft", {"first"})
+    due = _nudge(r, nudges, "meeting_due", {"deadline", "remind"})
+    not_done = _nudge(r, nudges, "not_done", {"first", "repeat"})
     d_owner, d_meeting, d_due = NoOwnerNudges(), NoMeetingNudges(), MeetingDueNudges()
     d_not_done, d_draft = NotDoneNudges(), NoDraftNudges()
     remind = d_due.remind
@@ -298,12 +336,17 @@ def _routes(r: _Reader, top: dict[str, Any]) -> tuple[Route, ...]:
         )
     for index, raw in enumerate(listed):
         where = f"routes[{index}]."
-        route = r.mapping(raw, where, {"pagerduty_service", "pagerduty_team", "channel"})
+        # A list entry has no key of its own: its first key's line, else the list's.
+        lines = getattr(raw, "lines", None) or {}
+        line = min(lines.values()) if lines else _line(top, "routes")
+        at = f" (line {line})" if line else ""
+        route = r.mapping(raw, where, {"pagerduty_service", "pagerduty_team", "channel"}, line=line)
         if "channel" not in route:
-            raise PolicyFileError(f"{r.path}: {where}channel is required")
+            raise PolicyFileError(f"{r.path}: {where[:-1]}{at}: channel is required")
         if ("pagerduty_service" in route) == ("pagerduty_team" in route):
             raise PolicyFileError(
-                f"{r.path}: {where[:-1]} needs exactly one of pagerduty_service or pagerduty_team"
+                f"{r.path}: {where[:-1]}{at} needs exactly one of pagerduty_service or "
+                "pagerduty_team"
             )
         channel = str(route["channel"])
         if not re.fullmatch(SLACK_CHANNEL_ID, channel):

@@ -116,6 +116,36 @@ def test_a_bad_reminder_duration_names_the_key(tmp_path: Path) -> None:
         load_policy(write(tmp_path, "nudges:\n  meeting_due:\n    remind: [3d, soon]\n"))
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("nudges: [valid\n", "not valid YAML: while parsing a flow sequence; expected ',' or ']'"),
+        ("a:\tb\n", "not valid YAML: while scanning for the next token; found character '\\t'"),
+    ],
+)
+def test_a_file_that_is_not_yaml_is_said_in_one_line_with_where(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    with pytest.raises(PolicyFileError) as refused:
+        load_policy(write(tmp_path, text))
+
+    assert said in str(refused.value)
+    assert "(line " in str(refused.value)
+    assert "\n" not in str(refused.value)
+
+
+def test_a_file_that_is_not_utf8_is_named_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_bytes(b"incident_managers: [U0123ABCD]\nworkspace_timezone: Europe/Z\xfcrich\n")
+
+    with pytest.raises(PolicyFileError) as refused:
+        load_policy(str(path))
+
+    assert str(refused.value) == (
+        f"POSTMORTEM_POLICY_FILE {path}: not UTF-8 text (byte 0xfc on line 2): save it as UTF-8"
+    )
+
+
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(PolicyFileError, match="POSTMORTEM_POLICY_FILE"):
         load_policy(str(tmp_path / "nope.yaml"))
@@ -129,7 +159,12 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
         ("incident_managers: U0123ABCD\n", "incident_managers (line 1): must be a list"),
         ("nudges:\n  no_owner: {repeat: 0s}\n", "nudges.no_owner.repeat (line 2): must be longer"),
         ("nudges:\n  meeting_due: {remind: [0d]}\n", "nudges.meeting_due.remind"),
-        ("routes:\n  - {channel: C1}\n", "routes[0] needs exactly one of"),
+        ("routes:\n  - {channel: C1}\n", "routes[0] (line 2) needs exactly one of"),
+        ("routes:\n  - {pagerduty_team: PT1}\n", "routes[0] (line 2): channel is required"),
+        ("routes:\n  - PT1\n", "routes[0] (line 1) must be a mapping"),
+        ("nudges:\n  no_owner: 5\n", "nudges.no_owner (line 2) must be a mapping"),
+        ("nudges: 5\n", "nudges (line 1) must be a mapping"),
+        ("working_hours: [mon]\n", "working_hours (line 1) must be"),
         ("routes: C1\n", "routes (line 1): must be a list"),
         ("working_hours: weekdays\n", "working_hours (line 1): must be `always` or a mapping"),
         (
