@@ -188,6 +188,15 @@ class _Lease:
     def half_gone(self) -> bool:
         return time.monotonic() - self._renewed >= self._length.total_seconds() / 2
 
+    def now(self) -> datetime:
+        """The dispatcher's clock now: the claim's time plus what has passed since. A slow
+        Slack can hold a batch for many seconds: what it sent is recorded as sent when it
+        was, and a repeating nudge counts its next time from then, not from the claim (else
+        the next one can be due already and follow at once). In whole seconds: a batch that
+        took milliseconds is recorded at its claim's time, as exact as the clock it was
+        claimed by."""
+        return self._claimed_at + timedelta(seconds=int(time.monotonic() - self._started))
+
     def renewed(self) -> datetime:
         """Renew now: the new expiry, in the dispatcher's clock."""
         self._renewed = time.monotonic()
@@ -251,13 +260,13 @@ class Dispatcher:
                     outcome = self._dispatch_one(item, loaded, now, report, token)
                 except RateLimited as limit:
                     # Slack said "slow down": the rest of the batch would only collect 429s.
-                    self._record_delivered(unrecorded, now, report, token)
+                    self._record_delivered(unrecorded, lease.now(), report, token)
                     self._postpone_rest(items[position + 1 :], limit, report, token)
                     report.rate_limited_until = limit.until
                     break
                 except Exception as error:  # one bad row must not hold up the rows behind it
                     log.exception("outbox %s (%s) failed unexpectedly", item.id, item.kind)
-                    self._record_delivered(unrecorded, now, report, token)
+                    self._record_delivered(unrecorded, lease.now(), report, token)
                     self._record_failure(
                         item,
                         DeliveryFailed(f"unexpected: {error!r}", permanent=False),
@@ -269,10 +278,10 @@ class Dispatcher:
                 if outcome is not None:
                     unrecorded.add(outcome)
                     if unrecorded.due():
-                        self._record_delivered(unrecorded, now, report, token)
+                        self._record_delivered(unrecorded, lease.now(), report, token)
         finally:
             # Whatever stopped the batch, what reached Slack is written down first.
-            self._record_delivered(unrecorded, now, report, token)
+            self._record_delivered(unrecorded, lease.now(), report, token)
         return report
 
     def _record_delivered(

@@ -404,3 +404,36 @@ def test_was_it_held_planned_for_the_meetings_start_before_an_upgrade_waits_for_
     timeline.run_until(DEADLINE + timedelta(hours=3))
 
     assert timeline.when("ask_mark_held") == [DEADLINE + MEETING_LENGTH]
+
+
+def test_a_repeating_nudge_slack_was_slow_to_take_counts_its_next_from_when_it_was_sent(
+    database_url: str, slack: SlackStandIn, clock: FakeClock, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    policy = Path(str(tmp_path)) / "policy.yaml"
+    policy.write_text("working_hours: always\nnudges:\n  no_owner: {first: 1m, repeat: 2s}\n")
+    runtime = build_runtime(
+        make_settings(database_url, slack, postmortem_policy_file=str(policy)), clock=clock
+    )
+    try:
+        open_postmortem(runtime, clock)
+        runtime.dispatcher.drain(now=clock())  # the owner prompt
+        clock.advance(timedelta(minutes=1))
+        claimed_at = clock()
+        slack.delay("chat.postMessage", 3.2)  # longer than the repeat: Slack stalls
+        runtime.dispatcher.drain(now=claimed_at)  # the clock stands still; Slack does not
+    finally:
+        runtime.stop()
+
+    with runtime.engine.connect() as connection:
+        rows = list(
+            connection.execute(
+                select(OutboxRow).where(OutboxRow.kind == "nudge_no_owner").order_by(OutboxRow.id)
+            )
+        )
+    first, following = rows[0], rows[1]
+    assert first.status == "sent"
+    assert first.sent_at >= claimed_at + timedelta(seconds=3)
+    # Not due the moment the slow one went out (it would then follow at once).
+    assert following.due_at == first.sent_at + timedelta(seconds=2)
