@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -28,10 +29,33 @@ class SocketModeRefusedError(Exception):
     """Slack would not open a Socket Mode connection; the message says what to fix."""
 
 
+class PortUnavailableError(Exception):
+    """``serve`` cannot listen where it was told to; the message says where and why."""
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Fail before migrating and starting anything when the address is taken (uvicorn would
+    log a dozen lines, then exit 3). SO_REUSEADDR as uvicorn sets it, so a port with only
+    closed connections in TIME_WAIT is not "taken"."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise PortUnavailableError(
+                f"cannot listen on {host}:{port}: {error.strerror or error}; set PORT (or "
+                "HOST) to a free address, or stop what is using it"
+            ) from None
+
+
 def _serve(settings: Settings, *, scheduler: bool, host: str | None, port: int | None) -> int:
     settings.require_slack_credentials()  # before any slow import: fail fast and plainly
     app_token = settings.socket_mode_token()
     load_policy(settings.postmortem_policy_file)
+    listen_host = host or settings.host
+    listen_port = port if port is not None else settings.port
+    _check_can_listen(listen_host, listen_port)
 
     import uvicorn
 
@@ -49,8 +73,8 @@ def _serve(settings: Settings, *, scheduler: bool, host: str | None, port: int |
         with _sigterm_like_ctrl_c():
             uvicorn.run(
                 runtime.web_app,
-                host=host or settings.host,
-                port=port if port is not None else settings.port,
+                host=listen_host,
+                port=listen_port,
                 log_level=settings.log_level.lower(),
                 access_log=False,
             )
@@ -147,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         MissingSettingError,
         PolicyFileError,
         SocketModeRefusedError,
+        PortUnavailableError,
         DatabaseUnusableError,
         MigrationsNotFoundError,
     ) as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -58,6 +59,31 @@ def test_a_policy_file_with_an_unknown_key_stops_start_up_naming_key_and_line(
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "nudges.no_owner.sometimes (line 4)" in result.stderr
+
+
+def test_a_port_already_in_use_is_one_line_before_anything_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        database = tmp_path / "x.db"
+        result = run_cli(
+            "serve",
+            env=cli_env(
+                SLACK_BOT_TOKEN="xoxb-1",
+                SLACK_SIGNING_SECRET="s",
+                DATABASE_URL=f"sqlite:///{database}",
+                HOST="127.0.0.1",
+                PORT=str(port),
+            ),
+        )
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"postmortem-bot: cannot listen on 127.0.0.1:{port}: Address already in use; set PORT "
+        "(or HOST) to a free address, or stop what is using it"
+    ]
+    assert not database.exists()  # nothing was migrated first
 
 
 def test_migrate_brings_an_empty_database_to_head(empty_database: str) -> None:
