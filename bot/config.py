@@ -61,6 +61,14 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("slack_api_url", "pagerduty_api_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        # Checked at start-up: a typo here would otherwise only show as every call failing.
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value.strip()):
+            raise ValueError(f"{value[:60]!r} is not an http(s):// address")
+        return value.strip()
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_case_level(cls, value: object) -> object:

@@ -173,6 +173,22 @@ def test_an_unknown_log_level_is_named_before_anything_starts(tmp_path: Path) ->
     ]
 
 
+@pytest.mark.parametrize("variable", ["SLACK_API_URL", "PAGERDUTY_API_URL"])
+def test_an_api_address_that_is_not_one_is_named_before_anything_starts(
+    tmp_path: Path, variable: str
+) -> None:
+    result = run_cli(
+        "migrate",
+        env=cli_env(DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", **{variable: "notaurl"}),
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"postmortem-bot: invalid settings: {variable}: Value error, 'notaurl' is not an "
+        "http(s):// address"
+    ]
+
+
 @pytest.mark.parametrize("channel", ["#incidents", "incidents", "U0123ABCD"])
 def test_a_default_channel_that_is_not_a_channel_id_is_named_before_anything_starts(
     tmp_path: Path, channel: str
