@@ -93,8 +93,14 @@ class ActionItem:
     due_on: date
     added_by: str
     added_at: datetime
+    # Closed: done, or — with drop_reason — dropped as no longer needed (the plan changed).
     done_by: str | None = None
     done_at: datetime | None = None
+    drop_reason: str | None = None
+
+    @property
+    def dropped(self) -> bool:
+        return self.done_at is not None and self.drop_reason is not None
 
 
 # Shown inline in the form, which is plain text: no mention can name who it was.
@@ -210,10 +216,10 @@ def why_not_done(postmortem_id: int, number: int, item: ActionItem | None) -> st
             f"Postmortem #{postmortem_id} has no action item {number}: "
             "`/postmortem status` lists them."
         )
-    return (
-        f"Action item {number} was already marked done, by <@{item.done_by}> on "
-        f"{item.done_at.astimezone(UTC):%Y-%m-%d}."
-    )
+    on = f"{item.done_at.astimezone(UTC):%Y-%m-%d}"
+    if item.dropped:
+        return f"Action item {number} was already dropped, by <@{item.done_by}> on {on}."
+    return f"Action item {number} was already marked done, by <@{item.done_by}> on {on}."
 
 
 def why_not_from_elsewhere(
@@ -234,9 +240,9 @@ def why_not_from_elsewhere(
         return None
     where = f"<#{postmortem.channel_id}>" if postmortem.channel_id else "its channel"
     return (
-        f"Postmortem #{postmortem.id}'s action items can be marked done in {where}. From "
-        "elsewhere, only the item's owner, the postmortem's owner or an incident manager can "
-        "mark one done."
+        f"Postmortem #{postmortem.id}'s action items can be marked done or dropped in {where}. "
+        "From elsewhere, only the item's owner, the postmortem's owner or an incident manager "
+        "can."
     )
 
 
@@ -247,6 +253,18 @@ def _when(moment: datetime) -> str:
 def _mention(user_id: str) -> str:
     # Slack's own syntax: the export turns it into the person's name when it is posted.
     return f"<@{user_id}>"
+
+
+def _markdown_item(item: ActionItem) -> str:
+    """One action item in the export: ticked once done; struck through, with why, once
+    dropped (a dropped item was not done, and the record must not say it was)."""
+    what = f"{item.text} — owner {_mention(item.owner_id)}, due {item.due_on.isoformat()}"
+    if item.done_at is None:
+        return f"{item.number}. [ ] {what}"
+    on = f"{item.done_at.astimezone(UTC):%Y-%m-%d}"
+    if item.dropped:
+        return f"{item.number}. [ ] ~~{what}~~ (dropped {on}: {item.drop_reason})"
+    return f"{item.number}. [x] {what} (done {on})"
 
 
 def render_markdown(
@@ -292,12 +310,7 @@ def render_markdown(
         lines.append(text if text else f"_Not written yet. {SECTION_HINTS[section]}_")
     lines += ["", "## Action items", ""]
     if action_items:
-        lines += [
-            f"{item.number}. [{'x' if item.done_at else ' '}] {item.text} — owner "
-            f"{_mention(item.owner_id)}, due {item.due_on.isoformat()}"
-            + (f" (done {item.done_at.astimezone(UTC):%Y-%m-%d})" if item.done_at else "")
-            for item in action_items
-        ]
+        lines += [_markdown_item(item) for item in action_items]
     else:
         lines.append(
             "_None recorded yet. Add one with `/postmortem action @owner YYYY-MM-DD what`._"
@@ -315,6 +328,11 @@ def render_markdown(
 # An action item still open this long after its due date is brought to the postmortem's
 # owner too, who "follows up for information, and drives the postmortem to completion".
 ACTION_ITEM_OVERDUE_AFTER = timedelta(days=7)
+
+
+# On an action item's "closed" message: why it was dropped, when it was not done.
+DROPPED = "dropped"
+MAX_DROP_REASON_LENGTH = 500
 
 
 def action_item_params(item: ActionItem) -> dict[str, str]:

@@ -35,6 +35,7 @@ def _action_item(row: ActionItemRow) -> ActionItem:
         added_at=row.added_at,
         done_by=row.done_by,
         done_at=row.done_at,
+        drop_reason=row.drop_reason,
     )
 
 
@@ -145,8 +146,17 @@ class ActionItemRepository:
         ).one_or_none()
         return None if row is None else _action_item(row)
 
-    def mark_done(self, *, postmortem_id: int, number: int, by: str, at: datetime) -> bool:
-        """True if this marked it done; False if it was already (or is no item)."""
+    def mark_done(
+        self,
+        *,
+        postmortem_id: int,
+        number: int,
+        by: str,
+        at: datetime,
+        drop_reason: str | None = None,
+    ) -> bool:
+        """True if this marked it done (or, with ``drop_reason``, dropped: closed without being
+        done); False if it was closed already (or is no item)."""
         result = self._session.execute(
             update(ActionItemRow)
             .where(
@@ -154,7 +164,7 @@ class ActionItemRepository:
                 ActionItemRow.number == number,
                 ActionItemRow.done_at.is_(None),
             )
-            .values(done_by=by, done_at=at)
+            .values(done_by=by, done_at=at, drop_reason=drop_reason)
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0))

@@ -210,5 +210,7 @@ class ActionItemRow(Base):
     due_on: Mapped[date] = mapped_column(Date)
     added_by: Mapped[str] = mapped_column(String(64))
     added_at: Mapped[datetime]
+    # Closed by whom and when: done, or dropped (no longer needed) when drop_reason is set.
     done_by: Mapped[str | None] = mapped_column(String(64))
     done_at: Mapped[datetime | None]
+    drop_reason: Mapped[str | None] = mapped_column(Text)

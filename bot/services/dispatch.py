@@ -563,8 +563,9 @@ class Dispatcher:
             text=(
                 f"I could not remind <@{item.recipient}> of action item {number} of postmortem "
                 f"#{pid} ({what}): Slack said `{error}`. "
-                "If they have left, agree who takes it on and record it again with "
-                f"`/postmortem action #{pid} @someone YYYY-MM-DD what to do`."
+                "If they have left, agree who takes it on, record it again with "
+                f"`/postmortem action #{pid} @someone YYYY-MM-DD what to do`, and drop this one "
+                f"with `/postmortem action #{pid} drop {number} given to @someone`."
             ),
             now=now,
         )

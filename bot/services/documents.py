@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.domain.document import (
+    DROPPED,
     ActionItem,
     ActionItemRefused,
     Document,
@@ -162,9 +163,16 @@ class DocumentService(Service):
             return postmortem, item
 
     def complete_action_item(
-        self, *, asked_in: str, actor: str, number: int, postmortem_id: int | None = None
+        self,
+        *,
+        asked_in: str,
+        actor: str,
+        number: int,
+        postmortem_id: int | None = None,
+        drop_reason: str | None = None,
     ) -> tuple[Postmortem, ActionItem]:
-        """Mark an action item done (once: a second time says who did it first).
+        """Mark an action item done (once: a second time says who did it first); with
+        ``drop_reason``, drop it instead: closed as no longer needed, never as done.
 
         Named by its postmortem's number, it is found from any channel (``asked_in`` is where
         the person is), so an item's owner need not be in the incident's channel; who may
@@ -177,7 +185,7 @@ class DocumentService(Service):
                 channel_id="" if postmortem_id is not None else asked_in,
                 postmortem_id=postmortem_id,
                 verb="action",
-                arguments=f"done {number}",
+                arguments=f"drop {number} …" if drop_reason else f"done {number}",
             )
             if asked_in != postmortem.channel_id:
                 item = uow.action_items.get(postmortem_id=postmortem.id, number=number)
@@ -187,7 +195,11 @@ class DocumentService(Service):
                 if refusal is not None:
                     raise ActionItemRefused(refusal)
             if not uow.action_items.mark_done(
-                postmortem_id=postmortem.id, number=number, by=actor, at=now
+                postmortem_id=postmortem.id,
+                number=number,
+                by=actor,
+                at=now,
+                drop_reason=drop_reason,
             ):
                 item = uow.action_items.get(postmortem_id=postmortem.id, number=number)
                 raise ActionItemRefused(why_not_done(postmortem.id, number, item))
@@ -197,10 +209,12 @@ class DocumentService(Service):
                 postmortem_id=postmortem.id,
                 at=now,
                 actor=actor,
-                action="action_item_done",
-                details={NUMBER: str(number)},
+                action="action_item_dropped" if drop_reason else "action_item_done",
+                details={NUMBER: str(number), **({"reason": drop_reason} if drop_reason else {})},
             )
             params = {BY: actor, **action_item_params(item)}
+            if drop_reason:
+                params[DROPPED] = drop_reason
             plan_messages(
                 uow,
                 postmortem,

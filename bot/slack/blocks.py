@@ -481,10 +481,12 @@ def status_text(
 def _document_line(
     postmortem_id: int, document: Document | None, action_items: Sequence[ActionItem]
 ) -> str:
-    done = sum(1 for item in action_items if item.done_at is not None)
+    dropped = sum(1 for item in action_items if item.dropped)
+    done = sum(1 for item in action_items if item.done_at is not None) - dropped
     count = len(action_items)
     items = (
-        f"{count} action item{'s' if count != 1 else ''} ({done} done)"
+        f"{count} action item{'s' if count != 1 else ''} ({done} done"
+        + (f", {dropped} dropped)" if dropped else ")")
         if count
         else "no action items yet "
         f"({command(postmortem_id, 'action', '@someone YYYY-MM-DD what to do')})"

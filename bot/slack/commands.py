@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.domain.cancelling import CANCEL_IS_FOR, MAX_CANCEL_REASON_LENGTH
+from bot.domain.document import MAX_DROP_REASON_LENGTH
 from bot.domain.messages import SLACK_USER_ID
 from bot.domain.postmortem import PAGERDUTY_INCIDENT_URL
 from bot.slack.text import escape, has_words, plain
@@ -30,6 +31,7 @@ USAGE = (
     "to: summary, impact, timeline, contributing factors, what went well, the response)\n"
     "• `/postmortem action @someone YYYY-MM-DD what to do` — record an action item, with "
     "its owner and due date; `/postmortem action done 2` marks item 2 done; "
+    "`/postmortem action drop 2 <why>` drops one no longer needed; "
     "`/postmortem action mine` lists yours, in every postmortem\n"
     "• `/postmortem export` — post the document and action items here as a Markdown file\n"
     "• `/postmortem done` — complete the postmortem, once its meeting was held\n"
@@ -128,6 +130,15 @@ class CompleteActionItem:
 
 
 @dataclass(frozen=True)
+class DropActionItem:
+    """Close an action item that is no longer needed (the plan changed), saying why."""
+
+    number: int
+    reason: str
+    postmortem_id: int | None = None
+
+
+@dataclass(frozen=True)
 class MyActionItems:
     """The asker's open action items, in every postmortem."""
 
@@ -163,6 +174,7 @@ Request = (
     | WriteDocument
     | AddActionItem
     | CompleteActionItem
+    | DropActionItem
     | MyActionItems
     | Export
     | MoveHere
@@ -180,15 +192,39 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 _DONE_ITEM = re.compile(r"^done(?:\s+(?P<number>\S+))?$", re.IGNORECASE)
+_DROP_ITEM = re.compile(
+    r"^drop(?:\s+(?P<number>\S+))?(?:\s+(?P<reason>.*))?$", re.IGNORECASE | re.DOTALL
+)
+DROP_USAGE = (
+    "`/postmortem action drop` needs the action item's number and why it is no longer "
+    "needed, like `/postmortem action drop 2 replaced by item 3: the queue is gone`; the "
+    "channel is told."
+)
+
+
+def _drop_item(rest: str, postmortem_id: int | None) -> DropActionItem | Invalid:
+    drop = _DROP_ITEM.match(rest)
+    assert drop is not None
+    number, raw_reason = drop.group("number"), drop.group("reason") or ""
+    reason = plain(raw_reason).strip() if has_words(raw_reason) else ""
+    if number is None or not re.fullmatch(r"[0-9]{1,9}", number) or not reason:
+        return Invalid(DROP_USAGE)
+    if len(reason) > MAX_DROP_REASON_LENGTH:
+        return Invalid(
+            f"The reason is {len(reason)} characters; keep it to {MAX_DROP_REASON_LENGTH}."
+        )
+    return DropActionItem(int(number), reason, postmortem_id)
 
 
 def _action_item(
     rest: str, postmortem_id: int | None
-) -> AddActionItem | CompleteActionItem | MyActionItems | Invalid:
+) -> AddActionItem | CompleteActionItem | DropActionItem | MyActionItems | Invalid:
     if rest.lower() == "mine":
         if postmortem_id is not None:
             return Invalid("`/postmortem action mine` lists yours in every postmortem: no `#N`.")
         return MyActionItems()
+    if rest.lower() == "drop" or rest.lower().startswith("drop "):
+        return _drop_item(rest, postmortem_id)
     done = _DONE_ITEM.match(rest)
     if done is not None or rest.lower().startswith("done "):
         number = done.group("number") if done is not None else None

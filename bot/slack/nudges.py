@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.domain.document import DROPPED
 from bot.domain.lifecycle import State
 from bot.domain.messages import MessageKind, human_span
 from bot.domain.policy import Policy
@@ -362,8 +363,8 @@ def action_item_reminder_text(
     else:
         how = (
             f"Done? Click *Mark done*, or `/postmortem action #{pid} done {number}`. If the plan "
-            f"changed, record the new step with `/postmortem action #{pid} @someone YYYY-MM-DD "
-            "what to do` and mark this one done."
+            f"changed, drop it with `/postmortem action #{pid} drop {number} why`, and record "
+            f"any new step with `/postmortem action #{pid} @someone YYYY-MM-DD what to do`."
         )
     if kind is MessageKind.ACTION_ITEM_DUE:
         return f":alarm_clock: {about}:\n{item}\n{how}"
@@ -400,6 +401,14 @@ def action_item_reminder_blocks(
 
 
 def action_item_done_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
+    if DROPPED in params:
+        return (
+            f":heavy_minus_sign: Action item {params['number']} for "
+            f"*{escape(postmortem.title)}* (#{postmortem.id}) was dropped: "
+            f"{escape(params['text'])} (owner <@{params['owner']}>, dropped by "
+            f"<@{params['by']}>, because: _{escape(params[DROPPED])}_). It will not be "
+            "followed up."
+        )
     return (
         f":white_check_mark: Action item {params['number']} for *{escape(postmortem.title)}* "
         f"(#{postmortem.id}) is done: {escape(params['text'])} (owner <@{params['owner']}>, "

@@ -375,8 +375,8 @@ def test_from_another_channel_someone_the_item_does_not_concern_cannot_mark_it_d
     bot.settle()
 
     assert refused == (
-        "Postmortem #1's action items can be marked done in <#C0INCIDENT>. From elsewhere, "
-        "only the item's owner, the postmortem's owner or an incident manager can mark one done."
+        "Postmortem #1's action items can be marked done or dropped in <#C0INCIDENT>. From "
+        "elsewhere, only the item's owner, the postmortem's owner or an incident manager can."
     )
     assert "queue depth" not in refused  # the item's text is not shown outside its channel
     assert posted(bot, "action_item_done") == []
@@ -397,3 +397,47 @@ def test_from_elsewhere_the_postmortem_owner_and_an_incident_manager_can_mark_it
     assert "Marked action item 1 of postmortem #1 done" in by_owner
     assert "Marked action item 2 of postmortem #1 done" in by_manager
     assert len(posted(bot, "action_item_done")) == 2
+
+
+def test_an_item_no_longer_needed_is_dropped_with_why_and_never_reminded_of(
+    bot: BotHarness,
+) -> None:
+    with_an_item_for_dan(bot)
+
+    answer = bot.user("U0BOB").answer("action drop 1 the queue was removed")
+    at(bot, DUE_DAY_IN_NEW_YORK)
+    at(bot, A_WEEK_LATER_IN_NEW_YORK)
+
+    assert answer == (
+        "Dropped action item 1 of postmortem #1: Alert on queue depth. I told the channel "
+        "why; its reminders stop."
+    )
+    [told_channel] = posted(bot, "action_item_done")
+    assert told_channel["text"] == (
+        ":heavy_minus_sign: Action item 1 for *Checkout errors* (#1) was dropped: Alert on "
+        "queue depth (owner <@U0DAN>, dropped by <@U0BOB>, because: _the queue was removed_). "
+        "It will not be followed up."
+    )
+    assert posted(bot, "action_item_due") == []
+    assert posted(bot, "action_item_overdue") == []
+    status = bot.user("U0BOB").answer("status")
+    assert "1 action item (0 done, 1 dropped)" in status
+    assert "Alert on queue depth" not in status  # listed no more: it is closed
+    assert (
+        bot.user("U0DAN").answer("action mine")
+        == "You have no open action items in any postmortem."
+    )
+
+
+def test_a_dropped_items_mark_done_button_says_it_was_dropped(bot: BotHarness) -> None:
+    with_an_item_for_dan(bot)
+    at(bot, DUE_DAY_IN_NEW_YORK)
+    [reminder] = posted(bot, "action_item_due")
+    button = mark_done_button(reminder)
+    bot.user("U0BOB").answer("action drop 1 given to the platform team's backlog")
+
+    bot.user("U0DAN").click({"action_id": button["action_id"], "value": button["value"]})
+    bot.settle()
+
+    assert any("Action item 1 was already dropped, by <@U0BOB>" in t for t in told(bot, "U0DAN"))
+    assert len(posted(bot, "action_item_done")) == 1

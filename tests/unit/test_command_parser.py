@@ -12,6 +12,7 @@ from bot.slack.commands import (
     Cancel,
     CompleteActionItem,
     Done,
+    DropActionItem,
     Export,
     HandOver,
     Held,
@@ -48,6 +49,8 @@ from bot.slack.commands import (
         ("help", Help()),
         ("", Help()),
         ("cancel opened twice", Cancel("opened twice")),
+        ("action drop 2 the queue is gone", DropActionItem(2, "the queue is gone")),
+        ("action #3 DROP 1 given to <@U0BOB|bob>", DropActionItem(1, "given to @bob", 3)),
         ("cancel #3 a test, not an incident", Cancel("a test, not an incident", 3)),
         ("cancel dup of <@U0BOB|bob>'s", Cancel("dup of @bob's")),
     ],
@@ -216,3 +219,13 @@ def test_a_cancel_reason_is_kept_short_enough_to_read_in_the_channel() -> None:
     request = parse("cancel " + "x" * 501)
 
     assert request == Invalid("The reason is 501 characters; keep it to 500.")
+
+
+@pytest.mark.parametrize(
+    "text", ["action drop", "action drop 2", "action drop x why", "action drop 2 \u200b"]
+)
+def test_dropping_an_action_item_needs_its_number_and_why(text: str) -> None:
+    request = parse(text)
+
+    assert isinstance(request, Invalid)
+    assert request.problem.startswith("`/postmortem action drop` needs the action item's number")

@@ -155,6 +155,27 @@ def postmortem(**fields: object) -> Postmortem:
     return Postmortem(**base)  # type: ignore[arg-type]
 
 
+def test_the_markdown_strikes_a_dropped_item_through_and_never_ticks_it() -> None:
+    dropped = ActionItem(
+        3,
+        "Shard the queue",
+        "U0DAN",
+        date(2026, 12, 4),
+        "U0BOB",
+        NOW,
+        "U0BOB",
+        NOW,
+        drop_reason="the queue was removed",
+    )
+
+    markdown = render_markdown(postmortem(), None, [dropped], Policy())
+
+    assert (
+        "3. [ ] ~~Shard the queue — owner <@U0DAN>, due 2026-12-04~~ "
+        "(dropped 2026-11-27: the queue was removed)"
+    ) in markdown
+
+
 def test_the_markdown_has_every_section_the_action_items_and_the_facts() -> None:
     document = stored(summary="Checkout failed.", contributing_factors="A retry storm.")
     items = [

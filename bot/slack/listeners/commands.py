@@ -95,6 +95,7 @@ def answer_command(
         case (
             commands.WriteDocument()
             | commands.CompleteActionItem()
+            | commands.DropActionItem()
             | commands.MyActionItems()
             | commands.Export()
         ):

@@ -60,6 +60,18 @@ def answer(
                     postmortem_id=which,
                 )
                 answer_text = f"{_marked_done(postmortem, item)} I told the channel."
+            case commands.DropActionItem(number, reason, which):
+                postmortem, item = documents.complete_action_item(
+                    asked_in=channel_id,
+                    actor=user_id,
+                    number=number,
+                    postmortem_id=which,
+                    drop_reason=reason,
+                )
+                answer_text = (
+                    f"Dropped action item {item.number} of postmortem #{postmortem.id}: "
+                    f"{escape(item.text)}. I told the channel why; its reminders stop."
+                )
             case commands.MyActionItems():
                 items, total = documents.open_items_of(user_id)
                 answer_text = my_action_items_text(items, total, today=documents.today())

@@ -1,4 +1,4 @@
-"""a postmortem can be cancelled, with when and why
+"""a postmortem can be cancelled, and an action item dropped, with when and why
 
 Revision ID: 0004
 Revises: 0003
@@ -28,9 +28,13 @@ def upgrade() -> None:
             )
         )
         batch_op.add_column(sa.Column('cancel_reason', sa.Text(), nullable=True))
+    with op.batch_alter_table('action_items', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('drop_reason', sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('action_items', schema=None) as batch_op:
+        batch_op.drop_column('drop_reason')
     with op.batch_alter_table('postmortems', schema=None) as batch_op:
         batch_op.drop_column('cancel_reason')
         batch_op.drop_column('cancelled_at')
