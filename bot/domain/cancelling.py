@@ -22,19 +22,19 @@ MAX_CANCEL_REASON_LENGTH = 500
 def check_can_cancel(
     postmortem: Postmortem, *, actor: str, incident_managers: Collection[str] = ()
 ) -> State:
-    """Who may cancel: while nobody owns it, anyone in its channel (as anyone may pick an
-    owner); once someone does, the owner, whoever opened it, or an incident manager."""
+    """Who may cancel: its owner, whoever opened it, or an incident manager. Not anyone: a
+    cancelled postmortem is never escalated, so a real incident's must not quietly go."""
     state = next_state(postmortem.state, Move.CANCEL)
-    if postmortem.owner_id is None:
+    if actor in (postmortem.owner_id, postmortem.opened_by, *incident_managers):
         return state
-    if actor not in (postmortem.owner_id, postmortem.opened_by, *incident_managers):
-        opened_by = (
-            f", whoever opened it (<@{postmortem.opened_by}>)"
-            if is_slack_user(postmortem.opened_by)
-            else ""
-        )
-        raise NotAllowed(
-            f"Only the owner <@{postmortem.owner_id}>{opened_by} or an incident manager can "
-            f"cancel postmortem #{postmortem.id}. Ask them, saying why."
-        )
-    return state
+    who = [f"the owner <@{postmortem.owner_id}>"] if postmortem.owner_id else []
+    if is_slack_user(postmortem.opened_by):
+        who.append(f"whoever opened it (<@{postmortem.opened_by}>)")
+    who.append("an incident manager")
+    listed = ", ".join(who[:-1]) + f" or {who[-1]}" if len(who) > 1 else who[0]
+    instead = (
+        "Ask them, saying why."
+        if postmortem.owner_id
+        else "Ask them, saying why, or take it on yourself first if you are the right owner."
+    )
+    raise NotAllowed(f"Only {listed} can cancel postmortem #{postmortem.id}. {instead}")

@@ -112,6 +112,18 @@ _STILL_NEEDED: dict[MessageKind, frozenset[State]] = {
     },
 }
 
+# What is still said about a cancelled postmortem: that it was, replies to people, an export
+# someone asked for, an item closed. Anything else planned before the cancel (an owner's
+# announcement, a meeting invite, the owner prompt itself) no longer applies.
+_SAID_AFTER_CANCEL = frozenset(
+    {
+        MessageKind.CANCELLED,
+        MessageKind.NOTICE,
+        MessageKind.DOCUMENT_EXPORT,
+        MessageKind.ACTION_ITEM_DONE,
+    }
+)
+
 # How long after a meeting's time it may go unmarked before the incident managers hear of it.
 UNMARKED_MEETING_GRACE = timedelta(days=1)
 
@@ -139,6 +151,8 @@ def still_applies(kind: MessageKind, postmortem: Postmortem, now: datetime | Non
     snoozed copy, or a row from before a reschedule, must not ask about a meeting that is
     still ahead or under way).
     """
+    if postmortem.state is State.CANCELLED and kind not in _SAID_AFTER_CANCEL:
+        return False
     needed = _STILL_NEEDED.get(kind)
     if needed is not None and postmortem.state not in needed:
         return False
@@ -366,10 +380,9 @@ def plan_on_owner(
     plan = [PlannedMessage(MessageKind.OWNER_CHOSEN, now, params=params)]
     chosen_by = postmortem.owner_assigned_by
     if chosen_by != postmortem.owner_id and is_slack_user(chosen_by):
+        told = {**params, "owner": postmortem.owner_id, "by": str(chosen_by)}
         plan.append(
-            PlannedMessage(
-                MessageKind.OWNER_TOLD, now, recipient=postmortem.owner_id, params=dict(params)
-            )
+            PlannedMessage(MessageKind.OWNER_TOLD, now, recipient=postmortem.owner_id, params=told)
         )
     if postmortem.state in (State.AWAITING_OWNER, State.DRAFTING):
         plan.append(

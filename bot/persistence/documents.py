@@ -169,6 +169,16 @@ class ActionItemRepository:
         )
         return bool(getattr(result, "rowcount", 0))
 
+    def drop_open(self, *, postmortem_id: int, by: str, at: datetime, reason: str) -> int:
+        """Drop every open item of a postmortem (it was cancelled); how many there were."""
+        result = self._session.execute(
+            update(ActionItemRow)
+            .where(ActionItemRow.postmortem_id == postmortem_id, ActionItemRow.done_at.is_(None))
+            .values(done_by=by, done_at=at, drop_reason=reason)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0))
+
     def add(
         self,
         *,

@@ -148,11 +148,16 @@ def reason_gone_elsewhere(
     uow: UnitOfWork, *, kind: MessageKind, postmortem_id: int | None, params: Mapping[str, Any]
 ) -> bool:
     """Whether a reminder's reason is gone where the postmortem's state does not show it:
-    its action item was marked done, or the document it asks for was started."""
+    its action item was marked done, the document it asks for was started, or the owner a
+    direct message tells of owns it no more."""
     if postmortem_id is None:
         return False
     if kind is MessageKind.NUDGE_NO_DRAFT:
         return uow.documents.get(postmortem_id) is not None
+    if kind is MessageKind.OWNER_TOLD:
+        # Told as it was when they were chosen: not once someone else owns it.
+        current = uow.postmortems.get(postmortem_id)
+        return current is None or current.owner_id != params.get("owner")
     if kind not in ACTION_ITEM_REMINDERS:
         return False
     number = str(params.get("number") or "")

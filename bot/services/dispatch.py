@@ -46,7 +46,9 @@ PROMPT_IN_FLIGHT_WAIT = timedelta(seconds=2)
 # sent again: a post Slack is still working on (the client gave up at 10 s) lands meanwhile.
 UNCLEAR_RETRY_WAIT = timedelta(minutes=1)
 # Messages that change the owner prompt in place: each waits for the prompt to be posted.
-_CHANGES_PROMPT = frozenset({MessageKind.OWNER_CHOSEN, MessageKind.PROMPT_REFRESH})
+_CHANGES_PROMPT = frozenset(
+    {MessageKind.OWNER_CHOSEN, MessageKind.PROMPT_REFRESH, MessageKind.CANCELLED}
+)
 # An ephemeral line and an update in place leave no message of their own in the channel:
 # nothing to look for before sending again.
 _LEAVES_NO_MESSAGE = frozenset({MessageKind.NOTICE, MessageKind.PROMPT_REFRESH})

@@ -51,11 +51,6 @@ _UNTIL_HELD = (
 )
 
 
-# A cancelled postmortem's owner prompt, should it not be posted yet, never is.
-_PROMPTS = frozenset(
-    {MessageKind.OWNER_PROMPT, MessageKind.PROMPT_REFRESH, MessageKind.PROMPT_UNDELIVERABLE}
-)
-
 _REPOSTED = "owner_prompt_reposted"
 
 
@@ -217,11 +212,19 @@ class LifecycleService(Service):
             )
             uow.outbox.cancel_pending(
                 postmortem_id=postmortem.id,
-                kinds=sorted(NUDGES | ACTION_ITEM_REMINDERS | _PROMPTS),
+                # Not the owner prompt: one being sent now must be recorded (its buttons are
+                # then taken off); one not sent yet is dropped when due (still_applies).
+                kinds=sorted(NUDGES | ACTION_ITEM_REMINDERS),
             )
-            items = uow.action_items.for_postmortem(postmortem.id)
-            still_open = sum(1 for item in items if item.done_at is None)
-            params = {"by": actor, "open_items": str(still_open)}
+            # Its open action items go with it, dropped (never "done"): nobody owes them to
+            # a postmortem that is not to be, and `action mine` stops listing them.
+            dropped = uow.action_items.drop_open(
+                postmortem_id=postmortem.id,
+                by=actor,
+                at=now,
+                reason=f"postmortem #{postmortem.id} was cancelled: {reason}",
+            )
+            params = {"by": actor, "open_items": str(dropped)}
             plan_messages(
                 uow, updated, [PlannedMessage(MessageKind.CANCELLED, now, params=params)], now
             )

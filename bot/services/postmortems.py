@@ -32,11 +32,18 @@ from bot.services.base import (
     NoPostmortemHere,
     Service,
     find_postmortem,
+    mrkdwn_safe,
     plan_messages,
     queue_notice,
 )
 
 _NO_OWNER_NUDGES = (MessageKind.NUDGE_NO_OWNER, MessageKind.ESCALATE_NO_OWNER)
+
+
+def _closed(postmortem: Postmortem) -> str:
+    """How a postmortem nobody owns was closed: it can only have been cancelled."""
+    why = postmortem.cancel_reason or "no reason given"
+    return f"it was cancelled ({mrkdwn_safe(why)})"
 
 
 @dataclass(frozen=True)
@@ -159,10 +166,14 @@ class PostmortemService(Service):
         if owned is None:
             current = uow.postmortems.get(postmortem_id)
             assert current is not None
-            text = (
-                f"This postmortem is already owned by <@{current.owner_id}>. To take it on, ask "
-                f"them to hand it to you: `/postmortem owner #{current.id} @your-name`."
-            )
+            if current.owner_id is None:  # closed without an owner (cancelled meanwhile)
+                text = f"Postmortem #{current.id} needs no owner any more: {_closed(current)}."
+            else:
+                text = (
+                    f"This postmortem is already owned by <@{current.owner_id}>. To take it "
+                    f"on, ask them to hand it to you: `/postmortem owner #{current.id} "
+                    "@your-name`."
+                )
             queue_notice(uow, channel_id=channel_id, user_id=chosen_by, text=text, now=now)
             return ClaimOutcome(current, won=False, explanation=text)
         return ClaimOutcome(owned, won=True)
@@ -250,7 +261,11 @@ class PostmortemService(Service):
             # action items the old owner took on stay theirs: those are still theirs to do.
             uow.outbox.cancel_pending(
                 postmortem_id=postmortem.id,
-                kinds=[MessageKind.NUDGE_NO_MEETING, MessageKind.NUDGE_NO_DRAFT],
+                kinds=[
+                    MessageKind.NUDGE_NO_MEETING,
+                    MessageKind.NUDGE_NO_DRAFT,
+                    MessageKind.OWNER_TOLD,
+                ],
             )
             uow.outbox.reassign(
                 postmortem_id=postmortem.id,

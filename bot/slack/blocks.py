@@ -25,7 +25,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.document import ActionItem, Document, Section
-from bot.domain.lifecycle import STATE_LABELS, State
+from bot.domain.lifecycle import CLOSED, STATE_LABELS, State
 from bot.domain.messages import MessageKind, human_span
 from bot.domain.owners import Candidate
 from bot.domain.policy import Policy
@@ -458,7 +458,9 @@ def status_text(
             why = escape(p.cancel_reason or "no reason given")
             lines.append(f"• Cancelled {slack_date(p.cancelled_at)}: _{why}_")
         items = (action_items or {}).get(p.id, [])
-        lines.append(_document_line(p.id, (documents or {}).get(p.id), items))
+        lines.append(
+            _document_line(p.id, (documents or {}).get(p.id), items, closed=p.state in CLOSED)
+        )
         lines += _action_item_lines(p.id, items, today)
         if lost is not None and p.channel_id is not None:
             lines.append(
@@ -479,8 +481,14 @@ def status_text(
 
 
 def _document_line(
-    postmortem_id: int, document: Document | None, action_items: Sequence[ActionItem]
+    postmortem_id: int,
+    document: Document | None,
+    action_items: Sequence[ActionItem],
+    *,
+    closed: bool = False,
 ) -> str:
+    """How far the document and its action items are, with the command for the next step
+    (none once the postmortem is closed: a cancelled one takes no more writing)."""
     dropped = sum(1 for item in action_items if item.dropped)
     done = sum(1 for item in action_items if item.done_at is not None) - dropped
     count = len(action_items)
@@ -488,9 +496,13 @@ def _document_line(
         f"{count} action item{'s' if count != 1 else ''} ({done} done"
         + (f", {dropped} dropped)" if dropped else ")")
         if count
+        else "no action items"
+        if closed
         else "no action items yet "
         f"({command(postmortem_id, 'action', '@someone YYYY-MM-DD what to do')})"
     )
+    if document is None and closed:
+        return f"• Document: never started · {items}"
     if document is None:
         return f"• Document: not started ({command(postmortem_id, 'document')}) · {items}"
     written = len(document.written)

@@ -133,12 +133,6 @@ def _failure(error: SlackApiError) -> DeliveryFailed:
         )
         code = "ratelimited"
     elif code in TOKEN_REFUSED:
-        log.error(
-            "Slack refused the bot token (%s): check SLACK_BOT_TOKEN and that the app is "
-            "still installed. Nothing is lost: messages wait and are tried again every %.0f s.",
-            code,
-            TOKEN_REFUSED_RETRY_SECONDS,
-        )
         retry_after = TOKEN_REFUSED_RETRY_SECONDS
     permanent = response.status_code < 500 and code in PERMANENT_ERRORS
     return DeliveryFailed(code, permanent=permanent, retry_after=retry_after)
@@ -174,12 +168,33 @@ class SlackMessenger:
             return self._deliver(message)
         except SlackApiError as error:
             failure = _failure(error)
+            if failure.error in TOKEN_REFUSED and self._token_works():
+                # Slack took the token a moment ago: the refusal is this message's own (a
+                # recipient who is gone), so it must not hold up every other message.
+                failure = DeliveryFailed(failure.error, permanent=True)
+            elif failure.error in TOKEN_REFUSED:
+                log.error(
+                    "Slack refused the bot token (%s): check SLACK_BOT_TOKEN and that the app "
+                    "is still installed. Nothing is lost: messages wait and are tried again "
+                    "every %.0f s.",
+                    failure.error,
+                    TOKEN_REFUSED_RETRY_SECONDS,
+                )
             # A 5xx (or fatal_error: "some aspect of the operation may have succeeded")
             # leaves it open whether the message was posted.
             failure.unclear = error.response.status_code >= 500 or failure.error in _MAYBE_DONE
             raise failure from error
         except _NETWORK_ERRORS as error:
             raise _network_failure(error, unclear=True) from error
+
+    def _token_works(self) -> bool:
+        """Whether Slack takes the bot token now (``auth.test``). Not knowing (Slack erring,
+        unreachable) counts as "no": a message then waits instead of dying."""
+        try:
+            self._client.auth_test()
+        except (SlackApiError, *_NETWORK_ERRORS):
+            return False
+        return True
 
     def _metadata(self, message: Outgoing) -> Metadata:
         return Metadata(
@@ -259,16 +274,26 @@ class SlackMessenger:
             return self._remind_of_action_item(message, postmortem)
         if message.kind is MessageKind.OWNER_TOLD:
             # A direct message: the row's channel is the owner's user id.
-            handed_over_from = message.params.get(HANDED_OVER_FROM)
-            return self._post(message, owner_told_text(postmortem, handed_over_from))
+            return self._post(message, owner_told_text(postmortem, message.params))
         if message.kind is MessageKind.CANCELLED:
             by = str(message.params["by"])
             if postmortem.prompt_ts is not None and postmortem.owner_id is None:
                 # Nobody owns it, so its prompt still shows buttons: take them off, saying why.
                 text, blocks = cancelled_prompt(postmortem, by)
-                self._client.chat_update(
-                    channel=message.channel_id, ts=postmortem.prompt_ts, text=text, blocks=blocks
-                )
+                try:
+                    self._client.chat_update(
+                        channel=message.channel_id,
+                        ts=postmortem.prompt_ts,
+                        text=text,
+                        blocks=blocks,
+                    )
+                except SlackApiError as error:
+                    # A prompt deleted by hand (message_not_found) must not keep the channel
+                    # from hearing of the cancel; a temporary failure tries both again.
+                    if _failure(error).permanent:
+                        log.warning("could not update the cancelled prompt: %s", error)
+                    else:
+                        raise
             return self._post(message, cancelled_text(postmortem, message.params))
         if message.kind is MessageKind.COMPLETED:
             return self._post(message, completed_text(postmortem, message.params))

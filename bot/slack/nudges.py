@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 
 from bot.domain.document import DROPPED
 from bot.domain.lifecycle import State
-from bot.domain.messages import MessageKind, human_span
+from bot.domain.messages import HANDED_OVER_FROM, MessageKind, human_span
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.slack.blocks import late_because, slack_date
@@ -263,11 +263,13 @@ def completed_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
     )
 
 
-def owner_told_text(postmortem: Postmortem, handed_over_from: str | None) -> str:
+def owner_told_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
     """The direct message to an owner someone else chose: they may not be in the channel,
-    where the announcement and their next steps are."""
+    where the announcement and their next steps are. ``params``: who chose them, as it was
+    when they were chosen."""
     channel = f"<#{postmortem.channel_id}>"
-    by = f"<@{postmortem.owner_assigned_by}>"
+    by = f"<@{params.get('by') or postmortem.owner_assigned_by}>"
+    handed_over_from = params.get(HANDED_OVER_FROM)
     how = (
         f"{by} handed you the postmortem"
         if handed_over_from
@@ -292,12 +294,12 @@ def cancelled_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
     still_open = params.get("open_items", "0")
     if still_open != "0":
         which = (
-            "Its open action item is"
+            "Its open action item was"
             if still_open == "1"
-            else f"Its {still_open} open action items are"
+            else f"Its {still_open} open action items were"
         )
         text += (
-            f" {which} no longer followed up: if still needed, record "
+            f" {which} dropped with it: if still needed, record "
             f"{'it' if still_open == '1' else 'them'} in the postmortem that replaces this one."
         )
     return text

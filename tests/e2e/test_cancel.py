@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.persistence.db import create_session_factory
 from bot.persistence.tables import AuditEventRow
+from bot.persistence.uow import UnitOfWork
 from tests.conftest import BotFactory, BotHarness
 from tests.e2e.test_action_item_reminders import DUE_DAY_IN_NEW_YORK, at, with_an_item_for_dan
 from tests.e2e.test_document import add_action_item
@@ -37,7 +39,10 @@ def test_the_owner_cancels_with_a_reason_the_channel_hears_it_and_no_reminder_fo
         bot.clock.advance(timedelta(days=1))
         bot.dispatch()
 
-    assert answer == "Cancelled postmortem #1; I told the channel why. Its reminders have stopped."
+    assert answer == (
+        "Cancelled postmortem #1 (Checkout errors); I told the channel why. Its reminders "
+        "have stopped."
+    )
     assert kinds_posted(bot)[sent_before:] == ["cancelled"]
     [told] = posted(bot, "cancelled")
     assert told["text"] == (
@@ -61,7 +66,7 @@ def test_once_cancelled_a_new_start_in_the_channel_opens_another(bot: BotHarness
     assert "There is no open postmortem" not in bot.user("U0ALICE").answer("status")
 
 
-def test_while_nobody_owns_it_anyone_can_cancel_and_the_prompt_loses_its_buttons(
+def test_the_opener_cancels_an_unowned_one_and_its_prompt_loses_its_buttons(
     bot: BotHarness,
 ) -> None:
     bot.user("U0ALICE").answer("start Checkout errors")
@@ -71,14 +76,19 @@ def test_while_nobody_owns_it_anyone_can_cancel_and_the_prompt_loses_its_buttons
     assert opened is not None
     assert opened.prompt_ts is not None
 
-    bot.user("U0CAROL").answer("cancel a test of the bot, not an incident")
+    refused = bot.user("U0CAROL").answer("cancel a test of the bot, not an incident")
+    bot.user("U0ALICE").answer("cancel a test of the bot, not an incident")
     bot.settle()
 
     [update] = bot.slack.calls("chat.update")
     assert update.params["ts"] == opened.prompt_ts
     assert buttons(update.params["blocks"]) == []
+    assert refused == (
+        "Only whoever opened it (<@U0ALICE>) or an incident manager can cancel postmortem #1. "
+        "Ask them, saying why, or take it on yourself first if you are the right owner."
+    )
     assert (
-        "cancelled by <@U0CAROL>: _a test of the bot, not an incident_" in (update.params["text"])
+        "cancelled by <@U0ALICE>: _a test of the bot, not an incident_" in (update.params["text"])
     )
 
 
@@ -95,14 +105,18 @@ def test_once_owned_only_the_owner_the_opener_or_an_incident_manager_may_cancel(
         "Only the owner <@U0BOB>, whoever opened it (<@U0ALICE>) or an incident manager can "
         "cancel postmortem #1. Ask them, saying why."
     )
-    assert by_opener.startswith("Cancelled postmortem #1;")
+    assert by_opener.startswith("Cancelled postmortem #1 (Checkout errors);")
 
 
 def test_an_incident_manager_may_cancel_an_owned_postmortem(make_bot: BotFactory) -> None:
     bot = make_bot(policy="incident_managers: [U0MANAGER]\n")
     owned_by_bob(bot)
 
-    assert bot.user("U0MANAGER").answer(f"cancel {REASON}").startswith("Cancelled postmortem #1;")
+    assert (
+        bot.user("U0MANAGER")
+        .answer(f"cancel {REASON}")
+        .startswith("Cancelled postmortem #1 (Checkout errors);")
+    )
 
 
 def test_cancel_needs_a_reason_and_says_a_false_alarm_is_still_reviewed(bot: BotHarness) -> None:
@@ -119,6 +133,7 @@ def test_a_completed_postmortem_cannot_be_cancelled(bot: BotHarness) -> None:
     completed_by_bob(bot)
 
     answer = bot.user("U0BOB").answer(f"cancel #1 {REASON}")
+    bot.settle()
 
     assert answer.startswith("I can't cancel this postmortem: it is already complete.")
     assert posted(bot, "cancelled") == []
@@ -136,9 +151,76 @@ def test_a_cancelled_postmortems_action_items_stop_and_nothing_more_is_written_i
     assert posted(bot, "action_item_due") == []
     [told] = posted(bot, "cancelled")
     assert told["text"].endswith(
-        "Its open action item is no longer followed up: if still needed, record it in the "
+        "Its open action item was dropped with it: if still needed, record it in the "
         "postmortem that replaces this one."
+    )
+    assert bot.user("U0DAN").answer("action mine") == (
+        "You have no open action items in any postmortem."
+    )
+    assert (
+        bot.user("U0DAN")
+        .answer("action #1 done 1")
+        .startswith("Action item 1 was already dropped, by <@U0BOB>")
+    )
+    assert "• Document: never started · 1 action item (0 done, 1 dropped)" in (
+        bot.user("U0BOB").answer("status #1")
     )
     refused = f"Postmortem #1 was cancelled ({REASON}), so nothing more is written in it."
     assert bot.user("U0BOB").answer("document #1").startswith(refused)
     assert add_action_item(bot, "U0BOB", "#1 <@U0DAN> 2026-12-10 Another step").startswith(refused)
+
+
+def test_a_click_on_the_prompt_of_a_cancelled_postmortem_says_it_needs_no_owner(
+    bot: BotHarness,
+) -> None:
+    bot.user("U0ALICE").answer("start Checkout errors")
+    value = buttons(bot.slack.wait_for("chat.postMessage")[0].params["blocks"])[0]["value"]
+    bot.user("U0ALICE").answer("cancel started in the wrong channel")
+
+    bot.user("U0CAROL").click({"action_id": "owner.claim_self", "value": value})
+    bot.settle()
+
+    said = [c.params["text"] for c in bot.slack.calls("chat.postEphemeral")]
+    assert said[-1] == (
+        "Postmortem #1 needs no owner any more: it was cancelled (started in the wrong channel)."
+    )
+    assert "<@None>" not in said[-1]
+
+
+def test_a_hand_over_racing_a_cancel_does_not_give_the_cancelled_postmortem_an_owner(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer(f"cancel {REASON}")
+
+    # The hand-over read the postmortem before the cancel committed; its write comes after.
+    with UnitOfWork(create_session_factory(bot.runtime.engine)) as uow:
+        moved = uow.postmortems.hand_over(
+            postmortem_id=1, from_owner="U0BOB", to_owner="U0CAROL", by="U0BOB", at=bot.clock()
+        )
+        uow.commit()
+
+    assert moved is False
+    cancelled = bot.runtime.postmortems.get(postmortem_id=1)
+    assert cancelled is not None
+    assert cancelled.owner_id == "U0BOB"
+
+
+def test_what_was_still_waiting_to_go_out_when_it_was_cancelled_is_not_posted_after(
+    bot: BotHarness,
+) -> None:
+    bot.user("U0ALICE").answer("start Checkout errors")
+    value = buttons(bot.slack.wait_for("chat.postMessage")[0].params["blocks"])[0]["value"]
+    bot.settle()
+    bot.slack.fail_next("chat.postMessage", "service_unavailable")  # the next steps wait
+    bot.user("U0BOB").click({"action_id": "owner.claim_self", "value": value})
+    bot.slack.wait_for("chat.update")
+    bot.settle()
+
+    bot.user("U0BOB").answer(f"cancel {REASON}")
+    bot.clock.advance(timedelta(minutes=5))
+    bot.dispatch()
+    bot.settle()  # the pump may be posting the cancel as the dispatch returns
+
+    in_channel = [m["metadata"]["event_payload"]["kind"] for m in bot.slack.messages("C0INCIDENT")]
+    assert in_channel == ["owner_prompt", "cancelled"]  # no "you own it, schedule the meeting"

@@ -184,3 +184,34 @@ def test_a_new_owner_handed_the_postmortem_is_told_directly(bot: BotHarness) -> 
     assert direct["text"].startswith(
         ":wave: <@U0BOB> handed you the postmortem for *Checkout errors* (#1) in <#C0INCIDENT>."
     )
+
+
+def test_a_direct_message_held_up_until_after_a_hand_over_goes_only_to_the_new_owner(
+    bot: BotHarness,
+) -> None:
+    bot.user("U0ALICE").answer("start Checkout errors")
+    bot.slack.wait_for("chat.postMessage")
+    bot.settle()
+    bot.slack.fail_next("chat.postMessage", "service_unavailable", count=2)  # Slack hiccups
+    bot.user("U0ALICE").click(
+        {"action_id": "owner.pick_anyone", "block_id": "owner:1", "selected_user": "U0DAVE"}
+    )
+    bot.slack.wait_for("chat.update")
+    bot.settle()
+    bot.user("U0DAVE").command("owner <@U0ERIN|erin>")  # Dave hands it on before hearing
+    bot.slack.wait_for("chat.update", 2)
+    bot.settle()
+
+    bot.clock.advance(timedelta(minutes=5))
+    bot.dispatch()
+
+    def told_directly(user: str) -> list[str]:
+        return [
+            m["text"]
+            for m in bot.slack.messages(user)
+            if m["metadata"]["event_payload"]["kind"] == "owner_told"
+        ]
+
+    assert told_directly("U0DAVE") == []  # he owns it no more: "chose you" would be wrong
+    [erin] = told_directly("U0ERIN")
+    assert erin.startswith(":wave: <@U0DAVE> handed you the postmortem")

@@ -248,6 +248,7 @@ def test_slack_refusing_the_token_pauses_every_message_until_it_is_fixed_and_los
 ) -> None:
     # The token, not the message: an admin reinstalls the app an hour later.
     slack.fail_next("chat.postMessage", error, count=1000)
+    slack.fail_next("auth.test", error, count=1000)
     for n in range(3):
         open_postmortem(runtime, clock, key=f"pd:T{n}")
 
@@ -264,6 +265,20 @@ def test_slack_refusing_the_token_pauses_every_message_until_it_is_fixed_and_los
     assert posted.count("owner_prompt") == 3
     assert tries_while_refused <= 61  # one try a minute, not one per message
     assert f"Slack refused the bot token ({error}): check SLACK_BOT_TOKEN" in caplog.text
+
+
+def test_a_token_error_only_one_message_gets_is_that_messages_own_and_holds_up_no_other(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    # Slack still takes the token (auth.test answers): the refusal is about this message.
+    slack.fail_next("chat.postMessage", "account_inactive")
+    for n in range(3):
+        open_postmortem(runtime, clock, key=f"pd:A{n}")
+
+    runtime.dispatcher.drain(now=clock())
+
+    prompts = [r.status for r in outbox(runtime) if r.kind == "owner_prompt"]
+    assert prompts == ["dead", "sent", "sent"]
 
 
 @pytest.mark.parametrize("error", ["channel_not_found", "is_archived"])

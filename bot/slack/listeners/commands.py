@@ -220,8 +220,12 @@ def _incident_elsewhere_text(command: dict[str, Any], p: Postmortem) -> str:
         return f"{said}, in no channel yet: `/postmortem move #{p.id}` brings it here."
     there = f"`/postmortem status #{p.id}` in <#{p.channel_id}>"
     if p.state in CLOSED:
-        closed = "completed" if p.state is State.COMPLETED else "cancelled"
-        return f"{said}, {closed}: {there} shows it."
+        if p.state is State.COMPLETED:
+            return f"{said}, completed: {there} shows it."
+        return (
+            f"{said}, cancelled: {there} shows why. To review the incident after all, start "
+            "one without its link: `/postmortem start <title>`."
+        )
     return (
         f"{said}, in <#{p.channel_id}>{_link(command, p.channel_id, p.prompt_ts)}: "
         f"one incident, one owner, so I did not open another. {there} shows where it stands."

@@ -14,6 +14,7 @@ from bot.slack import commands
 from bot.slack.ids import Action, Callback, ScheduleField, parse_id
 from bot.slack.listeners.forms import NO_POSTMORTEM_NAMED, open_form
 from bot.slack.meeting_form import read_schedule_form, schedule_modal
+from bot.slack.text import escape
 
 _FORM_FIELDS = {"time": ScheduleField.TIME, "justification": ScheduleField.JUSTIFICATION}
 
@@ -51,8 +52,8 @@ def answer(
                     channel_id=channel_id, actor=user_id, reason=reason, postmortem_id=which
                 )
                 text = (
-                    f"Cancelled postmortem #{cancelled.id}; I told the channel why. Its "
-                    "reminders have stopped."
+                    f"Cancelled postmortem #{cancelled.id} ({escape(cancelled.title)}); I told "
+                    "the channel why. Its reminders have stopped."
                 )
             case _:
                 return
