@@ -7,6 +7,7 @@ Tuesday 2026-11-24 14:00 UTC, when the incident is resolved.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select, update
 
@@ -23,6 +24,17 @@ STEP = timedelta(minutes=15)
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+
+def runtime_with_policy(
+    policy: str, database_url: str, slack: SlackStandIn, clock: FakeClock, tmp_path: Path
+) -> Runtime:
+    """The runtime, built as in production, with this policy file (stop it when done)."""
+    path = tmp_path / "policy.yaml"
+    path.write_text(policy)
+    return build_runtime(
+        make_settings(database_url, slack, postmortem_policy_file=str(path)), clock=clock
+    )
 
 
 def open_postmortem(runtime: Runtime, clock: FakeClock) -> Postmortem:
@@ -77,14 +89,14 @@ def test_unowned_postmortem_nudges_the_channel_after_1h_every_4_working_hours_th
 
 
 def test_escalation_names_the_incident_managers(
-    database_url: str, slack: SlackStandIn, clock: FakeClock, tmp_path: object
+    database_url: str, slack: SlackStandIn, clock: FakeClock, tmp_path: Path
 ) -> None:
-    from pathlib import Path
-
-    policy = Path(str(tmp_path)) / "policy.yaml"
-    policy.write_text("incident_managers: [U0IM1, U0IM2]\nworking_hours: always\n")
-    runtime = build_runtime(
-        make_settings(database_url, slack, postmortem_policy_file=str(policy)), clock=clock
+    runtime = runtime_with_policy(
+        "incident_managers: [U0IM1, U0IM2]\nworking_hours: always\n",
+        database_url,
+        slack,
+        clock,
+        tmp_path,
     )
     try:
         open_postmortem(runtime, clock)
@@ -191,16 +203,10 @@ def test_scheduling_stops_the_no_meeting_nudge_and_the_owner_is_asked_once_the_m
 
 
 def test_with_working_hours_always_nudges_fire_at_night_and_on_weekends(
-    database_url: str, slack: SlackStandIn, tmp_path: object
+    database_url: str, slack: SlackStandIn, tmp_path: Path
 ) -> None:
-    from pathlib import Path
-
     clock = FakeClock(datetime(2026, 11, 28, 22, 0, tzinfo=UTC))  # Saturday night
-    policy = Path(str(tmp_path)) / "policy.yaml"
-    policy.write_text("working_hours: always\n")
-    runtime = build_runtime(
-        make_settings(database_url, slack, postmortem_policy_file=str(policy)), clock=clock
-    )
+    runtime = runtime_with_policy("working_hours: always\n", database_url, slack, clock, tmp_path)
     try:
         open_postmortem(runtime, clock)
         timeline = Timeline(runtime, clock, slack)
@@ -407,14 +413,14 @@ def test_was_it_held_planned_for_the_meetings_start_before_an_upgrade_waits_for_
 
 
 def test_a_repeating_nudge_slack_was_slow_to_take_counts_its_next_from_when_it_was_sent(
-    database_url: str, slack: SlackStandIn, clock: FakeClock, tmp_path: object
+    database_url: str, slack: SlackStandIn, clock: FakeClock, tmp_path: Path
 ) -> None:
-    from pathlib import Path
-
-    policy = Path(str(tmp_path)) / "policy.yaml"
-    policy.write_text("working_hours: always\nnudges:\n  no_owner: {first: 1m, repeat: 2s}\n")
-    runtime = build_runtime(
-        make_settings(database_url, slack, postmortem_policy_file=str(policy)), clock=clock
+    runtime = runtime_with_policy(
+        "working_hours: always\nnudges:\n  no_owner: {first: 1m, repeat: 2s}\n",
+        database_url,
+        slack,
+        clock,
+        tmp_path,
     )
     try:
         open_postmortem(runtime, clock)
