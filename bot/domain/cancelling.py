@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 from bot.domain.errors import NotAllowed
@@ -17,6 +18,15 @@ CANCEL_IS_FOR = (
     "was triggered."
 )
 MAX_CANCEL_REASON_LENGTH = 500
+# "false alarm" and nothing more: the one reason the guidance names as not a reason.
+_ONLY_A_FALSE_ALARM = re.compile(
+    r"^\W*(?:it\s+was\s+)?(?:an?\s+|just\s+a\s+)?false[\s-]*(?:alarm|positive)\W*$", re.IGNORECASE
+)
+
+
+def only_a_false_alarm(reason: str) -> bool:
+    """Whether ``reason`` says no more than "it was a false alarm" (not a reason to cancel)."""
+    return _ONLY_A_FALSE_ALARM.match(reason) is not None
 
 
 def check_can_cancel(
@@ -24,7 +34,7 @@ def check_can_cancel(
 ) -> State:
     """Who may cancel: its owner, whoever opened it, or an incident manager. Not anyone: a
     cancelled postmortem is never escalated, so a real incident's must not quietly go."""
-    state = next_state(postmortem.state, Move.CANCEL)
+    state = next_state(postmortem.state, Move.CANCEL, postmortem.id)
     if actor in (postmortem.owner_id, postmortem.opened_by, *incident_managers):
         return state
     who = [f"the owner <@{postmortem.owner_id}>"] if postmortem.owner_id else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from bot.domain.errors import IllegalTransition
@@ -99,19 +100,30 @@ _NEXT: dict[State, str] = {
 }
 
 
-def _why_not(current: State, move: Move) -> str:
-    """Why ``move`` cannot happen in ``current``, and what to do instead: plain sentences."""
+# The commands a refusal suggests that act on one postmortem (not `start`).
+_ONE_POSTMORTEMS_COMMAND = re.compile(r"`/postmortem (owner|schedule|held|done|document|action)\b")
+
+
+def _why_not(current: State, move: Move, postmortem_id: int | None) -> str:
+    """Why ``move`` cannot happen in ``current``, and what to do instead: plain sentences.
+    With ``postmortem_id``, the commands it suggests name it, so they work as written in a
+    channel with several open postmortems."""
     if move is Move.ASSIGN_OWNER and current not in CLOSED:
-        return (
+        text = (
             f"I can't {_ASKED[move]}: it already has an owner. To give it to someone else, "
             "use `/postmortem owner @someone`."
         )
-    return f"I can't {_ASKED[move]}: {_STANDS[current]}. {_NEXT[current]}"
+    else:
+        text = f"I can't {_ASKED[move]}: {_STANDS[current]}. {_NEXT[current]}"
+    if postmortem_id is None:
+        return text
+    return _ONE_POSTMORTEMS_COMMAND.sub(lambda m: f"{m.group(0)} #{postmortem_id}", text)
 
 
-def next_state(current: State, move: Move) -> State:
-    """The state after ``move``, or IllegalTransition saying why it cannot happen now."""
+def next_state(current: State, move: Move, postmortem_id: int | None = None) -> State:
+    """The state after ``move``, or IllegalTransition saying why it cannot happen now (the
+    commands it suggests naming ``postmortem_id``, when given)."""
     try:
         return TRANSITIONS[(current, move)]
     except KeyError:
-        raise IllegalTransition(_why_not(current, move)) from None
+        raise IllegalTransition(_why_not(current, move, postmortem_id)) from None

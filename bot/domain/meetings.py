@@ -170,7 +170,7 @@ _MOVE_WORDING = {
 
 def check_can_steer(postmortem: Postmortem, policy: Policy, *, actor: str, move: Move) -> State:
     """The state after ``move``; only the owner or an incident manager moves the lifecycle on."""
-    state = next_state(postmortem.state, move)
+    state = next_state(postmortem.state, move, postmortem.id)
     if actor != postmortem.owner_id and actor not in policy.incident_managers:
         who = " or ".join(
             [f"the owner <@{postmortem.owner_id}>"]

@@ -44,6 +44,7 @@ class MessageKind(StrEnum):
     DOCUMENT_STARTED = "document_started"
     ACTION_ITEM_ADDED = "action_item_added"
     ACTION_ITEM_DONE = "action_item_done"
+    ACTION_ITEM_DROPPED = "action_item_dropped"
     DOCUMENT_EXPORT = "document_export"
     # An open action item on its due date, to its owner; and a week later, should it still be
     # open, to its owner and the postmortem's. Unlike the nudges above they outlive the
@@ -121,6 +122,7 @@ _SAID_AFTER_CANCEL = frozenset(
         MessageKind.NOTICE,
         MessageKind.DOCUMENT_EXPORT,
         MessageKind.ACTION_ITEM_DONE,
+        MessageKind.ACTION_ITEM_DROPPED,
     }
 )
 

@@ -98,7 +98,7 @@ class Postmortem:
 
 def check_can_claim(postmortem: Postmortem) -> State:
     """The state after a first owner is chosen (refuses once someone owns it)."""
-    return next_state(postmortem.state, Move.ASSIGN_OWNER)
+    return next_state(postmortem.state, Move.ASSIGN_OWNER, postmortem.id)
 
 
 def check_can_hand_over(
@@ -113,7 +113,7 @@ def check_can_hand_over(
     Incident managers may because the other two can be gone: an owner who left the company
     (a deactivated account) would otherwise hold the postmortem for good.
     """
-    state = next_state(postmortem.state, Move.HAND_OVER)
+    state = next_state(postmortem.state, Move.HAND_OVER, postmortem.id)
     if actor not in (postmortem.owner_id, postmortem.owner_assigned_by, *incident_managers):
         managers = (
             "an incident manager (" + ", ".join(f"<@{m}>" for m in incident_managers) + ")"

@@ -64,7 +64,7 @@ def find_postmortem(
     channel_id: str,
     postmortem_id: int | None = None,
     verb: str | None = None,
-    arguments: str = "",
+    arguments: str | None = "",
 ) -> Postmortem:
     """The postmortem named by id, else the channel's only open one; else why there is none.
 
@@ -96,11 +96,14 @@ def find_postmortem(
     if len(open_here) > 1:
         listed = ", ".join(f"#{p.id} {mrkdwn_safe(p.title)}" for p in open_here[:10])
         number = f"#{open_here[0].id}"
-        example = (
-            f"e.g. `/postmortem {' '.join(filter(None, (verb, number, arguments)))}`"
-            if verb
-            else f"e.g. `{number}`"
-        )
+        # Not the person's own words with placeholders: an example run as written would act
+        # on them ("…" recorded as an action item's text, "@someone" as the owner).
+        if not verb:
+            example = f"e.g. `{number}`"
+        elif arguments is None:
+            example = f"e.g. `/postmortem {verb} {number}` followed by the rest of what you typed"
+        else:
+            example = f"e.g. `/postmortem {' '.join(filter(None, (verb, number, arguments)))}`"
         raise NoPostmortemHere(
             f"This channel has {len(open_here)} open postmortems ({listed}): add the number "
             f"of the one you mean after the command, {example}."

@@ -410,6 +410,13 @@ class Dispatcher:
                 uow.commit()
                 report.cancelled += 1
                 return None
+            if self._recorded_on_its_day(item):
+                uow.outbox.mark_cancelled(
+                    item_id=item.id, worker=token, reason="recorded on its due day"
+                )
+                uow.commit()
+                report.cancelled += 1
+                return None
             wait_until = self._outside_working_hours(item, now)
             if wait_until is not None:
                 uow.outbox.defer(item_id=item.id, worker=token, until=wait_until, reason=None)
@@ -466,18 +473,32 @@ class Dispatcher:
             )
         )
 
+    def _recipient_zone(self, item: OutboxItem) -> ZoneInfo:
+        """The recipient's own time zone (from Slack), else the workspace's."""
+        zone_name = self._policy.workspace_timezone
+        if item.recipient is not None:
+            zone_name = self._messenger.user_timezone(item.recipient) or zone_name
+        try:
+            return ZoneInfo(zone_name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder
+            return ZoneInfo(self._policy.workspace_timezone)
+
+    def _recorded_on_its_day(self, item: OutboxItem) -> bool:
+        """A due-date reminder for an item recorded when its due day had already begun where
+        its owner is (far east of the workspace): the item's announcement has just said it
+        is due today, so the reminder would only repeat it, ahead of the announcement."""
+        due = _due_on(item.params) if item.kind is MessageKind.ACTION_ITEM_DUE else None
+        if due is None:
+            return False
+        starts = action_item_reminder_starts(item.kind, due, self._recipient_zone(item))
+        return item.created_at >= starts
+
     def _outside_working_hours(self, item: OutboxItem, now: datetime) -> datetime | None:
         """When a reminder must wait for working hours (the recipient's own, else the
         workspace's), and an action item's for its day to begin in that zone."""
         if item.kind not in WAITS_FOR_WORKING_HOURS:
             return None
-        zone_name = self._policy.workspace_timezone
-        if item.recipient is not None:
-            zone_name = self._messenger.user_timezone(item.recipient) or zone_name
-        try:
-            zone = ZoneInfo(zone_name)
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder
-            zone = ZoneInfo(self._policy.workspace_timezone)
+        zone = self._recipient_zone(item)
         earliest = now
         due = _due_on(item.params) if item.kind in ACTION_ITEM_REMINDERS else None
         if due is not None:

@@ -127,7 +127,7 @@ class DocumentService(Service):
                 channel_id=channel_id,
                 postmortem_id=postmortem_id,
                 verb="action",
-                arguments=f"<@{owner_id}> {due_on.isoformat()} …",
+                arguments=None,  # the person's words, not placeholders: see find_postmortem
             )
             highest = uow.action_items.highest_number(postmortem.id)
             cleaned = check_action_item(text, due_on=due_on, today=self.today(), existing=highest)
@@ -185,7 +185,7 @@ class DocumentService(Service):
                 channel_id="" if postmortem_id is not None else asked_in,
                 postmortem_id=postmortem_id,
                 verb="action",
-                arguments=f"drop {number} …" if drop_reason else f"done {number}",
+                arguments=None if drop_reason else f"done {number}",
             )
             if asked_in != postmortem.channel_id:
                 item = uow.action_items.get(postmortem_id=postmortem.id, number=number)
@@ -213,12 +213,14 @@ class DocumentService(Service):
                 details={NUMBER: str(number), **({"reason": drop_reason} if drop_reason else {})},
             )
             params = {BY: actor, **action_item_params(item)}
+            kind = MessageKind.ACTION_ITEM_DONE
             if drop_reason:
                 params[DROPPED] = drop_reason
+                kind = MessageKind.ACTION_ITEM_DROPPED
             plan_messages(
                 uow,
                 postmortem,
-                [PlannedMessage(MessageKind.ACTION_ITEM_DONE, now, params=params)],
+                [PlannedMessage(kind, now, params=params)],
                 now,
             )
             uow.commit()
@@ -269,7 +271,7 @@ class DocumentService(Service):
         channel_id: str,
         postmortem_id: int | None,
         verb: str,
-        arguments: str = "",
+        arguments: str | None = "",
     ) -> Postmortem:
         """The postmortem written to, its row held until commit: concurrent writers to one
         postmortem take turns (a section merge, or the next action item number, is computed

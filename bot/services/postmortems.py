@@ -222,7 +222,7 @@ class PostmortemService(Service):
                 channel_id=channel_id,
                 postmortem_id=postmortem_id,
                 verb="owner",
-                arguments="@someone",
+                arguments=None,
             )
             if postmortem.state is State.AWAITING_OWNER:
                 owned = self._assign_first_owner(uow, postmortem, new_owner, actor, now)

@@ -380,6 +380,7 @@ _MESSAGE_NAMES: dict[MessageKind, str] = {
     MessageKind.DOCUMENT_STARTED: 'the "document started" message',
     MessageKind.ACTION_ITEM_ADDED: "an action item's announcement",
     MessageKind.ACTION_ITEM_DONE: 'an action item\'s "done" message',
+    MessageKind.ACTION_ITEM_DROPPED: 'an action item\'s "dropped" message',
     MessageKind.DOCUMENT_EXPORT: "the document's export (`/postmortem export` tries again)",
     MessageKind.ACTION_ITEM_DUE: "the due-date reminder",
     MessageKind.ACTION_ITEM_OVERDUE: "the week-overdue reminder",
@@ -438,6 +439,8 @@ def status_text(
         lost, problems = _prompt_lost(p, undeliverable.get(p.id, []))
         if p.owner_id:
             owner = f"<@{p.owner_id}>"
+        elif p.state in CLOSED:
+            owner = "_nobody_ (cancelled before anyone took it on)"
         elif lost is not None:
             owner = "_nobody yet_ — the owner prompt could not be posted in this channel"
         else:

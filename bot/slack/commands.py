@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from bot.domain.cancelling import CANCEL_IS_FOR, MAX_CANCEL_REASON_LENGTH
+from bot.domain.cancelling import CANCEL_IS_FOR, MAX_CANCEL_REASON_LENGTH, only_a_false_alarm
 from bot.domain.document import MAX_DROP_REASON_LENGTH
 from bot.domain.messages import SLACK_USER_ID
 from bot.domain.postmortem import PAGERDUTY_INCIDENT_URL
@@ -261,6 +261,12 @@ def _cancel(rest: str, postmortem_id: int | None) -> Cancel | Invalid:
         return Invalid(
             "`/postmortem cancel` needs the reason, which the channel is told, like "
             "`/postmortem cancel opened twice: #12 is this incident's`. " + CANCEL_IS_FOR
+        )
+    if only_a_false_alarm(reason):
+        return Invalid(
+            "A false alarm is no reason to cancel: it still gets its postmortem, a short review "
+            "of why response was triggered, so monitoring can be tuned. Cancel is for a "
+            "postmortem opened by mistake or twice for one incident."
         )
     if len(reason) > MAX_CANCEL_REASON_LENGTH:
         return Invalid(

@@ -266,7 +266,7 @@ class SlackMessenger:
             return self._post(message, document_started_text(postmortem, str(message.params["by"])))
         if message.kind is MessageKind.ACTION_ITEM_ADDED:
             return self._post(message, action_item_text(postmortem, message.params))
-        if message.kind is MessageKind.ACTION_ITEM_DONE:
+        if message.kind in (MessageKind.ACTION_ITEM_DONE, MessageKind.ACTION_ITEM_DROPPED):
             return self._post(message, action_item_done_text(postmortem, message.params))
         if message.kind is MessageKind.DOCUMENT_EXPORT:
             return self._export(message, postmortem)

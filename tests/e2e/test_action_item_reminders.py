@@ -26,9 +26,11 @@ A_WEEK_LATER_IN_NEW_YORK = datetime(2026, 12, 3, 14, 5, tzinfo=UTC)
 
 
 def at(bot: BotHarness, moment: datetime) -> None:
-    """Move the clock to ``moment`` and send whatever is due then."""
+    """Move the clock to ``moment`` and send whatever is due then (the pump may be sending
+    some of it as the dispatch returns: wait for that too)."""
     bot.clock.advance(moment - bot.clock())
     bot.dispatch()
+    bot.settle()
 
 
 def with_an_item_for_dan(bot: BotHarness) -> None:
@@ -109,6 +111,7 @@ def test_reminders_go_on_after_the_postmortem_is_completed(bot: BotHarness) -> N
     bot.clock.advance(timedelta(hours=2))
     bot.user("U0BOB").answer("held")
     assert "is complete" in bot.user("U0BOB").answer("done")
+    bot.settle()
 
     at(bot, DUE_DAY_IN_NEW_YORK)
 
@@ -289,6 +292,23 @@ def test_an_owner_far_east_of_the_workspace_is_reminded_on_the_morning_of_the_du
     assert "<@U0SYDNEY>, your action item" in reminder["text"]
 
 
+def test_an_item_recorded_when_its_due_day_has_begun_where_its_owner_is_gets_no_reminder_of_it(
+    bot: BotHarness,
+) -> None:
+    # Tuesday 14:00 in the workspace (UTC) is already Wednesday 04:00 in Kiritimati: an item
+    # due Wednesday is due "today" there the moment it is recorded, as its announcement says.
+    bot.slack.add_user("U0KIRI", tz="Pacific/Kiritimati")
+    owned_by_bob(bot)
+    add_action_item(bot, "U0BOB", "<@U0KIRI> 2026-11-25 Alert on queue depth")
+
+    at(bot, datetime(2026, 11, 24, 19, 5, tzinfo=UTC))  # 09:05 on Wednesday in Kiritimati
+    at(bot, datetime(2026, 12, 1, 19, 5, tzinfo=UTC))  # a week later, still open
+
+    assert posted(bot, "action_item_due") == []
+    [overdue] = posted(bot, "action_item_overdue")
+    assert "<@U0KIRI>, your action item" in overdue["text"]
+
+
 def test_action_mine_lists_what_someone_owes_in_every_postmortem_soonest_first(
     bot: BotHarness,
 ) -> None:
@@ -412,7 +432,8 @@ def test_an_item_no_longer_needed_is_dropped_with_why_and_never_reminded_of(
         "Dropped action item 1 of postmortem #1: Alert on queue depth. I told the channel "
         "why; its reminders stop."
     )
-    [told_channel] = posted(bot, "action_item_done")
+    [told_channel] = posted(bot, "action_item_dropped")
+    assert posted(bot, "action_item_done") == []  # dropped is not done
     assert told_channel["text"] == (
         ":heavy_minus_sign: Action item 1 for *Checkout errors* (#1) was dropped: Alert on "
         "queue depth (owner <@U0DAN>, dropped by <@U0BOB>, because: _the queue was removed_). "
@@ -440,4 +461,5 @@ def test_a_dropped_items_mark_done_button_says_it_was_dropped(bot: BotHarness) -
     bot.settle()
 
     assert any("Action item 1 was already dropped, by <@U0BOB>" in t for t in told(bot, "U0DAN"))
-    assert len(posted(bot, "action_item_done")) == 1
+    assert len(posted(bot, "action_item_dropped")) == 1
+    assert posted(bot, "action_item_done") == []

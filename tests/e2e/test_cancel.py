@@ -51,6 +51,7 @@ def test_the_owner_cancels_with_a_reason_the_channel_hears_it_and_no_reminder_fo
     )
     status = bot.user("U0BOB").answer("status #1")
     assert "*#1 Checkout errors* — Cancelled (not reviewed)" in status
+    assert "pick one from the prompt" not in status
     assert f": _{REASON}_" in status
     [audit] = [r for r in rows(bot, AuditEventRow) if r.action == "cancelled"]
     assert (audit.actor, audit.details) == ("U0BOB", {"reason": REASON, "was": "drafting"})
@@ -64,6 +65,9 @@ def test_once_cancelled_a_new_start_in_the_channel_opens_another(bot: BotHarness
 
     assert again.startswith("Opened postmortem #2.")
     assert "There is no open postmortem" not in bot.user("U0ALICE").answer("status")
+    assert "• Owner: _nobody_ (cancelled before anyone took it on)" in (
+        bot.user("U0ALICE").answer("status #1")
+    )
 
 
 def test_the_opener_cancels_an_unowned_one_and_its_prompt_loses_its_buttons(

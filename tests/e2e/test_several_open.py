@@ -91,7 +91,7 @@ def test_action_item_commands_without_a_number_show_the_command_to_type_with_one
     added = bot.slack.wait_for("chat.postEphemeral")[0].params["text"]
 
     assert re.search(r"e\.g\. `/postmortem action #\d done 1`", done)
-    assert re.search(r"e\.g\. `/postmortem action #\d <@U0BOB> 2026-12-04 …`", added)
+    assert re.search(r"e\.g\. `/postmortem action #\d` followed by the rest of what", added)
 
 
 def test_the_commands_the_bot_suggests_name_their_postmortem_so_they_work_as_written(

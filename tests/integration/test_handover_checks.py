@@ -187,7 +187,7 @@ def test_the_example_for_several_open_postmortems_is_the_command_that_was_typed(
     answer = owner_command(bot, "U0ALICE", "owner <@U0BOB|bob>", channel_id="C0OPS")
     held = bot.user("U0ALICE", channel_id="C0OPS").answer("held")
 
-    assert "e.g. `/postmortem owner #2 @someone`" in answer
+    assert "e.g. `/postmortem owner #2` followed by the rest of what you typed" in answer
     assert "held" not in answer
     assert "`/postmortem owner" not in held
 

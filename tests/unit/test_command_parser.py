@@ -229,3 +229,19 @@ def test_dropping_an_action_item_needs_its_number_and_why(text: str) -> None:
 
     assert isinstance(request, Invalid)
     assert request.problem.startswith("`/postmortem action drop` needs the action item's number")
+
+
+@pytest.mark.parametrize(
+    "text", ["cancel false alarm", "cancel It was a false alarm.", "cancel #2 false-positive"]
+)
+def test_a_false_alarm_alone_is_no_reason_to_cancel(text: str) -> None:
+    request = parse(text)
+
+    assert isinstance(request, Invalid)
+    assert request.problem.startswith("A false alarm is no reason to cancel: it still gets its")
+
+
+def test_a_reason_that_says_more_than_false_alarm_is_taken() -> None:
+    assert parse("cancel false alarm, and opened twice: #3 is it") == Cancel(
+        "false alarm, and opened twice: #3 is it"
+    )
