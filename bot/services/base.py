@@ -134,9 +134,16 @@ def plan_messages(
 ) -> None:
     """Write planned messages to the outbox, in the caller's transaction: to the postmortem's
     channel, or a direct message's to its recipient."""
+    if not planned:
+        return
     assert postmortem.channel_id is not None
-    direct = [m for m in planned if m.kind in DIRECT_MESSAGES and m.recipient]
-    in_channel = [m for m in planned if m not in direct] if direct else planned
+    in_channel: list[PlannedMessage] = []
+    direct: list[PlannedMessage] = []
+    for message in planned:
+        if message.kind in DIRECT_MESSAGES and message.recipient:
+            direct.append(message)
+        else:
+            in_channel.append(message)
     uow.outbox.add_all(
         postmortem_id=postmortem.id, channel_id=postmortem.channel_id, planned=in_channel, now=now
     )

@@ -31,7 +31,7 @@ from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.persistence.repositories import OutboxItem
 from bot.persistence.uow import UnitOfWorkFactory
-from bot.services.base import mrkdwn_safe, queue_notice, reason_gone_elsewhere
+from bot.services.base import mrkdwn_safe, plan_messages, queue_notice, reason_gone_elsewhere
 
 log = logging.getLogger(__name__)
 
@@ -605,17 +605,14 @@ class Dispatcher:
         if postmortem is None:
             return
         requested_by = item.params.get(REQUESTED_BY)
-        for planned in plan_prompt_undeliverable(
+        planned = plan_prompt_undeliverable(
             postmortem,
             self._policy,
             error=error,
             requested_by=str(requested_by) if requested_by else None,
             now=now,
-        ):
-            assert planned.recipient is not None
-            uow.outbox.add(
-                postmortem_id=postmortem.id, channel_id=planned.recipient, planned=planned, now=now
-            )
+        )
+        plan_messages(uow, postmortem, planned, now)  # direct messages, to each recipient
 
     def _after_sent(
         self,
