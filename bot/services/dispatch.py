@@ -54,6 +54,16 @@ _CHANGES_PROMPT = frozenset(
 _LEAVES_NO_MESSAGE = frozenset({MessageKind.NOTICE, MessageKind.PROMPT_REFRESH})
 
 
+def _recorded_on_its_day(item: OutboxItem, zone: ZoneInfo) -> bool:
+    """A due-date reminder for an item recorded when its due day had already begun in its
+    owner's ``zone`` (far east of the workspace): the item's announcement has just said it is
+    due today, so the reminder would only repeat it, ahead of the announcement."""
+    due = _due_on(item.params) if item.kind is MessageKind.ACTION_ITEM_DUE else None
+    if due is None:
+        return False
+    return item.created_at >= action_item_reminder_starts(item.kind, due, zone)
+
+
 def _due_on(params: dict[str, Any]) -> date | None:
     """An action item's due date, as its reminder's params carry it (None: none readable)."""
     try:
@@ -410,14 +420,16 @@ class Dispatcher:
                 uow.commit()
                 report.cancelled += 1
                 return None
-            if self._recorded_on_its_day(item):
+            # The recipient's zone, looked up once for both checks (a Slack call when uncached).
+            zone = self._recipient_zone(item) if item.kind in WAITS_FOR_WORKING_HOURS else None
+            if zone is not None and _recorded_on_its_day(item, zone):
                 uow.outbox.mark_cancelled(
                     item_id=item.id, worker=token, reason="recorded on its due day"
                 )
                 uow.commit()
                 report.cancelled += 1
                 return None
-            wait_until = self._outside_working_hours(item, now)
+            wait_until = self._outside_working_hours(item, zone, now) if zone is not None else None
             if wait_until is not None:
                 uow.outbox.defer(item_id=item.id, worker=token, until=wait_until, reason=None)
                 uow.commit()
@@ -483,22 +495,11 @@ class Dispatcher:
         except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder
             return ZoneInfo(self._policy.workspace_timezone)
 
-    def _recorded_on_its_day(self, item: OutboxItem) -> bool:
-        """A due-date reminder for an item recorded when its due day had already begun where
-        its owner is (far east of the workspace): the item's announcement has just said it
-        is due today, so the reminder would only repeat it, ahead of the announcement."""
-        due = _due_on(item.params) if item.kind is MessageKind.ACTION_ITEM_DUE else None
-        if due is None:
-            return False
-        starts = action_item_reminder_starts(item.kind, due, self._recipient_zone(item))
-        return item.created_at >= starts
-
-    def _outside_working_hours(self, item: OutboxItem, now: datetime) -> datetime | None:
-        """When a reminder must wait for working hours (the recipient's own, else the
-        workspace's), and an action item's for its day to begin in that zone."""
-        if item.kind not in WAITS_FOR_WORKING_HOURS:
-            return None
-        zone = self._recipient_zone(item)
+    def _outside_working_hours(
+        self, item: OutboxItem, zone: ZoneInfo, now: datetime
+    ) -> datetime | None:
+        """When a reminder must wait for working hours in ``zone`` (the recipient's own, else
+        the workspace's), and an action item's for its day to begin there."""
         earliest = now
         due = _due_on(item.params) if item.kind in ACTION_ITEM_REMINDERS else None
         if due is not None:
