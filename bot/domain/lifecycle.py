@@ -73,6 +73,10 @@ _STANDS: dict[State, str] = {
     State.CANCELLED: "it was cancelled",
 }
 
+_NOTHING_LEFT = (
+    "Nothing is left to do; a new incident gets its own postmortem with `/postmortem start`."
+)
+
 _NEXT: dict[State, str] = {
     State.AWAITING_OWNER: (
         "Choose its owner first: pick one on the owner prompt, or name them with "
@@ -91,12 +95,8 @@ _NEXT: dict[State, str] = {
         "items with owners and due dates (`/postmortem action`), then close it with "
         "`/postmortem done`."
     ),
-    State.COMPLETED: (
-        "Nothing is left to do; a new incident gets its own postmortem with `/postmortem start`."
-    ),
-    State.CANCELLED: (
-        "Nothing is left to do; a new incident gets its own postmortem with `/postmortem start`."
-    ),
+    State.COMPLETED: _NOTHING_LEFT,
+    State.CANCELLED: _NOTHING_LEFT,
 }
 
 
