@@ -191,6 +191,8 @@ _ACTION_ITEM = re.compile(
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+# An action item's number as typed: digits only, and few enough to fit its column.
+_ITEM_NUMBER = re.compile(r"[0-9]{1,9}")
 _DONE_ITEM = re.compile(r"^done(?:\s+(?P<number>\S+))?$", re.IGNORECASE)
 _DROP_ITEM = re.compile(
     r"^drop(?:\s+(?P<number>\S+))?(?:\s+(?P<reason>.*))?$", re.IGNORECASE | re.DOTALL
@@ -205,15 +207,12 @@ DROP_USAGE = (
 def _drop_item(rest: str, postmortem_id: int | None) -> DropActionItem | Invalid:
     drop = _DROP_ITEM.match(rest)
     assert drop is not None
-    number, raw_reason = drop.group("number"), drop.group("reason") or ""
-    reason = plain(raw_reason).strip() if has_words(raw_reason) else ""
-    if number is None or not re.fullmatch(r"[0-9]{1,9}", number) or not reason:
+    number, reason = drop.group("number"), _reason(drop.group("reason") or "")
+    if number is None or not _ITEM_NUMBER.fullmatch(number) or not reason:
         return Invalid(DROP_USAGE)
-    if len(reason) > MAX_DROP_REASON_LENGTH:
-        return Invalid(
-            f"The reason is {len(reason)} characters; keep it to {MAX_DROP_REASON_LENGTH}."
-        )
-    return DropActionItem(int(number), reason, postmortem_id)
+    return _too_long(reason, MAX_DROP_REASON_LENGTH) or DropActionItem(
+        int(number), reason, postmortem_id
+    )
 
 
 def _action_item(
@@ -228,7 +227,7 @@ def _action_item(
     done = _DONE_ITEM.match(rest)
     if done is not None or rest.lower().startswith("done "):
         number = done.group("number") if done is not None else None
-        if number is None or not re.fullmatch(r"[0-9]{1,9}", number):
+        if number is None or not _ITEM_NUMBER.fullmatch(number):
             return Invalid(
                 "`/postmortem action done` needs the action item's number, like "
                 "`/postmortem action done 2` (`/postmortem status` lists them); where the "
@@ -255,8 +254,19 @@ def _action_item(
     return AddActionItem(match.group("owner"), due_on, text, postmortem_id)
 
 
+def _reason(typed: str) -> str:
+    """Why, as the person wrote it (markup as the words they saw); "" if it shows nothing."""
+    return plain(typed).strip() if has_words(typed) else ""
+
+
+def _too_long(reason: str, limit: int) -> Invalid | None:
+    if len(reason) > limit:
+        return Invalid(f"The reason is {len(reason)} characters; keep it to {limit}.")
+    return None
+
+
 def _cancel(rest: str, postmortem_id: int | None) -> Cancel | Invalid:
-    reason = plain(rest).strip() if has_words(rest) else ""
+    reason = _reason(rest)
     if not reason:
         return Invalid(
             "`/postmortem cancel` needs the reason, which the channel is told, like "
@@ -268,11 +278,7 @@ def _cancel(rest: str, postmortem_id: int | None) -> Cancel | Invalid:
             "of why response was triggered, so monitoring can be tuned. Cancel is for a "
             "postmortem opened by mistake or twice for one incident."
         )
-    if len(reason) > MAX_CANCEL_REASON_LENGTH:
-        return Invalid(
-            f"The reason is {len(reason)} characters; keep it to {MAX_CANCEL_REASON_LENGTH}."
-        )
-    return Cancel(reason, postmortem_id)
+    return _too_long(reason, MAX_CANCEL_REASON_LENGTH) or Cancel(reason, postmortem_id)
 
 
 def _which(rest: str) -> tuple[int | None, str] | Invalid:
