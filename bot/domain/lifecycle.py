@@ -48,6 +48,9 @@ TRANSITIONS: dict[tuple[State, Move], State] = {
     (State.DRAFTING, Move.SCHEDULE_MEETING): State.MEETING_SCHEDULED,
     (State.MEETING_SCHEDULED, Move.SCHEDULE_MEETING): State.MEETING_SCHEDULED,
     (State.MEETING_SCHEDULED, Move.MARK_MEETING_HELD): State.IN_REVIEW,
+    # Met without scheduling it here (straight after the incident, or on a calendar of its
+    # own): what counts is that the review took place.
+    (State.DRAFTING, Move.MARK_MEETING_HELD): State.IN_REVIEW,
     (State.IN_REVIEW, Move.COMPLETE): State.COMPLETED,
     **{(s, Move.CANCEL): State.CANCELLED for s in State if s not in CLOSED},
 }
@@ -66,7 +69,7 @@ _ASKED: dict[Move, str] = {
 # Where the postmortem stands, in the words people use about it.
 _STANDS: dict[State, str] = {
     State.AWAITING_OWNER: "it has no owner yet",
-    State.DRAFTING: "it has no meeting scheduled yet",
+    State.DRAFTING: "no meeting has been held for it yet",
     State.MEETING_SCHEDULED: "its meeting has not been held yet",
     State.IN_REVIEW: "its meeting was already held",
     State.COMPLETED: "it is already complete",
@@ -83,8 +86,9 @@ _NEXT: dict[State, str] = {
         "`/postmortem owner @someone`."
     ),
     State.DRAFTING: (
-        "Schedule the meeting first with `/postmortem schedule`; once it has taken place, "
-        "record it with `/postmortem held`."
+        "Schedule the meeting with `/postmortem schedule`; once it has taken place, record it "
+        "with `/postmortem held`. If it already took place without being scheduled here, "
+        "record it with `/postmortem held unscheduled`."
     ),
     State.MEETING_SCHEDULED: (
         "Once the meeting has taken place, record it with `/postmortem held`, then close "

@@ -184,15 +184,32 @@ def check_can_steer(postmortem: Postmortem, policy: Policy, *, actor: str, move:
     return state
 
 
-def check_meeting_took_place(postmortem: Postmortem, *, now: datetime) -> None:
+def check_meeting_took_place(
+    postmortem: Postmortem, *, now: datetime, early: bool = False, unscheduled: bool = False
+) -> None:
     """A meeting can only be marked held once its time has come: a postmortem is completed
-    after a review that happened, not one that is still on the calendar."""
-    if postmortem.meeting_at is not None and now < postmortem.meeting_at:
+    after a review that happened, not one that is still on the calendar.
+
+    ``early``: it took place before its scheduled time. ``unscheduled``: it took place
+    without being scheduled here. Either is said on purpose, so a `held` typed too soon
+    does not silence the meeting's reminders.
+    """
+    pid = postmortem.id
+    if postmortem.meeting_at is None:
+        if not (early or unscheduled):
+            raise NotAllowed(
+                f"No meeting is on the calendar for postmortem #{pid} yet: schedule it with "
+                f"`/postmortem schedule #{pid}`. If it already took place without being "
+                f"scheduled here, record it with `/postmortem held #{pid} unscheduled`."
+            )
+        return
+    if now < postmortem.meeting_at and not early:
         raise NotAllowed(
-            f"The meeting for postmortem #{postmortem.id} is on the calendar for "
+            f"The meeting for postmortem #{pid} is on the calendar for "
             f"{postmortem.meeting_at:%a %d %b %H:%M} UTC: mark it held once it has taken "
             "place. If it already took place, earlier than planned, record it with "
-            "`/postmortem held early`; if it moved, set the new time with `/postmortem schedule`."
+            f"`/postmortem held #{pid} early`; if it moved, set the new time with "
+            f"`/postmortem schedule #{pid}`."
         )
 
 

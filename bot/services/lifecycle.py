@@ -134,10 +134,12 @@ class LifecycleService(Service):
         actor: str,
         postmortem_id: int | None = None,
         early: bool = False,
+        unscheduled: bool = False,
     ) -> Postmortem:
         """Record that the meeting took place; the channel is told what is left.
 
-        Before the meeting's scheduled time only when ``early`` says it took place sooner.
+        Before the meeting's scheduled time only when ``early`` says it took place sooner;
+        with none scheduled, only when ``unscheduled`` says it took place all the same.
         """
         now = self._clock()
         with self._uow_factory() as uow:
@@ -147,16 +149,20 @@ class LifecycleService(Service):
             new = check_can_steer(
                 postmortem, self._policy, actor=actor, move=Move.MARK_MEETING_HELD
             )
-            before_its_time = postmortem.meeting_at is not None and now < postmortem.meeting_at
-            if not early:
-                check_meeting_took_place(postmortem, now=now)
+            check_meeting_took_place(postmortem, now=now, early=early, unscheduled=unscheduled)
+            if postmortem.meeting_at is None:
+                details: dict[str, object] | None = {"scheduled_here": False}
+            elif now < postmortem.meeting_at:
+                details = {"before_its_scheduled_time": True}
+            else:
+                details = None
             updated = self._move(uow, postmortem, new, now, meeting_held_at=now)
             uow.audit.record(
                 postmortem_id=postmortem.id,
                 at=now,
                 actor=actor,
                 action="meeting_held",
-                details={"before_its_scheduled_time": True} if before_its_time else None,
+                details=details,
             )
             uow.outbox.cancel_pending(postmortem_id=postmortem.id, kinds=_UNTIL_HELD)
             plan_messages(uow, updated, plan_on_held(updated, self._policy, now, by=actor), now)

@@ -26,7 +26,8 @@ USAGE = (
     "`/postmortem status #2` shows one, even once it is complete\n"
     "• `/postmortem schedule` — schedule the postmortem meeting (a form; posts an invite)\n"
     "• `/postmortem held` — mark the meeting as held (the owner or an incident manager); "
-    "`/postmortem held early` if it took place before its scheduled time\n"
+    "`/postmortem held early` if it took place before its scheduled time, "
+    "`/postmortem held unscheduled` if it took place without being scheduled here\n"
     "• `/postmortem document` — write the postmortem document (a form anyone here can add "
     "to: summary, impact, timeline, contributing factors, what went well, the response)\n"
     "• `/postmortem action @someone YYYY-MM-DD what to do` — record an action item, with "
@@ -95,6 +96,8 @@ class Held:
     postmortem_id: int | None = None
     # `held early`: it took place before the time it was scheduled for.
     early: bool = False
+    # `held unscheduled`: it took place without being scheduled here.
+    unscheduled: bool = False
 
 
 @dataclass(frozen=True)
@@ -342,6 +345,14 @@ def parse(text: str) -> Request:
         return Export(postmortem_id) if verb == "export" else WriteDocument(postmortem_id)
     if verb == "held" and rest.lower() == "early":
         return Held(postmortem_id, early=True)
+    if verb == "held" and rest.lower() == "unscheduled":
+        return Held(postmortem_id, unscheduled=True)
+    if verb == "held" and rest:
+        return Invalid(
+            "`/postmortem held` takes at most a postmortem number, like `#2`, then `early` if "
+            "the meeting took place before its scheduled time, or `unscheduled` if it took "
+            "place without being scheduled here."
+        )
     if verb in ("schedule", "held", "done"):
         if rest:
             return Invalid(f"`/postmortem {verb}` takes at most a postmortem number, like `#2`.")

@@ -83,6 +83,10 @@ def nudge_text(
     no_owner = f"It has no owner yet: {pick_owner}."
     schedule = command(postmortem.id, "schedule")
     mark_held = command(postmortem.id, "held")
+    already_met = (
+        f"If it already took place without being scheduled here, record it with "
+        f"{command(postmortem.id, 'held', 'unscheduled')}."
+    )
     calendar = _calendar(postmortem, policy)
 
     if kind is MessageKind.NUDGE_NO_OWNER:
@@ -113,11 +117,11 @@ def nudge_text(
             return (
                 f":calendar: {owner}, no postmortem meeting is scheduled yet for {title}, and "
                 f"it was due by {deadline}: schedule it as soon as you can with "
-                f"{schedule} (it asks why it is later)."
+                f"{schedule} (it asks why it is later). {already_met}"
             )
         return (
             f":calendar: {owner}, no postmortem meeting is scheduled yet for {title}. "
-            f"It should be held before {deadline}: {schedule}."
+            f"It should be held before {deadline}: {schedule}. {already_met}"
         )
     if kind is MessageKind.NUDGE_NO_DRAFT:
         who = f"{owner}, the" if owner else "The"
@@ -144,7 +148,8 @@ def nudge_text(
             )
         return (
             f":hourglass_flowing_sand: Reminder: the postmortem meeting for {title} should be "
-            f"held before {deadline}. {owner}, it is not on the calendar yet: {schedule}."
+            f"held before {deadline}. {owner}, it is not on the calendar yet: {schedule}. "
+            f"{already_met}"
         )
     if kind is MessageKind.ESCALATE_OVERDUE:
         if postmortem.state is State.MEETING_SCHEDULED and postmortem.meeting_at is not None:
@@ -169,7 +174,7 @@ def nudge_text(
         else:
             situation = (
                 f"{owner}, please schedule it now with {schedule} "
-                "(a time after the deadline needs a reason)."
+                f"(a time after the deadline needs a reason). {already_met}"
             )
         return _escalated(
             policy,

@@ -120,7 +120,7 @@ def test_a_meeting_still_on_the_calendar_cannot_be_marked_held(bot: BotHarness) 
 
     assert "is on the calendar for Thu 26 Nov 14:00 UTC" in early
     assert "mark it held once it has taken place" in early
-    assert "`/postmortem held early`" in early
+    assert "`/postmortem held #1 early`" in early
     assert "meeting has not been held yet" in done
     assert "as held" in on_time
     trail = [what for _, _, what in bot.runtime.postmortems.audit_trail(postmortem_id=1)]
@@ -140,6 +140,45 @@ def test_a_meeting_that_took_place_early_is_recorded_with_held_early(bot: BotHar
     assert "is complete" in done
     trail = bot.runtime.postmortems.audit_trail(postmortem_id=1)
     assert [what for _, _, what in trail][-2:] == ["meeting_held", "completed"]
+
+
+def test_a_meeting_held_without_being_scheduled_here_is_recorded_when_said_so(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    bot.clock.advance(timedelta(days=1))
+
+    plain = bot.user("U0BOB").answer("held")
+    said = bot.user("U0BOB").answer("held unscheduled")
+    status = bot.user("U0BOB").answer("status")
+    bot.settle()
+
+    assert plain.startswith("No meeting is on the calendar for postmortem #1 yet")
+    assert "record it with `/postmortem held #1 unscheduled`" in plain
+    assert said == "Marked the meeting for postmortem #1 as held; I told the channel."
+    assert "Meeting held" in status
+    assert "was held (marked by <@U0BOB>)" in posted(bot, "meeting_held")[0]["text"]
+    trail = [what for _, _, what in bot.runtime.postmortems.audit_trail(postmortem_id=1)]
+    assert trail.count("meeting_held") == 1
+    # Held: the meeting's reminders and escalation stop; the owner is asked to finish it.
+    bot.clock.advance(timedelta(days=8))  # Thursday, past the meeting's deadline
+    bot.dispatch()
+    for kind in ("nudge_no_meeting", "remind_meeting_due", "escalate_overdue"):
+        assert posted(bot, kind) == [], kind
+    assert posted(bot, "nudge_not_done") != []
+    assert "is complete" in bot.user("U0BOB").answer("done")
+
+
+def test_the_no_meeting_reminder_says_how_to_record_a_meeting_held_without_it(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+
+    bot.clock.advance(timedelta(days=3))
+    bot.dispatch()
+
+    [reminder] = [p["text"] for p in posted(bot, "nudge_no_meeting")]
+    assert "record it with `/postmortem held #1 unscheduled`" in reminder
 
 
 def test_status_with_a_number_shows_that_postmortem_even_once_completed(bot: BotHarness) -> None:

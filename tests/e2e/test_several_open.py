@@ -113,4 +113,6 @@ def test_the_commands_the_bot_suggests_name_their_postmortem_so_they_work_as_wri
 
     assert sorted(suggested) == ["document #2", "done #2", "held #2", "schedule #2"]
     assert not any("open postmortems" in answer for answer in answers)
-    assert "it has no meeting scheduled yet" in answers[suggested.index("held #2")]
+    assert (
+        "No meeting is on the calendar for postmortem #2 yet" in answers[suggested.index("held #2")]
+    )

@@ -42,6 +42,8 @@ from bot.slack.commands import (
         ("held #2", Held(2)),
         ("held early", Held(None, early=True)),
         ("held #2 Early", Held(2, early=True)),
+        ("held unscheduled", Held(None, unscheduled=True)),
+        ("held #4 unscheduled", Held(4, unscheduled=True)),
         ("done", Done()),
         ("schedule #12", Schedule(12)),
         ("status", Status()),
@@ -195,6 +197,7 @@ def test_writing_the_document_its_action_items_and_its_export_parse(
         ("action #2 mine", "`/postmortem action mine` lists yours in every postmortem: no `#N`"),
         ("document now", "`/postmortem document` takes at most a postmortem number"),
         ("export everything", "`/postmortem export` takes at most a postmortem number"),
+        ("held yesterday", "then `early` if the meeting took place before its scheduled time"),
     ],
 )
 def test_a_malformed_document_command_says_what_to_type(text: str, says: str) -> None:

@@ -44,7 +44,7 @@ def test_nothing_moves_a_completed_postmortem_and_it_says_so(move: Move) -> None
     [
         (State.IN_REVIEW, Move.MARK_MEETING_HELD, "then close it with `/postmortem done`"),
         (State.IN_REVIEW, Move.SCHEDULE_MEETING, "already held"),
-        (State.DRAFTING, Move.MARK_MEETING_HELD, "it has no meeting scheduled yet"),
+        (State.DRAFTING, Move.COMPLETE, "no meeting has been held for it yet"),
         (State.AWAITING_OWNER, Move.SCHEDULE_MEETING, "it has no owner yet"),
         (State.AWAITING_OWNER, Move.COMPLETE, "it has no owner yet"),
     ],

@@ -18,6 +18,7 @@ from bot.domain.meetings import (
     MeetingRefused,
     check_can_steer,
     check_meeting_time,
+    check_meeting_took_place,
     invite_attendees,
     invite_description,
     meeting_invite_ics,
@@ -186,8 +187,7 @@ def test_every_refusal_is_a_plain_sentence_that_says_what_to_do(state: State, mo
 @pytest.mark.parametrize(
     ("state", "move", "says"),
     [
-        (State.DRAFTING, Move.MARK_MEETING_HELD, "it has no meeting scheduled yet"),
-        (State.DRAFTING, Move.COMPLETE, "it has no meeting scheduled yet"),
+        (State.DRAFTING, Move.COMPLETE, "no meeting has been held for it yet"),
         (State.AWAITING_OWNER, Move.SCHEDULE_MEETING, "it has no owner yet"),
         (State.MEETING_SCHEDULED, Move.COMPLETE, "its meeting has not been held yet"),
         (State.IN_REVIEW, Move.SCHEDULE_MEETING, "its meeting was already held"),
@@ -201,11 +201,35 @@ def test_a_refusal_names_where_the_postmortem_stands_in_everyday_words(
     assert says in refusal(state, move)
 
 
-def test_marking_held_before_scheduling_points_to_schedule() -> None:
-    text = refusal(State.DRAFTING, Move.MARK_MEETING_HELD)
+def test_marking_held_with_nothing_scheduled_asks_to_schedule_or_to_say_it_was_unscheduled() -> (
+    None
+):
+    with pytest.raises(NotAllowed) as refused:
+        check_meeting_took_place(postmortem(state=State.DRAFTING), now=TUESDAY_2PM)
 
-    assert text.startswith("I can't mark this postmortem's meeting as held: ")
-    assert "`/postmortem schedule`" in text
+    assert str(refused.value) == (
+        "No meeting is on the calendar for postmortem #7 yet: schedule it with "
+        "`/postmortem schedule #7`. If it already took place without being scheduled here, "
+        "record it with `/postmortem held #7 unscheduled`."
+    )
+
+
+@pytest.mark.parametrize("said", [{"unscheduled": True}, {"early": True}])
+def test_a_meeting_said_to_have_taken_place_without_a_schedule_may_be_marked_held(
+    said: dict[str, bool],
+) -> None:
+    check_meeting_took_place(postmortem(state=State.DRAFTING), now=TUESDAY_2PM, **said)
+
+
+def test_a_meeting_still_on_the_calendar_is_not_held_just_because_it_was_called_unscheduled() -> (
+    None
+):
+    scheduled = postmortem(
+        state=State.MEETING_SCHEDULED, meeting_at=TUESDAY_2PM + timedelta(days=1)
+    )
+
+    with pytest.raises(NotAllowed, match=re.escape("`/postmortem held #7 early`")):
+        check_meeting_took_place(scheduled, now=TUESDAY_2PM, unscheduled=True)
 
 
 # -- an owner prompt the channel refused -----------------------------------------------------

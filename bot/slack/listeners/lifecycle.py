@@ -39,9 +39,13 @@ def answer(
                 )
                 ack()
                 return
-            case commands.Held(which, early):
+            case commands.Held(which, early, unscheduled):
                 held = lifecycle.mark_meeting_held(
-                    channel_id=channel_id, actor=user_id, postmortem_id=which, early=early
+                    channel_id=channel_id,
+                    actor=user_id,
+                    postmortem_id=which,
+                    early=early,
+                    unscheduled=unscheduled,
                 )
                 text = f"Marked the meeting for postmortem #{held.id} as held; I told the channel."
             case commands.Done(which):
