@@ -192,6 +192,16 @@ def check_action_item(text: str, *, due_on: date, today: date, existing: int = 0
             f"The action item is {len(cleaned)} characters; keep it to {MAX_ACTION_ITEM} "
             "(link to a ticket for the details)."
         )
+    check_due_date(due_on, today=today)
+    if existing >= MAX_ACTION_ITEMS:
+        raise ActionItemRefused(
+            f"This postmortem already has {MAX_ACTION_ITEMS} action items; group some of them."
+        )
+    return cleaned
+
+
+def check_due_date(due_on: date, *, today: date) -> None:
+    """An action item's due date, new or changed: from today, and within a year."""
     # A due date further off is no commitment (and 9999-12-31 is a typo).
     if due_on > _a_year_after(today):
         raise ActionItemRefused(
@@ -202,11 +212,21 @@ def check_action_item(text: str, *, due_on: date, today: date, existing: int = 0
         raise ActionItemRefused(
             f"{due_on.isoformat()} has passed: give the date it will be done by."
         )
-    if existing >= MAX_ACTION_ITEMS:
-        raise ActionItemRefused(
-            f"This postmortem already has {MAX_ACTION_ITEMS} action items; group some of them."
-        )
-    return cleaned
+
+
+def check_action_item_change(
+    item: ActionItem, *, due_on: date | None, owner_id: str | None, today: date
+) -> None:
+    """A new due date or owner for an open item; ActionItemRefused if it changes nothing or
+    the date can't be."""
+    if due_on is not None:
+        if due_on == item.due_on:
+            raise ActionItemRefused(
+                f"Action item {item.number} is already due {due_on.isoformat()}."
+            )
+        check_due_date(due_on, today=today)
+    if owner_id is not None and owner_id == item.owner_id:
+        raise ActionItemRefused(f"Action item {item.number} is already <@{owner_id}>'s.")
 
 
 def why_not_done(postmortem_id: int, number: int, item: ActionItem | None) -> str:
@@ -240,7 +260,8 @@ def why_not_from_elsewhere(
         return None
     where = f"<#{postmortem.channel_id}>" if postmortem.channel_id else "its channel"
     return (
-        f"Postmortem #{postmortem.id}'s action items can be marked done or dropped in {where}. "
+        f"Postmortem #{postmortem.id}'s action items can be changed, marked done or dropped in "
+        f"{where}. "
         "From elsewhere, only the item's owner, the postmortem's owner or an incident manager "
         "can."
     )
@@ -336,8 +357,9 @@ MAX_DROP_REASON_LENGTH = 500
 
 
 def action_item_params(item: ActionItem) -> dict[str, str]:
-    """What every message about an action item says of it (an item's text, owner and due
-    date never change, so a message planned today can say them on its day)."""
+    """What every message about an action item says of it, as it is when the message is
+    planned (its text never changes; a reminder planned before its owner or due date changed
+    is dropped when due, see action_item_reminder_applies, and the change plans new ones)."""
     return {
         "number": str(item.number),
         "text": item.text,
@@ -389,6 +411,13 @@ def plan_action_item_reminders(
     return plan
 
 
-def action_item_reminder_applies(item: ActionItem | None) -> bool:
-    """An action item's reminder is sent only while the item is open."""
-    return item is not None and item.done_at is None
+def action_item_reminder_applies(
+    item: ActionItem | None, planned: Mapping[str, object] | None = None
+) -> bool:
+    """An action item's reminder is sent only while the item is open and, given the params
+    it was ``planned`` with, still has that owner and due date."""
+    if item is None or item.done_at is not None:
+        return False
+    if planned is None:
+        return True
+    return planned.get("owner") == item.owner_id and planned.get("due") == item.due_on.isoformat()

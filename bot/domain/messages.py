@@ -45,6 +45,8 @@ class MessageKind(StrEnum):
     ACTION_ITEM_ADDED = "action_item_added"
     ACTION_ITEM_DONE = "action_item_done"
     ACTION_ITEM_DROPPED = "action_item_dropped"
+    # An open item given a new due date or a new owner (its reminders follow the change).
+    ACTION_ITEM_CHANGED = "action_item_changed"
     DOCUMENT_EXPORT = "document_export"
     # An open action item on its due date, to its owner; and a week later, should it still be
     # open, to its owner and the postmortem's. Unlike the nudges above they outlive the

@@ -169,6 +169,33 @@ class ActionItemRepository:
         )
         return bool(getattr(result, "rowcount", 0))
 
+    def change(
+        self,
+        *,
+        postmortem_id: int,
+        number: int,
+        due_on: date | None = None,
+        owner_id: str | None = None,
+    ) -> bool:
+        """Give an open item a new due date and/or owner; False if it was closed meanwhile
+        (or is no item)."""
+        values: dict[str, object] = {}
+        if due_on is not None:
+            values["due_on"] = due_on
+        if owner_id is not None:
+            values["owner_id"] = owner_id
+        result = self._session.execute(
+            update(ActionItemRow)
+            .where(
+                ActionItemRow.postmortem_id == postmortem_id,
+                ActionItemRow.number == number,
+                ActionItemRow.done_at.is_(None),
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
     def drop_open(self, *, postmortem_id: int, by: str, at: datetime, reason: str) -> int:
         """Drop every open item of a postmortem (it was cancelled); how many there were."""
         result = self._session.execute(

@@ -158,8 +158,8 @@ def reason_gone_elsewhere(
     uow: UnitOfWork, *, kind: MessageKind, postmortem_id: int | None, params: Mapping[str, Any]
 ) -> bool:
     """Whether a reminder's reason is gone where the postmortem's state does not show it:
-    its action item was marked done, the document it asks for was started, or the owner a
-    direct message tells of owns it no more."""
+    its action item was closed or given another owner or due date, the document it asks
+    for was started, or the owner a direct message tells of owns it no more."""
     if postmortem_id is None:
         return False
     if kind is MessageKind.NUDGE_NO_DRAFT:
@@ -174,7 +174,7 @@ def reason_gone_elsewhere(
     if not (number.isascii() and number.isdigit()):
         return True
     found = uow.action_items.get(postmortem_id=postmortem_id, number=int(number))
-    return not action_item_reminder_applies(found)
+    return not action_item_reminder_applies(found, params)
 
 
 def queue_notice(

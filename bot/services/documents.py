@@ -18,6 +18,7 @@ from bot.domain.document import (
     Section,
     action_item_params,
     check_action_item,
+    check_action_item_change,
     check_writable,
     merge_edit,
     plan_action_item_reminders,
@@ -225,6 +226,81 @@ class DocumentService(Service):
             )
             uow.commit()
             return postmortem, item
+
+    def change_action_item(
+        self,
+        *,
+        asked_in: str,
+        actor: str,
+        number: int,
+        postmortem_id: int | None = None,
+        due_on: date | None = None,
+        owner_id: str | None = None,
+    ) -> tuple[Postmortem, ActionItem, ActionItem]:
+        """Give an open action item a new due date or a new owner; the channel is told, and
+        its reminders follow: those planned before are dropped when due, new ones planned.
+        Who may, from outside the incident's channel, is as for marking it done.
+
+        Returns the postmortem, the item as it was and as it is now.
+        """
+        now = self._clock()
+        with self._uow_factory() as uow:
+            postmortem = find_postmortem(
+                uow,
+                channel_id="" if postmortem_id is not None else asked_in,
+                postmortem_id=postmortem_id,
+                verb="action",
+                arguments=None,
+            )
+            before = uow.action_items.get(postmortem_id=postmortem.id, number=number)
+            if asked_in != postmortem.channel_id:
+                refusal = why_not_from_elsewhere(
+                    postmortem, before, actor, self._policy.incident_managers
+                )
+                if refusal is not None:
+                    raise ActionItemRefused(refusal)
+            if before is None or before.done_at is not None:
+                raise ActionItemRefused(why_not_done(postmortem.id, number, before))
+            check_action_item_change(before, due_on=due_on, owner_id=owner_id, today=self.today())
+            if not uow.action_items.change(
+                postmortem_id=postmortem.id, number=number, due_on=due_on, owner_id=owner_id
+            ):
+                closed = uow.action_items.get(postmortem_id=postmortem.id, number=number)
+                raise ActionItemRefused(why_not_done(postmortem.id, number, closed))
+            # Read back: a change by someone else just before this one is part of it.
+            after = uow.action_items.get(postmortem_id=postmortem.id, number=number)
+            assert after is not None
+            was = action_item_params(before)
+            now_is = action_item_params(after)
+            changed = {
+                key: {"was": was[key], "now": now_is[key]}
+                for key in ("due", "owner")
+                if was[key] != now_is[key]
+            }
+            uow.audit.record(
+                postmortem_id=postmortem.id,
+                at=now,
+                actor=actor,
+                action="action_item_changed",
+                details={NUMBER: str(number), **changed},
+            )
+            params = {
+                BY: actor,
+                **now_is,
+                **({"was_due": was["due"]} if "due" in changed else {}),
+                **({"was_owner": was["owner"]} if "owner" in changed else {}),
+            }
+            plan_messages(
+                uow,
+                postmortem,
+                [
+                    PlannedMessage(MessageKind.ACTION_ITEM_CHANGED, now, params=params),
+                    *plan_action_item_reminders(after, self._policy, now),
+                ],
+                now,
+            )
+            uow.commit()
+            return postmortem, before, after
 
     def open_items_of(
         self, owner_id: str, *, limit: int = 10

@@ -33,6 +33,8 @@ USAGE = (
     "• `/postmortem action @someone YYYY-MM-DD what to do` — record an action item, with "
     "its owner and due date; `/postmortem action done 2` marks item 2 done; "
     "`/postmortem action drop 2 <why>` drops one no longer needed; "
+    "`/postmortem action due 2 YYYY-MM-DD` and `/postmortem action owner 2 @someone` "
+    "give one a new due date or owner; "
     "`/postmortem action mine` lists yours, in every postmortem\n"
     "• `/postmortem export` — post the document and action items here as a Markdown file\n"
     "• `/postmortem done` — complete the postmortem, once its meeting was held\n"
@@ -142,6 +144,16 @@ class DropActionItem:
 
 
 @dataclass(frozen=True)
+class ChangeActionItem:
+    """Give an open action item a new due date or a new owner (one per command)."""
+
+    number: int
+    due_on: date | None = None
+    owner: str | None = None
+    postmortem_id: int | None = None
+
+
+@dataclass(frozen=True)
 class MyActionItems:
     """The asker's open action items, in every postmortem."""
 
@@ -178,6 +190,7 @@ Request = (
     | AddActionItem
     | CompleteActionItem
     | DropActionItem
+    | ChangeActionItem
     | MyActionItems
     | Export
     | MoveHere
@@ -207,6 +220,54 @@ DROP_USAGE = (
 )
 
 
+_CHANGE_ITEM = re.compile(
+    r"^(?P<what>due|owner)(?:\s+(?P<number>\S+))?(?:\s+(?P<to>.*?))?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+CHANGE_USAGE = {
+    "due": (
+        "`/postmortem action due` needs the action item's number and its new due date, like "
+        "`/postmortem action due 2 2026-12-18`; the channel is told."
+    ),
+    "owner": (
+        "`/postmortem action owner` needs the action item's number and its new owner, like "
+        "`/postmortem action owner 2 @jane`; the channel is told."
+    ),
+}
+
+
+def _change_item(rest: str, postmortem_id: int | None) -> ChangeActionItem | Invalid | None:
+    """`due N YYYY-MM-DD` or `owner N @someone`; None if ``rest`` is neither."""
+    change = _CHANGE_ITEM.match(rest)
+    if change is None:
+        return None
+    what, number, to = change.group("what").lower(), change.group("number"), change.group("to")
+    if number is None or not _ITEM_NUMBER.fullmatch(number) or not to:
+        return Invalid(CHANGE_USAGE[what])
+    if what == "owner":
+        mention = _USER_MENTION.match(to)
+        if mention is None:
+            return Invalid(CHANGE_USAGE[what])
+        return ChangeActionItem(int(number), owner=mention.group(1), postmortem_id=postmortem_id)
+    due_on = _due_date(to)
+    if isinstance(due_on, Invalid):
+        return due_on
+    return ChangeActionItem(int(number), due_on=due_on, postmortem_id=postmortem_id)
+
+
+def _due_date(typed: str) -> date | Invalid:
+    try:
+        due_on = date.fromisoformat(typed) if _ISO_DATE.match(typed) else None
+    except ValueError:
+        due_on = None
+    if due_on is None:
+        return Invalid(
+            f"`{escape(plain(typed)[:20])}` is not a date: write the due date as YYYY-MM-DD, "
+            "like `2026-12-04`."
+        )
+    return due_on
+
+
 def _drop_item(rest: str, postmortem_id: int | None) -> DropActionItem | Invalid:
     drop = _DROP_ITEM.match(rest)
     assert drop is not None
@@ -220,13 +281,18 @@ def _drop_item(rest: str, postmortem_id: int | None) -> DropActionItem | Invalid
 
 def _action_item(
     rest: str, postmortem_id: int | None
-) -> AddActionItem | CompleteActionItem | DropActionItem | MyActionItems | Invalid:
+) -> (
+    AddActionItem | CompleteActionItem | DropActionItem | ChangeActionItem | MyActionItems | Invalid
+):
     if rest.lower() == "mine":
         if postmortem_id is not None:
             return Invalid("`/postmortem action mine` lists yours in every postmortem: no `#N`.")
         return MyActionItems()
     if rest.lower() == "drop" or rest.lower().startswith("drop "):
         return _drop_item(rest, postmortem_id)
+    changed = _change_item(rest, postmortem_id)
+    if changed is not None:
+        return changed
     done = _DONE_ITEM.match(rest)
     if done is not None or rest.lower().startswith("done "):
         number = done.group("number") if done is not None else None
@@ -241,16 +307,9 @@ def _action_item(
     match = _ACTION_ITEM.match(rest)
     if match is None:
         return Invalid(ACTION_USAGE)
-    due = match.group("due")
-    try:
-        due_on = date.fromisoformat(due) if _ISO_DATE.match(due) else None
-    except ValueError:
-        due_on = None
-    if due_on is None:
-        return Invalid(
-            f"`{escape(plain(due)[:20])}` is not a date: write the due date as YYYY-MM-DD, like "
-            "`2026-12-04`."
-        )
+    due_on = _due_date(match.group("due"))
+    if isinstance(due_on, Invalid):
+        return due_on
     text = plain(match.group("text") or "").strip()
     if not text:
         return Invalid(ACTION_USAGE)

@@ -28,6 +28,7 @@ from bot.slack.blocks import (
 )
 from bot.slack.ids import METADATA_EVENT_TYPE
 from bot.slack.nudges import (
+    action_item_changed_text,
     action_item_done_text,
     action_item_reminder_blocks,
     action_item_reminder_text,
@@ -266,6 +267,8 @@ class SlackMessenger:
             return self._post(message, document_started_text(postmortem, str(message.params["by"])))
         if message.kind is MessageKind.ACTION_ITEM_ADDED:
             return self._post(message, action_item_text(postmortem, message.params))
+        if message.kind is MessageKind.ACTION_ITEM_CHANGED:
+            return self._post(message, action_item_changed_text(postmortem, message.params))
         if message.kind in (MessageKind.ACTION_ITEM_DONE, MessageKind.ACTION_ITEM_DROPPED):
             return self._post(message, action_item_done_text(postmortem, message.params))
         if message.kind is MessageKind.DOCUMENT_EXPORT:

@@ -342,6 +342,21 @@ def action_item_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
     )
 
 
+def action_item_changed_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
+    """An open item's new due date or owner, and what it was."""
+    changes = []
+    if "was_due" in params:
+        was = _due_day({"due": params["was_due"]})
+        changes.append(f"now due {_due_day(params)} (was {was})")
+    if "was_owner" in params:
+        changes.append(f"now <@{params['owner']}>'s (was <@{params['was_owner']}>'s)")
+    return (
+        f":pencil2: Action item {params['number']} for *{escape(postmortem.title)}* "
+        f"(#{postmortem.id}): {escape(params['text'])}\n"
+        f"• {' · '.join(changes)} · changed by <@{params['by']}>"
+    )
+
+
 def action_item_reminder_text(
     kind: MessageKind,
     postmortem: Postmortem,

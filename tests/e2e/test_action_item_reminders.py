@@ -395,8 +395,9 @@ def test_from_another_channel_someone_the_item_does_not_concern_cannot_mark_it_d
     bot.settle()
 
     assert refused == (
-        "Postmortem #1's action items can be marked done or dropped in <#C0INCIDENT>. From "
-        "elsewhere, only the item's owner, the postmortem's owner or an incident manager can."
+        "Postmortem #1's action items can be changed, marked done or dropped in <#C0INCIDENT>. "
+        "From elsewhere, only the item's owner, the postmortem's owner or an incident manager "
+        "can."
     )
     assert "queue depth" not in refused  # the item's text is not shown outside its channel
     assert posted(bot, "action_item_done") == []
@@ -463,3 +464,86 @@ def test_a_dropped_items_mark_done_button_says_it_was_dropped(bot: BotHarness) -
     assert any("Action item 1 was already dropped, by <@U0BOB>" in t for t in told(bot, "U0DAN"))
     assert len(posted(bot, "action_item_dropped")) == 1
     assert posted(bot, "action_item_done") == []
+
+
+# -- changing an open item: a new due date, a new owner ---------------------------------------
+
+NEW_DUE_DAY_IN_NEW_YORK = datetime(2026, 12, 1, 14, 5, tzinfo=UTC)  # Tuesday 1 December
+
+
+def test_a_new_due_date_moves_the_reminders_and_the_channel_is_told(bot: BotHarness) -> None:
+    with_an_item_for_dan(bot)
+
+    answer = bot.user("U0DAN").answer("action due 1 2026-12-01")
+    at(bot, DUE_DAY_IN_NEW_YORK)
+    on_the_old_day = posted(bot, "action_item_due")
+    at(bot, NEW_DUE_DAY_IN_NEW_YORK)
+
+    assert answer == (
+        "Action item 1 of postmortem #1 is now due 2026-12-01 (was 2026-11-26); its reminders "
+        "follow. I told the channel."
+    )
+    [told_channel] = posted(bot, "action_item_changed")
+    assert told_channel["text"] == (
+        ":pencil2: Action item 1 for *Checkout errors* (#1): Alert on queue depth\n"
+        "• now due Tue 01 Dec 2026 (was Thu 26 Nov 2026) · changed by <@U0DAN>"
+    )
+    assert on_the_old_day == []
+    [reminder] = posted(bot, "action_item_due")
+    assert "due Tue 01 Dec 2026, is still open" in reminder["text"]
+    trail = [what for _, _, what in bot.runtime.postmortems.audit_trail(postmortem_id=1)]
+    assert trail[-1] == "action_item_changed"
+
+
+def test_an_item_handed_to_someone_else_reminds_them_and_leaves_the_old_owner_be(
+    bot: BotHarness,
+) -> None:
+    with_an_item_for_dan(bot)
+
+    answer = add_action_item(bot, "U0BOB", "owner 1 <@U0ERIN|erin>")
+    at(bot, DUE_DAY_IN_NEW_YORK)
+
+    assert answer == (
+        "Action item 1 of postmortem #1 is now <@U0ERIN>'s (was <@U0DAN>'s); its reminders "
+        "go to them. I told the channel."
+    )
+    [told_channel] = posted(bot, "action_item_changed")
+    assert "• now <@U0ERIN>'s (was <@U0DAN>'s) · changed by <@U0BOB>" in told_channel["text"]
+    [reminder] = posted(bot, "action_item_due")
+    assert reminder["text"].startswith(":alarm_clock: <@U0ERIN>, your action item")
+    assert "Alert on queue depth" in bot.user("U0ERIN").answer("action mine")
+    assert (
+        bot.user("U0DAN").answer("action mine")
+        == "You have no open action items in any postmortem."
+    )
+
+
+def test_an_item_cannot_be_handed_to_a_bot(bot: BotHarness) -> None:
+    with_an_item_for_dan(bot)
+    bot.slack.add_user("U0PDBOT", is_bot=True)
+
+    answer = add_action_item(bot, "U0BOB", "owner 1 <@U0PDBOT>")
+    bot.settle()
+
+    assert "<@U0PDBOT> is a bot. An action item needs a person as its owner" in answer
+    assert posted(bot, "action_item_changed") == []
+
+
+def test_a_change_that_cannot_be_is_refused_and_says_why(bot: BotHarness) -> None:
+    with_an_item_for_dan(bot)
+    add_action_item(bot, "U0BOB", f"<@U0DAN> {DUE} Add a runbook step")
+    bot.user("U0DAN").answer("action done 2")
+
+    past = bot.user("U0DAN").answer("action due 1 2026-11-20")
+    same = bot.user("U0DAN").answer(f"action due 1 {DUE}")
+    closed = bot.user("U0DAN").answer("action due 2 2026-12-01")
+    missing = bot.user("U0DAN").answer("action due 7 2026-12-01")
+    elsewhere = bot.user("U0ERIN", channel_id="C0ELSEWHERE").answer("action #1 due 1 2026-12-01")
+    bot.settle()
+
+    assert past == "2026-11-20 has passed: give the date it will be done by."
+    assert same == "Action item 1 is already due 2026-11-26."
+    assert closed.startswith("Action item 2 was already marked done, by <@U0DAN> on 2026-11-24")
+    assert missing.startswith("Postmortem #1 has no action item 7")
+    assert elsewhere.startswith("Postmortem #1's action items can be changed, marked done or")
+    assert posted(bot, "action_item_changed") == []

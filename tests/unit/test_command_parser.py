@@ -10,6 +10,7 @@ from bot.domain.postmortem import pagerduty_incident_id
 from bot.slack.commands import (
     AddActionItem,
     Cancel,
+    ChangeActionItem,
     CompleteActionItem,
     Done,
     DropActionItem,
@@ -53,6 +54,8 @@ from bot.slack.commands import (
         ("cancel opened twice", Cancel("opened twice")),
         ("action drop 2 the queue is gone", DropActionItem(2, "the queue is gone")),
         ("action #3 DROP 1 given to <@U0BOB|bob>", DropActionItem(1, "given to @bob", 3)),
+        ("action due 2 2026-12-18", ChangeActionItem(2, due_on=date(2026, 12, 18))),
+        ("action #3 owner 1 <@U0JANE|jane>", ChangeActionItem(1, owner="U0JANE", postmortem_id=3)),
         ("cancel #3 a test, not an incident", Cancel("a test, not an incident", 3)),
         ("cancel dup of <@U0BOB|bob>'s", Cancel("dup of @bob's")),
     ],
@@ -198,6 +201,9 @@ def test_writing_the_document_its_action_items_and_its_export_parse(
         ("document now", "`/postmortem document` takes at most a postmortem number"),
         ("export everything", "`/postmortem export` takes at most a postmortem number"),
         ("held yesterday", "then `early` if the meeting took place before its scheduled time"),
+        ("action due 2", "`/postmortem action due` needs the action item's number and its new"),
+        ("action due 2 friday", "`friday` is not a date: write the due date as YYYY-MM-DD"),
+        ("action owner 2 jane", "`/postmortem action owner` needs the action item's number and"),
     ],
 )
 def test_a_malformed_document_command_says_what_to_type(text: str, says: str) -> None:

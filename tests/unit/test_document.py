@@ -3,6 +3,7 @@ and the Markdown artifact."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,9 +18,11 @@ from bot.domain.document import (
     Edit,
     Section,
     SectionTooLong,
+    action_item_params,
     action_item_reminder_applies,
     action_item_reminder_starts,
     check_action_item,
+    check_action_item_change,
     fingerprint,
     merge_edit,
     plan_action_item_reminders,
@@ -273,6 +276,33 @@ def test_a_reminder_applies_only_while_its_item_is_open() -> None:
     assert action_item_reminder_applies(an_item(due))
     assert not action_item_reminder_applies(done)
     assert not action_item_reminder_applies(None)
+
+
+def test_a_reminder_planned_before_its_item_changed_owner_or_due_date_no_longer_applies() -> None:
+    due = date(2026, 12, 4)
+    planned = action_item_params(an_item(due))
+
+    assert action_item_reminder_applies(an_item(due), planned)
+    assert not action_item_reminder_applies(an_item(due + timedelta(days=7)), planned)
+    assert not action_item_reminder_applies(an_item(due, owner_id="U0ERIN"), planned)
+
+
+@pytest.mark.parametrize(
+    ("due_on", "owner_id", "says"),
+    [
+        (date(2026, 12, 4), None, "Action item 3 is already due 2026-12-04."),
+        (None, "U0DAN", "Action item 3 is already <@U0DAN>'s."),
+        (date(2026, 11, 1), None, "2026-11-01 has passed"),
+        (date(2028, 1, 1), None, "2028-01-01 is more than a year away"),
+    ],
+)
+def test_a_change_that_changes_nothing_or_gives_an_impossible_date_is_refused(
+    due_on: date | None, owner_id: str | None, says: str
+) -> None:
+    with pytest.raises(ActionItemRefused, match=re.escape(says)):
+        check_action_item_change(
+            an_item(date(2026, 12, 4)), due_on=due_on, owner_id=owner_id, today=NOW.date()
+        )
 
 
 def test_a_week_after_the_due_date_is_a_calendar_week_across_a_clock_change() -> None:

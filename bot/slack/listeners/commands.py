@@ -40,10 +40,12 @@ def opens_a_form(command: dict[str, Any]) -> bool:
 
 
 def names_a_person(command: dict[str, Any]) -> bool:
-    """`/postmortem owner @x` and `/postmortem action @x …` ask Slack (users.info) whether
-    @x is a person: after the ack."""
+    """`/postmortem owner @x`, `/postmortem action @x …` and `/postmortem action owner N @x`
+    ask Slack (users.info) whether @x is a person: after the ack."""
     request = commands.parse(command.get("text", ""))
-    return isinstance(request, commands.HandOver | commands.AddActionItem)
+    return isinstance(request, commands.HandOver | commands.AddActionItem) or (
+        isinstance(request, commands.ChangeActionItem) and request.owner is not None
+    )
 
 
 def register(app: App) -> None:
@@ -58,7 +60,12 @@ def register(app: App) -> None:
         ],
     )
     app.command(commands.COMMAND, matchers=[names_a_person])(
-        ack=acknowledge, lazy=[hand_over_by_command, document_listeners.add_action_item_by_command]
+        ack=acknowledge,
+        lazy=[
+            hand_over_by_command,
+            document_listeners.add_action_item_by_command,
+            document_listeners.change_action_item_owner_by_command,
+        ],
     )
     app.command(commands.COMMAND)(answer_command)
 
@@ -96,6 +103,7 @@ def answer_command(
             commands.WriteDocument()
             | commands.CompleteActionItem()
             | commands.DropActionItem()
+            | commands.ChangeActionItem(owner=None)
             | commands.MyActionItems()
             | commands.Export()
         ):
@@ -128,7 +136,7 @@ def answer_command(
                 f"Moved postmortem #{moved.id} *{escape(moved.title)}* to this channel. "
                 "I'm asking the channel to choose its owner.",
             )
-        case commands.HandOver() | commands.AddActionItem():
+        case commands.HandOver() | commands.AddActionItem() | commands.ChangeActionItem():
             ack()  # answered after this ack, once Slack says @x is a person (see register)
         case commands.Start(None, link):
             elsewhere = _incident_elsewhere(postmortems, link, channel_id)

@@ -72,6 +72,19 @@ def answer(
                     f"Dropped action item {item.number} of postmortem #{postmortem.id}: "
                     f"{escape(item.text)}. I told the channel why; its reminders stop."
                 )
+            case commands.ChangeActionItem(number, due_on, None, which) if due_on is not None:
+                postmortem, before, item = documents.change_action_item(
+                    asked_in=channel_id,
+                    actor=user_id,
+                    number=number,
+                    postmortem_id=which,
+                    due_on=due_on,
+                )
+                answer_text = (
+                    f"Action item {item.number} of postmortem #{postmortem.id} is now due "
+                    f"{item.due_on.isoformat()} (was {before.due_on.isoformat()}); its "
+                    "reminders follow. I told the channel."
+                )
             case commands.MyActionItems():
                 items, total = documents.open_items_of(user_id)
                 answer_text = my_action_items_text(items, total, today=documents.today())
@@ -117,6 +130,36 @@ def add_action_item_by_command(
         )
 
     answer_after_ack(command, documents, add, not_done="the action item was not recorded")
+
+
+def change_action_item_owner_by_command(
+    command: dict[str, Any], client: WebClient, documents: DocumentService
+) -> None:
+    """Runs after the empty ack: hand an action item to someone else, unless they are no
+    person."""
+    request = commands.parse(command.get("text", ""))
+    if not isinstance(request, commands.ChangeActionItem) or request.owner is None:
+        return
+    new_owner = request.owner
+
+    def change() -> str:
+        refusal = why_not_an_action_item_owner(client, new_owner)
+        if refusal is not None:
+            return refusal
+        postmortem, before, item = documents.change_action_item(
+            asked_in=command["channel_id"],
+            actor=command["user_id"],
+            number=request.number,
+            postmortem_id=request.postmortem_id,
+            owner_id=new_owner,
+        )
+        return (
+            f"Action item {item.number} of postmortem #{postmortem.id} is now "
+            f"<@{item.owner_id}>'s (was <@{before.owner_id}>'s); its reminders go to them. "
+            "I told the channel."
+        )
+
+    answer_after_ack(command, documents, change, not_done="the action item was not changed")
 
 
 def open_document_form(
