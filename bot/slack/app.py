@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.logger.messages import (
     warning_client_prioritized_and_token_skipped,
     warning_token_skipped,
@@ -19,7 +20,8 @@ from bot.services.documents import DocumentService
 from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import PostmortemService
 from bot.slack.listeners import register_all
-from bot.slack.listeners.forms import SORRY, apologize_for_click
+from bot.slack.listeners.forms import SORRY, apologize_for_click, errors_on_first_input
+from bot.slack.unhandled import answer_unhandled
 from bot.storable_text import cleaned_text
 
 log = logging.getLogger(__name__)
@@ -74,10 +76,7 @@ def _apology(body: dict[str, Any]) -> dict[str, Any] | None:
         return {"response_type": "ephemeral", "text": SORRY}
     if body.get("type") == "view_submission":
         # Keep the form open with the user's input, and say so on its first field.
-        blocks = (body.get("view") or {}).get("blocks") or []
-        first_input = next((b for b in blocks if b.get("type") == "input"), None)
-        if first_input is not None and first_input.get("block_id"):
-            return {"response_action": "errors", "errors": {first_input["block_id"]: SORRY}}
+        return errors_on_first_input(body, SORRY)
     return None
 
 
@@ -129,6 +128,10 @@ def build_bolt_app(
         process_before_response=True,
         authorize=_authorize_without_calling_slack(client),
         ssl_check_enabled=True,
+        # A request no listener takes (a button from an older version, an event the app
+        # was never meant to get) reaches the error handler below instead of Bolt's 404,
+        # which Slack shows as a failure and retries.
+        raise_error_for_unhandled_request=True,
     )
 
     @app.middleware
@@ -147,11 +150,17 @@ def build_bolt_app(
     def explain_failure(
         error: Exception, body: dict[str, Any], context: dict[str, Any], client: WebClient
     ) -> BoltResponse:
-        log.exception("listener failed: %s", error, exc_info=error)
+        """A listener failed, or no listener took the request: Slack gets a 200 either way,
+        and the person an explanation wherever one can show."""
         body = body if isinstance(body, dict) else {}
-        if body.get("type") == "block_actions":
-            apologize_for_click(body, teller=context.get("postmortems"), client=client)
-        payload = _apology(body)
+        teller = context.get("postmortems")
+        if isinstance(error, BoltUnhandledRequestError):
+            payload = answer_unhandled(body, teller=teller, client=client)
+        else:
+            log.exception("listener failed: %s", error, exc_info=error)
+            if body.get("type") == "block_actions":
+                apologize_for_click(body, teller=teller, client=client)
+            payload = _apology(body)
         if payload is None:
             return BoltResponse(status=200, body="")
         return BoltResponse(

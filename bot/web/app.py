@@ -44,8 +44,9 @@ _SLACK_FIELDS = ("command", "type", "ssl_check")
 def _payload(body: bytes, content_type: str) -> dict[str, object] | None:
     """The request's fields if this is a Slack payload Bolt can read, else None.
 
-    Bolt would raise on some bodies (a 500) and answer 404 "unhandled request" to others:
-    both are a bad request.
+    Bolt would raise on some bodies (a 500) and take others for a request its listeners
+    merely do not handle (answered 200, like a button from an older version): both are a
+    bad request.
     """
     try:
         text = body.decode("utf-8")

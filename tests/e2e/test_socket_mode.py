@@ -75,6 +75,25 @@ def test_an_unknown_subcommand_over_socket_mode_gets_the_usage_not_an_error(
     assert "/postmortem start" in ack["payload"]["text"]
 
 
+def test_a_button_from_an_older_version_clicked_over_socket_mode_is_acked_and_explained(
+    slack: SlackStandIn, tmp_path: Path
+) -> None:
+    # Bolt's socket mode adapter acknowledges nothing but a 200: a click no listener took
+    # went unacknowledged, and Slack showed the clicker an error.
+    with SocketModeStandIn() as socket_mode:
+        slack.workspace.socket_mode_url = socket_mode.url
+        with running_serve(env_for(slack, f"sqlite:///{tmp_path / 'x.db'}")):
+            socket_mode.wait_for_connection()
+            click = block_actions_payload(
+                "U0BOB", {"action_id": "owner.retired_button", "value": "1"}, "C0SOCKET"
+            )
+            socket_mode.wait_for_ack(socket_mode.send("interactive", click))
+            [notice] = slack.wait_for("chat.postEphemeral")
+
+    assert notice.params["user"] == "U0BOB"
+    assert "older version of postmortem-bot" in notice.params["text"]
+
+
 def test_a_refused_app_token_stops_serve_with_one_line_saying_what_to_check(
     slack: SlackStandIn, tmp_path: Path
 ) -> None:

@@ -1,5 +1,6 @@
 """What listeners share when things go wrong: a form Slack won't open, a button that names no
-postmortem, a click whose listener failed. The person is always told; never left guessing."""
+postmortem, a click whose listener failed or that no listener takes. The person is always
+told; never left guessing."""
 
 from __future__ import annotations
 
@@ -76,32 +77,59 @@ APOLOGY_DELAY_SECONDS = 1.0
 def apologize_for_click(
     body: dict[str, Any], *, teller: Teller | None, client: WebClient | None
 ) -> None:
-    """A click's listener failed: tell the clicker, ephemerally where they clicked.
+    """A click's listener failed: tell the clicker, ephemerally where they clicked."""
+    tell_clicker(body, SORRY, teller=teller, client=client)
+
+
+def tell_clicker(
+    body: dict[str, Any], text: str, *, teller: Teller | None, client: WebClient | None
+) -> bool:
+    """Tell whoever clicked (``body`` is a block_actions payload), ephemerally where they
+    clicked, from a click's ack: nobody else can answer a click that failed or that no
+    listener took.
 
     Through the outbox, like every other notice. When that fails too (the database is what
     broke), post it straight from another thread a moment later: this runs before the ack
-    is returned, and no Web API call may go out before the ack.
+    is returned, and no Web API call may go out before the ack. False if there is nowhere
+    to tell them.
     """
-    user_id = str((body.get("user") or {}).get("id") or "")
-    channel_id = str((body.get("channel") or {}).get("id") or "")
+    user = body.get("user")
+    channel = body.get("channel")
+    user_id = str((user.get("id") if isinstance(user, dict) else None) or "")
+    channel_id = str((channel.get("id") if isinstance(channel, dict) else None) or "")
     if not user_id or not channel_id:
-        return  # a click in a modal or on the Home tab: no channel to answer in
+        return False  # a click in a modal or on the Home tab: no channel to answer in
     if teller is not None:
         try:
-            teller.tell(channel_id=channel_id, user_id=user_id, text=SORRY)
-            return
+            teller.tell(channel_id=channel_id, user_id=user_id, text=text)
+            return True
         except Exception:
-            log.exception("could not queue the apology to %s; posting it directly", user_id)
+            log.exception("could not queue a notice to %s; posting it directly", user_id)
     if client is not None:
         timer = threading.Timer(
-            APOLOGY_DELAY_SECONDS, _post_apology, args=(client, channel_id, user_id)
+            APOLOGY_DELAY_SECONDS, _post_directly, args=(client, channel_id, user_id, text)
         )
         timer.daemon = True
         timer.start()
+        return True
+    return False
 
 
-def _post_apology(client: WebClient, channel_id: str, user_id: str) -> None:
+def _post_directly(client: WebClient, channel_id: str, user_id: str, text: str) -> None:
     try:
-        client.chat_postEphemeral(channel=channel_id, user=user_id, text=SORRY)
+        client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
     except (SlackApiError, OSError) as error:
-        log.warning("could not post the apology to %s either: %s", user_id, error)
+        log.warning("could not post the notice to %s either: %s", user_id, error)
+
+
+def errors_on_first_input(body: dict[str, Any], text: str) -> dict[str, Any] | None:
+    """An answer to a view_submission that keeps the form open, with what the user typed,
+    and shows ``text`` on its first input; None when the form has no input to show it on."""
+    view = body.get("view")
+    blocks = view.get("blocks") if isinstance(view, dict) else None
+    if not isinstance(blocks, list):
+        return None
+    inputs = [b for b in blocks if isinstance(b, dict) and b.get("type") == "input"]
+    if not inputs or not isinstance(inputs[0].get("block_id"), str) or not inputs[0]["block_id"]:
+        return None
+    return {"response_action": "errors", "errors": {inputs[0]["block_id"]: text}}
