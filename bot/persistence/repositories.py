@@ -202,6 +202,15 @@ class PostmortemRepository:
         )
         return [_to_domain(r) for r in rows]
 
+    def open_everywhere(self) -> list[Postmortem]:
+        """Every open postmortem that has a channel, earliest resolved first."""
+        rows = self._session.scalars(
+            self._open()
+            .where(PostmortemRow.channel_id.is_not(None))
+            .order_by(PostmortemRow.resolved_at, PostmortemRow.id)
+        )
+        return [_to_domain(r) for r in rows]
+
     def unrouted(self) -> list[Postmortem]:
         rows = self._session.scalars(
             self._open().where(PostmortemRow.channel_id.is_(None)).order_by(PostmortemRow.id)

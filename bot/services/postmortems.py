@@ -20,6 +20,7 @@ from bot.domain.messages import (
     plan_on_open,
     plan_on_owner,
 )
+from bot.domain.overview import by_urgency, check_can_see_everywhere
 from bot.domain.owners import Criterion, Person, with_more_evidence
 from bot.domain.postmortem import (
     IncidentReport,
@@ -66,6 +67,16 @@ class ChannelStatus:
     undeliverable: dict[int, list[str]]
     documents: dict[int, Document] = field(default_factory=dict)
     action_items: dict[int, list[ActionItem]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Every channel's open postmortems, the ones needing help first, and those without a
+    channel."""
+
+    postmortems: list[Postmortem]
+    unrouted: list[Postmortem]
+    now: datetime
 
 
 class PostmortemService(Service):
@@ -377,6 +388,16 @@ class PostmortemService(Service):
                 uow.documents.get_many(ids),
                 uow.action_items.for_postmortems(ids),
             )
+
+    def overview(self, *, actor: str) -> Overview:
+        """Every channel's open postmortems, overdue meetings first: for the incident
+        managers (NotAllowed says so to anyone else)."""
+        check_can_see_everywhere(actor, self._policy.incident_managers)
+        now = self._clock()
+        with self._uow_factory() as uow:
+            everywhere = uow.postmortems.open_everywhere()
+            unrouted = uow.postmortems.unrouted()
+        return Overview(by_urgency(everywhere, self._policy, now), unrouted, now)
 
     @staticmethod
     def _undeliverable(uow: UnitOfWork, postmortem_id: int) -> list[str]:

@@ -27,6 +27,7 @@ from slack_sdk.models.views import View
 from bot.domain.document import ActionItem, Document, Section
 from bot.domain.lifecycle import CLOSED, STATE_LABELS, State
 from bot.domain.messages import MessageKind, human_span
+from bot.domain.overview import meeting_overdue
 from bot.domain.owners import Candidate
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
@@ -474,13 +475,54 @@ def status_text(
         for problem in problems:
             lines.append(f"• :warning: Could not deliver {_undelivered(problem)}")
     if unrouted:
+        lines.append(_unrouted_line(unrouted))
+    return "\n".join(lines)
+
+
+def _unrouted_line(unrouted: Sequence[Postmortem]) -> str:
+    return (
+        f":warning: {len(unrouted)} postmortem(s) have no channel (no route matched and "
+        "no DEFAULT_CHANNEL): "
+        + ", ".join(f"#{p.id} {escape(p.title)}" for p in unrouted[:10])
+        + f". Bring one into its incident's channel with `/postmortem move #{unrouted[0].id}` "
+        "there."
+    )
+
+
+# Enough to see what needs help; the rest are the most recently resolved, least urgent.
+OVERVIEW_LIMIT = 30
+
+
+def overview_text(
+    postmortems: Sequence[Postmortem],
+    unrouted: Sequence[Postmortem],
+    policy: Policy,
+    now: datetime,
+    *,
+    limit: int = OVERVIEW_LIMIT,
+) -> str:
+    """`/postmortem status all`: one line per open postmortem, in the order given (those
+    needing help first), each with its channel, state, owner and meeting."""
+    if not postmortems and not unrouted:
+        return "No postmortem is open in any channel."
+    overdue = sum(1 for p in postmortems if meeting_overdue(p, policy, now))
+    lines = [
+        f"*{len(postmortems)} open postmortem(s) in every channel*"
+        + (f", {overdue} with the meeting overdue" if overdue else "")
+        + ", those needing help first:"
+    ]
+    for p in postmortems[:limit]:
+        owner = f"<@{p.owner_id}>" if p.owner_id else "_no owner yet_"
+        flag = " · :warning: meeting overdue" if meeting_overdue(p, policy, now) else ""
         lines.append(
-            f":warning: {len(unrouted)} postmortem(s) have no channel (no route matched and "
-            "no DEFAULT_CHANNEL): "
-            + ", ".join(f"#{p.id} {escape(p.title)}" for p in unrouted[:10])
-            + f". Bring one into its incident's channel with `/postmortem move #{unrouted[0].id}` "
-            "there."
+            f"• *#{p.id} {escape(p.title)}* in <#{p.channel_id}> — {STATE_LABELS[p.state]} · "
+            f"{owner} · {_meeting_line(p, policy)}{flag}"
         )
+    if len(postmortems) > limit:
+        lines.append(f"…and {len(postmortems) - limit} more, resolved most recently.")
+    if unrouted:
+        lines.append(_unrouted_line(unrouted))
+    lines.append("`/postmortem status #N` in a postmortem's channel shows it in full.")
     return "\n".join(lines)
 
 

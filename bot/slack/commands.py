@@ -23,7 +23,8 @@ USAGE = (
     "• `/postmortem owner @someone` — name the owner; once there is one, the owner, whoever "
     "assigned them or an incident manager can hand it over\n"
     "• `/postmortem status` — state, owner and deadlines of this channel's open postmortems; "
-    "`/postmortem status #2` shows one, even once it is complete\n"
+    "`/postmortem status #2` shows one, even once it is complete; "
+    "`/postmortem status all` lists every channel's, overdue first (incident managers)\n"
     "• `/postmortem schedule` — schedule the postmortem meeting (a form; posts an invite)\n"
     "• `/postmortem held` — mark the meeting as held (the owner or an incident manager); "
     "`/postmortem held early` if it took place before its scheduled time, "
@@ -81,6 +82,11 @@ class HandOver:
 @dataclass(frozen=True)
 class Status:
     postmortem_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StatusEverywhere:
+    """`status all`: every channel's open postmortems (for the incident managers)."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +187,7 @@ Request = (
     Start
     | HandOver
     | Status
+    | StatusEverywhere
     | Help
     | Schedule
     | Held
@@ -382,8 +389,13 @@ def parse(text: str) -> Request:
             return Invalid("`/postmortem owner` needs one person, mentioned like `@jane`.")
         return HandOver(match.group(1), postmortem_id)
     if verb == "status":
+        if rest.lower() == "all" and postmortem_id is None:
+            return StatusEverywhere()
         if rest:
-            return Invalid("`/postmortem status` takes at most a postmortem number, like `#2`.")
+            return Invalid(
+                "`/postmortem status` takes at most a postmortem number, like `#2`, or `all` "
+                "(every channel's, for the incident managers)."
+            )
         return Status(postmortem_id)
     if verb == "help":
         return Help()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.conftest import BotHarness
+from datetime import timedelta
+
+from tests.conftest import BotFactory, BotHarness
 
 
 def test_status_shows_state_owner_and_the_meeting_deadline(bot: BotHarness) -> None:
@@ -43,3 +45,56 @@ def test_status_with_words_instead_of_a_number_answers_with_the_usage(bot: BotHa
 
     assert "`/postmortem status` takes at most a postmortem number" in answer
     assert "/postmortem help" in answer
+
+
+MANAGED = "incident_managers: [U0MANAGER]\n"
+
+
+def test_status_all_lists_every_channels_open_postmortems_overdue_meetings_first(
+    make_bot: BotFactory,
+) -> None:
+    bot = make_bot(policy=MANAGED)
+    bot.user("U0ALICE", channel_id="C0OLD").answer("start Old outage")
+    bot.clock.advance(timedelta(days=3))
+    bot.user("U0ALICE", channel_id="C0NEW").answer("start New outage")
+    bot.user("U0BOB", channel_id="C0NEW").click({"action_id": "owner.claim_self", "value": "2"})
+    bot.user("U0ALICE", channel_id="C0DONE").answer("start Cancelled one")
+    bot.user("U0ALICE", channel_id="C0DONE").answer("cancel #3 opened twice: #2 is this one")
+    bot.clock.advance(timedelta(days=5))  # the first is 8 days resolved, the second 5
+    bot.settle()
+
+    overview = bot.user("U0MANAGER", channel_id="D0MANAGER").answer("status all")
+
+    lines = overview.splitlines()
+    assert lines[0] == (
+        "*2 open postmortem(s) in every channel*, 1 with the meeting overdue, those needing "
+        "help first:"
+    )
+    assert lines[1].startswith("• *#1 Old outage* in <#C0OLD> — Awaiting an owner · _no owner")
+    assert lines[1].endswith(":warning: meeting overdue")
+    assert lines[2].startswith("• *#2 New outage* in <#C0NEW> — Owned, drafting · <@U0BOB> ·")
+    assert "overdue" not in lines[2]
+    assert "Cancelled one" not in overview
+    assert lines[-1] == "`/postmortem status #N` in a postmortem's channel shows it in full."
+
+
+def test_status_all_is_for_the_incident_managers_and_says_so(make_bot: BotFactory) -> None:
+    unmanaged = make_bot()
+    unmanaged.user("U0ALICE", channel_id="C0SECRET").answer("start Secret outage")
+    without_managers = unmanaged.user("U0ALICE").answer("status all")
+    managed = make_bot(policy=MANAGED)
+    with_managers = managed.user("U0ALICE").answer("status all")
+
+    assert without_managers.startswith(
+        "`/postmortem status all` is for the incident managers, and the policy file names none"
+    )
+    assert with_managers.startswith(
+        "`/postmortem status all` is for the incident managers: it lists incidents of channels"
+    )
+    assert "Secret outage" not in without_managers + with_managers
+
+
+def test_status_all_with_nothing_open_says_so(make_bot: BotFactory) -> None:
+    bot = make_bot(policy=MANAGED)
+
+    assert bot.user("U0MANAGER").answer("status all") == "No postmortem is open in any channel."

@@ -24,6 +24,7 @@ from bot.slack.commands import (
     Schedule,
     Start,
     Status,
+    StatusEverywhere,
     WriteDocument,
     parse,
 )
@@ -48,6 +49,7 @@ from bot.slack.commands import (
         ("done", Done()),
         ("schedule #12", Schedule(12)),
         ("status", Status()),
+        ("status ALL", StatusEverywhere()),
         ("status #4", Status(4)),
         ("help", Help()),
         ("", Help()),
@@ -79,7 +81,7 @@ def test_an_unknown_subcommand_is_named_in_the_problem() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["held #x", "done #2 now", "schedule tomorrow", "status all", "status #2 please"]
+    "text", ["held #x", "done #2 now", "schedule tomorrow", "status everything", "status #2 all"]
 )
 def test_lifecycle_subcommands_take_only_a_postmortem_number(text: str) -> None:
     parsed = parse(text)

@@ -22,7 +22,7 @@ from bot.services.documents import DocumentService
 from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import PostmortemService
 from bot.slack import commands
-from bot.slack.blocks import start_modal, status_text
+from bot.slack.blocks import overview_text, start_modal, status_text
 from bot.slack.listeners import documents as document_listeners
 from bot.slack.listeners import lifecycle as lifecycle_listeners
 from bot.slack.listeners.actions import acknowledge, why_not_an_owner
@@ -121,6 +121,18 @@ def answer_command(
                     documents=status.documents,
                     action_items=status.action_items,
                     today=postmortems.today(),
+                ),
+            )
+        case commands.StatusEverywhere():
+            try:
+                overview = postmortems.overview(actor=command["user_id"])
+            except DomainError as refusal:
+                reply(ack, str(refusal))
+                return
+            reply(
+                ack,
+                overview_text(
+                    overview.postmortems, overview.unrouted, postmortems.policy, overview.now
                 ),
             )
         case commands.MoveHere(postmortem_id):

@@ -1,0 +1,49 @@
+"""Every channel's open postmortems at once: who may see them, and which need help first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from bot.domain.errors import NotAllowed
+from bot.domain.lifecycle import State
+from bot.domain.policy import Policy
+from bot.domain.postmortem import Postmortem
+
+# Still to meet: a postmortem in these states has not had its meeting.
+_BEFORE_THE_MEETING = frozenset({State.AWAITING_OWNER, State.DRAFTING, State.MEETING_SCHEDULED})
+
+
+def check_can_see_everywhere(actor: str, incident_managers: Iterable[str]) -> None:
+    """Only the incident managers see every channel's postmortems: the list names incidents
+    of private channels that others may not be in."""
+    managers = tuple(incident_managers)
+    if actor in managers:
+        return
+    if not managers:
+        raise NotAllowed(
+            "`/postmortem status all` is for the incident managers, and the policy file names "
+            "none yet (`incident_managers: [U012ABC]`). `/postmortem status` shows this "
+            "channel's postmortems."
+        )
+    raise NotAllowed(
+        "`/postmortem status all` is for the incident managers: it lists incidents of channels "
+        "you may not be in. `/postmortem status` shows this channel's postmortems."
+    )
+
+
+def meeting_overdue(postmortem: Postmortem, policy: Policy, now: datetime) -> bool:
+    """Its meeting has not been held and the week (or the policy's span) is over."""
+    return postmortem.state in _BEFORE_THE_MEETING and now >= policy.meeting_deadline(
+        postmortem.resolved_at
+    )
+
+
+def by_urgency(
+    postmortems: Sequence[Postmortem], policy: Policy, now: datetime
+) -> list[Postmortem]:
+    """Overdue meetings first, then the rest; within each, the earliest deadline first."""
+    return sorted(
+        postmortems,
+        key=lambda p: (not meeting_overdue(p, policy, now), p.resolved_at, p.id),
+    )

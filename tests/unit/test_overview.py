@@ -1,0 +1,67 @@
+"""Every channel's open postmortems: who may see them, and which come first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.domain.errors import NotAllowed
+from bot.domain.lifecycle import State
+from bot.domain.overview import by_urgency, check_can_see_everywhere, meeting_overdue
+from bot.domain.policy import Policy
+from bot.domain.postmortem import Postmortem
+
+RESOLVED = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+A_WEEK_LATER = RESOLVED + timedelta(days=7)
+
+
+def postmortem(number: int, state: State, resolved_at: datetime = RESOLVED) -> Postmortem:
+    return Postmortem(
+        id=number,
+        incident_key=f"slack:{number}",
+        title=f"Outage {number}",
+        source="slack",
+        channel_id=f"C0{number}",
+        state=state,
+        resolved_at=resolved_at,
+        opened_at=resolved_at,
+        opened_by="U0ALICE",
+    )
+
+
+@pytest.mark.parametrize(
+    ("state", "overdue"),
+    [
+        (State.AWAITING_OWNER, True),
+        (State.DRAFTING, True),
+        (State.MEETING_SCHEDULED, True),
+        (State.IN_REVIEW, False),  # the meeting was held: what is left is not the meeting
+    ],
+)
+def test_a_meeting_is_overdue_from_its_deadline_until_it_is_held(
+    state: State, overdue: bool
+) -> None:
+    assert not meeting_overdue(postmortem(1, state), Policy(), A_WEEK_LATER - timedelta(seconds=1))
+    assert meeting_overdue(postmortem(1, state), Policy(), A_WEEK_LATER) is overdue
+
+
+def test_overdue_meetings_come_first_then_the_earliest_deadline() -> None:
+    held_long_ago = postmortem(1, State.IN_REVIEW)
+    overdue = postmortem(2, State.DRAFTING, RESOLVED + timedelta(days=1))
+    recent = postmortem(3, State.AWAITING_OWNER, RESOLVED + timedelta(days=6))
+    older = postmortem(4, State.DRAFTING, RESOLVED + timedelta(days=5))
+
+    ordered = by_urgency(
+        [held_long_ago, overdue, recent, older], Policy(), A_WEEK_LATER + timedelta(days=1)
+    )
+
+    assert [p.id for p in ordered] == [2, 1, 4, 3]
+
+
+def test_only_an_incident_manager_sees_every_channel() -> None:
+    check_can_see_everywhere("U0MANAGER", ["U0MANAGER"])
+    with pytest.raises(NotAllowed, match="for the incident managers: it lists incidents"):
+        check_can_see_everywhere("U0ALICE", ["U0MANAGER"])
+    with pytest.raises(NotAllowed, match="the policy file names none yet"):
+        check_can_see_everywhere("U0ALICE", [])
