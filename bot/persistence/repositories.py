@@ -112,6 +112,9 @@ _MARK_SENT = (
         status="sent",
         slack_ts=bindparam("ts"),
         sent_at=bindparam("at"),
+        # An earlier attempt's error told why the row was still waiting: a sent message has
+        # none (``attempts`` still shows that it took more than one try).
+        last_error=None,
     )
 )
 

@@ -204,9 +204,10 @@ class _Lease:
         """The dispatcher's clock now: the claim's time plus what has passed since. A slow
         Slack can hold a batch for many seconds: what it sent is recorded as sent when it
         was, and a repeating nudge counts its next time from then, not from the claim (else
-        the next one can be due already and follow at once). In whole seconds: a batch that
-        took milliseconds is recorded at its claim's time, as exact as the clock it was
-        claimed by."""
+        the next one can be due already and follow at once); so do a failure's back-off and
+        a rate limit's Retry-After (else the retry comes sooner than either promised). In
+        whole seconds: a batch that took milliseconds is recorded at its claim's time, as
+        exact as the clock it was claimed by."""
         return self._claimed_at + timedelta(seconds=int(time.monotonic() - self._started))
 
     def renewed(self) -> datetime:
@@ -270,19 +271,29 @@ class Dispatcher:
                 loaded = postmortems.get(item.postmortem_id) if item.postmortem_id else None
                 try:
                     outcome = self._dispatch_one(item, loaded, now, report, token)
-                except RateLimited as limit:
+                except DeliveryFailed as failure:
+                    # Its back-off or Retry-After counts from Slack's answer, as a sent
+                    # message's next nudge does: from the claim, after a slow batch, the
+                    # retry would come sooner than promised (or be due already).
+                    answered = lease.now()
+                    self._record_failure(item, failure, answered, report, token)
+                    if failure.retry_after is None:
+                        continue
                     # Slack said "slow down": the rest of the batch would only collect 429s.
-                    self._record_delivered(unrecorded, lease.now(), report, token)
+                    until = answered + timedelta(seconds=failure.retry_after)
+                    limit = RateLimited(until, failure.error)
+                    self._record_delivered(unrecorded, answered, report, token)
                     self._postpone_rest(items[position + 1 :], limit, report, token)
                     report.rate_limited_until = limit.until
                     break
                 except Exception as error:  # one bad row must not hold up the rows behind it
                     log.exception("outbox %s (%s) failed unexpectedly", item.id, item.kind)
-                    self._record_delivered(unrecorded, lease.now(), report, token)
+                    failed_at = lease.now()
+                    self._record_delivered(unrecorded, failed_at, report, token)
                     self._record_failure(
                         item,
                         DeliveryFailed(f"unexpected: {error!r}", permanent=False),
-                        now,
+                        failed_at,
                         report,
                         token,
                     )
@@ -371,7 +382,8 @@ class Dispatcher:
         report: DispatchReport,
         token: str,
     ) -> _Delivered | None:
-        """Send one message unless its reason is gone or it must wait; the caller records it."""
+        """Send one message unless its reason is gone or it must wait; the caller records it,
+        or the ``DeliveryFailed`` it raises."""
         with self._uow_factory() as uow:
             # Asked before the postmortem is read, never after: the prompt's row stops being
             # pending in the same commit that stores its ts, so if it is no longer pending
@@ -436,14 +448,8 @@ class Dispatcher:
                 report.postponed += 1
                 return None
 
-        try:
-            ts = self._send(item, postmortem, now)
-        except DeliveryFailed as failure:
-            self._record_failure(item, failure, now, report, token)
-            if failure.retry_after is not None:
-                until = now + timedelta(seconds=failure.retry_after)
-                raise RateLimited(until, failure.error) from failure
-            return None
+        # Slack refusing it (``DeliveryFailed``) is the caller's to record, by its clock then.
+        ts = self._send(item, postmortem, now)
         return _Delivered(item, postmortem, ts)
 
     @staticmethod

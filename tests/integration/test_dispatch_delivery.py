@@ -376,6 +376,23 @@ def test_a_slack_outage_of_hours_delays_the_prompt_but_never_loses_it(
     assert kinds_posted(slack)[refused:].count("owner_prompt") == 1
 
 
+def test_a_message_sent_after_a_failed_attempt_no_longer_shows_that_error(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    slack.fail_next("chat.postMessage", "service_unavailable")
+    open_postmortem(runtime, clock)
+
+    runtime.dispatcher.drain(now=clock())
+    waiting = owner_prompt_row(runtime)
+    clock.advance(timedelta(minutes=1))
+    runtime.dispatcher.drain(now=clock())
+
+    # While it waits to be tried again, the row says why; once sent, nothing is wrong with it.
+    assert (waiting.status, waiting.last_error) == ("pending", "service_unavailable")
+    sent = owner_prompt_row(runtime)
+    assert (sent.status, sent.attempts, sent.last_error) == ("sent", 2, None)
+
+
 def test_a_prompt_slack_could_not_take_for_a_day_is_given_up_and_its_opener_told(
     runtime: Runtime, slack: SlackStandIn, clock: FakeClock
 ) -> None:

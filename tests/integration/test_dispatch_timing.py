@@ -6,9 +6,11 @@ Tuesday 2026-11-24 14:00 UTC, when the incident is resolved.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.bootstrap import Runtime, build_runtime
@@ -37,10 +39,10 @@ def runtime_with_policy(
     )
 
 
-def open_postmortem(runtime: Runtime, clock: FakeClock) -> Postmortem:
+def open_postmortem(runtime: Runtime, clock: FakeClock, key: str = "pd:Q1") -> Postmortem:
     outcome = runtime.postmortems.open_postmortem(
         report=IncidentReport(
-            key="pd:Q1", title="Checkout errors", source="pagerduty", resolved_at=clock()
+            key=key, title="Checkout errors", source="pagerduty", resolved_at=clock()
         ),
         channel_id=CHANNEL,
         opened_by="U0ALICE",
@@ -443,3 +445,59 @@ def test_a_repeating_nudge_slack_was_slow_to_take_counts_its_next_from_when_it_w
     assert first.sent_at >= claimed_at + timedelta(seconds=3)
     # Not due the moment the slow one went out (it would then follow at once).
     assert following.due_at == first.sent_at + timedelta(seconds=2)
+
+
+def prompt_rows(runtime: Runtime) -> list[OutboxRow]:
+    with runtime.engine.connect() as connection:
+        return list(
+            connection.execute(  # type: ignore[arg-type]
+                select(OutboxRow).where(OutboxRow.kind == "owner_prompt").order_by(OutboxRow.id)
+            )
+        )
+
+
+def test_a_rate_limit_slack_was_slow_to_answer_is_waited_out_from_its_answer_not_the_claim(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    open_postmortem(runtime, clock, key="pd:Q1")
+    open_postmortem(runtime, clock, key="pd:Q2")
+    claimed_at = clock()
+    slack.delay("chat.postMessage", 3.2)  # Slack stalls, then says "slow down"
+    slack.rate_limit_next("chat.postMessage", retry_after=30)
+
+    report = runtime.dispatcher.drain(now=claimed_at)  # the clock stands still; Slack does not
+
+    # Retry-After counts from Slack's answer, 3 s into the batch: counted from the claim,
+    # the message (and the rest of the batch) would be tried again 3 s before Slack allows.
+    limited, rest = prompt_rows(runtime)
+    assert (limited.status, rest.status) == ("pending", "pending")
+    assert limited.due_at >= claimed_at + timedelta(seconds=3 + 30)
+    assert rest.due_at == limited.due_at
+    assert report.rate_limited_until == limited.due_at
+
+
+@pytest.mark.parametrize("how", ["slack_refused_for_now", "a_bug_while_sending"])
+def test_a_failure_slack_was_slow_to_answer_backs_off_from_its_answer_not_the_claim(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock, how: str
+) -> None:
+    open_postmortem(runtime, clock)
+    claimed_at = clock()
+    messenger = type(runtime.dispatcher._messenger)
+
+    def slow_bug(self: object, message: object) -> str | None:
+        time.sleep(3.2)
+        raise RuntimeError("a bug while rendering")
+
+    with pytest.MonkeyPatch.context() as patch:
+        if how == "slack_refused_for_now":
+            slack.delay("chat.postMessage", 3.2)
+            slack.fail_next("chat.postMessage", "service_unavailable")
+        else:
+            patch.setattr(messenger, "deliver", slow_bug)
+        report = runtime.dispatcher.drain(now=claimed_at)  # the clock stands still
+
+    # The first failure backs off 2 s. Counted from the claim, the retry would have been due
+    # before the send had even failed; it counts from the failure, 3 s into the batch.
+    [prompt] = prompt_rows(runtime)
+    assert (report.postponed, prompt.status, prompt.attempts) == (1, "pending", 1)
+    assert prompt.due_at >= claimed_at + timedelta(seconds=3 + 2)
