@@ -59,6 +59,10 @@ class GatedMessenger:
         return self._inner.user_timezone(user_id)
 
 
+# Enough to see what is wrong; a whole batch refused says the same thing fifty times.
+_ERRORS_LOGGED = 5
+
+
 def _drain(
     dispatcher: Dispatcher, clock: Clock, on_claimed: Callable[[bool], None] | None = None
 ) -> None:
@@ -70,6 +74,15 @@ def _drain(
             report.cancelled,
             report.postponed,
             report.dead,
+        )
+    if report.errors:
+        # Each in one line: an operator sees what Slack refused, and why, without a trace
+        # (a message that will be retried is said as much as one that died).
+        log.warning(
+            "Slack did not take %d message(s): %s%s",
+            len(report.errors),
+            "; ".join(report.errors[:_ERRORS_LOGGED]),
+            "; …" if len(report.errors) > _ERRORS_LOGGED else "",
         )
 
 

@@ -11,7 +11,9 @@ import pytest
 
 from bot.bootstrap import Runtime
 from bot.scheduling.jobs import build_scheduler
+from tests.conftest import BotHarness
 from tests.support.clock import FakeClock
+from tests.support.waiting import wait_until
 
 
 def test_a_tick_skipped_while_the_previous_run_goes_on_is_logged_at_debug_not_warning(
@@ -37,3 +39,18 @@ def test_a_tick_skipped_while_the_previous_run_goes_on_is_logged_at_debug_not_wa
     assert any(
         r.levelname == "WARNING" and "something else" in r.getMessage() for r in caplog.records
     )
+
+
+def test_a_message_slack_refuses_is_logged_in_one_line_with_its_error(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.slack.fail_next("chat.postMessage", "msg_too_long")
+
+    with caplog.at_level(logging.INFO):
+        bot.user("U0ALICE").answer("start Checkout errors")
+        wait_until(lambda: any("did not take" in r.getMessage() for r in caplog.records))
+
+    [refused] = [r for r in caplog.records if "did not take" in r.getMessage()]
+    assert refused.levelname == "WARNING"
+    assert refused.getMessage() == "Slack did not take 1 message(s): owner_prompt#1: msg_too_long"
+    assert refused.exc_info is None
