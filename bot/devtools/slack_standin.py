@@ -25,7 +25,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from bot.devtools.loopback import LoopbackServer
-from bot.devtools.slack_workspace import DEFAULT_TZ, FakeUser, FakeWorkspace, JsonDict
+from bot.devtools.slack_workspace import (
+    DEFAULT_TZ,
+    FakeUser,
+    FakeWorkspace,
+    JsonDict,
+    dm_channel,
+    is_user_id,
+)
 
 # Form fields that slack_sdk sends as JSON strings; tests want the structure.
 JSON_FIELDS = frozenset({"blocks", "attachments", "metadata", "view", "files"})
@@ -101,7 +108,9 @@ class SlackStandIn(LoopbackServer):
                 self._lock.wait(left)
 
     def messages(self, channel: str) -> list[JsonDict]:
-        """Messages in ``channel``, oldest first."""
+        """Messages in ``channel``, oldest first (a person's id: the bot's DM with them)."""
+        if is_user_id(channel):
+            channel = dm_channel(channel)
         with self._lock:
             return [dict(m) for m in self.workspace.messages[channel]]
 

@@ -59,6 +59,16 @@ def _truthy(value: Any) -> bool:
     return value is True or str(value).lower() in {"1", "true"}
 
 
+def is_user_id(channel: str) -> bool:
+    """A person's id (U…, or W… in Enterprise Grid) where a channel is expected."""
+    return channel[:1] in ("U", "W")
+
+
+def dm_channel(user_id: str) -> str:
+    """The bot's direct-message channel with ``user_id`` (D…), as conversations.open says."""
+    return f"D{user_id[1:]}"
+
+
 class FakeWorkspace:
     """Channels, messages, users and views, answering like the Slack Web API."""
 
@@ -86,6 +96,7 @@ class FakeWorkspace:
             "users.lookupByEmail": self._lookup_by_email,
             "conversations.history": self._history,
             "conversations.info": self._conversation_info,
+            "conversations.open": self._open_dm,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
         }
@@ -120,6 +131,9 @@ class FakeWorkspace:
 
     def _post_message(self, params: JsonDict) -> JsonDict:
         channel = str(params.get("channel", ""))
+        # Posted to a person, it lands in the bot's DM with them; the answer names that DM.
+        if is_user_id(channel):
+            channel = dm_channel(channel)
         message: JsonDict = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID}
         message["ts"] = self.next_ts()
         for key in ("text", "blocks", "attachments", "metadata", "thread_ts"):
@@ -130,6 +144,8 @@ class FakeWorkspace:
 
     def _update_message(self, params: JsonDict) -> JsonDict:
         channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+        if is_user_id(channel):  # Slack wants the DM's own id here
+            return {"ok": False, "error": "channel_not_found"}
         stored = next((m for m in self.messages[channel] if m["ts"] == ts), None)
         if stored is None:
             return {"ok": False, "error": "message_not_found"}
@@ -169,6 +185,8 @@ class FakeWorkspace:
 
     def _history(self, params: JsonDict) -> JsonDict:
         channel = str(params.get("channel", ""))
+        if is_user_id(channel):  # a person is no conversation: their DM's id is (D…)
+            return {"ok": False, "error": "channel_not_found"}
         oldest, latest = float(params.get("oldest") or 0), float(params.get("latest") or "inf")
         inclusive = _truthy(params.get("inclusive"))
         limit = int(params.get("limit") or 100)
@@ -187,6 +205,12 @@ class FakeWorkspace:
             "pin_count": 0,
             "response_metadata": {"next_cursor": ""},
         }
+
+    def _open_dm(self, params: JsonDict) -> JsonDict:
+        users = [u for u in str(params.get("users", "")).split(",") if u]
+        if len(users) != 1 or not is_user_id(users[0]):
+            return {"ok": False, "error": "user_not_found"}
+        return {"channel": {"id": dm_channel(users[0])}}
 
     def _conversation_info(self, params: JsonDict) -> JsonDict:
         channel_id = str(params.get("channel", ""))

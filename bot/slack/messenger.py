@@ -92,6 +92,25 @@ _CHANNEL_TAKES_NO_MESSAGES = frozenset(
 )
 
 
+# A person's id (U…, or W… in Enterprise Grid): where a direct message is posted.
+_PERSON_ID = re.compile(r"^[UW][A-Z0-9]+$")
+
+# conversations.open's answers when the bot cannot find its DM with someone (an install
+# without im:write, a deactivated account): nothing to look in, so the message is sent.
+_DM_NOT_OPENABLE = frozenset(
+    {
+        "missing_scope",
+        "not_allowed_token_type",
+        "user_not_found",
+        "user_disabled",
+        "user_not_visible",
+        "cannot_dm_bot",
+        "access_denied",
+        "no_permission",
+    }
+)
+
+
 # conversations.history's answers when the bot cannot read a channel it may still post in
 # (chat:write.public without membership, a token without the history scope, …): there is
 # nothing to look for there, so the message is sent.
@@ -162,6 +181,8 @@ class SlackMessenger:
         self._clock = clock
         # user id → (users.info's user, or {} when it failed; until when to keep it)
         self._users: dict[str, tuple[dict[str, Any], datetime]] = {}
+        # user id → the bot's DM channel with them (D…): it never changes
+        self._direct_channels: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def deliver(self, message: Outgoing) -> str | None:
@@ -427,6 +448,12 @@ class SlackMessenger:
         error, a 5xx, ``internal_error``, a 429 …): the message may be there, so it must not
         be sent again until someone has looked.
         """
+        if _PERSON_ID.match(channel_id):
+            # A direct message was posted to the person's id; its history is the DM's (D…).
+            direct = self._direct_channel(channel_id, outbox_id)
+            if direct is None:
+                return None
+            channel_id = direct
         cursor: str | None = None
         oldest = str((since - timedelta(minutes=5)).timestamp())
         for _ in range(20):  # bounded: 20 pages of 200 messages
@@ -461,6 +488,30 @@ class SlackMessenger:
             if not cursor:
                 return None
         return None
+
+    def _direct_channel(self, user_id: str, outbox_id: int) -> str | None:
+        """The bot's DM channel with ``user_id`` (conversations.open, im:write); None when
+        Slack won't say (no scope, the person is gone): there is then nothing to look in."""
+        with self._lock:
+            known = self._direct_channels.get(user_id)
+        if known is not None:
+            return known
+        try:
+            response = self._client.conversations_open(users=user_id)
+        except SlackApiError as error:
+            failure = _failure(error)
+            if error.response.status_code < 500 and failure.error in _DM_NOT_OPENABLE:
+                log.warning("cannot open the DM with %s (%s); sending", user_id, failure.error)
+                return None
+            raise _not_looked(user_id, outbox_id, failure) from error
+        except _NETWORK_ERRORS as error:
+            raise _not_looked(user_id, outbox_id, _network_failure(error)) from error
+        channel = str((response.get("channel") or {}).get("id") or "")
+        if not channel:
+            return None
+        with self._lock:
+            self._direct_channels[user_id] = channel
+        return channel
 
     def _user(self, user_id: str) -> dict[str, Any]:
         """users.info, cached for an hour; when Slack can't say ({}), asked again a minute later.

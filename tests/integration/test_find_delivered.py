@@ -257,3 +257,96 @@ def test_a_message_is_still_sent_where_the_bot_cannot_read_the_history(
     [warning] = bot_warnings(caplog)
     assert error in warning.getMessage()
     assert "sending" in warning.getMessage()
+
+
+def an_owner_told_whose_first_attempt_reached_slack(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> str:
+    """Bob was chosen by Alice: the direct message telling him, posted by its first attempt
+    (to his user id, as the dispatcher posts it) though the answer never came back."""
+    opened = runtime.postmortems.open_postmortem(
+        report=IncidentReport(
+            key="pd:Q1", title="Checkout errors", source="pagerduty", resolved_at=clock()
+        ),
+        channel_id=CHANNEL,
+        opened_by="U0ALICE",
+    ).postmortem
+    runtime.postmortems.claim_ownership(
+        postmortem_id=opened.id, owner="U0BOB", chosen_by="U0ALICE", channel_id=CHANNEL
+    )
+    with Session(runtime.engine) as session:
+        row = session.scalars(select(OutboxRow).where(OutboxRow.kind == "owner_told")).one()
+    assert row.channel_id == "U0BOB"
+    ts = WebClient(base_url=slack.url, token="xoxb-t").chat_postMessage(
+        channel="U0BOB",
+        text="you own it, as the first attempt posted it",
+        metadata={
+            "event_type": METADATA_EVENT_TYPE,
+            "event_payload": {
+                "outbox_id": row.id,
+                "postmortem_id": opened.id,
+                "kind": "owner_told",
+            },
+        },
+    )["ts"]
+    with runtime.engine.begin() as connection:
+        connection.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == row.id)
+            .values(attempts=1, last_error="network: timed out", due_at=clock())
+        )
+    return str(ts)
+
+
+def owner_told_row(runtime: Runtime) -> OutboxRow:
+    with Session(runtime.engine) as session:
+        return session.scalars(select(OutboxRow).where(OutboxRow.kind == "owner_told")).one()
+
+
+def test_a_direct_message_that_reached_slack_is_found_in_the_dm_not_posted_again(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    first = an_owner_told_whose_first_attempt_reached_slack(runtime, slack, clock)
+
+    runtime.dispatcher.drain(now=clock())
+
+    assert [c.params["channel"] for c in slack.calls("conversations.history")] == ["D0BOB"]
+    told = [
+        m for m in slack.messages("U0BOB") if m["metadata"]["event_payload"]["kind"] == "owner_told"
+    ]
+    assert len(told) == 1
+    row = owner_told_row(runtime)
+    assert (row.status, row.slack_ts) == ("sent", first)
+
+
+def test_a_direct_message_is_sent_when_slack_will_not_open_the_dm_to_look(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An install from before the app asked for im:write: nothing to look in, so it is sent
+    # (a copy may follow a lost answer, as before; nothing is lost).
+    an_owner_told_whose_first_attempt_reached_slack(runtime, slack, clock)
+    slack.fail_next("conversations.open", "missing_scope")
+
+    with caplog.at_level(logging.WARNING):
+        runtime.dispatcher.drain(now=clock())
+
+    assert slack.calls("conversations.history") == []
+    assert owner_told_row(runtime).status == "sent"
+    assert any(
+        "cannot open the DM with U0BOB (missing_scope)" in r.getMessage() for r in caplog.records
+    )
+
+
+def test_a_direct_message_waits_while_slack_cannot_say_whether_it_has_it(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    an_owner_told_whose_first_attempt_reached_slack(runtime, slack, clock)
+    slack.fail_next("conversations.open", "internal_error")
+
+    runtime.dispatcher.drain(now=clock())
+
+    assert owner_told_row(runtime).status == "pending"
+    told = [
+        m for m in slack.messages("U0BOB") if m["metadata"]["event_payload"]["kind"] == "owner_told"
+    ]
+    assert len(told) == 1
