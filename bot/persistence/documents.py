@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Update, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.document import ActionItem, Document, Section
@@ -158,12 +158,7 @@ class ActionItemRepository:
         """True if this marked it done (or, with ``drop_reason``, dropped: closed without being
         done); False if it was closed already (or is no item)."""
         result = self._session.execute(
-            update(ActionItemRow)
-            .where(
-                ActionItemRow.postmortem_id == postmortem_id,
-                ActionItemRow.number == number,
-                ActionItemRow.done_at.is_(None),
-            )
+            _update_open_item(postmortem_id, number)
             .values(done_by=by, done_at=at, drop_reason=drop_reason)
             .execution_options(synchronize_session=False)
         )
@@ -185,12 +180,7 @@ class ActionItemRepository:
         if owner_id is not None:
             values["owner_id"] = owner_id
         result = self._session.execute(
-            update(ActionItemRow)
-            .where(
-                ActionItemRow.postmortem_id == postmortem_id,
-                ActionItemRow.number == number,
-                ActionItemRow.done_at.is_(None),
-            )
+            _update_open_item(postmortem_id, number)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
@@ -231,3 +221,13 @@ class ActionItemRepository:
         self._session.add(row)
         self._session.flush()
         return _action_item(row)
+
+
+def _update_open_item(postmortem_id: int, number: int) -> Update:
+    """An UPDATE of item ``number`` that changes nothing once it is closed: whoever closes or
+    changes it first wins, and the other is told."""
+    return update(ActionItemRow).where(
+        ActionItemRow.postmortem_id == postmortem_id,
+        ActionItemRow.number == number,
+        ActionItemRow.done_at.is_(None),
+    )

@@ -181,20 +181,14 @@ class DocumentService(Service):
         """
         now = self._clock()
         with self._uow_factory() as uow:
-            postmortem = find_postmortem(
+            postmortem, _ = self._named_item(
                 uow,
-                channel_id="" if postmortem_id is not None else asked_in,
+                asked_in=asked_in,
+                actor=actor,
+                number=number,
                 postmortem_id=postmortem_id,
-                verb="action",
                 arguments=None if drop_reason else f"done {number}",
             )
-            if asked_in != postmortem.channel_id:
-                item = uow.action_items.get(postmortem_id=postmortem.id, number=number)
-                refusal = why_not_from_elsewhere(
-                    postmortem, item, actor, self._policy.incident_managers
-                )
-                if refusal is not None:
-                    raise ActionItemRefused(refusal)
             if not uow.action_items.mark_done(
                 postmortem_id=postmortem.id,
                 number=number,
@@ -245,20 +239,14 @@ class DocumentService(Service):
         """
         now = self._clock()
         with self._uow_factory() as uow:
-            postmortem = find_postmortem(
+            postmortem, before = self._named_item(
                 uow,
-                channel_id="" if postmortem_id is not None else asked_in,
+                asked_in=asked_in,
+                actor=actor,
+                number=number,
                 postmortem_id=postmortem_id,
-                verb="action",
                 arguments=None,
             )
-            before = uow.action_items.get(postmortem_id=postmortem.id, number=number)
-            if asked_in != postmortem.channel_id:
-                refusal = why_not_from_elsewhere(
-                    postmortem, before, actor, self._policy.incident_managers
-                )
-                if refusal is not None:
-                    raise ActionItemRefused(refusal)
             if before is None or before.done_at is not None:
                 raise ActionItemRefused(why_not_done(postmortem.id, number, before))
             check_action_item_change(before, due_on=due_on, owner_id=owner_id, today=self.today())
@@ -301,6 +289,35 @@ class DocumentService(Service):
             )
             uow.commit()
             return postmortem, before, after
+
+    def _named_item(
+        self,
+        uow: UnitOfWork,
+        *,
+        asked_in: str,
+        actor: str,
+        number: int,
+        postmortem_id: int | None,
+        arguments: str | None,
+    ) -> tuple[Postmortem, ActionItem | None]:
+        """The postmortem an action-item command names, and its item ``number`` (None: there
+        is none). Named by its postmortem's number, it is found from any channel; from
+        outside that postmortem's channel, only for the people the item concerns."""
+        postmortem = find_postmortem(
+            uow,
+            channel_id="" if postmortem_id is not None else asked_in,
+            postmortem_id=postmortem_id,
+            verb="action",
+            arguments=arguments,
+        )
+        item = uow.action_items.get(postmortem_id=postmortem.id, number=number)
+        if asked_in != postmortem.channel_id:
+            refusal = why_not_from_elsewhere(
+                postmortem, item, actor, self._policy.incident_managers
+            )
+            if refusal is not None:
+                raise ActionItemRefused(refusal)
+        return postmortem, item
 
     def open_items_of(
         self, owner_id: str, *, limit: int = 10

@@ -64,35 +64,49 @@ def a_prompt_whose_first_attempt_failed(
     message is in the channel, with the row's metadata, as the dispatcher posts it. Returns
     its ts.
     """
-    postmortem = runtime.postmortems.open_postmortem(
+    opened(runtime, clock)
+    row = prompt_row(runtime)
+    ts = posted_by_a_first_attempt(slack, row, CHANNEL) if reached_slack else None
+    tried_once(runtime, row, clock)
+    return ts
+
+
+def opened(runtime: Runtime, clock: FakeClock) -> int:
+    return runtime.postmortems.open_postmortem(
         report=IncidentReport(
             key="pd:Q1", title="Checkout errors", source="pagerduty", resolved_at=clock()
         ),
         channel_id=CHANNEL,
         opened_by="U0ALICE",
-    ).postmortem
-    row = prompt_row(runtime)
-    ts: str | None = None
-    if reached_slack:
-        ts = WebClient(base_url=slack.url, token="xoxb-t").chat_postMessage(
-            channel=CHANNEL,
-            text="the prompt, as the first attempt posted it",
+    ).postmortem.id
+
+
+def posted_by_a_first_attempt(slack: SlackStandIn, row: OutboxRow, channel: str) -> str:
+    """The row's message, in ``channel`` with its metadata, as the dispatcher posts it."""
+    return str(
+        WebClient(base_url=slack.url, token="xoxb-t").chat_postMessage(
+            channel=channel,
+            text=f"the {row.kind}, as the first attempt posted it",
             metadata={
                 "event_type": METADATA_EVENT_TYPE,
                 "event_payload": {
                     "outbox_id": row.id,
-                    "postmortem_id": postmortem.id,
-                    "kind": "owner_prompt",
+                    "postmortem_id": row.postmortem_id,
+                    "kind": row.kind,
                 },
             },
         )["ts"]
+    )
+
+
+def tried_once(runtime: Runtime, row: OutboxRow, clock: FakeClock) -> None:
+    """The row says its first attempt failed unclearly, and it is due again now."""
     with runtime.engine.begin() as connection:
         connection.execute(
             update(OutboxRow)
             .where(OutboxRow.id == row.id)
             .values(attempts=1, last_error="network: timed out", due_at=clock())
         )
-    return ts
 
 
 def posts(slack: SlackStandIn) -> int:
@@ -264,38 +278,17 @@ def an_owner_told_whose_first_attempt_reached_slack(
 ) -> str:
     """Bob was chosen by Alice: the direct message telling him, posted by its first attempt
     (to his user id, as the dispatcher posts it) though the answer never came back."""
-    opened = runtime.postmortems.open_postmortem(
-        report=IncidentReport(
-            key="pd:Q1", title="Checkout errors", source="pagerduty", resolved_at=clock()
-        ),
-        channel_id=CHANNEL,
-        opened_by="U0ALICE",
-    ).postmortem
     runtime.postmortems.claim_ownership(
-        postmortem_id=opened.id, owner="U0BOB", chosen_by="U0ALICE", channel_id=CHANNEL
+        postmortem_id=opened(runtime, clock),
+        owner="U0BOB",
+        chosen_by="U0ALICE",
+        channel_id=CHANNEL,
     )
-    with Session(runtime.engine) as session:
-        row = session.scalars(select(OutboxRow).where(OutboxRow.kind == "owner_told")).one()
+    row = owner_told_row(runtime)
     assert row.channel_id == "U0BOB"
-    ts = WebClient(base_url=slack.url, token="xoxb-t").chat_postMessage(
-        channel="U0BOB",
-        text="you own it, as the first attempt posted it",
-        metadata={
-            "event_type": METADATA_EVENT_TYPE,
-            "event_payload": {
-                "outbox_id": row.id,
-                "postmortem_id": opened.id,
-                "kind": "owner_told",
-            },
-        },
-    )["ts"]
-    with runtime.engine.begin() as connection:
-        connection.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == row.id)
-            .values(attempts=1, last_error="network: timed out", due_at=clock())
-        )
-    return str(ts)
+    ts = posted_by_a_first_attempt(slack, row, "U0BOB")
+    tried_once(runtime, row, clock)
+    return ts
 
 
 def owner_told_row(runtime: Runtime) -> OutboxRow:
