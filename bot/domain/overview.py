@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot.domain.errors import NotAllowed
 from bot.domain.lifecycle import State
+from bot.domain.messages import UNMARKED_MEETING_GRACE
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 
@@ -33,10 +34,16 @@ def check_can_see_everywhere(actor: str, incident_managers: Iterable[str]) -> No
 
 
 def meeting_overdue(postmortem: Postmortem, policy: Policy, now: datetime) -> bool:
-    """Its meeting has not been held and the week (or the policy's span) is over."""
-    return postmortem.state in _BEFORE_THE_MEETING and now >= policy.meeting_deadline(
-        postmortem.resolved_at
-    )
+    """Its meeting has not been held and is late, as the overdue escalation counts it: past
+    the deadline with none on the calendar; or, on the calendar (a later time accepted with
+    a reason included), still not marked held a day after its time."""
+    if postmortem.state not in _BEFORE_THE_MEETING:
+        return False
+    if now < policy.meeting_deadline(postmortem.resolved_at):
+        return False
+    if postmortem.state is State.MEETING_SCHEDULED and postmortem.meeting_at is not None:
+        return now >= postmortem.meeting_at + UNMARKED_MEETING_GRACE
+    return True
 
 
 def by_urgency(

@@ -138,12 +138,17 @@ class ActionItemRepository:
         )
         return int(highest or 0)
 
-    def get(self, *, postmortem_id: int, number: int) -> ActionItem | None:
-        row = self._session.scalars(
-            select(ActionItemRow).where(
-                ActionItemRow.postmortem_id == postmortem_id, ActionItemRow.number == number
-            )
-        ).one_or_none()
+    def get(
+        self, *, postmortem_id: int, number: int, for_update: bool = False
+    ) -> ActionItem | None:
+        """Item ``number``; ``for_update`` holds its row until commit (PostgreSQL; SQLite's
+        writers take turns anyway), so what is read is what the caller's change starts from."""
+        statement = select(ActionItemRow).where(
+            ActionItemRow.postmortem_id == postmortem_id, ActionItemRow.number == number
+        )
+        if for_update:
+            statement = statement.with_for_update()
+        row = self._session.scalars(statement).one_or_none()
         return None if row is None else _action_item(row)
 
     def mark_done(

@@ -205,6 +205,19 @@ class PostmortemRepository:
         )
         return [_to_domain(r) for r in rows]
 
+    def latest_closed_in_channel(self, channel_id: str) -> Postmortem | None:
+        """The channel's most recently opened postmortem that is completed or cancelled."""
+        row = self._session.scalars(
+            select(PostmortemRow)
+            .where(
+                PostmortemRow.channel_id == channel_id,
+                PostmortemRow.state.in_(_CLOSED),
+            )
+            .order_by(PostmortemRow.id.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else _to_domain(row)
+
     def open_everywhere(self) -> list[Postmortem]:
         """Every open postmortem that has a channel, earliest resolved first."""
         rows = self._session.scalars(

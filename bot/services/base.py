@@ -89,26 +89,39 @@ def find_postmortem(
         return found
     open_here = uow.postmortems.open_in_channel(channel_id)
     if not open_here:
+        closed = uow.postmortems.latest_closed_in_channel(channel_id) if verb == "action" else None
+        if closed is not None:
+            # Its action items outlive it (they are followed up after it is done): a command
+            # about them names it.
+            raise NoPostmortemHere(
+                "There is no open postmortem in this channel. For an action item of one that "
+                f"is closed, add its number after the command, "
+                f"{_example(verb, closed.id, arguments)} (`/postmortem status #{closed.id}` "
+                "lists its items)."
+            )
         raise NoPostmortemHere(
             "There is no open postmortem in this channel. "
             "Start one with `/postmortem start <title>`."
         )
     if len(open_here) > 1:
         listed = ", ".join(f"#{p.id} {mrkdwn_safe(p.title)}" for p in open_here[:10])
-        number = f"#{open_here[0].id}"
-        # Not the person's own words with placeholders: an example run as written would act
-        # on them ("…" recorded as an action item's text, "@someone" as the owner).
-        if not verb:
-            example = f"e.g. `{number}`"
-        elif arguments is None:
-            example = f"e.g. `/postmortem {verb} {number}` followed by the rest of what you typed"
-        else:
-            example = f"e.g. `/postmortem {' '.join(filter(None, (verb, number, arguments)))}`"
         raise NoPostmortemHere(
             f"This channel has {len(open_here)} open postmortems ({listed}): add the number "
-            f"of the one you mean after the command, {example}."
+            f"of the one you mean after the command, {_example(verb, open_here[0].id, arguments)}."
         )
     return open_here[0]
+
+
+def _example(verb: str | None, postmortem_id: int, arguments: str | None) -> str:
+    """The person's command with the postmortem's number added. Not their own words with
+    placeholders: an example run as written would act on them ("…" recorded as an action
+    item's text, "@someone" as the owner)."""
+    number = f"#{postmortem_id}"
+    if not verb:
+        return f"e.g. `{number}`"
+    if arguments is None:
+        return f"e.g. `/postmortem {verb} {number}` followed by the rest of what you typed"
+    return f"e.g. `/postmortem {' '.join(filter(None, (verb, number, arguments)))}`"
 
 
 # Nothing can be posted about a postmortem without a channel (plan_messages needs one): say

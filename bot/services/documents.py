@@ -245,7 +245,8 @@ class DocumentService(Service):
                 actor=actor,
                 number=number,
                 postmortem_id=postmortem_id,
-                arguments=None,
+                # A date is the person's own words; a mention would show as its raw id.
+                arguments=f"due {number} {due_on.isoformat()}" if due_on is not None else None,
             )
             if before is None or before.done_at is not None:
                 raise ActionItemRefused(why_not_done(postmortem.id, number, before))
@@ -310,7 +311,9 @@ class DocumentService(Service):
             verb="action",
             arguments=arguments,
         )
-        item = uow.action_items.get(postmortem_id=postmortem.id, number=number)
+        # Held until commit: a change made meanwhile by someone else is read, not overwritten
+        # and then told as this person's.
+        item = uow.action_items.get(postmortem_id=postmortem.id, number=number, for_update=True)
         if asked_in != postmortem.channel_id:
             refusal = why_not_from_elsewhere(
                 postmortem, item, actor, self._policy.incident_managers

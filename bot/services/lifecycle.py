@@ -144,7 +144,11 @@ class LifecycleService(Service):
         now = self._clock()
         with self._uow_factory() as uow:
             postmortem = find_postmortem(
-                uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="held"
+                uow,
+                channel_id=channel_id,
+                postmortem_id=postmortem_id,
+                verb="held",
+                arguments="early" if early else "unscheduled" if unscheduled else "",
             )
             new = check_can_steer(
                 postmortem, self._policy, actor=actor, move=Move.MARK_MEETING_HELD

@@ -343,17 +343,18 @@ def action_item_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
 
 
 def action_item_changed_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
-    """An open item's new due date or owner, and what it was."""
-    changes = []
-    if "was_due" in params:
-        was = _due_day({"due": params["was_due"]})
-        changes.append(f"now due {_due_day(params)} (was {was})")
+    """An open item's new due date or owner, and what it was; its owner is named either
+    way, so a new date reaches the person it binds."""
+    owner = f"Owner: <@{params['owner']}>"
     if "was_owner" in params:
-        changes.append(f"now <@{params['owner']}>'s (was <@{params['was_owner']}>'s)")
+        owner += f" (was <@{params['was_owner']}>)"
+    due = f"due {_due_day(params)}"
+    if "was_due" in params:
+        due += f" (was {_due_day({'due': params['was_due']})})"
     return (
         f":pencil2: Action item {params['number']} for *{escape(postmortem.title)}* "
-        f"(#{postmortem.id}): {escape(params['text'])}\n"
-        f"• {' · '.join(changes)} · changed by <@{params['by']}>"
+        f"(#{postmortem.id}) was changed: {escape(params['text'])}\n"
+        f"• {owner} · {due} · changed by <@{params['by']}>"
     )
 
 

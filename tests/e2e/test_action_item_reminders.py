@@ -485,8 +485,8 @@ def test_a_new_due_date_moves_the_reminders_and_the_channel_is_told(bot: BotHarn
     )
     [told_channel] = posted(bot, "action_item_changed")
     assert told_channel["text"] == (
-        ":pencil2: Action item 1 for *Checkout errors* (#1): Alert on queue depth\n"
-        "• now due Tue 01 Dec 2026 (was Thu 26 Nov 2026) · changed by <@U0DAN>"
+        ":pencil2: Action item 1 for *Checkout errors* (#1) was changed: Alert on queue depth\n"
+        "• Owner: <@U0DAN> · due Tue 01 Dec 2026 (was Thu 26 Nov 2026) · changed by <@U0DAN>"
     )
     assert on_the_old_day == []
     [reminder] = posted(bot, "action_item_due")
@@ -508,7 +508,9 @@ def test_an_item_handed_to_someone_else_reminds_them_and_leaves_the_old_owner_be
         "go to them. I told the channel."
     )
     [told_channel] = posted(bot, "action_item_changed")
-    assert "• now <@U0ERIN>'s (was <@U0DAN>'s) · changed by <@U0BOB>" in told_channel["text"]
+    assert told_channel["text"].endswith(
+        "• Owner: <@U0ERIN> (was <@U0DAN>) · due Thu 26 Nov 2026 · changed by <@U0BOB>"
+    )
     [reminder] = posted(bot, "action_item_due")
     assert reminder["text"].startswith(":alarm_clock: <@U0ERIN>, your action item")
     assert "Alert on queue depth" in bot.user("U0ERIN").answer("action mine")
@@ -547,3 +549,24 @@ def test_a_change_that_cannot_be_is_refused_and_says_why(bot: BotHarness) -> Non
     assert missing.startswith("Postmortem #1 has no action item 7")
     assert elsewhere.startswith("Postmortem #1's action items can be changed, marked done or")
     assert posted(bot, "action_item_changed") == []
+
+
+def test_in_the_channel_of_a_completed_postmortem_an_item_command_is_told_to_name_it(
+    bot: BotHarness,
+) -> None:
+    with_an_item_for_dan(bot)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(hours=1)))
+    bot.clock.advance(timedelta(hours=2))
+    bot.user("U0BOB").answer("held")
+    bot.user("U0BOB").answer("done")
+
+    unnamed = bot.user("U0DAN").answer("action due 1 2026-12-01")
+    named = bot.user("U0DAN").answer("action #1 due 1 2026-12-01")
+
+    assert unnamed == (
+        "There is no open postmortem in this channel. For an action item of one that is "
+        "closed, add its number after the command, e.g. `/postmortem action #1 due 1 "
+        "2026-12-01` (`/postmortem status #1` lists its items)."
+    )
+    assert named.startswith("Action item 1 of postmortem #1 is now due 2026-12-01")

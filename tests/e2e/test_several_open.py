@@ -94,6 +94,17 @@ def test_action_item_commands_without_a_number_show_the_command_to_type_with_one
     assert re.search(r"e\.g\. `/postmortem action #\d` followed by the rest of what", added)
 
 
+def test_the_suggested_command_keeps_what_held_was_said_with(incident_bot: BotFactory) -> None:
+    bot = two_open(incident_bot)
+    alice = bot.user("U0ALICE", channel_id="C0OPS")
+
+    unscheduled = alice.answer("held unscheduled")
+    early = alice.answer("held early")
+
+    assert re.search(r"e\.g\. `/postmortem held #\d unscheduled`\.$", unscheduled)
+    assert re.search(r"e\.g\. `/postmortem held #\d early`\.$", early)
+
+
 def test_the_commands_the_bot_suggests_name_their_postmortem_so_they_work_as_written(
     incident_bot: BotFactory,
 ) -> None:

@@ -4,16 +4,17 @@ PostgreSQL)."""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.bootstrap import Runtime
 from bot.domain.document import ActionItemRefused, Section, fingerprint
 from bot.domain.postmortem import IncidentReport
-from bot.persistence.tables import AuditEventRow
+from bot.persistence.tables import ActionItemRow, AuditEventRow
 from tests.support.clock import FakeClock
 
 WRITERS = 8
@@ -135,3 +136,36 @@ def test_an_action_item_marked_done_by_many_at_once_is_done_once(
         marked = list(pool.map(mark, range(WRITERS)))
 
     assert marked.count(True) == 1
+
+
+def test_a_change_waiting_on_another_persons_change_tells_only_its_own(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    postmortem_id = open_one(runtime, clock)
+    due = (clock() + timedelta(days=7)).date()
+    runtime.documents.add_action_item(
+        channel_id="C0INCIDENT", actor="U0BOB", owner_id="U0DAN", due_on=due, text="Step"
+    )
+    item = (ActionItemRow.postmortem_id == postmortem_id, ActionItemRow.number == 1)
+
+    with runtime.engine.connect() as other, ThreadPoolExecutor(1) as pool:
+        handing_over = other.begin()  # someone hands item 1 to Erin, not committed yet
+        other.execute(update(ActionItemRow).where(*item).values(owner_id="U0ERIN"))
+        redating = pool.submit(
+            runtime.documents.change_action_item,
+            asked_in="C0INCIDENT",
+            actor="U0CAROL",
+            number=1,
+            due_on=due + timedelta(days=7),
+        )
+        time.sleep(0.3)
+        assert not redating.done(), "the change did not wait for the one under way"
+        handing_over.commit()
+        _, before, after = redating.result(timeout=10)
+
+    assert (before.owner_id, after.owner_id) == ("U0ERIN", "U0ERIN")
+    with Session(runtime.engine) as session:
+        told = session.scalars(
+            select(AuditEventRow.details).where(AuditEventRow.action == "action_item_changed")
+        ).one()
+    assert told == {"number": "1", "due": {"was": due.isoformat(), "now": after.due_on.isoformat()}}
