@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from bot.domain.document import (
     DROPPED,
@@ -28,6 +29,7 @@ from bot.domain.document import (
 )
 from bot.domain.messages import MessageKind, PlannedMessage
 from bot.domain.postmortem import Postmortem
+from bot.domain.timeline import TimelineEvent, timeline_draft
 from bot.persistence.uow import UnitOfWork
 from bot.services.base import Service, find_postmortem, plan_messages
 
@@ -55,6 +57,18 @@ class DocumentService(Service):
             )
             check_writable(postmortem)
             return postmortem, uow.documents.get(postmortem.id)
+
+    def timeline_draft(self, postmortem: Postmortem) -> str:
+        """The timeline as the incident's tools recorded it (PagerDuty's webhook events, the
+        other tools' evidence), one line per event; "" when none did (a postmortem started
+        by hand without a PagerDuty link)."""
+        source, _, incident_id = postmortem.incident_key.partition(":")
+        with self._uow_factory() as uow:
+            events = uow.incident_events.for_incident(source=source, incident_id=incident_id)
+        return timeline_draft(
+            [TimelineEvent(at=e.occurred_at, kind=e.event_type, by=e.agent_name) for e in events],
+            ZoneInfo(self._policy.workspace_timezone),
+        )
 
     def save(
         self,

@@ -47,8 +47,19 @@ _PLACEHOLDERS: dict[Section, str] = {
 }
 
 
-def document_modal(postmortem: Postmortem, document: Document | None, channel_id: str) -> View:
-    """Every section, pre-filled with what has been written so far."""
+def document_modal(
+    postmortem: Postmortem,
+    document: Document | None,
+    channel_id: str,
+    *,
+    timeline_draft: str = "",
+) -> View:
+    """Every section, pre-filled with what has been written so far.
+
+    ``timeline_draft``: the incident's events as its tools recorded them, offered in an
+    empty timeline. It is what the form shows, not what is stored: remembered as the stored
+    (empty) text, so saving the form saves the draft, corrected or not, as the person's.
+    """
     # Of the text as shown (what the input holds), which is what an untouched input returns.
     shown = {
         s.value: fingerprint((document.text(s) if document else "")[:MAX_SECTION]) for s in Section
@@ -63,9 +74,17 @@ def document_modal(postmortem: Postmortem, document: Document | None, channel_id
         "this document: writing a postmortem is collaborative, and blameless — describe what "
         "systems and people did and why it made sense at the time, not whose fault it was." + by
     )
+    drafted = bool(timeline_draft) and not (document and document.text(Section.TIMELINE))
+    if drafted:
+        intro += (
+            " The timeline is drafted from what the incident's tools recorded: correct it, add "
+            "what people did between those moments (detection, diagnosis, mitigation), and save."
+        )
     blocks: list[Any] = [ContextBlock(elements=[MarkdownTextObject(text=intro)])]
     for section in Section:
         text = document.text(section) if document else ""
+        if section is Section.TIMELINE and drafted:
+            text = timeline_draft
         blocks.append(
             InputBlock(
                 block_id=block_id(section),

@@ -3,6 +3,7 @@ through the real HTTP app and the Slack stand-in, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -413,3 +414,13 @@ def test_a_new_owner_after_the_deadline_is_nudged_that_the_meeting_is_overdue(
     carols = [m for m in posted(bot, "nudge_no_meeting") if "<@U0CAROL>" in m["text"]]
     assert len(carols) == 1
     assert "it was due by" in carols[0]["text"]
+
+
+def test_a_postmortem_no_tool_recorded_has_no_drafted_timeline(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+
+    form = document_form(bot, "U0BOB")
+
+    [timeline] = [b for b in form["blocks"] if b.get("block_id") == "document.timeline"]
+    assert timeline["element"].get("initial_value") is None
+    assert "drafted" not in json.dumps(form["blocks"])

@@ -15,9 +15,11 @@ import httpx
 from sqlalchemy import select
 
 from bot.devtools.pagerduty_standin import PagerDutyStandIn, user_reference
+from bot.domain.document import Section
 from bot.persistence.tables import IncidentEventRow, PostmortemRow, ProcessedDeliveryRow
 from tests.conftest import BotFactory, BotHarness
 from tests.e2e.conftest import PAGERDUTY_SECRET, PAGERDUTY_TOKEN
+from tests.e2e.test_document import filled
 from tests.support.signing import pagerduty_signature
 from tests.support.slack_user import block_text, buttons
 from tests.support.vendor import vendor_json
@@ -538,3 +540,42 @@ def test_an_event_delivered_after_the_resolution_adds_the_people_it_names(
     tess = next(b for b in buttons(refresh.params["blocks"]) if b.get("value") == "1|U0TESS")
     assert tess["text"]["text"] == "Assign Tess Trigger"
     assert "manually triggered the incident" in block_text(refresh.params["blocks"])
+
+
+def test_the_document_form_offers_a_timeline_drafted_from_pagerdutys_events(
+    incident_bot: BotFactory,
+) -> None:
+    bot = incident_bot(routes=ROUTES)
+    full_incident(bot)
+    deliver(bot, resolved(bot), webhook_id="W-3")
+    bot.settle()
+    alice = bot.user("U0ALICE", channel_id=ROUTED)
+
+    assert alice.answer("document") == ""
+    form = bot.slack.wait_for("views.open")[-1].params["view"]
+    alice.submit_view(filled(form, summary="Checkout failed for 40 minutes."))
+    bot.settle()
+    assert alice.answer("document") == ""
+    reopened = bot.slack.wait_for("views.open", count=2)[-1].params["view"]
+
+    draft = (
+        "2026-11-24 13:10 UTC — Triggered by Tess Trigger\n"
+        "2026-11-24 13:15 UTC — Acknowledged by Alice Assignee\n"
+        "2026-11-24 13:55 UTC — Resolved by Alice Assignee"
+    )
+    assert timeline_shown(form) == draft
+    assert "The timeline is drafted from what the incident's tools recorded" in block_text(
+        form["blocks"]
+    )
+    # Saved with the form, as Alice's; from then on it is the document's own text.
+    document = bot.runtime.documents.for_form(channel_id=ROUTED)[1]
+    assert document is not None
+    assert document.text(Section.TIMELINE) == draft
+    assert timeline_shown(reopened) == draft
+    assert "drafted" not in block_text(reopened["blocks"])
+
+
+def timeline_shown(view: dict[str, Any]) -> str | None:
+    [timeline] = [b for b in view["blocks"] if b.get("block_id") == "document.timeline"]
+    shown: str | None = timeline["element"].get("initial_value")
+    return shown

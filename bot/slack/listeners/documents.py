@@ -176,10 +176,12 @@ def open_document_form(
         )
     except DomainError:
         return  # the ack already explained why
+    has_timeline = document is not None and document.text(Section.TIMELINE).strip()
+    draft = "" if has_timeline else documents.timeline_draft(postmortem)
     open_form(
         client,
         command,
-        document_modal(postmortem, document, channel_id),
+        document_modal(postmortem, document, channel_id, timeline_draft=draft),
         teller=documents,
         retry="Try `/postmortem document` again.",
     )
