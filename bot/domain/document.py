@@ -390,14 +390,16 @@ def plan_action_item_reminders(
     if it is still open: each is due when its day begins first anywhere on Earth, then waits
     (in the dispatcher) for that day and the working hours of the item owner's own zone.
 
-    No due-date reminder for an item due the day it is recorded (in the workspace's zone):
-    its announcement has just said so.
+    None whose day has already begun (in the workspace's zone): for an item due the day it
+    is recorded, its announcement has just said so; for one handed over or re-dated, the
+    change's announcement does (a week-overdue item handed over is not "still open a week
+    later" to someone who has just taken it on).
     """
     workspace = ZoneInfo(policy.workspace_timezone)
     plan = []
     for kind in (MessageKind.ACTION_ITEM_DUE, MessageKind.ACTION_ITEM_OVERDUE):
         starts = action_item_reminder_starts(kind, item.due_on, workspace)
-        if kind is MessageKind.ACTION_ITEM_DUE and starts <= now:
+        if starts <= now:
             continue
         first_anywhere = action_item_reminder_starts(kind, item.due_on, _EARLIEST_ZONE)
         plan.append(

@@ -58,10 +58,15 @@ class MessageKind(StrEnum):
     # A direct message to an owner someone else chose (or handed it to): a mention in a
     # channel they are not in notifies nobody, and an owner who never heard is no owner.
     OWNER_TOLD = "owner_told"
+    # A direct message to whoever an open action item was handed to: what, by when, by whom
+    # (a mention in a channel they are not in, or one that is archived, reaches nobody).
+    ACTION_ITEM_GIVEN = "action_item_given"
 
 
 # Sent to their recipient's direct messages, not to the postmortem's channel.
-DIRECT_MESSAGES = frozenset({MessageKind.PROMPT_UNDELIVERABLE, MessageKind.OWNER_TOLD})
+DIRECT_MESSAGES = frozenset(
+    {MessageKind.PROMPT_UNDELIVERABLE, MessageKind.OWNER_TOLD, MessageKind.ACTION_ITEM_GIVEN}
+)
 
 
 NUDGES = frozenset(

@@ -563,6 +563,17 @@ class OutboxRepository:
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
+    def cancel_pending_for_item(
+        self, *, postmortem_id: int, number: int, kinds: Sequence[MessageKind], reason: str
+    ) -> int:
+        """Cancel the pending messages of these kinds about action item ``number``."""
+        result = self._session.execute(
+            self._pending(postmortem_id, kinds)
+            .where(OutboxRow.params["number"].as_string() == str(number))
+            .values(status="cancelled", last_error=reason)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     @staticmethod
     def _pending(postmortem_id: int, kinds: Sequence[MessageKind]) -> Any:
         """An UPDATE of this postmortem's pending messages of these kinds."""

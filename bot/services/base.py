@@ -181,12 +181,14 @@ def reason_gone_elsewhere(
         # Told as it was when they were chosen: not once someone else owns it.
         current = uow.postmortems.get(postmortem_id)
         return current is None or current.owner_id != params.get("owner")
-    if kind not in ACTION_ITEM_REMINDERS:
+    if kind not in ACTION_ITEM_REMINDERS and kind is not MessageKind.ACTION_ITEM_GIVEN:
         return False
     number = str(params.get("number") or "")
     if not (number.isascii() and number.isdigit()):
         return True
     found = uow.action_items.get(postmortem_id=postmortem_id, number=int(number))
+    if kind is MessageKind.ACTION_ITEM_GIVEN:  # theirs still, whatever its date is now
+        return found is None or found.done_at is not None or found.owner_id != params.get("owner")
     return not action_item_reminder_applies(found, params)
 
 

@@ -27,7 +27,7 @@ from bot.domain.document import (
     why_not_done,
     why_not_from_elsewhere,
 )
-from bot.domain.messages import MessageKind, PlannedMessage
+from bot.domain.messages import ACTION_ITEM_REMINDERS, MessageKind, PlannedMessage
 from bot.domain.postmortem import Postmortem
 from bot.domain.timeline import TimelineEvent, timeline_draft
 from bot.persistence.uow import UnitOfWork
@@ -270,7 +270,6 @@ class DocumentService(Service):
             ):
                 closed = uow.action_items.get(postmortem_id=postmortem.id, number=number)
                 raise ActionItemRefused(why_not_done(postmortem.id, number, closed))
-            # Read back: a change by someone else just before this one is part of it.
             after = uow.action_items.get(postmortem_id=postmortem.id, number=number)
             assert after is not None
             was = action_item_params(before)
@@ -293,15 +292,25 @@ class DocumentService(Service):
                 **({"was_due": was["due"]} if "due" in changed else {}),
                 **({"was_owner": was["owner"]} if "owner" in changed else {}),
             }
-            plan_messages(
-                uow,
-                postmortem,
-                [
-                    PlannedMessage(MessageKind.ACTION_ITEM_CHANGED, now, params=params),
-                    *plan_action_item_reminders(after, self._policy, now),
-                ],
-                now,
+            # Its reminders start again from the change: those planned before would come on
+            # the old day or to the old owner (or twice, should it be changed back).
+            uow.outbox.cancel_pending_for_item(
+                postmortem_id=postmortem.id,
+                number=number,
+                kinds=sorted(ACTION_ITEM_REMINDERS | {MessageKind.ACTION_ITEM_GIVEN}),
+                reason="action item changed",
             )
+            planned = [
+                PlannedMessage(MessageKind.ACTION_ITEM_CHANGED, now, params=params),
+                *plan_action_item_reminders(after, self._policy, now),
+            ]
+            if "owner" in changed and after.owner_id != actor:
+                planned.append(
+                    PlannedMessage(
+                        MessageKind.ACTION_ITEM_GIVEN, now, recipient=after.owner_id, params=params
+                    )
+                )
+            plan_messages(uow, postmortem, planned, now)
             uow.commit()
             return postmortem, before, after
 
@@ -318,15 +327,17 @@ class DocumentService(Service):
         """The postmortem an action-item command names, and its item ``number`` (None: there
         is none). Named by its postmortem's number, it is found from any channel; from
         outside that postmortem's channel, only for the people the item concerns."""
-        postmortem = find_postmortem(
+        found = find_postmortem(
             uow,
             channel_id="" if postmortem_id is not None else asked_in,
             postmortem_id=postmortem_id,
             verb="action",
             arguments=arguments,
         )
-        # Held until commit: a change made meanwhile by someone else is read, not overwritten
-        # and then told as this person's.
+        # Held until commit, the postmortem first as every writer to it holds it (a cancel
+        # drops its items; the other order could deadlock), then the item: a change made
+        # meanwhile by someone else is read, not overwritten and then told as this person's.
+        postmortem = uow.postmortems.get_for_update(found.id) or found
         item = uow.action_items.get(postmortem_id=postmortem.id, number=number, for_update=True)
         if asked_in != postmortem.channel_id:
             refusal = why_not_from_elsewhere(

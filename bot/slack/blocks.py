@@ -383,6 +383,7 @@ _MESSAGE_NAMES: dict[MessageKind, str] = {
     MessageKind.ACTION_ITEM_DONE: 'an action item\'s "done" message',
     MessageKind.ACTION_ITEM_DROPPED: 'an action item\'s "dropped" message',
     MessageKind.ACTION_ITEM_CHANGED: "an action item's new due date or owner",
+    MessageKind.ACTION_ITEM_GIVEN: "the direct message to an action item's new owner",
     MessageKind.DOCUMENT_EXPORT: "the document's export (`/postmortem export` tries again)",
     MessageKind.ACTION_ITEM_DUE: "the due-date reminder",
     MessageKind.ACTION_ITEM_OVERDUE: "the week-overdue reminder",

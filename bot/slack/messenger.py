@@ -30,6 +30,7 @@ from bot.slack.ids import METADATA_EVENT_TYPE
 from bot.slack.nudges import (
     action_item_changed_text,
     action_item_done_text,
+    action_item_given_text,
     action_item_reminder_blocks,
     action_item_reminder_text,
     action_item_text,
@@ -290,6 +291,9 @@ class SlackMessenger:
             return self._post(message, action_item_text(postmortem, message.params))
         if message.kind is MessageKind.ACTION_ITEM_CHANGED:
             return self._post(message, action_item_changed_text(postmortem, message.params))
+        if message.kind is MessageKind.ACTION_ITEM_GIVEN:
+            # A direct message: the row's channel is the new owner's user id.
+            return self._post(message, action_item_given_text(postmortem, message.params))
         if message.kind in (MessageKind.ACTION_ITEM_DONE, MessageKind.ACTION_ITEM_DROPPED):
             return self._post(message, action_item_done_text(postmortem, message.params))
         if message.kind is MessageKind.DOCUMENT_EXPORT:

@@ -358,6 +358,19 @@ def action_item_changed_text(postmortem: Postmortem, params: Mapping[str, str]) 
     )
 
 
+def action_item_given_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
+    """A direct message to whoever an action item was handed to."""
+    pid, number = postmortem.id, params["number"]
+    return (
+        f":pushpin: <@{params['by']}> handed you action item {number} of the postmortem for "
+        f"*{escape(postmortem.title)}* (#{pid}), due {_due_day(params)}:\n"
+        f"> {escape(params['text'])}\n"
+        f"I'll remind you on its due date. When it is done: "
+        f"{command(pid, 'action', f'done {number}')}; if it should be someone else's, hand it "
+        f"on with {command(pid, 'action', f'owner {number} @someone')}."
+    )
+
+
 def action_item_reminder_text(
     kind: MessageKind,
     postmortem: Postmortem,

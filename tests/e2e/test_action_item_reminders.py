@@ -570,3 +570,54 @@ def test_in_the_channel_of_a_completed_postmortem_an_item_command_is_told_to_nam
         "2026-12-01` (`/postmortem status #1` lists its items)."
     )
     assert named.startswith("Action item 1 of postmortem #1 is now due 2026-12-01")
+
+
+def test_an_item_changed_and_changed_back_is_reminded_of_once(bot: BotHarness) -> None:
+    with_an_item_for_dan(bot)
+
+    bot.user("U0BOB").answer("action due 1 2026-12-01")
+    bot.user("U0BOB").answer(f"action due 1 {DUE}")
+    add_action_item(bot, "U0BOB", "owner 1 <@U0ERIN|erin>")
+    add_action_item(bot, "U0BOB", "owner 1 <@U0DAN|dan>")
+    at(bot, DUE_DAY_IN_NEW_YORK)
+    at(bot, A_WEEK_LATER_IN_NEW_YORK)
+
+    [due] = posted(bot, "action_item_due")
+    [overdue] = posted(bot, "action_item_overdue")
+    assert due["text"].startswith(":alarm_clock: <@U0DAN>, your action item")
+    assert "<@U0DAN>, your action item" in overdue["text"]
+    # Erin was told it was hers; the item was Dan's again before she was reminded of it.
+    assert [m["channel"] for m in posted(bot, "action_item_given")] == ["U0ERIN", "U0DAN"]
+
+
+def test_the_new_owner_of_an_item_is_told_directly_unless_they_took_it_themselves(
+    bot: BotHarness,
+) -> None:
+    with_an_item_for_dan(bot)
+
+    add_action_item(bot, "U0BOB", "owner 1 <@U0ERIN|erin>")
+    add_action_item(bot, "U0CAROL", "owner 1 <@U0CAROL|carol>")
+    bot.settle()
+
+    [given] = posted(bot, "action_item_given")
+    assert given["channel"] == "U0ERIN"
+    assert given["text"] == (
+        ":pushpin: <@U0BOB> handed you action item 1 of the postmortem for *Checkout errors* "
+        "(#1), due Thu 26 Nov 2026:\n> Alert on queue depth\nI'll remind you on its due date. "
+        "When it is done: `/postmortem action #1 done 1`; if it should be someone else's, hand "
+        "it on with `/postmortem action #1 owner 1 @someone`."
+    )
+
+
+def test_an_overdue_item_handed_over_is_not_called_a_week_late_to_its_new_owner_at_once(
+    bot: BotHarness,
+) -> None:
+    with_an_item_for_dan(bot)
+    at(bot, DUE_DAY_IN_NEW_YORK + timedelta(days=8))  # a week and a day late: Dan was told
+
+    add_action_item(bot, "U0BOB", "owner 1 <@U0ERIN|erin>")
+    at(bot, bot.clock() + timedelta(hours=1))
+
+    [overdue] = posted(bot, "action_item_overdue")  # Dan's, from the day before
+    assert "<@U0DAN>" in overdue["text"]
+    assert [m["channel"] for m in posted(bot, "action_item_given")] == ["U0ERIN"]
