@@ -43,15 +43,21 @@ class GatedMessenger:
 
     def _refuse_if_closed(self) -> None:
         if self._closed.is_set():
-            raise DeliveryFailed("shutting down", permanent=False, retry_after=0)
+            raise DeliveryFailed(
+                "shutting down", permanent=False, retry_after=0, said_by_slack=False
+            )
 
     def deliver(self, message: Outgoing) -> str | None:
         self._refuse_if_closed()
         return self._inner.deliver(message)
 
-    def find_delivered(self, *, channel_id: str, outbox_id: int, since: datetime) -> str | None:
+    def find_delivered(
+        self, *, channel_id: str, outbox_id: int, since: datetime, also_in: str | None = None
+    ) -> str | None:
         self._refuse_if_closed()
-        return self._inner.find_delivered(channel_id=channel_id, outbox_id=outbox_id, since=since)
+        return self._inner.find_delivered(
+            channel_id=channel_id, outbox_id=outbox_id, since=since, also_in=also_in
+        )
 
     def user_timezone(self, user_id: str) -> str | None:
         # Not refused: the dispatcher asks outside its "try again" handling (a refusal would

@@ -86,12 +86,15 @@ class DeliveryFailed(Exception):
         permanent: bool,
         retry_after: float | None = None,
         unclear: bool = False,
+        said_by_slack: bool = True,
     ) -> None:
         super().__init__(error)
         self.error = error
         self.permanent = permanent
         self.retry_after = retry_after
         self.unclear = unclear
+        # False: held back on this side (the process is stopping), never sent to Slack.
+        self.said_by_slack = said_by_slack
 
 
 class RateLimited(Exception):
@@ -123,7 +126,9 @@ class Messenger(Protocol):
 
     def deliver(self, message: Outgoing) -> str | None: ...
 
-    def find_delivered(self, *, channel_id: str, outbox_id: int, since: datetime) -> str | None: ...
+    def find_delivered(
+        self, *, channel_id: str, outbox_id: int, since: datetime, also_in: str | None = None
+    ) -> str | None: ...
 
     def user_timezone(self, user_id: str) -> str | None: ...
 
@@ -276,7 +281,11 @@ class Dispatcher:
                     # message's next nudge does: from the claim, after a slow batch, the
                     # retry would come sooner than promised (or be due already).
                     answered = lease.now()
-                    self._record_failure(item, failure, answered, report, token)
+                    try:
+                        self._record_failure(item, failure, answered, report, token)
+                    except Exception as error:  # e.g. telling someone of it failed
+                        self._failed_unexpectedly(item, error, unrecorded, lease, report, token)
+                        continue
                     if failure.retry_after is None:
                         continue
                     # Slack said "slow down": the rest of the batch would only collect 429s.
@@ -287,16 +296,7 @@ class Dispatcher:
                     report.rate_limited_until = limit.until
                     break
                 except Exception as error:  # one bad row must not hold up the rows behind it
-                    log.exception("outbox %s (%s) failed unexpectedly", item.id, item.kind)
-                    failed_at = lease.now()
-                    self._record_delivered(unrecorded, failed_at, report, token)
-                    self._record_failure(
-                        item,
-                        DeliveryFailed(f"unexpected: {error!r}", permanent=False),
-                        failed_at,
-                        report,
-                        token,
-                    )
+                    self._failed_unexpectedly(item, error, unrecorded, lease, report, token)
                     continue
                 if outcome is not None:
                     unrecorded.add(outcome)
@@ -306,6 +306,28 @@ class Dispatcher:
             # Whatever stopped the batch, what reached Slack is written down first.
             self._record_delivered(unrecorded, lease.now(), report, token)
         return report
+
+    def _failed_unexpectedly(
+        self,
+        item: OutboxItem,
+        error: Exception,
+        unrecorded: _Unrecorded,
+        lease: _Lease,
+        report: DispatchReport,
+        token: str,
+    ) -> None:
+        """A bug or a row-specific database error while sending or recording one row: it backs
+        off like a refused message, and the rows behind it go on."""
+        log.error("outbox %s (%s) failed unexpectedly", item.id, item.kind, exc_info=error)
+        failed_at = lease.now()
+        self._record_delivered(unrecorded, failed_at, report, token)
+        self._record_failure(
+            item,
+            DeliveryFailed(f"unexpected: {error!r}", permanent=False),
+            failed_at,
+            report,
+            token,
+        )
 
     def _record_delivered(
         self, unrecorded: _Unrecorded, now: datetime, report: DispatchReport, token: str
@@ -475,6 +497,8 @@ class Dispatcher:
                 channel_id=item.channel_id,
                 outbox_id=item.id,
                 since=item.created_at,
+                # Sent to its owner directly when the channel took no more messages.
+                also_in=item.recipient if item.kind in ACTION_ITEM_REMINDERS else None,
             )
             if found is not None:
                 return found
@@ -522,7 +546,8 @@ class Dispatcher:
         report: DispatchReport,
         token: str,
     ) -> None:
-        report.errors.append(f"{item.kind}#{item.id}: {failure.error}")
+        if failure.said_by_slack:
+            report.errors.append(f"{item.kind}#{item.id}: {failure.error}")
         with self._uow_factory() as uow:
             if failure.retry_after is not None and not failure.permanent:
                 # Slack said "not now", not "no": the message was not tried, so the wait
@@ -593,9 +618,9 @@ class Dispatcher:
             text=(
                 f"I could not remind <@{item.recipient}> of action item {number} of postmortem "
                 f"#{pid} ({what}): Slack said `{error}`. "
-                "If they have left, agree who takes it on, record it again with "
-                f"`/postmortem action #{pid} @someone YYYY-MM-DD what to do`, and drop this one "
-                f"with `/postmortem action #{pid} drop {number} given to @someone`."
+                "If they have left, agree who takes it on and hand it to them with "
+                f"`/postmortem action #{pid} owner {number} @someone`; if it is no longer "
+                f"needed, drop it with `/postmortem action #{pid} drop {number} <why>`."
             ),
             now=now,
         )

@@ -360,7 +360,7 @@ class SlackMessenger:
                 raise
             if not message.recipient:
                 raise
-        # A retry that finds neither copy (direct messages are not searched) sends it again.
+        # A retry looks for it here too (find_delivered's also_in).
         return post(replace(message, channel_id=message.recipient), instead_of=message.channel_id)
 
     def _owner_prompt(self, message: Outgoing, postmortem: Postmortem) -> list[Block]:
@@ -445,13 +445,24 @@ class SlackMessenger:
         name = user.get("real_name") or profile.get("real_name") or None
         return replace(attendee, name=name, email=profile.get("email") or None)
 
-    def find_delivered(self, *, channel_id: str, outbox_id: int, since: datetime) -> str | None:
+    def find_delivered(
+        self, *, channel_id: str, outbox_id: int, since: datetime, also_in: str | None = None
+    ) -> str | None:
         """The ts of a message already posted for this outbox row, if Slack has one.
+
+        ``also_in``: a person whose direct messages may hold it instead (an action item's
+        reminder goes to its owner directly when the channel takes no more messages).
 
         Raises ``DeliveryFailed`` when the history could not be read for now (a network
         error, a 5xx, ``internal_error``, a 429 …): the message may be there, so it must not
         be sent again until someone has looked.
         """
+        found = self._find_in(channel_id, outbox_id, since)
+        if found is None and also_in:
+            found = self._find_in(also_in, outbox_id, since)
+        return found
+
+    def _find_in(self, channel_id: str, outbox_id: int, since: datetime) -> str | None:
         if _PERSON_ID.match(channel_id):
             # A direct message was posted to the person's id; its history is the DM's (D…).
             direct = self._direct_channel(channel_id, outbox_id)

@@ -251,7 +251,8 @@ def test_a_reminder_slack_refuses_even_directly_shows_in_status_for_that_postmor
     )
     assert any(
         "I could not remind <@U0DAN> of action item 1 of postmortem #1 (Alert on queue depth): "
-        "Slack said `user_disabled`" in t
+        "Slack said `user_disabled`. If they have left, agree who takes it on and hand it to "
+        "them with `/postmortem action #1 owner 1 @someone`" in t
         for t in told(bot, "U0BOB")
     )
     bot.user("U0DAN").answer("action done 1")

@@ -65,6 +65,7 @@ def test_a_stop_signal_finishes_the_messages_in_flight_and_releases_the_rest(
     assert status == 0, log
     assert "postmortem-bot stopped" in log, log
     assert "Traceback" not in log, log
+    assert "Slack did not take" not in log, log  # held back on stopping: Slack refused nothing
     # Every message that reached Slack is recorded as sent, none twice...
     posted = [
         c.params["metadata"]["event_payload"]["outbox_id"] for c in slack.calls("chat.postMessage")

@@ -334,6 +334,29 @@ def test_a_message_that_fails_unexpectedly_backs_off_and_the_rest_are_still_sent
     assert "a bug while rendering" in (bad.last_error or "")
 
 
+def test_a_failure_while_recording_a_refused_message_holds_up_none_behind_it(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    refused = open_postmortem(runtime, clock, key="pd:REFUSED")
+    open_postmortem(runtime, clock, key="pd:HEALTHY")
+    slack.fail_next("chat.postMessage", "channel_not_found")
+
+    def bug(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug while telling the opener")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runtime.dispatcher, "_tell_prompt_undeliverable", bug)
+        report = runtime.dispatcher.drain(now=clock())
+
+    assert report.sent == 1  # the healthy prompt, behind the refused one in the batch
+    [first] = [
+        r for r in outbox(runtime) if r.postmortem_id == refused.id and r.kind == "owner_prompt"
+    ]
+    assert first.status == "pending"  # backs off, instead of waiting out its lease
+    assert first.lease_owner is None
+    assert "a bug while telling the opener" in (first.last_error or "")
+
+
 def test_after_a_lost_lease_the_message_is_sent_even_if_the_history_cannot_be_read(
     runtime: Runtime, slack: SlackStandIn, clock: FakeClock
 ) -> None:

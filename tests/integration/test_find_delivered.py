@@ -26,9 +26,14 @@ from bot.bootstrap import Runtime
 from bot.devtools.loopback import LoopbackServer
 from bot.devtools.slack_standin import SlackStandIn
 from bot.domain.postmortem import IncidentReport
+from bot.persistence.db import create_session_factory
 from bot.persistence.tables import OutboxRow, PostmortemRow
+from bot.persistence.uow import UnitOfWork
+from bot.services.dispatch import Dispatcher
 from bot.slack.ids import METADATA_EVENT_TYPE
+from bot.slack.messenger import SlackMessenger
 from tests.support.clock import FakeClock
+from tests.support.dispatch_worker import ALWAYS
 
 CHANNEL = "C0INCIDENT"
 
@@ -343,3 +348,41 @@ def test_a_direct_message_waits_while_slack_cannot_say_whether_it_has_it(
         m for m in slack.messages("U0BOB") if m["metadata"]["event_payload"]["kind"] == "owner_told"
     ]
     assert len(told) == 1
+
+
+def test_a_reminder_sent_to_its_owner_directly_is_found_there_not_sent_again(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    # The incident channel was archived: the reminder's first attempt went to Dan directly,
+    # and its answer was lost.
+    opened(runtime, clock)
+    runtime.documents.add_action_item(
+        channel_id=CHANNEL,
+        actor="U0BOB",
+        owner_id="U0DAN",
+        due_on=(clock() + timedelta(days=2)).date(),
+        text="Alert on queue depth",
+    )
+    with Session(runtime.engine) as session:
+        row = session.scalars(select(OutboxRow).where(OutboxRow.kind == "action_item_due")).one()
+    first = posted_by_a_first_attempt(slack, row, "U0DAN")
+    tried_once(runtime, row, clock)
+    slack.fail_next("conversations.history", "is_archived")
+    sessions = create_session_factory(runtime.engine)
+    anytime = Dispatcher(
+        uow_factory=lambda: UnitOfWork(sessions),
+        messenger=SlackMessenger(WebClient(base_url=slack.url, token="xoxb-t")),
+        policy=ALWAYS,
+        worker_id="anytime",
+    )
+
+    anytime.drain(now=clock() + timedelta(days=2, hours=12))  # on its day, wherever Dan is
+
+    reminders = [
+        m for m in slack.messages("U0DAN") if m["metadata"]["event_payload"]["outbox_id"] == row.id
+    ]
+    assert len(reminders) == 1
+    with Session(runtime.engine) as session:
+        sent = session.get(OutboxRow, row.id)
+        assert sent is not None
+        assert (sent.status, sent.slack_ts) == ("sent", first)

@@ -43,8 +43,12 @@ class PassThrough:
     def deliver(self, message: Outgoing) -> str | None:
         return self._inner.deliver(message)
 
-    def find_delivered(self, *, channel_id: str, outbox_id: int, since: datetime) -> str | None:
-        return self._inner.find_delivered(channel_id=channel_id, outbox_id=outbox_id, since=since)
+    def find_delivered(
+        self, *, channel_id: str, outbox_id: int, since: datetime, also_in: str | None = None
+    ) -> str | None:
+        return self._inner.find_delivered(
+            channel_id=channel_id, outbox_id=outbox_id, since=since, also_in=also_in
+        )
 
     def user_timezone(self, user_id: str) -> str | None:
         return self._inner.user_timezone(user_id)
