@@ -31,8 +31,8 @@ from bot.devtools.slack_workspace import (
     FakeWorkspace,
     JsonDict,
     dm_channel,
-    is_user_id,
 )
+from bot.domain.messages import is_slack_user
 
 # Form fields that slack_sdk sends as JSON strings; tests want the structure.
 JSON_FIELDS = frozenset({"blocks", "attachments", "metadata", "view", "files"})
@@ -109,7 +109,7 @@ class SlackStandIn(LoopbackServer):
 
     def messages(self, channel: str) -> list[JsonDict]:
         """Messages in ``channel``, oldest first (a person's id: the bot's DM with them)."""
-        if is_user_id(channel):
+        if is_slack_user(channel):
             channel = dm_channel(channel)
         with self._lock:
             return [dict(m) for m in self.workspace.messages[channel]]

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain.messages import is_slack_user
+
 JsonDict = dict[str, Any]
 
 TEAM_ID = "T0STANDIN"
@@ -57,11 +59,6 @@ class FakeUser:
 
 def _truthy(value: Any) -> bool:
     return value is True or str(value).lower() in {"1", "true"}
-
-
-def is_user_id(channel: str) -> bool:
-    """A person's id (U…, or W… in Enterprise Grid) where a channel is expected."""
-    return channel[:1] in ("U", "W")
 
 
 def dm_channel(user_id: str) -> str:
@@ -132,7 +129,7 @@ class FakeWorkspace:
     def _post_message(self, params: JsonDict) -> JsonDict:
         channel = str(params.get("channel", ""))
         # Posted to a person, it lands in the bot's DM with them; the answer names that DM.
-        if is_user_id(channel):
+        if is_slack_user(channel):
             channel = dm_channel(channel)
         message: JsonDict = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID}
         message["ts"] = self.next_ts()
@@ -144,7 +141,7 @@ class FakeWorkspace:
 
     def _update_message(self, params: JsonDict) -> JsonDict:
         channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
-        if is_user_id(channel):  # Slack wants the DM's own id here
+        if is_slack_user(channel):  # Slack wants the DM's own id here
             return {"ok": False, "error": "channel_not_found"}
         stored = next((m for m in self.messages[channel] if m["ts"] == ts), None)
         if stored is None:
@@ -185,7 +182,7 @@ class FakeWorkspace:
 
     def _history(self, params: JsonDict) -> JsonDict:
         channel = str(params.get("channel", ""))
-        if is_user_id(channel):  # a person is no conversation: their DM's id is (D…)
+        if is_slack_user(channel):  # a person is no conversation: their DM's id is (D…)
             return {"ok": False, "error": "channel_not_found"}
         oldest, latest = float(params.get("oldest") or 0), float(params.get("latest") or "inf")
         inclusive = _truthy(params.get("inclusive"))
@@ -208,7 +205,7 @@ class FakeWorkspace:
 
     def _open_dm(self, params: JsonDict) -> JsonDict:
         users = [u for u in str(params.get("users", "")).split(",") if u]
-        if len(users) != 1 or not is_user_id(users[0]):
+        if len(users) != 1 or not is_slack_user(users[0]):
             return {"ok": False, "error": "user_not_found"}
         return {"channel": {"id": dm_channel(users[0])}}
 

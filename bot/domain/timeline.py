@@ -46,6 +46,10 @@ _SAID: dict[str, str] = {
     "resolve": "Resolved",
 }
 
+# Events whose person is who it went *to*, not who did it (Opsgenie's AssignOwnership
+# evidence names the new owner).
+_TO_SOMEONE = frozenset({"assignownership"})
+
 # Enough for a week-long incident's main events; a flood of notes is not a timeline.
 MAX_LINES = 40
 
@@ -59,22 +63,33 @@ def _said(kind: str) -> str:
     return re.sub(r"[._]+", " ", words).strip().capitalize() or "Event"
 
 
-def timeline_draft(events: Sequence[TimelineEvent], zone: ZoneInfo) -> str:
+def timeline_draft(events: Sequence[TimelineEvent], zone: ZoneInfo, *, max_chars: int) -> str:
     """One line per event, oldest first, in the workspace's time zone: the time, what
-    happened and who did it. Empty when nothing was recorded."""
+    happened and who did it. Empty when nothing was recorded.
+
+    At most ``MAX_LINES`` lines and ``max_chars`` characters, in whole lines: the first
+    ones and the last (how it ended), with how many were left out between them.
+    """
     lines: list[str] = []
     for event in sorted(events, key=lambda e: e.at):
         at = (event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)).astimezone(zone)
-        by = f" by {event.by}" if event.by else ""
-        line = f"{at:%Y-%m-%d %H:%M} {at.tzname()} — {_said(event.kind)}{by}"
+        who = ""
+        if event.by:
+            who = f" to {event.by}" if event.kind.lower() in _TO_SOMEONE else f" by {event.by}"
+        line = f"{at:%Y-%m-%d %H:%M} {at.tzname()} — {_said(event.kind)}{who}"
         # One tool event can be recorded once per person it names (the other tools' evidence).
         if line not in lines:
             lines.append(line)
-    if len(lines) > MAX_LINES:
-        return "\n".join(
-            [
-                *lines[:MAX_LINES],
-                f"… and {len(lines) - MAX_LINES} more events in the incident's tool.",
-            ]
-        )
-    return "\n".join(lines)
+    keep = len(lines)
+    while keep > 1 and (keep > MAX_LINES or len(_joined(lines, keep)) > max_chars):
+        keep -= 1
+    return _joined(lines, keep)
+
+
+def _joined(lines: list[str], keep: int) -> str:
+    """The first ``keep - 1`` lines and the last, saying how many are left out between."""
+    if keep >= len(lines):
+        return "\n".join(lines)
+    left_out = len(lines) - keep
+    gap = f"… {left_out} more events in the incident's tool …"
+    return "\n".join([*lines[: keep - 1], gap, lines[-1]])

@@ -205,13 +205,14 @@ class PostmortemRepository:
         )
         return [_to_domain(r) for r in rows]
 
-    def latest_closed_in_channel(self, channel_id: str) -> Postmortem | None:
-        """The channel's most recently opened postmortem that is completed or cancelled."""
+    def latest_completed_in_channel(self, channel_id: str) -> Postmortem | None:
+        """The channel's most recently opened completed postmortem (a cancelled one's action
+        items were all dropped with it)."""
         row = self._session.scalars(
             select(PostmortemRow)
             .where(
                 PostmortemRow.channel_id == channel_id,
-                PostmortemRow.state.in_(_CLOSED),
+                PostmortemRow.state == State.COMPLETED.value,
             )
             .order_by(PostmortemRow.id.desc())
             .limit(1)

@@ -89,14 +89,14 @@ def find_postmortem(
         return found
     open_here = uow.postmortems.open_in_channel(channel_id)
     if not open_here:
-        closed = uow.postmortems.latest_closed_in_channel(channel_id) if verb == "action" else None
-        if closed is not None:
+        done = uow.postmortems.latest_completed_in_channel(channel_id) if verb == "action" else None
+        if done is not None:
             # Its action items outlive it (they are followed up after it is done): a command
             # about them names it.
             raise NoPostmortemHere(
                 "There is no open postmortem in this channel. For an action item of one that "
-                f"is closed, add its number after the command, "
-                f"{_example(verb, closed.id, arguments)} (`/postmortem status #{closed.id}` "
+                f"is complete, add its number after the command, "
+                f"{_example(verb, done.id, arguments)} (`/postmortem status #{done.id}` "
                 "lists its items)."
             )
         raise NoPostmortemHere(

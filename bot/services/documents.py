@@ -6,13 +6,14 @@ every change is audited with who made it. Each use case is one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from bot.domain.document import (
     DROPPED,
+    MAX_SECTION,
     ActionItem,
     ActionItemRefused,
     Document,
@@ -58,7 +59,7 @@ class DocumentService(Service):
             check_writable(postmortem)
             return postmortem, uow.documents.get(postmortem.id)
 
-    def timeline_draft(self, postmortem: Postmortem) -> str:
+    def timeline_draft(self, *, postmortem: Postmortem) -> str:
         """The timeline as the incident's tools recorded it (PagerDuty's webhook events, the
         other tools' evidence), one line per event; "" when none did (a postmortem started
         by hand without a PagerDuty link)."""
@@ -68,6 +69,7 @@ class DocumentService(Service):
         return timeline_draft(
             [TimelineEvent(at=e.occurred_at, kind=e.event_type, by=e.agent_name) for e in events],
             ZoneInfo(self._policy.workspace_timezone),
+            max_chars=MAX_SECTION,
         )
 
     def save(
@@ -78,9 +80,13 @@ class DocumentService(Service):
         actor: str,
         submitted: Mapping[Section, str],
         shown: Mapping[Section, str],
+        suggested: Collection[Section] = (),
     ) -> Saved:
         """Store the sections the form changed, except those someone else changed meanwhile
         (``Saved.conflicts``: not written, the person is shown why).
+
+        ``suggested``: sections sent back as the form offered them (a drafted timeline),
+        saved only while nothing is stored in them; once something is, they are left out.
 
         The first save tells the channel that the document was started, and how to add to it.
         """
@@ -90,6 +96,12 @@ class DocumentService(Service):
                 uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="document"
             )
             current = uow.documents.get(postmortem.id)
+            if current is not None:
+                submitted = {
+                    section: text
+                    for section, text in submitted.items()
+                    if section not in suggested or not current.text(section)
+                }
             edit = merge_edit(current, submitted, shown)
             if not edit.changed:
                 return Saved(current, changed=(), conflicts=edit.conflicts)

@@ -47,6 +47,11 @@ _PLACEHOLDERS: dict[Section, str] = {
 }
 
 
+def timeline_is_empty(document: Document | None) -> bool:
+    """Whether the document has no timeline yet: the form then offers a drafted one."""
+    return document is None or not document.text(Section.TIMELINE).strip()
+
+
 def document_modal(
     postmortem: Postmortem,
     document: Document | None,
@@ -74,7 +79,7 @@ def document_modal(
         "this document: writing a postmortem is collaborative, and blameless — describe what "
         "systems and people did and why it made sense at the time, not whose fault it was." + by
     )
-    drafted = bool(timeline_draft) and not (document and document.text(Section.TIMELINE))
+    drafted = bool(timeline_draft) and timeline_is_empty(document)
     if drafted:
         intro += (
             " The timeline is drafted from what the incident's tools recorded: correct it, add "
@@ -103,7 +108,15 @@ def document_modal(
     return View(
         type="modal",
         callback_id=Callback.DOCUMENT_MODAL.value,
-        private_metadata=json.dumps({"channel": channel_id, "id": postmortem.id, "shown": shown}),
+        private_metadata=json.dumps(
+            {
+                "channel": channel_id,
+                "id": postmortem.id,
+                "shown": shown,
+                # The draft as offered: saved untouched only while nothing else is stored.
+                **({"drafted": fingerprint(timeline_draft[:MAX_SECTION])} if drafted else {}),
+            }
+        ),
         title="Postmortem document",
         submit="Save",
         close="Cancel",
@@ -117,6 +130,9 @@ class DocumentForm:
     postmortem_id: int | None
     submitted: dict[Section, str]
     shown: dict[Section, str]
+    # Sections sent back as the form offered them, untouched (a drafted timeline): saved
+    # only where nothing is stored yet, never a conflict with what someone else saved.
+    suggested: frozenset[Section] = frozenset()
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -151,4 +167,10 @@ def read_document_form(view: dict[str, Any]) -> DocumentForm:
         ),
         submitted=submitted,
         shown={s: str(shown_raw[s.value]) for s in Section if s.value in shown_raw},
+        suggested=frozenset(
+            {Section.TIMELINE}
+            if Section.TIMELINE in submitted
+            and metadata.get("drafted") == fingerprint(submitted[Section.TIMELINE])
+            else ()
+        ),
     )

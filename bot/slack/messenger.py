@@ -17,7 +17,13 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.metadata import Metadata
 
 from bot.domain.meetings import Attendee, invite_attendees, meeting_invite_ics
-from bot.domain.messages import ACTION_ITEM_REMINDERS, HANDED_OVER_FROM, NUDGES, MessageKind
+from bot.domain.messages import (
+    ACTION_ITEM_REMINDERS,
+    HANDED_OVER_FROM,
+    NUDGES,
+    MessageKind,
+    is_slack_user,
+)
 from bot.domain.postmortem import Postmortem
 from bot.services.dispatch import DeliveryFailed, Outgoing
 from bot.slack.blocks import (
@@ -92,9 +98,6 @@ _CHANNEL_TAKES_NO_MESSAGES = frozenset(
     {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
 )
 
-
-# A person's id (U…, or W… in Enterprise Grid): where a direct message is posted.
-_PERSON_ID = re.compile(r"^[UW][A-Z0-9]+$")
 
 # conversations.open's answers when the bot cannot find its DM with someone (an install
 # without im:write, a deactivated account): nothing to look in, so the message is sent.
@@ -463,7 +466,7 @@ class SlackMessenger:
         return found
 
     def _find_in(self, channel_id: str, outbox_id: int, since: datetime) -> str | None:
-        if _PERSON_ID.match(channel_id):
+        if is_slack_user(channel_id):
             # A direct message was posted to the person's id; its history is the DM's (D…).
             direct = self._direct_channel(channel_id, outbox_id)
             if direct is None:

@@ -567,7 +567,7 @@ def test_in_the_channel_of_a_completed_postmortem_an_item_command_is_told_to_nam
 
     assert unnamed == (
         "There is no open postmortem in this channel. For an action item of one that is "
-        "closed, add its number after the command, e.g. `/postmortem action #1 due 1 "
+        "complete, add its number after the command, e.g. `/postmortem action #1 due 1 "
         "2026-12-01` (`/postmortem status #1` lists its items)."
     )
     assert named.startswith("Action item 1 of postmortem #1 is now due 2026-12-01")

@@ -20,6 +20,7 @@ from bot.persistence.tables import IncidentEventRow, PostmortemRow, ProcessedDel
 from tests.conftest import BotFactory, BotHarness
 from tests.e2e.conftest import PAGERDUTY_SECRET, PAGERDUTY_TOKEN
 from tests.e2e.test_document import filled
+from tests.support.lifecycle import errors
 from tests.support.signing import pagerduty_signature
 from tests.support.slack_user import block_text, buttons
 from tests.support.vendor import vendor_json
@@ -579,3 +580,27 @@ def timeline_shown(view: dict[str, Any]) -> str | None:
     [timeline] = [b for b in view["blocks"] if b.get("block_id") == "document.timeline"]
     shown: str | None = timeline["element"].get("initial_value")
     return shown
+
+
+def test_a_drafted_timeline_left_as_offered_gives_way_to_one_saved_meanwhile(
+    incident_bot: BotFactory,
+) -> None:
+    bot = incident_bot(routes=ROUTES)
+    full_incident(bot)
+    deliver(bot, resolved(bot), webhook_id="W-3")
+    bot.settle()
+    alice = bot.user("U0ALICE", channel_id=ROUTED)
+    bob = bot.user("U0BOB", channel_id=ROUTED)
+    alice.answer("document")
+    alices = bot.slack.wait_for("views.open")[-1].params["view"]
+    bob.answer("document")
+    bobs = bot.slack.wait_for("views.open", count=2)[-1].params["view"]
+
+    bob.submit_view(filled(bobs, timeline="13:10 alert fired; 13:20 rolled back"))
+    answer = alice.submit_view(filled(alices, summary="Checkout failed for 40 minutes."))
+
+    assert errors(answer) == {}  # her form left the draft as offered: no conflict to show
+    document = bot.runtime.documents.for_form(channel_id=ROUTED)[1]
+    assert document is not None
+    assert document.text(Section.TIMELINE) == "13:10 alert fired; 13:20 rolled back"
+    assert document.text(Section.SUMMARY) == "Checkout failed for 40 minutes."

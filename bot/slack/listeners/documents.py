@@ -20,7 +20,12 @@ from bot.domain.postmortem import Postmortem
 from bot.services.documents import DocumentService
 from bot.slack import commands
 from bot.slack.blocks import my_action_items_text
-from bot.slack.document_form import block_id, document_modal, read_document_form
+from bot.slack.document_form import (
+    block_id,
+    document_modal,
+    read_document_form,
+    timeline_is_empty,
+)
 from bot.slack.ids import Action, Callback, parse_action_item_ref
 from bot.slack.listeners.actions import why_not_an_action_item_owner
 from bot.slack.listeners.forms import answer_after_ack, open_form
@@ -176,8 +181,7 @@ def open_document_form(
         )
     except DomainError:
         return  # the ack already explained why
-    has_timeline = document is not None and document.text(Section.TIMELINE).strip()
-    draft = "" if has_timeline else documents.timeline_draft(postmortem)
+    draft = documents.timeline_draft(postmortem=postmortem) if timeline_is_empty(document) else ""
     open_form(
         client,
         command,
@@ -203,6 +207,7 @@ def submit_document_form(
             actor=actor,
             submitted=form.submitted,
             shown=form.shown,
+            suggested=form.suggested,
         )
     except SectionTooLong as refusal:
         ack(response_action="errors", errors={block_id(refusal.section): str(refusal)})
