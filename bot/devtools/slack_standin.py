@@ -38,6 +38,16 @@ from bot.domain.messages import is_slack_user
 JSON_FIELDS = frozenset({"blocks", "attachments", "metadata", "view", "files"})
 
 
+# The scope each method a test may refuse with missing_scope needs (Slack's "needed").
+_SCOPE_NEEDED = {
+    "conversations.open": "im:write",
+    "conversations.history": "channels:history,groups:history,im:history,mpim:history",
+    "users.info": "users:read",
+    "users.lookupByEmail": "users:read.email",
+    "files.getUploadURLExternal": "files:write",
+}
+
+
 @dataclass(frozen=True)
 class RecordedCall:
     """One request the stand-in received; ``params`` merges query and body, decoded."""
@@ -191,6 +201,11 @@ class SlackStandIn(LoopbackServer):
             if fault is not None and fault.kind == "ratelimit":
                 retry = {"Retry-After": str(fault.value)}
                 return 429, retry, {"ok": False, "error": "ratelimited"}
+            if fault is not None and fault.value == "missing_scope":
+                # As Slack says it: which scope the method needs, and which the token has.
+                needed = _SCOPE_NEEDED.get(method, "chat:write")
+                refused = {"ok": False, "error": "missing_scope", "needed": needed}
+                return 200, {}, {**refused, "provided": "commands,chat:write"}
             if fault is not None:
                 return 200, {}, {"ok": False, "error": fault.value}
             return 200, {}, self.workspace.answer(method, params)

@@ -166,6 +166,13 @@ def _network_failure(error: Exception, *, unclear: bool = False) -> DeliveryFail
     return DeliveryFailed(f"network: {error}", permanent=False, unclear=unclear)
 
 
+def _why(error: SlackApiError, failure: DeliveryFailed) -> str:
+    """Slack's error, with the scope it names when one is missing (an app installed from an
+    older manifest: reinstalling it adds the scope)."""
+    needed = error.response.get("needed") if failure.error == "missing_scope" else None
+    return f"{failure.error}: the app needs {needed}" if needed else failure.error
+
+
 def _not_looked(channel_id: str, outbox_id: int, failure: DeliveryFailed) -> DeliveryFailed:
     """``failure``, said once: the history could not be read, so nothing is sent for now."""
     log.warning(
@@ -488,7 +495,9 @@ class SlackMessenger:
                 if error.response.status_code < 500 and failure.error in _HISTORY_NOT_READABLE:
                     # The bot may post where it cannot read (chat:write.public): not knowing
                     # is not a reason to give up on the message, so send it.
-                    log.warning("cannot read %s history (%s); sending", channel_id, failure.error)
+                    log.warning(
+                        "cannot read %s history (%s); sending", channel_id, _why(error, failure)
+                    )
                     return None
                 raise _not_looked(channel_id, outbox_id, failure) from error
             except _NETWORK_ERRORS as error:
@@ -519,7 +528,9 @@ class SlackMessenger:
         except SlackApiError as error:
             failure = _failure(error)
             if error.response.status_code < 500 and failure.error in _DM_NOT_OPENABLE:
-                log.warning("cannot open the DM with %s (%s); sending", user_id, failure.error)
+                log.warning(
+                    "cannot open the DM with %s (%s); sending", user_id, _why(error, failure)
+                )
                 return None
             raise _not_looked(user_id, outbox_id, failure) from error
         except _NETWORK_ERRORS as error:

@@ -331,7 +331,8 @@ def test_a_direct_message_is_sent_when_slack_will_not_open_the_dm_to_look(
     assert slack.calls("conversations.history") == []
     assert owner_told_row(runtime).status == "sent"
     assert any(
-        "cannot open the DM with U0BOB (missing_scope)" in r.getMessage() for r in caplog.records
+        "cannot open the DM with U0BOB (missing_scope: the app needs im:write)" in r.getMessage()
+        for r in caplog.records
     )
 
 
