@@ -69,6 +69,11 @@ class GatedMessenger:
 _ERRORS_LOGGED = 5
 
 
+def _few(failures: list[str]) -> str:
+    more = "; …" if len(failures) > _ERRORS_LOGGED else ""
+    return "; ".join(failures[:_ERRORS_LOGGED]) + more
+
+
 def _drain(
     dispatcher: Dispatcher, clock: Clock, on_claimed: Callable[[bool], None] | None = None
 ) -> None:
@@ -81,14 +86,17 @@ def _drain(
             report.postponed,
             report.dead,
         )
+    # Each in one line: an operator sees what Slack refused, and why, without a trace (a
+    # message that will be retried is said as much as one that died). One Slack did not
+    # answer may well be posted: said so, lest someone post it again by hand.
     if report.errors:
-        # Each in one line: an operator sees what Slack refused, and why, without a trace
-        # (a message that will be retried is said as much as one that died).
+        log.warning("Slack did not take %d message(s): %s", len(report.errors), _few(report.errors))
+    if report.unanswered:
         log.warning(
-            "Slack did not take %d message(s): %s%s",
-            len(report.errors),
-            "; ".join(report.errors[:_ERRORS_LOGGED]),
-            "; …" if len(report.errors) > _ERRORS_LOGGED else "",
+            "Slack did not answer in time for %d message(s), which may have been posted: %s; "
+            "each is looked for in its conversation before it is sent again",
+            len(report.unanswered),
+            _few(report.unanswered),
         )
 
 

@@ -55,10 +55,12 @@ _LEAVES_NO_MESSAGE = frozenset({MessageKind.NOTICE, MessageKind.PROMPT_REFRESH})
 
 
 def _recorded_on_its_day(item: OutboxItem, zone: ZoneInfo) -> bool:
-    """A due-date reminder for an item recorded when its due day had already begun in its
-    owner's ``zone`` (far east of the workspace): the item's announcement has just said it is
-    due today, so the reminder would only repeat it, ahead of the announcement."""
-    due = _due_on(item.params) if item.kind is MessageKind.ACTION_ITEM_DUE else None
+    """An action item's reminder planned when its day had already begun in its owner's
+    ``zone`` (far east of the workspace): the due-date one of an item recorded on its due
+    day, whose announcement has just said so; the week-later one of an overdue item just
+    handed over, which is not "a week late" to someone who has just taken it on. Either
+    would only come ahead of the announcement."""
+    due = _due_on(item.params) if item.kind in ACTION_ITEM_REMINDERS else None
     if due is None:
         return False
     return item.created_at >= action_item_reminder_starts(item.kind, due, zone)
@@ -141,6 +143,8 @@ class DispatchReport:
     dead: int = 0
     claimed: int = 0
     errors: list[str] = field(default_factory=list)
+    # No clear answer came (a timeout, a dropped connection, a 5xx): Slack may have them.
+    unanswered: list[str] = field(default_factory=list)
     rate_limited_until: datetime | None = None
 
 
@@ -391,6 +395,7 @@ class Dispatcher:
             for name in ("sent", "cancelled", "postponed", "dead", "claimed"):
                 setattr(total, name, getattr(total, name) + getattr(batch, name))
             total.errors += batch.errors
+            total.unanswered += batch.unanswered
             if batch.claimed < self._batch_size or batch.rate_limited_until is not None:
                 total.rate_limited_until = batch.rate_limited_until
                 break
@@ -547,7 +552,8 @@ class Dispatcher:
         token: str,
     ) -> None:
         if failure.said_by_slack:
-            report.errors.append(f"{item.kind}#{item.id}: {failure.error}")
+            said = report.unanswered if failure.unclear else report.errors
+            said.append(f"{item.kind}#{item.id}: {failure.error}")
         with self._uow_factory() as uow:
             if failure.retry_after is not None and not failure.permanent:
                 # Slack said "not now", not "no": the message was not tried, so the wait

@@ -6,7 +6,7 @@ every change is audited with who made it. Each use case is one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from bot.domain.document import (
     check_action_item,
     check_action_item_change,
     check_writable,
+    fingerprint,
     merge_edit,
     plan_action_item_reminders,
     render_markdown,
@@ -80,13 +81,15 @@ class DocumentService(Service):
         actor: str,
         submitted: Mapping[Section, str],
         shown: Mapping[Section, str],
-        suggested: Collection[Section] = (),
+        drafted: Mapping[Section, str] | None = None,
     ) -> Saved:
         """Store the sections the form changed, except those someone else changed meanwhile
         (``Saved.conflicts``: not written, the person is shown why).
 
-        ``suggested``: sections sent back as the form offered them (a drafted timeline),
-        saved only while nothing is stored in them; once something is, they are left out.
+        ``drafted``: sections the form offered a draft in (the timeline), with the draft's
+        fingerprint. Its ``shown`` is the stored (empty) text, so a draft is saved with the
+        form. Once someone has stored text there, a draft sent back untouched gives way to
+        it, and an edited one conflicts only with text other than the draft it started from.
 
         The first save tells the channel that the document was started, and how to add to it.
         """
@@ -96,12 +99,7 @@ class DocumentService(Service):
                 uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="document"
             )
             current = uow.documents.get(postmortem.id)
-            if current is not None:
-                submitted = {
-                    section: text
-                    for section, text in submitted.items()
-                    if section not in suggested or not current.text(section)
-                }
+            submitted, shown = _after_drafts(current, submitted, shown, drafted or {})
             edit = merge_edit(current, submitted, shown)
             if not edit.changed:
                 return Saved(current, changed=(), conflicts=edit.conflicts)
@@ -416,3 +414,21 @@ class DocumentService(Service):
         assert held is not None  # postmortems are never deleted
         check_writable(held)
         return held
+
+
+def _after_drafts(
+    current: Document | None,
+    submitted: Mapping[Section, str],
+    shown: Mapping[Section, str],
+    drafted: Mapping[Section, str],
+) -> tuple[dict[Section, str], dict[Section, str]]:
+    """What a save writes and compares against, once the form's drafts are accounted for."""
+    submitted, shown = dict(submitted), dict(shown)
+    for section, draft in drafted.items():
+        if section not in submitted or current is None or not current.text(section):
+            continue  # nothing stored there yet: the draft, as sent, is this person's text
+        if fingerprint(submitted[section]) == draft:
+            del submitted[section]  # untouched: someone else's text stands
+        else:
+            shown[section] = draft  # edited from the draft: in conflict only with other text
+    return submitted, shown

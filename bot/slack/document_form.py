@@ -8,7 +8,7 @@ meantime is refused inline instead of overwritten.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -130,9 +130,8 @@ class DocumentForm:
     postmortem_id: int | None
     submitted: dict[Section, str]
     shown: dict[Section, str]
-    # Sections sent back as the form offered them, untouched (a drafted timeline): saved
-    # only where nothing is stored yet, never a conflict with what someone else saved.
-    suggested: frozenset[Section] = frozenset()
+    # Sections the form offered a draft in (the timeline): the draft's fingerprint.
+    drafted: dict[Section, str] = field(default_factory=dict)
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -167,10 +166,9 @@ def read_document_form(view: dict[str, Any]) -> DocumentForm:
         ),
         submitted=submitted,
         shown={s: str(shown_raw[s.value]) for s in Section if s.value in shown_raw},
-        suggested=frozenset(
-            {Section.TIMELINE}
-            if Section.TIMELINE in submitted
-            and metadata.get("drafted") == fingerprint(submitted[Section.TIMELINE])
-            else ()
+        drafted=(
+            {Section.TIMELINE: metadata["drafted"]}
+            if isinstance(metadata.get("drafted"), str)
+            else {}
         ),
     )

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -303,7 +304,11 @@ class SlackMessenger:
             return self._post(message, action_item_changed_text(postmortem, message.params))
         if message.kind is MessageKind.ACTION_ITEM_GIVEN:
             # A direct message: the row's channel is the new owner's user id.
-            return self._post(message, action_item_given_text(postmortem, message.params))
+            sent_at = message.sent_at or self._clock()
+            today = sent_at.astimezone(ZoneInfo(message.policy.workspace_timezone)).date()
+            return self._post(
+                message, action_item_given_text(postmortem, message.params, today=today)
+            )
         if message.kind in (MessageKind.ACTION_ITEM_DONE, MessageKind.ACTION_ITEM_DROPPED):
             return self._post(message, action_item_done_text(postmortem, message.params))
         if message.kind is MessageKind.DOCUMENT_EXPORT:

@@ -358,14 +358,25 @@ def action_item_changed_text(postmortem: Postmortem, params: Mapping[str, str]) 
     )
 
 
-def action_item_given_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
+def action_item_given_text(
+    postmortem: Postmortem, params: Mapping[str, str], *, today: date
+) -> str:
     """A direct message to whoever an action item was handed to."""
     pid, number = postmortem.id, params["number"]
+    due = date.fromisoformat(params["due"])
+    when = (
+        "I'll remind you on its due date."
+        if due > today
+        else "It is due today."
+        if due == today
+        else "It is overdue: please agree a new date if it needs one "
+        f"({command(pid, 'action', f'due {number} YYYY-MM-DD')})."
+    )
     return (
         f":pushpin: <@{params['by']}> handed you action item {number} of the postmortem for "
         f"*{escape(postmortem.title)}* (#{pid}), due {_due_day(params)}:\n"
         f"> {escape(params['text'])}\n"
-        f"I'll remind you on its due date. When it is done: "
+        f"{when} When it is done: "
         f"{command(pid, 'action', f'done {number}')}; if it should be someone else's, hand it "
         f"on with {command(pid, 'action', f'owner {number} @someone')}."
     )

@@ -621,4 +621,22 @@ def test_an_overdue_item_handed_over_is_not_called_a_week_late_to_its_new_owner_
 
     [overdue] = posted(bot, "action_item_overdue")  # Dan's, from the day before
     assert "<@U0DAN>" in overdue["text"]
-    assert [m["channel"] for m in posted(bot, "action_item_given")] == ["U0ERIN"]
+    [given] = posted(bot, "action_item_given")
+    assert given["channel"] == "U0ERIN"
+    assert "It is overdue: please agree a new date if it needs one" in given["text"]
+    assert "I'll remind you" not in given["text"]
+
+
+def test_an_overdue_item_handed_to_someone_whose_week_later_day_has_begun_waits_for_nothing(
+    bot: BotHarness,
+) -> None:
+    with_an_item_for_dan(bot)
+    bot.slack.add_user("U0KIWI", tz="Pacific/Auckland")
+    at(bot, DUE_DAY_IN_NEW_YORK)
+    # Wednesday 12:00 UTC: in Auckland it is already Thursday, a week after the due date.
+    at(bot, datetime(2026, 12, 2, 12, tzinfo=UTC))
+
+    add_action_item(bot, "U0BOB", "owner 1 <@U0KIWI|kiwi>")
+    at(bot, datetime(2026, 12, 3, 23, tzinfo=UTC))
+
+    assert posted(bot, "action_item_overdue") == []

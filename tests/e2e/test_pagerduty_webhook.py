@@ -604,3 +604,28 @@ def test_a_drafted_timeline_left_as_offered_gives_way_to_one_saved_meanwhile(
     assert document is not None
     assert document.text(Section.TIMELINE) == "13:10 alert fired; 13:20 rolled back"
     assert document.text(Section.SUMMARY) == "Checkout failed for 40 minutes."
+
+
+def test_a_drafted_timeline_edited_while_someone_else_saved_it_untouched_is_kept(
+    incident_bot: BotFactory,
+) -> None:
+    bot = incident_bot(routes=ROUTES)
+    full_incident(bot)
+    deliver(bot, resolved(bot), webhook_id="W-3")
+    bot.settle()
+    alice = bot.user("U0ALICE", channel_id=ROUTED)
+    bob = bot.user("U0BOB", channel_id=ROUTED)
+    alice.answer("document")
+    alices = bot.slack.wait_for("views.open")[-1].params["view"]
+    bob.answer("document")
+    bobs = bot.slack.wait_for("views.open", count=2)[-1].params["view"]
+    edited = f"{timeline_shown(alices)}\n13:20 UTC — rolled back the deploy"
+
+    bob.submit_view(filled(bobs, summary="Checkout failed for 40 minutes."))  # draft untouched
+    answer = alice.submit_view(filled(alices, timeline=edited))
+
+    assert errors(answer) == {}  # Bob's save stored the draft Alice started from
+    document = bot.runtime.documents.for_form(channel_id=ROUTED)[1]
+    assert document is not None
+    assert document.text(Section.TIMELINE) == edited
+    assert document.text(Section.SUMMARY) == "Checkout failed for 40 minutes."

@@ -54,3 +54,22 @@ def test_a_message_slack_refuses_is_logged_in_one_line_with_its_error(
     assert refused.levelname == "WARNING"
     assert refused.getMessage() == "Slack did not take 1 message(s): owner_prompt#1: msg_too_long"
     assert refused.exc_info is None
+
+
+def test_a_message_slack_gave_no_clear_answer_for_is_logged_as_maybe_posted(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.slack.fail_next("chat.postMessage", "fatal_error")  # "may have succeeded"
+
+    with caplog.at_level(logging.INFO):
+        bot.user("U0ALICE").answer("start Checkout errors")
+        wait_until(lambda: any("did not answer" in r.getMessage() for r in caplog.records))
+
+    [unanswered] = [r for r in caplog.records if "did not answer" in r.getMessage()]
+    assert unanswered.levelname == "WARNING"
+    assert unanswered.getMessage() == (
+        "Slack did not answer in time for 1 message(s), which may have been posted: "
+        "owner_prompt#1: fatal_error; each is looked for in its conversation before it is "
+        "sent again"
+    )
+    assert not any("did not take" in r.getMessage() for r in caplog.records)

@@ -207,7 +207,7 @@ def submit_document_form(
             actor=actor,
             submitted=form.submitted,
             shown=form.shown,
-            suggested=form.suggested,
+            drafted=form.drafted,
         )
     except SectionTooLong as refusal:
         ack(response_action="errors", errors={block_id(refusal.section): str(refusal)})
