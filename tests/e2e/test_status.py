@@ -55,13 +55,15 @@ def test_status_all_lists_every_channels_open_postmortems_overdue_meetings_first
 ) -> None:
     bot = make_bot(policy=MANAGED)
     bot.user("U0ALICE", channel_id="C0OLD").answer("start Old outage")
+    bot.settle()
     bot.clock.advance(timedelta(days=3))
     bot.user("U0ALICE", channel_id="C0NEW").answer("start New outage")
     bot.user("U0BOB", channel_id="C0NEW").click({"action_id": "owner.claim_self", "value": "2"})
+    bot.slack.wait_for("chat.update")  # the claim is answered after its ack: wait for it
     bot.user("U0ALICE", channel_id="C0DONE").answer("start Cancelled one")
     bot.user("U0ALICE", channel_id="C0DONE").answer("cancel #3 opened twice: #2 is this one")
+    bot.settle()  # before the clock jumps past the pump's lease
     bot.clock.advance(timedelta(days=5))  # the first is 8 days resolved, the second 5
-    bot.settle()
 
     overview = bot.user("U0MANAGER", channel_id="D0MANAGER").answer("status all")
 
