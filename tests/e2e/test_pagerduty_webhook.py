@@ -15,7 +15,7 @@ import httpx
 from sqlalchemy import select
 
 from bot.devtools.pagerduty_standin import PagerDutyStandIn, user_reference
-from bot.domain.document import Section
+from bot.domain.document import Document, Section
 from bot.persistence.tables import IncidentEventRow, PostmortemRow, ProcessedDeliveryRow
 from tests.conftest import BotFactory, BotHarness
 from tests.e2e.conftest import PAGERDUTY_SECRET, PAGERDUTY_TOKEN
@@ -543,21 +543,48 @@ def test_an_event_delivered_after_the_resolution_adds_the_people_it_names(
     assert "manually triggered the incident" in block_text(refresh.params["blocks"])
 
 
-def test_the_document_form_offers_a_timeline_drafted_from_pagerdutys_events(
-    incident_bot: BotFactory,
-) -> None:
+def resolved_incident_in_its_channel(incident_bot: BotFactory) -> BotHarness:
+    """Tess triggered it, Alice acknowledged and resolved it: its postmortem is in ROUTED."""
     bot = incident_bot(routes=ROUTES)
     full_incident(bot)
     deliver(bot, resolved(bot), webhook_id="W-3")
     bot.settle()
-    alice = bot.user("U0ALICE", channel_id=ROUTED)
+    return bot
 
-    assert alice.answer("document") == ""
-    form = bot.slack.wait_for("views.open")[-1].params["view"]
-    alice.submit_view(filled(form, summary="Checkout failed for 40 minutes."))
+
+def document_forms(bot: BotHarness, *users: str) -> list[dict[str, Any]]:
+    """The document form each of ``users`` opens in ROUTED, in turn."""
+    forms = []
+    for user in users:
+        opened = len(bot.slack.calls("views.open"))
+        assert bot.user(user, channel_id=ROUTED).answer("document") == ""
+        forms.append(bot.slack.wait_for("views.open", count=opened + 1)[-1].params["view"])
+    return forms
+
+
+def stored_document(bot: BotHarness) -> Document:
+    document = bot.runtime.documents.for_form(channel_id=ROUTED)[1]
+    assert document is not None
+    return document
+
+
+def timeline_shown(view: dict[str, Any]) -> str | None:
+    [timeline] = [b for b in view["blocks"] if b.get("block_id") == "document.timeline"]
+    shown: str | None = timeline["element"].get("initial_value")
+    return shown
+
+
+def test_the_document_form_offers_a_timeline_drafted_from_pagerdutys_events(
+    incident_bot: BotFactory,
+) -> None:
+    bot = resolved_incident_in_its_channel(incident_bot)
+
+    [form] = document_forms(bot, "U0ALICE")
+    bot.user("U0ALICE", channel_id=ROUTED).submit_view(
+        filled(form, summary="Checkout failed for 40 minutes.")
+    )
     bot.settle()
-    assert alice.answer("document") == ""
-    reopened = bot.slack.wait_for("views.open", count=2)[-1].params["view"]
+    [reopened] = document_forms(bot, "U0ALICE")
 
     draft = (
         "2026-11-24 13:10 UTC — Triggered by Tess Trigger\n"
@@ -569,39 +596,26 @@ def test_the_document_form_offers_a_timeline_drafted_from_pagerdutys_events(
         form["blocks"]
     )
     # Saved with the form, as Alice's; from then on it is the document's own text.
-    document = bot.runtime.documents.for_form(channel_id=ROUTED)[1]
-    assert document is not None
-    assert document.text(Section.TIMELINE) == draft
+    assert stored_document(bot).text(Section.TIMELINE) == draft
     assert timeline_shown(reopened) == draft
     assert "drafted" not in block_text(reopened["blocks"])
-
-
-def timeline_shown(view: dict[str, Any]) -> str | None:
-    [timeline] = [b for b in view["blocks"] if b.get("block_id") == "document.timeline"]
-    shown: str | None = timeline["element"].get("initial_value")
-    return shown
 
 
 def test_a_drafted_timeline_left_as_offered_gives_way_to_one_saved_meanwhile(
     incident_bot: BotFactory,
 ) -> None:
-    bot = incident_bot(routes=ROUTES)
-    full_incident(bot)
-    deliver(bot, resolved(bot), webhook_id="W-3")
-    bot.settle()
-    alice = bot.user("U0ALICE", channel_id=ROUTED)
-    bob = bot.user("U0BOB", channel_id=ROUTED)
-    alice.answer("document")
-    alices = bot.slack.wait_for("views.open")[-1].params["view"]
-    bob.answer("document")
-    bobs = bot.slack.wait_for("views.open", count=2)[-1].params["view"]
+    bot = resolved_incident_in_its_channel(incident_bot)
+    alices, bobs = document_forms(bot, "U0ALICE", "U0BOB")
 
-    bob.submit_view(filled(bobs, timeline="13:10 alert fired; 13:20 rolled back"))
-    answer = alice.submit_view(filled(alices, summary="Checkout failed for 40 minutes."))
+    bot.user("U0BOB", channel_id=ROUTED).submit_view(
+        filled(bobs, timeline="13:10 alert fired; 13:20 rolled back")
+    )
+    answer = bot.user("U0ALICE", channel_id=ROUTED).submit_view(
+        filled(alices, summary="Checkout failed for 40 minutes.")
+    )
 
     assert errors(answer) == {}  # her form left the draft as offered: no conflict to show
-    document = bot.runtime.documents.for_form(channel_id=ROUTED)[1]
-    assert document is not None
+    document = stored_document(bot)
     assert document.text(Section.TIMELINE) == "13:10 alert fired; 13:20 rolled back"
     assert document.text(Section.SUMMARY) == "Checkout failed for 40 minutes."
 
@@ -609,23 +623,16 @@ def test_a_drafted_timeline_left_as_offered_gives_way_to_one_saved_meanwhile(
 def test_a_drafted_timeline_edited_while_someone_else_saved_it_untouched_is_kept(
     incident_bot: BotFactory,
 ) -> None:
-    bot = incident_bot(routes=ROUTES)
-    full_incident(bot)
-    deliver(bot, resolved(bot), webhook_id="W-3")
-    bot.settle()
-    alice = bot.user("U0ALICE", channel_id=ROUTED)
-    bob = bot.user("U0BOB", channel_id=ROUTED)
-    alice.answer("document")
-    alices = bot.slack.wait_for("views.open")[-1].params["view"]
-    bob.answer("document")
-    bobs = bot.slack.wait_for("views.open", count=2)[-1].params["view"]
+    bot = resolved_incident_in_its_channel(incident_bot)
+    alices, bobs = document_forms(bot, "U0ALICE", "U0BOB")
     edited = f"{timeline_shown(alices)}\n13:20 UTC — rolled back the deploy"
 
-    bob.submit_view(filled(bobs, summary="Checkout failed for 40 minutes."))  # draft untouched
-    answer = alice.submit_view(filled(alices, timeline=edited))
+    bot.user("U0BOB", channel_id=ROUTED).submit_view(
+        filled(bobs, summary="Checkout failed for 40 minutes.")  # the draft left untouched
+    )
+    answer = bot.user("U0ALICE", channel_id=ROUTED).submit_view(filled(alices, timeline=edited))
 
     assert errors(answer) == {}  # Bob's save stored the draft Alice started from
-    document = bot.runtime.documents.for_form(channel_id=ROUTED)[1]
-    assert document is not None
+    document = stored_document(bot)
     assert document.text(Section.TIMELINE) == edited
     assert document.text(Section.SUMMARY) == "Checkout failed for 40 minutes."
