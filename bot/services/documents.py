@@ -7,7 +7,7 @@ every change is audited with who made it. Each use case is one transaction.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -275,13 +275,14 @@ class DocumentService(Service):
             if before is None or before.done_at is not None:
                 raise ActionItemRefused(why_not_done(postmortem.id, number, before))
             check_action_item_change(before, due_on=due_on, owner_id=owner_id, today=self.today())
-            if not uow.action_items.change(
+            # Its row is held since it was read open (_named_item): nobody closed it since.
+            changed_open_item = uow.action_items.change(
                 postmortem_id=postmortem.id, number=number, due_on=due_on, owner_id=owner_id
-            ):
-                closed = uow.action_items.get(postmortem_id=postmortem.id, number=number)
-                raise ActionItemRefused(why_not_done(postmortem.id, number, closed))
-            after = uow.action_items.get(postmortem_id=postmortem.id, number=number)
-            assert after is not None
+            )
+            assert changed_open_item
+            after = replace(
+                before, due_on=due_on or before.due_on, owner_id=owner_id or before.owner_id
+            )
             was = action_item_params(before)
             now_is = action_item_params(after)
             changed = {
