@@ -61,6 +61,9 @@ class MessageKind(StrEnum):
     # A direct message to whoever an open action item was handed to: what, by when, by whom
     # (a mention in a channel they are not in, or one that is archived, reaches nobody).
     ACTION_ITEM_GIVEN = "action_item_given"
+    # The channel hears that someone corrected the incident's details (title, severity,
+    # resolution time, false alarm): what each was and is, and by whom.
+    DETAILS_CORRECTED = "details_corrected"
 
 
 # Sent to their recipient's direct messages, not to the postmortem's channel.
@@ -310,6 +313,35 @@ def plan_on_open(postmortem: Postmortem, policy: Policy, now: datetime) -> list[
         for offset in policy.meeting_due.remind
         if now < postmortem.resolved_at + offset < deadline
     ]
+    return plan
+
+
+def plan_after_resolution_moved(
+    postmortem: Postmortem, policy: Policy, now: datetime, *, overdue_notice_pending: bool
+) -> list[PlannedMessage]:
+    """With the resolution time corrected (the caller cancelled the pending meeting
+    reminders and overdue notice, which count from it): those again, from the new time.
+
+    As when it opened, a reminder whose time has passed is not sent late. The overdue
+    notice comes at the new deadline (for a scheduled meeting: not before a day after its
+    time); if that has passed, now, unless it was already sent (``overdue_notice_pending``
+    False): the incident managers heard once that this meeting is overdue.
+    """
+    deadline = policy.meeting_deadline(postmortem.resolved_at)
+    plan: list[PlannedMessage] = []
+    if postmortem.state in (State.AWAITING_OWNER, State.DRAFTING):
+        due = deadline
+        plan += [
+            PlannedMessage(MessageKind.REMIND_MEETING_DUE, postmortem.resolved_at + offset)
+            for offset in policy.meeting_due.remind
+            if now < postmortem.resolved_at + offset < deadline
+        ]
+    elif postmortem.state is State.MEETING_SCHEDULED and postmortem.meeting_at is not None:
+        due = max(deadline, postmortem.meeting_at + UNMARKED_MEETING_GRACE)
+    else:
+        return []
+    if due > now or overdue_notice_pending:
+        plan.append(PlannedMessage(MessageKind.ESCALATE_OVERDUE, max(now, due)))
     return plan
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Select, Table, and_, bindparam, insert, or_, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.domain.details import Details
 from bot.domain.lifecycle import CLOSED, State
 from bot.domain.messages import MessageKind, PlannedMessage
 from bot.domain.owners import Candidate, Criterion, Person
@@ -323,6 +324,24 @@ class PostmortemRepository:
                 PostmortemRow.state == State.AWAITING_OWNER.value,
             )
             .values(candidates=[_candidate_to_json(c) for c in candidates], updated_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def correct_details(self, *, postmortem_id: int, details: Details, at: datetime) -> bool:
+        """Store corrected details; False if it was cancelled meanwhile."""
+        result = self._session.execute(
+            _update(PostmortemRow)
+            .where(
+                PostmortemRow.id == postmortem_id,
+                PostmortemRow.state != State.CANCELLED.value,
+            )
+            .values(
+                title=details.title,
+                severity=details.severity,
+                resolved_at=details.resolved_at,
+                false_alarm=details.false_alarm,
+                updated_at=at,
+            )
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.domain.details import details_of
 from bot.domain.document import action_item_reminder_starts
 from bot.domain.lifecycle import State
 from bot.domain.messages import (
@@ -666,13 +667,16 @@ class Dispatcher:
             uow.postmortems.record_prompt(postmortem_id=postmortem.id, ts=ts)
         if item.kind is MessageKind.PROMPT_REFRESH:
             # Two refreshes sent at once (two replicas) can land in either order: if the
-            # candidates changed since this one read them, show the prompt once more, so
-            # the last word is always the latest.
+            # candidates or details changed since this one read them, show the prompt once
+            # more, so the last word is always the latest.
             current = uow.postmortems.get(postmortem.id)
             if (
                 current is not None
                 and current.state is State.AWAITING_OWNER
-                and current.candidates != postmortem.candidates
+                and (
+                    current.candidates != postmortem.candidates
+                    or details_of(current) != details_of(postmortem)
+                )
             ):
                 again = PlannedMessage(MessageKind.PROMPT_REFRESH, now)
                 uow.outbox.add(

@@ -1,4 +1,4 @@
-"""Opening postmortems and choosing exactly one owner."""
+"""Opening postmortems, choosing exactly one owner, and correcting their details."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from bot.domain.details import Correction, Details, check_can_correct, correct, details_of
 from bot.domain.document import ActionItem, Document
 from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import State
@@ -17,6 +18,7 @@ from bot.domain.messages import (
     SLACK_CHANNEL_ID,
     MessageKind,
     PlannedMessage,
+    plan_after_resolution_moved,
     plan_on_open,
     plan_on_owner,
 )
@@ -39,6 +41,15 @@ from bot.services.base import (
 )
 
 _NO_OWNER_NUDGES = (MessageKind.NUDGE_NO_OWNER, MessageKind.ESCALATE_NO_OWNER)
+
+
+def _said(value: object) -> str:
+    """A detail as the audit trail and the channel's message carry it (a string)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else str(value)
 
 
 def _closed(postmortem: Postmortem) -> str:
@@ -463,6 +474,91 @@ class PostmortemService(Service):
                 plan_messages(uow, postmortem, [refresh], now)
             uow.commit()
             return replace(postmortem, candidates=candidates)
+
+    def for_details(self, *, channel_id: str, postmortem_id: int | None) -> Postmortem:
+        """The postmortem whose details `/postmortem details` would correct; else why none."""
+        with self._uow_factory() as uow:
+            postmortem = find_postmortem(
+                uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="details"
+            )
+            check_can_correct(postmortem)
+            return postmortem
+
+    def correct_details(
+        self,
+        *,
+        postmortem_id: int,
+        channel_id: str,
+        actor: str,
+        shown: Details,
+        submitted: Details,
+    ) -> Correction:
+        """Store what the person changed from what their form ``shown``; the channel is
+        told, and what counts from the resolution is planned again from a new one.
+
+        Nothing is stored when a field they changed was also changed by someone else
+        since the form opened (the correction's ``conflicts``), or when nothing changed.
+        """
+        now = self._clock()
+        with self._uow_factory() as uow:
+            find_postmortem(uow, channel_id=channel_id, postmortem_id=postmortem_id)
+            # Held from the read: two corrections at once each see the other's result.
+            postmortem = uow.postmortems.get_for_update(postmortem_id)
+            assert postmortem is not None  # found a moment ago, and never deleted
+            check_can_correct(postmortem)
+            correction = correct(details_of(postmortem), shown=shown, submitted=submitted)
+            if correction.conflicts or not correction.changed:
+                return correction
+            after = correction.after
+            stored = uow.postmortems.correct_details(
+                postmortem_id=postmortem_id, details=after, at=now
+            )
+            assert stored  # the row is held, and was not cancelled
+            updated = replace(
+                postmortem,
+                title=after.title,
+                severity=after.severity,
+                resolved_at=after.resolved_at,
+                false_alarm=after.false_alarm,
+            )
+            changes = {
+                name: {
+                    "was": _said(getattr(correction.before, name)),
+                    "now": _said(getattr(after, name)),
+                }
+                for name in sorted(correction.changed)
+            }
+            uow.audit.record(
+                postmortem_id=postmortem_id,
+                at=now,
+                actor=actor,
+                action="details_corrected",
+                details=changes,
+            )
+            params = {"by": actor}
+            for name, change in changes.items():
+                params[name], params[f"{name}_was"] = change["now"], change["was"]
+            plan = [PlannedMessage(MessageKind.DETAILS_CORRECTED, now, params=params)]
+            if "resolved_at" in correction.changed:
+                uow.outbox.cancel_pending(
+                    postmortem_id=postmortem_id,
+                    kinds=(MessageKind.REMIND_MEETING_DUE,),
+                    reason="resolution time corrected",
+                )
+                notice_pending = uow.outbox.cancel_pending(
+                    postmortem_id=postmortem_id,
+                    kinds=(MessageKind.ESCALATE_OVERDUE,),
+                    reason="resolution time corrected",
+                )
+                plan += plan_after_resolution_moved(
+                    updated, self._policy, now, overdue_notice_pending=notice_pending > 0
+                )
+            if updated.state is State.AWAITING_OWNER:
+                # The owner prompt shows the title and these facts: show them as they are now.
+                plan.append(PlannedMessage(MessageKind.PROMPT_REFRESH, now))
+            plan_messages(uow, updated, plan, now)
+            uow.commit()
+            return correction
 
     def for_incident(self, *, key: str) -> Postmortem | None:
         """The postmortem of the incident ``key`` names (open or not), or None."""

@@ -608,6 +608,66 @@ def my_action_items_text(
     return "\n".join(lines)
 
 
+def title_input(initial: str | None, *, max_length: int) -> InputBlock:
+    return InputBlock(
+        block_id=Field.TITLE.value,
+        label="Incident title",
+        element=PlainTextInputElement(
+            action_id=Field.TITLE.value,
+            initial_value=initial or None,
+            max_length=max_length,
+            placeholder="e.g. Checkout errors after deploy",
+        ),
+    )
+
+
+def severity_input(initial: str | None = None) -> InputBlock:
+    """The severities offered, and one stored from elsewhere (a webhook's ``P1``) so it can
+    be kept."""
+    offered = list(SEVERITIES)
+    if initial and initial not in offered:
+        offered.insert(0, initial)
+    options = [Option(text=s[:75], value=s[:150]) for s in offered]
+    chosen = next((o for o in options if o.value == initial), None)
+    return InputBlock(
+        block_id=Field.SEVERITY.value,
+        label="Severity",
+        optional=True,
+        element=StaticSelectElement(
+            action_id=Field.SEVERITY.value,
+            placeholder="Choose a severity",
+            options=options,
+            initial_option=chosen,
+        ),
+    )
+
+
+def resolved_at_input(initial: datetime) -> InputBlock:
+    return InputBlock(
+        block_id=Field.RESOLVED_AT.value,
+        label="Resolved at",
+        element=DateTimePickerElement(
+            action_id=Field.RESOLVED_AT.value, initial_date_time=int(initial.timestamp())
+        ),
+    )
+
+
+_FALSE_ALARM = Option(text="It was a false alarm (still reviewed, to tune monitoring)", value="yes")
+
+
+def false_alarm_input(checked: bool = False) -> InputBlock:
+    return InputBlock(
+        block_id=Field.FALSE_ALARM.value,
+        label="False alarm?",
+        optional=True,
+        element=CheckboxesElement(
+            action_id=Field.FALSE_ALARM.value,
+            options=[_FALSE_ALARM],
+            initial_options=[_FALSE_ALARM] if checked else None,
+        ),
+    )
+
+
 def start_modal(
     channel_id: str, title: str | None, now: datetime, *, pagerduty_link: str | None = None
 ) -> View:
@@ -629,16 +689,7 @@ def start_modal(
         submit="Open postmortem",
         close="Cancel",
         blocks=[
-            InputBlock(
-                block_id=Field.TITLE.value,
-                label="Incident title",
-                element=PlainTextInputElement(
-                    action_id=Field.TITLE.value,
-                    initial_value=title or None,
-                    max_length=150,
-                    placeholder="e.g. Checkout errors after deploy",
-                ),
-            ),
+            title_input(title, max_length=150),
             InputBlock(
                 block_id=Field.PAGERDUTY_INCIDENT.value,
                 label="PagerDuty incident",
@@ -656,37 +707,9 @@ def start_modal(
                     placeholder="https://your-account.pagerduty.com/incidents/Q1ABC",
                 ),
             ),
-            InputBlock(
-                block_id=Field.SEVERITY.value,
-                label="Severity",
-                optional=True,
-                element=StaticSelectElement(
-                    action_id=Field.SEVERITY.value,
-                    placeholder="Choose a severity",
-                    options=[Option(text=s, value=s) for s in SEVERITIES],
-                ),
-            ),
-            InputBlock(
-                block_id=Field.RESOLVED_AT.value,
-                label="Resolved at",
-                element=DateTimePickerElement(
-                    action_id=Field.RESOLVED_AT.value, initial_date_time=int(now.timestamp())
-                ),
-            ),
-            InputBlock(
-                block_id=Field.FALSE_ALARM.value,
-                label="False alarm?",
-                optional=True,
-                element=CheckboxesElement(
-                    action_id=Field.FALSE_ALARM.value,
-                    options=[
-                        Option(
-                            text="It was a false alarm (still reviewed, to tune monitoring)",
-                            value="yes",
-                        )
-                    ],
-                ),
-            ),
+            severity_input(),
+            resolved_at_input(now),
+            false_alarm_input(),
             people(Field.LED_RESPONSE, "Initially assigned and led the response"),
             people(Field.PRIMARY_ON_CALL, "Primary on-call for the most affected service"),
             people(

@@ -25,6 +25,9 @@ USAGE = (
     "• `/postmortem status` — state, owner and deadlines of this channel's open postmortems; "
     "`/postmortem status #2` shows one, even once it is complete; "
     "`/postmortem status all` lists every channel's, overdue first (incident managers)\n"
+    "• `/postmortem details` — correct the incident's title, severity, resolution time or "
+    "false alarm (a form; the channel is told, and the meeting's deadline follows the "
+    "resolution time)\n"
     "• `/postmortem schedule` — schedule the postmortem meeting (a form; posts an invite)\n"
     "• `/postmortem held` — mark the meeting as held (the owner or an incident manager); "
     "`/postmortem held early` if it took place before its scheduled time, "
@@ -127,6 +130,13 @@ class WriteDocument:
 
 
 @dataclass(frozen=True)
+class CorrectDetails:
+    """A form to correct the incident's title, severity, resolution time, false alarm."""
+
+    postmortem_id: int | None = None
+
+
+@dataclass(frozen=True)
 class AddActionItem:
     owner: str
     due_on: date
@@ -194,6 +204,7 @@ Request = (
     | Done
     | Cancel
     | WriteDocument
+    | CorrectDetails
     | AddActionItem
     | CompleteActionItem
     | DropActionItem
@@ -410,10 +421,14 @@ def parse(text: str) -> Request:
         return _action_item(rest, postmortem_id)
     if verb == "cancel":
         return _cancel(rest, postmortem_id)
-    if verb in ("document", "doc", "export"):
+    if verb in ("document", "doc", "export", "details"):
         if rest:
             return Invalid(f"`/postmortem {verb}` takes at most a postmortem number, like `#2`.")
-        return Export(postmortem_id) if verb == "export" else WriteDocument(postmortem_id)
+        readers: dict[str, type[Export | WriteDocument | CorrectDetails]] = {
+            "export": Export,
+            "details": CorrectDetails,
+        }
+        return readers.get(verb, WriteDocument)(postmortem_id)
     if verb == "held" and rest.lower() == "early":
         return Held(postmortem_id, early=True)
     if verb == "held" and rest.lower() == "unscheduled":

@@ -19,6 +19,7 @@ class Callback(StrEnum):
     START_MODAL = "postmortem.start"
     SCHEDULE_MODAL = "postmortem.schedule"
     DOCUMENT_MODAL = "postmortem.document"
+    DETAILS_MODAL = "postmortem.details"
 
 
 class ScheduleField(StrEnum):

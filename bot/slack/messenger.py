@@ -44,6 +44,7 @@ from bot.slack.nudges import (
     cancelled_prompt,
     cancelled_text,
     completed_text,
+    details_corrected_text,
     document_export_text,
     document_started_text,
     meeting_held_text,
@@ -338,6 +339,10 @@ class SlackMessenger:
                     else:
                         raise
             return self._post(message, cancelled_text(postmortem, message.params))
+        if message.kind is MessageKind.DETAILS_CORRECTED:
+            return self._post(
+                message, details_corrected_text(postmortem, message.params, message.policy)
+            )
         if message.kind is MessageKind.COMPLETED:
             return self._post(message, completed_text(postmortem, message.params))
         text = str(

@@ -358,6 +358,50 @@ def action_item_changed_text(postmortem: Postmortem, params: Mapping[str, str]) 
     )
 
 
+def _detail(name: str, value: str) -> str:
+    """A corrected detail as the channel reads it (as the params carry it: strings)."""
+    if name == "resolved_at":
+        return slack_date(datetime.fromisoformat(value))
+    if name == "severity":
+        return escape(value) if value else "none"
+    if name == "title":
+        return f"*{escape(value)}*"
+    return value  # false_alarm: yes / no
+
+
+_DETAIL_LABELS = {
+    "title": "Title",
+    "severity": "Severity",
+    "resolved_at": "Resolved",
+    "false_alarm": "False alarm",
+}
+
+
+def details_corrected_text(
+    postmortem: Postmortem, params: Mapping[str, str], policy: Policy
+) -> str:
+    """Who corrected which of the incident's details, each with what it was; a new
+    resolution time moves the meeting's deadline, so that is said too."""
+    lines = [
+        f":pencil2: <@{params['by']}> corrected the details of postmortem #{postmortem.id} "
+        f"*{escape(postmortem.title)}*:"
+    ]
+    for name, label in _DETAIL_LABELS.items():
+        if name in params:
+            lines.append(
+                f"• {label}: {_detail(name, params[name])} "
+                f"(was {_detail(name, params[f'{name}_was'])})"
+            )
+    if "resolved_at" in params and postmortem.state in (
+        State.AWAITING_OWNER,
+        State.DRAFTING,
+        State.MEETING_SCHEDULED,
+    ):
+        deadline = policy.meeting_deadline(postmortem.resolved_at)
+        lines.append(f"The meeting is now due by {slack_date(deadline)}.")
+    return "\n".join(lines)
+
+
 def action_item_given_text(
     postmortem: Postmortem, params: Mapping[str, str], *, today: date
 ) -> str:

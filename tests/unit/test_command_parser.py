@@ -12,6 +12,7 @@ from bot.slack.commands import (
     Cancel,
     ChangeActionItem,
     CompleteActionItem,
+    CorrectDetails,
     Done,
     DropActionItem,
     Export,
@@ -155,6 +156,23 @@ def test_a_pagerduty_link_that_is_not_an_incidents_is_refused_with_what_to_paste
 
     assert isinstance(request, Invalid)
     assert "https://your-account.pagerduty.com/incidents/Q1ABC" in request.problem
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("details", CorrectDetails()),
+        ("Details #4", CorrectDetails(4)),
+        (
+            "details #4 title",
+            Invalid("`/postmortem details` takes at most a postmortem number, like `#2`."),
+        ),
+    ],
+)
+def test_correcting_the_details_takes_at_most_a_postmortem_number(
+    text: str, expected: object
+) -> None:
+    assert parse(text) == expected
 
 
 def test_the_incident_id_of_a_link_is_read_in_capitals() -> None:

@@ -23,6 +23,7 @@ from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import PostmortemService
 from bot.slack import commands
 from bot.slack.blocks import overview_text, start_modal, status_text
+from bot.slack.details_form import details_modal
 from bot.slack.listeners import documents as document_listeners
 from bot.slack.listeners import lifecycle as lifecycle_listeners
 from bot.slack.listeners.actions import acknowledge, why_not_an_owner
@@ -36,7 +37,9 @@ def opens_a_form(command: dict[str, Any]) -> bool:
     """Only these subcommands need a Web API call (views.open) after the ack."""
     request = commands.parse(command.get("text", ""))
     asks_for_details = isinstance(request, commands.Start) and request.title is None
-    return asks_for_details or isinstance(request, commands.Schedule | commands.WriteDocument)
+    return asks_for_details or isinstance(
+        request, commands.Schedule | commands.WriteDocument | commands.CorrectDetails
+    )
 
 
 def names_a_person(command: dict[str, Any]) -> bool:
@@ -57,6 +60,7 @@ def register(app: App) -> None:
             open_start_form,
             lifecycle_listeners.open_schedule_form,
             document_listeners.open_document_form,
+            open_details_form,
         ],
     )
     app.command(commands.COMMAND, matchers=[names_a_person])(
@@ -135,6 +139,13 @@ def answer_command(
                     overview.postmortems, overview.unrouted, postmortems.policy, overview.now
                 ),
             )
+        case commands.CorrectDetails(postmortem_id):
+            try:
+                postmortems.for_details(channel_id=channel_id, postmortem_id=postmortem_id)
+            except DomainError as refusal:
+                reply(ack, str(refusal))
+                return
+            ack()  # the form opens from the lazy listener, after this ack
         case commands.MoveHere(postmortem_id):
             try:
                 moved = postmortems.move_here(
@@ -300,4 +311,27 @@ def open_start_form(
         start_modal(channel_id, None, postmortems.now(), pagerduty_link=request.pagerduty_link),
         teller=postmortems,
         retry="Try `/postmortem start` again, or give the title: `/postmortem start <title>`.",
+    )
+
+
+def open_details_form(
+    command: dict[str, Any], client: WebClient, postmortems: PostmortemService
+) -> None:
+    """Runs after the ack: the trigger_id stays valid for 3 seconds, enough for views.open."""
+    request = commands.parse(command.get("text", ""))
+    if not isinstance(request, commands.CorrectDetails):
+        return
+    channel_id = command["channel_id"]
+    try:
+        postmortem = postmortems.for_details(
+            channel_id=channel_id, postmortem_id=request.postmortem_id
+        )
+    except DomainError:
+        return  # the ack already explained why
+    open_form(
+        client,
+        command,
+        details_modal(postmortem, postmortems.policy, channel_id),
+        teller=postmortems,
+        retry="Try `/postmortem details` again.",
     )

@@ -1,4 +1,5 @@
-"""The start form: validated inside the ack, so problems show inline in the modal."""
+"""The start and details forms: validated inside the ack, so problems show inline in the
+modal."""
 
 from __future__ import annotations
 
@@ -9,84 +10,20 @@ from slack_bolt import Ack, App
 
 from bot.domain.errors import DomainError
 from bot.domain.lifecycle import CLOSED, State
-from bot.domain.owners import Criterion, Person
 from bot.domain.postmortem import (
     IncidentReport,
     Postmortem,
-    pagerduty_incident_id,
     started_by_hand_key,
 )
-from bot.domain.resolution import why_implausible
 from bot.services.postmortems import PostmortemService
+from bot.slack.details_form import read_details_form
 from bot.slack.ids import Callback, Field
-from bot.slack.text import has_words
-
-_CRITERIA_FIELDS = {
-    Criterion.LED_RESPONSE: Field.LED_RESPONSE,
-    Criterion.PRIMARY_ON_CALL: Field.PRIMARY_ON_CALL,
-    Criterion.MANUALLY_TRIGGERED: Field.MANUALLY_TRIGGERED,
-}
+from bot.slack.start_form import read_start_form
 
 
 def register(app: App) -> None:
     app.view(Callback.START_MODAL.value)(submit_start_form)
-
-
-def _value(values: dict[str, Any], field: Field) -> dict[str, Any]:
-    return dict((values.get(field.value) or {}).get(field.value) or {})
-
-
-def _moment(epoch: object) -> datetime | None:
-    """The moment a datetimepicker's ``selected_date_time`` (Unix seconds) names, if any."""
-    if isinstance(epoch, bool) or not isinstance(epoch, int | str):
-        return None
-    try:
-        return datetime.fromtimestamp(int(epoch), UTC)
-    except (ValueError, OverflowError, OSError):  # not a number, or no representable moment
-        return None
-
-
-def read_start_form(values: dict[str, Any], now: datetime) -> tuple[dict[str, Any], dict[str, str]]:
-    """The form's fields, and an error per block_id for anything a person must fix."""
-    errors: dict[str, str] = {}
-    title = str(_value(values, Field.TITLE).get("value") or "").strip()
-    if not has_words(title):
-        errors[Field.TITLE.value] = "Give the incident a short title."
-    link = str(_value(values, Field.PAGERDUTY_INCIDENT).get("value") or "").strip()
-    incident = pagerduty_incident_id(link) if link else None
-    if link and incident is None:
-        errors[Field.PAGERDUTY_INCIDENT.value] = (
-            "Paste the incident's link from PagerDuty, like "
-            "https://your-account.pagerduty.com/incidents/Q1ABC (or leave this empty)."
-        )
-    severity_option = _value(values, Field.SEVERITY).get("selected_option") or {}
-    resolved_epoch = _value(values, Field.RESOLVED_AT).get("selected_date_time")
-    resolved_at: datetime | None = now
-    if resolved_epoch is not None:
-        resolved_at = _moment(resolved_epoch)
-        problem = (
-            "Pick the date and time the incident was resolved."
-            if resolved_at is None
-            else why_implausible(resolved_at, now)
-        )
-        if problem is not None:
-            errors[Field.RESOLVED_AT.value] = problem
-    false_alarm = bool(_value(values, Field.FALSE_ALARM).get("selected_options"))
-    evidence = {
-        criterion: tuple(
-            Person(slack_user_id=u) for u in _value(values, field).get("selected_users") or []
-        )
-        for criterion, field in _CRITERIA_FIELDS.items()
-    }
-    form = {
-        "title": title,
-        "pagerduty_incident": incident,
-        "severity": severity_option.get("value"),
-        "resolved_at": resolved_at,
-        "false_alarm": false_alarm,
-        "evidence": evidence,
-    }
-    return form, errors
+    app.view(Callback.DETAILS_MODAL.value)(submit_details_form)
 
 
 def _incident_has_one(found: Postmortem, channel_id: str) -> str:
@@ -158,3 +95,61 @@ def submit_start_form(
         )
         return
     ack()
+
+
+DETAILS_FORM_LOST = (
+    "This form lost track of its postmortem; close it and run `/postmortem details` again."
+)
+
+
+def _as_written(name: str, value: object) -> str:
+    """A detail someone else stored, as a form's inline error can show it (plain text)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(value, bool):
+        return "a false alarm" if value else "not a false alarm"
+    if value is None:
+        return "no severity" if name == "severity" else "nothing"
+    return f"“{value}”"
+
+
+def submit_details_form(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], postmortems: PostmortemService
+) -> None:
+    form = read_details_form(view, postmortems.now())
+    if form.errors:
+        ack(response_action="errors", errors=form.errors)
+        return
+    if form.postmortem_id is None or not form.channel_id or form.submitted is None:
+        ack(response_action="errors", errors={Field.TITLE.value: DETAILS_FORM_LOST})
+        return
+    assert form.shown is not None
+    try:
+        correction = postmortems.correct_details(
+            postmortem_id=form.postmortem_id,
+            channel_id=form.channel_id,
+            actor=body["user"]["id"],
+            shown=form.shown,
+            submitted=form.submitted,
+        )
+    except DomainError as refusal:
+        ack(response_action="errors", errors={Field.TITLE.value: str(refusal)})
+        return
+    if correction.conflicts:
+        ack(
+            response_action="errors",
+            errors={
+                name: f"Someone changed this to {_as_written(name, value)} since you opened "
+                "this form. Close it and run `/postmortem details` again to see the details "
+                "as they are now."
+                for name, value in correction.conflicts.items()
+            },
+        )
+        return
+    ack()
+    said = (
+        f"Saved postmortem #{form.postmortem_id}'s details; I told the channel what changed."
+        if correction.changed
+        else f"Nothing changed in postmortem #{form.postmortem_id}'s details."
+    )
+    postmortems.tell(channel_id=form.channel_id, user_id=body["user"]["id"], text=said)

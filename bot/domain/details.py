@@ -1,0 +1,85 @@
+"""Correcting what a postmortem says about its incident: title, severity, when it was
+resolved, whether it was a false alarm.
+
+What is known when a postmortem opens is often wrong or missing: `/postmortem start <title>`
+takes "now" as the resolution time, a webhook's title is an alert's name, the severity is
+agreed later, and whether it was a false alarm is what the investigation finds out. The
+meeting's deadline counts from the resolution, so it must be correctable, in the open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from typing import Any
+
+from bot.domain.errors import IllegalTransition
+from bot.domain.lifecycle import State
+from bot.domain.postmortem import Postmortem
+
+
+@dataclass(frozen=True)
+class Details:
+    title: str
+    severity: str | None
+    resolved_at: datetime
+    false_alarm: bool
+
+    def differing(self, other: Details) -> frozenset[str]:
+        """The names of the fields whose values differ between ``self`` and ``other``."""
+        return frozenset(
+            f.name for f in fields(self) if getattr(self, f.name) != getattr(other, f.name)
+        )
+
+
+def details_of(postmortem: Postmortem) -> Details:
+    return Details(
+        title=postmortem.title,
+        severity=postmortem.severity,
+        resolved_at=postmortem.resolved_at,
+        false_alarm=postmortem.false_alarm,
+    )
+
+
+@dataclass(frozen=True)
+class Correction:
+    """What a submitted form changes, and what it cannot because someone else changed it
+    since the form was opened (the field's name → the value stored now)."""
+
+    before: Details
+    after: Details
+    conflicts: dict[str, Any]
+
+    @property
+    def changed(self) -> frozenset[str]:
+        return self.before.differing(self.after)
+
+
+def correct(stored: Details, *, shown: Details, submitted: Details) -> Correction:
+    """Apply the fields the person changed from what their form showed.
+
+    A field they left as shown keeps what is stored (someone else may have corrected it
+    meanwhile); a field they changed that someone else also changed to something else is a
+    conflict, and then nothing is applied: they decide with the current values in view.
+    """
+    edited = shown.differing(submitted)
+    conflicts = {
+        name: getattr(stored, name)
+        for name in edited
+        if getattr(stored, name) not in (getattr(shown, name), getattr(submitted, name))
+    }
+    if conflicts:
+        return Correction(before=stored, after=stored, conflicts=conflicts)
+    after = replace(stored, **{name: getattr(submitted, name) for name in edited})
+    return Correction(before=stored, after=after, conflicts={})
+
+
+def check_can_correct(postmortem: Postmortem) -> None:
+    """Details are correctable while the postmortem is open and once it is complete (its
+    record should be right); a cancelled one was never reviewed and stays as it was."""
+    if postmortem.state is State.CANCELLED:
+        raise IllegalTransition(
+            f"I can't change postmortem #{postmortem.id}'s details: it was cancelled. "
+            "If its incident needs reviewing after all, start a new one with "
+            "`/postmortem start`."
+        )

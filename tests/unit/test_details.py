@@ -1,0 +1,114 @@
+"""The rules for correcting a postmortem's details, and what a new resolution time plans."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.domain.details import Details, check_can_correct, correct
+from bot.domain.errors import IllegalTransition
+from bot.domain.lifecycle import State
+from bot.domain.messages import MessageKind, plan_after_resolution_moved
+from bot.domain.policy import Policy
+from bot.domain.postmortem import Postmortem
+
+TUESDAY = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+SHOWN = Details(title="Checkout errors", severity=None, resolved_at=TUESDAY, false_alarm=False)
+
+
+def postmortem(state: State, resolved_at: datetime, **fields: object) -> Postmortem:
+    return replace(
+        Postmortem(
+            id=1,
+            incident_key="slack:C1:x",
+            title="Checkout errors",
+            source="slack",
+            channel_id="C1",
+            state=state,
+            resolved_at=resolved_at,
+            opened_at=TUESDAY,
+            opened_by="U0ALICE",
+        ),
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def test_only_the_fields_the_person_changed_are_applied_over_what_is_stored() -> None:
+    stored = replace(SHOWN, title="Someone else's title")
+
+    correction = correct(stored, shown=SHOWN, submitted=replace(SHOWN, severity="SEV2"))
+
+    assert correction.conflicts == {}
+    assert correction.after == replace(stored, severity="SEV2")
+    assert correction.changed == {"severity"}
+
+
+def test_a_field_changed_by_both_to_different_values_is_a_conflict_and_nothing_applies() -> None:
+    stored = replace(SHOWN, title="Bob's title")
+    submitted = replace(SHOWN, title="Carol's title", severity="SEV1")
+
+    correction = correct(stored, shown=SHOWN, submitted=submitted)
+
+    assert correction.conflicts == {"title": "Bob's title"}
+    assert correction.after == stored
+    assert correction.changed == set()
+
+
+def test_the_same_change_made_twice_is_no_conflict_and_changes_nothing_more() -> None:
+    stored = replace(SHOWN, title="Payments down")
+
+    correction = correct(stored, shown=SHOWN, submitted=replace(SHOWN, title="Payments down"))
+
+    assert correction.conflicts == {}
+    assert correction.changed == set()
+
+
+def test_a_cancelled_postmortem_keeps_its_details() -> None:
+    with pytest.raises(IllegalTransition, match="it was cancelled"):
+        check_can_correct(postmortem(State.CANCELLED, TUESDAY))
+    check_can_correct(postmortem(State.COMPLETED, TUESDAY))  # its record should be right
+
+
+def test_reminders_whose_time_has_passed_are_not_planned_again() -> None:
+    now = TUESDAY
+    moved = postmortem(State.DRAFTING, TUESDAY - timedelta(days=4))
+
+    plan = plan_after_resolution_moved(moved, Policy(), now, overdue_notice_pending=True)
+
+    # Resolved the Friday before: day 3 (Monday) has passed; day 5 (Wednesday) and the
+    # deadline (Friday) are ahead.
+    assert [(p.kind, p.due_at) for p in plan] == [
+        (MessageKind.REMIND_MEETING_DUE, TUESDAY + timedelta(days=1)),
+        (MessageKind.ESCALATE_OVERDUE, TUESDAY + timedelta(days=3)),
+    ]
+
+
+def test_a_passed_deadline_escalates_now_only_if_the_notice_was_not_sent_yet() -> None:
+    moved = postmortem(State.DRAFTING, TUESDAY - timedelta(days=10))
+
+    waiting = plan_after_resolution_moved(moved, Policy(), TUESDAY, overdue_notice_pending=True)
+    sent = plan_after_resolution_moved(moved, Policy(), TUESDAY, overdue_notice_pending=False)
+
+    assert [(p.kind, p.due_at) for p in waiting] == [(MessageKind.ESCALATE_OVERDUE, TUESDAY)]
+    assert sent == []
+
+
+def test_a_scheduled_meeting_is_not_called_overdue_before_a_day_after_its_time() -> None:
+    meeting = TUESDAY + timedelta(days=2)
+    moved = postmortem(
+        State.MEETING_SCHEDULED, TUESDAY - timedelta(days=6), meeting_at=meeting, owner_id="U0BOB"
+    )
+
+    plan = plan_after_resolution_moved(moved, Policy(), TUESDAY, overdue_notice_pending=True)
+
+    assert [(p.kind, p.due_at) for p in plan] == [
+        (MessageKind.ESCALATE_OVERDUE, meeting + timedelta(days=1))
+    ]
+
+
+def test_once_the_meeting_was_held_nothing_counts_from_the_resolution() -> None:
+    moved = postmortem(State.IN_REVIEW, TUESDAY - timedelta(days=10), owner_id="U0BOB")
+
+    assert plan_after_resolution_moved(moved, Policy(), TUESDAY, overdue_notice_pending=True) == []
