@@ -354,6 +354,36 @@ ACTION_ITEM_OVERDUE_AFTER = timedelta(days=7)
 # On an action item's "closed" message: why it was dropped, when it was not done.
 DROPPED = "dropped"
 MAX_DROP_REASON_LENGTH = 500
+# …and the reminders already posted about it, whose "Mark done" button it takes off.
+POSTED_REMINDERS = "posted_reminders"
+
+
+@dataclass(frozen=True)
+class PostedReminder:
+    """A reminder Slack took: where (its row's channel; ``owner``'s DM when the channel took
+    no more messages) and its ts."""
+
+    channel_id: str
+    ts: str
+    owner: str | None
+
+
+def posted_reminders_param(reminders: list[PostedReminder]) -> str:
+    """The reminders as a message's (string) parameter: ``channel ts owner`` per line."""
+    return "\n".join(f"{r.channel_id} {r.ts} {r.owner or '-'}" for r in reminders)
+
+
+def read_posted_reminders(param: object) -> list[PostedReminder]:
+    """``posted_reminders_param`` read back (nothing from anything else)."""
+    if not isinstance(param, str):
+        return []
+    found = []
+    for line in param.splitlines():
+        parts = line.split(" ")
+        if len(parts) == 3 and all(parts):
+            channel_id, ts, owner = parts
+            found.append(PostedReminder(channel_id, ts, None if owner == "-" else owner))
+    return found
 
 
 def action_item_params(item: ActionItem) -> dict[str, str]:

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.domain.details import Details
+from bot.domain.document import PostedReminder
 from bot.domain.lifecycle import CLOSED, State
 from bot.domain.messages import MessageKind, PlannedMessage
 from bot.domain.owners import Candidate, Criterion, Person
@@ -593,6 +594,23 @@ class OutboxRepository:
             .values(status="cancelled", last_error=reason)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def posted_about_item(
+        self, *, postmortem_id: int, number: int, kinds: Sequence[MessageKind]
+    ) -> list[PostedReminder]:
+        """The messages of these kinds about action item ``number`` that Slack took."""
+        rows = self._session.execute(
+            select(OutboxRow.channel_id, OutboxRow.slack_ts, OutboxRow.recipient)
+            .where(
+                OutboxRow.postmortem_id == postmortem_id,
+                OutboxRow.status.in_(("sent", "snoozed")),
+                OutboxRow.slack_ts.is_not(None),
+                OutboxRow.kind.in_([k.value for k in kinds]),
+                OutboxRow.params["number"].as_string() == str(number),
+            )
+            .order_by(OutboxRow.id)
+        )
+        return [PostedReminder(channel, str(ts), owner) for channel, ts, owner in rows]
 
     @staticmethod
     def _pending(postmortem_id: int, kinds: Sequence[MessageKind]) -> Any:

@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 from slack_sdk.models.metadata import Metadata
 
+from bot.domain.document import POSTED_REMINDERS, read_posted_reminders
 from bot.domain.meetings import Attendee, invite_attendees, meeting_invite_ics
 from bot.domain.messages import (
     ACTION_ITEM_REMINDERS,
@@ -311,7 +312,9 @@ class SlackMessenger:
                 message, action_item_given_text(postmortem, message.params, today=today)
             )
         if message.kind in (MessageKind.ACTION_ITEM_DONE, MessageKind.ACTION_ITEM_DROPPED):
-            return self._post(message, action_item_done_text(postmortem, message.params))
+            text = action_item_done_text(postmortem, message.params)
+            self._close_reminders(message, text)
+            return self._post(message, text)
         if message.kind is MessageKind.DOCUMENT_EXPORT:
             return self._export(message, postmortem)
         if message.kind in ACTION_ITEM_REMINDERS:
@@ -382,6 +385,40 @@ class SlackMessenger:
                 raise
         # A retry looks for it here too (find_delivered's also_in).
         return post(replace(message, channel_id=message.recipient), instead_of=message.channel_id)
+
+    def _close_reminders(self, message: Outgoing, text: str) -> None:
+        """Replace the item's posted reminders with what became of it (``text``): a "Mark
+        done" button left on them invites a click that can only say it is closed already.
+
+        A reminder that went to its owner directly (the channel took no more messages) is
+        in their DM. One that cannot be updated (deleted, its channel gone) is left as it
+        is: the click on it still says who closed the item and when.
+        """
+        for reminder in read_posted_reminders(message.params.get(POSTED_REMINDERS)):
+            places = [reminder.channel_id]
+            if reminder.owner:
+                places.append("")  # their DM, opened only if the channel has no such message
+            for channel in places:
+                where = channel or self._direct_channel(str(reminder.owner), message.outbox_id)
+                if where and self._updated(where, reminder.ts, text):
+                    break
+            else:
+                log.info("left reminder %s as it was: it can no longer be updated", reminder.ts)
+
+    def _updated(self, channel_id: str, ts: str, text: str) -> bool:
+        """chat.update; False when Slack says it can never be (a temporary failure raises)."""
+        try:
+            self._client.chat_update(
+                channel=channel_id,
+                ts=ts,
+                text=text,
+                blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+            )
+        except SlackApiError as error:
+            if _failure(error).permanent:
+                return False
+            raise
+        return True
 
     def _owner_prompt(self, message: Outgoing, postmortem: Postmortem) -> list[Block]:
         names = {

@@ -144,6 +144,52 @@ def test_mark_done_on_a_reminder_marks_it_done_once_and_tells_the_channel(
     assert posted(bot, "action_item_overdue") == []
 
 
+def test_once_the_item_is_done_its_reminders_say_so_instead_of_offering_mark_done(
+    bot: BotHarness,
+) -> None:
+    with_an_item_for_dan(bot)
+    at(bot, DUE_DAY_IN_NEW_YORK)
+    at(bot, A_WEEK_LATER_IN_NEW_YORK - timedelta(minutes=10))  # the meeting's nudges are out
+    bot.slack.fail_next("chat.postMessage", "is_archived")  # archived in the week between
+    at(bot, A_WEEK_LATER_IN_NEW_YORK)
+
+    assert bot.user("U0DAN").answer("action done 1") != ""
+    bot.settle()
+
+    [done] = posted(bot, "action_item_done")
+    [in_channel] = kept(bot, "C0INCIDENT", "action_item_due")
+    [directly] = kept(bot, "D0DAN", "action_item_overdue")
+    for message in (in_channel, directly):
+        assert message["text"] == done["text"]
+        assert buttons(message["blocks"]) == []
+
+
+def test_a_reminder_that_can_no_longer_be_updated_does_not_keep_the_channel_from_hearing(
+    bot: BotHarness,
+) -> None:
+    with_an_item_for_dan(bot)
+    at(bot, DUE_DAY_IN_NEW_YORK)
+    bot.slack.fail_next("chat.update", "message_not_found")  # deleted by hand
+    bot.slack.fail_next("conversations.open", "user_not_found")
+
+    bot.user("U0BOB").answer("action drop 1 given to the platform team's backlog")
+    bot.settle()
+
+    [dropped] = posted(bot, "action_item_dropped")
+    assert "was dropped: Alert on queue depth" in dropped["text"]
+    [reminder] = kept(bot, "C0INCIDENT", "action_item_due")
+    assert buttons(reminder["blocks"]) != []  # as it was
+
+
+def kept(bot: BotHarness, channel: str, kind: str) -> list[dict[str, Any]]:
+    """The messages of one kind as the channel shows them now (updates included)."""
+    return [
+        m
+        for m in bot.slack.messages(channel)
+        if m.get("metadata", {}).get("event_payload", {}).get("kind") == kind
+    ]
+
+
 def test_a_reminder_for_a_channel_that_takes_no_more_messages_goes_to_the_owner_directly(
     bot: BotHarness,
 ) -> None:
