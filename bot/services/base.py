@@ -89,15 +89,16 @@ def find_postmortem(
         return found
     open_here = uow.postmortems.open_in_channel(channel_id)
     if not open_here:
-        done = uow.postmortems.latest_completed_in_channel(channel_id) if verb == "action" else None
+        purpose = _ONCE_COMPLETE.get(verb or "")
+        done = uow.postmortems.latest_completed_in_channel(channel_id) if purpose else None
         if done is not None:
-            # Its action items outlive it (they are followed up after it is done): a command
-            # about them names it.
+            # Its action items outlive it, its record is exported and corrected after it is
+            # done: a command about one that is complete names it.
             raise NoPostmortemHere(
-                "There is no open postmortem in this channel. For an action item of one that "
-                f"is complete, add its number after the command, "
+                f"There is no open postmortem in this channel. {purpose} one that is "
+                f"complete, add its number after the command, "
                 f"{_example(verb, done.id, arguments)} (`/postmortem status #{done.id}` "
-                "lists its items)."
+                f"{'lists its items' if verb == 'action' else 'shows it'})."
             )
         raise NoPostmortemHere(
             "There is no open postmortem in this channel. "
@@ -110,6 +111,15 @@ def find_postmortem(
             f"of the one you mean after the command, {_example(verb, open_here[0].id, arguments)}."
         )
     return open_here[0]
+
+
+# The commands that also act on a completed postmortem, named by its number: what for.
+_ONCE_COMPLETE = {
+    "action": "For an action item of",
+    "document": "To write in the document of",
+    "export": "To export",
+    "details": "To correct the details of",
+}
 
 
 def _example(verb: str | None, postmortem_id: int, arguments: str | None) -> str:

@@ -194,6 +194,25 @@ def test_status_with_a_number_shows_that_postmortem_even_once_completed(bot: Bot
     assert "• Completed <!date^" in asked
 
 
+def test_in_the_channel_of_a_completed_postmortem_export_details_and_document_name_it(
+    bot: BotHarness,
+) -> None:
+    completed_by_bob(bot)
+
+    answers = {verb: bot.user("U0BOB").answer(verb) for verb in ("export", "details", "document")}
+    exported = bot.user("U0BOB").answer("export #1")
+
+    assert answers["export"] == (
+        "There is no open postmortem in this channel. To export one that is complete, add its "
+        "number after the command, e.g. `/postmortem export #1` (`/postmortem status #1` "
+        "shows it)."
+    )
+    assert "To correct the details of one that is complete" in answers["details"]
+    assert "e.g. `/postmortem document #1`" in answers["document"]
+    assert "Start one" not in " ".join(answers.values())
+    assert exported.startswith("I'm posting postmortem #1's document")
+
+
 def test_the_mark_held_button_on_the_reminder_marks_it_held(bot: BotHarness) -> None:
     owned_by_bob(bot)
     bot.user("U0BOB").answer("schedule")
