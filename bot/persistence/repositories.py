@@ -133,6 +133,14 @@ def _insert_postmortem(dialect_name: str) -> Any:
     )
 
 
+# Ids are 32-bit integers on both databases (SQLite's go further; PostgreSQL's do not).
+_MAX_ROW_ID = 2**31 - 1
+
+
+def _is_row_id(value: int) -> bool:
+    return 0 < value <= _MAX_ROW_ID
+
+
 class PostmortemRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -174,12 +182,16 @@ class PostmortemRepository:
         )
 
     def get(self, postmortem_id: int) -> Postmortem | None:
+        if not _is_row_id(postmortem_id):
+            return None  # a number from a tampered form: no row has it, and no driver takes it
         row = self._session.execute(_GET_POSTMORTEM, {"id": postmortem_id}).first()
         return None if row is None else _to_domain(row)
 
     def get_for_update(self, postmortem_id: int) -> Postmortem | None:
         """``get``, holding the row until commit (PostgreSQL; SQLite's writer lock already
         does), for a change computed from what was read."""
+        if not _is_row_id(postmortem_id):
+            return None
         row = self._session.scalars(
             select(PostmortemRow).where(PostmortemRow.id == postmortem_id).with_for_update()
         ).one_or_none()

@@ -25,7 +25,7 @@ from bot.slack.blocks import (
     slack_date,
     title_input,
 )
-from bot.slack.ids import Callback, Field
+from bot.slack.ids import Callback
 from bot.slack.start_form import read_start_form
 from bot.slack.text import escape
 
@@ -118,10 +118,11 @@ def read_details_form(view: dict[str, Any], now: datetime) -> DetailsForm:
     metadata = _metadata(view)
     postmortem_id = metadata.get("postmortem")
     channel_id = metadata.get("channel")
-    values = (view.get("state") or {}).get("values") or {}
-    form, errors = read_start_form(values if isinstance(values, dict) else {}, now)
-    if len(form["title"]) > MAX_TITLE:
-        errors[Field.TITLE.value] = f"Keep the title to {MAX_TITLE} characters."
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    form, errors = read_start_form(
+        values if isinstance(values, dict) else {}, now, max_title=MAX_TITLE
+    )
     shown = _shown(metadata)
     submitted = None
     if shown is not None and not errors:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,8 +22,12 @@ from bot.domain.messages import after_working_span, human_span
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.slack.blocks import slack_date
-from bot.slack.ids import Callback, ScheduleField
+from bot.slack.ids import Callback, ScheduleField, parse_id
+from bot.slack.start_form import chosen_people, moment
 from bot.slack.text import escape
+
+# Far more people than a postmortem meeting has; it bounds what one submission stores.
+MAX_PARTICIPANTS = 50
 
 # A suggested time closer than this is no suggestion: it will have passed before the form
 # is submitted.
@@ -132,22 +136,29 @@ class ScheduleForm:
     channel_id: str
     postmortem_id: int | None
     at: datetime | None
-    participants: tuple[str, ...]
+    # None: not a list of people (a submission Slack's form could not send).
+    participants: tuple[str, ...] | None
     justification: str | None
 
 
 def read_schedule_form(view: dict[str, Any]) -> ScheduleForm:
-    values: dict[str, Any] = view.get("state", {}).get("values", {})
+    """What was submitted; a field Slack's form could not have sent reads as not given
+    (the listener then says what to fix), never as an error of ours."""
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
 
     def field(name: ScheduleField) -> dict[str, Any]:
-        return dict((values.get(name.value) or {}).get(name.value) or {})
+        block = values.get(name.value) if isinstance(values, dict) else None
+        element = block.get(name.value) if isinstance(block, dict) else None
+        return element if isinstance(element, dict) else {}
 
     channel_id, _, pid = str(view.get("private_metadata") or "").partition("|")
-    epoch = field(ScheduleField.TIME).get("selected_date_time")
+    people = chosen_people(field(ScheduleField.PARTICIPANTS), MAX_PARTICIPANTS)
+    why = field(ScheduleField.JUSTIFICATION).get("value")
     return ScheduleForm(
         channel_id=channel_id,
-        postmortem_id=int(pid) if pid.isdigit() else None,
-        at=datetime.fromtimestamp(int(epoch), UTC) if epoch is not None else None,
-        participants=tuple(field(ScheduleField.PARTICIPANTS).get("selected_users") or ()),
-        justification=(field(ScheduleField.JUSTIFICATION).get("value") or "").strip() or None,
+        postmortem_id=parse_id(pid),
+        at=moment(field(ScheduleField.TIME).get("selected_date_time")),
+        participants=tuple(people) if people is not None else None,
+        justification=why.strip() or None if isinstance(why, str) else None,
     )

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.domain.messages import is_slack_user
 from bot.domain.owners import Criterion, Person
 from bot.domain.postmortem import pagerduty_incident_id
 from bot.domain.resolution import why_implausible
+from bot.slack.commands import MAX_TITLE_LENGTH
 from bot.slack.ids import Field
 from bot.slack.text import has_words
 
@@ -18,11 +20,26 @@ _CRITERIA_FIELDS = {
 }
 
 
+# People per owner criterion a form may name: far more than ever lead, are on call for, or
+# trigger one incident (the owner prompt shows ten); it bounds what one submission stores.
+MAX_PEOPLE_PER_CRITERION = 25
+# The severity's column.
+MAX_SEVERITY = 40
+
+
 def _value(values: dict[str, Any], field: Field) -> dict[str, Any]:
-    return dict((values.get(field.value) or {}).get(field.value) or {})
+    """What Slack sent for one input ({} if nothing, or not the shape Slack sends)."""
+    block = values.get(field.value)
+    element = block.get(field.value) if isinstance(block, dict) else None
+    return element if isinstance(element, dict) else {}
 
 
-def _moment(epoch: object) -> datetime | None:
+def _text(element: dict[str, Any]) -> str:
+    value = element.get("value")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def moment(epoch: object) -> datetime | None:
     """The moment a datetimepicker's ``selected_date_time`` (Unix seconds) names, if any."""
     if isinstance(epoch, bool) or not isinstance(epoch, int | str):
         return None
@@ -32,24 +49,55 @@ def _moment(epoch: object) -> datetime | None:
         return None
 
 
-def read_start_form(values: dict[str, Any], now: datetime) -> tuple[dict[str, Any], dict[str, str]]:
-    """The form's fields, and an error per block_id for anything a person must fix."""
+def chosen_people(element: dict[str, Any], limit: int) -> list[str] | None:
+    """The user ids a multi-user picker sent; None if it sent anything else (or too many)."""
+    users = element.get("selected_users") or []
+    if not isinstance(users, list) or len(users) > limit:
+        return None
+    if not all(isinstance(u, str) and is_slack_user(u) for u in users):
+        return None
+    return list(dict.fromkeys(users))
+
+
+def _severity(element: dict[str, Any]) -> tuple[str | None, bool]:
+    """The severity chosen (None: none), and whether what was sent could be one."""
+    option = element.get("selected_option")
+    if option is None:
+        return None, True
+    value = option.get("value") if isinstance(option, dict) else None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_SEVERITY:
+        return None, False
+    return value.strip(), True
+
+
+def read_start_form(
+    values: dict[str, Any], now: datetime, *, max_title: int = MAX_TITLE_LENGTH
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The form's fields, and an error per block_id for anything a person must fix.
+
+    Slack's own form cannot send a title over its ``max_length`` or a severity it does not
+    offer; a submission that does anyway is refused inline like any other mistake.
+    """
     errors: dict[str, str] = {}
-    title = str(_value(values, Field.TITLE).get("value") or "").strip()
+    title = _text(_value(values, Field.TITLE))
     if not has_words(title):
         errors[Field.TITLE.value] = "Give the incident a short title."
-    link = str(_value(values, Field.PAGERDUTY_INCIDENT).get("value") or "").strip()
+    elif len(title) > max_title:
+        errors[Field.TITLE.value] = f"Keep the title to {max_title} characters."
+    link = _text(_value(values, Field.PAGERDUTY_INCIDENT))
     incident = pagerduty_incident_id(link) if link else None
     if link and incident is None:
         errors[Field.PAGERDUTY_INCIDENT.value] = (
             "Paste the incident's link from PagerDuty, like "
             "https://your-account.pagerduty.com/incidents/Q1ABC (or leave this empty)."
         )
-    severity_option = _value(values, Field.SEVERITY).get("selected_option") or {}
+    severity, severity_ok = _severity(_value(values, Field.SEVERITY))
+    if not severity_ok:
+        errors[Field.SEVERITY.value] = "Choose a severity from the list."
     resolved_epoch = _value(values, Field.RESOLVED_AT).get("selected_date_time")
     resolved_at: datetime | None = now
     if resolved_epoch is not None:
-        resolved_at = _moment(resolved_epoch)
+        resolved_at = moment(resolved_epoch)
         problem = (
             "Pick the date and time the incident was resolved."
             if resolved_at is None
@@ -58,16 +106,19 @@ def read_start_form(values: dict[str, Any], now: datetime) -> tuple[dict[str, An
         if problem is not None:
             errors[Field.RESOLVED_AT.value] = problem
     false_alarm = bool(_value(values, Field.FALSE_ALARM).get("selected_options"))
-    evidence = {
-        criterion: tuple(
-            Person(slack_user_id=u) for u in _value(values, field).get("selected_users") or []
-        )
-        for criterion, field in _CRITERIA_FIELDS.items()
-    }
+    evidence: dict[Criterion, tuple[Person, ...]] = {}
+    for criterion, field in _CRITERIA_FIELDS.items():
+        people = chosen_people(_value(values, field), MAX_PEOPLE_PER_CRITERION)
+        if people is None:
+            errors[field.value] = (
+                f"Choose people from the list, at most {MAX_PEOPLE_PER_CRITERION}."
+            )
+            people = []
+        evidence[criterion] = tuple(Person(slack_user_id=u) for u in people)
     form = {
         "title": title,
         "pagerduty_incident": incident,
-        "severity": severity_option.get("value"),
+        "severity": severity,
         "resolved_at": resolved_at,
         "false_alarm": false_alarm,
         "evidence": evidence,

@@ -9,11 +9,17 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.domain.messages import is_slack_user
 from bot.services.postmortems import PostmortemService
 from bot.slack.ids import PICK_CANDIDATE_PATTERN, Action, parse_id
 from bot.slack.listeners.forms import NO_POSTMORTEM_NAMED, apologize_for_click
 
 log = logging.getLogger(__name__)
+
+NO_ONE_NAMED = (
+    "That choice didn't name anyone I can make the owner; pick someone from the prompt, or "
+    "name them with `/postmortem owner @someone`."
+)
 
 
 def register(app: App) -> None:
@@ -47,7 +53,7 @@ def pick_candidate(
     # A lazy listener: Bolt only logs what it raises, so the clicker is told here.
     try:
         pid_text, _, owner = str(action.get("value", "")).partition("|")
-        _claim_person(postmortems, client, body, parse_id(pid_text), owner or None)
+        _claim_person(postmortems, client, body, parse_id(pid_text), owner)
     except Exception:
         log.exception("%s failed", action.get("action_id"))
         apologize_for_click(body, teller=postmortems, client=client)
@@ -81,12 +87,19 @@ def _claim_person(
     client: WebClient,
     body: dict[str, Any],
     pid: int | None,
-    chosen: str | None,
+    chosen: object,
 ) -> None:
     """Claim for ``chosen`` unless Slack says it is no person (told to the clicker)."""
-    refusal = why_not_an_owner(client, chosen) if chosen and pid is not None else None
+    clicker, channel_id = _where(body)
+    if pid is None:
+        postmortems.tell(channel_id=channel_id, user_id=clicker, text=NO_POSTMORTEM_NAMED)
+        return
+    if not isinstance(chosen, str) or not is_slack_user(chosen):
+        # Slack's buttons and picker always name someone: this click names nobody to claim for.
+        postmortems.tell(channel_id=channel_id, user_id=clicker, text=NO_ONE_NAMED)
+        return
+    refusal = why_not_an_owner(client, chosen)
     if refusal is not None:
-        clicker, channel_id = _where(body)
         postmortems.tell(channel_id=channel_id, user_id=clicker, text=refusal)
         return
     _claim(postmortems, body, pid, chosen)

@@ -13,7 +13,7 @@ from bot.services.lifecycle import LifecycleService
 from bot.slack import commands
 from bot.slack.ids import Action, Callback, ScheduleField, parse_id
 from bot.slack.listeners.forms import NO_POSTMORTEM_NAMED, open_form
-from bot.slack.meeting_form import read_schedule_form, schedule_modal
+from bot.slack.meeting_form import MAX_PARTICIPANTS, read_schedule_form, schedule_modal
 from bot.slack.text import escape
 
 _FORM_FIELDS = {"time": ScheduleField.TIME, "justification": ScheduleField.JUSTIFICATION}
@@ -95,6 +95,15 @@ def submit_schedule_form(
     form = read_schedule_form(view)
     if form.at is None:
         ack(response_action="errors", errors={ScheduleField.TIME.value: "Pick a date and time."})
+        return
+    if form.participants is None:
+        ack(
+            response_action="errors",
+            errors={
+                ScheduleField.PARTICIPANTS.value: "Choose the participants from the list, "
+                f"at most {MAX_PARTICIPANTS}."
+            },
+        )
         return
     try:
         lifecycle.schedule_meeting(
