@@ -158,6 +158,12 @@ def test_a_pagerduty_link_that_is_not_an_incidents_is_refused_with_what_to_paste
     assert "https://your-account.pagerduty.com/incidents/Q1ABC" in request.problem
 
 
+# Arabic-Indic three, fullwidth three, and a superscript two after an ASCII three.
+@pytest.mark.parametrize("text", ["status #\u0663", "held #\uff13", "status #3\u00b2"])
+def test_a_postmortem_number_is_written_in_ascii_digits(text: str) -> None:
+    assert isinstance(parse(text), Invalid)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
