@@ -438,7 +438,10 @@ def status_text(
         lines = ["There is no open postmortem in this channel. Start one with `/postmortem start`."]
     else:
         lines = []
-    for p in postmortems:
+    # A default channel can collect many incidents' postmortems: the answer stays a message
+    # Slack shows (and a person reads), the rest are named for `status #N`.
+    shown, more = postmortems[:STATUS_IN_FULL], postmortems[STATUS_IN_FULL:]
+    for p in shown:
         lost, problems = _prompt_lost(p, undeliverable.get(p.id, []))
         if p.owner_id:
             owner = f"<@{p.owner_id}>"
@@ -475,16 +478,35 @@ def status_text(
             )
         for problem in problems:
             lines.append(f"• :warning: Could not deliver {_undelivered(problem)}")
+    if more:
+        named = ", ".join(f"#{p.id} {escape(short(p.title))}" for p in more[:MORE_NAMED])
+        others = f" and {len(more) - MORE_NAMED} more" if len(more) > MORE_NAMED else ""
+        lines.append(
+            f"…and {len(more)} more open here: {named}{others}. "
+            f"`/postmortem status #{more[0].id}` shows one in full."
+        )
     if unrouted:
         lines.append(_unrouted_line(unrouted))
     return "\n".join(lines)
+
+
+# How many of a channel's open postmortems `status` shows in full, and names after those.
+STATUS_IN_FULL = 5
+MORE_NAMED = 20
+# Where a title is one of many on a line.
+SHORT_TITLE = 80
+
+
+def short(title: str) -> str:
+    """A title cut to fit a line of a list (whole, if it fits)."""
+    return title if len(title) <= SHORT_TITLE else title[: SHORT_TITLE - 1].rstrip() + "…"
 
 
 def _unrouted_line(unrouted: Sequence[Postmortem]) -> str:
     return (
         f":warning: {len(unrouted)} postmortem(s) have no channel (no route matched and "
         "no DEFAULT_CHANNEL): "
-        + ", ".join(f"#{p.id} {escape(p.title)}" for p in unrouted[:10])
+        + ", ".join(f"#{p.id} {escape(short(p.title))}" for p in unrouted[:10])
         + f". Bring one into its incident's channel with `/postmortem move #{unrouted[0].id}` "
         "there."
     )
@@ -516,7 +538,8 @@ def overview_text(
         owner = f"<@{p.owner_id}>" if p.owner_id else "_no owner yet_"
         flag = " · :warning: meeting overdue" if meeting_overdue(p, policy, now) else ""
         lines.append(
-            f"• *#{p.id} {escape(p.title)}* in <#{p.channel_id}> — {STATE_LABELS[p.state]} · "
+            f"• *#{p.id} {escape(short(p.title))}* in <#{p.channel_id}> — "
+            f"{STATE_LABELS[p.state]} · "
             f"{owner} · {_meeting_line(p, policy)}{flag}"
         )
     if len(postmortems) > limit:
@@ -596,7 +619,7 @@ def my_action_items_text(
         where = f" in <#{postmortem.channel_id}>" if postmortem.channel_id else ""
         # Titles shortened: ten items stay one screen (and far inside Slack's size limit).
         lines.append(
-            f"• due {item.due_on:%a %d %b %Y}{overdue} · *{escape(postmortem.title[:80])}* "
+            f"• due {item.due_on:%a %d %b %Y}{overdue} · *{escape(short(postmortem.title))}* "
             f"(#{postmortem.id}){where}, item {item.number}: {escape(item.text)}"
         )
     if total > len(items):

@@ -1,4 +1,5 @@
-"""Every channel's open postmortems: who may see them, and which come first."""
+"""Every channel's open postmortems: who may see them, which come first, and how many
+fit one answer."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.domain.lifecycle import State
 from bot.domain.overview import by_urgency, check_can_see_everywhere, meeting_overdue
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
+from bot.slack.blocks import overview_text, status_text
 
 RESOLVED = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 A_WEEK_LATER = RESOLVED + timedelta(days=7)
@@ -72,3 +74,24 @@ def test_only_an_incident_manager_sees_every_channel() -> None:
         check_can_see_everywhere("U0ALICE", ["U0MANAGER"])
     with pytest.raises(NotAllowed, match="the policy file names none yet"):
         check_can_see_everywhere("U0ALICE", [])
+
+
+def test_status_shows_five_of_a_channels_postmortems_in_full_and_names_the_rest() -> None:
+    many = [replace(postmortem(n, State.AWAITING_OWNER), channel_id="C0OPS") for n in range(1, 9)]
+
+    text = status_text(many, Policy(), [], {})
+
+    assert text.count("— Awaiting an owner") == 5
+    assert text.endswith(
+        "…and 3 more open here: #6 Outage 6, #7 Outage 7, #8 Outage 8. "
+        "`/postmortem status #6` shows one in full."
+    )
+
+
+def test_a_long_title_is_shortened_where_it_is_one_of_many_on_a_line() -> None:
+    long = replace(postmortem(1, State.DRAFTING), title="x" * 300, owner_id="U0BOB")
+
+    text = overview_text([long], [long], Policy(), RESOLVED)
+
+    assert f"*#1 {'x' * 79}…* in <#C01>" in text
+    assert "x" * 80 not in text
