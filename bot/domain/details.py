@@ -9,11 +9,12 @@ meeting's deadline counts from the resolution, so it must be correctable, in the
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
-from bot.domain.errors import IllegalTransition
+from bot.domain.errors import IllegalTransition, NotAllowed
 from bot.domain.lifecycle import State
 from bot.domain.postmortem import Postmortem
 
@@ -83,3 +84,24 @@ def check_can_correct(postmortem: Postmortem) -> None:
             "If its incident needs reviewing after all, start a new one with "
             "`/postmortem start`."
         )
+
+
+class ResolutionNotYours(NotAllowed):
+    """This person may correct the other details, not the resolution time."""
+
+
+def check_can_move_resolution(
+    postmortem: Postmortem, *, actor: str, incident_managers: Collection[str]
+) -> None:
+    """The resolution time sets the meeting's deadline, and with it when the incident
+    managers hear that the meeting is overdue: those who answer for the postmortem may
+    move it (its owner, whoever opened it, an incident manager), as only they may schedule
+    the meeting later than the deadline."""
+    if actor in (postmortem.owner_id, postmortem.opened_by, *incident_managers):
+        return
+    who = f"its owner <@{postmortem.owner_id}>, " if postmortem.owner_id else ""
+    raise ResolutionNotYours(
+        "The resolution time sets the meeting's deadline, so only "
+        f"{who}whoever opened it or an incident manager can change it. "
+        "Your other changes are not saved either: change them alone, or ask one of them."
+    )

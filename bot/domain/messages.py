@@ -317,15 +317,17 @@ def plan_on_open(postmortem: Postmortem, policy: Policy, now: datetime) -> list[
 
 
 def plan_after_resolution_moved(
-    postmortem: Postmortem, policy: Policy, now: datetime, *, overdue_notice_pending: bool
+    postmortem: Postmortem, policy: Policy, now: datetime, *, overdue_notice_heard: bool
 ) -> list[PlannedMessage]:
-    """With the resolution time corrected (the caller cancelled the pending meeting
-    reminders and overdue notice, which count from it): those again, from the new time.
+    """With the resolution time corrected: the meeting reminders and the overdue notice,
+    which count from it, again from the new time (the caller cancels the pending ones a
+    notice in this plan replaces, and the pending reminders).
 
-    As when it opened, a reminder whose time has passed is not sent late. The overdue
-    notice comes at the new deadline (for a scheduled meeting: not before a day after its
-    time); if that has passed, now, unless it was already sent (``overdue_notice_pending``
-    False): the incident managers heard once that this meeting is overdue.
+    As when it opened, a reminder whose time has passed is not sent late. The overdue notice
+    comes at the new deadline (for a scheduled meeting: not before a day after its time);
+    if that has passed, now — unless the incident managers already heard it
+    (``overdue_notice_heard``: sent, snoozed, or being sent): then nothing new is planned,
+    and a snoozed copy keeps its time.
     """
     deadline = policy.meeting_deadline(postmortem.resolved_at)
     plan: list[PlannedMessage] = []
@@ -340,9 +342,21 @@ def plan_after_resolution_moved(
         due = max(deadline, postmortem.meeting_at + UNMARKED_MEETING_GRACE)
     else:
         return []
-    if due > now or overdue_notice_pending:
+    if due > now or not overdue_notice_heard:
         plan.append(PlannedMessage(MessageKind.ESCALATE_OVERDUE, max(now, due)))
     return plan
+
+
+def planned_for_an_earlier_deadline(
+    kind: MessageKind, due_at: datetime, postmortem: Postmortem, policy: Policy
+) -> bool:
+    """An overdue notice planned before the resolution time was corrected later: it is due
+    before the meeting's deadline now is (every notice is planned at or after the deadline
+    it was counted from, and waiting only moves it later), so the meeting is not overdue.
+    The correction planned its replacement."""
+    return kind is MessageKind.ESCALATE_OVERDUE and due_at < policy.meeting_deadline(
+        postmortem.resolved_at
+    )
 
 
 def plan_refused_nudges_again(

@@ -133,6 +133,11 @@ def _insert_postmortem(dialect_name: str) -> Any:
     )
 
 
+def _unclaimed(now: datetime) -> Any:
+    """Rows no dispatcher holds at ``now`` (never claimed, or their lease ran out)."""
+    return or_(OutboxRow.lease_expires_at.is_(None), OutboxRow.lease_expires_at < now)
+
+
 # Ids are 32-bit integers on both databases (SQLite's go further; PostgreSQL's do not).
 _MAX_ROW_ID = 2**31 - 1
 
@@ -481,7 +486,7 @@ class OutboxRepository:
             .where(
                 OutboxRow.status == "pending",
                 OutboxRow.due_at <= now,
-                or_(OutboxRow.lease_expires_at.is_(None), OutboxRow.lease_expires_at < now),
+                _unclaimed(now),
             )
             .order_by(OutboxRow.due_at, OutboxRow.id)
             .limit(limit)
@@ -564,10 +569,15 @@ class OutboxRepository:
         kinds: Sequence[MessageKind],
         due_before: datetime | None = None,
         reason: str = "reason gone",
+        unclaimed_at: datetime | None = None,
     ) -> int:
+        """Cancel this postmortem's pending messages of these kinds (with ``unclaimed_at``:
+        not those a dispatcher holds then, which it re-checks as it sends them)."""
         statement = self._pending(postmortem_id, kinds)
         if due_before is not None:
             statement = statement.where(OutboxRow.due_at < due_before)
+        if unclaimed_at is not None:
+            statement = statement.where(_unclaimed(unclaimed_at))
         result = self._session.execute(statement.values(status="cancelled", last_error=reason))
         return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -653,6 +663,25 @@ class OutboxRepository:
         if due_by is not None:
             query = query.where(OutboxRow.due_at <= due_by)
         return set(self._session.scalars(query.distinct()))
+
+    def delivered_or_in_flight(
+        self, *, postmortem_id: int, kind: MessageKind, now: datetime
+    ) -> bool:
+        """Whether a message of ``kind`` about this postmortem reached Slack (or was snoozed
+        there), or is held by a dispatcher sending it ``now``."""
+        found = self._session.scalars(
+            select(OutboxRow.id)
+            .where(
+                OutboxRow.postmortem_id == postmortem_id,
+                OutboxRow.kind == kind.value,
+                or_(
+                    OutboxRow.status.in_(("sent", "snoozed")),
+                    and_(OutboxRow.status == "pending", ~_unclaimed(now)),
+                ),
+            )
+            .limit(1)
+        ).first()
+        return found is not None
 
     def has_other_pending(self, *, postmortem_id: int, kind: MessageKind, other_than: int) -> bool:
         """Whether another row of ``kind`` waits to be sent for this postmortem."""

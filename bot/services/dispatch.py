@@ -25,6 +25,7 @@ from bot.domain.messages import (
     is_slack_user,
     plan_prompt_undeliverable,
     plan_repeat,
+    planned_for_an_earlier_deadline,
     still_applies,
     too_early,
 )
@@ -444,6 +445,13 @@ class Dispatcher:
                 uow, kind=item.kind, postmortem_id=item.postmortem_id, params=item.params
             ):
                 uow.outbox.mark_cancelled(item_id=item.id, worker=token, reason="reason gone")
+                uow.commit()
+                report.cancelled += 1
+                return None
+            if postmortem is not None and planned_for_an_earlier_deadline(
+                item.kind, item.due_at, postmortem, self._policy
+            ):
+                uow.outbox.mark_cancelled(item_id=item.id, worker=token, reason="deadline moved")
                 uow.commit()
                 report.cancelled += 1
                 return None

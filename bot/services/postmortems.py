@@ -7,7 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from bot.domain.details import Correction, Details, check_can_correct, correct, details_of
+from bot.domain.details import (
+    Correction,
+    Details,
+    check_can_correct,
+    check_can_move_resolution,
+    correct,
+    details_of,
+)
 from bot.domain.document import ActionItem, Document
 from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import State
@@ -509,6 +516,10 @@ class PostmortemService(Service):
             correction = correct(details_of(postmortem), shown=shown, submitted=submitted)
             if correction.conflicts or not correction.changed:
                 return correction
+            if "resolved_at" in correction.changed:
+                check_can_move_resolution(
+                    postmortem, actor=actor, incident_managers=self._policy.incident_managers
+                )
             after = correction.after
             stored = uow.postmortems.correct_details(
                 postmortem_id=postmortem_id, details=after, at=now
@@ -540,19 +551,23 @@ class PostmortemService(Service):
                 params[name], params[f"{name}_was"] = change["now"], change["was"]
             plan = [PlannedMessage(MessageKind.DETAILS_CORRECTED, now, params=params)]
             if "resolved_at" in correction.changed:
+                heard = uow.outbox.delivered_or_in_flight(
+                    postmortem_id=postmortem_id, kind=MessageKind.ESCALATE_OVERDUE, now=now
+                )
+                again = plan_after_resolution_moved(
+                    updated, self._policy, now, overdue_notice_heard=heard
+                )
+                # What a dispatcher holds goes out or is dropped by its own re-check.
+                replaced = [MessageKind.REMIND_MEETING_DUE]
+                if any(p.kind is MessageKind.ESCALATE_OVERDUE for p in again):
+                    replaced.append(MessageKind.ESCALATE_OVERDUE)
                 uow.outbox.cancel_pending(
                     postmortem_id=postmortem_id,
-                    kinds=(MessageKind.REMIND_MEETING_DUE,),
+                    kinds=replaced,
                     reason="resolution time corrected",
+                    unclaimed_at=now,
                 )
-                notice_pending = uow.outbox.cancel_pending(
-                    postmortem_id=postmortem_id,
-                    kinds=(MessageKind.ESCALATE_OVERDUE,),
-                    reason="resolution time corrected",
-                )
-                plan += plan_after_resolution_moved(
-                    updated, self._policy, now, overdue_notice_pending=notice_pending > 0
-                )
+                plan += again
             if updated.state is State.AWAITING_OWNER:
                 # The owner prompt shows the title and these facts: show them as they are now.
                 plan.append(PlannedMessage(MessageKind.PROMPT_REFRESH, now))

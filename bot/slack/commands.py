@@ -63,7 +63,7 @@ NOT_AN_INCIDENT_LINK = (
     "`https://your-account.pagerduty.com/incidents/Q1ABC`, or leave it out."
 )
 _USER_MENTION = re.compile(rf"^<@({SLACK_USER_ID})(?:\|[^>]*)?>$")
-_POSTMORTEM_NUMBER = re.compile(r"^#([0-9]+)(?![0-9])")
+_POSTMORTEM_NUMBER = re.compile(r"^#([0-9]+)(?=\s|$)")
 # Postmortem ids are database integers; a longer number cannot be one of them.
 _MAX_NUMBER_DIGITS = 9
 MAX_TITLE_LENGTH = 150

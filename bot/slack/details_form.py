@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 from slack_sdk.models.views import View
 
 from bot.domain.details import Details
+from bot.domain.messages import human_span
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.slack.blocks import (
@@ -25,8 +26,8 @@ from bot.slack.blocks import (
     slack_date,
     title_input,
 )
-from bot.slack.ids import Callback
-from bot.slack.start_form import read_start_form
+from bot.slack.ids import Callback, Field
+from bot.slack.start_form import input_element, read_start_form
 from bot.slack.text import escape
 
 # The title's column; a longer one (a forged submission) is refused inline.
@@ -44,8 +45,9 @@ def details_modal(postmortem: Postmortem, policy: Policy, channel_id: str) -> Vi
     intro = (
         f"*{escape(postmortem.title)}* (#{postmortem.id}). Correct what was not known or was "
         "wrong when it opened; the channel is told what changed. The meeting is due within "
-        f"a week of the resolution (now {slack_date(deadline)}), so a new resolution time "
-        "moves its reminders too."
+        f"{human_span(policy.meeting_due.deadline)} of the resolution (now "
+        f"{slack_date(deadline)}), so a new resolution time moves its reminders too; only "
+        "the owner, whoever opened it, or an incident manager can change it."
     )
     return View(
         type="modal",
@@ -120,9 +122,11 @@ def read_details_form(view: dict[str, Any], now: datetime) -> DetailsForm:
     channel_id = metadata.get("channel")
     state = view.get("state")
     values = state.get("values") if isinstance(state, dict) else None
-    form, errors = read_start_form(
-        values if isinstance(values, dict) else {}, now, max_title=MAX_TITLE
-    )
+    values = values if isinstance(values, dict) else {}
+    form, errors = read_start_form(values, now, max_title=MAX_TITLE)
+    if input_element(values, Field.RESOLVED_AT).get("selected_date_time") is None:
+        # The start form takes "now" for a time not given; here that would move it.
+        errors.setdefault(Field.RESOLVED_AT.value, "Pick the date and time it was resolved.")
     shown = _shown(metadata)
     submitted = None
     if shown is not None and not errors:

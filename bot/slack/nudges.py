@@ -397,7 +397,8 @@ def details_corrected_text(
         State.DRAFTING,
         State.MEETING_SCHEDULED,
     ):
-        deadline = policy.meeting_deadline(postmortem.resolved_at)
+        # From the time this message reports (a later correction is told by its own).
+        deadline = policy.meeting_deadline(datetime.fromisoformat(params["resolved_at"]))
         lines.append(f"The meeting is now due by {slack_date(deadline)}.")
     return "\n".join(lines)
 

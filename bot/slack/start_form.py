@@ -27,7 +27,7 @@ MAX_PEOPLE_PER_CRITERION = 25
 MAX_SEVERITY = 40
 
 
-def _value(values: dict[str, Any], field: Field) -> dict[str, Any]:
+def input_element(values: dict[str, Any], field: Field) -> dict[str, Any]:
     """What Slack sent for one input ({} if nothing, or not the shape Slack sends)."""
     block = values.get(field.value)
     element = block.get(field.value) if isinstance(block, dict) else None
@@ -75,26 +75,27 @@ def read_start_form(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The form's fields, and an error per block_id for anything a person must fix.
 
-    Slack's own form cannot send a title over its ``max_length`` or a severity it does not
-    offer; a submission that does anyway is refused inline like any other mistake.
+    Slack's own form cannot send a title over its ``max_length``, a severity that is not
+    an option's short text, or anything but user ids from a people picker; a submission
+    that does anyway is refused inline like any other mistake.
     """
     errors: dict[str, str] = {}
-    title = _text(_value(values, Field.TITLE))
+    title = _text(input_element(values, Field.TITLE))
     if not has_words(title):
         errors[Field.TITLE.value] = "Give the incident a short title."
     elif len(title) > max_title:
         errors[Field.TITLE.value] = f"Keep the title to {max_title} characters."
-    link = _text(_value(values, Field.PAGERDUTY_INCIDENT))
+    link = _text(input_element(values, Field.PAGERDUTY_INCIDENT))
     incident = pagerduty_incident_id(link) if link else None
     if link and incident is None:
         errors[Field.PAGERDUTY_INCIDENT.value] = (
             "Paste the incident's link from PagerDuty, like "
             "https://your-account.pagerduty.com/incidents/Q1ABC (or leave this empty)."
         )
-    severity, severity_ok = _severity(_value(values, Field.SEVERITY))
+    severity, severity_ok = _severity(input_element(values, Field.SEVERITY))
     if not severity_ok:
         errors[Field.SEVERITY.value] = "Choose a severity from the list."
-    resolved_epoch = _value(values, Field.RESOLVED_AT).get("selected_date_time")
+    resolved_epoch = input_element(values, Field.RESOLVED_AT).get("selected_date_time")
     resolved_at: datetime | None = now
     if resolved_epoch is not None:
         resolved_at = moment(resolved_epoch)
@@ -105,10 +106,10 @@ def read_start_form(
         )
         if problem is not None:
             errors[Field.RESOLVED_AT.value] = problem
-    false_alarm = bool(_value(values, Field.FALSE_ALARM).get("selected_options"))
+    false_alarm = bool(input_element(values, Field.FALSE_ALARM).get("selected_options"))
     evidence: dict[Criterion, tuple[Person, ...]] = {}
     for criterion, field in _CRITERIA_FIELDS.items():
-        people = chosen_people(_value(values, field), MAX_PEOPLE_PER_CRITERION)
+        people = chosen_people(input_element(values, field), MAX_PEOPLE_PER_CRITERION)
         if people is None:
             errors[field.value] = (
                 f"Choose people from the list, at most {MAX_PEOPLE_PER_CRITERION}."

@@ -232,3 +232,35 @@ def test_details_are_refused_for_a_cancelled_postmortem_or_one_that_is_not_here(
     assert missing.startswith("There is no postmortem #99.")
     assert elsewhere.startswith("There is no open postmortem in this channel.")
     assert bot.slack.calls("views.open") == []
+
+
+def test_only_those_who_answer_for_it_may_move_the_resolution_time(bot: BotHarness) -> None:
+    owned_by_bob(bot)  # Alice opened it, Bob owns it
+    earlier = bot.clock() - timedelta(hours=3)
+
+    carols = details_form(bot, "U0CAROL")
+    refused = errors(bot.user("U0CAROL").submit_view(filled(carols, resolved_at=earlier)))
+    alices = details_form(bot, "U0ALICE")
+    allowed = errors(bot.user("U0ALICE").submit_view(filled(alices, resolved_at=earlier)))
+    bot.settle()
+
+    assert list(refused) == ["resolved_at"]
+    assert refused["resolved_at"].startswith(
+        "The resolution time sets the meeting's deadline, so only its owner <@U0BOB>, "
+        "whoever opened it or an incident manager can change it."
+    )
+    assert allowed == {}
+    [said] = [m["text"] for m in posted(bot, "details_corrected")]
+    assert said.startswith(":pencil2: <@U0ALICE> corrected")
+
+
+def test_a_details_form_without_its_resolution_time_is_refused_not_taken_as_now(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    form = filled(details_form(bot, "U0BOB"), title="Payments down")
+    del form["state"]["values"]["resolved_at"]
+
+    refused = errors(bot.user("U0BOB").submit_view(form))
+
+    assert refused == {"resolved_at": "Pick the date and time it was resolved."}

@@ -164,6 +164,10 @@ def test_a_postmortem_number_is_written_in_ascii_digits(text: str) -> None:
     assert isinstance(parse(text), Invalid)
 
 
+def test_a_reason_starting_with_a_hash_and_a_number_is_not_a_postmortem_number() -> None:
+    assert parse("cancel #2nd page, duplicate") == Cancel("#2nd page, duplicate")
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

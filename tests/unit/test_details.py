@@ -75,7 +75,7 @@ def test_reminders_whose_time_has_passed_are_not_planned_again() -> None:
     now = TUESDAY
     moved = postmortem(State.DRAFTING, TUESDAY - timedelta(days=4))
 
-    plan = plan_after_resolution_moved(moved, Policy(), now, overdue_notice_pending=True)
+    plan = plan_after_resolution_moved(moved, Policy(), now, overdue_notice_heard=False)
 
     # Resolved the Friday before: day 3 (Monday) has passed; day 5 (Wednesday) and the
     # deadline (Friday) are ahead.
@@ -88,8 +88,8 @@ def test_reminders_whose_time_has_passed_are_not_planned_again() -> None:
 def test_a_passed_deadline_escalates_now_only_if_the_notice_was_not_sent_yet() -> None:
     moved = postmortem(State.DRAFTING, TUESDAY - timedelta(days=10))
 
-    waiting = plan_after_resolution_moved(moved, Policy(), TUESDAY, overdue_notice_pending=True)
-    sent = plan_after_resolution_moved(moved, Policy(), TUESDAY, overdue_notice_pending=False)
+    waiting = plan_after_resolution_moved(moved, Policy(), TUESDAY, overdue_notice_heard=False)
+    sent = plan_after_resolution_moved(moved, Policy(), TUESDAY, overdue_notice_heard=True)
 
     assert [(p.kind, p.due_at) for p in waiting] == [(MessageKind.ESCALATE_OVERDUE, TUESDAY)]
     assert sent == []
@@ -101,7 +101,7 @@ def test_a_scheduled_meeting_is_not_called_overdue_before_a_day_after_its_time()
         State.MEETING_SCHEDULED, TUESDAY - timedelta(days=6), meeting_at=meeting, owner_id="U0BOB"
     )
 
-    plan = plan_after_resolution_moved(moved, Policy(), TUESDAY, overdue_notice_pending=True)
+    plan = plan_after_resolution_moved(moved, Policy(), TUESDAY, overdue_notice_heard=False)
 
     assert [(p.kind, p.due_at) for p in plan] == [
         (MessageKind.ESCALATE_OVERDUE, meeting + timedelta(days=1))
@@ -111,4 +111,4 @@ def test_a_scheduled_meeting_is_not_called_overdue_before_a_day_after_its_time()
 def test_once_the_meeting_was_held_nothing_counts_from_the_resolution() -> None:
     moved = postmortem(State.IN_REVIEW, TUESDAY - timedelta(days=10), owner_id="U0BOB")
 
-    assert plan_after_resolution_moved(moved, Policy(), TUESDAY, overdue_notice_pending=True) == []
+    assert plan_after_resolution_moved(moved, Policy(), TUESDAY, overdue_notice_heard=False) == []

@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.domain.details import ResolutionNotYours
 from bot.domain.errors import DomainError
 from bot.domain.lifecycle import CLOSED, State
 from bot.domain.postmortem import (
@@ -132,6 +133,9 @@ def submit_details_form(
             shown=form.shown,
             submitted=form.submitted,
         )
+    except ResolutionNotYours as refusal:
+        ack(response_action="errors", errors={Field.RESOLVED_AT.value: str(refusal)})
+        return
     except DomainError as refusal:
         ack(response_action="errors", errors={Field.TITLE.value: str(refusal)})
         return
