@@ -6,13 +6,17 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.details import details_of
-from bot.domain.document import action_item_reminder_starts
+from bot.domain.document import (
+    POSTED_REMINDERS,
+    action_item_reminder_starts,
+    posted_reminders_param,
+)
 from bot.domain.lifecycle import State
 from bot.domain.messages import (
     ACTION_ITEM_REMINDERS,
@@ -53,6 +57,8 @@ _CHANGES_PROMPT = frozenset(
 )
 # An ephemeral line and an update in place leave no message of their own in the channel:
 # nothing to look for before sending again.
+# Closing an action item takes the Mark done button off its reminders already posted.
+_CLOSES_AN_ITEM = frozenset({MessageKind.ACTION_ITEM_DONE, MessageKind.ACTION_ITEM_DROPPED})
 _LEAVES_NO_MESSAGE = frozenset({MessageKind.NOTICE, MessageKind.PROMPT_REFRESH})
 
 
@@ -483,6 +489,17 @@ class Dispatcher:
                 uow.commit()
                 report.postponed += 1
                 return None
+            number = str(item.params.get("number") or "")
+            if item.kind in _CLOSES_AN_ITEM and item.postmortem_id and number.isdecimal():
+                # Looked up as it is sent, not when the item was closed: a reminder that was
+                # on its way to Slack then has its ts recorded by now.
+                posted = uow.outbox.posted_about_item(
+                    postmortem_id=item.postmortem_id,
+                    number=int(number),
+                    kinds=sorted(ACTION_ITEM_REMINDERS),
+                )
+                params = {**item.params, POSTED_REMINDERS: posted_reminders_param(posted)}
+                item = replace(item, params=params)
 
         # Slack refusing it (``DeliveryFailed``) is the caller's to record, by its clock then.
         ts = self._send(item, postmortem, now)

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from bot.domain.document import (
     DROPPED,
     MAX_SECTION,
-    POSTED_REMINDERS,
     ActionItem,
     ActionItemRefused,
     Document,
@@ -26,7 +25,6 @@ from bot.domain.document import (
     fingerprint,
     merge_edit,
     plan_action_item_reminders,
-    posted_reminders_param,
     render_markdown,
     why_not_done,
     why_not_from_elsewhere,
@@ -234,11 +232,6 @@ class DocumentService(Service):
                 details={NUMBER: str(number), **({"reason": drop_reason} if drop_reason else {})},
             )
             params = {BY: actor, **action_item_params(item)}
-            posted = uow.outbox.posted_about_item(
-                postmortem_id=postmortem.id, number=number, kinds=sorted(ACTION_ITEM_REMINDERS)
-            )
-            if posted:
-                params[POSTED_REMINDERS] = posted_reminders_param(posted)
             kind = MessageKind.ACTION_ITEM_DONE
             if drop_reason:
                 params[DROPPED] = drop_reason
