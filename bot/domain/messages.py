@@ -229,6 +229,11 @@ def is_slack_user(actor: str | None) -> bool:
     return bool(actor) and _SLACK_USER.match(actor or "") is not None
 
 
+def is_postmortem_channel(channel_id: str) -> bool:
+    """Whether a postmortem can live in ``channel_id``: a channel, not a direct message."""
+    return re.fullmatch(SLACK_CHANNEL_ID, channel_id) is not None
+
+
 def plan_prompt_undeliverable(
     postmortem: Postmortem,
     policy: Policy,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -22,9 +21,9 @@ from bot.domain.messages import (
     ACTION_ITEM_REMINDERS,
     NUDGES,
     REQUESTED_BY,
-    SLACK_CHANNEL_ID,
     MessageKind,
     PlannedMessage,
+    is_postmortem_channel,
     plan_after_resolution_moved,
     plan_on_open,
     plan_on_owner,
@@ -48,6 +47,12 @@ from bot.services.base import (
 )
 
 _NO_OWNER_NUDGES = (MessageKind.NUDGE_NO_OWNER, MessageKind.ESCALATE_NO_OWNER)
+
+
+NOT_A_CHANNEL = (
+    "A postmortem lives in its incident's channel, where the responders can pick its owner "
+    "and write it: run `/postmortem start` there, not in a direct message."
+)
 
 
 def _said(value: object) -> str:
@@ -107,6 +112,8 @@ class PostmortemService(Service):
         one_per_channel: bool = False,
     ) -> OpenOutcome:
         """Open a postmortem for a resolved incident, or return the one it already has."""
+        if channel_id is not None and not is_postmortem_channel(channel_id):
+            raise NotAllowed(NOT_A_CHANNEL)
         now = self._clock()
         return self._group_commit.run(
             lambda uow: self._open(uow, report, channel_id, opened_by, one_per_channel, now)
@@ -316,7 +323,7 @@ class PostmortemService(Service):
         matched no route), or one still awaiting an owner whose channel refused its prompt
         for good. Its owner prompt is posted here now, and its nudges start from now."""
         now = self.now()
-        if not re.fullmatch(SLACK_CHANNEL_ID, channel_id):
+        if not is_postmortem_channel(channel_id):
             raise NotAllowed(
                 "A postmortem can only be moved into a channel: run `/postmortem move` in the "
                 "incident's channel, not in a direct message."

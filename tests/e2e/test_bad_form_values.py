@@ -143,3 +143,22 @@ def test_an_owner_choice_naming_nobody_slack_knows_is_answered_and_nobody_owns_i
     opened = bot.runtime.postmortems.get(postmortem_id=1)
     assert opened is not None
     assert opened.owner_id is None
+
+
+@pytest.mark.parametrize("text", ["start Checkout errors", "start"])
+def test_a_postmortem_is_not_started_in_a_direct_message(bot: BotHarness, text: str) -> None:
+    answer = bot.user("U0ALICE", channel_id="D0ALICE").answer(text)
+
+    assert answer.startswith("A postmortem lives in its incident's channel")
+    assert bot.slack.calls("views.open") == []
+    assert bot.runtime.postmortems.get(postmortem_id=1) is None
+
+
+@pytest.mark.parametrize("metadata", ["D0ALICE", '{"x":1}', "C0" + "X" * 60])
+def test_a_start_form_naming_no_channel_a_postmortem_can_live_in_opens_nothing(
+    bot: BotHarness, metadata: str
+) -> None:
+    response = bot.user("U0ALICE").submit_view({**form(), "private_metadata": metadata})
+
+    assert errors(response)["title"].startswith("A postmortem lives in its incident's channel")
+    assert bot.runtime.postmortems.get(postmortem_id=1) is None

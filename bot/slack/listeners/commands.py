@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import DomainError
 from bot.domain.lifecycle import CLOSED, State
+from bot.domain.messages import is_postmortem_channel
 from bot.domain.postmortem import (
     PAGERDUTY,
     IncidentReport,
@@ -20,7 +21,7 @@ from bot.domain.postmortem import (
 )
 from bot.services.documents import DocumentService
 from bot.services.lifecycle import LifecycleService
-from bot.services.postmortems import PostmortemService
+from bot.services.postmortems import NOT_A_CHANNEL, PostmortemService
 from bot.slack import commands
 from bot.slack.blocks import overview_text, start_modal, status_text
 from bot.slack.details_form import details_modal
@@ -161,6 +162,8 @@ def answer_command(
             )
         case commands.HandOver() | commands.AddActionItem() | commands.ChangeActionItem():
             ack()  # answered after this ack, once Slack says @x is a person (see register)
+        case commands.Start() if not is_postmortem_channel(channel_id):
+            reply(ack, NOT_A_CHANNEL)
         case commands.Start(None, link):
             elsewhere = _incident_elsewhere(postmortems, link, channel_id)
             existing = postmortems.status(channel_id=channel_id).open_postmortems
@@ -301,6 +304,8 @@ def open_start_form(
     if not isinstance(request, commands.Start) or request.title is not None:
         return
     channel_id = command["channel_id"]
+    if not is_postmortem_channel(channel_id):
+        return  # the ack said why
     if _incident_elsewhere(postmortems, request.pagerduty_link, channel_id) is not None:
         return
     if postmortems.status(channel_id=channel_id).open_postmortems:
