@@ -78,6 +78,35 @@ def test_a_non_numeric_timestamp_gets_401_not_500(bot: BotHarness) -> None:
 
 
 @pytest.mark.parametrize(
+    ("timestamp", "signature"),
+    [
+        # Too large a number for the verifier's float arithmetic (OverflowError).
+        (b"9" * 400, b"v0=00"),
+        # A character hmac.compare_digest refuses to compare (TypeError).
+        (None, "v0=\u00e9".encode("latin-1")),
+        # Digits, but not ASCII ones (int() would read them).
+        ("\u0661\u0667\u0660\u0660".encode(), b"v0=00"),
+    ],
+    ids=["400-digit timestamp", "non-ASCII signature", "non-ASCII digits"],
+)
+def test_signature_headers_of_a_shape_slack_never_sends_get_401_not_500(
+    bot: BotHarness, timestamp: bytes | None, signature: bytes
+) -> None:
+    body = slash_command_body(text="start Outage")
+    headers = [
+        (b"Content-Type", b"application/x-www-form-urlencoded"),
+        (b"X-Slack-Request-Timestamp", timestamp or str(int(time.time())).encode()),
+        (b"X-Slack-Signature", signature),
+    ]
+
+    response = bot.http.post("/slack/events", content=body, headers=headers)
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid or stale Slack signature"
+    assert nothing_stored(bot)
+
+
+@pytest.mark.parametrize(
     ("body", "content_type"),
     [
         ("payload=%7Bnot-json", "application/x-www-form-urlencoded"),
