@@ -221,6 +221,9 @@ def human_span(span: timedelta) -> str:
 SLACK_USER_ID = r"[UW][A-Z0-9]{2,39}"
 # A channel a postmortem can live in: public (C…) or private (G… on older workspaces).
 SLACK_CHANNEL_ID = r"[CG][A-Z0-9]{2,39}"
+# A conversation a command or a click can come from: such a channel, or a direct message
+# (D…), where a postmortem cannot live.
+SLACK_CONVERSATION_ID = r"[CGD][A-Z0-9]{2,39}"
 _SLACK_USER = re.compile(rf"^{SLACK_USER_ID}$")
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Mapping
 from urllib.parse import parse_qs
 
 import anyio
@@ -21,6 +22,7 @@ from starlette.types import Lifespan
 
 from bot.slack import commands
 from bot.web.body import capped_body
+from bot.web.slack_shape import shape_problem
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,8 @@ LISTENER_THREADS = 4
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"ok": False, "error": message}, status_code=status)
 
+
+_MISSING_FIELDS = "the Slack payload is missing fields it needs"
 
 # Every request Slack sends has one of these: a slash command, a typed payload (events,
 # interactivity), or Slack's SSL check.
@@ -65,6 +69,30 @@ def _payload(body: bytes, content_type: str) -> dict[str, object] | None:
     return parsed
 
 
+# What Slack sends: a Unix time in seconds (ten digits until the year 2286), and "v0=" with a
+# SHA-256 HMAC in lowercase hex. Anything else cannot be signed by Slack, and is refused before
+# the verifier sees it: it raised on some (a 400-digit time overflows its float arithmetic;
+# hmac.compare_digest refuses a non-ASCII signature), and int() would read non-ASCII digits.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+
+
+def _signed_by_slack(verifier: SignatureVerifier, body: bytes, headers: Mapping[str, str]) -> bool:
+    """Whether the request carries Slack's signature of ``body``, made in the last 5 minutes."""
+    timestamp = headers.get("x-slack-request-timestamp", "")
+    signature = headers.get("x-slack-signature", "")
+    if not _TIMESTAMP.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signature):
+        return False
+    try:
+        return verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
+    except UnicodeDecodeError:  # a body that is not UTF-8: not something Slack signed
+        return False
+    except (ValueError, TypeError, OverflowError):
+        # What the verifier raised on headers of other shapes: none is expected past the
+        # checks above, but a bad signature is a 401 whatever the verifier makes of it.
+        return False
+
+
 def _opens_a_postmortem(payload: dict[str, object]) -> bool:
     """``/postmortem start <title>``: the one request that writes a postmortem and its prompt."""
     if payload.get("command") != commands.COMMAND:
@@ -86,15 +114,17 @@ def slack_endpoint(
         body = await capped_body(request)
         if body is None:
             return _error(413, "request body too large")
-        try:
-            signed = verifier.is_valid_request(body, dict(request.headers))
-        except ValueError:  # a timestamp header that is not a number
-            signed = False
-        if not signed:
+        if not _signed_by_slack(verifier, body, request.headers):
             return _error(401, "invalid or stale Slack signature")
         payload = _payload(body, request.headers.get("content-type", ""))
         if payload is None:
             return _error(400, "the request body is not a Slack payload")
+        problem = shape_problem(payload)
+        if problem is not None:
+            # Refused before any listener can fail on it (or store what it holds); one line,
+            # no traceback: the sender, not this bot, has something to fix.
+            log.warning("Slack payload of a shape Slack never sends (answered 400): %s", problem)
+            return _error(400, f"{_MISSING_FIELDS}: {problem}")
         if before_start is not None and _opens_a_postmortem(payload):
             # Pacing waits here, on the event loop, so a held-back start never occupies a
             # listener thread that a click or a form submission is waiting for.
@@ -108,17 +138,18 @@ def slack_endpoint(
             )
             return to_starlette_response(bolt_response)
         except _PAYLOAD_SHAPE_ERRORS as error:
-            # Bolt reads some fields before any listener runs (e.g. an empty "actions" list)
-            # and raises on shapes Slack never sends: that is a bad request, not a crash
-            # (listeners' own failures never get here: the Bolt app's error handler answers).
+            # Bolt reads some fields before any listener runs (e.g. a form's view "type", which
+            # shape_problem leaves to it) and raises on shapes Slack never sends: that is a bad
+            # request, not a crash (listeners' own failures never get here: the Bolt app's
+            # error handler answers).
             log.warning("Slack payload could not be handled (answered 400): %r", error)
             log.debug("the payload's failure, in full", exc_info=error)
-            return _error(400, "the Slack payload is missing fields it needs")
+            return _error(400, _MISSING_FIELDS)
         except Exception:
             # Anything else (the error handler itself failing, a response that cannot be
             # built) is ours to fix: in full, still answered without a stack trace.
             log.exception("Slack payload could not be handled")
-            return _error(400, "the Slack payload is missing fields it needs")
+            return _error(400, _MISSING_FIELDS)
 
     return slack_events
 

@@ -140,8 +140,11 @@ def parse_opsgenie(
     """The closed alert in ``body``, or who took it on; a string saying why it is ignored;
     or BadRequest."""
     payload = parse_json(body)
-    action = payload.get("action") if isinstance(payload, dict) else None
-    if isinstance(action, str) and action != CLOSE and action not in TAKEN_ON:
+    sent = payload.get("action") if isinstance(payload, dict) else None
+    # Only text names an action (an object or an array cannot even be looked up in
+    # TAKEN_ON); anything else is read as a Close, whose validation names the field.
+    action = sent if isinstance(sent, str) else None
+    if action is not None and action != CLOSE and action not in TAKEN_ON:
         return (
             f"action {cleaned_text(action[:80])} does not close an alert "
             f"(only {CLOSE} opens a postmortem)"
@@ -150,7 +153,7 @@ def parse_opsgenie(
         raise BadRequest(NOT_AN_OBJECT)
     check_depth(payload)
     if action in TAKEN_ON:
-        return _taken_on(str(action), payload, now=now)
+        return _taken_on(action, payload, now=now)
     try:
         close = OpsgenieClose.model_validate(cleaned_keys(payload))
     except ValidationError as problem:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
 
+import httpx
 import pytest
 
 from bot.domain.document import Section
@@ -14,9 +18,12 @@ from tests.support.signing import (
     block_actions_body,
     signed_slack_headers,
     slash_command_body,
+    slash_command_fields,
     view_submission_body,
 )
+from tests.support.slack_user import block_actions_payload
 from tests.support.waiting import wait_until
+from tests.support.webhooks import stored
 
 
 def nothing_stored(bot: BotHarness) -> bool:
@@ -75,6 +82,35 @@ def test_a_non_numeric_timestamp_gets_401_not_500(bot: BotHarness) -> None:
     headers = signed_slack_headers(SIGNING_SECRET, body) | {"X-Slack-Request-Timestamp": "soon"}
 
     assert bot.http.post("/slack/events", content=body, headers=headers).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "signature"),
+    [
+        # Too large a number for the verifier's float arithmetic (OverflowError).
+        (b"9" * 400, b"v0=00"),
+        # A character hmac.compare_digest refuses to compare (TypeError).
+        (None, "v0=\u00e9".encode("latin-1")),
+        # Digits, but not ASCII ones (int() would read them).
+        ("\u0661\u0667\u0660\u0660".encode(), b"v0=00"),
+    ],
+    ids=["400-digit timestamp", "non-ASCII signature", "non-ASCII digits"],
+)
+def test_signature_headers_of_a_shape_slack_never_sends_get_401_not_500(
+    bot: BotHarness, timestamp: bytes | None, signature: bytes
+) -> None:
+    body = slash_command_body(text="start Outage")
+    headers = [
+        (b"Content-Type", b"application/x-www-form-urlencoded"),
+        (b"X-Slack-Request-Timestamp", timestamp or str(int(time.time())).encode()),
+        (b"X-Slack-Signature", signature),
+    ]
+
+    response = bot.http.post("/slack/events", content=body, headers=headers)
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid or stale Slack signature"
+    assert nothing_stored(bot)
 
 
 @pytest.mark.parametrize(
@@ -331,3 +367,160 @@ def test_a_nul_character_in_an_action_item_recorded_after_the_ack_is_dropped(
 
     [answer] = [c.params["text"] for c in bot.slack.calls("chat.postEphemeral")]
     assert "Added action item 1 to postmortem #1: Fixit" in answer
+
+
+# -- signed payloads of a shape Slack never sends ---------------------------------------------
+
+
+def without(fields: dict[str, Any], name: str) -> dict[str, Any]:
+    return {key: value for key, value in fields.items() if key != name}
+
+
+def start_command(**fields: str) -> dict[str, str]:
+    return slash_command_fields(text="start Outage", **fields)
+
+
+def post_signed(bot: BotHarness, body: str) -> httpx.Response:
+    return bot.http.post(
+        "/slack/events", content=body, headers=signed_slack_headers(SIGNING_SECRET, body)
+    )
+
+
+def refused_in_one_line(
+    response: httpx.Response, caplog: pytest.LogCaptureFixture, named: str
+) -> bool:
+    """``response`` is the 400 naming ``named``, logged once, as a WARNING with no traceback."""
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error.startswith(f"the Slack payload is missing fields it needs: {named} "), error
+    logged = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [(r.levelname, r.exc_info) for r in logged] == [("WARNING", None)]
+    assert named in logged[0].getMessage()
+    return True
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        pytest.param(without(start_command(), "user_id"), "user_id", id="no user_id"),
+        pytest.param(without(start_command(), "channel_id"), "channel_id", id="no channel_id"),
+        pytest.param(without(start_command(), "trigger_id"), "trigger_id", id="no trigger_id"),
+        pytest.param(start_command(user_id=""), "user_id", id="empty user_id"),
+        pytest.param(start_command(user_id="U" * 70), "user_id", id="70-character user_id"),
+        pytest.param(start_command(user_id="U0NEW\x00"), "user_id", id="NUL in user_id"),
+        pytest.param(start_command(user_id="\U0001f642"), "user_id", id="emoji user_id"),
+        pytest.param(start_command(channel_id=""), "channel_id", id="empty channel_id"),
+        pytest.param(start_command(channel_id="C" * 70), "channel_id", id="70-char channel_id"),
+        pytest.param(start_command(channel_id="C0NEW\x00"), "channel_id", id="NUL in channel_id"),
+        pytest.param(start_command(channel_id="\U0001f642"), "channel_id", id="emoji channel_id"),
+        # Part of the key a start is stored under, which it would not fit.
+        pytest.param(start_command(trigger_id="1" * 300), "trigger_id", id="long trigger_id"),
+    ],
+)
+def test_a_command_without_the_ids_slack_always_sends_is_a_400_and_stores_nothing(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture, fields: dict[str, str], named: str
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        response = post_signed(bot, urlencode(fields))
+
+    assert refused_in_one_line(response, caplog, named)
+    assert stored(bot) == []
+    assert bot.slack.calls("chat.postEphemeral") == []
+
+
+def claim(**action: Any) -> dict[str, Any]:
+    return {"action_id": "owner.claim_self", "type": "button", "value": "1", **action}
+
+
+def pick(selected_user: object) -> dict[str, Any]:
+    return {
+        "action_id": "owner.pick_anyone",
+        "type": "users_select",
+        "block_id": "owner.pick_anyone:1",
+        "selected_user": selected_user,
+    }
+
+
+def clicked(action: dict[str, Any], **payload: Any) -> dict[str, Any]:
+    """``action`` clicked by U0BOB in C0INCIDENT, the payload's fields changed (None: left
+    out)."""
+    sent = {**block_actions_payload("U0BOB", action, "C0INCIDENT"), **payload}
+    return {name: value for name, value in sent.items() if value is not None}
+
+
+@pytest.mark.parametrize(
+    ("payload", "named"),
+    [
+        pytest.param(clicked(claim(), actions="x"), "actions", id="actions text"),
+        pytest.param(clicked(claim(), actions=[1]), "actions[0]", id="actions [1]"),
+        pytest.param(clicked(claim(), actions=[{}]), "actions[0].action_id", id="actions [{}]"),
+        pytest.param(clicked(claim(action_id=1)), "actions[0].action_id", id="action_id 1"),
+        pytest.param(clicked(claim(), user="U0BOB"), "user", id="user text"),
+        pytest.param(clicked(claim(), user=None), "user", id="no user"),
+        pytest.param(clicked(claim(), user={"id": "U" * 70}), "user.id", id="70-char user.id"),
+        pytest.param(clicked(pick(123)), "actions[0].selected_user", id="picked 123"),
+        pytest.param(clicked(pick(True)), "actions[0].selected_user", id="picked true"),
+        pytest.param(clicked(pick(["U0BOB"])), "actions[0].selected_user", id="picked list"),
+        pytest.param(clicked(pick({"id": "U0BOB"})), "actions[0].selected_user", id="picked dict"),
+    ],
+)
+def test_a_click_slack_would_never_send_is_a_400_and_changes_nothing(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture, payload: dict[str, Any], named: str
+) -> None:
+    bot.user("U0ALICE").answer("start Outage")
+    bot.settle()
+
+    with caplog.at_level(logging.WARNING):
+        response = post_signed(bot, block_actions_body(payload))
+
+    assert refused_in_one_line(response, caplog, named)
+    bot.settle()
+    [postmortem] = stored(bot)
+    assert postmortem.owner_id is None
+    assert bot.slack.calls("chat.postEphemeral") == []
+
+
+START_FORM = {
+    "id": "V0START",
+    "type": "modal",
+    "callback_id": "postmortem.start",
+    "private_metadata": "C0INCIDENT",
+    "state": {"values": {"title": {"title": {"type": "plain_text_input", "value": "Outage"}}}},
+}
+
+
+def submitted(view: dict[str, Any], **payload: Any) -> dict[str, Any]:
+    """``view`` submitted by U0ALICE, the payload's fields changed (None: left out)."""
+    sent = {"type": "view_submission", "user": {"id": "U0ALICE"}, "view": view, **payload}
+    return {name: value for name, value in sent.items() if value is not None}
+
+
+@pytest.mark.parametrize(
+    ("payload", "named"),
+    [
+        pytest.param(submitted(without(START_FORM, "id")), "view.id", id="no view.id"),
+        pytest.param(submitted({**START_FORM, "state": None}), "view.state", id="state null"),
+        pytest.param(
+            submitted({**START_FORM, "state": {"values": []}}),
+            "view.state.values",
+            id="values a list",
+        ),
+        pytest.param(submitted(START_FORM, user=None), "user", id="no user"),
+    ],
+)
+def test_a_form_submission_slack_would_never_send_is_a_400_and_stores_nothing(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture, payload: dict[str, Any], named: str
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        response = post_signed(bot, view_submission_body(payload))
+
+    assert refused_in_one_line(response, caplog, named)
+    bot.settle()
+    assert stored(bot) == []
+    assert bot.slack.calls("chat.postEphemeral") == []
+
+
+def test_a_command_from_a_direct_message_still_gets_its_answer(bot: BotHarness) -> None:
+    answer = bot.user("U0DAN", channel_id="D0DAN").answer("status")
+
+    assert "There is no open postmortem in this channel" in answer

@@ -504,6 +504,18 @@ def test_a_close_that_cannot_be_used_is_a_400_naming_the_field(incident_bot: Bot
     assert nothing_posted(bot)
 
 
+def test_an_action_that_is_not_text_is_a_400_naming_it(incident_bot: BotFactory) -> None:
+    bot = incident_bot()
+
+    for action in ({}, {"Close": 1}, [], ["Close"], 3, None):
+        answer = post(bot, {"action": action, "alert": recent_close(bot)["alert"]})
+
+        assert answer.status_code == 400, action
+        assert answer.json()["error"].startswith("action: Input should be 'Close'"), action
+    assert stored(bot) == []
+    assert nothing_posted(bot)
+
+
 def test_a_close_without_its_message_is_a_400_naming_it(incident_bot: BotFactory) -> None:
     bot = incident_bot()
     close = recent_close(bot)
