@@ -42,6 +42,11 @@ def details_of(postmortem: Postmortem) -> Details:
     )
 
 
+def with_details(postmortem: Postmortem, details: Details) -> Postmortem:
+    """``postmortem`` as it is with ``details`` stored."""
+    return replace(postmortem, **{f.name: getattr(details, f.name) for f in fields(details)})
+
+
 @dataclass(frozen=True)
 class Correction:
     """What a submitted form changes, and what it cannot because someone else changed it

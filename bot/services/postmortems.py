@@ -13,6 +13,7 @@ from bot.domain.details import (
     check_can_move_resolution,
     correct,
     details_of,
+    with_details,
 )
 from bot.domain.document import ActionItem, Document
 from bot.domain.errors import DomainError, NotAllowed
@@ -532,13 +533,7 @@ class PostmortemService(Service):
                 postmortem_id=postmortem_id, details=after, at=now
             )
             assert stored  # the row is held, and was not cancelled
-            updated = replace(
-                postmortem,
-                title=after.title,
-                severity=after.severity,
-                resolved_at=after.resolved_at,
-                false_alarm=after.false_alarm,
-            )
+            updated = with_details(postmortem, after)
             changes = {
                 name: {
                     "was": _said(getattr(correction.before, name)),
@@ -558,29 +553,36 @@ class PostmortemService(Service):
                 params[name], params[f"{name}_was"] = change["now"], change["was"]
             plan = [PlannedMessage(MessageKind.DETAILS_CORRECTED, now, params=params)]
             if "resolved_at" in correction.changed:
-                heard = uow.outbox.delivered_or_in_flight(
-                    postmortem_id=postmortem_id, kind=MessageKind.ESCALATE_OVERDUE, now=now
-                )
-                again = plan_after_resolution_moved(
-                    updated, self._policy, now, overdue_notice_heard=heard
-                )
-                # What a dispatcher holds goes out or is dropped by its own re-check.
-                replaced = [MessageKind.REMIND_MEETING_DUE]
-                if any(p.kind is MessageKind.ESCALATE_OVERDUE for p in again):
-                    replaced.append(MessageKind.ESCALATE_OVERDUE)
-                uow.outbox.cancel_pending(
-                    postmortem_id=postmortem_id,
-                    kinds=replaced,
-                    reason="resolution time corrected",
-                    unclaimed_at=now,
-                )
-                plan += again
+                plan += self._replan_from_resolution(uow, updated, now)
             if updated.state is State.AWAITING_OWNER:
                 # The owner prompt shows the title and these facts: show them as they are now.
                 plan.append(PlannedMessage(MessageKind.PROMPT_REFRESH, now))
             plan_messages(uow, updated, plan, now)
             uow.commit()
             return correction
+
+    def _replan_from_resolution(
+        self, uow: UnitOfWork, postmortem: Postmortem, now: datetime
+    ) -> list[PlannedMessage]:
+        """The meeting reminders and overdue notice from a corrected resolution time, the
+        pending ones they replace cancelled (what a dispatcher holds goes out, or is dropped
+        by its own re-check as it is sent)."""
+        heard = uow.outbox.delivered_or_in_flight(
+            postmortem_id=postmortem.id, kind=MessageKind.ESCALATE_OVERDUE, now=now
+        )
+        again = plan_after_resolution_moved(
+            postmortem, self._policy, now, overdue_notice_heard=heard
+        )
+        replaced = [MessageKind.REMIND_MEETING_DUE]
+        if any(p.kind is MessageKind.ESCALATE_OVERDUE for p in again):
+            replaced.append(MessageKind.ESCALATE_OVERDUE)
+        uow.outbox.cancel_pending(
+            postmortem_id=postmortem.id,
+            kinds=replaced,
+            reason="resolution time corrected",
+            unclaimed_at=now,
+        )
+        return again
 
     def for_incident(self, *, key: str) -> Postmortem | None:
         """The postmortem of the incident ``key`` names (open or not), or None."""
