@@ -395,14 +395,13 @@ class SlackMessenger:
         is: the click on it still says who closed the item and when.
         """
         for reminder in read_posted_reminders(message.params.get(POSTED_REMINDERS)):
-            places = [reminder.channel_id]
-            if reminder.owner:
-                places.append("")  # their DM, opened only if the channel has no such message
-            for channel in places:
-                where = channel or self._direct_channel(str(reminder.owner), message.outbox_id)
-                if where and self._updated(where, reminder.ts, text):
-                    break
-            else:
+            if self._updated(reminder.channel_id, reminder.ts, text):
+                continue
+            # Not in its channel: in the owner's DM, if it went there (opened only now).
+            direct = (
+                self._direct_channel(reminder.owner, message.outbox_id) if reminder.owner else None
+            )
+            if direct is None or not self._updated(direct, reminder.ts, text):
                 log.info("left reminder %s as it was: it can no longer be updated", reminder.ts)
 
     def _updated(self, channel_id: str, ts: str, text: str) -> bool:
