@@ -176,7 +176,10 @@ def answer_command(
         case commands.Start(title, link):
             assert title is not None
             incident = pagerduty_incident_id(link) if link else None
-            key = started_by_hand_key(channel_id, command["trigger_id"], incident)
+            # What makes this start its own: the command's id (Slack always sends one), else
+            # who asked and when.
+            unique = command.get("trigger_id") or f"{user_id}.{postmortems.now().timestamp()}"
+            key = started_by_hand_key(channel_id, unique, incident)
             outcome = postmortems.open_postmortem(
                 report=IncidentReport(
                     key=key, title=title, source="slack", resolved_at=postmortems.now()

@@ -39,7 +39,7 @@ def open_form(
     expired trigger, Slack unreachable) would leave them waiting for a form that never comes.
     """
     try:
-        client.views_open(trigger_id=command["trigger_id"], view=view)
+        client.views_open(trigger_id=command.get("trigger_id") or "", view=view)
     except (SlackApiError, OSError) as error:  # OSError: Slack unreachable
         reason = error.response.get("error") if isinstance(error, SlackApiError) else "no answer"
         log.warning("views.open for %s failed: %s", command.get("text"), reason)
