@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.domain.errors import IllegalTransition, NotAllowed
 from bot.domain.lifecycle import State
+from bot.domain.messages import is_slack_user
 from bot.domain.postmortem import Postmortem
 
 
@@ -96,17 +97,25 @@ class ResolutionNotYours(NotAllowed):
 
 
 def check_can_move_resolution(
-    postmortem: Postmortem, *, actor: str, incident_managers: Collection[str]
+    postmortem: Postmortem,
+    *,
+    actor: str,
+    incident_managers: Collection[str],
+    also_changed: bool = False,
 ) -> None:
     """The resolution time sets the meeting's deadline, and with it when the incident
     managers hear that the meeting is overdue: those who answer for the postmortem may
     move it (its owner, whoever opened it, an incident manager), as only they may schedule
-    the meeting later than the deadline."""
+    the meeting later than the deadline. ``also_changed``: other details were changed with
+    it (they are not saved either)."""
     if actor in (postmortem.owner_id, postmortem.opened_by, *incident_managers):
         return
-    who = f"its owner <@{postmortem.owner_id}>, " if postmortem.owner_id else ""
+    who = [f"its owner <@{postmortem.owner_id}>"] if postmortem.owner_id else []
+    if is_slack_user(postmortem.opened_by):
+        who.append(f"whoever opened it (<@{postmortem.opened_by}>)")
+    who.append("an incident manager")
+    listed = ", ".join(who[:-1]) + f" or {who[-1]}" if len(who) > 1 else who[0]
+    rest = " Your other changes are not saved either: save them without it." if also_changed else ""
     raise ResolutionNotYours(
-        "The resolution time sets the meeting's deadline, so only "
-        f"{who}whoever opened it or an incident manager can change it. "
-        "Your other changes are not saved either: change them alone, or ask one of them."
+        f"The resolution time sets the meeting's deadline, so only {listed} can change it." + rest
     )

@@ -325,17 +325,22 @@ def plan_on_open(postmortem: Postmortem, policy: Policy, now: datetime) -> list[
 
 
 def plan_after_resolution_moved(
-    postmortem: Postmortem, policy: Policy, now: datetime, *, overdue_notice_heard: bool
+    postmortem: Postmortem,
+    policy: Policy,
+    now: datetime,
+    *,
+    overdue_notice_heard: bool,
+    reminders_sent: int = 0,
 ) -> list[PlannedMessage]:
     """With the resolution time corrected: the meeting reminders and the overdue notice,
-    which count from it, again from the new time (the caller cancels the pending ones a
-    notice in this plan replaces, and the pending reminders).
+    which count from it, again from the new time (the caller cancels the pending ones,
+    but for a snoozed copy of a notice that is not planned again).
 
-    As when it opened, a reminder whose time has passed is not sent late. The overdue notice
-    comes at the new deadline (for a scheduled meeting: not before a day after its time);
-    if that has passed, now — unless the incident managers already heard it
-    (``overdue_notice_heard``: sent, snoozed, or being sent): then nothing new is planned,
-    and a snoozed copy keeps its time.
+    As when it opened, a reminder whose time has passed is not sent late, and one already
+    sent (``reminders_sent``, the first ones: they go in order) is not sent again. The
+    overdue notice comes at the new deadline (for a scheduled meeting: not before a day
+    after its time); if that has passed, now — unless the incident managers already heard
+    it (``overdue_notice_heard``: sent, snoozed, or being sent): then nothing new.
     """
     deadline = policy.meeting_deadline(postmortem.resolved_at)
     plan: list[PlannedMessage] = []
@@ -343,7 +348,7 @@ def plan_after_resolution_moved(
         due = deadline
         plan += [
             PlannedMessage(MessageKind.REMIND_MEETING_DUE, postmortem.resolved_at + offset)
-            for offset in policy.meeting_due.remind
+            for offset in policy.meeting_due.remind[reminders_sent:]
             if now < postmortem.resolved_at + offset < deadline
         ]
     elif postmortem.state is State.MEETING_SCHEDULED and postmortem.meeting_at is not None:
@@ -565,10 +570,15 @@ def plan_repeat(
 
 
 SNOOZE = timedelta(days=1)
+# On a snoozed copy of a nudge.
+SNOOZED = "snoozed"
 
 
 def plan_snooze(
     kind: MessageKind, recipient: str | None, params: dict[str, str], now: datetime
 ) -> PlannedMessage:
-    """The same nudge again, a day from now."""
-    return PlannedMessage(kind, now + SNOOZE, recipient=recipient, params=dict(params))
+    """The same nudge again, a day from now (marked: a snoozed copy keeps its time when
+    what it is about is planned again)."""
+    return PlannedMessage(
+        kind, now + SNOOZE, recipient=recipient, params={**params, SNOOZED: "yes"}
+    )

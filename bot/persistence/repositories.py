@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.domain.details import Details
 from bot.domain.document import PostedReminder
 from bot.domain.lifecycle import CLOSED, State
-from bot.domain.messages import MessageKind, PlannedMessage
+from bot.domain.messages import SNOOZED, MessageKind, PlannedMessage
 from bot.domain.owners import Candidate, Criterion, Person
 from bot.domain.postmortem import IncidentReport, Postmortem
 from bot.persistence.tables import AuditEventRow, OutboxRow, PostmortemRow, ProcessedDeliveryRow
@@ -570,14 +570,18 @@ class OutboxRepository:
         due_before: datetime | None = None,
         reason: str = "reason gone",
         unclaimed_at: datetime | None = None,
+        keep_snoozed: bool = False,
     ) -> int:
         """Cancel this postmortem's pending messages of these kinds (with ``unclaimed_at``:
-        not those a dispatcher holds then, which it re-checks as it sends them)."""
+        not those a dispatcher holds then, which it re-checks as it sends them; with
+        ``keep_snoozed``: not the copies someone snoozed)."""
         statement = self._pending(postmortem_id, kinds)
         if due_before is not None:
             statement = statement.where(OutboxRow.due_at < due_before)
         if unclaimed_at is not None:
             statement = statement.where(_unclaimed(unclaimed_at))
+        if keep_snoozed:
+            statement = statement.where(OutboxRow.params[SNOOZED].as_string().is_(None))
         result = self._session.execute(statement.values(status="cancelled", last_error=reason))
         return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -663,6 +667,21 @@ class OutboxRepository:
         if due_by is not None:
             query = query.where(OutboxRow.due_at <= due_by)
         return set(self._session.scalars(query.distinct()))
+
+    def count_sent(self, *, postmortem_id: int, kind: MessageKind) -> int:
+        """How many messages of ``kind`` about this postmortem reached Slack (snoozed
+        copies are not counted: they repeat one that did)."""
+        return int(
+            self._session.scalar(
+                select(func.count()).where(
+                    OutboxRow.postmortem_id == postmortem_id,
+                    OutboxRow.kind == kind.value,
+                    OutboxRow.status.in_(("sent", "snoozed")),
+                    OutboxRow.params[SNOOZED].as_string().is_(None),
+                )
+            )
+            or 0
+        )
 
     def delivered_or_in_flight(
         self, *, postmortem_id: int, kind: MessageKind, now: datetime

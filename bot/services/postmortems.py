@@ -526,7 +526,10 @@ class PostmortemService(Service):
                 return correction
             if "resolved_at" in correction.changed:
                 check_can_move_resolution(
-                    postmortem, actor=actor, incident_managers=self._policy.incident_managers
+                    postmortem,
+                    actor=actor,
+                    incident_managers=self._policy.incident_managers,
+                    also_changed=len(correction.changed) > 1,
                 )
             after = correction.after
             stored = uow.postmortems.correct_details(
@@ -565,23 +568,29 @@ class PostmortemService(Service):
         self, uow: UnitOfWork, postmortem: Postmortem, now: datetime
     ) -> list[PlannedMessage]:
         """The meeting reminders and overdue notice from a corrected resolution time, the
-        pending ones they replace cancelled (what a dispatcher holds goes out, or is dropped
-        by its own re-check as it is sent)."""
+        pending ones cancelled (what a dispatcher holds goes out, or is dropped by its own
+        re-check as it is sent; a snoozed copy of a notice not planned again keeps its
+        time)."""
         heard = uow.outbox.delivered_or_in_flight(
             postmortem_id=postmortem.id, kind=MessageKind.ESCALATE_OVERDUE, now=now
         )
         again = plan_after_resolution_moved(
-            postmortem, self._policy, now, overdue_notice_heard=heard
+            postmortem,
+            self._policy,
+            now,
+            overdue_notice_heard=heard,
+            reminders_sent=uow.outbox.count_sent(
+                postmortem_id=postmortem.id, kind=MessageKind.REMIND_MEETING_DUE
+            ),
         )
-        replaced = [MessageKind.REMIND_MEETING_DUE]
-        if any(p.kind is MessageKind.ESCALATE_OVERDUE for p in again):
-            replaced.append(MessageKind.ESCALATE_OVERDUE)
-        uow.outbox.cancel_pending(
-            postmortem_id=postmortem.id,
-            kinds=replaced,
-            reason="resolution time corrected",
-            unclaimed_at=now,
-        )
+        for kind in (MessageKind.REMIND_MEETING_DUE, MessageKind.ESCALATE_OVERDUE):
+            uow.outbox.cancel_pending(
+                postmortem_id=postmortem.id,
+                kinds=[kind],
+                reason="resolution time corrected",
+                unclaimed_at=now,
+                keep_snoozed=not any(p.kind is kind for p in again),
+            )
         return again
 
     def for_incident(self, *, key: str) -> Postmortem | None:

@@ -20,6 +20,7 @@ from bot.domain.messages import human_span
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.slack.blocks import (
+    SEVERITIES,
     false_alarm_input,
     resolved_at_input,
     severity_input,
@@ -123,11 +124,13 @@ def read_details_form(view: dict[str, Any], now: datetime) -> DetailsForm:
     state = view.get("state")
     values = state.get("values") if isinstance(state, dict) else None
     values = values if isinstance(values, dict) else {}
-    form, errors = read_start_form(values, now, max_title=MAX_TITLE)
+    shown = _shown(metadata)
+    # What the form offered: the usual severities, and the one it showed (a webhook's own).
+    offered = {*SEVERITIES, *([shown.severity] if shown and shown.severity else [])}
+    form, errors = read_start_form(values, now, max_title=MAX_TITLE, severities=offered)
     if input_element(values, Field.RESOLVED_AT).get("selected_date_time") is None:
         # The start form takes "now" for a time not given; here that would move it.
         errors.setdefault(Field.RESOLVED_AT.value, "Pick the date and time it was resolved.")
-    shown = _shown(metadata)
     submitted = None
     if shown is not None and not errors:
         # The picker has whole minutes: the minute it showed, given back, is the time stored.

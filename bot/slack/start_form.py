@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ from bot.domain.messages import is_slack_user
 from bot.domain.owners import Criterion, Person
 from bot.domain.postmortem import pagerduty_incident_id
 from bot.domain.resolution import why_implausible
+from bot.slack.blocks import SEVERITIES
 from bot.slack.commands import MAX_TITLE_LENGTH
 from bot.slack.ids import Field
 from bot.slack.text import has_words
@@ -23,8 +25,6 @@ _CRITERIA_FIELDS = {
 # People per owner criterion a form may name: far more than ever lead, are on call for, or
 # trigger one incident (the owner prompt shows ten); it bounds what one submission stores.
 MAX_PEOPLE_PER_CRITERION = 25
-# The severity's column.
-MAX_SEVERITY = 40
 
 
 def input_element(values: dict[str, Any], field: Field) -> dict[str, Any]:
@@ -59,24 +59,28 @@ def chosen_people(element: dict[str, Any], limit: int) -> list[str] | None:
     return list(dict.fromkeys(users))
 
 
-def _severity(element: dict[str, Any]) -> tuple[str | None, bool]:
-    """The severity chosen (None: none), and whether what was sent could be one."""
+def _severity(element: dict[str, Any], offered: Collection[str]) -> tuple[str | None, bool]:
+    """The severity chosen (None: none), and whether it is one the form ``offered``."""
     option = element.get("selected_option")
     if option is None:
         return None, True
     value = option.get("value") if isinstance(option, dict) else None
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_SEVERITY:
+    if not isinstance(value, str) or value not in offered:
         return None, False
-    return value.strip(), True
+    return value, True
 
 
 def read_start_form(
-    values: dict[str, Any], now: datetime, *, max_title: int = MAX_TITLE_LENGTH
+    values: dict[str, Any],
+    now: datetime,
+    *,
+    max_title: int = MAX_TITLE_LENGTH,
+    severities: Collection[str] = SEVERITIES,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The form's fields, and an error per block_id for anything a person must fix.
 
-    Slack's own form cannot send a title over its ``max_length``, a severity that is not
-    an option's short text, or anything but user ids from a people picker; a submission
+    Slack's own form cannot send a title over its ``max_length``, a severity it did not
+    offer (``severities``), or anything but user ids from a people picker; a submission
     that does anyway is refused inline like any other mistake.
     """
     errors: dict[str, str] = {}
@@ -92,7 +96,7 @@ def read_start_form(
             "Paste the incident's link from PagerDuty, like "
             "https://your-account.pagerduty.com/incidents/Q1ABC (or leave this empty)."
         )
-    severity, severity_ok = _severity(input_element(values, Field.SEVERITY))
+    severity, severity_ok = _severity(input_element(values, Field.SEVERITY), severities)
     if not severity_ok:
         errors[Field.SEVERITY.value] = "Choose a severity from the list."
     resolved_epoch = input_element(values, Field.RESOLVED_AT).get("selected_date_time")

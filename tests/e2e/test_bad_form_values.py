@@ -35,6 +35,7 @@ def with_value(view: dict[str, Any], block: str, **element: Any) -> dict[str, An
         ("severity", {"selected_option": "SEV1"}, "Choose a severity from the list."),
         ("severity", {"selected_option": {"value": "S" * 500}}, "Choose a severity"),
         ("severity", {"selected_option": {"value": {"a": 1}}}, "Choose a severity"),
+        ("severity", {"selected_option": {"value": "SEV9"}}, "Choose a severity"),
         ("led_response", {"selected_users": "U0BOB"}, "Choose people from the list"),
         ("led_response", {"selected_users": [123]}, "Choose people from the list"),
         ("led_response", {"selected_users": ["<@U0BOB>"]}, "Choose people from the list"),

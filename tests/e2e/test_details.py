@@ -245,9 +245,9 @@ def test_only_those_who_answer_for_it_may_move_the_resolution_time(bot: BotHarne
     bot.settle()
 
     assert list(refused) == ["resolved_at"]
-    assert refused["resolved_at"].startswith(
+    assert refused["resolved_at"] == (
         "The resolution time sets the meeting's deadline, so only its owner <@U0BOB>, "
-        "whoever opened it or an incident manager can change it."
+        "whoever opened it (<@U0ALICE>) or an incident manager can change it."
     )
     assert allowed == {}
     [said] = [m["text"] for m in posted(bot, "details_corrected")]

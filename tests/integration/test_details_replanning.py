@@ -107,3 +107,34 @@ def test_a_snoozed_notice_keeps_its_time_when_the_deadline_stays_passed(
 
     assert an_hour_on == 1  # not again at once
     assert overdue_notices(slack) == 2  # the snoozed copy, a day after the snooze
+
+
+def test_a_notice_planned_for_a_deadline_moved_back_is_not_sent_once_it_was_heard(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    open_postmortem(runtime, clock)
+    clock.advance(A_WEEK - timedelta(minutes=5))  # the deadline is 5 minutes ahead
+
+    move_resolution(runtime, by=-timedelta(minutes=10))  # passed: the notice goes now
+    runtime.dispatcher.drain(now=clock())
+    move_resolution(runtime, by=timedelta(minutes=10))  # ahead again: a notice is planned
+    move_resolution(runtime, by=-timedelta(minutes=10))  # passed again, and already heard
+    clock.advance(timedelta(minutes=10))
+    runtime.dispatcher.drain(now=clock())
+
+    assert overdue_notices(slack) == 1
+
+
+def test_a_meeting_reminder_already_sent_is_not_sent_again_for_a_later_resolution(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    open_postmortem(runtime, clock)
+    clock.advance(timedelta(days=3, minutes=5))  # Friday 14:05: the day-3 reminder is due
+    runtime.dispatcher.drain(now=clock())
+    assert kinds_posted(slack).count("remind_meeting_due") == 1
+
+    move_resolution(runtime, by=timedelta(hours=2))  # day 3 would now be Friday 16:00
+    clock.advance(timedelta(hours=2))
+    runtime.dispatcher.drain(now=clock())
+
+    assert kinds_posted(slack).count("remind_meeting_due") == 1

@@ -7,12 +7,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain.details import Details, check_can_correct, correct
+from bot.domain.details import (
+    Details,
+    ResolutionNotYours,
+    check_can_correct,
+    check_can_move_resolution,
+    correct,
+)
 from bot.domain.errors import IllegalTransition
 from bot.domain.lifecycle import State
 from bot.domain.messages import MessageKind, plan_after_resolution_moved
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
+from bot.slack.details_form import details_modal, read_details_form
 
 TUESDAY = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 SHOWN = Details(title="Checkout errors", severity=None, resolved_at=TUESDAY, false_alarm=False)
@@ -112,3 +119,39 @@ def test_once_the_meeting_was_held_nothing_counts_from_the_resolution() -> None:
     moved = postmortem(State.IN_REVIEW, TUESDAY - timedelta(days=10), owner_id="U0BOB")
 
     assert plan_after_resolution_moved(moved, Policy(), TUESDAY, overdue_notice_heard=False) == []
+
+
+def test_the_refusal_to_move_the_resolution_names_who_may_and_what_else_was_not_saved() -> None:
+    by_webhook = postmortem(State.AWAITING_OWNER, TUESDAY, opened_by="pagerduty")
+
+    with pytest.raises(ResolutionNotYours) as refused:
+        check_can_move_resolution(
+            by_webhook, actor="U0CAROL", incident_managers=("U0IM",), also_changed=True
+        )
+
+    assert str(refused.value) == (
+        "The resolution time sets the meeting's deadline, so only an incident manager can "
+        "change it. Your other changes are not saved either: save them without it."
+    )
+
+
+@pytest.mark.parametrize(("chosen", "refused"), [("P1", False), ("SEV2", False), ("P2", True)])
+def test_the_details_form_takes_the_severities_it_offered_a_webhooks_own_included(
+    chosen: str, refused: bool
+) -> None:
+    paged = postmortem(State.DRAFTING, TUESDAY, severity="P1", owner_id="U0BOB")
+    view = details_modal(paged, Policy(), "C1").to_dict()
+    state = {
+        "severity": {"severity": {"type": "static_select", "selected_option": {"value": chosen}}},
+        "title": {"title": {"type": "plain_text_input", "value": "Checkout errors"}},
+        "resolved_at": {
+            "resolved_at": {
+                "type": "datetimepicker",
+                "selected_date_time": int(TUESDAY.timestamp()),
+            }
+        },
+    }
+
+    form = read_details_form({**view, "state": {"values": state}}, TUESDAY)
+
+    assert ("severity" in form.errors) is refused
