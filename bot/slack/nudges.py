@@ -400,6 +400,12 @@ def details_corrected_text(
         # From the time this message reports (a later correction is told by its own).
         deadline = policy.meeting_deadline(datetime.fromisoformat(params["resolved_at"]))
         lines.append(f"The meeting is now due by {slack_date(deadline)}.")
+        meeting = postmortem.meeting_at
+        if postmortem.state is State.MEETING_SCHEDULED and meeting and meeting > deadline:
+            lines.append(
+                f"The meeting on the calendar, {slack_date(meeting)}, is after that now: "
+                f"move it earlier with `/postmortem schedule #{postmortem.id}` if you can."
+            )
     return "\n".join(lines)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from tests.conftest import BotHarness
 from tests.e2e.test_document import told
-from tests.support.lifecycle import errors, owned_by_bob, posted
+from tests.support.lifecycle import errors, owned_by_bob, posted, schedule_form
 
 
 def details_form(bot: BotHarness, user: str, command: str = "details") -> dict[str, Any]:
@@ -264,3 +264,18 @@ def test_a_details_form_without_its_resolution_time_is_refused_not_taken_as_now(
     refused = errors(bot.user("U0BOB").submit_view(form))
 
     assert refused == {"resolved_at": "Pick the date and time it was resolved."}
+
+
+def test_a_meeting_left_after_a_moved_deadline_is_pointed_out(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=2)))
+    bot.settle()
+
+    form = details_form(bot, "U0BOB")
+    six_days_earlier = bot.clock() - timedelta(days=6)  # due in a day, the meeting in two
+    assert errors(bot.user("U0BOB").submit_view(filled(form, resolved_at=six_days_earlier))) == {}
+    bot.settle()
+
+    [said] = [m["text"] for m in posted(bot, "details_corrected")]
+    assert "is after that now: move it earlier with `/postmortem schedule #1`" in said
