@@ -356,6 +356,8 @@ DROPPED = "dropped"
 MAX_DROP_REASON_LENGTH = 500
 # …and the reminders already posted about it, whose "Mark done" button it takes off.
 POSTED_REMINDERS = "posted_reminders"
+# On a cancelled postmortem's message: the numbers of the open items dropped with it.
+DROPPED_ITEMS = "dropped_items"
 
 
 @dataclass(frozen=True)

@@ -621,10 +621,10 @@ class OutboxRepository:
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
-    def posted_about_item(
-        self, *, postmortem_id: int, number: int, kinds: Sequence[MessageKind]
+    def posted_about_items(
+        self, *, postmortem_id: int, numbers: Sequence[int], kinds: Sequence[MessageKind]
     ) -> list[PostedReminder]:
-        """The messages of these kinds about action item ``number`` that Slack took."""
+        """The messages of these kinds about these action items that Slack took."""
         rows = self._session.execute(
             select(OutboxRow.channel_id, OutboxRow.slack_ts, OutboxRow.recipient)
             .where(
@@ -632,7 +632,7 @@ class OutboxRepository:
                 OutboxRow.status.in_(("sent", "snoozed")),
                 OutboxRow.slack_ts.is_not(None),
                 OutboxRow.kind.in_([k.value for k in kinds]),
-                OutboxRow.params["number"].as_string() == str(number),
+                OutboxRow.params["number"].as_string().in_([str(n) for n in numbers]),
             )
             .order_by(OutboxRow.id)
         )

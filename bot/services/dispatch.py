@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.details import details_of
 from bot.domain.document import (
+    DROPPED_ITEMS,
     POSTED_REMINDERS,
     action_item_reminder_starts,
     posted_reminders_param,
@@ -55,10 +56,22 @@ UNCLEAR_RETRY_WAIT = timedelta(minutes=1)
 _CHANGES_PROMPT = frozenset(
     {MessageKind.OWNER_CHOSEN, MessageKind.PROMPT_REFRESH, MessageKind.CANCELLED}
 )
+
+
 # An ephemeral line and an update in place leave no message of their own in the channel:
 # nothing to look for before sending again.
-# Closing an action item takes the Mark done button off its reminders already posted.
-_CLOSES_AN_ITEM = frozenset({MessageKind.ACTION_ITEM_DONE, MessageKind.ACTION_ITEM_DROPPED})
+def _items_closed_by(item: OutboxItem) -> list[int]:
+    """The action items a message closes (done, dropped, or dropped with a cancelled
+    postmortem): it takes the Mark done button off their reminders already posted."""
+    if item.kind in (MessageKind.ACTION_ITEM_DONE, MessageKind.ACTION_ITEM_DROPPED):
+        numbers = [str(item.params.get("number") or "")]
+    elif item.kind is MessageKind.CANCELLED:
+        numbers = str(item.params.get(DROPPED_ITEMS) or "").split()
+    else:
+        return []
+    return [int(n) for n in numbers if n.isascii() and n.isdigit()]
+
+
 _LEAVES_NO_MESSAGE = frozenset({MessageKind.NOTICE, MessageKind.PROMPT_REFRESH})
 
 
@@ -489,13 +502,13 @@ class Dispatcher:
                 uow.commit()
                 report.postponed += 1
                 return None
-            number = str(item.params.get("number") or "")
-            if item.kind in _CLOSES_AN_ITEM and item.postmortem_id and number.isdecimal():
+            closed = _items_closed_by(item)
+            if closed and item.postmortem_id:
                 # Looked up as it is sent, not when the item was closed: a reminder that was
                 # on its way to Slack then has its ts recorded by now.
-                posted = uow.outbox.posted_about_item(
+                posted = uow.outbox.posted_about_items(
                     postmortem_id=item.postmortem_id,
-                    number=int(number),
+                    numbers=closed,
                     kinds=sorted(ACTION_ITEM_REMINDERS),
                 )
                 params = {**item.params, POSTED_REMINDERS: posted_reminders_param(posted)}

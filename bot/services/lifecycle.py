@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.cancelling import check_can_cancel
+from bot.domain.document import DROPPED_ITEMS
 from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import Move, State
 from bot.domain.meetings import (
@@ -228,13 +229,22 @@ class LifecycleService(Service):
             )
             # Its open action items go with it, dropped (never "done"): nobody owes them to
             # a postmortem that is not to be, and `action mine` stops listing them.
+            still_open = [
+                item.number
+                for item in uow.action_items.for_postmortem(postmortem.id)
+                if item.done_at is None
+            ]
             dropped = uow.action_items.drop_open(
                 postmortem_id=postmortem.id,
                 by=actor,
                 at=now,
                 reason=f"postmortem #{postmortem.id} was cancelled: {reason}",
             )
-            params = {"by": actor, "open_items": str(dropped)}
+            params = {
+                "by": actor,
+                "open_items": str(dropped),
+                DROPPED_ITEMS: " ".join(str(n) for n in still_open),
+            }
             plan_messages(
                 uow, updated, [PlannedMessage(MessageKind.CANCELLED, now, params=params)], now
             )

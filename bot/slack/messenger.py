@@ -48,6 +48,7 @@ from bot.slack.nudges import (
     details_corrected_text,
     document_export_text,
     document_started_text,
+    item_dropped_with_text,
     meeting_held_text,
     meeting_invite_text,
     nudge_blocks,
@@ -324,6 +325,7 @@ class SlackMessenger:
             return self._post(message, owner_told_text(postmortem, message.params))
         if message.kind is MessageKind.CANCELLED:
             by = str(message.params["by"])
+            self._close_reminders(message, item_dropped_with_text(postmortem, message.params))
             if postmortem.prompt_ts is not None and postmortem.owner_id is None:
                 # Nobody owns it, so its prompt still shows buttons: take them off, saying why.
                 text, blocks = cancelled_prompt(postmortem, by)

@@ -310,6 +310,16 @@ def cancelled_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
     return text
 
 
+def item_dropped_with_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
+    """What an action item's posted reminder says once its postmortem was cancelled."""
+    why = escape(postmortem.cancel_reason or "no reason given")
+    return (
+        f":heavy_minus_sign: This action item was dropped with the postmortem for "
+        f"*{escape(postmortem.title)}* (#{postmortem.id}), cancelled by <@{params['by']}>: "
+        f"_{why}_. It will not be followed up."
+    )
+
+
 def cancelled_prompt(postmortem: Postmortem, by: str) -> tuple[str, list[Block]]:
     """What the owner prompt says once its postmortem was cancelled: its text and blocks,
     without the buttons."""

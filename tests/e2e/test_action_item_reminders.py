@@ -181,6 +181,23 @@ def test_a_reminder_that_can_no_longer_be_updated_does_not_keep_the_channel_from
     assert buttons(reminder["blocks"]) != []  # as it was
 
 
+def test_a_cancelled_postmortems_posted_reminders_say_their_item_was_dropped_with_it(
+    bot: BotHarness,
+) -> None:
+    with_an_item_for_dan(bot)
+    at(bot, DUE_DAY_IN_NEW_YORK)
+
+    bot.user("U0BOB").answer("cancel opened twice: #2 is this incident's")
+    bot.settle()
+
+    [reminder] = kept(bot, "C0INCIDENT", "action_item_due")
+    assert reminder["text"].startswith(
+        ":heavy_minus_sign: This action item was dropped with the postmortem for "
+        "*Checkout errors* (#1), cancelled by <@U0BOB>: _opened twice: #2 is this incident's_."
+    )
+    assert buttons(reminder["blocks"]) == []
+
+
 def kept(bot: BotHarness, channel: str, kind: str) -> list[dict[str, Any]]:
     """The messages of one kind as the channel shows them now (updates included)."""
     return [
