@@ -27,7 +27,7 @@ from slack_sdk.models.views import View
 from bot.domain.document import ActionItem, Document, Section
 from bot.domain.lifecycle import CLOSED, STATE_LABELS, State
 from bot.domain.messages import MessageKind, human_span
-from bot.domain.overview import meeting_overdue
+from bot.domain.overview import by_urgency, meeting_overdue
 from bot.domain.owners import Candidate
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
@@ -428,6 +428,7 @@ def status_text(
     documents: Mapping[int, Document] | None = None,
     action_items: Mapping[int, Sequence[ActionItem]] | None = None,
     today: date | None = None,
+    now: datetime | None = None,
 ) -> str:
     if not postmortems and asked_for is not None:
         lines = [
@@ -439,7 +440,10 @@ def status_text(
     else:
         lines = []
     # A default channel can collect many incidents' postmortems: the answer stays a message
-    # Slack shows (and a person reads), the rest are named for `status #N`.
+    # Slack shows (and a person reads): those needing help first, the rest named for
+    # `status #N`.
+    if len(postmortems) > STATUS_IN_FULL and now is not None:
+        postmortems = by_urgency(postmortems, policy, now)
     shown, more = postmortems[:STATUS_IN_FULL], postmortems[STATUS_IN_FULL:]
     for p in shown:
         lost, problems = _prompt_lost(p, undeliverable.get(p.id, []))
@@ -479,7 +483,11 @@ def status_text(
         for problem in problems:
             lines.append(f"• :warning: Could not deliver {_undelivered(problem)}")
     if more:
-        named = ", ".join(f"#{p.id} {escape(short(p.title))}" for p in more[:MORE_NAMED])
+        named = ", ".join(
+            f"#{p.id} {escape(short(p.title))}"
+            + (" (:warning: meeting overdue)" if now and meeting_overdue(p, policy, now) else "")
+            for p in more[:MORE_NAMED]
+        )
         others = f" and {len(more) - MORE_NAMED} more" if len(more) > MORE_NAMED else ""
         lines.append(
             f"…and {len(more)} more open here: {named}{others}. "

@@ -88,6 +88,22 @@ def test_status_shows_five_of_a_channels_postmortems_in_full_and_names_the_rest(
     )
 
 
+def test_with_more_than_five_the_overdue_meetings_are_shown_in_full_first() -> None:
+    fresh = [
+        replace(postmortem(n, State.AWAITING_OWNER, RESOLVED + timedelta(days=6)), channel_id="C1")
+        for n in range(1, 7)  # newest first, as the channel lists them
+    ]
+    overdue = replace(postmortem(9, State.DRAFTING), channel_id="C1")
+    now = A_WEEK_LATER + timedelta(hours=1)
+
+    text = status_text([*fresh, overdue], Policy(), [], {}, now=now)
+    named_only = text.rsplit("…and", 1)[1]
+
+    assert text.startswith("*#9 Outage 9* — Owned, drafting")
+    assert "#9" not in named_only
+    assert "(:warning: meeting overdue)" not in named_only
+
+
 def test_a_long_title_is_shortened_where_it_is_one_of_many_on_a_line() -> None:
     long = replace(postmortem(1, State.DRAFTING), title="x" * 300, owner_id="U0BOB")
 
@@ -95,3 +111,11 @@ def test_a_long_title_is_shortened_where_it_is_one_of_many_on_a_line() -> None:
 
     assert f"*#1 {'x' * 79}…* in <#C01>" in text
     assert "x" * 80 not in text
+
+
+def test_overdue_meetings_only_named_are_flagged() -> None:
+    overdue = [replace(postmortem(n, State.DRAFTING), channel_id="C1") for n in range(1, 8)]
+
+    text = status_text(overdue, Policy(), [], {}, now=A_WEEK_LATER + timedelta(hours=1))
+
+    assert text.rsplit("…and", 1)[1].count("(:warning: meeting overdue)") == 2

@@ -126,6 +126,7 @@ def answer_command(
                     documents=status.documents,
                     action_items=status.action_items,
                     today=postmortems.today(),
+                    now=postmortems.now(),
                 ),
             )
         case commands.StatusEverywhere():
