@@ -44,6 +44,8 @@ def _clip(text: str, limit: int) -> str:
 
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4", "SEV5")
+# The "Not set" option's value (no severity can be it: every stored one has words).
+NO_SEVERITY = "-"
 # A PagerDuty incident link with its account and a path after the id still fits.
 MAX_LINK_LENGTH = 300
 
@@ -654,11 +656,13 @@ def title_input(initial: str | None, *, max_length: int) -> InputBlock:
 
 def severity_input(initial: str | None = None) -> InputBlock:
     """The severities offered, and one stored from elsewhere (a webhook's ``P1``) so it can
-    be kept."""
+    be kept. With one chosen, "Not set" too: Slack's menus cannot be emptied once chosen."""
     offered = list(SEVERITIES)
     if initial and initial not in offered:
         offered.insert(0, initial)
     options = [Option(text=s[:75], value=s[:150]) for s in offered]
+    if initial:
+        options.append(Option(text="Not set", value=NO_SEVERITY))
     chosen = next((o for o in options if o.value == initial), None)
     return InputBlock(
         block_id=Field.SEVERITY.value,

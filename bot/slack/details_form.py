@@ -20,6 +20,7 @@ from bot.domain.messages import human_span
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.slack.blocks import (
+    NO_SEVERITY,
     SEVERITIES,
     false_alarm_input,
     resolved_at_input,
@@ -126,7 +127,7 @@ def read_details_form(view: dict[str, Any], now: datetime) -> DetailsForm:
     values = values if isinstance(values, dict) else {}
     shown = _shown(metadata)
     # What the form offered: the usual severities, and the one it showed (a webhook's own).
-    offered = {*SEVERITIES, *([shown.severity] if shown and shown.severity else [])}
+    offered = {*SEVERITIES, *([shown.severity, NO_SEVERITY] if shown and shown.severity else [])}
     form, errors = read_start_form(values, now, max_title=MAX_TITLE, severities=offered)
     if input_element(values, Field.RESOLVED_AT).get("selected_date_time") is None:
         # The start form takes "now" for a time not given; here that would move it.

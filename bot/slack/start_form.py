@@ -10,7 +10,7 @@ from bot.domain.messages import is_slack_user
 from bot.domain.owners import Criterion, Person
 from bot.domain.postmortem import pagerduty_incident_id
 from bot.domain.resolution import why_implausible
-from bot.slack.blocks import SEVERITIES
+from bot.slack.blocks import NO_SEVERITY, SEVERITIES
 from bot.slack.commands import MAX_TITLE_LENGTH
 from bot.slack.ids import Field
 from bot.slack.text import has_words
@@ -67,7 +67,7 @@ def _severity(element: dict[str, Any], offered: Collection[str]) -> tuple[str | 
     value = option.get("value") if isinstance(option, dict) else None
     if not isinstance(value, str) or value not in offered:
         return None, False
-    return value, True
+    return (None if value == NO_SEVERITY else value), True
 
 
 def read_start_form(

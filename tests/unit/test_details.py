@@ -135,7 +135,9 @@ def test_the_refusal_to_move_the_resolution_names_who_may_and_what_else_was_not_
     )
 
 
-@pytest.mark.parametrize(("chosen", "refused"), [("P1", False), ("SEV2", False), ("P2", True)])
+@pytest.mark.parametrize(
+    ("chosen", "refused"), [("P1", False), ("SEV2", False), ("-", False), ("P2", True)]
+)
 def test_the_details_form_takes_the_severities_it_offered_a_webhooks_own_included(
     chosen: str, refused: bool
 ) -> None:
@@ -155,3 +157,26 @@ def test_the_details_form_takes_the_severities_it_offered_a_webhooks_own_include
     form = read_details_form({**view, "state": {"values": state}}, TUESDAY)
 
     assert ("severity" in form.errors) is refused
+
+
+def test_a_severity_set_can_be_unset_in_the_details_form() -> None:
+    paged = postmortem(State.DRAFTING, TUESDAY, severity="SEV2", owner_id="U0BOB")
+    view = details_modal(paged, Policy(), "C1").to_dict()
+    [severity] = [b for b in view["blocks"] if b.get("block_id") == "severity"]
+    not_set = severity["element"]["options"][-1]
+    state = {
+        "severity": {"severity": {"type": "static_select", "selected_option": not_set}},
+        "title": {"title": {"type": "plain_text_input", "value": "Checkout errors"}},
+        "resolved_at": {
+            "resolved_at": {
+                "type": "datetimepicker",
+                "selected_date_time": int(TUESDAY.timestamp()),
+            }
+        },
+    }
+
+    form = read_details_form({**view, "state": {"values": state}}, TUESDAY)
+
+    assert not_set["text"]["text"] == "Not set"
+    assert form.submitted is not None
+    assert form.submitted.severity is None
