@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -224,14 +224,16 @@ class PostmortemRepository:
         )
         return [_to_domain(r) for r in rows]
 
-    def latest_completed_in_channel(self, channel_id: str) -> Postmortem | None:
-        """The channel's most recently opened completed postmortem (a cancelled one's action
-        items were all dropped with it)."""
+    def latest_closed_in_channel(
+        self, channel_id: str, states: Collection[State] = (State.COMPLETED,)
+    ) -> Postmortem | None:
+        """The channel's most recently opened postmortem in one of these closed ``states``
+        (by default completed: a cancelled one's action items were all dropped with it)."""
         row = self._session.scalars(
             select(PostmortemRow)
             .where(
                 PostmortemRow.channel_id == channel_id,
-                PostmortemRow.state == State.COMPLETED.value,
+                PostmortemRow.state.in_([s.value for s in states]),
             )
             .order_by(PostmortemRow.id.desc())
             .limit(1)

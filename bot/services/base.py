@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.document import action_item_reminder_applies
 from bot.domain.errors import DomainError
+from bot.domain.lifecycle import CLOSED, State
 from bot.domain.messages import (
     ACTION_ITEM_REMINDERS,
     DIRECT_MESSAGES,
@@ -90,13 +91,16 @@ def find_postmortem(
     open_here = uow.postmortems.open_in_channel(channel_id)
     if not open_here:
         purpose = _ONCE_COMPLETE.get(verb or "")
-        done = uow.postmortems.latest_completed_in_channel(channel_id) if purpose else None
+        # An export keeps a cancelled one too (with why); the rest act on completed ones.
+        states = CLOSED if verb == "export" else {State.COMPLETED}
+        done = uow.postmortems.latest_closed_in_channel(channel_id, states) if purpose else None
         if done is not None:
             # Its action items outlive it, its record is exported and corrected after it is
-            # done: a command about one that is complete names it.
+            # done: a command about one that is closed names it.
+            closed = "complete" if done.state is State.COMPLETED else "cancelled"
             raise NoPostmortemHere(
                 f"There is no open postmortem in this channel. {purpose} one that is "
-                f"complete, add its number after the command, "
+                f"{closed}, add its number after the command, "
                 f"{_example(verb, done.id, arguments)} (`/postmortem status #{done.id}` "
                 f"{'lists its items' if verb == 'action' else 'shows it'})."
             )

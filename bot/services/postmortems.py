@@ -17,7 +17,7 @@ from bot.domain.details import (
 )
 from bot.domain.document import ActionItem, Document
 from bot.domain.errors import DomainError, NotAllowed
-from bot.domain.lifecycle import State
+from bot.domain.lifecycle import CLOSED, State
 from bot.domain.messages import (
     ACTION_ITEM_REMINDERS,
     NUDGES,
@@ -91,6 +91,8 @@ class ChannelStatus:
     undeliverable: dict[int, list[str]]
     documents: dict[int, Document] = field(default_factory=dict)
     action_items: dict[int, list[ActionItem]] = field(default_factory=dict)
+    # With none open: the channel's last closed one, for `status #N`.
+    latest_closed: Postmortem | None = None
 
 
 @dataclass(frozen=True)
@@ -413,6 +415,11 @@ class PostmortemService(Service):
                 undeliverable,
                 uow.documents.get_many(ids),
                 uow.action_items.for_postmortems(ids),
+                latest_closed=(
+                    uow.postmortems.latest_closed_in_channel(channel_id, CLOSED)
+                    if postmortem_id is None and not open_here
+                    else None
+                ),
             )
 
     def overview(self, *, actor: str) -> Overview:

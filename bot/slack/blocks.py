@@ -431,6 +431,7 @@ def status_text(
     action_items: Mapping[int, Sequence[ActionItem]] | None = None,
     today: date | None = None,
     now: datetime | None = None,
+    latest_closed: Postmortem | None = None,
 ) -> str:
     if not postmortems and asked_for is not None:
         lines = [
@@ -439,6 +440,12 @@ def status_text(
         ]
     elif not postmortems:
         lines = ["There is no open postmortem in this channel. Start one with `/postmortem start`."]
+        if latest_closed is not None:
+            how = "completed" if latest_closed.state is State.COMPLETED else "cancelled"
+            lines.append(
+                f"Its last one, *#{latest_closed.id} {escape(short(latest_closed.title))}*, "
+                f"is {how}: `/postmortem status #{latest_closed.id}` shows it."
+            )
     else:
         lines = []
     # A default channel can collect many incidents' postmortems: the answer stays a message

@@ -232,3 +232,17 @@ def test_what_was_still_waiting_to_go_out_when_it_was_cancelled_is_not_posted_af
 
     in_channel = [m["metadata"]["event_payload"]["kind"] for m in bot.slack.messages("C0INCIDENT")]
     assert in_channel == ["owner_prompt", "cancelled"]  # no "you own it, schedule the meeting"
+
+
+def test_in_a_cancelled_postmortems_channel_export_says_to_name_it(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("cancel opened twice: #2 is this incident's")
+
+    unnamed = bot.user("U0BOB").answer("export")
+    status = bot.user("U0BOB").answer("status")
+
+    assert unnamed.startswith(
+        "There is no open postmortem in this channel. To export one that is cancelled, add "
+        "its number after the command, e.g. `/postmortem export #1`"
+    )
+    assert "Its last one, *#1 Checkout errors*, is cancelled" in status

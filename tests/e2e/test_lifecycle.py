@@ -188,6 +188,9 @@ def test_status_with_a_number_shows_that_postmortem_even_once_completed(bot: Bot
     asked = bot.user("U0ALICE").answer("status #1")
 
     assert "no open postmortem in this channel" in listed
+    assert listed.endswith(
+        "Its last one, *#1 Checkout errors*, is completed: `/postmortem status #1` shows it."
+    )
     assert "#1 Checkout errors* — Completed" in asked
     assert "Owner: <@U0BOB>" in asked
     assert "• Meeting held <!date^" in asked

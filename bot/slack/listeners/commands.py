@@ -127,6 +127,7 @@ def answer_command(
                     action_items=status.action_items,
                     today=postmortems.today(),
                     now=postmortems.now(),
+                    latest_closed=status.latest_closed,
                 ),
             )
         case commands.StatusEverywhere():
