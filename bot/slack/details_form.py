@@ -28,8 +28,9 @@ from bot.slack.blocks import (
     slack_date,
     title_input,
 )
+from bot.slack.form_values import input_element, json_metadata, metadata_id, submitted_values
 from bot.slack.ids import Callback, Field
-from bot.slack.start_form import input_element, read_start_form
+from bot.slack.start_form import read_start_form
 from bot.slack.text import escape
 
 # The title's column; a longer one (a forged submission) is refused inline.
@@ -108,23 +109,12 @@ def _minute(moment: datetime) -> int:
     return int(moment.timestamp()) // 60
 
 
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        metadata = json.loads(str(view.get("private_metadata") or ""))
-    except ValueError:
-        return {}
-    return metadata if isinstance(metadata, dict) else {}
-
-
 def read_details_form(view: dict[str, Any], now: datetime) -> DetailsForm:
     """What the form showed and what was submitted, and an error per block_id for
     anything a person must fix."""
-    metadata = _metadata(view)
-    postmortem_id = metadata.get("postmortem")
+    metadata = json_metadata(view)
     channel_id = metadata.get("channel")
-    state = view.get("state")
-    values = state.get("values") if isinstance(state, dict) else None
-    values = values if isinstance(values, dict) else {}
+    values = submitted_values(view)
     shown = _shown(metadata)
     # What the form offered: the usual severities, and the one it showed (a webhook's own).
     offered = {*SEVERITIES, *([shown.severity, NO_SEVERITY] if shown and shown.severity else [])}
@@ -141,9 +131,7 @@ def read_details_form(view: dict[str, Any], now: datetime) -> DetailsForm:
         submitted = Details(form["title"], form["severity"], resolved, form["false_alarm"])
     return DetailsForm(
         channel_id=channel_id if isinstance(channel_id, str) else "",
-        postmortem_id=postmortem_id
-        if isinstance(postmortem_id, int) and not isinstance(postmortem_id, bool)
-        else None,
+        postmortem_id=metadata_id(metadata.get("postmortem")),
         shown=shown,
         submitted=submitted,
         errors=errors,

@@ -28,6 +28,7 @@ from bot.domain.document import (
     fingerprint,
 )
 from bot.domain.postmortem import Postmortem
+from bot.slack.form_values import json_metadata, metadata_id, submitted_values
 from bot.slack.ids import Callback
 from bot.slack.text import escape
 
@@ -142,13 +143,9 @@ def read_document_form(view: dict[str, Any]) -> DocumentForm:
     """What the form sent back. A section whose input is missing is left out (never read as
     cleared: that would delete what others wrote); an input sent empty (``null``) clears it.
     """
-    values = _dict(_dict(view.get("state")).get("values"))
-    try:
-        metadata = _dict(json.loads(str(view.get("private_metadata") or "{}")))
-    except ValueError:
-        metadata = {}
+    values = submitted_values(view)
+    metadata = json_metadata(view)
     shown_raw = _dict(metadata.get("shown"))
-    postmortem_id = metadata.get("id")
     submitted: dict[Section, str] = {}
     for section in Section:
         field = _dict(values.get(block_id(section))).get(block_id(section))
@@ -159,11 +156,7 @@ def read_document_form(view: dict[str, Any]) -> DocumentForm:
     channel = metadata.get("channel")
     return DocumentForm(
         channel_id=channel if isinstance(channel, str) else "",
-        postmortem_id=(
-            postmortem_id
-            if isinstance(postmortem_id, int) and not isinstance(postmortem_id, bool)
-            else None
-        ),
+        postmortem_id=metadata_id(metadata.get("id")),
         submitted=submitted,
         shown={s: str(shown_raw[s.value]) for s in Section if s.value in shown_raw},
         drafted=(

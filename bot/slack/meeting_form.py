@@ -22,8 +22,8 @@ from bot.domain.messages import after_working_span, human_span
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.slack.blocks import slack_date
+from bot.slack.form_values import chosen_people, input_element, moment, submitted_values
 from bot.slack.ids import Callback, ScheduleField, parse_id
-from bot.slack.start_form import chosen_people, moment
 from bot.slack.text import escape
 
 # Far more people than a postmortem meeting has; it bounds what one submission stores.
@@ -144,21 +144,14 @@ class ScheduleForm:
 def read_schedule_form(view: dict[str, Any]) -> ScheduleForm:
     """What was submitted; a field Slack's form could not have sent reads as not given
     (the listener then says what to fix), never as an error of ours."""
-    state = view.get("state")
-    values = state.get("values") if isinstance(state, dict) else None
-
-    def field(name: ScheduleField) -> dict[str, Any]:
-        block = values.get(name.value) if isinstance(values, dict) else None
-        element = block.get(name.value) if isinstance(block, dict) else None
-        return element if isinstance(element, dict) else {}
-
+    values = submitted_values(view)
     channel_id, _, pid = str(view.get("private_metadata") or "").partition("|")
-    people = chosen_people(field(ScheduleField.PARTICIPANTS), MAX_PARTICIPANTS)
-    why = field(ScheduleField.JUSTIFICATION).get("value")
+    people = chosen_people(input_element(values, ScheduleField.PARTICIPANTS), MAX_PARTICIPANTS)
+    why = input_element(values, ScheduleField.JUSTIFICATION).get("value")
     return ScheduleForm(
         channel_id=channel_id,
         postmortem_id=parse_id(pid),
-        at=moment(field(ScheduleField.TIME).get("selected_date_time")),
+        at=moment(input_element(values, ScheduleField.TIME).get("selected_date_time")),
         participants=tuple(people) if people is not None else None,
         justification=why.strip() or None if isinstance(why, str) else None,
     )

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from bot.domain.messages import is_slack_user
 from bot.domain.owners import Criterion, Person
 from bot.domain.postmortem import pagerduty_incident_id
 from bot.domain.resolution import why_implausible
 from bot.slack.blocks import NO_SEVERITY, SEVERITIES
 from bot.slack.commands import MAX_TITLE_LENGTH
+from bot.slack.form_values import chosen_people, input_element, moment
 from bot.slack.ids import Field
 from bot.slack.text import has_words
 
@@ -27,36 +27,9 @@ _CRITERIA_FIELDS = {
 MAX_PEOPLE_PER_CRITERION = 25
 
 
-def input_element(values: dict[str, Any], field: Field) -> dict[str, Any]:
-    """What Slack sent for one input ({} if nothing, or not the shape Slack sends)."""
-    block = values.get(field.value)
-    element = block.get(field.value) if isinstance(block, dict) else None
-    return element if isinstance(element, dict) else {}
-
-
 def _text(element: dict[str, Any]) -> str:
     value = element.get("value")
     return value.strip() if isinstance(value, str) else ""
-
-
-def moment(epoch: object) -> datetime | None:
-    """The moment a datetimepicker's ``selected_date_time`` (Unix seconds) names, if any."""
-    if isinstance(epoch, bool) or not isinstance(epoch, int | str):
-        return None
-    try:
-        return datetime.fromtimestamp(int(epoch), UTC)
-    except (ValueError, OverflowError, OSError):  # not a number, or no representable moment
-        return None
-
-
-def chosen_people(element: dict[str, Any], limit: int) -> list[str] | None:
-    """The user ids a multi-user picker sent; None if it sent anything else (or too many)."""
-    users = element.get("selected_users") or []
-    if not isinstance(users, list) or len(users) > limit:
-        return None
-    if not all(isinstance(u, str) and is_slack_user(u) for u in users):
-        return None
-    return list(dict.fromkeys(users))
 
 
 def _severity(element: dict[str, Any], offered: Collection[str]) -> tuple[str | None, bool]:

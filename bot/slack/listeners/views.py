@@ -18,6 +18,7 @@ from bot.domain.postmortem import (
 )
 from bot.services.postmortems import PostmortemService
 from bot.slack.details_form import read_details_form
+from bot.slack.form_values import submitted_values
 from bot.slack.ids import Callback, Field
 from bot.slack.start_form import read_start_form
 
@@ -46,7 +47,7 @@ def submit_start_form(
     view: dict[str, Any],
     postmortems: PostmortemService,
 ) -> None:
-    form, errors = read_start_form(view["state"]["values"], postmortems.now())
+    form, errors = read_start_form(submitted_values(view), postmortems.now())
     if errors:
         ack(response_action="errors", errors=errors)
         return
