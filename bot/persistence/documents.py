@@ -191,15 +191,17 @@ class ActionItemRepository:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    def drop_open(self, *, postmortem_id: int, by: str, at: datetime, reason: str) -> int:
-        """Drop every open item of a postmortem (it was cancelled); how many there were."""
-        result = self._session.execute(
+    def drop_open(self, *, postmortem_id: int, by: str, at: datetime, reason: str) -> list[int]:
+        """Drop every open item of a postmortem (it was cancelled); the numbers of those
+        dropped."""
+        numbers = self._session.scalars(
             update(ActionItemRow)
             .where(ActionItemRow.postmortem_id == postmortem_id, ActionItemRow.done_at.is_(None))
             .values(done_by=by, done_at=at, drop_reason=reason)
+            .returning(ActionItemRow.number)
             .execution_options(synchronize_session=False)
         )
-        return int(getattr(result, "rowcount", 0))
+        return sorted(numbers)
 
     def add(
         self,

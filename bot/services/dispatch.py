@@ -58,8 +58,6 @@ _CHANGES_PROMPT = frozenset(
 )
 
 
-# An ephemeral line and an update in place leave no message of their own in the channel:
-# nothing to look for before sending again.
 def _items_closed_by(item: OutboxItem) -> list[int]:
     """The action items a message closes (done, dropped, or dropped with a cancelled
     postmortem): it takes the Mark done button off their reminders already posted."""
@@ -72,6 +70,8 @@ def _items_closed_by(item: OutboxItem) -> list[int]:
     return [int(n) for n in numbers if n.isascii() and n.isdigit()]
 
 
+# An ephemeral line and an update in place leave no message of their own in the channel:
+# nothing to look for before sending again.
 _LEAVES_NO_MESSAGE = frozenset({MessageKind.NOTICE, MessageKind.PROMPT_REFRESH})
 
 

@@ -229,11 +229,6 @@ class LifecycleService(Service):
             )
             # Its open action items go with it, dropped (never "done"): nobody owes them to
             # a postmortem that is not to be, and `action mine` stops listing them.
-            still_open = [
-                item.number
-                for item in uow.action_items.for_postmortem(postmortem.id)
-                if item.done_at is None
-            ]
             dropped = uow.action_items.drop_open(
                 postmortem_id=postmortem.id,
                 by=actor,
@@ -242,8 +237,8 @@ class LifecycleService(Service):
             )
             params = {
                 "by": actor,
-                "open_items": str(dropped),
-                DROPPED_ITEMS: " ".join(str(n) for n in still_open),
+                "open_items": str(len(dropped)),
+                DROPPED_ITEMS: " ".join(str(n) for n in dropped),
             }
             plan_messages(
                 uow, updated, [PlannedMessage(MessageKind.CANCELLED, now, params=params)], now
