@@ -133,6 +133,10 @@ def _insert_postmortem(dialect_name: str) -> Any:
     )
 
 
+# A row whose message Slack took (a snoozed one was sent, then asked to come back).
+_REACHED_SLACK = ("sent", "snoozed")
+
+
 def _unclaimed(now: datetime) -> Any:
     """Rows no dispatcher holds at ``now`` (never claimed, or their lease ran out)."""
     return or_(OutboxRow.lease_expires_at.is_(None), OutboxRow.lease_expires_at < now)
@@ -631,7 +635,7 @@ class OutboxRepository:
             select(OutboxRow.channel_id, OutboxRow.slack_ts, OutboxRow.recipient)
             .where(
                 OutboxRow.postmortem_id == postmortem_id,
-                OutboxRow.status.in_(("sent", "snoozed")),
+                OutboxRow.status.in_(_REACHED_SLACK),
                 OutboxRow.slack_ts.is_not(None),
                 OutboxRow.kind.in_([k.value for k in kinds]),
                 OutboxRow.params["number"].as_string().in_([str(n) for n in numbers]),
@@ -678,7 +682,7 @@ class OutboxRepository:
                 select(func.count()).where(
                     OutboxRow.postmortem_id == postmortem_id,
                     OutboxRow.kind == kind.value,
-                    OutboxRow.status.in_(("sent", "snoozed")),
+                    OutboxRow.status.in_(_REACHED_SLACK),
                     OutboxRow.params[SNOOZED].as_string().is_(None),
                 )
             )
@@ -696,7 +700,7 @@ class OutboxRepository:
                 OutboxRow.postmortem_id == postmortem_id,
                 OutboxRow.kind == kind.value,
                 or_(
-                    OutboxRow.status.in_(("sent", "snoozed")),
+                    OutboxRow.status.in_(_REACHED_SLACK),
                     and_(OutboxRow.status == "pending", ~_unclaimed(now)),
                 ),
             )
