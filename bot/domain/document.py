@@ -346,6 +346,45 @@ def render_markdown(
     return "\n".join(lines) + "\n"
 
 
+class Gap(StrEnum):
+    """What the guidance's artifact holds, missing from a postmortem's record."""
+
+    WHAT_WENT_WRONG = "what_went_wrong"
+    STEPS = "steps"
+    RESPONSE = "response"
+
+
+# On the "complete" message: what the artifact still lacked when it was completed.
+GAPS = "gaps"
+
+
+def artifact_gaps(document: Document | None, action_items: Sequence[ActionItem]) -> list[Gap]:
+    """What the artifact lacks: "a detailed description of exactly what went wrong", "a
+    list of steps to take in order to prevent a similar incident" (action items not dropped)
+    and "an analysis of how effective your incident response process itself was"."""
+    written = set(document.written) if document is not None else set()
+    gaps = []
+    if not written & {Section.SUMMARY, Section.CONTRIBUTING_FACTORS}:
+        gaps.append(Gap.WHAT_WENT_WRONG)
+    if not any(not item.dropped for item in action_items):
+        gaps.append(Gap.STEPS)
+    if Section.RESPONSE not in written:
+        gaps.append(Gap.RESPONSE)
+    return gaps
+
+
+def gaps_param(gaps: Sequence[Gap]) -> str:
+    return ",".join(gaps)
+
+
+def read_gaps(param: object) -> list[Gap]:
+    """The gaps a message's params name; none for a row from before they were recorded."""
+    if not isinstance(param, str):
+        return []
+    known = {gap.value for gap in Gap}
+    return [Gap(name) for name in param.split(",") if name in known]
+
+
 # An action item still open this long after its due date is brought to the postmortem's
 # owner too, who "follows up for information, and drives the postmortem to completion".
 ACTION_ITEM_OVERDUE_AFTER = timedelta(days=7)

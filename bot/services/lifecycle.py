@@ -7,10 +7,11 @@ outbox rows it plans or cancels commit together or not at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.cancelling import check_can_cancel
-from bot.domain.document import DROPPED_ITEMS
+from bot.domain.document import DROPPED_ITEMS, GAPS, Gap, artifact_gaps, gaps_param
 from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import Move, State
 from bot.domain.meetings import (
@@ -57,6 +58,12 @@ _REPOSTED = "owner_prompt_reposted"
 
 class ConcurrentChange(DomainError):
     """Someone else moved the postmortem on while this request was being handled."""
+
+
+@dataclass(frozen=True)
+class Completed:
+    postmortem: Postmortem
+    gaps: tuple[Gap, ...]  # what its artifact lacked when completed
 
 
 class LifecycleService(Service):
@@ -176,8 +183,11 @@ class LifecycleService(Service):
 
     def complete(
         self, *, channel_id: str, actor: str, postmortem_id: int | None = None
-    ) -> Postmortem:
-        """Complete the postmortem (only once its meeting was held); every nudge stops."""
+    ) -> Completed:
+        """Complete the postmortem (only once its meeting was held); every nudge stops.
+
+        What the artifact still lacks does not hold it up (the team judged it done at its
+        meeting, and the document stays open), but it is said, to the channel and to them."""
         now = self._clock()
         with self._uow_factory() as uow:
             postmortem = find_postmortem(
@@ -188,13 +198,19 @@ class LifecycleService(Service):
             uow.audit.record(postmortem_id=postmortem.id, at=now, actor=actor, action="completed")
             uow.outbox.cancel_pending(postmortem_id=postmortem.id, kinds=sorted(NUDGES))
             items = uow.action_items.for_postmortem(postmortem.id)
+            gaps = artifact_gaps(uow.documents.get(postmortem.id), items)
             still_open = sum(1 for item in items if item.done_at is None)
-            params = {"by": actor, "action_items": str(len(items)), "open_items": str(still_open)}
+            params = {
+                "by": actor,
+                "action_items": str(len(items)),
+                "open_items": str(still_open),
+                GAPS: gaps_param(gaps),
+            }
             plan_messages(
                 uow, updated, [PlannedMessage(MessageKind.COMPLETED, now, params=params)], now
             )
             uow.commit()
-            return updated
+            return Completed(updated, tuple(gaps))
 
     def cancel(
         self, *, channel_id: str, actor: str, reason: str, postmortem_id: int | None = None

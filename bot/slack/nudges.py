@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.domain.document import DROPPED
+from bot.domain.document import DROPPED, GAPS, Gap, read_gaps
 from bot.domain.lifecycle import State
 from bot.domain.messages import HANDED_OVER_FROM, MessageKind, human_span
 from bot.domain.policy import Policy
@@ -260,11 +260,46 @@ def completed_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
         items = "Every action item is already done."
     else:
         items = ""
+    gaps = read_gaps(params.get(GAPS))
+    export = (
+        f"{command(postmortem.id, 'export')} posts its document as Markdown, to keep."
+        if not gaps
+        else f"{artifact_gaps_text(postmortem.id, gaps)} Then {command(postmortem.id, 'export')} "
+        "posts it as Markdown, to keep."
+    )
     return (
         f":tada: The postmortem for *{escape(postmortem.title)}* (#{postmortem.id}) is complete "
-        f"(marked by <@{params['by']}>). Thank you all! {items}"
-        f"{' ' if items else ''}{command(postmortem.id, 'export')} posts its document as "
-        "Markdown, to keep."
+        f"(marked by <@{params['by']}>). Thank you all! {items}{' ' if items else ''}{export}"
+    )
+
+
+_GAP_WORDS = {
+    Gap.WHAT_WENT_WRONG: "what went wrong (a summary or the contributing factors)",
+    Gap.RESPONSE: "how the incident response worked",
+}
+
+
+def artifact_gaps_text(postmortem_id: int, gaps: list[Gap] | tuple[Gap, ...]) -> str:
+    """What a completed postmortem's artifact still lacks, and the commands that add it: the
+    document and its action items stay open after `done`."""
+    unsaid = [_GAP_WORDS[gap] for gap in gaps if gap in _GAP_WORDS]
+    parts = []
+    if unsaid:
+        parts.append(f"does not say yet {' or '.join(unsaid)}")
+    if Gap.STEPS in gaps:
+        parts.append("has no action item to keep it from happening again")
+    adds = []
+    if unsaid:
+        adds.append(command(postmortem_id, "document"))
+    if Gap.STEPS in gaps:
+        adds.append(command(postmortem_id, "action", "@someone YYYY-MM-DD what to do"))
+    if len(adds) == 2:
+        which = "them"
+    else:
+        which = "one" if Gap.STEPS in gaps else ("it" if len(unsaid) == 1 else "them")
+    return (
+        f"Its document {', and '.join(parts)}: it stays open, so add {which} with "
+        f"{' and '.join(adds)}."
     )
 
 

@@ -7,17 +7,18 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.domain.lifecycle import State
 from tests.conftest import BotHarness
 from tests.e2e.test_lifecycle_messages import hand_over_to_carol
-from tests.support.lifecycle import completed_by_bob, errors, owned_by_bob, posted
+from tests.support.lifecycle import completed_by_bob, errors, held_by_bob, owned_by_bob, posted
 from tests.support.slack_user import buttons
 from tests.support.waiting import wait_until
 
 
-def document_form(bot: BotHarness, user: str) -> dict[str, Any]:
-    """The document form ``user`` opens with `/postmortem document`."""
+def document_form(bot: BotHarness, user: str, command: str = "document") -> dict[str, Any]:
+    """The document form ``user`` opens with `/postmortem document` (or ``command``)."""
     opened_before = len(bot.slack.calls("views.open"))
-    assert bot.user(user).answer("document") == ""
+    assert bot.user(user).answer(command) == ""
     opened = bot.slack.wait_for("views.open", count=opened_before + 1)[-1]
     return dict(opened.params["view"])
 
@@ -236,10 +237,84 @@ def test_a_completed_postmortem_can_still_be_exported_by_its_number(bot: BotHarn
     answer = bot.user("U0CAROL").answer("export #1")
     bot.settle()
 
-    assert "`/postmortem export #1` posts its document as Markdown" in completed["text"]
+    assert "Then `/postmortem export #1` posts it as Markdown" in completed["text"]
     assert "I'm posting postmortem #1's document" in answer
     _invite, export = bot.slack.wait_for("_upload", count=2)  # the meeting's .ics, then this
     assert "- Status: Completed" in export.params["text"]
+
+
+def test_done_with_nothing_written_completes_and_says_what_the_document_still_lacks(
+    bot: BotHarness,
+) -> None:
+    done = completed_by_bob(bot)
+    bot.settle()
+
+    [completed] = posted(bot, "completed")
+    lacks = (
+        "Its document does not say yet what went wrong (a summary or the contributing factors) "
+        "or how the incident response worked, and has no action item to keep it from happening "
+        "again: it stays open, so add them with `/postmortem document #1` and "
+        "`/postmortem action #1 @someone YYYY-MM-DD what to do`."
+    )
+    assert "Postmortem #1 is complete" in done
+    assert lacks in done
+    assert lacks in completed["text"]
+    stored = bot.runtime.postmortems.get(postmortem_id=1)
+    assert stored is not None
+    assert stored.state is State.COMPLETED
+
+
+def test_what_is_added_after_done_is_kept_as_the_completion_message_says(
+    bot: BotHarness,
+) -> None:
+    completed_by_bob(bot)
+    bot.settle()
+
+    saved = bot.user("U0CAROL").submit_view(
+        filled(
+            document_form(bot, "U0CAROL", "document #1"),
+            response="Paging worked; the status page lagged.",
+        )
+    )
+    added = add_action_item(bot, "U0BOB", "#1 <@U0DAN> 2026-12-04 Alert on queue depth")
+
+    assert errors(saved) == {}
+    assert "Added action item 1 to postmortem #1" in added
+
+
+def test_done_after_the_document_and_an_action_item_are_written_says_nothing_is_missing(
+    bot: BotHarness,
+) -> None:
+    held_by_bob(bot)
+    bot.user("U0BOB").submit_view(
+        filled(
+            document_form(bot, "U0BOB"),
+            contributing_factors="A config push and a retry storm.",
+            response="Paged in 2 minutes; escalation was slow.",
+        )
+    )
+    add_action_item(bot, "U0BOB", "<@U0DAN> 2026-12-04 Alert on queue depth")
+    done = bot.user("U0BOB").answer("done")
+    bot.settle()
+
+    [completed] = posted(bot, "completed")
+    assert done == "Postmortem #1 is complete; I told the channel. Thank you!"
+    assert "Its document" not in completed["text"]
+    assert "`/postmortem export #1` posts its document as Markdown" in completed["text"]
+
+
+def test_an_action_item_that_was_dropped_is_no_step_against_a_repeat(bot: BotHarness) -> None:
+    held_by_bob(bot)
+    bot.user("U0BOB").submit_view(
+        filled(document_form(bot, "U0BOB"), summary="Checkout failed.", response="Fine.")
+    )
+    add_action_item(bot, "U0BOB", "<@U0DAN> 2026-12-04 Alert on queue depth")
+    bot.user("U0BOB").answer("action drop 1 the queue is gone")
+    done = bot.user("U0BOB").answer("done")
+
+    assert "Its document has no action item to keep it from happening again" in done
+    assert "add one with `/postmortem action #1 @someone YYYY-MM-DD what to do`" in done
+    assert "document #1" not in done
 
 
 def test_an_action_item_is_marked_done_once_and_status_lists_only_the_open_ones(

@@ -24,14 +24,19 @@ def owned_by_bob(bot: BotHarness) -> None:
     bot.settle()
 
 
-def completed_by_bob(bot: BotHarness) -> None:
-    """``owned_by_bob``, then Bob schedules the meeting two days out, holds it, and is done."""
+def held_by_bob(bot: BotHarness) -> None:
+    """``owned_by_bob``, then Bob schedules the meeting two days out and holds it."""
     owned_by_bob(bot)
     bot.user("U0BOB").answer("schedule")
     bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=2)))
     bot.clock.advance(timedelta(days=2, hours=1))
     bot.user("U0BOB").answer("held")
-    bot.user("U0BOB").answer("done")
+
+
+def completed_by_bob(bot: BotHarness) -> str:
+    """``held_by_bob``, then Bob is done; returns the answer to his `done`."""
+    held_by_bob(bot)
+    return bot.user("U0BOB").answer("done")
 
 
 def opened_form(bot: BotHarness) -> dict[str, Any]:

@@ -16,16 +16,19 @@ from bot.domain.document import (
     ActionItemRefused,
     Document,
     Edit,
+    Gap,
     Section,
     SectionTooLong,
     action_item_params,
     action_item_reminder_applies,
     action_item_reminder_starts,
+    artifact_gaps,
     check_action_item,
     check_action_item_change,
     fingerprint,
     merge_edit,
     plan_action_item_reminders,
+    read_gaps,
     render_markdown,
 )
 from bot.domain.lifecycle import State
@@ -313,3 +316,59 @@ def test_a_week_after_the_due_date_is_a_calendar_week_across_a_clock_change() ->
     )
 
     assert starts == datetime(2026, 10, 27, 0, 0, tzinfo=UTC)  # midnight in London
+
+
+DUE = date(2026, 12, 4)
+
+
+def test_nothing_written_lacks_every_part_of_the_artifact() -> None:
+    assert artifact_gaps(None, []) == [Gap.WHAT_WENT_WRONG, Gap.STEPS, Gap.RESPONSE]
+
+
+@pytest.mark.parametrize(
+    "sections",
+    [{"summary": "Checkout failed."}, {"contributing_factors": "A config push, then retries."}],
+)
+def test_a_summary_or_the_contributing_factors_say_what_went_wrong(
+    sections: dict[str, str],
+) -> None:
+    gaps = artifact_gaps(stored(**sections, response="Paged in 2 min."), [an_item(DUE)])
+
+    assert gaps == []
+
+
+def test_impact_timeline_and_what_went_well_alone_do_not_say_what_went_wrong() -> None:
+    written = stored(impact="40% of orders", timeline="13:02 alert", went_well="Rollback")
+
+    assert artifact_gaps(written, [an_item(DUE)]) == [Gap.WHAT_WENT_WRONG, Gap.RESPONSE]
+
+
+def test_a_blank_section_is_not_written() -> None:
+    written = stored(summary="Checkout failed.", response="  \n ")
+
+    assert artifact_gaps(written, [an_item(DUE)]) == [Gap.RESPONSE]
+
+
+def test_a_done_action_item_is_a_step_but_a_dropped_one_is_not() -> None:
+    written = stored(summary="Checkout failed.", response="Paged in 2 min.")
+    done = an_item(DUE, done_by="U0DAN", done_at=NOW)
+    dropped = an_item(DUE, done_by="U0BOB", done_at=NOW, drop_reason="the queue is gone")
+
+    assert artifact_gaps(written, [done]) == []
+    assert artifact_gaps(written, [dropped]) == [Gap.STEPS]
+    assert artifact_gaps(written, [dropped, an_item(DUE)]) == []
+
+
+@pytest.mark.parametrize(
+    ("param", "gaps"),
+    [
+        ("what_went_wrong,steps", [Gap.WHAT_WENT_WRONG, Gap.STEPS]),
+        ("", []),
+        (None, []),  # a message planned before gaps were recorded
+        ("response,something_new", [Gap.RESPONSE]),
+    ],
+)
+def test_the_gaps_a_message_names_are_read_back_ignoring_what_is_not_one(
+    param: object, gaps: list[Gap]
+) -> None:
+    assert read_gaps(param) == gaps

@@ -619,3 +619,43 @@ def test_the_complete_message_claims_nothing_about_action_items_when_none_are_kn
 
     assert "action item" not in text
     assert "(marked by <@U0BOB>). Thank you all! `/postmortem export #7` posts" in text
+
+
+def test_the_complete_message_says_what_the_document_still_lacks_and_how_to_add_it() -> None:
+    params = {"by": "U0BOB", "action_items": "0", "open_items": "0", "gaps": "response,steps"}
+
+    text = completed_text(postmortem(state=State.COMPLETED), params)
+
+    assert (
+        "Thank you all! Its document does not say yet how the incident response worked, and "
+        "has no action item to keep it from happening again: it stays open, so add them with "
+        "`/postmortem document #7` and `/postmortem action #7 @someone YYYY-MM-DD what to do`. "
+        "Then `/postmortem export #7` posts it as Markdown, to keep."
+    ) in text
+
+
+@pytest.mark.parametrize(
+    ("gaps", "says"),
+    [
+        (
+            "what_went_wrong",
+            "does not say yet what went wrong (a summary or the contributing "
+            "factors): it stays open, so add it with `/postmortem document #7`.",
+        ),
+        (
+            "steps",
+            "has no action item to keep it from happening again: it stays open, so add "
+            "one with `/postmortem action #7 @someone YYYY-MM-DD what to do`.",
+        ),
+        (
+            "what_went_wrong,response",
+            "what went wrong (a summary or the contributing factors) "
+            "or how the incident response worked: it stays open, so add them with "
+            "`/postmortem document #7`.",
+        ),
+    ],
+)
+def test_the_complete_message_names_only_what_is_missing(gaps: str, says: str) -> None:
+    params = {"by": "U0BOB", "gaps": gaps}
+
+    assert says in completed_text(postmortem(state=State.COMPLETED), params)

@@ -14,6 +14,7 @@ from bot.slack import commands
 from bot.slack.ids import Action, Callback, ScheduleField, parse_id
 from bot.slack.listeners.forms import NO_POSTMORTEM_NAMED, open_form
 from bot.slack.meeting_form import MAX_PARTICIPANTS, read_schedule_form, schedule_modal
+from bot.slack.nudges import artifact_gaps_text
 from bot.slack.text import escape
 
 _FORM_FIELDS = {"time": ScheduleField.TIME, "justification": ScheduleField.JUSTIFICATION}
@@ -50,7 +51,10 @@ def answer(
                 text = f"Marked the meeting for postmortem #{held.id} as held; I told the channel."
             case commands.Done(which):
                 done = lifecycle.complete(channel_id=channel_id, actor=user_id, postmortem_id=which)
-                text = f"Postmortem #{done.id} is complete; I told the channel. Thank you!"
+                number = done.postmortem.id
+                text = f"Postmortem #{number} is complete; I told the channel. Thank you!"
+                if done.gaps:
+                    text += " " + artifact_gaps_text(number, done.gaps)
             case commands.Cancel(reason, which):
                 cancelled = lifecycle.cancel(
                     channel_id=channel_id, actor=user_id, reason=reason, postmortem_id=which
