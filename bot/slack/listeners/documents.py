@@ -29,6 +29,7 @@ from bot.slack.document_form import (
 from bot.slack.ids import Action, Callback, parse_action_item_ref
 from bot.slack.listeners.actions import why_not_an_action_item_owner
 from bot.slack.listeners.forms import answer_after_ack, open_form
+from bot.slack.text import command as command_text
 from bot.slack.text import escape, plain
 
 NO_ACTION_ITEM_NAMED = (
@@ -226,7 +227,8 @@ def submit_document_form(
             f"Saved postmortem #{form.postmortem_id}'s document "
             f"({', '.join(SECTION_TITLES[s].lower() for s in saved.changed)}; "
             f"{len(saved.document.written)} of {len(Section)} sections written now). "
-            "`/postmortem export` posts it as Markdown."
+            # With its number: the bare command finds no postmortem once this one is done.
+            f"{command_text(form.postmortem_id, 'export')} posts it as Markdown."
         )
     elif not saved.conflicts:
         text = f"Nothing changed in postmortem #{form.postmortem_id}'s document."
