@@ -88,6 +88,14 @@ class Person:
         }
         self._post({"payload": json.dumps(payload)})
 
+    def click(self, action_id: str, value: str) -> None:
+        self.interact(
+            {"type": "block_actions", "actions": [{"action_id": action_id, "value": value}]}
+        )
+
+    def submit(self, view: dict[str, Any]) -> None:
+        self.interact({"type": "view_submission", "view": view})
+
 
 def _start_form(view_id: str) -> dict[str, Any]:
     def users(*ids: str) -> dict[str, Any]:
@@ -122,6 +130,22 @@ def _document_form(view: dict[str, Any], sections: dict[str, str]) -> dict[str, 
     return {**view, "id": "V0DOC", "state": {"values": values}}
 
 
+def _schedule_form(view: dict[str, Any], at: datetime, people: list[str]) -> dict[str, Any]:
+    """The schedule form as Slack sends it back once a time and the participants are chosen."""
+    values = {
+        "meeting_time": {
+            "meeting_time": {"type": "datetimepicker", "selected_date_time": int(at.timestamp())}
+        },
+        "meeting_participants": {
+            "meeting_participants": {"type": "multi_users_select", "selected_users": people}
+        },
+        "meeting_justification": {
+            "meeting_justification": {"type": "plain_text_input", "value": None}
+        },
+    }
+    return {**view, "id": "V0SCHEDULE", "state": {"values": values}}
+
+
 def _wait_for_owner(runtime: Runtime, postmortem_id: int, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -131,38 +155,142 @@ def _wait_for_owner(runtime: Runtime, postmortem_id: int, timeout: float = 10.0)
         time.sleep(0.02)
 
 
-def _wait_for_answer(
-    slack: SlackStandIn, runtime: Runtime, clock: DemoClock, user_id: str, timeout: float = 10.0
-) -> None:
-    """Until the bot has answered ``user_id`` (an ephemeral sent after the command's ack)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        runtime.dispatcher.drain(now=clock())
-        if any(c.params.get("user") == user_id for c in slack.calls("chat.postEphemeral")):
-            return
-        time.sleep(0.02)
+class Scene:
+    """What the channel has seen so far, printed as it happens."""
+
+    def __init__(self, slack: SlackStandIn, runtime: Runtime, clock: DemoClock) -> None:
+        self.slack = slack
+        self.runtime = runtime
+        self.clock = clock
+        self._seen: set[int] = set()
+        self._forms = 0
+
+    def show(self) -> None:
+        """Send what is due, then print every Slack call not printed yet."""
+        self.runtime.dispatcher.drain(now=self.clock())
+        for call in self.slack.calls():
+            if id(call) in self._seen:
+                continue
+            self._seen.add(id(call))
+            _print_call(call.method, call.params)
+
+    def opened_form(self) -> dict[str, Any]:
+        """The form the bot opened for the command just typed (it opens after the ack)."""
+        self._forms += 1
+        view: dict[str, Any] = self.slack.wait_for("views.open", count=self._forms)[-1].params[
+            "view"
+        ]
+        self.show()
+        return view
+
+    def wait_for_answer(self, user_id: str, timeout: float = 10.0) -> None:
+        """Until the bot has answered ``user_id`` (an ephemeral sent after the command's ack)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.runtime.dispatcher.drain(now=self.clock())
+            if any(c.params.get("user") == user_id for c in self.slack.calls("chat.postEphemeral")):
+                return
+            time.sleep(0.02)
+
+    def answered(self, name: str, text: str) -> None:
+        """An ephemeral answer that came with the ack."""
+        lines = readable(text, PEOPLE).splitlines()
+        print(f"[bot] (only visible to {name}):")
+        print("\n".join(f"  │ {line}" for line in lines))
 
 
-def _show(slack: SlackStandIn, runtime: Runtime, clock: DemoClock, seen: list[int]) -> None:
-    runtime.dispatcher.drain(now=clock())
-    for call in slack.calls():
-        if id(call) in seen:
-            continue
-        seen.append(id(call))
-        who = "bot"
-        if call.method == "chat.postMessage":
-            print(f"\n[{who}] posted in #incident:\n{render_message(call.params, PEOPLE)}")
-        elif call.method == "chat.update":
-            print(f"\n[{who}] updated its message in place:\n{render_message(call.params, PEOPLE)}")
-        elif call.method == "chat.postEphemeral":
-            to = PEOPLE.get(str(call.params.get("user")), "someone")
-            text = readable(str(call.params.get("text", "")), PEOPLE)
-            print(f"\n[{who}] (only visible to {to}): {text}")
-        elif call.method == "views.open":
-            print(f"\n[{who}] opened the form “{call.params['view']['title']['text']}”")
-        elif call.method == "_upload":
-            print(f"\n[{who}] uploaded a file to #incident:")
-            print("\n".join(f"  │ {line}" for line in str(call.params["text"]).splitlines()))
+def _print_call(method: str, params: dict[str, Any]) -> None:
+    if method == "chat.postMessage":
+        # A direct message's channel is the person's user id.
+        to = PEOPLE.get(str(params.get("channel")))
+        where = f"sent {to} a direct message" if to else "posted in #incident"
+        print(f"\n[bot] {where}:\n{render_message(params, PEOPLE)}")
+    elif method == "chat.update":
+        print(f"\n[bot] updated its message in place:\n{render_message(params, PEOPLE)}")
+    elif method == "chat.postEphemeral":
+        to = PEOPLE.get(str(params.get("user")), "someone")
+        print(f"\n[bot] (only visible to {to}): {readable(str(params.get('text', '')), PEOPLE)}")
+    elif method == "views.open":
+        print(f"\n[bot] opened the form “{params['view']['title']['text']}”")
+    elif method == "_upload":
+        print("\n[bot] uploaded a file to #incident:")
+        print("\n".join(f"  │ {line}" for line in str(params["text"]).splitlines()))
+
+
+def _open_and_pick_an_owner(scene: Scene, alice: Person, bob: Person, carol: Person) -> int:
+    print("alice types: /postmortem start")
+    alice.command("start")
+    scene.opened_form()
+    print("\nalice fills in the form: who led, who was on call, who triggered it")
+    alice.submit(_start_form("V0DEMO"))
+    scene.show()
+
+    print("\n… an hour passes with nobody volunteering …")
+    scene.clock.offset = timedelta(hours=1, minutes=1)
+    scene.show()
+
+    print("\ncarol clicks [Assign bob (on-call, payments)]")
+    pid = scene.runtime.postmortems.status(channel_id=CHANNEL).open_postmortems[0].id
+    carol.click("owner.pick_candidate.1", f"{pid}|U0BOB")
+    # A candidate's button is handled after its ack (Slack is asked who they are): let
+    # carol's pick land first, as it would in the channel.
+    _wait_for_owner(scene.runtime, pid)
+    print("alice clicks [I'll own it] a moment later")
+    alice.click("owner.claim_self", str(pid))
+    scene.show()
+    print("\nbob types: /postmortem status")
+    scene.answered("bob", bob.command("status"))
+    return pid
+
+
+def _write_it(scene: Scene, bob: Person, carol: Person) -> None:
+    print("\nbob types: /postmortem document")
+    bob.command("document")
+    view = scene.opened_form()
+    print("\nbob writes the summary and the contributing factors, and saves")
+    summary = "Checkout failed for 12 minutes after a deploy."
+    factors = (
+        "A config change and a retry storm, together; the canary did not cover the payments path."
+    )
+    bob.submit(_document_form(view, {"summary": summary, "contributing_factors": factors}))
+    scene.show()
+    due = (scene.clock() + timedelta(days=7)).date().isoformat()
+    print(f"\ncarol types: /postmortem action @carol {due} Canary the payments path")
+    carol.command(f"action <@U0CAROL|carol> {due} Canary the payments path")
+    # Answered after its ack, once Slack has said carol is a person.
+    scene.wait_for_answer("U0CAROL")
+    scene.show()
+
+
+def _meet_and_complete(scene: Scene, pid: int, alice: Person, bob: Person) -> None:
+    print("\nbob types: /postmortem schedule")
+    bob.command("schedule")
+    view = scene.opened_form()
+    meeting = (scene.clock() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    print(f"\nbob picks {meeting:%a %d %b %H:%M} UTC and invites alice and carol")
+    bob.submit(_schedule_form(view, meeting, ["U0ALICE", "U0CAROL"]))
+    scene.show()
+
+    print("\n… two days later, the meeting takes place …")
+    scene.clock.offset = meeting - datetime.now(UTC) + timedelta(hours=1, minutes=5)
+    scene.show()
+    print("\nbob clicks [Mark meeting held]")
+    bob.click("lifecycle.mark_held", str(pid))
+    scene.show()
+    print("\nbob types: /postmortem done")
+    scene.answered("bob", bob.command("done"))
+    scene.show()
+
+    print(f"\nalice types: /postmortem document #{pid}")
+    alice.command(f"document #{pid}")
+    view = scene.opened_form()
+    print("\nalice writes how the incident response worked, and saves")
+    response = "Paged within 2 minutes; the rollback took 8 because the runbook was out of date."
+    alice.submit(_document_form(view, {"response": response}))
+    scene.show()
+    print(f"\nalice types: /postmortem export #{pid}")
+    alice.command(f"export #{pid}")
+    scene.show()
 
 
 def run_demo() -> int:
@@ -184,78 +312,13 @@ def run_demo() -> int:
             postmortem_policy_file=policy_file,
         )
         runtime = build_runtime(settings, clock=clock)
-        seen: list[int] = []
+        scene = Scene(slack, runtime, clock)
         try:
             with LiveServer(runtime.web_app) as server:
                 alice, bob, carol = (Person(server.url, u) for u in PEOPLE)
-                print("alice types: /postmortem start")
-                alice.command("start")
-                slack.wait_for("views.open")
-                _show(slack, runtime, clock, seen)
-                print("\nalice fills in the form: who led, who was on call, who triggered it")
-                alice.interact({"type": "view_submission", "view": _start_form("V0DEMO")})
-                _show(slack, runtime, clock, seen)
-
-                print("\n… an hour passes with nobody volunteering …")
-                clock.offset = timedelta(hours=1, minutes=1)
-                _show(slack, runtime, clock, seen)
-
-                print("\ncarol clicks [Assign bob (on-call, payments)]")
-                pid = runtime.postmortems.status(channel_id=CHANNEL).open_postmortems[0].id
-                carol.interact(
-                    {
-                        "type": "block_actions",
-                        "actions": [
-                            {"action_id": "owner.pick_candidate.1", "value": f"{pid}|U0BOB"}
-                        ],
-                    }
-                )
-                # A candidate's button is handled after its ack (Slack is asked who they are):
-                # let carol's pick land first, as it would in the channel.
-                _wait_for_owner(runtime, pid)
-                print("alice clicks [I'll own it] a moment later")
-                alice.interact(
-                    {
-                        "type": "block_actions",
-                        "actions": [{"action_id": "owner.claim_self", "value": str(pid)}],
-                    }
-                )
-                _show(slack, runtime, clock, seen)
-                print("\nbob types: /postmortem status")
-                status = readable(bob.command("status"), PEOPLE)
-                print("[bot] (only visible to bob):")
-                print("\n".join(f"  │ {line}" for line in status.splitlines()))
-
-                print("\nbob types: /postmortem document")
-                bob.command("document")
-                view = slack.wait_for("views.open", count=2)[-1].params["view"]
-                _show(slack, runtime, clock, seen)
-                print("\nbob writes the summary and the contributing factors, and saves")
-                bob.interact(
-                    {
-                        "type": "view_submission",
-                        "view": _document_form(
-                            view,
-                            {
-                                "summary": "Checkout failed for 12 minutes after a deploy.",
-                                "contributing_factors": (
-                                    "A config change and a retry storm, together; the canary "
-                                    "did not cover the payments path."
-                                ),
-                            },
-                        ),
-                    }
-                )
-                _show(slack, runtime, clock, seen)
-                due = (clock() + timedelta(days=7)).date().isoformat()
-                print(f"\ncarol types: /postmortem action @carol {due} Canary the payments path")
-                carol.command(f"action <@U0CAROL|carol> {due} Canary the payments path")
-                # Answered after its ack, once Slack has said carol is a person.
-                _wait_for_answer(slack, runtime, clock, "U0CAROL")
-                _show(slack, runtime, clock, seen)
-                print("\nalice types: /postmortem export")
-                alice.command("export")
-                _show(slack, runtime, clock, seen)
+                pid = _open_and_pick_an_owner(scene, alice, bob, carol)
+                _write_it(scene, bob, carol)
+                _meet_and_complete(scene, pid, alice, bob)
         finally:
             runtime.stop()
     return 0

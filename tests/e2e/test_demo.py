@@ -7,7 +7,7 @@ import pytest
 from bot.demo import run_demo
 
 
-def test_the_demo_walks_from_start_to_owner_to_an_exported_document(
+def test_the_demo_walks_from_start_to_owner_to_meeting_to_a_completed_document(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert run_demo() == 0
@@ -17,10 +17,19 @@ def test_the_demo_walks_from_start_to_owner_to_an_exported_document(
         "alice types: /postmortem start",
         "This postmortem needs exactly one owner.",
         "*Owner:* @bob (on-call, payments) (chosen by @carol (SRE))",
+        "[bot] sent bob (on-call, payments) a direct message:",
         "• Document: not started",
         "started the document for *Checkout errors after deploy* (#1)",
         "Added action item 1 to postmortem #1: Canary the payments path",
-        "[bot] uploaded a file to #incident:",
+        "BEGIN:VCALENDAR",
+        "• Participants: @alice (incident commander), @carol (SRE)",
+        "Did it take place? Click *Mark meeting held*",
+        "was held (marked by @bob (on-call, payments))",
+        "Its document does not say yet how the incident response worked",
+        "is complete (marked by @bob (on-call, payments))",
+        "Saved postmortem #1's document (how the incident response worked",
+        "- Status: Completed",
+        "Paged within 2 minutes",
         "1. [ ] Canary the payments path — owner @carol (SRE), due",
         "(the file just above; exported by @alice",
     ]
