@@ -19,7 +19,7 @@ What a ``Close`` gives the postmortem:
   milliseconds), so the unit is told by its size: seconds up to 11 digits, then
   milliseconds (12 to 14), microseconds (15 to 17) and nanoseconds (18 and more). For any time
   after 1973 that is unambiguous;
-- severity: ``alert.priority`` (``P1``…``P5``; a bare number ``3`` reads as ``P3``);
+- severity: ``alert.priority`` (``P1``…``P5``; a bare ``3`` or ``"3"`` reads as ``P3``);
 - owner candidates: ``alert.owner`` (Opsgenie's username, an email, looked up in Slack) was
   initially assigned to the alert and led the response.
 
@@ -127,10 +127,16 @@ class OpsgenieClose(BaseModel):
     alert: OpsgenieAlert
 
 
+_BARE_PRIORITIES = ("1", "2", "3", "4", "5")
+
+
 def severity(priority: Any) -> str | None:
-    """``P1``…``P5`` as sent; a bare number ``n`` as ``Pn``; None when there is none."""
+    """``P1``…``P5`` as sent; a bare ``n`` (a number, or text a custom integration sent) as
+    ``Pn``; None when there is none."""
     if isinstance(priority, int) and not isinstance(priority, bool) and 1 <= priority <= 5:
         return f"P{priority}"
+    if isinstance(priority, str) and priority.strip() in _BARE_PRIORITIES:
+        return f"P{priority.strip()}"
     return optional_text(priority, MAX_SEVERITY)
 
 

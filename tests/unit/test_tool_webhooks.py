@@ -174,7 +174,18 @@ def test_the_documented_sample_messages_leading_space_is_stripped() -> None:
 
 @pytest.mark.parametrize(
     ("priority", "expected"),
-    [("P1", "P1"), (" P5 ", "P5"), (3, "P3"), (9, "9"), ("", None), (None, None), (True, None)],
+    [
+        ("P1", "P1"),
+        (" P5 ", "P5"),
+        (3, "P3"),
+        ("3", "P3"),  # a custom integration's text
+        (" 2 ", "P2"),
+        (9, "9"),
+        ("9", "9"),
+        ("", None),
+        (None, None),
+        (True, None),
+    ],
 )
 def test_the_priority_is_the_severity(priority: Any, expected: str | None) -> None:
     assert severity(priority) == expected
