@@ -204,6 +204,7 @@ class LifecycleService(Service):
                 "by": actor,
                 "action_items": str(len(items)),
                 "open_items": str(still_open),
+                "dropped_items": str(sum(1 for item in items if item.dropped)),
                 GAPS: gaps_param(gaps),
             }
             plan_messages(

@@ -257,7 +257,7 @@ def completed_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
             f"{'it' if still_open == '1' else 'them'}, and each owner is reminded on its due date."
         )
     elif recorded and recorded != "0":
-        items = "Every action item is already done."
+        items = _closed_items(int(recorded), params.get("dropped_items"))
     else:
         items = ""
     gaps = read_gaps(params.get(GAPS))
@@ -271,6 +271,22 @@ def completed_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
         f":tada: The postmortem for *{escape(postmortem.title)}* (#{postmortem.id}) is complete "
         f"(marked by <@{params['by']}>). Thank you all! {items}{' ' if items else ''}{export}"
     )
+
+
+def _closed_items(recorded: int, dropped_param: str | None) -> str:
+    """Every item is closed: say how, since a dropped one was never done."""
+    if dropped_param is None:  # planned before dropped items were counted
+        return "Every action item is already closed."
+    dropped = int(dropped_param)
+    if dropped == 0:
+        return "Every action item is already done."
+    if dropped == recorded:
+        return (
+            "Its action item was dropped."
+            if recorded == 1
+            else f"Its {recorded} action items were all dropped."
+        )
+    return f"Its action items are all closed: {recorded - dropped} done, {dropped} dropped."
 
 
 _GAP_WORDS = {

@@ -314,9 +314,16 @@ def test_an_action_item_that_was_dropped_is_no_step_against_a_repeat(bot: BotHar
     bot.user("U0BOB").answer("action drop 1 the queue is gone")
     done = bot.user("U0BOB").answer("done")
 
+    bot.settle()
+
+    [completed] = posted(bot, "completed")
     assert "Its document has no action item to keep it from happening again" in done
     assert "add one with `/postmortem action #1 @someone YYYY-MM-DD what to do`" in done
     assert "document #1" not in done
+    assert (
+        "Thank you all! Its action item was dropped. Its document has no action item"
+        in (completed["text"])
+    )
 
 
 def test_an_action_item_is_marked_done_once_and_status_lists_only_the_open_ones(

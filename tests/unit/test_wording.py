@@ -602,7 +602,12 @@ def test_the_complete_message_says_what_is_still_owed_as_it_stands(
     recorded: str, still_open: str, says: str
 ) -> None:
     done = postmortem(state=State.COMPLETED)
-    params = {"by": "U0BOB", "action_items": recorded, "open_items": still_open}
+    params = {
+        "by": "U0BOB",
+        "action_items": recorded,
+        "open_items": still_open,
+        "dropped_items": "0",
+    }
 
     text = completed_text(done, params)
 
@@ -659,3 +664,25 @@ def test_the_complete_message_names_only_what_is_missing(gaps: str, says: str) -
     params = {"by": "U0BOB", "gaps": gaps}
 
     assert says in completed_text(postmortem(state=State.COMPLETED), params)
+
+
+@pytest.mark.parametrize(
+    ("recorded", "dropped", "says"),
+    [
+        ("3", "1", "Its action items are all closed: 2 done, 1 dropped."),
+        ("2", "2", "Its 2 action items were all dropped."),
+        ("1", "1", "Its action item was dropped."),
+        ("2", None, "Every action item is already closed."),  # a row from before
+    ],
+)
+def test_the_complete_message_never_calls_a_dropped_action_item_done(
+    recorded: str, dropped: str | None, says: str
+) -> None:
+    params = {"by": "U0BOB", "action_items": recorded, "open_items": "0"}
+    if dropped is not None:
+        params["dropped_items"] = dropped
+
+    text = completed_text(postmortem(state=State.COMPLETED), params)
+
+    assert f"Thank you all! {says}" in text
+    assert "already done" not in text
