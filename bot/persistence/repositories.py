@@ -6,9 +6,10 @@ import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Select, Table, Update, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -101,24 +102,43 @@ _RECORD_PROMPT = (
     .where(_POSTMORTEMS_TABLE.c.id == bindparam("postmortem_id"))
     .values(prompt_ts=bindparam("ts"))
 )
-_MARK_SENT = (
-    update(_OUTBOX_TABLE)
-    .where(
-        _OUTBOX_TABLE.c.id == bindparam("item_id"),
-        _OUTBOX_TABLE.c.lease_owner == bindparam("worker"),
-        _OUTBOX_TABLE.c.status == "pending",
+
+
+def _mark_sent(status: str) -> Update:
+    """Record what Slack took, from a row in ``status`` this dispatcher still holds."""
+    return (
+        update(_OUTBOX_TABLE)
+        .where(
+            _OUTBOX_TABLE.c.id == bindparam("item_id"),
+            _OUTBOX_TABLE.c.lease_owner == bindparam("worker"),
+            _OUTBOX_TABLE.c.status == status,
+        )
+        .values(
+            lease_owner=None,
+            lease_expires_at=None,
+            status="sent",
+            slack_ts=bindparam("ts"),
+            sent_at=bindparam("at"),
+            # An earlier attempt's error told why the row was still waiting: a sent message
+            # has none (``attempts`` still shows that it took more than one try).
+            last_error=None,
+        )
     )
-    .values(
-        lease_owner=None,
-        lease_expires_at=None,
-        status="sent",
-        slack_ts=bindparam("ts"),
-        sent_at=bindparam("at"),
-        # An earlier attempt's error told why the row was still waiting: a sent message has
-        # none (``attempts`` still shows that it took more than one try).
-        last_error=None,
-    )
-)
+
+
+_MARK_SENT = _mark_sent("pending")
+# Its reason went (an owner picked, the postmortem cancelled) while this dispatcher was
+# posting it: Slack has it, so the record must say so, with the ts a Snooze click, a closed
+# action item's update and the audit look it up by. A cancel keeps the lease (only the
+# dispatcher's own finishing clears it), so this never matches a row the dispatcher gave
+# up, or one another dispatcher holds now.
+_MARK_SENT_THOUGH_CANCELLED = _mark_sent("cancelled")
+
+
+class Recorded(Enum):
+    SENT = "sent"
+    SENT_THOUGH_ITS_REASON_WENT = "sent though its reason went"
+    LEASE_LOST = "lease lost"
 
 
 _GET_POSTMORTEM = select(_POSTMORTEMS_TABLE).where(_POSTMORTEMS_TABLE.c.id == bindparam("id"))
@@ -543,12 +563,15 @@ class OutboxRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def mark_sent(self, *, item_id: int, worker: str, ts: str | None, at: datetime) -> bool:
-        # The hottest write of all (once per message): a prepared Core statement.
-        result = self._session.execute(
-            _MARK_SENT, {"item_id": item_id, "worker": worker, "ts": ts, "at": at}
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+    def mark_sent(self, *, item_id: int, worker: str, ts: str | None, at: datetime) -> Recorded:
+        # The hottest write of all (once per message): a prepared Core statement, and a second
+        # one only in the rare case that the first finds the row cancelled meanwhile.
+        values = {"item_id": item_id, "worker": worker, "ts": ts, "at": at}
+        if self._session.execute(_MARK_SENT, values).rowcount:  # type: ignore[attr-defined]
+            return Recorded.SENT
+        if self._session.execute(_MARK_SENT_THOUGH_CANCELLED, values).rowcount:  # type: ignore[attr-defined]
+            return Recorded.SENT_THOUGH_ITS_REASON_WENT
+        return Recorded.LEASE_LOST
 
     def mark_cancelled(self, *, item_id: int, worker: str, reason: str) -> bool:
         return self._finish(item_id, worker, status="cancelled", last_error=reason)

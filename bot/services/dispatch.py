@@ -36,7 +36,7 @@ from bot.domain.messages import (
 )
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
-from bot.persistence.repositories import OutboxItem
+from bot.persistence.repositories import OutboxItem, Recorded
 from bot.persistence.uow import UnitOfWorkFactory
 from bot.services.base import mrkdwn_safe, plan_messages, queue_notice, reason_gone_elsewhere
 
@@ -367,13 +367,24 @@ class Dispatcher:
             return
         with self._uow_factory() as uow:
             for sent in delivered:
-                if not uow.outbox.mark_sent(item_id=sent.item.id, worker=token, ts=sent.ts, at=now):
+                recorded = uow.outbox.mark_sent(
+                    item_id=sent.item.id, worker=token, ts=sent.ts, at=now
+                )
+                if recorded is Recorded.LEASE_LOST:
                     log.warning(
                         "outbox %s: lease lost before recording; it was sent once", sent.item.id
                     )
                     continue
-                self._after_sent(uow, sent.item, sent.postmortem, sent.ts, now)
                 report.sent += 1
+                self._after_sent(
+                    uow,
+                    sent.item,
+                    sent.postmortem,
+                    sent.ts,
+                    now,
+                    # A nudge whose reason went while it was posted is not repeated.
+                    repeat=recorded is Recorded.SENT,
+                )
             uow.commit()
 
     def _renew(self, rest: list[OutboxItem], lease: _Lease, token: str) -> set[int]:
@@ -698,6 +709,8 @@ class Dispatcher:
         postmortem: Postmortem | None,
         ts: str | None,
         now: datetime,
+        *,
+        repeat: bool = True,
     ) -> None:
         if postmortem is None:
             return
@@ -720,16 +733,16 @@ class Dispatcher:
                 uow.outbox.add(
                     postmortem_id=postmortem.id, channel_id=item.channel_id, planned=again, now=now
                 )
-        repeat = None
-        if item.kind in REPEATING_NUDGES:
-            repeat = plan_repeat(
+        planned = None
+        if repeat and item.kind in REPEATING_NUDGES:
+            planned = plan_repeat(
                 item.kind,
                 postmortem,
                 self._policy,
                 now,
                 pending=uow.outbox.pending_kinds_for(postmortem.id),
             )
-        if repeat is not None:
+        if planned is not None:
             uow.outbox.add(
-                postmortem_id=postmortem.id, channel_id=item.channel_id, planned=repeat, now=now
+                postmortem_id=postmortem.id, channel_id=item.channel_id, planned=planned, now=now
             )

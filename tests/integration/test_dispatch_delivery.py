@@ -18,7 +18,7 @@ from bot.persistence.db import create_session_factory
 from bot.persistence.repositories import OutboxItem
 from bot.persistence.tables import OutboxRow
 from bot.persistence.uow import UnitOfWork
-from bot.services.dispatch import MAX_ATTEMPTS, Dispatcher, DispatchReport
+from bot.services.dispatch import MAX_ATTEMPTS, Dispatcher, DispatchReport, Outgoing
 from bot.slack.blocks import status_text
 from bot.slack.messenger import SlackMessenger
 from tests.support.clock import FakeClock
@@ -180,6 +180,36 @@ def test_a_nudge_whose_reason_goes_after_it_was_claimed_is_not_sent(
     assert claimed == ["nudge_no_owner"]
     assert report.cancelled == 1
     assert "nudge_no_owner" not in kinds_posted(slack)
+
+
+def test_a_nudge_slack_took_as_its_reason_went_is_recorded_as_sent_with_its_ts(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    postmortem = open_postmortem(runtime, clock)
+    runtime.dispatcher.drain(now=clock())
+    clock.advance(timedelta(hours=1))
+    deliver = SlackMessenger.deliver
+
+    def owner_picked_while_posting(self: SlackMessenger, message: Outgoing) -> str | None:
+        ts = deliver(self, message)
+        # Slack has the nudge; before the dispatcher records it, the channel picks an owner
+        # (whose transaction cancels the no-owner nudges still pending).
+        runtime.postmortems.claim_ownership(
+            postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
+        )
+        return ts
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SlackMessenger, "deliver", owner_picked_while_posting)
+        runtime.dispatcher.dispatch_due(now=clock())
+
+    [posted] = [m for m in slack.messages(CHANNEL) if "still has no owner" in m["text"]]
+    # Recorded once, and not repeated: its reason is gone.
+    [nudge] = [r for r in outbox(runtime) if r.kind == "nudge_no_owner"]
+    # What reached the channel is on record: its Snooze button and the audit find it.
+    assert (nudge.status, nudge.slack_ts) == ("sent", posted["ts"])
+    [escalation] = [r for r in outbox(runtime) if r.kind == "escalate_no_owner"]
+    assert escalation.status == "cancelled"  # not yet claimed by anyone: cancelled as before
 
 
 # -- Slack says "later" or "never" --------------------------------------------------------
