@@ -28,6 +28,8 @@ A_WEEK_LATER_IN_NEW_YORK = datetime(2026, 12, 3, 14, 5, tzinfo=UTC)
 def at(bot: BotHarness, moment: datetime) -> None:
     """Move the clock to ``moment`` and send whatever is due then (the pump may be sending
     some of it as the dispatch returns: wait for that too)."""
+    # What the pump is sending now first: a jump of days would expire its lease under it.
+    bot.settle()
     bot.clock.advance(moment - bot.clock())
     bot.dispatch()
     bot.settle()
