@@ -359,12 +359,14 @@ GAPS = "gaps"
 
 
 def artifact_gaps(document: Document | None, action_items: Sequence[ActionItem]) -> list[Gap]:
-    """What the artifact lacks: "a detailed description of exactly what went wrong", "a
-    list of steps to take in order to prevent a similar incident" (action items not dropped)
-    and "an analysis of how effective your incident response process itself was"."""
+    """What the artifact lacks: "a detailed description of exactly what went wrong in order
+    to cause the incident" (the contributing factors: a summary of what happened is not
+    that), "a list of steps to take in order to prevent a similar incident" (action items
+    not dropped) and "an analysis of how effective your incident response process itself
+    was"."""
     written = set(document.written) if document is not None else set()
     gaps = []
-    if not written & {Section.SUMMARY, Section.CONTRIBUTING_FACTORS}:
+    if Section.CONTRIBUTING_FACTORS not in written:
         gaps.append(Gap.WHAT_WENT_WRONG)
     if not any(not item.dropped for item in action_items):
         gaps.append(Gap.STEPS)

@@ -290,7 +290,7 @@ def _closed_items(recorded: int, dropped_param: str | None) -> str:
 
 
 _GAP_WORDS = {
-    Gap.WHAT_WENT_WRONG: "what went wrong (a summary or the contributing factors)",
+    Gap.WHAT_WENT_WRONG: "what went wrong to cause it (the contributing factors)",
     Gap.RESPONSE: "how the incident response worked",
 }
 
@@ -314,8 +314,8 @@ def artifact_gaps_text(postmortem_id: int, gaps: list[Gap] | tuple[Gap, ...]) ->
     else:
         which = "one" if Gap.STEPS in gaps else ("it" if len(unsaid) == 1 else "them")
     return (
-        f"Its document {', and '.join(parts)}: it stays open, so add {which} with "
-        f"{' and '.join(adds)}."
+        f"The postmortem {', and '.join(parts)}: its document and action items stay open, so "
+        f"add {which} with {' and '.join(adds)}."
     )
 
 

@@ -25,7 +25,7 @@ def test_the_demo_walks_from_start_to_owner_to_meeting_to_a_completed_document(
         "• Participants: @alice (incident commander), @carol (SRE)",
         "Did it take place? Click *Mark meeting held*",
         "was held (marked by @bob (on-call, payments))",
-        "Its document does not say yet how the incident response worked",
+        "The postmortem does not say yet how the incident response worked",
         "is complete (marked by @bob (on-call, payments))",
         "Saved postmortem #1's document (how the incident response worked",
         "- Status: Completed",

@@ -251,10 +251,10 @@ def test_done_with_nothing_written_completes_and_says_what_the_document_still_la
 
     [completed] = posted(bot, "completed")
     lacks = (
-        "Its document does not say yet what went wrong (a summary or the contributing factors) "
+        "The postmortem does not say yet what went wrong to cause it (the contributing factors) "
         "or how the incident response worked, and has no action item to keep it from happening "
-        "again: it stays open, so add them with `/postmortem document #1` and "
-        "`/postmortem action #1 @someone YYYY-MM-DD what to do`."
+        "again: its document and action items stay open, so add them with "
+        "`/postmortem document #1` and `/postmortem action #1 @someone YYYY-MM-DD what to do`."
     )
     assert "Postmortem #1 is complete" in done
     assert lacks in done
@@ -301,14 +301,18 @@ def test_done_after_the_document_and_an_action_item_are_written_says_nothing_is_
 
     [completed] = posted(bot, "completed")
     assert done == "Postmortem #1 is complete; I told the channel. Thank you!"
-    assert "Its document" not in completed["text"]
+    assert "does not say yet" not in completed["text"]
     assert "`/postmortem export #1` posts its document as Markdown" in completed["text"]
 
 
 def test_an_action_item_that_was_dropped_is_no_step_against_a_repeat(bot: BotHarness) -> None:
     held_by_bob(bot)
     bot.user("U0BOB").submit_view(
-        filled(document_form(bot, "U0BOB"), summary="Checkout failed.", response="Fine.")
+        filled(
+            document_form(bot, "U0BOB"),
+            contributing_factors="A config push and a retry storm.",
+            response="Paged in 2 minutes.",
+        )
     )
     add_action_item(bot, "U0BOB", "<@U0DAN> 2026-12-04 Alert on queue depth")
     bot.user("U0BOB").answer("action drop 1 the queue is gone")
@@ -317,11 +321,11 @@ def test_an_action_item_that_was_dropped_is_no_step_against_a_repeat(bot: BotHar
     bot.settle()
 
     [completed] = posted(bot, "completed")
-    assert "Its document has no action item to keep it from happening again" in done
+    assert "The postmortem has no action item to keep it from happening again" in done
     assert "add one with `/postmortem action #1 @someone YYYY-MM-DD what to do`" in done
     assert "document #1" not in done
     assert (
-        "Thank you all! Its action item was dropped. Its document has no action item"
+        "Thank you all! Its action item was dropped. The postmortem has no action item"
         in (completed["text"])
     )
 

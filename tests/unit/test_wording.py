@@ -632,9 +632,10 @@ def test_the_complete_message_says_what_the_document_still_lacks_and_how_to_add_
     text = completed_text(postmortem(state=State.COMPLETED), params)
 
     assert (
-        "Thank you all! Its document does not say yet how the incident response worked, and "
-        "has no action item to keep it from happening again: it stays open, so add them with "
-        "`/postmortem document #7` and `/postmortem action #7 @someone YYYY-MM-DD what to do`. "
+        "Thank you all! The postmortem does not say yet how the incident response worked, and "
+        "has no action item to keep it from happening again: its document and action items "
+        "stay open, so add them with `/postmortem document #7` and "
+        "`/postmortem action #7 @someone YYYY-MM-DD what to do`. "
         "Then `/postmortem export #7` posts it as Markdown, to keep."
     ) in text
 
@@ -644,18 +645,19 @@ def test_the_complete_message_says_what_the_document_still_lacks_and_how_to_add_
     [
         (
             "what_went_wrong",
-            "does not say yet what went wrong (a summary or the contributing "
-            "factors): it stays open, so add it with `/postmortem document #7`.",
+            "does not say yet what went wrong to cause it (the contributing factors): its "
+            "document and action items stay open, so add it with `/postmortem document #7`.",
         ),
         (
             "steps",
-            "has no action item to keep it from happening again: it stays open, so add "
-            "one with `/postmortem action #7 @someone YYYY-MM-DD what to do`.",
+            "has no action item to keep it from happening again: its document and action "
+            "items stay open, so add one with `/postmortem action #7 @someone YYYY-MM-DD what "
+            "to do`.",
         ),
         (
             "what_went_wrong,response",
-            "what went wrong (a summary or the contributing factors) "
-            "or how the incident response worked: it stays open, so add them with "
+            "what went wrong to cause it (the contributing factors) or how the incident "
+            "response worked: its document and action items stay open, so add them with "
             "`/postmortem document #7`.",
         ),
     ],
