@@ -9,7 +9,19 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, Update, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -104,7 +116,7 @@ _RECORD_PROMPT = (
 )
 
 
-def _mark_sent(status: str) -> Update:
+def _mark_sent(status: str, note: Any) -> Update:
     """Record what Slack took, from a row in ``status`` this dispatcher still holds."""
     return (
         update(_OUTBOX_TABLE)
@@ -119,20 +131,34 @@ def _mark_sent(status: str) -> Update:
             status="sent",
             slack_ts=bindparam("ts"),
             sent_at=bindparam("at"),
-            # An earlier attempt's error told why the row was still waiting: a sent message
-            # has none (``attempts`` still shows that it took more than one try).
-            last_error=None,
+            last_error=note,
         )
     )
 
 
-_MARK_SENT = _mark_sent("pending")
-# Its reason went (an owner picked, the postmortem cancelled) while this dispatcher was
-# posting it: Slack has it, so the record must say so, with the ts a Snooze click, a closed
-# action item's update and the audit look it up by. A cancel keeps the lease (only the
-# dispatcher's own finishing clears it), so this never matches a row the dispatcher gave
-# up, or one another dispatcher holds now.
-_MARK_SENT_THOUGH_CANCELLED = _mark_sent("cancelled")
+# An earlier attempt's error told why the row was still waiting: a sent message has none
+# (``attempts`` still shows that it took more than one try).
+_MARK_SENT = _mark_sent("pending", None)
+# Its reason went (an owner picked, a snooze, the postmortem cancelled) while this dispatcher
+# was posting it: Slack has it, so the record must say so, with the ts a Snooze click, a
+# closed action item's update and the audit look it up by, and keep why it was cancelled. A
+# cancel keeps the lease, and a dispatcher lets go of a row cancelled before its turn
+# (``still_to_send``), so this only matches a row cancelled while this dispatcher posted it.
+_MARK_SENT_THOUGH_CANCELLED = _mark_sent(
+    "cancelled",
+    literal("posted as it was cancelled: ") + func.coalesce(_OUTBOX_TABLE.c.last_error, ""),
+)
+_HOLDER = select(_OUTBOX_TABLE.c.status, _OUTBOX_TABLE.c.lease_owner).where(
+    _OUTBOX_TABLE.c.id == bindparam("item_id")
+)
+_LET_GO = (
+    update(_OUTBOX_TABLE)
+    .where(
+        _OUTBOX_TABLE.c.id == bindparam("item_id"),
+        _OUTBOX_TABLE.c.lease_owner == bindparam("worker"),
+    )
+    .values(lease_owner=None, lease_expires_at=None)
+)
 
 
 class Recorded(Enum):
@@ -155,6 +181,9 @@ def _insert_postmortem(dialect_name: str) -> Any:
 
 # A row whose message Slack took (a snoozed one was sent, then asked to come back).
 _REACHED_SLACK = ("sent", "snoozed")
+# With a lease that has not run out: being sent by a dispatcher ("cancelled": its reason went
+# while it was posted; see _MARK_SENT_THOUGH_CANCELLED).
+_MAYBE_IN_FLIGHT = ("pending", "cancelled")
 
 
 def _unclaimed(now: datetime) -> Any:
@@ -561,7 +590,12 @@ class OutboxRepository:
             )
             .values(lease_owner=None, lease_expires_at=None, **values)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        if result.rowcount:  # type: ignore[attr-defined]
+            return True
+        # A service cancelled it under this lease: let go, so that "cancelled and leased"
+        # keeps meaning "cancelled while being posted" (see _MARK_SENT_THOUGH_CANCELLED).
+        self._session.execute(_LET_GO, {"item_id": item_id, "worker": worker})
+        return False
 
     def mark_sent(self, *, item_id: int, worker: str, ts: str | None, at: datetime) -> Recorded:
         # The hottest write of all (once per message): a prepared Core statement, and a second
@@ -572,6 +606,22 @@ class OutboxRepository:
         if self._session.execute(_MARK_SENT_THOUGH_CANCELLED, values).rowcount:  # type: ignore[attr-defined]
             return Recorded.SENT_THOUGH_ITS_REASON_WENT
         return Recorded.LEASE_LOST
+
+    def still_to_send(self, *, item_id: int, worker: str) -> bool:
+        """Whether this dispatcher still holds the row and it is still to be sent.
+
+        A service may have cancelled it since the batch was claimed (its reason went: an
+        owner picked, a snooze, a move), or the lease ran out and another dispatcher took
+        it. A row cancelled under this dispatcher's lease is let go of here, so that
+        "cancelled and leased" only ever means "cancelled while being posted".
+        """
+        row = self._session.execute(_HOLDER, {"item_id": item_id}).first()
+        if row is None or row.lease_owner != worker:
+            return False
+        if row.status == "pending":
+            return True
+        self._session.execute(_LET_GO, {"item_id": item_id, "worker": worker})
+        return False
 
     def mark_cancelled(self, *, item_id: int, worker: str, reason: str) -> bool:
         return self._finish(item_id, worker, status="cancelled", last_error=reason)
@@ -667,6 +717,31 @@ class OutboxRepository:
         )
         return [PostedReminder(channel, str(ts), owner) for channel, ts, owner in rows]
 
+    def about_items_in_flight(
+        self,
+        *,
+        postmortem_id: int,
+        numbers: Sequence[int],
+        kinds: Sequence[MessageKind],
+        now: datetime,
+        other_than_worker: str,
+    ) -> bool:
+        """Whether another dispatcher is posting a message of these kinds about these items
+        ``now`` (pending, or cancelled while it was posted): its ts is not recorded yet."""
+        found = self._session.scalars(
+            select(OutboxRow.id)
+            .where(
+                OutboxRow.postmortem_id == postmortem_id,
+                OutboxRow.status.in_(_MAYBE_IN_FLIGHT),
+                ~_unclaimed(now),
+                OutboxRow.lease_owner != other_than_worker,
+                OutboxRow.kind.in_([k.value for k in kinds]),
+                OutboxRow.params["number"].as_string().in_([str(n) for n in numbers]),
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
     @staticmethod
     def _pending(postmortem_id: int, kinds: Sequence[MessageKind]) -> Any:
         """An UPDATE of this postmortem's pending messages of these kinds."""
@@ -724,7 +799,7 @@ class OutboxRepository:
                 OutboxRow.kind == kind.value,
                 or_(
                     OutboxRow.status.in_(_REACHED_SLACK),
-                    and_(OutboxRow.status == "pending", ~_unclaimed(now)),
+                    and_(OutboxRow.status.in_(_MAYBE_IN_FLIGHT), ~_unclaimed(now)),
                 ),
             )
             .limit(1)

@@ -376,15 +376,16 @@ class Dispatcher:
                     )
                     continue
                 report.sent += 1
-                self._after_sent(
-                    uow,
-                    sent.item,
-                    sent.postmortem,
-                    sent.ts,
-                    now,
-                    # A nudge whose reason went while it was posted is not repeated.
-                    repeat=recorded is Recorded.SENT,
-                )
+                if recorded is Recorded.SENT_THOUGH_ITS_REASON_WENT:
+                    log.info(
+                        "outbox %s (%s): cancelled while it was posted; recorded as sent",
+                        sent.item.id,
+                        sent.item.kind,
+                    )
+                    # Nothing follows from it: no repeat of a nudge whose reason is gone, and
+                    # no prompt ts for a postmortem that moved to another channel meanwhile.
+                    continue
+                self._after_sent(uow, sent.item, sent.postmortem, sent.ts, now)
             uow.commit()
 
     def _renew(self, rest: list[OutboxItem], lease: _Lease, token: str) -> set[int]:
@@ -515,6 +516,24 @@ class Dispatcher:
                 return None
             closed = _items_closed_by(item)
             if closed and item.postmortem_id:
+                if uow.outbox.about_items_in_flight(
+                    postmortem_id=item.postmortem_id,
+                    numbers=closed,
+                    kinds=sorted(ACTION_ITEM_REMINDERS),
+                    now=now,
+                    other_than_worker=token,
+                ):
+                    # A reminder of these items is being posted by another dispatcher: wait
+                    # for its ts, or its Mark done button stays up on a closed item.
+                    uow.outbox.defer(
+                        item_id=item.id,
+                        worker=token,
+                        until=now + PROMPT_IN_FLIGHT_WAIT,
+                        reason=None,
+                    )
+                    uow.commit()
+                    report.postponed += 1
+                    return None
                 # Looked up as it is sent, not when the item was closed: a reminder that was
                 # on its way to Slack then has its ts recorded by now.
                 posted = uow.outbox.posted_about_items(
@@ -524,6 +543,12 @@ class Dispatcher:
                 )
                 params = {**item.params, POSTED_REMINDERS: posted_reminders_param(posted)}
                 item = replace(item, params=params)
+            # Last, as close to the post as it gets: a service may have cancelled the row since
+            # the batch was claimed (a snooze, an owner picked, a move), for a reason the checks
+            # above do not see, or another dispatcher may hold it now.
+            if not uow.outbox.still_to_send(item_id=item.id, worker=token):
+                uow.commit()
+                return None
 
         # Slack refusing it (``DeliveryFailed``) is the caller's to record, by its clock then.
         ts = self._send(item, postmortem, now)
@@ -709,8 +734,6 @@ class Dispatcher:
         postmortem: Postmortem | None,
         ts: str | None,
         now: datetime,
-        *,
-        repeat: bool = True,
     ) -> None:
         if postmortem is None:
             return
@@ -733,16 +756,16 @@ class Dispatcher:
                 uow.outbox.add(
                     postmortem_id=postmortem.id, channel_id=item.channel_id, planned=again, now=now
                 )
-        planned = None
-        if repeat and item.kind in REPEATING_NUDGES:
-            planned = plan_repeat(
+        repeat = None
+        if item.kind in REPEATING_NUDGES:
+            repeat = plan_repeat(
                 item.kind,
                 postmortem,
                 self._policy,
                 now,
                 pending=uow.outbox.pending_kinds_for(postmortem.id),
             )
-        if planned is not None:
+        if repeat is not None:
             uow.outbox.add(
-                postmortem_id=postmortem.id, channel_id=item.channel_id, planned=planned, now=now
+                postmortem_id=postmortem.id, channel_id=item.channel_id, planned=repeat, now=now
             )

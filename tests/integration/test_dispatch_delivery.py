@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from slack_sdk import WebClient
@@ -210,6 +211,90 @@ def test_a_nudge_slack_took_as_its_reason_went_is_recorded_as_sent_with_its_ts(
     assert (nudge.status, nudge.slack_ts) == ("sent", posted["ts"])
     [escalation] = [r for r in outbox(runtime) if r.kind == "escalate_no_owner"]
     assert escalation.status == "cancelled"  # not yet claimed by anyone: cancelled as before
+
+
+def test_a_repeat_snoozed_after_its_batch_was_claimed_is_not_posted(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    open_postmortem(runtime, clock)
+    runtime.dispatcher.drain(now=clock())
+    clock.advance(timedelta(hours=1))
+    runtime.dispatcher.drain(now=clock())  # the first "still no owner" nudge
+    [first] = [r for r in outbox(runtime) if r.kind == "nudge_no_owner" and r.status == "sent"]
+    [repeat_row] = [r for r in outbox(runtime) if r.kind == "nudge_no_owner" and r.id > first.id]
+    clock.set(repeat_row.due_at)
+    send_one = Dispatcher._dispatch_one
+    answers: list[str] = []
+
+    def snoozed_meanwhile(
+        self: Dispatcher,
+        item: OutboxItem,
+        loaded: Postmortem | None,
+        now: datetime,
+        report: DispatchReport,
+        token: str,
+    ) -> Any:
+        # The repeat is claimed; someone snoozes the first nudge, which cancels it (its
+        # reason, "no owner", is still there: only the row says not to send it).
+        answers.append(
+            runtime.lifecycle.snooze(outbox_id=first.id, actor="U0CAROL", channel_id=CHANNEL)
+        )
+        return send_one(self, item, loaded, now, report, token)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Dispatcher, "_dispatch_one", snoozed_meanwhile)
+        runtime.dispatcher.dispatch_due(now=clock())
+
+    assert "Snoozed" in answers[0]
+    assert kinds_posted(slack).count("nudge_no_owner") == 1  # the first, not the repeat
+    [repeat] = [r for r in outbox(runtime) if r.id == repeat_row.id]
+    assert (repeat.status, repeat.last_error, repeat.lease_owner) == ("cancelled", "snoozed", None)
+
+
+def test_an_item_closed_while_another_dispatcher_posts_its_reminder_updates_it_once_recorded(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    open_postmortem(runtime, clock)
+    runtime.documents.add_action_item(
+        channel_id=CHANNEL,
+        actor="U0BOB",
+        owner_id="U0DAN",
+        due_on=(clock() + timedelta(days=3)).date(),
+        text="Alert on queue depth",
+    )
+    runtime.dispatcher.drain(now=clock())
+    [due] = [r for r in outbox(runtime) if r.kind == "action_item_due"]
+    clock.set(due.due_at + timedelta(hours=1))
+    # Another replica claims the reminder and posts it; before it records the ts, Dan marks
+    # the item done (which cancels its reminders).
+    with UnitOfWork(create_session_factory(runtime.engine)) as other:
+        other.outbox.claim_due(
+            now=clock(), worker="replica-2", lease=timedelta(minutes=2), limit=50
+        )
+        other.commit()
+    reminder_ts = WebClient(base_url=slack.url, token="xoxb-t").chat_postMessage(
+        channel=CHANNEL,
+        text="Reminder: action item 1 is due today",
+        metadata={
+            "event_type": "postmortem_bot",
+            "event_payload": {"outbox_id": due.id, "kind": "action_item_due"},
+        },
+    )["ts"]
+    runtime.documents.complete_action_item(asked_in=CHANNEL, actor="U0DAN", number=1)
+
+    runtime.dispatcher.drain(now=clock())
+    waited = kinds_posted(slack).count("action_item_done")
+    with UnitOfWork(create_session_factory(runtime.engine)) as other:
+        other.outbox.mark_sent(item_id=due.id, worker="replica-2", ts=reminder_ts, at=clock())
+        other.commit()
+    clock.advance(timedelta(seconds=3))
+    runtime.dispatcher.drain(now=clock())
+
+    assert waited == 0  # the "done" message waited for the reminder's ts
+    assert kinds_posted(slack).count("action_item_done") == 1
+    [updated] = slack.calls("chat.update")
+    assert updated.params["ts"] == reminder_ts
+    assert "Mark done" not in json.dumps(updated.params.get("blocks") or [])
 
 
 # -- Slack says "later" or "never" --------------------------------------------------------

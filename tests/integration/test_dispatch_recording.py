@@ -13,6 +13,7 @@ from bot.bootstrap import Runtime
 from bot.devtools.slack_standin import SlackStandIn
 from bot.domain.messages import MessageKind, PlannedMessage
 from bot.persistence.db import create_session_factory
+from bot.persistence.repositories import Recorded
 from bot.persistence.tables import OutboxRow, PostmortemRow
 from bot.persistence.uow import UnitOfWork
 from bot.services.dispatch import Dispatcher, Messenger, Outgoing
@@ -143,3 +144,97 @@ def test_a_batch_slower_than_its_lease_keeps_its_rows_and_sends_each_once(
         c.params["metadata"]["event_payload"]["outbox_id"] for c in slack.calls("chat.postMessage")
     ]
     assert len(posted) == len(set(posted)) == 3
+
+
+# -- a row a service cancels while a dispatcher holds it -----------------------------------
+
+
+def claimed_nudge(runtime: Runtime, clock: FakeClock, worker: str) -> int:
+    """The first no-owner nudge of a new postmortem, claimed by ``worker`` as it falls due."""
+    open_many(runtime, clock, 1)
+    runtime.dispatcher.drain(now=clock())  # the owner prompt
+    clock.advance(timedelta(hours=1))
+    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
+        [nudge] = uow.outbox.claim_due(
+            now=clock(), worker=worker, lease=timedelta(minutes=2), limit=5
+        )
+        uow.commit()
+    assert nudge.kind is MessageKind.NUDGE_NO_OWNER
+    return nudge.id
+
+
+def cancel_nudges(runtime: Runtime) -> None:
+    """What picking an owner does to the no-owner nudges still pending."""
+    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
+        uow.outbox.cancel_pending(postmortem_id=1, kinds=[MessageKind.NUDGE_NO_OWNER])
+        uow.commit()
+
+
+def record(runtime: Runtime, clock: FakeClock, nudge: int, worker: str) -> Recorded:
+    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
+        recorded = uow.outbox.mark_sent(item_id=nudge, worker=worker, ts="1.000100", at=clock())
+        uow.commit()
+    return recorded
+
+
+def row(runtime: Runtime, nudge: int) -> OutboxRow:
+    with runtime.engine.connect() as connection:
+        return connection.execute(select(OutboxRow).where(OutboxRow.id == nudge)).one()  # type: ignore[return-value]
+
+
+def test_a_message_recorded_by_the_dispatcher_that_holds_it_is_sent(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    nudge = claimed_nudge(runtime, clock, "replica-1")
+
+    assert record(runtime, clock, nudge, "replica-1") is Recorded.SENT
+    assert (row(runtime, nudge).status, row(runtime, nudge).slack_ts) == ("sent", "1.000100")
+
+
+def test_a_message_cancelled_while_it_was_posted_is_recorded_as_sent_saying_so(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    nudge = claimed_nudge(runtime, clock, "replica-1")
+    cancel_nudges(runtime)
+
+    recorded = record(runtime, clock, nudge, "replica-1")
+
+    assert recorded is Recorded.SENT_THOUGH_ITS_REASON_WENT
+    stored = row(runtime, nudge)
+    assert (stored.status, stored.slack_ts, stored.lease_owner) == ("sent", "1.000100", None)
+    assert stored.last_error == "posted as it was cancelled: reason gone"
+
+
+def test_a_dispatcher_whose_lease_ran_out_cannot_record_a_row_another_now_holds(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    nudge = claimed_nudge(runtime, clock, "replica-1")
+    clock.advance(timedelta(minutes=3))  # replica-1's lease runs out; replica-2 takes the row
+    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
+        [taken] = uow.outbox.claim_due(
+            now=clock(), worker="replica-2", lease=timedelta(minutes=2), limit=5
+        )
+        uow.commit()
+    cancel_nudges(runtime)
+
+    recorded = record(runtime, clock, nudge, "replica-1")
+
+    assert taken.id == nudge
+    assert recorded is Recorded.LEASE_LOST
+    stored = row(runtime, nudge)
+    assert (stored.status, stored.slack_ts, stored.lease_owner) == ("cancelled", None, "replica-2")
+
+
+def test_a_dispatcher_lets_go_of_a_row_cancelled_before_its_turn(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    nudge = claimed_nudge(runtime, clock, "replica-1")
+    cancel_nudges(runtime)
+
+    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
+        to_send = uow.outbox.still_to_send(item_id=nudge, worker="replica-1")
+        uow.commit()
+
+    assert to_send is False
+    # Not "in flight" any more: nothing waits for it, and nothing takes it for heard.
+    assert (row(runtime, nudge).status, row(runtime, nudge).lease_owner) == ("cancelled", None)
