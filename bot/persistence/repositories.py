@@ -562,21 +562,45 @@ class OutboxRepository:
         ).all()
         return sorted((_item(r) for r in rows), key=lambda i: (i.due_at, i.id))
 
-    def renew_leases(self, *, item_ids: Sequence[int], worker: str, until: datetime) -> set[int]:
-        """Hold ``worker``'s claim on these rows until ``until``; the ids it still held."""
+    def renew_leases(
+        self,
+        *,
+        item_ids: Sequence[int],
+        worker: str,
+        until: datetime,
+        posted: Collection[int] = (),
+    ) -> set[int]:
+        """Hold ``worker``'s claim on these rows until ``until``; the ids it still held.
+
+        A row in ``posted`` (Slack has it; not recorded yet) stays held even if a service
+        cancelled it meanwhile: its record must say it was sent. Any other row a service
+        cancelled under this claim is let go of (it will not be sent), so that "cancelled
+        with a live lease" keeps meaning "cancelled while it was being posted".
+        """
         if not item_ids:
             return set()
-        held = self._session.scalars(
-            _update(OutboxRow)
-            .where(
-                OutboxRow.id.in_(item_ids),
-                OutboxRow.lease_owner == worker,
-                OutboxRow.status == "pending",
+        held = set(
+            self._session.scalars(
+                _update(OutboxRow)
+                .where(
+                    OutboxRow.id.in_(item_ids),
+                    OutboxRow.lease_owner == worker,
+                    or_(
+                        OutboxRow.status == "pending",
+                        and_(OutboxRow.status == "cancelled", OutboxRow.id.in_(list(posted))),
+                    ),
+                )
+                .values(lease_expires_at=until)
+                .returning(OutboxRow.id)
             )
-            .values(lease_expires_at=until)
-            .returning(OutboxRow.id)
         )
-        return set(held)
+        if not_held := [i for i in item_ids if i not in held]:
+            self._session.execute(
+                _update(OutboxRow)
+                .where(OutboxRow.id.in_(not_held), OutboxRow.lease_owner == worker)
+                .values(lease_owner=None, lease_expires_at=None)
+            )
+        return held
 
     def _finish(self, item_id: int, worker: str, **values: Any) -> bool:
         result = self._session.execute(

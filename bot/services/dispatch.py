@@ -295,7 +295,7 @@ class Dispatcher:
                 if lease.half_gone():
                     # A slow Slack can make a batch outlive its lease: another dispatcher
                     # would then take and send the rows this one has yet to send.
-                    lost |= self._renew([*unrecorded.items(), *items[position:]], lease, token)
+                    lost |= self._renew(unrecorded.items(), items[position:], lease, token)
                 if item.id in lost:
                     continue  # taken over: the new holder sends it
                 loaded = postmortems.get(item.postmortem_id) if item.postmortem_id else None
@@ -388,16 +388,25 @@ class Dispatcher:
                 self._after_sent(uow, sent.item, sent.postmortem, sent.ts, now)
             uow.commit()
 
-    def _renew(self, rest: list[OutboxItem], lease: _Lease, token: str) -> set[int]:
-        """Extend the lease on the batch's rows not yet sent or recorded; the ids no longer
-        held."""
-        ids = [item.id for item in rest]
+    def _renew(
+        self, posted: list[OutboxItem], rest: list[OutboxItem], lease: _Lease, token: str
+    ) -> set[int]:
+        """Extend the lease on the batch's rows sent but not recorded (``posted``) and not
+        yet sent (``rest``); the ids no longer held (taken over, or cancelled meanwhile)."""
+        posted_ids = [item.id for item in posted]
+        ids = posted_ids + [item.id for item in rest]
         with self._uow_factory() as uow:
-            held = uow.outbox.renew_leases(item_ids=ids, worker=token, until=lease.renewed())
+            held = uow.outbox.renew_leases(
+                item_ids=ids, worker=token, until=lease.renewed(), posted=posted_ids
+            )
             uow.commit()
         lost = set(ids) - held
         if lost:
-            log.warning("outbox %s: lease lost before sending; left to their new holder", lost)
+            log.warning(
+                "outbox %s: no longer held before sending (taken over, or cancelled); left "
+                "as they are",
+                lost,
+            )
         return lost
 
     def _postpone_rest(

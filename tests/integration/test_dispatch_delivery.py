@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -251,8 +252,28 @@ def test_a_repeat_snoozed_after_its_batch_was_claimed_is_not_posted(
     assert (repeat.status, repeat.last_error, repeat.lease_owner) == ("cancelled", "snoozed", None)
 
 
+def close_by_marking_it_done(runtime: Runtime) -> None:
+    runtime.documents.complete_action_item(asked_in=CHANNEL, actor="U0DAN", number=1)
+
+
+def close_by_cancelling_the_postmortem(runtime: Runtime) -> None:
+    # This one also cancels the item's reminders: the reminder being posted is "cancelled".
+    runtime.lifecycle.cancel(channel_id=CHANNEL, actor="U0ALICE", reason="opened twice")
+
+
+@pytest.mark.parametrize(
+    ("close", "closing_kind"),
+    [
+        (close_by_marking_it_done, "action_item_done"),
+        (close_by_cancelling_the_postmortem, "cancelled"),
+    ],
+)
 def test_an_item_closed_while_another_dispatcher_posts_its_reminder_updates_it_once_recorded(
-    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+    runtime: Runtime,
+    slack: SlackStandIn,
+    clock: FakeClock,
+    close: Callable[[Runtime], None],
+    closing_kind: str,
 ) -> None:
     open_postmortem(runtime, clock)
     runtime.documents.add_action_item(
@@ -265,8 +286,8 @@ def test_an_item_closed_while_another_dispatcher_posts_its_reminder_updates_it_o
     runtime.dispatcher.drain(now=clock())
     [due] = [r for r in outbox(runtime) if r.kind == "action_item_due"]
     clock.set(due.due_at + timedelta(hours=1))
-    # Another replica claims the reminder and posts it; before it records the ts, Dan marks
-    # the item done (which cancels its reminders).
+    # Another replica claims the reminder and posts it; before it records the ts, the item
+    # is closed.
     with UnitOfWork(create_session_factory(runtime.engine)) as other:
         other.outbox.claim_due(
             now=clock(), worker="replica-2", lease=timedelta(minutes=2), limit=50
@@ -280,20 +301,19 @@ def test_an_item_closed_while_another_dispatcher_posts_its_reminder_updates_it_o
             "event_payload": {"outbox_id": due.id, "kind": "action_item_due"},
         },
     )["ts"]
-    runtime.documents.complete_action_item(asked_in=CHANNEL, actor="U0DAN", number=1)
+    close(runtime)
 
     runtime.dispatcher.drain(now=clock())
-    waited = kinds_posted(slack).count("action_item_done")
+    waited = kinds_posted(slack).count(closing_kind)
     with UnitOfWork(create_session_factory(runtime.engine)) as other:
         other.outbox.mark_sent(item_id=due.id, worker="replica-2", ts=reminder_ts, at=clock())
         other.commit()
     clock.advance(timedelta(seconds=3))
     runtime.dispatcher.drain(now=clock())
 
-    assert waited == 0  # the "done" message waited for the reminder's ts
-    assert kinds_posted(slack).count("action_item_done") == 1
-    [updated] = slack.calls("chat.update")
-    assert updated.params["ts"] == reminder_ts
+    assert waited == 0  # the closing message waited for the reminder's ts
+    assert kinds_posted(slack).count(closing_kind) == 1
+    [updated] = [c for c in slack.calls("chat.update") if c.params["ts"] == reminder_ts]
     assert "Mark done" not in json.dumps(updated.params.get("blocks") or [])
 
 

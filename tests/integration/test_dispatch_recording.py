@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from slack_sdk import WebClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from bot.bootstrap import Runtime
 from bot.devtools.slack_standin import SlackStandIn
@@ -238,3 +238,51 @@ def test_a_dispatcher_lets_go_of_a_row_cancelled_before_its_turn(
     assert to_send is False
     # Not "in flight" any more: nothing waits for it, and nothing takes it for heard.
     assert (row(runtime, nudge).status, row(runtime, nudge).lease_owner) == ("cancelled", None)
+
+
+def test_a_dispatcher_finishing_a_row_cancelled_under_it_lets_go(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    nudge = claimed_nudge(runtime, clock, "replica-1")
+    cancel_nudges(runtime)
+
+    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
+        finished = uow.outbox.defer(
+            item_id=nudge, worker="replica-1", until=clock() + timedelta(hours=1), reason=None
+        )
+        uow.commit()
+
+    assert finished is False
+    assert (row(runtime, nudge).status, row(runtime, nudge).lease_owner) == ("cancelled", None)
+
+
+def test_renewing_a_batch_lets_go_of_rows_cancelled_before_their_turn_but_not_of_posted_ones(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    open_many(runtime, clock, 3)
+    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
+        prompts = uow.outbox.claim_due(
+            now=clock(), worker="replica-1", lease=timedelta(minutes=2), limit=5
+        )
+        uow.commit()
+    posted, waiting, cancelled = (item.id for item in prompts)
+    with runtime.engine.begin() as connection:  # what a move does to the prompts not posted
+        connection.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_([posted, cancelled]))
+            .values(status="cancelled", last_error="moved to another channel")
+        )
+
+    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
+        held = uow.outbox.renew_leases(
+            item_ids=[posted, waiting, cancelled],
+            worker="replica-1",
+            until=clock() + timedelta(minutes=4),
+            posted=[posted],
+        )
+        uow.commit()
+
+    assert held == {posted, waiting}
+    assert row(runtime, cancelled).lease_owner is None
+    assert row(runtime, posted).lease_owner == "replica-1"  # to record it as sent
+    assert row(runtime, waiting).lease_expires_at == clock() + timedelta(minutes=4)
