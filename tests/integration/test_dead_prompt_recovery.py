@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_sdk import WebClient
 from sqlalchemy import select, update
 
 from bot.bootstrap import Runtime, build_runtime
@@ -29,6 +28,7 @@ from bot.slack.blocks import status_text
 from tests.conftest import BotHarness, make_settings
 from tests.integration.test_dispatch_recording import dispatcher as recording_dispatcher
 from tests.support.clock import FakeClock
+from tests.support.dispatch_worker import posted_by_another_replica
 
 CHANNEL = "C0INCIDENT"
 
@@ -403,14 +403,13 @@ def test_an_owner_announcement_updates_a_prompt_recorded_just_as_it_looked(
     postmortem = open_by_person(runtime, clock)
     [prompt_row] = [row for row in outbox(runtime) if row.kind == "owner_prompt"]
     held_by_another_replica(runtime, clock, OutboxRow.id == prompt_row.id)
-    prompt_ts = WebClient(base_url=slack.url, token="xoxb-t").chat_postMessage(
-        channel=CHANNEL,
-        text="the prompt, as the other replica posted it",
-        metadata={
-            "event_type": "postmortem_bot",
-            "event_payload": {"outbox_id": prompt_row.id, "kind": "owner_prompt"},
-        },
-    )["ts"]
+    prompt_ts = posted_by_another_replica(
+        slack,
+        CHANNEL,
+        "the prompt, as the other replica posted it",
+        outbox_id=prompt_row.id,
+        kind="owner_prompt",
+    )
     runtime.postmortems.claim_ownership(
         postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
     )

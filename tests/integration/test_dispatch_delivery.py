@@ -24,7 +24,12 @@ from bot.services.dispatch import MAX_ATTEMPTS, Dispatcher, DispatchReport, Outg
 from bot.slack.blocks import status_text
 from bot.slack.messenger import SlackMessenger
 from tests.support.clock import FakeClock
-from tests.support.dispatch_worker import DIE_AFTER_DELIVER, outbox_ids_posted, spawn
+from tests.support.dispatch_worker import (
+    DIE_AFTER_DELIVER,
+    outbox_ids_posted,
+    posted_by_another_replica,
+    spawn,
+)
 
 CHANNEL = "C0INCIDENT"
 
@@ -150,34 +155,44 @@ def test_picking_an_owner_cancels_the_no_owner_nudges_so_none_is_sent(
     assert {"nudge_no_owner", "escalate_no_owner"} <= cancelled
 
 
-def test_a_nudge_whose_reason_goes_after_it_was_claimed_is_not_sent(
-    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
-) -> None:
-    postmortem = open_postmortem(runtime, clock)
-    runtime.dispatcher.drain(now=clock())
-    clock.advance(timedelta(hours=1))
-    dispatcher = runtime.dispatcher
+def dispatch_with(
+    runtime: Runtime, clock: FakeClock, meanwhile: Callable[[OutboxItem], None]
+) -> DispatchReport:
+    """One dispatch in which ``meanwhile`` runs as each claimed row's turn comes, before the
+    dispatcher looks at it again: what a person or another replica does in between."""
     send_one = Dispatcher._dispatch_one
-    claimed: list[str] = []
 
-    def owner_picked_meanwhile(
+    def turn(
         self: Dispatcher,
         item: OutboxItem,
         loaded: Postmortem | None,
         now: datetime,
         report: DispatchReport,
         token: str,
-    ) -> None:
-        # The row is leased to this dispatcher; now the channel picks an owner.
+    ) -> Any:
+        meanwhile(item)
+        return send_one(self, item, loaded, now, report, token)  # ``loaded`` as claimed
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Dispatcher, "_dispatch_one", turn)
+        return runtime.dispatcher.dispatch_due(now=clock())
+
+
+def test_a_nudge_whose_reason_goes_after_it_was_claimed_is_not_sent(
+    runtime: Runtime, slack: SlackStandIn, clock: FakeClock
+) -> None:
+    postmortem = open_postmortem(runtime, clock)
+    runtime.dispatcher.drain(now=clock())
+    clock.advance(timedelta(hours=1))
+    claimed: list[str] = []
+
+    def owner_picked(item: OutboxItem) -> None:
         claimed.append(item.kind.value)
         runtime.postmortems.claim_ownership(
             postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
         )
-        send_one(self, item, loaded, now, report, token)  # ``loaded`` still says "no owner"
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Dispatcher, "_dispatch_one", owner_picked_meanwhile)
-        report = dispatcher.dispatch_due(now=clock())
+    report = dispatch_with(runtime, clock, owner_picked)
 
     assert claimed == ["nudge_no_owner"]
     assert report.cancelled == 1
@@ -224,27 +239,16 @@ def test_a_repeat_snoozed_after_its_batch_was_claimed_is_not_posted(
     [first] = [r for r in outbox(runtime) if r.kind == "nudge_no_owner" and r.status == "sent"]
     [repeat_row] = [r for r in outbox(runtime) if r.kind == "nudge_no_owner" and r.id > first.id]
     clock.set(repeat_row.due_at)
-    send_one = Dispatcher._dispatch_one
     answers: list[str] = []
 
-    def snoozed_meanwhile(
-        self: Dispatcher,
-        item: OutboxItem,
-        loaded: Postmortem | None,
-        now: datetime,
-        report: DispatchReport,
-        token: str,
-    ) -> Any:
+    def snoozed(item: OutboxItem) -> None:
         # The repeat is claimed; someone snoozes the first nudge, which cancels it (its
         # reason, "no owner", is still there: only the row says not to send it).
         answers.append(
             runtime.lifecycle.snooze(outbox_id=first.id, actor="U0CAROL", channel_id=CHANNEL)
         )
-        return send_one(self, item, loaded, now, report, token)
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Dispatcher, "_dispatch_one", snoozed_meanwhile)
-        runtime.dispatcher.dispatch_due(now=clock())
+    dispatch_with(runtime, clock, snoozed)
 
     assert "Snoozed" in answers[0]
     assert kinds_posted(slack).count("nudge_no_owner") == 1  # the first, not the repeat
@@ -293,14 +297,9 @@ def test_an_item_closed_while_another_dispatcher_posts_its_reminder_updates_it_o
             now=clock(), worker="replica-2", lease=timedelta(minutes=2), limit=50
         )
         other.commit()
-    reminder_ts = WebClient(base_url=slack.url, token="xoxb-t").chat_postMessage(
-        channel=CHANNEL,
-        text="Reminder: action item 1 is due today",
-        metadata={
-            "event_type": "postmortem_bot",
-            "event_payload": {"outbox_id": due.id, "kind": "action_item_due"},
-        },
-    )["ts"]
+    reminder_ts = posted_by_another_replica(
+        slack, CHANNEL, "Reminder: action item 1 is due today", outbox_id=due.id, kind=due.kind
+    )
     close(runtime)
 
     runtime.dispatcher.drain(now=clock())

@@ -23,6 +23,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.devtools.slack_standin import SlackStandIn
 from bot.domain.policy import Policy, WorkingHours
 from bot.persistence.db import create_db_engine, create_session_factory
 from bot.persistence.uow import UnitOfWork
@@ -135,3 +136,20 @@ def outbox_ids_posted(calls: Iterable[Any]) -> list[int]:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def posted_by_another_replica(
+    slack: SlackStandIn, channel: str, text: str, *, outbox_id: int, kind: str
+) -> str:
+    """A message posted as another dispatcher posts it (with the outbox row's metadata), not
+    recorded by anyone yet; its ts."""
+    return str(
+        WebClient(base_url=slack.url, token="xoxb-t").chat_postMessage(
+            channel=channel,
+            text=text,
+            metadata={
+                "event_type": "postmortem_bot",
+                "event_payload": {"outbox_id": outbox_id, "kind": kind},
+            },
+        )["ts"]
+    )
