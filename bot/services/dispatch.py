@@ -70,6 +70,22 @@ def _items_closed_by(item: OutboxItem) -> list[int]:
     return [int(n) for n in numbers if n.isascii() and n.isdigit()]
 
 
+def _put_off(
+    uow: Any, item: OutboxItem, token: str, until: datetime, report: DispatchReport
+) -> None:
+    """Not now, and nothing tried: the row waits until ``until`` without using an attempt."""
+    uow.outbox.defer(item_id=item.id, worker=token, until=until, reason=None)
+    uow.commit()
+    report.postponed += 1
+
+
+def _drop(uow: Any, item: OutboxItem, token: str, reason: str, report: DispatchReport) -> None:
+    """Not to be sent at all, and why."""
+    uow.outbox.mark_cancelled(item_id=item.id, worker=token, reason=reason)
+    uow.commit()
+    report.cancelled += 1
+
+
 # An ephemeral line and an update in place leave no message of their own in the channel:
 # nothing to look for before sending again.
 _LEAVES_NO_MESSAGE = frozenset({MessageKind.NOTICE, MessageKind.PROMPT_REFRESH})
@@ -475,53 +491,35 @@ class Dispatcher:
                 # and not yet recorded its ts, or is showing it again with new candidates:
                 # changing it now would leave the prompt's buttons up for good (or put them
                 # back over the owner's name). Wait for it, without counting an attempt.
-                uow.outbox.defer(
-                    item_id=item.id, worker=token, until=now + PROMPT_IN_FLIGHT_WAIT, reason=None
-                )
-                uow.commit()
-                report.postponed += 1
+                _put_off(uow, item, token, now + PROMPT_IN_FLIGHT_WAIT, report)
                 return None
             if reason_gone_elsewhere(
                 uow, kind=item.kind, postmortem_id=item.postmortem_id, params=item.params
             ):
-                uow.outbox.mark_cancelled(item_id=item.id, worker=token, reason="reason gone")
-                uow.commit()
-                report.cancelled += 1
+                _drop(uow, item, token, "reason gone", report)
                 return None
             if postmortem is not None and planned_for_an_earlier_deadline(
                 item.kind, item.due_at, postmortem, self._policy
             ):
-                uow.outbox.mark_cancelled(item_id=item.id, worker=token, reason="deadline moved")
-                uow.commit()
-                report.cancelled += 1
+                _drop(uow, item, token, "deadline moved", report)
                 return None
             if postmortem is not None and not still_applies(item.kind, postmortem, now):
                 later = too_early(item.kind, postmortem, now)
                 if later is not None and not uow.outbox.has_other_pending(
                     postmortem_id=postmortem.id, kind=item.kind, other_than=item.id
                 ):
-                    uow.outbox.defer(item_id=item.id, worker=token, until=later, reason=None)
-                    uow.commit()
-                    report.postponed += 1
+                    _put_off(uow, item, token, later, report)
                     return None
-                uow.outbox.mark_cancelled(item_id=item.id, worker=token, reason="reason gone")
-                uow.commit()
-                report.cancelled += 1
+                _drop(uow, item, token, "reason gone", report)
                 return None
             # The recipient's zone, looked up once for both checks (a Slack call when uncached).
             zone = self._recipient_zone(item) if item.kind in WAITS_FOR_WORKING_HOURS else None
             if zone is not None and _recorded_on_its_day(item, zone):
-                uow.outbox.mark_cancelled(
-                    item_id=item.id, worker=token, reason="recorded on its due day"
-                )
-                uow.commit()
-                report.cancelled += 1
+                _drop(uow, item, token, "recorded on its due day", report)
                 return None
             wait_until = self._outside_working_hours(item, zone, now) if zone is not None else None
             if wait_until is not None:
-                uow.outbox.defer(item_id=item.id, worker=token, until=wait_until, reason=None)
-                uow.commit()
-                report.postponed += 1
+                _put_off(uow, item, token, wait_until, report)
                 return None
             closed = _items_closed_by(item)
             if closed and item.postmortem_id:
@@ -534,14 +532,7 @@ class Dispatcher:
                 ):
                     # A reminder of these items is being posted by another dispatcher: wait
                     # for its ts, or its Mark done button stays up on a closed item.
-                    uow.outbox.defer(
-                        item_id=item.id,
-                        worker=token,
-                        until=now + PROMPT_IN_FLIGHT_WAIT,
-                        reason=None,
-                    )
-                    uow.commit()
-                    report.postponed += 1
+                    _put_off(uow, item, token, now + PROMPT_IN_FLIGHT_WAIT, report)
                     return None
                 # Looked up as it is sent, not when the item was closed: a reminder that was
                 # on its way to Slack then has its ts recorded by now.
