@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine, select, update
@@ -13,7 +14,7 @@ from bot.bootstrap import Runtime
 from bot.devtools.slack_standin import SlackStandIn
 from bot.domain.messages import MessageKind, PlannedMessage
 from bot.persistence.db import create_session_factory
-from bot.persistence.repositories import Recorded
+from bot.persistence.repositories import OutboxItem, OutboxRepository, Recorded
 from bot.persistence.tables import OutboxRow, PostmortemRow
 from bot.persistence.uow import UnitOfWork
 from bot.services.dispatch import Dispatcher, Messenger, Outgoing
@@ -21,6 +22,8 @@ from bot.slack.messenger import SlackMessenger
 from tests.support.clock import FakeClock
 from tests.support.dispatch_worker import ALWAYS, PassThrough
 from tests.support.lifecycle import open_many
+
+T = TypeVar("T")
 
 
 class Watching(PassThrough):
@@ -149,32 +152,47 @@ def test_a_batch_slower_than_its_lease_keeps_its_rows_and_sends_each_once(
 # -- a row a service cancels while a dispatcher holds it -----------------------------------
 
 
+def on_the_outbox(runtime: Runtime, act: Callable[[OutboxRepository], T]) -> T:
+    """``act`` on the outbox in a transaction of its own, committed (as another process)."""
+    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
+        result = act(uow.outbox)
+        uow.commit()
+    return result
+
+
+def claim(runtime: Runtime, clock: FakeClock, worker: str) -> list[OutboxItem]:
+    """What ``worker`` claims of the rows due now (a lease of 2 minutes)."""
+    return on_the_outbox(
+        runtime,
+        lambda outbox: outbox.claim_due(
+            now=clock(), worker=worker, lease=timedelta(minutes=2), limit=5
+        ),
+    )
+
+
 def claimed_nudge(runtime: Runtime, clock: FakeClock, worker: str) -> int:
     """The first no-owner nudge of a new postmortem, claimed by ``worker`` as it falls due."""
     open_many(runtime, clock, 1)
     runtime.dispatcher.drain(now=clock())  # the owner prompt
     clock.advance(timedelta(hours=1))
-    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
-        [nudge] = uow.outbox.claim_due(
-            now=clock(), worker=worker, lease=timedelta(minutes=2), limit=5
-        )
-        uow.commit()
+    [nudge] = claim(runtime, clock, worker)
     assert nudge.kind is MessageKind.NUDGE_NO_OWNER
     return nudge.id
 
 
 def cancel_nudges(runtime: Runtime) -> None:
     """What picking an owner does to the no-owner nudges still pending."""
-    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
-        uow.outbox.cancel_pending(postmortem_id=1, kinds=[MessageKind.NUDGE_NO_OWNER])
-        uow.commit()
+    on_the_outbox(
+        runtime,
+        lambda outbox: outbox.cancel_pending(postmortem_id=1, kinds=[MessageKind.NUDGE_NO_OWNER]),
+    )
 
 
 def record(runtime: Runtime, clock: FakeClock, nudge: int, worker: str) -> Recorded:
-    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
-        recorded = uow.outbox.mark_sent(item_id=nudge, worker=worker, ts="1.000100", at=clock())
-        uow.commit()
-    return recorded
+    return on_the_outbox(
+        runtime,
+        lambda outbox: outbox.mark_sent(item_id=nudge, worker=worker, ts="1.000100", at=clock()),
+    )
 
 
 def row(runtime: Runtime, nudge: int) -> OutboxRow:
@@ -210,11 +228,7 @@ def test_a_dispatcher_whose_lease_ran_out_cannot_record_a_row_another_now_holds(
 ) -> None:
     nudge = claimed_nudge(runtime, clock, "replica-1")
     clock.advance(timedelta(minutes=3))  # replica-1's lease runs out; replica-2 takes the row
-    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
-        [taken] = uow.outbox.claim_due(
-            now=clock(), worker="replica-2", lease=timedelta(minutes=2), limit=5
-        )
-        uow.commit()
+    [taken] = claim(runtime, clock, "replica-2")
     cancel_nudges(runtime)
 
     recorded = record(runtime, clock, nudge, "replica-1")
@@ -231,9 +245,9 @@ def test_a_dispatcher_lets_go_of_a_row_cancelled_before_its_turn(
     nudge = claimed_nudge(runtime, clock, "replica-1")
     cancel_nudges(runtime)
 
-    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
-        to_send = uow.outbox.still_to_send(item_id=nudge, worker="replica-1")
-        uow.commit()
+    to_send = on_the_outbox(
+        runtime, lambda outbox: outbox.still_to_send(item_id=nudge, worker="replica-1")
+    )
 
     assert to_send is False
     # Not "in flight" any more: nothing waits for it, and nothing takes it for heard.
@@ -246,11 +260,12 @@ def test_a_dispatcher_finishing_a_row_cancelled_under_it_lets_go(
     nudge = claimed_nudge(runtime, clock, "replica-1")
     cancel_nudges(runtime)
 
-    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
-        finished = uow.outbox.defer(
+    finished = on_the_outbox(
+        runtime,
+        lambda outbox: outbox.defer(
             item_id=nudge, worker="replica-1", until=clock() + timedelta(hours=1), reason=None
-        )
-        uow.commit()
+        ),
+    )
 
     assert finished is False
     assert (row(runtime, nudge).status, row(runtime, nudge).lease_owner) == ("cancelled", None)
@@ -260,12 +275,7 @@ def test_renewing_a_batch_lets_go_of_rows_cancelled_before_their_turn_but_not_of
     runtime: Runtime, clock: FakeClock
 ) -> None:
     open_many(runtime, clock, 3)
-    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
-        prompts = uow.outbox.claim_due(
-            now=clock(), worker="replica-1", lease=timedelta(minutes=2), limit=5
-        )
-        uow.commit()
-    posted, waiting, cancelled = (item.id for item in prompts)
+    posted, waiting, cancelled = (item.id for item in claim(runtime, clock, "replica-1"))
     with runtime.engine.begin() as connection:  # what a move does to the prompts not posted
         connection.execute(
             update(OutboxRow)
@@ -273,14 +283,15 @@ def test_renewing_a_batch_lets_go_of_rows_cancelled_before_their_turn_but_not_of
             .values(status="cancelled", last_error="moved to another channel")
         )
 
-    with UnitOfWork(create_session_factory(runtime.engine)) as uow:
-        held = uow.outbox.renew_leases(
+    held = on_the_outbox(
+        runtime,
+        lambda outbox: outbox.renew_leases(
             item_ids=[posted, waiting, cancelled],
             worker="replica-1",
             until=clock() + timedelta(minutes=4),
             posted=[posted],
-        )
-        uow.commit()
+        ),
+    )
 
     assert held == {posted, waiting}
     assert row(runtime, cancelled).lease_owner is None
