@@ -21,6 +21,7 @@ from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import PostmortemService
 from bot.slack.listeners import register_all
 from bot.slack.listeners.forms import SORRY, apologize_for_click, errors_on_first_input
+from bot.slack.shape import MISSING_FIELDS, shape_problem
 from bot.slack.unhandled import answer_unhandled
 from bot.storable_text import cleaned_text
 
@@ -64,6 +65,27 @@ def _authorize_without_calling_slack(client: WebClient) -> Callable[..., Authori
         )
 
     return authorize
+
+
+def _refusal(body: dict[str, Any]) -> BoltResponse | None:
+    """The answer to a payload of a shape Slack never sends, or None for one to handle.
+
+    Over HTTP the endpoint answers such a payload 400 before Bolt reads it; over Socket Mode
+    nothing did, and the listeners failed on it with a traceback. Bolt's Socket Mode adapter
+    acknowledges only a 200, so the refusal is a 200 whose answer names the field.
+    """
+    problem = shape_problem(body)
+    if problem is None:
+        return None
+    log.warning("Slack payload of a shape Slack never sends (refused): %s", problem)
+    if not body.get("command"):
+        return BoltResponse(status=200, body="")
+    text = f"{MISSING_FIELDS[0].upper()}{MISSING_FIELDS[1:]}: {problem}"
+    return BoltResponse(
+        status=200,
+        body=json.dumps({"response_type": "ephemeral", "text": text}),
+        headers={"content-type": "application/json"},
+    )
 
 
 def _apology(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -133,6 +155,14 @@ def build_bolt_app(
         # which Slack shows as a failure and retries.
         raise_error_for_unhandled_request=True,
     )
+
+    @app.middleware
+    def refuse_misshapen(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
+        refusal = _refusal(body)
+        if refusal is not None:
+            return refusal
+        next()
+        return None
 
     @app.middleware
     def storable_input(body: dict[str, Any], next: Callable[[], None]) -> None:

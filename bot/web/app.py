@@ -21,8 +21,8 @@ from starlette.routing import Route
 from starlette.types import Lifespan
 
 from bot.slack import commands
+from bot.slack.shape import MISSING_FIELDS, shape_problem
 from bot.web.body import capped_body
-from bot.web.slack_shape import shape_problem
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,6 @@ LISTENER_THREADS = 4
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"ok": False, "error": message}, status_code=status)
 
-
-_MISSING_FIELDS = "the Slack payload is missing fields it needs"
 
 # Every request Slack sends has one of these: a slash command, a typed payload (events,
 # interactivity), or Slack's SSL check.
@@ -124,7 +122,7 @@ def slack_endpoint(
             # Refused before any listener can fail on it (or store what it holds); one line,
             # no traceback: the sender, not this bot, has something to fix.
             log.warning("Slack payload of a shape Slack never sends (answered 400): %s", problem)
-            return _error(400, f"{_MISSING_FIELDS}: {problem}")
+            return _error(400, f"{MISSING_FIELDS}: {problem}")
         if before_start is not None and _opens_a_postmortem(payload):
             # Pacing waits here, on the event loop, so a held-back start never occupies a
             # listener thread that a click or a form submission is waiting for.
@@ -144,12 +142,12 @@ def slack_endpoint(
             # error handler answers).
             log.warning("Slack payload could not be handled (answered 400): %r", error)
             log.debug("the payload's failure, in full", exc_info=error)
-            return _error(400, _MISSING_FIELDS)
+            return _error(400, MISSING_FIELDS)
         except Exception:
             # Anything else (the error handler itself failing, a response that cannot be
             # built) is ours to fix: in full, still answered without a stack trace.
             log.exception("Slack payload could not be handled")
-            return _error(400, _MISSING_FIELDS)
+            return _error(400, MISSING_FIELDS)
 
     return slack_events
 

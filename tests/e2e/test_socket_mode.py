@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.devtools.slack_standin import SlackStandIn
-from tests.support.processes import cli_env, run_cli, running_serve
+from tests.support.processes import cli_env, run_cli, running_serve, serve_process
 from tests.support.signing import slash_command_fields
 from tests.support.slack_user import block_actions_payload, block_text, buttons
 from tests.support.socket_mode import SocketModeStandIn
@@ -120,3 +120,36 @@ def test_a_bot_token_given_as_the_app_token_is_named_before_anything_starts(
         "it to serve over HTTP only."
     ]
     assert slack.calls() == []
+
+
+def test_a_misshapen_command_over_socket_mode_is_answered_with_what_is_wrong_and_stores_nothing(
+    slack: SlackStandIn, tmp_path: Path
+) -> None:
+    # Over HTTP such a payload is a 400 naming the field; over Socket Mode it reached the
+    # listeners, which failed on it with a traceback.
+    database = f"sqlite:///{tmp_path / 'x.db'}"
+    with SocketModeStandIn() as socket_mode:
+        slack.workspace.socket_mode_url = socket_mode.url
+        with serve_process(env_for(slack, database)) as serving:
+            socket_mode.wait_for_connection()
+            command = slash_command_fields(text="start Queue backlog", channel_id="C0SOCKET")
+            ack = socket_mode.wait_for_ack(
+                socket_mode.send("slash_commands", command | {"user_id": None})
+            )
+            click = block_actions_payload("U0BOB", {"action_id": 7}, "C0SOCKET")
+            socket_mode.wait_for_ack(socket_mode.send("interactive", click))
+            status = socket_mode.wait_for_ack(
+                socket_mode.send("slash_commands", command | {"text": "status"})
+            )
+            printed = serving.printed()
+
+    assert ack["payload"] == {
+        "response_type": "ephemeral",
+        "text": "The Slack payload is missing fields it needs: user_id must be a Slack user "
+        "id (U… or W…)",
+    }
+    assert "Traceback" not in printed
+    assert "user_id must be a Slack user id" in printed
+    assert "actions[0].action_id must be non-empty text" in printed
+    assert "There is no open postmortem in this channel" in status["payload"]["text"]
+    assert slack.calls("chat.postMessage") == []

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from bot.web.slack_shape import MAX_SLACK_ID_LENGTH, shape_problem
+from bot.slack.shape import MAX_SLACK_ID_LENGTH, shape_problem
 from tests.support.signing import slash_command_fields
 from tests.support.slack_user import block_actions_payload
 from tests.support.vendor import vendor_bytes, vendor_json

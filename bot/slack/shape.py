@@ -4,7 +4,8 @@ The listeners read who and where straight from the payload (``body["user"]["id"]
 ``command["channel_id"]``, an action's ``action_id``): a payload of a shape Slack never
 sends (a ``user`` that is null, an action that is a number, a channel id of 70 characters)
 failed inside them, logged as a listener failure with a traceback and answered "Sorry", or
-had them store an id no Slack object has. Checked here, it is a 400 naming the field.
+had them store an id no Slack object has. Checked here, it is a 400 naming the field (over
+HTTP, before Bolt) or an answer naming it (over Socket Mode, in a Bolt middleware).
 
 Only what the listeners read is checked, and only in the payloads they take: slash commands
 and interactivity (clicks, form submissions and the like). Events, URL verification and SSL
@@ -47,6 +48,10 @@ _USER_ID = re.compile(SLACK_USER_ID)
 _CONVERSATION_ID = re.compile(SLACK_CONVERSATION_ID)
 _AN_ID = "must be a Slack user id (U… or W…)"
 _A_CONVERSATION = "must be a Slack channel or direct message id (C…, G… or D…)"
+
+
+# What a request is told, followed by what in it is wrong.
+MISSING_FIELDS = "the Slack payload is missing fields it needs"
 
 
 class _Misshapen(Exception):
