@@ -43,6 +43,21 @@ def details_of(postmortem: Postmortem) -> Details:
     )
 
 
+def reported_by_tool(
+    postmortem: Postmortem, *, resolved_at: datetime, severity: str | None
+) -> Details:
+    """The details as the incident's tool reports them, for those a person opening the
+    postmortem by hand left to assumption: the resolution time `/postmortem start <title>`
+    took as the moment it opened (the tool knows when it was resolved), and a severity
+    nobody gave. What a person gave or corrected is kept."""
+    details = details_of(postmortem)
+    if postmortem.resolution_taken_as_opening:
+        details = replace(details, resolved_at=resolved_at)
+    if postmortem.severity is None and severity:
+        details = replace(details, severity=severity)
+    return details
+
+
 def with_details(postmortem: Postmortem, details: Details) -> Postmortem:
     """``postmortem`` as it is with ``details`` stored."""
     return replace(postmortem, **{f.name: getattr(details, f.name) for f in fields(details)})

@@ -58,6 +58,9 @@ class IncidentReport:
     service: str | None = None
     evidence: Mapping[Criterion, tuple[Person, ...]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    # `/postmortem start <title>` asks nobody when it was resolved: the postmortem stores the
+    # moment it opened as its resolution time (``resolved_at`` is then ignored).
+    resolved_when_opened: bool = False
 
     def candidates(self) -> list[Candidate]:
         return rank_candidates(self.evidence)
@@ -90,6 +93,12 @@ class Postmortem:
     completed_at: datetime | None = None
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
+
+    @property
+    def resolution_taken_as_opening(self) -> bool:
+        """Its resolution time is only the moment it opened (`/postmortem start <title>`
+        took it), not one anybody gave or corrected."""
+        return self.resolved_at == self.opened_at
 
     @property
     def meeting_ends_at(self) -> datetime | None:

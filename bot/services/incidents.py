@@ -417,13 +417,13 @@ class IncidentService:
                 source=PAGERDUTY, incident_id=event.incident_id
             )
         if existing is not None and not _takes_pagerdutys_people(existing):
-            self.record_pagerduty_event(event=event, webhook_id=webhook_id)
-            return Handled("already_open", existing)
+            recorded = self.record_pagerduty_event(event=event, webhook_id=webhook_id)
+            return Handled("already_open", self._take_resolution(existing, event, recorded))
         report, summary = self._report_from(key, event, [*events, _stored(event)])
         if existing is not None:
             updated = self._add_pagerdutys_people(existing, report)
-            self.record_pagerduty_event(event=event, webhook_id=webhook_id)
-            return Handled("already_open", updated)
+            recorded = self.record_pagerduty_event(event=event, webhook_id=webhook_id)
+            return Handled("already_open", self._take_resolution(updated, event, recorded))
         channel = self._channel(
             service_id=summary.service_id, team_ids=summary.team_ids, key=key, given=None
         )
@@ -434,8 +434,26 @@ class IncidentService:
         if not outcome.created and _takes_pagerdutys_people(found):
             # A person started it with the link while this delivery was looking people up.
             found = self._add_pagerdutys_people(found, report)
-        self.record_pagerduty_event(event=event, webhook_id=webhook_id)
+        recorded = self.record_pagerduty_event(event=event, webhook_id=webhook_id)
+        if not outcome.created:
+            found = self._take_resolution(found, event, recorded)
         return Handled("opened" if outcome.created else "already_open", found)
+
+    def _take_resolution(
+        self, postmortem: Postmortem, event: PagerDutyEvent, recorded: Handled
+    ) -> Postmortem:
+        """A postmortem a person started with the incident's link takes PagerDuty's
+        resolution time (and severity) where they gave none: once, from the delivery that
+        is not a duplicate, so a redelivery never undoes a correction made since."""
+        if recorded.outcome != "recorded" or postmortem.source == PAGERDUTY:
+            return postmortem
+        updated = self._postmortems.take_tools_report(
+            postmortem_id=postmortem.id,
+            resolved_at=event.occurred_at,
+            severity=_severity(event.data),
+            actor=PAGERDUTY,
+        )
+        return updated or postmortem
 
     def take_pagerduty_event(self, *, event: PagerDutyEvent, webhook_id: str | None) -> Handled:
         """Record an incident event that is not its resolution. One that comes once the

@@ -13,6 +13,7 @@ from bot.domain.details import (
     check_can_move_resolution,
     correct,
     details_of,
+    reported_by_tool,
     with_details,
 )
 from bot.domain.document import ActionItem, Document
@@ -118,6 +119,9 @@ class PostmortemService(Service):
         if channel_id is not None and not is_postmortem_channel(channel_id):
             raise NotAllowed(NOT_A_CHANNEL)
         now = self._clock()
+        if report.resolved_when_opened:
+            # The very same instant as ``opened_at``: that is how it is told apart later.
+            report = replace(report, resolved_at=now)
         return self._group_commit.run(
             lambda uow: self._open(uow, report, channel_id, opened_by, one_per_channel, now)
         )
@@ -538,38 +542,70 @@ class PostmortemService(Service):
                     incident_managers=self._policy.incident_managers,
                     also_changed=len(correction.changed) > 1,
                 )
-            after = correction.after
-            stored = uow.postmortems.correct_details(
-                postmortem_id=postmortem_id, details=after, at=now
-            )
-            assert stored  # the row is held, and was not cancelled
-            updated = with_details(postmortem, after)
-            changes = {
-                name: {
-                    "was": _said(getattr(correction.before, name)),
-                    "now": _said(getattr(after, name)),
-                }
-                for name in sorted(correction.changed)
-            }
-            uow.audit.record(
-                postmortem_id=postmortem_id,
-                at=now,
-                actor=actor,
-                action="details_corrected",
-                details=changes,
-            )
-            params = {"by": actor}
-            for name, change in changes.items():
-                params[name], params[f"{name}_was"] = change["now"], change["was"]
-            plan = [PlannedMessage(MessageKind.DETAILS_CORRECTED, now, params=params)]
-            if "resolved_at" in correction.changed:
-                plan += self._replan_from_resolution(uow, updated, now)
-            if updated.state is State.AWAITING_OWNER:
-                # The owner prompt shows the title and these facts: show them as they are now.
-                plan.append(PlannedMessage(MessageKind.PROMPT_REFRESH, now))
-            plan_messages(uow, updated, plan, now)
+            self._store_correction(uow, postmortem, correction, actor, now)
             uow.commit()
             return correction
+
+    def take_tools_report(
+        self, *, postmortem_id: int, resolved_at: datetime, severity: str | None, actor: str
+    ) -> Postmortem | None:
+        """What the incident's tool (``actor``) reports when it resolves it, for an open
+        postmortem a person started by hand with the incident's link: its resolution time
+        if `/postmortem start <title>` only took the moment it opened, its severity if none
+        was given. The channel is told, as of any correction; the deadline moves with it."""
+        now = self._clock()
+        with self._uow_factory() as uow:
+            postmortem = uow.postmortems.get_for_update(postmortem_id)
+            if postmortem is None or postmortem.state in CLOSED:
+                return postmortem
+            stored = details_of(postmortem)
+            reported = reported_by_tool(postmortem, resolved_at=resolved_at, severity=severity)
+            correction = correct(stored, shown=stored, submitted=reported)
+            if not correction.changed:
+                return postmortem
+            updated = self._store_correction(uow, postmortem, correction, actor, now)
+            uow.commit()
+            return updated
+
+    def _store_correction(
+        self,
+        uow: UnitOfWork,
+        postmortem: Postmortem,
+        correction: Correction,
+        actor: str,
+        now: datetime,
+    ) -> Postmortem:
+        """Store ``correction``, its audit, the channel's message and what it re-plans."""
+        postmortem_id = postmortem.id
+        after = correction.after
+        stored = uow.postmortems.correct_details(postmortem_id=postmortem_id, details=after, at=now)
+        assert stored  # the row is held, and was not cancelled
+        updated = with_details(postmortem, after)
+        changes = {
+            name: {
+                "was": _said(getattr(correction.before, name)),
+                "now": _said(getattr(after, name)),
+            }
+            for name in sorted(correction.changed)
+        }
+        uow.audit.record(
+            postmortem_id=postmortem_id,
+            at=now,
+            actor=actor,
+            action="details_corrected",
+            details=changes,
+        )
+        params = {"by": actor}
+        for name, change in changes.items():
+            params[name], params[f"{name}_was"] = change["now"], change["was"]
+        plan = [PlannedMessage(MessageKind.DETAILS_CORRECTED, now, params=params)]
+        if "resolved_at" in correction.changed:
+            plan += self._replan_from_resolution(uow, updated, now)
+        if updated.state is State.AWAITING_OWNER:
+            # The owner prompt shows the title and these facts: show them as they are now.
+            plan.append(PlannedMessage(MessageKind.PROMPT_REFRESH, now))
+        plan_messages(uow, updated, plan, now)
+        return updated
 
     def _replan_from_resolution(
         self, uow: UnitOfWork, postmortem: Postmortem, now: datetime

@@ -15,9 +15,9 @@ from slack_sdk.models.blocks import (
 
 from bot.domain.document import DROPPED, GAPS, Gap, read_gaps
 from bot.domain.lifecycle import State
-from bot.domain.messages import HANDED_OVER_FROM, MessageKind, human_span
+from bot.domain.messages import HANDED_OVER_FROM, MessageKind, human_span, is_slack_user
 from bot.domain.policy import Policy
-from bot.domain.postmortem import Postmortem
+from bot.domain.postmortem import PAGERDUTY, Postmortem
 from bot.slack.blocks import late_because, slack_date
 from bot.slack.ids import Action, action_item_ref
 from bot.slack.text import command, escape
@@ -430,6 +430,9 @@ def _detail(name: str, value: str) -> str:
     return value  # false_alarm: yes / no
 
 
+# How the channel reads a tool that corrects details.
+_TOOLS = {PAGERDUTY: "PagerDuty"}
+
 _DETAIL_LABELS = {
     "title": "Title",
     "severity": "Severity",
@@ -443,10 +446,12 @@ def details_corrected_text(
 ) -> str:
     """Who corrected which of the incident's details, each with what it was; a new
     resolution time moves the meeting's deadline, so that is said too."""
-    lines = [
-        f":pencil2: <@{params['by']}> corrected the details of postmortem #{postmortem.id} "
-        f"*{escape(postmortem.title)}*:"
-    ]
+    by = params["by"]
+    if is_slack_user(by):
+        heading = f"<@{by}> corrected the details of"
+    else:  # the incident's tool, resolving an incident a person started by hand
+        heading = f"{_TOOLS.get(by, escape(by))} resolved the incident: it corrected"
+    lines = [f":pencil2: {heading} postmortem #{postmortem.id} *{escape(postmortem.title)}*:"]
     for name, label in _DETAIL_LABELS.items():
         if name in params:
             lines.append(

@@ -98,6 +98,8 @@ def read_start_form(
         "pagerduty_incident": incident,
         "severity": severity,
         "resolved_at": resolved_at,
+        # Left empty: nobody said when, so it is the moment it opens, as for a command.
+        "resolved_when_opened": resolved_epoch is None,
         "false_alarm": false_alarm,
         "evidence": evidence,
     }

@@ -8,11 +8,13 @@ owners: the bystander problem the bot exists to prevent.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.devtools.pagerduty_standin import PagerDutyStandIn
+from bot.domain.postmortem import IncidentReport
 from bot.persistence.tables import PostmortemRow
 from bot.services.incidents import LOOKUP_SECONDS
 from tests.conftest import BotFactory, BotHarness
@@ -23,6 +25,7 @@ from tests.e2e.test_pagerduty_webhook import (
     ROUTES,
     arrange_people,
     deliver,
+    event,
     full_incident,
     resolved,
 )
@@ -174,8 +177,12 @@ def test_pagerdutys_people_join_the_candidates_of_a_postmortem_started_with_the_
     bot.settle()
 
     assert webhook.json()["outcome"] == "already_open"
-    [refresh] = bot.slack.calls("chat.update")
-    assert (refresh.params["channel"], refresh.params["ts"]) == (INCIDENT_CHANNEL, prompt_ts(bot))
+    # Shown again with PagerDuty's people, then with its resolution time (the last one wins).
+    refreshes = bot.slack.calls("chat.update")
+    assert {(r.params["channel"], r.params["ts"]) for r in refreshes} == {
+        (INCIDENT_CHANNEL, prompt_ts(bot))
+    }
+    refresh = refreshes[-1]
     text = block_text(refresh.params["blocks"])
     assert "Postmortem: Checkout errors" in text
     assert [b.get("value") for b in buttons(refresh.params["blocks"])][:2] == [
@@ -184,7 +191,7 @@ def test_pagerdutys_people_join_the_candidates_of_a_postmortem_started_with_the_
     ]
     assert prompt_channels(bot) == [INCIDENT_CHANNEL]  # shown again in place, not posted twice
     trail = [what for _, _, what in bot.runtime.postmortems.audit_trail(postmortem_id=1)]
-    assert trail[-1] == "candidates_added"
+    assert trail[-2:] == ["candidates_added", "details_corrected"]  # its resolution time
 
 
 def test_pagerdutys_people_do_not_replace_an_owner_already_chosen(
@@ -239,3 +246,85 @@ def test_pagerdutys_people_are_kept_when_a_start_with_the_link_lands_during_the_
     [row] = postmortems(bot)
     assert {c["slack_user_id"] for c in row.candidates} >= {"U0ALICE", "U0TESS"}
     assert prompt_channels(bot) == [INCIDENT_CHANNEL]
+
+
+def channel_texts(bot: BotHarness) -> list[str]:
+    return [m.get("text", "") for m in bot.slack.messages(INCIDENT_CHANNEL)]
+
+
+def test_pagerdutys_resolution_time_replaces_the_moment_a_start_with_the_link_took(
+    incident_bot: BotFactory,
+) -> None:
+    # `/postmortem start <link> <title>` asks nobody when it was resolved, so it took the
+    # moment it was typed; typed on Monday for a Friday-night incident, the team would gain
+    # three days on "meet within a week", and every nudge would count from Monday.
+    bot = incident_bot(routes=ROUTES)
+    alice = bot.user("U0ALICE", channel_id=INCIDENT_CHANNEL)
+    assert alice.answer(f"start <{LINK}> Checkout errors").startswith("Opened postmortem #1.")
+    bot.settle()
+    six_hours_earlier = event("resolved", minutes_ago=360, bot=bot)
+
+    webhook = deliver(bot, six_hours_earlier, webhook_id="W-RESOLVED")
+    again = deliver(bot, six_hours_earlier, webhook_id="W-RESOLVED")  # PagerDuty retries
+    bot.settle()
+
+    assert webhook.json()["outcome"] == "already_open"
+    assert again.json()["outcome"] == "already_open"
+    [row] = postmortems(bot)
+    assert row.resolved_at.replace(tzinfo=UTC) == bot.clock() - timedelta(hours=6)
+    assert row.severity == "high urgency"  # nobody gave one; PagerDuty's is kept
+    [told] = [t for t in channel_texts(bot) if "PagerDuty resolved the incident" in t]
+    assert told.startswith(
+        ":pencil2: PagerDuty resolved the incident: it corrected postmortem #1 *Checkout errors*:"
+    )
+    assert "• Severity: high urgency (was none)" in told
+    [resolved_line] = [line for line in told.splitlines() if line.startswith("• Resolved: ")]
+    assert "|2026-11-24 08:00 UTC> (was " in resolved_line
+    assert resolved_line.endswith("|2026-11-24 14:00 UTC>)")
+    assert told.endswith(
+        "The meeting is now due by "
+        "<!date^1796112000^{date_short_pretty} at {time}|2026-12-01 08:00 UTC>."
+    )
+    assert "2026-12-01 08:00 UTC" in alice.answer("status")
+    trail = bot.runtime.postmortems.audit_trail(postmortem_id=1)
+    assert [(who, what) for _, who, what in trail].count(("pagerduty", "details_corrected")) == 1
+
+
+def test_a_resolution_time_a_person_gave_is_kept_when_pagerduty_resolves_the_incident(
+    incident_bot: BotFactory,
+) -> None:
+    bot = incident_bot(routes=ROUTES)
+    given = bot.clock() - timedelta(hours=2)
+    alice = bot.user("U0ALICE")
+    alice.submit_view(form(pagerduty_link=LINK, resolved_epoch=int(given.timestamp())))
+    bot.settle()
+
+    deliver(bot, event("resolved", minutes_ago=360, bot=bot), webhook_id="W-RESOLVED")
+    bot.settle()
+
+    [row] = postmortems(bot)
+    assert row.resolved_at.replace(tzinfo=UTC) == given
+    assert row.severity == "SEV2"
+    assert not [t for t in channel_texts(bot) if "PagerDuty resolved" in t]
+
+
+def test_a_start_without_a_resolution_time_stores_the_very_moment_it_opened(
+    incident_bot: BotFactory,
+) -> None:
+    # The listener's clock is read a moment before the service's: stored as given, the two
+    # would differ by microseconds, and PagerDuty's time would never replace the assumed one.
+    bot = incident_bot(routes=ROUTES)
+    report = IncidentReport(
+        key="slack:C0INC0042:T1",
+        title="Checkout errors",
+        source="slack",
+        resolved_at=bot.clock() - timedelta(microseconds=5),
+        resolved_when_opened=True,
+    )
+
+    opened = bot.runtime.postmortems.open_postmortem(
+        report=report, channel_id=INCIDENT_CHANNEL, opened_by="U0ALICE"
+    ).postmortem
+
+    assert opened.resolved_at == opened.opened_at == bot.clock()
+    assert opened.resolution_taken_as_opening

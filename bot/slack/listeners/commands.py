@@ -184,7 +184,11 @@ def answer_command(
             key = started_by_hand_key(channel_id, unique, incident)
             outcome = postmortems.open_postmortem(
                 report=IncidentReport(
-                    key=key, title=title, source="slack", resolved_at=postmortems.now()
+                    key=key,
+                    title=title,
+                    source="slack",
+                    resolved_at=postmortems.now(),
+                    resolved_when_opened=True,
                 ),
                 channel_id=channel_id,
                 opened_by=user_id,

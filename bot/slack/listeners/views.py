@@ -69,6 +69,7 @@ def submit_start_form(
                 title=form["title"],
                 source="slack",
                 resolved_at=form["resolved_at"],
+                resolved_when_opened=form["resolved_when_opened"],
                 severity=form["severity"],
                 false_alarm=form["false_alarm"],
                 evidence=form["evidence"],
