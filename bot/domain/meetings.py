@@ -213,6 +213,15 @@ def check_meeting_took_place(
         )
 
 
+def when_it_took_place(postmortem: Postmortem, *, now: datetime) -> datetime:
+    """When the meeting marked held ``now`` took place, as the record keeps it: at its
+    scheduled time once that has come (marked held days later, it was still on time), else
+    now (it took place earlier than planned, or without being scheduled here: when exactly,
+    nobody said)."""
+    scheduled = postmortem.meeting_at
+    return scheduled if scheduled is not None and scheduled <= now else now
+
+
 _ESCALATIONS = frozenset({MessageKind.ESCALATE_NO_OWNER, MessageKind.ESCALATE_OVERDUE})
 
 

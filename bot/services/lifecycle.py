@@ -19,6 +19,7 @@ from bot.domain.meetings import (
     check_can_steer,
     check_meeting_time,
     check_meeting_took_place,
+    when_it_took_place,
 )
 from bot.domain.messages import (
     ACTION_ITEM_REMINDERS,
@@ -168,7 +169,9 @@ class LifecycleService(Service):
                 details = {"before_its_scheduled_time": True}
             else:
                 details = None
-            updated = self._move(uow, postmortem, new, now, meeting_held_at=now)
+            updated = self._move(
+                uow, postmortem, new, now, meeting_held_at=when_it_took_place(postmortem, now=now)
+            )
             uow.audit.record(
                 postmortem_id=postmortem.id,
                 at=now,

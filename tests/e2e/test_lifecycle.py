@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
-from bot.persistence.tables import OutboxRow
+from bot.persistence.tables import OutboxRow, PostmortemRow
 from tests.conftest import BotHarness
 from tests.support.lifecycle import (
     completed_by_bob,
@@ -140,6 +141,45 @@ def test_a_meeting_that_took_place_early_is_recorded_with_held_early(bot: BotHar
     assert "is complete" in done
     trail = bot.runtime.postmortems.audit_trail(postmortem_id=1)
     assert [what for _, _, what in trail][-2:] == ["meeting_held", "completed"]
+
+
+def held_row(bot: BotHarness) -> Any:
+    with bot.runtime.engine.connect() as connection:
+        [row] = connection.execute(select(PostmortemRow)).all()
+    assert row.meeting_held_at is not None
+    return row
+
+
+def test_a_meeting_marked_held_days_later_is_recorded_at_its_scheduled_time(
+    bot: BotHarness,
+) -> None:
+    # Marked held a week on, past the deadline: the record (and the exported document) must
+    # not make a meeting that was on time look late.
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=2)))
+    bot.clock.advance(timedelta(days=8))
+
+    bot.user("U0BOB").answer("held")
+    status = bot.user("U0BOB").answer("status")
+
+    assert "• Meeting held <!date^1795701600^" in status  # Thu 26 Nov 14:00 UTC, as scheduled
+    row = held_row(bot)
+    assert row.meeting_held_at.replace(tzinfo=UTC) == row.meeting_at.replace(tzinfo=UTC)
+    trail = bot.runtime.postmortems.audit_trail(postmortem_id=1)
+    assert trail[-1][0] == bot.clock()  # the audit keeps when it was marked
+
+
+def test_a_meeting_held_early_is_recorded_when_it_was_marked(bot: BotHarness) -> None:
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=2)))
+    bot.clock.advance(timedelta(days=1))
+
+    bot.user("U0BOB").answer("held early")
+
+    row = held_row(bot)
+    assert row.meeting_held_at.replace(tzinfo=UTC) == bot.clock()  # before its scheduled time
 
 
 def test_a_meeting_held_without_being_scheduled_here_is_recorded_when_said_so(
