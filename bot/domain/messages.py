@@ -281,6 +281,11 @@ def _asked_since(postmortem: Postmortem) -> datetime:
     return max(postmortem.resolved_at, postmortem.opened_at)
 
 
+def opened_past_deadline(postmortem: Postmortem, policy: Policy) -> bool:
+    """Opened once the meeting's deadline had passed: an old incident written up late."""
+    return policy.meeting_deadline(postmortem.resolved_at) <= postmortem.opened_at
+
+
 def no_owner_escalation_due(policy: Policy, asked: datetime) -> datetime:
     """When the incident managers hear that the channel ``asked`` picked no owner.
 
@@ -300,22 +305,29 @@ def no_owner_escalation_due(policy: Policy, asked: datetime) -> datetime:
 def plan_on_open(postmortem: Postmortem, policy: Policy, now: datetime) -> list[PlannedMessage]:
     """The owner prompt now, and the nudges that keep an unowned postmortem from being forgotten.
 
-    A reminder whose day has already passed is not sent late: the overdue escalation (at the
-    deadline, or now if that has passed) covers it.
+    A reminder whose day has already passed is not sent late: the overdue escalation covers
+    it, at the deadline. For a postmortem opened after its deadline (an old incident written
+    up late), the overdue escalation comes when the no-owner one would, instead of it (it
+    says there is no owner, if there is none): posted with the owner prompt, it reached the
+    incident managers before anyone could have answered.
     """
     asked = _asked_since(postmortem)
     deadline = policy.meeting_deadline(postmortem.resolved_at)
+    escalation = max(now, no_owner_escalation_due(policy, asked))
     plan = [
         PlannedMessage(MessageKind.OWNER_PROMPT, now),
         PlannedMessage(
             MessageKind.NUDGE_NO_OWNER,
             max(now, _channel_time(policy, asked + policy.no_owner.first)),
         ),
-        PlannedMessage(
-            MessageKind.ESCALATE_NO_OWNER, max(now, no_owner_escalation_due(policy, asked))
-        ),
-        PlannedMessage(MessageKind.ESCALATE_OVERDUE, max(now, deadline)),
     ]
+    if opened_past_deadline(postmortem, policy):
+        plan.append(PlannedMessage(MessageKind.ESCALATE_OVERDUE, escalation))
+    else:
+        plan += [
+            PlannedMessage(MessageKind.ESCALATE_NO_OWNER, escalation),
+            PlannedMessage(MessageKind.ESCALATE_OVERDUE, deadline),
+        ]
     plan += [
         PlannedMessage(MessageKind.REMIND_MEETING_DUE, postmortem.resolved_at + offset)
         for offset in policy.meeting_due.remind

@@ -26,7 +26,7 @@ from slack_sdk.models.views import View
 
 from bot.domain.document import ActionItem, Document, Section
 from bot.domain.lifecycle import CLOSED, STATE_LABELS, State
-from bot.domain.messages import MessageKind, human_span
+from bot.domain.messages import MessageKind, human_span, opened_past_deadline
 from bot.domain.overview import by_urgency, meeting_overdue
 from bot.domain.owners import Candidate
 from bot.domain.policy import Policy
@@ -146,13 +146,22 @@ def owner_prompt(
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text=f"Postmortem #{postmortem.id} · meeting due by "
-                    f"{slack_date(policy.meeting_deadline(postmortem.resolved_at))} "
-                    f"(within {human_span(policy.meeting_due.deadline)} of resolution)"
+                    text=f"Postmortem #{postmortem.id} · {_prompt_deadline(postmortem, policy)}"
                 )
             ]
         ),
     ]
+
+
+def _prompt_deadline(postmortem: Postmortem, policy: Policy) -> str:
+    deadline = slack_date(policy.meeting_deadline(postmortem.resolved_at))
+    within = human_span(policy.meeting_due.deadline)
+    if opened_past_deadline(postmortem, policy):
+        return (
+            f"the meeting was due by {deadline} (within {within} of resolution), before this "
+            "postmortem opened: hold it as soon as you can"
+        )
+    return f"meeting due by {deadline} (within {within} of resolution)"
 
 
 def late_because(postmortem: Postmortem, policy: Policy) -> str:

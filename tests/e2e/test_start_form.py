@@ -168,18 +168,32 @@ def test_markup_typed_into_the_title_is_shown_as_text_not_as_a_mention_or_link(
     assert f"you own the postmortem for *{shown}*" in next_steps["text"]
 
 
-def test_an_incident_resolved_ten_days_ago_gets_its_prompt_and_one_overdue_notice_only(
+def test_an_incident_resolved_ten_days_ago_gets_its_prompt_then_one_overdue_notice_only(
     bot: BotHarness,
 ) -> None:
     ten_days_ago = int((bot.clock() - timedelta(days=10)).timestamp())
 
     bot.user("U0ALICE").submit_view(form(resolved_epoch=ten_days_ago))
     bot.settle()
+    at_open = [call.params for call in bot.slack.calls("chat.postMessage")]
+    bot.clock.advance(timedelta(days=2))
+    bot.dispatch()
 
+    # Not with the prompt, before anyone could answer it: when the no-owner escalation would
+    # come, instead of it (it says nobody owns it yet).
+    [prompt] = at_open
+    assert prompt["metadata"]["event_payload"]["kind"] == "owner_prompt"
+    assert "before this postmortem opened: hold it as soon as you can" in block_text(
+        prompt["blocks"]
+    )
     posts = [call.params for call in bot.slack.calls("chat.postMessage")]
     kinds = [post["metadata"]["event_payload"]["kind"] for post in posts]
-    assert sorted(kinds) == ["escalate_overdue", "owner_prompt"]
-    assert not any("no owner for" in post["text"] for post in posts)
+    assert kinds.count("escalate_overdue") == 1
+    assert "escalate_no_owner" not in kinds
+    [overdue] = [
+        p["text"] for p in posts if p["metadata"]["event_payload"]["kind"] == "escalate_overdue"
+    ]
+    assert "no owner" in overdue.lower()
 
 
 def test_when_slack_will_not_open_the_form_the_person_is_told_what_to_do(

@@ -87,7 +87,9 @@ def test_opening_plans_reminders_on_day_3_and_5_and_escalation_at_day_7() -> Non
     assert (MessageKind.NUDGE_NO_OWNER, TUESDAY_2PM + timedelta(hours=1)) in due
 
 
-def test_a_late_incident_asks_for_an_owner_from_now_and_sends_no_late_reminders() -> None:
+def test_a_late_incident_asks_for_an_owner_from_now_and_is_overdue_only_once_it_could_answer() -> (
+    None
+):
     policy = Policy(working_hours=WorkingHours(always=True))
     late = postmortem(
         state=State.AWAITING_OWNER,
@@ -101,8 +103,9 @@ def test_a_late_incident_asks_for_an_owner_from_now_and_sends_no_late_reminders(
     assert planned == {
         (MessageKind.OWNER_PROMPT, TUESDAY_2PM),
         (MessageKind.NUDGE_NO_OWNER, TUESDAY_2PM + timedelta(hours=1)),
-        (MessageKind.ESCALATE_NO_OWNER, TUESDAY_2PM + timedelta(hours=24)),
-        (MessageKind.ESCALATE_OVERDUE, TUESDAY_2PM),  # one overdue notice, not one per day
+        # One overdue notice, not one per day missed; not with the prompt, before anyone
+        # could have answered it: when the no-owner escalation would come, instead of it.
+        (MessageKind.ESCALATE_OVERDUE, TUESDAY_2PM + timedelta(hours=24)),
     }
 
 
