@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,9 @@ from bot.domain.postmortem import Postmortem
 from bot.persistence.group_commit import GroupCommit
 from bot.persistence.uow import UnitOfWork, UnitOfWorkFactory
 from bot.services.clock import Clock
+
+# The time zone where each date begins last (Baker Island, UTC-12).
+_LAST_TO_CHANGE_DATE = timezone(timedelta(hours=-12))
 
 
 class NoPostmortemHere(DomainError):
@@ -47,6 +50,12 @@ class Service:
     def today(self) -> date:
         """Today in the workspace's zone: what a due date is compared with."""
         return self._clock().astimezone(ZoneInfo(self._policy.workspace_timezone)).date()
+
+    def last_place_today(self) -> date:
+        """Today where the date changes last on Earth (UTC-12): a due date before it has
+        passed for everyone. A person's due date is checked against it, not the workspace's
+        today: "today" in Los Angeles at 18:00 is already tomorrow in UTC."""
+        return self._clock().astimezone(_LAST_TO_CHANGE_DATE).date()
 
     def __deepcopy__(self, memo: dict[int, object]) -> Self:
         # Bolt deep-copies the context for lazy listeners; a service is shared, not copied.

@@ -155,7 +155,9 @@ class DocumentService(Service):
                 arguments=None,  # the person's words, not placeholders: see find_postmortem
             )
             highest = uow.action_items.highest_number(postmortem.id)
-            cleaned = check_action_item(text, due_on=due_on, today=self.today(), existing=highest)
+            cleaned = check_action_item(
+                text, due_on=due_on, today=self.last_place_today(), existing=highest
+            )
             item = uow.action_items.add(
                 postmortem_id=postmortem.id,
                 number=highest + 1,
@@ -274,7 +276,9 @@ class DocumentService(Service):
             )
             if before is None or before.done_at is not None:
                 raise ActionItemRefused(why_not_done(postmortem.id, number, before))
-            check_action_item_change(before, due_on=due_on, owner_id=owner_id, today=self.today())
+            check_action_item_change(
+                before, due_on=due_on, owner_id=owner_id, today=self.last_place_today()
+            )
             # Its row is held since it was read open (_named_item): nobody closed it since.
             changed_open_item = uow.action_items.change(
                 postmortem_id=postmortem.id, number=number, due_on=due_on, owner_id=owner_id

@@ -174,6 +174,19 @@ def test_an_action_item_with_a_bad_or_past_date_is_refused_and_nothing_stored(
     assert "action_item_added" not in trail
 
 
+def test_a_due_date_that_is_still_today_somewhere_is_accepted(bot: BotHarness) -> None:
+    # 02:00 UTC on Wednesday is 18:00 on Tuesday in Los Angeles: Tuesday has not passed for
+    # the person typing it, whatever day it is in the workspace's time zone (UTC here).
+    owned_by_bob(bot)
+    bot.clock.advance(timedelta(hours=12))  # Wed 25 Nov 02:00 UTC
+
+    answer = add_action_item(bot, "U0BOB", "<@U0DAN> 2026-11-24 Alert on queue depth")
+    gone_everywhere = add_action_item(bot, "U0BOB", "<@U0DAN> 2026-11-23 Alert on disk")
+
+    assert "Added action item 1" in answer
+    assert gone_everywhere == "2026-11-23 has passed: give the date it will be done by."
+
+
 def test_the_export_posts_a_markdown_file_with_names_not_user_ids(bot: BotHarness) -> None:
     bot.slack.add_user("U0BOB", real_name="Bob Builder")
     bot.slack.add_user("U0DAN", real_name="Dan Ops")
