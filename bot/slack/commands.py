@@ -223,10 +223,15 @@ _ACTION_ITEM = re.compile(
     rf"^<@(?P<owner>{SLACK_USER_ID})(?:\|[^>]*)?>\s+(?P<due>\S+)(?:\s+(?P<text>.*))?$", re.DOTALL
 )
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The date typed before the owner: `action 2026-12-04 @jane what to do`.
+_DATE_THEN_OWNER = re.compile(
+    rf"^(?P<due>\d{{4}}-\d{{2}}-\d{{2}})\s+<@{SLACK_USER_ID}(?:\|[^>]*)?>"
+)
 
 
-# An action item's number as typed: digits only, and few enough to fit its column.
-_ITEM_NUMBER = re.compile(r"[0-9]{1,9}")
+# An action item's number as typed: digits only (after a "#" some type, as `status` lists
+# items as "#2"), and few enough to fit its column.
+_ITEM_NUMBER = re.compile(r"#?(?P<digits>[0-9]{1,9})")
 _DONE_ITEM = re.compile(r"^done(?:\s+(?P<number>\S+))?$", re.IGNORECASE)
 _DROP_ITEM = re.compile(
     r"^drop(?:\s+(?P<number>\S+))?(?:\s+(?P<reason>.*))?$", re.IGNORECASE | re.DOTALL
@@ -266,11 +271,19 @@ def _change_item(rest: str, postmortem_id: int | None) -> ChangeActionItem | Inv
         mention = _USER_MENTION.match(to)
         if mention is None:
             return Invalid(CHANGE_USAGE[what])
-        return ChangeActionItem(int(number), owner=mention.group(1), postmortem_id=postmortem_id)
+        return ChangeActionItem(
+            _item_number(number), owner=mention.group(1), postmortem_id=postmortem_id
+        )
     due_on = _due_date(to)
     if isinstance(due_on, Invalid):
         return due_on
-    return ChangeActionItem(int(number), due_on=due_on, postmortem_id=postmortem_id)
+    return ChangeActionItem(_item_number(number), due_on=due_on, postmortem_id=postmortem_id)
+
+
+def _item_number(typed: str) -> int:
+    match = _ITEM_NUMBER.fullmatch(typed)
+    assert match is not None  # checked by the caller
+    return int(match.group("digits"))
 
 
 def _due_date(typed: str) -> date | Invalid:
@@ -293,7 +306,7 @@ def _drop_item(rest: str, postmortem_id: int | None) -> DropActionItem | Invalid
     if number is None or not _ITEM_NUMBER.fullmatch(number) or not reason:
         return Invalid(DROP_USAGE)
     return _too_long(reason, MAX_DROP_REASON_LENGTH) or DropActionItem(
-        int(number), reason, postmortem_id
+        _item_number(number), reason, postmortem_id
     )
 
 
@@ -302,9 +315,11 @@ def _action_item(
 ) -> (
     AddActionItem | CompleteActionItem | DropActionItem | ChangeActionItem | MyActionItems | Invalid
 ):
-    if rest.lower() == "mine":
-        if postmortem_id is not None:
-            return Invalid("`/postmortem action mine` lists yours in every postmortem: no `#N`.")
+    if rest.lower() == "mine" or rest.lower().startswith("mine "):
+        if postmortem_id is not None or rest.lower() != "mine":
+            return Invalid(
+                "`/postmortem action mine` takes nothing more: it lists yours in every postmortem."
+            )
         return MyActionItems()
     if rest.lower() == "drop" or rest.lower().startswith("drop "):
         return _drop_item(rest, postmortem_id)
@@ -321,9 +336,15 @@ def _action_item(
                 "channel has several postmortems, its number comes first: "
                 "`/postmortem action #3 done 2`."
             )
-        return CompleteActionItem(int(number), postmortem_id)
+        return CompleteActionItem(_item_number(number), postmortem_id)
     match = _ACTION_ITEM.match(rest)
     if match is None:
+        date_first = _DATE_THEN_OWNER.match(rest)
+        if date_first is not None:
+            return Invalid(
+                "Put the owner first, then the due date: "
+                f"`/postmortem action @someone {date_first.group('due')} what to do`."
+            )
         return Invalid(ACTION_USAGE)
     due_on = _due_date(match.group("due"))
     if isinstance(due_on, Invalid):
@@ -371,6 +392,36 @@ def _which(rest: str) -> tuple[int | None, str] | Invalid:
     return int(match.group(1)), rest[match.end() :].strip()
 
 
+# Commands whose arguments never end in "#N" of their own (an action item's text or a
+# reason may: "duplicate of #12"): there, a last "#N" names the postmortem too.
+_NUMBER_LAST_TOO = frozenset(
+    {"owner", "status", "schedule", "held", "done", "document", "doc", "export", "details"}
+)
+_LAST_POSTMORTEM_NUMBER = re.compile(r"(?:^|\s)#([0-9]+)$")
+
+
+def _which_at_the_end(rest: str) -> tuple[int | None, str] | Invalid:
+    """A trailing ``#N``, for those who name the postmortem last: `owner @jane #2`."""
+    match = _LAST_POSTMORTEM_NUMBER.search(rest)
+    if match is None:
+        return None, rest
+    if len(match.group(1)) > _MAX_NUMBER_DIGITS:
+        return Invalid(f"There is no postmortem #{match.group(1)[:20]}.")
+    return int(match.group(1)), rest[: match.start()].strip()
+
+
+def usage_for(text: str) -> str:
+    """The usage of the command ``text`` names (its lines of ``USAGE``), or all of it."""
+    words = cleaned_text(text).strip().lower().split()
+    while words and _POSTMORTEM_NUMBER.fullmatch(words[0]):
+        words = words[1:]
+    verb = {"doc": "document"}.get(words[0], words[0]) if words else ""
+    lines = [line for line in USAGE.splitlines() if line.startswith(f"• `/postmortem {verb}")]
+    if not verb or not lines:
+        return USAGE
+    return "*Usage*\n" + "\n".join(lines) + "\n`/postmortem help` lists every command."
+
+
 def parse(text: str) -> Request:
     # Cleaned here as well as by the app's middleware: Bolt's lazy listeners (which record
     # action items and hand-overs) read a copy rebuilt from the raw request body.
@@ -378,6 +429,10 @@ def parse(text: str) -> Request:
     if not words:
         return Help()
     verb, rest = words[0].lower(), (words[1].strip() if len(words) > 1 else "")
+    if _POSTMORTEM_NUMBER.fullmatch(verb) and rest:
+        # `#2 held`: the number first, as `status` lists them; read as `held #2`.
+        number, (verb, *after) = verb, rest.split(maxsplit=1)
+        verb, rest = verb.lower(), f"{number} {after[0] if after else ''}".strip()
     if verb == "start":
         link = _PAGERDUTY_LINK.search(rest)
         if link is not None:
@@ -394,6 +449,11 @@ def parse(text: str) -> Request:
     if isinstance(which, Invalid):
         return which
     postmortem_id, rest = which
+    if postmortem_id is None and verb in _NUMBER_LAST_TOO:
+        which = _which_at_the_end(rest)
+        if isinstance(which, Invalid):
+            return which
+        postmortem_id, rest = which
     if verb == "owner":
         match = _USER_MENTION.match(rest)
         if not match:

@@ -8,6 +8,7 @@ import pytest
 
 from bot.domain.postmortem import pagerduty_incident_id
 from bot.slack.commands import (
+    USAGE,
     AddActionItem,
     Cancel,
     ChangeActionItem,
@@ -28,6 +29,7 @@ from bot.slack.commands import (
     StatusEverywhere,
     WriteDocument,
     parse,
+    usage_for,
 )
 
 
@@ -72,6 +74,44 @@ def test_known_subcommands_parse(text: str, expected: object) -> None:
 )
 def test_owner_needs_exactly_one_escaped_user_mention(text: str) -> None:
     assert isinstance(parse(text), Invalid)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("owner <@U0CAROL> #1", HandOver("U0CAROL", 1)),
+        ("#1 owner <@U0CAROL>", HandOver("U0CAROL", 1)),
+        ("#2 held", Held(2)),
+        ("held early #2", Held(2, early=True)),
+        ("done #3", Done(3)),
+        ("status #4", Status(4)),
+        ("action done #2", CompleteActionItem(2)),
+        ("action #3 done #2", CompleteActionItem(2, 3)),
+        ("action due #2 2026-12-18", ChangeActionItem(2, due_on=date(2026, 12, 18))),
+        ("action drop #2 not needed", DropActionItem(2, "not needed")),
+        # An action item's text and a reason may end in a number of their own.
+        (
+            "action <@U0JANE> 2026-12-04 Fix bug #12",
+            AddActionItem("U0JANE", date(2026, 12, 4), "Fix bug #12"),
+        ),
+        ("cancel duplicate of #12", Cancel("duplicate of #12")),
+    ],
+)
+def test_a_postmortem_or_item_number_is_read_wherever_people_put_it(
+    text: str, expected: object
+) -> None:
+    assert parse(text) == expected
+
+
+def test_a_bad_argument_is_followed_by_that_commands_usage_not_every_commands() -> None:
+    owner = usage_for("owner bob")
+    numbered = usage_for("#2 action done")
+
+    assert owner.startswith("*Usage*\n• `/postmortem owner @someone` — name the owner")
+    assert owner.endswith("`/postmortem help` lists every command.")
+    assert "/postmortem start" not in owner
+    assert "`/postmortem action @someone YYYY-MM-DD what to do`" in numbered
+    assert usage_for("frobnicate") == USAGE
 
 
 def test_an_unknown_subcommand_is_named_in_the_problem() -> None:
@@ -227,7 +267,9 @@ def test_writing_the_document_its_action_items_and_its_export_parse(
         ("action done", "`/postmortem action done` needs the action item's number"),
         ("action done two", "`/postmortem action done` needs the action item's number"),
         ("action done #3 1", "its number comes first: `/postmortem action #3 done 2`"),
-        ("action #2 mine", "`/postmortem action mine` lists yours in every postmortem: no `#N`"),
+        ("action #2 mine", "`/postmortem action mine` takes nothing more"),
+        ("action mine please", "`/postmortem action mine` takes nothing more"),
+        ("action 2026-12-04 <@U0JANE|jane> Alert", "Put the owner first, then the due date"),
         ("document now", "`/postmortem document` takes at most a postmortem number"),
         ("export everything", "`/postmortem export` takes at most a postmortem number"),
         ("held yesterday", "then `early` if the meeting took place before its scheduled time"),

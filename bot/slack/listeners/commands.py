@@ -101,7 +101,8 @@ def answer_command(
         case commands.Help():
             reply(ack, commands.USAGE)
         case commands.Invalid(problem):
-            reply(ack, f"{problem}\n\n{commands.USAGE}")
+            # The problem, then how to write that one command: the whole usage would bury it.
+            reply(ack, f"{problem}\n\n{commands.usage_for(command.get('text', ''))}")
         case commands.Schedule() | commands.Held() | commands.Done() | commands.Cancel():
             lifecycle_listeners.answer(ack, request, command, lifecycle)
         case (
