@@ -33,7 +33,8 @@ class Move(StrEnum):
 
 STATE_LABELS: dict[State, str] = {
     State.AWAITING_OWNER: "Awaiting an owner",
-    State.DRAFTING: "Owned, drafting",
+    # The document may be written from the start; what is awaited is the meeting.
+    State.DRAFTING: "Owned, meeting not scheduled",
     State.MEETING_SCHEDULED: "Meeting scheduled",
     State.IN_REVIEW: "Meeting held, in review",
     State.COMPLETED: "Completed",

@@ -73,7 +73,10 @@ def person(candidate: Candidate) -> str:
 def _facts(postmortem: Postmortem) -> str:
     facts = [f"Resolved {slack_date(postmortem.resolved_at)}"]
     if postmortem.severity:
-        facts.append(f"severity *{escape(postmortem.severity)}*")
+        # PagerDuty's urgency ("high urgency") stands in for a priority where an account
+        # has none; it is no severity, and "severity high urgency" read as one.
+        label = "" if postmortem.severity.endswith(" urgency") else "severity "
+        facts.append(f"{label}*{escape(postmortem.severity)}*")
     if postmortem.service:
         facts.append(f"service *{escape(postmortem.service)}*")
     line = " · ".join(facts)
@@ -528,9 +531,18 @@ def short(title: str) -> str:
     return title if len(title) <= SHORT_TITLE else title[: SHORT_TITLE - 1].rstrip() + "…"
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _postmortems(number: int) -> str:
+    """ "1 postmortem has" / "3 postmortems have"."""
+    return f"{_count(number, 'postmortem')} {'has' if number == 1 else 'have'}"
+
+
 def _unrouted_line(unrouted: Sequence[Postmortem]) -> str:
     return (
-        f":warning: {len(unrouted)} postmortem(s) have no channel (no route matched and "
+        f":warning: {_postmortems(len(unrouted))} no channel (no route matched and "
         "no DEFAULT_CHANNEL): "
         + ", ".join(f"#{p.id} {escape(short(p.title))}" for p in unrouted[:10])
         + f". Bring one into its incident's channel with `/postmortem move #{unrouted[0].id}` "
@@ -556,7 +568,7 @@ def overview_text(
         return "No postmortem is open in any channel."
     overdue = sum(1 for p in postmortems if meeting_overdue(p, policy, now))
     lines = [
-        f"*{len(postmortems)} open postmortem(s) in every channel*"
+        f"*{_count(len(postmortems), 'open postmortem')} in every channel*"
         + (f", {overdue} with the meeting overdue" if overdue else "")
         + ", those needing help first:"
     ]

@@ -19,7 +19,7 @@ def test_status_shows_state_owner_and_the_meeting_deadline(bot: BotHarness) -> N
     assert "nobody yet" in before
     assert "meeting due by <!date^" in before
     assert "2026-12-01 14:00 UTC" in before  # a week after the (controlled) resolution time
-    assert "Owned, drafting" in after
+    assert "Owned, meeting not scheduled" in after
     assert "Owner: <@U0BOB>" in after
 
 
@@ -69,12 +69,14 @@ def test_status_all_lists_every_channels_open_postmortems_overdue_meetings_first
 
     lines = overview.splitlines()
     assert lines[0] == (
-        "*2 open postmortem(s) in every channel*, 1 with the meeting overdue, those needing "
+        "*2 open postmortems in every channel*, 1 with the meeting overdue, those needing "
         "help first:"
     )
     assert lines[1].startswith("• *#1 Old outage* in <#C0OLD> — Awaiting an owner · _no owner")
     assert lines[1].endswith(":warning: meeting overdue")
-    assert lines[2].startswith("• *#2 New outage* in <#C0NEW> — Owned, drafting · <@U0BOB> ·")
+    assert lines[2].startswith(
+        "• *#2 New outage* in <#C0NEW> — Owned, meeting not scheduled · <@U0BOB> ·"
+    )
     assert "overdue" not in lines[2]
     assert "Cancelled one" not in overview
     assert lines[-1] == "`/postmortem status #N` in a postmortem's channel shows it in full."

@@ -57,7 +57,7 @@ def test_moving_an_unrouted_postmortem_here_posts_its_prompt_here(bot: BotHarnes
     bot.settle()
     after = bot.user("U0ALICE", channel_id=HERE).answer("status")
 
-    assert "1 postmortem(s) have no channel" in before
+    assert "1 postmortem has no channel" in before
     assert "with `/postmortem move #1` there." in before
     assert answer.startswith("Moved postmortem #1 *Disk full* to this channel.")
     assert kinds_posted(bot, HERE) == ["owner_prompt"]

@@ -460,4 +460,4 @@ def test_without_a_priority_the_severity_is_the_incidents_urgency(
 
     severities = {row.incident_key: row.severity for row in rows(bot, PostmortemRow)}
     assert severities == {f"pagerduty:{INCIDENT}": "high urgency", "pagerduty:PPRIO01": "P1"}
-    assert "severity *high urgency*" in prompt_text(bot)[0]
+    assert " · *high urgency*" in prompt_text(bot)[0]  # an urgency, not called a severity

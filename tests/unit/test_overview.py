@@ -99,7 +99,7 @@ def test_with_more_than_five_the_overdue_meetings_are_shown_in_full_first() -> N
     text = status_text([*fresh, overdue], Policy(), [], {}, now=now)
     named_only = text.rsplit("…and", 1)[1]
 
-    assert text.startswith("*#9 Outage 9* — Owned, drafting")
+    assert text.startswith("*#9 Outage 9* — Owned, meeting not scheduled")
     assert "#9" not in named_only
     assert "(:warning: meeting overdue)" not in named_only
 
