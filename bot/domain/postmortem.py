@@ -45,6 +45,11 @@ def pagerduty_incident_id(link: str) -> str | None:
 MEETING_LENGTH = timedelta(hours=1)
 
 
+# A title as long as its column: what a person types is held to what a tool's webhook may
+# send (a long alert name), so `details` can show any title and change it to any other.
+MAX_TITLE_LENGTH = 300
+
+
 @dataclass(frozen=True)
 class IncidentReport:
     """What is known about a resolved incident when its postmortem opens."""

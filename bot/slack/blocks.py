@@ -30,7 +30,7 @@ from bot.domain.messages import MessageKind, human_span, opened_past_deadline
 from bot.domain.overview import by_urgency, meeting_overdue
 from bot.domain.owners import Candidate
 from bot.domain.policy import Policy
-from bot.domain.postmortem import Postmortem
+from bot.domain.postmortem import MAX_TITLE_LENGTH, Postmortem
 from bot.slack.ids import Action, Callback, Field
 from bot.slack.text import command, escape
 
@@ -752,7 +752,7 @@ def start_modal(
         submit="Open postmortem",
         close="Cancel",
         blocks=[
-            title_input(title, max_length=150),
+            title_input(title, max_length=MAX_TITLE_LENGTH),
             InputBlock(
                 block_id=Field.PAGERDUTY_INCIDENT.value,
                 label="PagerDuty incident",

@@ -9,7 +9,7 @@ from datetime import date
 from bot.domain.cancelling import CANCEL_IS_FOR, MAX_CANCEL_REASON_LENGTH, only_a_false_alarm
 from bot.domain.document import MAX_DROP_REASON_LENGTH
 from bot.domain.messages import SLACK_USER_ID
-from bot.domain.postmortem import PAGERDUTY_INCIDENT_URL
+from bot.domain.postmortem import MAX_TITLE_LENGTH, PAGERDUTY_INCIDENT_URL
 from bot.slack.text import escape, has_words, plain
 from bot.storable_text import cleaned_text
 
@@ -66,7 +66,6 @@ _USER_MENTION = re.compile(rf"^<@({SLACK_USER_ID})(?:\|[^>]*)?>$")
 _POSTMORTEM_NUMBER = re.compile(r"^#([0-9]+)(?=\s|$)")
 # Postmortem ids are database integers; a longer number cannot be one of them.
 _MAX_NUMBER_DIGITS = 9
-MAX_TITLE_LENGTH = 150
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from slack_sdk.models.views import View
 from bot.domain.details import Details
 from bot.domain.messages import human_span
 from bot.domain.policy import Policy
-from bot.domain.postmortem import Postmortem
+from bot.domain.postmortem import MAX_TITLE_LENGTH, Postmortem
 from bot.slack.blocks import (
     NO_SEVERITY,
     SEVERITIES,
@@ -34,7 +34,7 @@ from bot.slack.start_form import read_start_form
 from bot.slack.text import escape
 
 # The title's column; a longer one (a forged submission) is refused inline.
-MAX_TITLE = 300
+MAX_TITLE = MAX_TITLE_LENGTH
 
 
 def details_modal(postmortem: Postmortem, policy: Policy, channel_id: str) -> View:

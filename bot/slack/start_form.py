@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.owners import Criterion, Person
-from bot.domain.postmortem import pagerduty_incident_id
+from bot.domain.postmortem import MAX_TITLE_LENGTH, pagerduty_incident_id
 from bot.domain.resolution import why_implausible
 from bot.slack.blocks import NO_SEVERITY, SEVERITIES
-from bot.slack.commands import MAX_TITLE_LENGTH
 from bot.slack.form_values import chosen_people, input_element, moment
 from bot.slack.ids import Field
 from bot.slack.text import has_words

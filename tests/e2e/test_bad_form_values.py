@@ -30,7 +30,7 @@ def with_value(view: dict[str, Any], block: str, **element: Any) -> dict[str, An
 @pytest.mark.parametrize(
     ("block", "element", "says"),
     [
-        ("title", {"value": "x" * 5000}, "Keep the title to 150 characters."),
+        ("title", {"value": "x" * 5000}, "Keep the title to 300 characters."),
         ("title", {"value": {"nested": "object"}}, "Give the incident a short title."),
         ("severity", {"selected_option": "SEV1"}, "Choose a severity from the list."),
         ("severity", {"selected_option": {"value": "S" * 500}}, "Choose a severity"),
