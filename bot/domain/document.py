@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.errors import DomainError
 from bot.domain.lifecycle import STATE_LABELS, State
-from bot.domain.meetings import invite_attendees
 from bot.domain.messages import MessageKind, PlannedMessage
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
@@ -288,6 +287,26 @@ def _markdown_item(item: ActionItem) -> str:
     return f"{item.number}. [x] {what} (done {on})"
 
 
+def participants(postmortem: Postmortem, policy: Policy) -> list[str]:
+    """Who took part in the postmortem, each once: its owner, and the people of its meeting.
+
+    The meeting's people are those it was scheduled with (the incident managers its invite
+    named, and the participants chosen on the form), once it was held or while it is still
+    to come: a postmortem cancelled before its meeting was held had no meeting to take part
+    in. Nobody is listed for merely being an incident manager, or for meeting an owner
+    criterion: the owner prompt suggested them, which is not taking part.
+    """
+    people = [postmortem.owner_id] if postmortem.owner_id else []
+    meeting_on = postmortem.meeting_held_at is not None or (
+        postmortem.meeting_at is not None and postmortem.cancelled_at is None
+    )
+    if meeting_on:
+        if postmortem.meeting_at is not None:  # scheduled here: its invite named them
+            people += policy.incident_managers
+        people += postmortem.meeting_participants
+    return list(dict.fromkeys(people))
+
+
 def render_markdown(
     postmortem: Postmortem,
     document: Document | None,
@@ -316,10 +335,9 @@ def render_markdown(
         why = postmortem.cancel_reason or "no reason given"
         facts.append(f"Cancelled: {_when(postmortem.cancelled_at)} — {why}")
     lines += [f"- {fact}" for fact in facts]
-    # Who the meeting's invite names: the owner, the incident managers, the participants.
-    people = [attendee.slack_user_id for attendee in invite_attendees(postmortem, policy)]
-    if people:
-        lines.append(f"- Participants: {', '.join(_mention(p) for p in people)}")
+    people = participants(postmortem, policy)
+    named = ", ".join(_mention(p) for p in people) if people else "none recorded"
+    lines.append(f"- Participants: {named}")
     lines += [
         "",
         "> A blameless review: it describes what the systems and the people in them did and "

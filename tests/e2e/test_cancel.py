@@ -123,6 +123,22 @@ def test_an_incident_manager_may_cancel_an_owned_postmortem(make_bot: BotFactory
     )
 
 
+def test_the_export_of_a_postmortem_cancelled_unowned_and_unmet_lists_no_participant(
+    make_bot: BotFactory,
+) -> None:
+    bot = make_bot(policy="incident_managers: [U0MANAGER]\n")
+    bot.user("U0ALICE").answer("start Checkout errors")
+    bot.settle()
+    bot.user("U0ALICE").answer(f"cancel #1 {REASON}")
+
+    bot.user("U0ALICE").answer("export #1")
+    bot.settle()
+
+    [upload] = bot.slack.wait_for("_upload")
+    assert "- Participants: none recorded\n" in upload.params["text"]
+    assert "U0MANAGER" not in upload.params["text"]
+
+
 def test_cancel_needs_a_reason_and_says_a_false_alarm_is_still_reviewed(bot: BotHarness) -> None:
     owned_by_bob(bot)
 

@@ -154,6 +154,7 @@ def postmortem(**fields: object) -> Postmortem:
         "opened_by": "U0ALICE",
         "severity": "SEV2",
         "owner_id": "U0BOB",
+        "meeting_at": datetime(2026, 11, 26, 14, 0, tzinfo=UTC),
         "meeting_held_at": datetime(2026, 11, 26, 15, 0, tzinfo=UTC),
         "meeting_participants": ("U0CS",),
     }
@@ -212,6 +213,37 @@ def test_a_false_alarm_says_so_and_an_empty_document_invites_writing_it() -> Non
     assert "Owner: not chosen yet" in markdown
     assert "_None recorded yet. Add one with `/postmortem action" in markdown
     assert markdown.count("_Not written yet.") == len(Section)
+
+
+MANAGED = Policy(incident_managers=("U0IM",))
+
+
+def test_the_participants_are_nobody_when_nobody_owned_it_or_met_about_it() -> None:
+    cancelled = postmortem(
+        state=State.CANCELLED,
+        owner_id=None,
+        meeting_at=None,
+        meeting_held_at=None,
+        meeting_participants=(),
+        cancelled_at=NOW,
+    )
+
+    markdown = render_markdown(cancelled, None, [], MANAGED)
+
+    assert "- Participants: none recorded\n" in markdown
+    assert "U0IM" not in markdown
+
+
+def test_a_meeting_cancelled_before_it_was_held_leaves_only_the_owner_as_participant() -> None:
+    cancelled = postmortem(state=State.CANCELLED, meeting_held_at=None, cancelled_at=NOW)
+
+    assert "- Participants: <@U0BOB>\n" in render_markdown(cancelled, None, [], MANAGED)
+
+
+def test_a_meeting_held_without_being_scheduled_here_names_no_incident_manager() -> None:
+    held = postmortem(meeting_at=None, meeting_participants=())
+
+    assert "- Participants: <@U0BOB>\n" in render_markdown(held, None, [], MANAGED)
 
 
 @pytest.mark.parametrize(
