@@ -587,10 +587,22 @@ SNOOZED = "snoozed"
 
 
 def plan_snooze(
-    kind: MessageKind, recipient: str | None, params: dict[str, str], now: datetime
-) -> PlannedMessage:
+    kind: MessageKind,
+    recipient: str | None,
+    params: dict[str, str],
+    now: datetime,
+    *,
+    escalation_at: datetime | None = None,
+) -> PlannedMessage | None:
     """The same nudge again, a day from now (marked: a snoozed copy keeps its time when
-    what it is about is planned again)."""
-    return PlannedMessage(
-        kind, now + SNOOZE, recipient=recipient, params={**params, SNOOZED: "yes"}
-    )
+    what it is about is planned again).
+
+    None for a no-owner nudge that would come back at or after the escalation
+    (``escalation_at``, when it is still to come): the channel is asked for an owner until
+    the incident managers are, never after them. Nor is it brought forward to just before
+    the escalation: whoever snoozed it asked for quiet, and the escalation is the next word.
+    """
+    due = now + SNOOZE
+    if kind is MessageKind.NUDGE_NO_OWNER and escalation_at is not None and due >= escalation_at:
+        return None
+    return PlannedMessage(kind, due, recipient=recipient, params={**params, SNOOZED: "yes"})

@@ -796,6 +796,16 @@ class OutboxRepository:
             query = query.where(OutboxRow.due_at <= due_by)
         return set(self._session.scalars(query.distinct()))
 
+    def first_pending_due(self, *, postmortem_id: int, kind: MessageKind) -> datetime | None:
+        """When the first message of ``kind`` still waiting for this postmortem is due."""
+        return self._session.scalar(
+            select(func.min(OutboxRow.due_at)).where(
+                OutboxRow.postmortem_id == postmortem_id,
+                OutboxRow.kind == kind.value,
+                OutboxRow.status == "pending",
+            )
+        )
+
     def count_sent(self, *, postmortem_id: int, kind: MessageKind) -> int:
         """How many messages of ``kind`` about this postmortem reached Slack (snoozed
         copies are not counted: they repeat one that did)."""

@@ -195,9 +195,18 @@ def reason_gone_elsewhere(
 ) -> bool:
     """Whether a reminder's reason is gone where the postmortem's state does not show it:
     its action item was closed or given another owner or due date, the document it asks
-    for was started, or the owner a direct message tells of owns it no more."""
+    for was started, the owner a direct message tells of owns it no more, or the no-owner
+    nudges gave way to the escalation."""
     if postmortem_id is None:
         return False
+    if kind is MessageKind.NUDGE_NO_OWNER:
+        # The channel is asked for an owner until the escalation, never after it: a nudge
+        # still waiting once the escalation was posted (planned before its time moved, or
+        # snoozed) is dropped.
+        escalated = uow.outbox.count_sent(
+            postmortem_id=postmortem_id, kind=MessageKind.ESCALATE_NO_OWNER
+        )
+        return escalated > 0
     if kind is MessageKind.NUDGE_NO_DRAFT:
         return uow.documents.get(postmortem_id) is not None
     if kind is MessageKind.OWNER_TOLD:

@@ -284,6 +284,11 @@ class LifecycleService(Service):
             ):
                 uow.rollback()
                 text = "No need to snooze: the reason for that reminder is gone."
+                if item.kind is MessageKind.NUDGE_NO_OWNER and postmortem.owner_id is None:
+                    text = (
+                        "No need to snooze: the escalation has gone out, and no reminder to "
+                        "pick an owner comes after it."
+                    )
             elif refusal := self._snooze_refusal(item.kind, postmortem, actor):
                 uow.rollback()
                 text = refusal
@@ -302,13 +307,34 @@ class LifecycleService(Service):
                     due_before=None if to_owner or item.kind in REPEATING_NUDGES else until,
                     reason="snoozed",
                 )
-                assert postmortem.channel_id is not None
-                uow.outbox.add(
-                    postmortem_id=postmortem.id,
-                    channel_id=postmortem.channel_id,
-                    planned=plan_snooze(item.kind, recipient, item.params, now),
-                    now=now,
+                # The escalation still to come, if any: no-owner nudges stop there.
+                escalation_at = (
+                    uow.outbox.first_pending_due(
+                        postmortem_id=postmortem.id, kind=MessageKind.ESCALATE_NO_OWNER
+                    )
+                    if item.kind is MessageKind.NUDGE_NO_OWNER
+                    else None
                 )
+                again = plan_snooze(
+                    item.kind, recipient, item.params, now, escalation_at=escalation_at
+                )
+                if again is not None:
+                    assert postmortem.channel_id is not None
+                    uow.outbox.add(
+                        postmortem_id=postmortem.id,
+                        channel_id=postmortem.channel_id,
+                        planned=again,
+                        now=now,
+                    )
+                    text = f"Snoozed: I'll remind again in a day (postmortem #{postmortem.id})."
+                else:
+                    assert escalation_at is not None
+                    until = escalation_at
+                    text = (
+                        "Snoozed until the escalation: no more reminders to pick an owner for "
+                        f"postmortem #{postmortem.id}. If nobody owns it by "
+                        f"{until:%a %d %b %H:%M} UTC, the escalation goes out then."
+                    )
                 uow.audit.record(
                     postmortem_id=postmortem.id,
                     at=now,
@@ -320,7 +346,6 @@ class LifecycleService(Service):
                         "until": until.isoformat(),
                     },
                 )
-                text = f"Snoozed: I'll remind again in a day (postmortem #{postmortem.id})."
             queue_notice(uow, channel_id=channel_id, user_id=actor, text=text, now=now)
             uow.commit()
             return text

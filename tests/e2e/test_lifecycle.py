@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.persistence.tables import OutboxRow, PostmortemRow
-from tests.conftest import BotHarness
+from tests.conftest import BotFactory, BotHarness
 from tests.support.lifecycle import (
     completed_by_bob,
     errors,
@@ -274,7 +274,11 @@ def test_the_mark_held_button_on_the_reminder_marks_it_held(bot: BotHarness) -> 
     assert stored.state.value == "in_review"
 
 
-def test_snooze_sends_the_same_nudge_again_a_day_later_and_only_once(bot: BotHarness) -> None:
+def test_snooze_sends_the_same_nudge_again_a_day_later_and_only_once(
+    make_bot: BotFactory,
+) -> None:
+    # Escalated after two days: a day's snooze of the first nudge still ends before it.
+    bot = make_bot(policy="nudges:\n  no_owner: {escalate: 48h}\n")
     bot.user("U0ALICE").answer("start Checkout errors")
     bot.settle()
     bot.clock.advance(timedelta(hours=1))

@@ -90,6 +90,72 @@ def test_unowned_postmortem_nudges_the_channel_after_1h_every_4_working_hours_th
     assert escalation["channel"] == CHANNEL
 
 
+def test_a_no_owner_nudge_snoozed_past_the_escalation_does_not_come_back_after_it(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    open_postmortem(runtime, clock)
+    timeline = Timeline(runtime, clock, slack)
+    timeline.run_until(at(24, 15))
+    [first] = sent_ids(runtime, "nudge_no_owner")
+
+    answer = runtime.lifecycle.snooze(outbox_id=first, actor="U0DAVE", channel_id=CHANNEL)
+    timeline.run_until(at(26, 18))
+
+    # A day later would be Wednesday 15:00, after the escalation at 14:00: the channel's
+    # nudges stop at the escalation, and the 4-hourly repeat went with the snooze.
+    assert timeline.when("nudge_no_owner") == [at(24, 15)]
+    assert timeline.when("escalate_no_owner") == [at(25, 14)]
+    assert answer == (
+        "Snoozed until the escalation: no more reminders to pick an owner for postmortem #1. "
+        "If nobody owns it by Wed 25 Nov 14:00 UTC, the escalation goes out then."
+    )
+
+
+def test_a_no_owner_nudge_still_waiting_once_the_escalation_went_out_is_dropped(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    # A row planned for after the escalation, as a snooze by an earlier version did.
+    open_postmortem(runtime, clock)
+    timeline = Timeline(runtime, clock, slack)
+    timeline.run_until(at(24, 15))
+    with runtime.engine.begin() as connection:
+        connection.execute(
+            update(OutboxRow)
+            .where(OutboxRow.kind == "nudge_no_owner", OutboxRow.status == "pending")
+            .values(due_at=at(25, 15, 5))
+        )
+
+    timeline.run_until(at(26, 18))
+
+    assert timeline.when("nudge_no_owner") == [at(24, 15)]
+    assert timeline.when("escalate_no_owner") == [at(25, 14)]
+    with runtime.engine.connect() as connection:
+        left = connection.execute(
+            select(OutboxRow.status, OutboxRow.last_error).where(
+                OutboxRow.kind == "nudge_no_owner", OutboxRow.due_at == at(25, 15, 5)
+            )
+        ).one()
+    assert tuple(left) == ("cancelled", "reason gone")
+
+
+def test_snoozing_a_no_owner_nudge_once_the_escalation_went_out_says_none_comes_after_it(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    open_postmortem(runtime, clock)
+    timeline = Timeline(runtime, clock, slack)
+    timeline.run_until(at(25, 15))
+    last = sent_ids(runtime, "nudge_no_owner")[-1]
+
+    answer = runtime.lifecycle.snooze(outbox_id=last, actor="U0DAVE", channel_id=CHANNEL)
+    timeline.run_until(at(26, 18))
+
+    assert answer == (
+        "No need to snooze: the escalation has gone out, and no reminder to pick an owner "
+        "comes after it."
+    )
+    assert timeline.when("nudge_no_owner") == [at(24, 15), at(25, 10)]
+
+
 def test_escalation_names_the_incident_managers(
     database_url: str, slack: SlackStandIn, clock: FakeClock, tmp_path: Path
 ) -> None:
