@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
@@ -126,11 +127,52 @@ def invite_description(
     return "\n".join(lines)
 
 
+# On a meeting invite's message: its SEQUENCE, and what the channel last heard of the
+# meeting (its time, its chosen participants), to say what changed.
+SEQUENCE = "sequence"
+MOVED_FROM = "moved_from"
+WAS_PARTICIPANTS = "was_participants"
+
+
+def invite_sequence(scheduled_at: Sequence[datetime]) -> int:
+    """The SEQUENCE of the invite sent after the meeting was scheduled at each of these
+    moments (oldest first, this one last).
+
+    A calendar takes an invite with a known UID as an update only if its SEQUENCE is greater
+    than the last one's (RFC 5545 §3.8.7.4). Each schedule change counts one more, so two
+    changes within the same second still grow it; and it is never below the minutes since
+    the epoch at the change, which is what earlier versions sent, so that a meeting they
+    invited to still moves when it is rescheduled now.
+    """
+    sequence = -1
+    for moment in scheduled_at:
+        sequence = max(sequence + 1, int(moment.timestamp()) // 60)
+    return sequence
+
+
+def invite_params(
+    before: Postmortem, *, sequence: int, unsent: Mapping[str, Any] | None
+) -> dict[str, str]:
+    """The params of the invite for a meeting just (re)scheduled from ``before``.
+
+    ``unsent``: those of an invite still waiting to be posted, which this one replaces. The
+    channel never heard of it, so what it last heard is what that one was to change.
+    """
+    params = {SEQUENCE: str(sequence)}
+    if unsent is not None:
+        params.update({k: str(unsent[k]) for k in (MOVED_FROM, WAS_PARTICIPANTS) if k in unsent})
+    elif before.meeting_at is not None:
+        params[MOVED_FROM] = before.meeting_at.isoformat()
+        params[WAS_PARTICIPANTS] = " ".join(before.meeting_participants)
+    return params
+
+
 def meeting_invite_ics(
     postmortem: Postmortem,
     attendees: Sequence[Attendee],
     *,
     now: datetime,
+    sequence: int,
     goal: timedelta = _DEFAULT_GOAL,
 ) -> bytes:
     """An iCalendar (RFC 5545) REQUEST for the meeting, one VEVENT, UTC times."""
@@ -147,7 +189,7 @@ def meeting_invite_ics(
     event.add("summary", f"Postmortem: {postmortem.title}")
     event.add("description", invite_description(postmortem, attendees, goal=goal))
     # Rescheduling sends the same UID with a higher sequence, so calendars update in place.
-    event.add("sequence", int(now.timestamp()) // 60)
+    event.add("sequence", sequence)
     for person in attendees:
         address = vCalAddress(person.address())
         address.params["cn"] = vText(person.name or person.slack_user_id)

@@ -7,7 +7,7 @@ reason is gone (an owner was picked, a meeting was scheduled…).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -483,9 +483,16 @@ def plan_on_owner(
     return plan
 
 
-def plan_on_schedule(postmortem: Postmortem, policy: Policy, now: datetime) -> list[PlannedMessage]:
-    """The invite now; once the meeting has ended, ask the owner to mark it held; and, should
-    it still not be marked a day after its time (and past the deadline), the overdue notice.
+def plan_on_schedule(
+    postmortem: Postmortem,
+    policy: Policy,
+    now: datetime,
+    *,
+    invite: Mapping[str, str] | None = None,
+) -> list[PlannedMessage]:
+    """The invite now (with ``invite`` as its params); once the meeting has ended, ask the
+    owner to mark it held; and, should it still not be marked a day after its time (and past
+    the deadline), the overdue notice.
 
     The overdue notice planned when the postmortem opened goes when a meeting is scheduled
     (the caller cancels it): a meeting on the calendar by the deadline, or later with a
@@ -495,7 +502,7 @@ def plan_on_schedule(postmortem: Postmortem, policy: Policy, now: datetime) -> l
     assert postmortem.owner_id is not None
     deadline = policy.meeting_deadline(postmortem.resolved_at)
     return [
-        PlannedMessage(MessageKind.MEETING_INVITE, now),
+        PlannedMessage(MessageKind.MEETING_INVITE, now, params=dict(invite or {})),
         PlannedMessage(
             MessageKind.ASK_MARK_HELD,
             max(now, postmortem.meeting_at + MEETING_LENGTH),

@@ -796,6 +796,19 @@ class OutboxRepository:
             query = query.where(OutboxRow.due_at <= due_by)
         return set(self._session.scalars(query.distinct()))
 
+    def pending(self, *, postmortem_id: int, kind: MessageKind) -> list[OutboxItem]:
+        """This postmortem's messages of ``kind`` still waiting to be sent, oldest first."""
+        rows = self._session.scalars(
+            select(OutboxRow)
+            .where(
+                OutboxRow.postmortem_id == postmortem_id,
+                OutboxRow.kind == kind.value,
+                OutboxRow.status == "pending",
+            )
+            .order_by(OutboxRow.id)
+        )
+        return [_item(row) for row in rows]
+
     def first_pending_due(self, *, postmortem_id: int, kind: MessageKind) -> datetime | None:
         """When the first message of ``kind`` still waiting for this postmortem is due."""
         return self._session.scalar(

@@ -19,6 +19,8 @@ from bot.domain.meetings import (
     check_can_steer,
     check_meeting_time,
     check_meeting_took_place,
+    invite_params,
+    invite_sequence,
     when_it_took_place,
 )
 from bot.domain.messages import (
@@ -110,6 +112,21 @@ class LifecycleService(Service):
                 meeting_participants=list(dict.fromkeys(participants)),
                 meeting_justification=reason if late else None,
             )
+            # Read once the row is ours (the UPDATE above locks it): a reschedule at the same
+            # moment, committed first, is counted, so the two invites differ in SEQUENCE.
+            scheduled_before = [
+                event.at
+                for event in uow.audit.for_postmortem(postmortem.id)
+                if event.action == "meeting_scheduled"
+            ]
+            unsent = uow.outbox.pending(
+                postmortem_id=postmortem.id, kind=MessageKind.MEETING_INVITE
+            )
+            invite = invite_params(
+                postmortem,
+                sequence=invite_sequence([*scheduled_before, now]),
+                unsent=unsent[-1].params if unsent else None,
+            )
             uow.audit.record(
                 postmortem_id=postmortem.id,
                 at=now,
@@ -132,7 +149,8 @@ class LifecycleService(Service):
                     MessageKind.MEETING_INVITE,
                 ),
             )
-            plan_messages(uow, updated, plan_on_schedule(updated, self._policy, now), now)
+            planned = plan_on_schedule(updated, self._policy, now, invite=invite)
+            plan_messages(uow, updated, planned, now)
             uow.commit()
             return updated
 

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 from slack_sdk.models.metadata import Metadata
 
 from bot.domain.document import POSTED_REMINDERS, read_posted_reminders
-from bot.domain.meetings import Attendee, invite_attendees, meeting_invite_ics
+from bot.domain.meetings import SEQUENCE, Attendee, invite_attendees, meeting_invite_ics
 from bot.domain.messages import (
     ACTION_ITEM_REMINDERS,
     HANDED_OVER_FROM,
@@ -455,14 +455,20 @@ class SlackMessenger:
         """The meeting's .ics file, then its announcement."""
         attendees = [self._with_contact(a) for a in invite_attendees(postmortem, message.policy)]
         now = datetime.now(UTC)
+        sequence = message.params.get(SEQUENCE)
         return self._file_then_post(
             message,
             content=meeting_invite_ics(
-                postmortem, attendees, now=now, goal=message.policy.meeting_due.deadline
+                postmortem,
+                attendees,
+                now=now,
+                # A row queued by an earlier version has none: it counted minutes.
+                sequence=int(sequence) if sequence is not None else int(now.timestamp()) // 60,
+                goal=message.policy.meeting_due.deadline,
             ),
             filename=f"postmortem-{postmortem.id}-meeting.ics",
             title=f"Postmortem meeting: {postmortem.title}",
-            text=meeting_invite_text(postmortem, message.policy),
+            text=meeting_invite_text(postmortem, message.policy, message.params),
         )
 
     def _export(self, message: Outgoing, postmortem: Postmortem) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -15,6 +16,7 @@ from slack_sdk.models.blocks import (
 
 from bot.domain.document import DROPPED, GAPS, Gap, read_gaps
 from bot.domain.lifecycle import State
+from bot.domain.meetings import MOVED_FROM, WAS_PARTICIPANTS
 from bot.domain.messages import HANDED_OVER_FROM, MessageKind, human_span, is_slack_user
 from bot.domain.policy import Policy
 from bot.domain.postmortem import PAGERDUTY, Postmortem
@@ -214,18 +216,44 @@ def _people(user_ids: tuple[str, ...] | list[str]) -> str:
     return ", ".join(f"<@{u}>" for u in user_ids) or "nobody else named yet"
 
 
-def meeting_invite_text(postmortem: Postmortem, policy: Policy) -> str:
-    """The channel message that goes with the .ics invite."""
+def meeting_invite_text(
+    postmortem: Postmortem, policy: Policy, params: Mapping[str, Any] | None = None
+) -> str:
+    """The channel message that goes with the .ics invite; ``params`` say what the channel
+    heard of the meeting before, when it was rescheduled (then it says what changed)."""
     assert postmortem.meeting_at is not None
+    params = params or {}
+    title = f"*{escape(postmortem.title)}* (#{postmortem.id})"
+    when = slack_date(postmortem.meeting_at)
+    moved_from = params.get(MOVED_FROM)
+    if moved_from is None:
+        heading = f"Postmortem meeting for {title}: {when}. The invite (.ics) is just above."
+    else:
+        was = datetime.fromisoformat(str(moved_from))
+        change = (
+            f"moved from {slack_date(was)} to {when}"
+            if was != postmortem.meeting_at
+            else f"still {when}, with its invite changed"
+        )
+        heading = (
+            f"The postmortem meeting for {title} is {change}. The updated invite (.ics) is just "
+            "above: open it to update the event in your calendar."
+        )
     managers = _people(list(policy.incident_managers)) if policy.incident_managers else "none set"
     text = (
-        f":calendar: Postmortem meeting for *{escape(postmortem.title)}* (#{postmortem.id}): "
-        f"{slack_date(postmortem.meeting_at)}. The invite (.ics) is just above.\n"
+        f":calendar: {heading}\n"
         f"• Owner: <@{postmortem.owner_id}>\n"
         f"• Incident manager(s): {managers}\n"
         f"• Participants: {_people(postmortem.meeting_participants)}\n"
         "• When they were involved: customer support, account management, product management"
     )
+    invited = {postmortem.owner_id, *policy.incident_managers, *postmortem.meeting_participants}
+    dropped = [p for p in str(params.get(WAS_PARTICIPANTS) or "").split() if p not in invited]
+    if dropped:
+        text += (
+            f"\n• No longer invited: {_people(dropped)}: delete the earlier event from your "
+            "calendar (this invite does not remove it)"
+        )
     if postmortem.meeting_justification:
         why = escape(postmortem.meeting_justification)
         goal = human_span(policy.meeting_due.deadline)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 from typing import Any
 
+from icalendar import Calendar
 from sqlalchemy import select
 
 from bot.persistence.tables import OutboxRow, PostmortemRow
@@ -272,6 +273,39 @@ def test_the_mark_held_button_on_the_reminder_marks_it_held(bot: BotHarness) -> 
     stored = bot.runtime.postmortems.get(postmortem_id=1)
     assert stored is not None
     assert stored.state.value == "in_review"
+
+
+def test_a_rescheduled_meeting_updates_the_same_calendar_event_and_says_what_moved(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    first_time = bot.clock() + timedelta(days=2)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(
+        schedule_form(bot, after=timedelta(days=2), people=("U0CS", "U0PM"))
+    )
+    bot.settle()
+
+    # Moved a day later, without the product manager, within the same second.
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=3), people=("U0CS",)))
+    bot.settle()
+
+    events = [
+        Calendar.from_ical(upload.params["text"]).walk("VEVENT")[0]
+        for upload in bot.slack.wait_for("_upload", count=2)
+    ]
+    assert [str(e.get("uid")) for e in events] == ["postmortem-1@postmortem-bot"] * 2
+    assert int(events[1].get("sequence")) > int(events[0].get("sequence"))
+    first, moved = (p["text"] for p in posted(bot, "meeting_invite"))
+    assert "moved" not in first
+    assert moved.startswith(
+        f":calendar: The postmortem meeting for *Checkout errors* (#1) is moved from "
+        f"<!date^{int(first_time.timestamp())}^"
+    )
+    assert f" to <!date^{int((first_time + timedelta(days=1)).timestamp())}^" in moved
+    assert "The updated invite (.ics) is just above" in moved
+    assert "• No longer invited: <@U0PM>: delete the earlier event from your calendar" in moved
 
 
 def test_snooze_sends_the_same_nudge_again_a_day_later_and_only_once(

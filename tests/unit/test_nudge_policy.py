@@ -15,6 +15,8 @@ from bot.domain.meetings import (
     check_can_steer,
     check_meeting_time,
     invite_attendees,
+    invite_params,
+    invite_sequence,
     meeting_invite_ics,
 )
 from bot.domain.messages import (
@@ -217,7 +219,9 @@ def test_the_invite_lists_owner_incident_managers_and_participants_and_names_the
     )
     policy = Policy(incident_managers=("U0IM",))
 
-    ics = meeting_invite_ics(meeting, invite_attendees(meeting, policy), now=TUESDAY_2PM)
+    ics = meeting_invite_ics(
+        meeting, invite_attendees(meeting, policy), now=TUESDAY_2PM, sequence=0
+    )
 
     [event] = Calendar.from_ical(ics).walk("VEVENT")
     attendees = [str(a) for a in event.get("attendee")]
@@ -228,6 +232,26 @@ def test_the_invite_lists_owner_incident_managers_and_participants_and_names_the
     assert "Incident manager(s): U0IM" in description
     assert "customer support, account management, product management" in description
     assert "contributing factors" in description
+
+
+def test_every_schedule_change_raises_the_invites_sequence_even_within_one_second() -> None:
+    once = invite_sequence([TUESDAY_2PM])
+    twice = invite_sequence([TUESDAY_2PM, TUESDAY_2PM])
+    thrice = invite_sequence([TUESDAY_2PM, TUESDAY_2PM, TUESDAY_2PM + timedelta(seconds=1)])
+
+    assert once < twice < thrice
+    # Never below what earlier versions sent (the minutes since the epoch, 29930160 here).
+    assert once == int(TUESDAY_2PM.timestamp()) // 60
+
+
+def test_a_reschedule_replacing_an_invite_not_yet_posted_says_what_the_channel_last_heard() -> None:
+    heard = {"sequence": "5", "moved_from": "2026-11-26T14:00:00+00:00", "was_participants": "U0CS"}
+    rescheduled = postmortem(
+        state=State.MEETING_SCHEDULED, meeting_at=TUESDAY_2PM + timedelta(days=3)
+    )
+
+    assert invite_params(rescheduled, sequence=7, unsent=heard) == {**heard, "sequence": "7"}
+    assert invite_params(rescheduled, sequence=7, unsent={"sequence": "6"}) == {"sequence": "7"}
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,9 @@ def test_every_deadline_text_says_the_policys_span_and_never_a_week(
         meeting_justification="The on-call lead is on leave",
     )
     attendees = invite_attendees(late, policy)
-    ics = meeting_invite_ics(late, attendees, now=TUESDAY_2PM, goal=policy.meeting_due.deadline)
+    ics = meeting_invite_ics(
+        late, attendees, now=TUESDAY_2PM, sequence=0, goal=policy.meeting_due.deadline
+    )
     [event] = Calendar.from_ical(ics).walk("VEVENT")
 
     texts = {
@@ -688,3 +690,20 @@ def test_the_complete_message_never_calls_a_dropped_action_item_done(
 
     assert f"Thank you all! {says}" in text
     assert "already done" not in text
+
+
+def test_an_invite_sent_again_for_the_same_time_says_it_is_still_then_and_not_moved() -> None:
+    meeting_at = TUESDAY_2PM + timedelta(days=2)
+    again = postmortem(
+        state=State.MEETING_SCHEDULED, meeting_at=meeting_at, meeting_participants=("U0CS",)
+    )
+    heard = {"moved_from": meeting_at.isoformat(), "was_participants": "U0CS U0PM"}
+
+    text = meeting_invite_text(again, Policy(), heard)
+
+    assert text.startswith(
+        ":calendar: The postmortem meeting for *Payments outage* (#7) is still <!date^"
+    )
+    assert "with its invite changed" in text
+    assert "moved" not in text
+    assert "• No longer invited: <@U0PM>:" in text
