@@ -202,11 +202,12 @@ def reason_gone_elsewhere(
     if kind is MessageKind.NUDGE_NO_OWNER:
         # The channel is asked for an owner until the escalation, never after it: a nudge
         # still waiting once the escalation was posted (planned before its time moved, or
-        # snoozed) is dropped.
-        escalated = uow.outbox.count_sent(
-            postmortem_id=postmortem_id, kind=MessageKind.ESCALATE_NO_OWNER
+        # snoozed) is dropped. For a postmortem opened after its deadline, the overdue
+        # notice is that escalation (it comes in its place, and says there is no owner).
+        return any(
+            uow.outbox.count_sent(postmortem_id=postmortem_id, kind=escalation) > 0
+            for escalation in (MessageKind.ESCALATE_NO_OWNER, MessageKind.ESCALATE_OVERDUE)
         )
-        return escalated > 0
     if kind is MessageKind.NUDGE_NO_DRAFT:
         return uow.documents.get(postmortem_id) is not None
     if kind is MessageKind.OWNER_TOLD:

@@ -326,13 +326,14 @@ class LifecycleService(Service):
                     reason="snoozed",
                 )
                 # The escalation still to come, if any: no-owner nudges stop there.
-                escalation_at = (
-                    uow.outbox.first_pending_due(
-                        postmortem_id=postmortem.id, kind=MessageKind.ESCALATE_NO_OWNER
-                    )
+                # (For a postmortem opened after its deadline, the overdue notice, which comes
+                # in its place.)
+                escalations = [
+                    uow.outbox.first_pending_due(postmortem_id=postmortem.id, kind=escalation)
+                    for escalation in (MessageKind.ESCALATE_NO_OWNER, MessageKind.ESCALATE_OVERDUE)
                     if item.kind is MessageKind.NUDGE_NO_OWNER
-                    else None
-                )
+                ]
+                escalation_at = min((e for e in escalations if e is not None), default=None)
                 again = plan_snooze(
                     item.kind, recipient, item.params, now, escalation_at=escalation_at
                 )

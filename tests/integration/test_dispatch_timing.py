@@ -111,6 +111,32 @@ def test_a_no_owner_nudge_snoozed_past_the_escalation_does_not_come_back_after_i
     )
 
 
+def test_for_a_postmortem_opened_late_the_overdue_notice_is_the_escalation_nudges_stop_at(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    runtime.postmortems.open_postmortem(
+        report=IncidentReport(
+            key="pd:OLD",
+            title="Checkout errors",
+            source="pagerduty",
+            resolved_at=clock() - timedelta(days=10),
+        ),
+        channel_id=CHANNEL,
+        opened_by="U0ALICE",
+    )
+    timeline = Timeline(runtime, clock, slack)
+    timeline.run_until(at(24, 15))
+    [first] = sent_ids(runtime, "nudge_no_owner")
+
+    answer = runtime.lifecycle.snooze(outbox_id=first, actor="U0DAVE", channel_id=CHANNEL)
+    timeline.run_until(at(26, 18))
+
+    assert timeline.when("nudge_no_owner") == [at(24, 15)]
+    assert timeline.when("escalate_overdue") == [at(25, 14)]
+    assert timeline.when("escalate_no_owner") == []
+    assert answer.startswith("Snoozed until the escalation")
+
+
 def test_a_no_owner_nudge_still_waiting_once_the_escalation_went_out_is_dropped(
     runtime: Runtime, clock: FakeClock, slack: SlackStandIn
 ) -> None:
