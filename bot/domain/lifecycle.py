@@ -58,7 +58,7 @@ TRANSITIONS: dict[tuple[State, Move], State] = {
 
 
 # What a refused move would have done, as a person asks for it.
-_ASKED: dict[Move, str] = {
+ASKED: dict[Move, str] = {
     Move.ASSIGN_OWNER: "choose an owner for this postmortem",
     Move.HAND_OVER: "hand this postmortem over",
     Move.SCHEDULE_MEETING: "schedule this postmortem's meeting",
@@ -77,7 +77,7 @@ _STANDS: dict[State, str] = {
     State.CANCELLED: "it was cancelled",
 }
 
-_NOTHING_LEFT = (
+NOTHING_LEFT = (
     "Nothing is left to do; a new incident gets its own postmortem with `/postmortem start`."
 )
 
@@ -100,8 +100,8 @@ _NEXT: dict[State, str] = {
         "items with owners and due dates (`/postmortem action`), then close it with "
         "`/postmortem done`."
     ),
-    State.COMPLETED: _NOTHING_LEFT,
-    State.CANCELLED: _NOTHING_LEFT,
+    State.COMPLETED: NOTHING_LEFT,
+    State.CANCELLED: NOTHING_LEFT,
 }
 
 
@@ -115,11 +115,11 @@ def _why_not(current: State, move: Move, postmortem_id: int | None) -> str:
     channel with several open postmortems."""
     if move is Move.ASSIGN_OWNER and current not in CLOSED:
         text = (
-            f"I can't {_ASKED[move]}: it already has an owner. To give it to someone else, "
+            f"I can't {ASKED[move]}: it already has an owner. To give it to someone else, "
             "use `/postmortem owner @someone`."
         )
     else:
-        text = f"I can't {_ASKED[move]}: {_STANDS[current]}. {_NEXT[current]}"
+        text = f"I can't {ASKED[move]}: {_STANDS[current]}. {_NEXT[current]}"
     if postmortem_id is None:
         return text
     return _ONE_POSTMORTEMS_COMMAND.sub(lambda m: f"{m.group(0)} #{postmortem_id}", text)

@@ -7,9 +7,10 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
-from bot.domain.document import action_item_reminder_applies
+from bot.domain.completion import already_complete
+from bot.domain.document import action_item_reminder_applies, artifact_gaps
 from bot.domain.errors import DomainError
-from bot.domain.lifecycle import CLOSED, State
+from bot.domain.lifecycle import CLOSED, Move, State
 from bot.domain.messages import (
     ACTION_ITEM_REMINDERS,
     DIRECT_MESSAGES,
@@ -163,6 +164,29 @@ def mrkdwn_safe(text: str) -> str:
     (The same escaping as ``bot.slack.text.escape``, which services may not import.)
     """
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def check_not_complete(uow: UnitOfWork, postmortem: Postmortem, move: Move) -> None:
+    """Refuse a lifecycle ``move`` on a completed postmortem saying what is still open in it:
+    its document and action items outlive `done`, so "nothing is left to do" may be untrue."""
+    if postmortem.state is not State.COMPLETED:
+        return
+    items = uow.action_items.for_postmortem(postmortem.id)
+    completed_by = next(
+        (
+            e.actor
+            for e in reversed(uow.audit.for_postmortem(postmortem.id))
+            if e.action == "completed"
+        ),
+        None,
+    )
+    raise already_complete(
+        postmortem,
+        move,
+        gaps=artifact_gaps(uow.documents.get(postmortem.id), items),
+        open_items=sum(1 for item in items if item.done_at is None),
+        completed_by=completed_by,
+    )
 
 
 def plan_messages(

@@ -41,6 +41,7 @@ from bot.domain.postmortem import Postmortem
 from bot.persistence.uow import UnitOfWork
 from bot.services.base import (
     Service,
+    check_not_complete,
     find_postmortem,
     plan_messages,
     queue_notice,
@@ -79,6 +80,7 @@ class LifecycleService(Service):
             postmortem = find_postmortem(
                 uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="schedule"
             )
+            check_not_complete(uow, postmortem, Move.SCHEDULE_MEETING)
             check_can_steer(postmortem, self._policy, actor=actor, move=Move.SCHEDULE_MEETING)
             return postmortem
 
@@ -100,6 +102,7 @@ class LifecycleService(Service):
             postmortem = find_postmortem(
                 uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="schedule"
             )
+            check_not_complete(uow, postmortem, Move.SCHEDULE_MEETING)
             new = check_can_steer(postmortem, self._policy, actor=actor, move=Move.SCHEDULE_MEETING)
             check_meeting_time(postmortem, self._policy, at=at, justification=reason, now=now)
             late = at > self._policy.meeting_deadline(postmortem.resolved_at)
@@ -177,6 +180,7 @@ class LifecycleService(Service):
                 verb="held",
                 arguments="early" if early else "unscheduled" if unscheduled else "",
             )
+            check_not_complete(uow, postmortem, Move.MARK_MEETING_HELD)
             new = check_can_steer(
                 postmortem, self._policy, actor=actor, move=Move.MARK_MEETING_HELD
             )
@@ -214,6 +218,7 @@ class LifecycleService(Service):
             postmortem = find_postmortem(
                 uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="done"
             )
+            check_not_complete(uow, postmortem, Move.COMPLETE)
             new = check_can_steer(postmortem, self._policy, actor=actor, move=Move.COMPLETE)
             updated = self._move(uow, postmortem, new, now, completed_at=now)
             uow.audit.record(postmortem_id=postmortem.id, at=now, actor=actor, action="completed")
@@ -248,6 +253,7 @@ class LifecycleService(Service):
                 verb="cancel",
                 arguments=reason,
             )
+            check_not_complete(uow, postmortem, Move.CANCEL)
             new = check_can_cancel(
                 postmortem, actor=actor, incident_managers=self._policy.incident_managers
             )

@@ -18,7 +18,7 @@ from bot.domain.details import (
 )
 from bot.domain.document import ActionItem, Document
 from bot.domain.errors import DomainError, NotAllowed
-from bot.domain.lifecycle import CLOSED, State
+from bot.domain.lifecycle import CLOSED, Move, State
 from bot.domain.messages import (
     ACTION_ITEM_REMINDERS,
     NUDGES,
@@ -42,6 +42,7 @@ from bot.persistence.uow import UnitOfWork
 from bot.services.base import (
     NoPostmortemHere,
     Service,
+    check_not_complete,
     find_postmortem,
     mrkdwn_safe,
     plan_messages,
@@ -267,6 +268,7 @@ class PostmortemService(Service):
                 verb="owner",
                 arguments=None,
             )
+            check_not_complete(uow, postmortem, Move.HAND_OVER)
             if postmortem.state is State.AWAITING_OWNER:
                 owned = self._assign_first_owner(uow, postmortem, new_owner, actor, now)
                 if owned is None:

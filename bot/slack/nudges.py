@@ -14,7 +14,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.domain.document import DROPPED, GAPS, Gap, read_gaps
+from bot.domain.completion import artifact_gaps_text
+from bot.domain.document import DROPPED, GAPS, read_gaps
 from bot.domain.lifecycle import State
 from bot.domain.meetings import MOVED_FROM, WAS_PARTICIPANTS
 from bot.domain.messages import HANDED_OVER_FROM, MessageKind, human_span, is_slack_user
@@ -315,36 +316,6 @@ def _closed_items(recorded: int, dropped_param: str | None) -> str:
             else f"Its {recorded} action items were all dropped."
         )
     return f"Its action items are all closed: {recorded - dropped} done, {dropped} dropped."
-
-
-_GAP_WORDS = {
-    Gap.WHAT_WENT_WRONG: "what went wrong to cause it (the contributing factors)",
-    Gap.RESPONSE: "how the incident response worked",
-}
-
-
-def artifact_gaps_text(postmortem_id: int, gaps: list[Gap] | tuple[Gap, ...]) -> str:
-    """What a completed postmortem's artifact still lacks, and the commands that add it: the
-    document and its action items stay open after `done`."""
-    unsaid = [_GAP_WORDS[gap] for gap in gaps if gap in _GAP_WORDS]
-    parts = []
-    if unsaid:
-        parts.append(f"does not say yet {' or '.join(unsaid)}")
-    if Gap.STEPS in gaps:
-        parts.append("has no action item to keep it from happening again")
-    adds = []
-    if unsaid:
-        adds.append(command(postmortem_id, "document"))
-    if Gap.STEPS in gaps:
-        adds.append(command(postmortem_id, "action", "@someone YYYY-MM-DD what to do"))
-    if len(adds) == 2:
-        which = "them"
-    else:
-        which = "one" if Gap.STEPS in gaps else ("it" if len(unsaid) == 1 else "them")
-    return (
-        f"The postmortem {', and '.join(parts)}: its document and action items stay open, so "
-        f"add {which} with {' and '.join(adds)}."
-    )
 
 
 def owner_told_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:

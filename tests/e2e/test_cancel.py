@@ -155,7 +155,7 @@ def test_a_completed_postmortem_cannot_be_cancelled(bot: BotHarness) -> None:
     answer = bot.user("U0BOB").answer(f"cancel #1 {REASON}")
     bot.settle()
 
-    assert answer.startswith("I can't cancel this postmortem: it is already complete.")
+    assert answer.startswith("I can't cancel this postmortem: it is already complete (since")
     assert posted(bot, "cancelled") == []
 
 

@@ -109,6 +109,32 @@ def test_done_needs_the_meeting_held_first_then_the_channel_is_told_each_step(
     assert posted(bot, "remind_meeting_due") == []
 
 
+def test_a_lifecycle_command_on_a_completed_postmortem_says_what_it_still_lacks(
+    bot: BotHarness,
+) -> None:
+    completed_by_bob(bot)  # with no document and no action item
+
+    answers = [bot.user("U0BOB").answer(f"{verb} #1") for verb in ("held", "schedule", "done")]
+
+    for answer, asked in zip(
+        answers,
+        (
+            "mark this postmortem's meeting as held",
+            "schedule this postmortem's meeting",
+            "mark this postmortem done",
+        ),
+        strict=True,
+    ):
+        assert answer == (
+            f"I can't {asked}: it is already complete (since Thu 26 Nov 2026 15:00 UTC, marked "
+            "by <@U0BOB>). The postmortem does not say yet what went wrong to cause it (the "
+            "contributing factors) or how the incident response worked, and has no action item "
+            "to keep it from happening again: its document and action items stay open, so add "
+            "them with `/postmortem document #1` and `/postmortem action #1 @someone YYYY-MM-DD "
+            "what to do`."
+        )
+
+
 def test_a_meeting_still_on_the_calendar_cannot_be_marked_held(bot: BotHarness) -> None:
     owned_by_bob(bot)
     bot.user("U0BOB").answer("schedule")

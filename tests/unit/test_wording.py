@@ -12,6 +12,8 @@ import yaml
 from icalendar import Calendar
 from slack_sdk.models.blocks import Block
 
+from bot.domain.completion import already_complete
+from bot.domain.document import Gap
 from bot.domain.errors import IllegalTransition, NotAllowed
 from bot.domain.lifecycle import STATE_LABELS, TRANSITIONS, Move, State, next_state
 from bot.domain.meetings import (
@@ -201,6 +203,51 @@ def test_a_refusal_names_where_the_postmortem_stands_in_everyday_words(
     state: State, move: Move, says: str
 ) -> None:
     assert says in refusal(state, move)
+
+
+COMPLETED = {"state": State.COMPLETED, "completed_at": TUESDAY_2PM + timedelta(days=2)}
+
+
+def test_a_move_refused_on_a_complete_postmortem_says_since_when_by_whom_and_what_it_lacks() -> (
+    None
+):
+    refused = already_complete(
+        postmortem(**COMPLETED),
+        Move.SCHEDULE_MEETING,
+        gaps=[Gap.RESPONSE],
+        open_items=1,
+        completed_by="U0BOB",
+    )
+
+    assert str(refused) == (
+        "I can't schedule this postmortem's meeting: it is already complete (since Thu 26 Nov "
+        "2026 14:00 UTC, marked by <@U0BOB>). The postmortem does not say yet how the incident "
+        "response worked: its document and action items stay open, so add it with "
+        "`/postmortem document #7`."
+    )
+
+
+def test_a_move_refused_on_a_whole_complete_postmortem_points_to_its_open_action_items() -> None:
+    refused = already_complete(
+        postmortem(**COMPLETED), Move.COMPLETE, gaps=[], open_items=2, completed_by="U0BOB"
+    )
+
+    assert str(refused).endswith(
+        "it is already complete (since Thu 26 Nov 2026 14:00 UTC, marked by <@U0BOB>). Its open "
+        "action items are still followed up: `/postmortem status #7` lists them."
+    )
+
+
+def test_only_a_whole_complete_postmortem_with_every_item_closed_has_nothing_left_to_do() -> None:
+    refused = already_complete(
+        postmortem(**COMPLETED), Move.MARK_MEETING_HELD, gaps=[], open_items=0, completed_by=None
+    )
+
+    assert str(refused) == (
+        "I can't mark this postmortem's meeting as held: it is already complete (since Thu 26 "
+        "Nov 2026 14:00 UTC). Nothing is left to do; a new incident gets its own postmortem "
+        "with `/postmortem start`."
+    )
 
 
 def test_marking_held_with_nothing_scheduled_asks_to_schedule_or_to_say_it_was_unscheduled() -> (

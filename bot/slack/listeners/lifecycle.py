@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.domain.completion import artifact_gaps_text
 from bot.domain.errors import DomainError
 from bot.domain.meetings import MeetingRefused
 from bot.services.lifecycle import LifecycleService
@@ -14,7 +15,6 @@ from bot.slack import commands
 from bot.slack.ids import Action, Callback, ScheduleField, parse_id
 from bot.slack.listeners.forms import NO_POSTMORTEM_NAMED, open_form
 from bot.slack.meeting_form import MAX_PARTICIPANTS, read_schedule_form, schedule_modal
-from bot.slack.nudges import artifact_gaps_text
 from bot.slack.text import escape
 
 _FORM_FIELDS = {"time": ScheduleField.TIME, "justification": ScheduleField.JUSTIFICATION}

@@ -1,0 +1,77 @@
+"""What a completed postmortem still owes, in words: its document and action items stay
+open after `done`, so whatever refers to it once complete says what is missing and how to
+add it (the "complete" message, and a lifecycle command refused because it is complete)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC
+
+from bot.domain.document import Gap
+from bot.domain.errors import IllegalTransition
+from bot.domain.lifecycle import ASKED, NOTHING_LEFT, Move, State
+from bot.domain.postmortem import Postmortem
+
+_GAP_WORDS = {
+    Gap.WHAT_WENT_WRONG: "what went wrong to cause it (the contributing factors)",
+    Gap.RESPONSE: "how the incident response worked",
+}
+
+
+def _command(postmortem_id: int, verb: str, rest: str = "") -> str:
+    return f"`/postmortem {verb} #{postmortem_id}{' ' + rest if rest else ''}`"
+
+
+def artifact_gaps_text(postmortem_id: int, gaps: Sequence[Gap]) -> str:
+    """What a completed postmortem's artifact still lacks, and the commands that add it: the
+    document and its action items stay open after `done`."""
+    unsaid = [_GAP_WORDS[gap] for gap in gaps if gap in _GAP_WORDS]
+    parts = []
+    if unsaid:
+        parts.append(f"does not say yet {' or '.join(unsaid)}")
+    if Gap.STEPS in gaps:
+        parts.append("has no action item to keep it from happening again")
+    adds = []
+    if unsaid:
+        adds.append(_command(postmortem_id, "document"))
+    if Gap.STEPS in gaps:
+        adds.append(_command(postmortem_id, "action", "@someone YYYY-MM-DD what to do"))
+    if len(adds) == 2:
+        which = "them"
+    else:
+        which = "one" if Gap.STEPS in gaps else ("it" if len(unsaid) == 1 else "them")
+    return (
+        f"The postmortem {', and '.join(parts)}: its document and action items stay open, so "
+        f"add {which} with {' and '.join(adds)}."
+    )
+
+
+def already_complete(
+    postmortem: Postmortem,
+    move: Move,
+    *,
+    gaps: Sequence[Gap],
+    open_items: int,
+    completed_by: str | None,
+) -> IllegalTransition:
+    """The refusal of ``move`` on a completed postmortem: since when and by whom it is
+    complete, and what is still left to add to it (not "nothing", while its document lacks a
+    section the guidance asks for or an action item is still open)."""
+    assert postmortem.state is State.COMPLETED
+    marked = []
+    if postmortem.completed_at is not None:
+        marked.append(f"since {postmortem.completed_at.astimezone(UTC):%a %d %b %Y %H:%M} UTC")
+    if completed_by:
+        marked.append(f"marked by <@{completed_by}>")
+    since = f" ({', '.join(marked)})" if marked else ""
+    if gaps:
+        left = artifact_gaps_text(postmortem.id, gaps)
+    elif open_items:
+        which = "Its open action item is" if open_items == 1 else "Its open action items are"
+        left = (
+            f"{which} still followed up: {_command(postmortem.id, 'status')} lists "
+            f"{'it' if open_items == 1 else 'them'}."
+        )
+    else:
+        left = NOTHING_LEFT
+    return IllegalTransition(f"I can't {ASKED[move]}: it is already complete{since}. {left}")
