@@ -282,16 +282,24 @@ class PostmortemRepository:
     ) -> Postmortem | None:
         """The channel's most recently opened postmortem in one of these closed ``states``
         (by default completed: a cancelled one's action items were all dropped with it)."""
-        row = self._session.scalars(
+        latest = self.closed_in_channel(channel_id, states, limit=1)
+        return latest[0] if latest else None
+
+    def closed_in_channel(
+        self, channel_id: str, states: Collection[State], *, limit: int
+    ) -> list[Postmortem]:
+        """The channel's postmortems in these closed ``states``, newest first, at most
+        ``limit``."""
+        rows = self._session.scalars(
             select(PostmortemRow)
             .where(
                 PostmortemRow.channel_id == channel_id,
                 PostmortemRow.state.in_([s.value for s in states]),
             )
             .order_by(PostmortemRow.id.desc())
-            .limit(1)
-        ).first()
-        return None if row is None else _to_domain(row)
+            .limit(limit)
+        )
+        return [_to_domain(r) for r in rows]
 
     def open_everywhere(self) -> list[Postmortem]:
         """Every open postmortem that has a channel, earliest resolved first."""

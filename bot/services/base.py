@@ -100,24 +100,7 @@ def find_postmortem(
         return found
     open_here = uow.postmortems.open_in_channel(channel_id)
     if not open_here:
-        purpose = _ONCE_COMPLETE.get(verb or "")
-        # An export keeps a cancelled one too (with why); the rest act on completed ones.
-        states = CLOSED if verb == "export" else {State.COMPLETED}
-        done = uow.postmortems.latest_closed_in_channel(channel_id, states) if purpose else None
-        if done is not None:
-            # Its action items outlive it, its record is exported and corrected after it is
-            # done: a command about one that is closed names it.
-            closed = "complete" if done.state is State.COMPLETED else "cancelled"
-            raise NoPostmortemHere(
-                f"There is no open postmortem in this channel. {purpose} one that is "
-                f"{closed}, add its number after the command, "
-                f"{_example(verb, done.id, arguments)} (`/postmortem status #{done.id}` "
-                f"{'lists its items' if verb == 'action' else 'shows it'})."
-            )
-        raise NoPostmortemHere(
-            "There is no open postmortem in this channel. "
-            "Start one with `/postmortem start <title>`."
-        )
+        return _closed_one(uow, channel_id=channel_id, verb=verb, arguments=arguments)
     if len(open_here) > 1:
         listed = ", ".join(f"#{p.id} {mrkdwn_safe(p.title)}" for p in open_here[:10])
         raise NoPostmortemHere(
@@ -127,7 +110,55 @@ def find_postmortem(
     return open_here[0]
 
 
-# The commands that also act on a completed postmortem, named by its number: what for.
+def _closed_one(
+    uow: UnitOfWork, *, channel_id: str, verb: str | None, arguments: str | None
+) -> Postmortem:
+    """For a channel with no open postmortem: its completed one, for a command that still
+    acts on it, when it is the only one the command could mean; else why there is none.
+
+    Its action items outlive it, and its record is written, corrected and exported after it
+    is done (the "complete" message says so): right after `done`, in the incident's own
+    channel, a command without its number means it. Where the channel has had several (a
+    default channel collects many incidents), an action item's number or an export could be
+    any of theirs: the command names the latest, and asks for the number.
+    """
+    purpose = _ONCE_COMPLETE.get(verb or "")
+    # An export keeps a cancelled one too (with why); the rest act on completed ones only.
+    states = CLOSED if verb == "export" else {State.COMPLETED}
+    closed = uow.postmortems.closed_in_channel(channel_id, states, limit=2) if purpose else []
+    if len(closed) == 1 and closed[0].state is State.COMPLETED:
+        return closed[0]
+    if not closed:
+        done = None if purpose else uow.postmortems.latest_closed_in_channel(channel_id)
+        if done is not None:  # e.g. `done` again, or `held`: not "start one" alone
+            raise NoPostmortemHere(
+                f"There is no open postmortem in this channel: its last one, *#{done.id} "
+                f"{mrkdwn_safe(done.title)}*, is complete (`/postmortem status #{done.id}` "
+                "shows what is still open in it). A new incident gets its own postmortem with "
+                "`/postmortem start <title>`."
+            )
+        raise NoPostmortemHere(
+            "There is no open postmortem in this channel. "
+            "Start one with `/postmortem start <title>`."
+        )
+    latest = closed[0]
+    example = _example(verb, latest.id, arguments)
+    shows = "lists its items" if verb == "action" else "shows it"
+    if len(closed) == 1:  # a cancelled one, to export: said on purpose, with its number
+        raise NoPostmortemHere(
+            f"There is no open postmortem in this channel. {purpose} one that is cancelled, "
+            f"add its number after the command, {example} (`/postmortem status #{latest.id}` "
+            f"{shows})."
+        )
+    raise NoPostmortemHere(
+        "There is no open postmortem in this channel, and it has more than one closed. "
+        f"{purpose} one of them, add its number after the command, {example} for the latest, "
+        f"*#{latest.id} {mrkdwn_safe(latest.title)}* (`/postmortem status #{latest.id}` "
+        f"{shows})."
+    )
+
+
+# The commands that also act on a completed postmortem: what for.
 _ONCE_COMPLETE = {
     "action": "For an action item of",
     "document": "To write in the document of",

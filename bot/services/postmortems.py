@@ -95,6 +95,9 @@ class ChannelStatus:
     action_items: dict[int, list[ActionItem]] = field(default_factory=dict)
     # With none open: the channel's last closed one, for `status #N`.
     latest_closed: Postmortem | None = None
+    # With none open: its completed one, when it is its only closed one (what commands
+    # without a number act on), shown in full.
+    completed_here: Postmortem | None = None
 
 
 @dataclass(frozen=True)
@@ -406,26 +409,32 @@ class PostmortemService(Service):
         """The open postmortems in a channel, plus any that could not be routed anywhere.
 
         With ``postmortem_id``, only that one, whatever its state, if it is this channel's.
+        With none open, the channel's completed one in full when it is its only closed one
+        (as the commands that still act on it find it), else its last closed one named.
         """
         with self._uow_factory() as uow:
+            latest_closed = completed_here = None
             if postmortem_id is None:
                 open_here = uow.postmortems.open_in_channel(channel_id)
+                if not open_here:
+                    closed = uow.postmortems.closed_in_channel(channel_id, CLOSED, limit=2)
+                    if len(closed) == 1 and closed[0].state is State.COMPLETED:
+                        completed_here = closed[0]
+                    elif closed:
+                        latest_closed = closed[0]
             else:
                 asked = uow.postmortems.get(postmortem_id)
                 open_here = [asked] if asked is not None and asked.channel_id == channel_id else []
-            undeliverable = {p.id: self._undeliverable(uow, p.id) for p in open_here}
-            ids = [p.id for p in open_here]
+            shown = [*open_here, *([completed_here] if completed_here else [])]
+            ids = [p.id for p in shown]
             return ChannelStatus(
                 open_here,
                 uow.postmortems.unrouted(),
-                undeliverable,
+                {p.id: self._undeliverable(uow, p.id) for p in shown},
                 uow.documents.get_many(ids),
                 uow.action_items.for_postmortems(ids),
-                latest_closed=(
-                    uow.postmortems.latest_closed_in_channel(channel_id, CLOSED)
-                    if postmortem_id is None and not open_here
-                    else None
-                ),
+                latest_closed=latest_closed,
+                completed_here=completed_here,
             )
 
     def overview(self, *, actor: str) -> Overview:

@@ -444,8 +444,15 @@ def status_text(
     today: date | None = None,
     now: datetime | None = None,
     latest_closed: Postmortem | None = None,
+    completed_here: Postmortem | None = None,
 ) -> str:
-    if not postmortems and asked_for is not None:
+    if not postmortems and completed_here is not None:
+        lines = [
+            "There is no open postmortem in this channel (`/postmortem start` opens one). Its "
+            "last one is complete; its document and action items stay open:"
+        ]
+        postmortems = [completed_here]
+    elif not postmortems and asked_for is not None:
         lines = [
             f"There is no postmortem #{asked_for} in this channel. "
             "`/postmortem status` lists the open ones."

@@ -617,7 +617,7 @@ def test_a_change_that_cannot_be_is_refused_and_says_why(bot: BotHarness) -> Non
     assert posted(bot, "action_item_changed") == []
 
 
-def test_in_the_channel_of_a_completed_postmortem_an_item_command_is_told_to_name_it(
+def test_in_the_channel_of_its_only_completed_postmortem_an_item_command_acts_on_it(
     bot: BotHarness,
 ) -> None:
     with_an_item_for_dan(bot)
@@ -628,14 +628,13 @@ def test_in_the_channel_of_a_completed_postmortem_an_item_command_is_told_to_nam
     bot.user("U0BOB").answer("done")
 
     unnamed = bot.user("U0DAN").answer("action due 1 2026-12-01")
-    named = bot.user("U0DAN").answer("action #1 due 1 2026-12-01")
+    bot.settle()
 
     assert unnamed == (
-        "There is no open postmortem in this channel. For an action item of one that is "
-        "complete, add its number after the command, e.g. `/postmortem action #1 due 1 "
-        "2026-12-01` (`/postmortem status #1` lists its items)."
+        f"Action item 1 of postmortem #1 is now due 2026-12-01 (was {DUE}); its reminders "
+        "follow. I told the channel."
     )
-    assert named.startswith("Action item 1 of postmortem #1 is now due 2026-12-01")
+    assert len(posted(bot, "action_item_changed")) == 1
 
 
 def test_an_item_changed_and_changed_back_is_reminded_of_once(bot: BotHarness) -> None:

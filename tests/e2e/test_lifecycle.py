@@ -254,9 +254,10 @@ def test_status_with_a_number_shows_that_postmortem_even_once_completed(bot: Bot
     listed = bot.user("U0ALICE").answer("status")
     asked = bot.user("U0ALICE").answer("status #1")
 
-    assert "no open postmortem in this channel" in listed
-    assert listed.endswith(
-        "Its last one, *#1 Checkout errors*, is completed: `/postmortem status #1` shows it."
+    assert listed.startswith(
+        "There is no open postmortem in this channel (`/postmortem start` opens one). Its last "
+        "one is complete; its document and action items stay open:\n"
+        "*#1 Checkout errors* — Completed\n"
     )
     assert "#1 Checkout errors* — Completed" in asked
     assert "Owner: <@U0BOB>" in asked
@@ -264,23 +265,59 @@ def test_status_with_a_number_shows_that_postmortem_even_once_completed(bot: Bot
     assert "• Completed <!date^" in asked
 
 
-def test_in_the_channel_of_a_completed_postmortem_export_details_and_document_name_it(
+def test_in_the_channel_of_its_only_completed_postmortem_export_details_and_document_act_on_it(
     bot: BotHarness,
 ) -> None:
     completed_by_bob(bot)
 
     answers = {verb: bot.user("U0BOB").answer(verb) for verb in ("export", "details", "document")}
-    exported = bot.user("U0BOB").answer("export #1")
+    opened = bot.slack.wait_for("views.open", count=3)  # the schedule form, then these two
 
     assert answers["export"] == (
-        "There is no open postmortem in this channel. To export one that is complete, add its "
-        "number after the command, e.g. `/postmortem export #1` (`/postmortem status #1` "
-        "shows it)."
+        "I'm posting postmortem #1's document and action items here as a Markdown file."
     )
-    assert "To correct the details of one that is complete" in answers["details"]
-    assert "e.g. `/postmortem document #1`" in answers["document"]
-    assert "Start one" not in " ".join(answers.values())
-    assert exported.startswith("I'm posting postmortem #1's document")
+    assert answers["details"] == answers["document"] == ""
+    titles = [call.params["view"]["title"]["text"] for call in opened[1:]]
+    assert titles == ["Incident details", "Postmortem document"]
+
+
+def test_in_a_channel_with_several_completed_postmortems_a_command_without_its_number_names_one(
+    bot: BotHarness,
+) -> None:
+    completed_by_bob(bot)
+    bot.user("U0ALICE").answer("start Queue backlog")
+    bot.settle()
+    prompt = posted(bot, "owner_prompt")[-1]
+    bot.user("U0BOB").click(
+        {"action_id": "owner.claim_self", "value": buttons(prompt["blocks"])[0]["value"]}
+    )
+    assert "as held" in bot.user("U0BOB").answer("held #2 unscheduled")
+    assert bot.user("U0BOB").answer("done #2").startswith("Postmortem #2 is complete")
+
+    export = bot.user("U0BOB").answer("export")
+    document = bot.user("U0BOB").answer("document")
+
+    assert export == (
+        "There is no open postmortem in this channel, and it has more than one closed. To export "
+        "one of them, add its number after the command, e.g. `/postmortem export #2` for the "
+        "latest, *#2 Queue backlog* (`/postmortem status #2` shows it)."
+    )
+    assert "e.g. `/postmortem document #2` for the latest" in document
+    assert len(bot.slack.calls("views.open")) == 1  # the schedule form only
+
+
+def test_a_lifecycle_command_without_a_number_after_done_names_the_completed_postmortem(
+    bot: BotHarness,
+) -> None:
+    completed_by_bob(bot)
+
+    again = bot.user("U0BOB").answer("done")
+
+    assert again == (
+        "There is no open postmortem in this channel: its last one, *#1 Checkout errors*, is "
+        "complete (`/postmortem status #1` shows what is still open in it). A new incident gets "
+        "its own postmortem with `/postmortem start <title>`."
+    )
 
 
 def test_the_mark_held_button_on_the_reminder_marks_it_held(bot: BotHarness) -> None:

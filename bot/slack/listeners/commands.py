@@ -129,6 +129,7 @@ def answer_command(
                     today=postmortems.today(),
                     now=postmortems.now(),
                     latest_closed=status.latest_closed,
+                    completed_here=status.completed_here,
                 ),
             )
         case commands.StatusEverywhere():
