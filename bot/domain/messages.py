@@ -237,6 +237,11 @@ def is_postmortem_channel(channel_id: str) -> bool:
     return re.fullmatch(SLACK_CHANNEL_ID, channel_id) is not None
 
 
+def is_direct_message(channel_id: str) -> bool:
+    """Whether ``channel_id`` is a direct message with the bot (D…): no postmortem lives there."""
+    return bool(channel_id) and channel_id[0] == "D" and not is_postmortem_channel(channel_id)
+
+
 def plan_prompt_undeliverable(
     postmortem: Postmortem,
     policy: Policy,

@@ -16,6 +16,7 @@ from bot.domain.messages import (
     DIRECT_MESSAGES,
     MessageKind,
     PlannedMessage,
+    is_direct_message,
 )
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
@@ -98,6 +99,8 @@ def find_postmortem(
                 "run the command there."
             )
         return found
+    if is_direct_message(channel_id):
+        raise NoPostmortemHere(in_a_direct_message(verb, arguments))
     open_here = uow.postmortems.open_in_channel(channel_id)
     if not open_here:
         return _closed_one(uow, channel_id=channel_id, verb=verb, arguments=arguments)
@@ -108,6 +111,26 @@ def find_postmortem(
             f"of the one you mean after the command, {_example(verb, open_here[0].id, arguments)}."
         )
     return open_here[0]
+
+
+def in_a_direct_message(verb: str | None = None, arguments: str | None = None) -> str:
+    """What works in a direct message with the bot, where no postmortem lives: its action
+    item commands, naming the postmortem (for the item's owner, the postmortem's owner and
+    the incident managers), and `action mine`, which lists the numbers to name."""
+    if verb == "action":
+        typed = f"`/postmortem action #N {arguments}`" if arguments else "`/postmortem action #N …`"
+        return (
+            f"A direct message has no postmortem of its own: add the postmortem's number N, as "
+            f"in {typed} (`/postmortem action mine` lists your open action items with their "
+            "numbers). Other commands run in the incident's channel."
+        )
+    return (
+        "A direct message has no postmortem of its own. Here, `/postmortem action mine` lists "
+        "your open action items with their postmortem's number N, and `/postmortem action #N "
+        "done 1` (or `drop`, `due`, `owner`) acts on one. Everything else, `status #N` "
+        "included, runs in the incident's channel (incident managers: `/postmortem status "
+        "all` works anywhere)."
+    )
 
 
 def _closed_one(

@@ -486,6 +486,37 @@ def test_from_elsewhere_the_postmortem_owner_and_an_incident_manager_can_mark_it
     assert len(posted(bot, "action_item_done")) == 2
 
 
+def test_in_a_direct_message_commands_without_a_number_say_what_works_there(
+    bot: BotHarness,
+) -> None:
+    with_an_item_for_dan(bot)
+    dan = bot.user("U0DAN", channel_id="D0DAN")
+
+    unnamed = dan.answer("action done 1")
+    status = dan.answer("status")
+    held = dan.answer("held")
+    named = dan.answer("action #1 done 1")
+
+    assert unnamed == (
+        "A direct message has no postmortem of its own: add the postmortem's number N, as in "
+        "`/postmortem action #N done 1` (`/postmortem action mine` lists your open action items "
+        "with their numbers). Other commands run in the incident's channel."
+    )
+    assert (
+        status
+        == held
+        == (
+            "A direct message has no postmortem of its own. Here, `/postmortem action mine` lists "
+            "your open action items with their postmortem's number N, and `/postmortem action #N "
+            "done 1` (or `drop`, `due`, `owner`) acts on one. Everything else, `status #N` "
+            "included, runs in the incident's channel (incident managers: `/postmortem status "
+            "all` works anywhere)."
+        )
+    )
+    assert "start" not in unnamed + status
+    assert "Marked action item 1 of postmortem #1 done" in named  # as the answers say
+
+
 def test_an_item_no_longer_needed_is_dropped_with_why_and_never_reminded_of(
     bot: BotHarness,
 ) -> None:

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import DomainError
 from bot.domain.lifecycle import CLOSED, State
-from bot.domain.messages import is_postmortem_channel
+from bot.domain.messages import is_direct_message, is_postmortem_channel
 from bot.domain.postmortem import (
     PAGERDUTY,
     IncidentReport,
@@ -19,6 +19,7 @@ from bot.domain.postmortem import (
     pagerduty_incident_id,
     started_by_hand_key,
 )
+from bot.services.base import in_a_direct_message
 from bot.services.documents import DocumentService
 from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import NOT_A_CHANNEL, PostmortemService
@@ -114,6 +115,8 @@ def answer_command(
             | commands.Export()
         ):
             document_listeners.answer(ack, request, command, documents)
+        case commands.Status() if is_direct_message(channel_id):
+            reply(ack, in_a_direct_message())
         case commands.Status(postmortem_id):
             status = postmortems.status(channel_id=channel_id, postmortem_id=postmortem_id)
             reply(
