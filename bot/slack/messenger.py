@@ -8,9 +8,9 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -366,9 +366,11 @@ class SlackMessenger:
         takes no more messages (incident channels are often archived once the postmortem is
         done, long before its action items are)."""
 
+        today = self._recipients_day(message)
+
         def post(to: Outgoing, *, instead_of: str | None = None) -> str:
             text = action_item_reminder_text(
-                message.kind, postmortem, message.params, instead_of=instead_of
+                message.kind, postmortem, message.params, today=today, instead_of=instead_of
             )
             blocks = action_item_reminder_blocks(
                 text,
@@ -387,6 +389,18 @@ class SlackMessenger:
                 raise
         # A retry looks for it here too (find_delivered's also_in).
         return post(replace(message, channel_id=message.recipient), instead_of=message.channel_id)
+
+    def _recipients_day(self, message: Outgoing) -> date:
+        """The day it is, as the message is sent, where its recipient is (their Slack zone,
+        else the workspace's): the day the dispatcher waited for to begin."""
+        zone_name = message.policy.workspace_timezone
+        if message.recipient:
+            zone_name = self.user_timezone(message.recipient) or zone_name
+        try:
+            zone = ZoneInfo(zone_name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder
+            zone = ZoneInfo(message.policy.workspace_timezone)
+        return (message.sent_at or self._clock()).astimezone(zone).date()
 
     def _close_reminders(self, message: Outgoing, text: str) -> None:
         """Replace the item's posted reminders with what became of it (``text``): a "Mark

@@ -503,20 +503,30 @@ def action_item_reminder_text(
     postmortem: Postmortem,
     params: Mapping[str, str],
     *,
+    today: date,
     instead_of: str | None = None,
 ) -> str:
     """An open action item's reminder: to its owner on the due date; a week later to the
     postmortem's owner as well, who drives the postmortem to completion.
+
+    ``today``: the day it is where the item's owner is. On the due day it is due today, not
+    late; a reminder sent after it (the due day fell on a weekend, or Slack was down) says
+    it was due and is still open.
 
     ``instead_of``: the channel that takes no more messages, when this goes to the item's
     owner alone: no commands then (they only work in the channel), and nobody else to ask.
     """
     number, pid = params["number"], postmortem.id
     whose = "Your" if instead_of else f"<@{params['owner']}>, your"
-    about = (
-        f"{whose} action item for *{escape(postmortem.title)}* (#{pid}), due "
-        f"{_due_day(params)}, is still open"
+    due = date.fromisoformat(params["due"])
+    when = (
+        f"is due today, {_due_day(params)}"
+        if due == today
+        else f"is due {_due_day(params)}"
+        if due > today
+        else f"was due {_due_day(params)} and is still open"
     )
+    about = f"{whose} action item for *{escape(postmortem.title)}* (#{pid}) {when}"
     item = f"> Item {number}: {escape(params['text'])}"
     if instead_of:
         how = (

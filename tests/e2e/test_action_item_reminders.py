@@ -71,11 +71,29 @@ def test_the_owner_is_reminded_on_the_due_date_in_their_working_hours_not_before
     [reminder] = posted(bot, "action_item_due")
     assert reminder["channel"] == "C0INCIDENT"
     assert reminder["text"].startswith(
-        ":alarm_clock: <@U0DAN>, your action item for *Checkout errors* (#1), due Thu 26 Nov "
-        "2026, is still open:\n> Item 1: Alert on queue depth\n"
+        ":alarm_clock: <@U0DAN>, your action item for *Checkout errors* (#1) is due today, Thu "
+        "26 Nov 2026:\n> Item 1: Alert on queue depth\n"
     )
     assert "`/postmortem action #1 done 1`" in reminder["text"]
     assert mark_done_button(reminder)["value"] == "1:1"
+
+
+def test_a_due_date_reminder_held_past_its_day_for_working_hours_says_it_was_due(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    add_action_item(bot, "U0BOB", "<@U0DAN> 2026-11-28 Alert on queue depth")  # a Saturday
+
+    at(bot, datetime(2026, 11, 28, 16, tzinfo=UTC))
+    on_saturday = posted(bot, "action_item_due")
+    at(bot, datetime(2026, 11, 30, 14, 5, tzinfo=UTC))  # Monday, 09:05 in New York
+
+    assert on_saturday == []
+    [reminder] = posted(bot, "action_item_due")
+    assert reminder["text"].startswith(
+        ":alarm_clock: <@U0DAN>, your action item for *Checkout errors* (#1) was due Sat 28 Nov "
+        "2026 and is still open:\n"
+    )
 
 
 def test_a_week_after_the_due_date_an_open_item_is_brought_to_the_postmortem_owner_too(
@@ -89,7 +107,7 @@ def test_a_week_after_the_due_date_an_open_item_is_brought_to_the_postmortem_own
     assert len(posted(bot, "action_item_due")) == 1
     [overdue] = posted(bot, "action_item_overdue")
     assert "<@U0DAN>, your action item for *Checkout errors* (#1)" in overdue["text"]
-    assert "due Thu 26 Nov 2026, is still open a week later" in overdue["text"]
+    assert "was due Thu 26 Nov 2026 and is still open a week later" in overdue["text"]
     assert "<@U0BOB>, as the postmortem's owner, please help get it moving" in overdue["text"]
 
 
@@ -587,7 +605,7 @@ def test_a_new_due_date_moves_the_reminders_and_the_channel_is_told(bot: BotHarn
     )
     assert on_the_old_day == []
     [reminder] = posted(bot, "action_item_due")
-    assert "due Tue 01 Dec 2026, is still open" in reminder["text"]
+    assert "is due today, Tue 01 Dec 2026:" in reminder["text"]
     trail = [what for _, _, what in bot.runtime.postmortems.audit_trail(postmortem_id=1)]
     assert trail[-1] == "action_item_changed"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -541,32 +541,52 @@ def test_an_owner_chosen_after_the_deadline_is_told_the_meeting_is_overdue() -> 
 
 
 ITEM = {"number": "2", "text": "Alert on <queue> depth", "owner": "U0DAN", "due": "2026-12-04"}
+DUE_DAY = date(2026, 12, 4)
+A_WEEK_LATER = date(2026, 12, 11)
 
 
 def test_an_overdue_item_asks_the_postmortem_owner_to_help_unless_they_own_the_item() -> None:
     for_dan = action_item_reminder_text(
-        MessageKind.ACTION_ITEM_OVERDUE, postmortem(owner_id="U0BOB"), ITEM
+        MessageKind.ACTION_ITEM_OVERDUE, postmortem(owner_id="U0BOB"), ITEM, today=A_WEEK_LATER
     )
     for_the_owner = action_item_reminder_text(
-        MessageKind.ACTION_ITEM_OVERDUE, postmortem(owner_id="U0DAN"), ITEM
+        MessageKind.ACTION_ITEM_OVERDUE, postmortem(owner_id="U0DAN"), ITEM, today=A_WEEK_LATER
     )
     unowned = action_item_reminder_text(
-        MessageKind.ACTION_ITEM_OVERDUE, postmortem(owner_id=None), ITEM
+        MessageKind.ACTION_ITEM_OVERDUE, postmortem(owner_id=None), ITEM, today=A_WEEK_LATER
     )
 
-    assert "due Fri 04 Dec 2026, is still open a week later" in for_dan
+    assert "was due Fri 04 Dec 2026 and is still open a week later" in for_dan
     assert "<@U0BOB>, as the postmortem's owner, please help get it moving." in for_dan
     assert "as the postmortem's owner" not in for_the_owner
     assert "as the postmortem's owner" not in unowned
 
 
 def test_an_action_item_reminder_escapes_the_items_text_and_says_how_to_mark_it_done() -> None:
-    text = action_item_reminder_text(MessageKind.ACTION_ITEM_DUE, postmortem(), ITEM)
+    text = action_item_reminder_text(MessageKind.ACTION_ITEM_DUE, postmortem(), ITEM, today=DUE_DAY)
 
-    assert "<@U0DAN>, your action item for *Payments outage* (#7), due Fri 04 Dec 2026" in text
+    assert "<@U0DAN>, your action item for *Payments outage* (#7) is due today" in text
     assert "\n> Item 2: Alert on &lt;queue&gt; depth\n" in text
     assert "`/postmortem action #7 done 2`" in text
     assert "`/postmortem action #7 @someone YYYY-MM-DD what to do`" in text
+
+
+@pytest.mark.parametrize(
+    ("today", "says"),
+    [
+        (DUE_DAY, "(#7) is due today, Fri 04 Dec 2026:\n"),
+        # Sent late (its day fell on a weekend, or Slack was down): not "due today".
+        (DUE_DAY + timedelta(days=3), "(#7) was due Fri 04 Dec 2026 and is still open:\n"),
+        # Never planned so, but should it be sent early, it is not "still open" yet.
+        (DUE_DAY - timedelta(days=1), "(#7) is due Fri 04 Dec 2026:\n"),
+    ],
+)
+def test_a_due_date_reminder_says_due_today_only_on_its_day_and_still_open_only_after_it(
+    today: date, says: str
+) -> None:
+    text = action_item_reminder_text(MessageKind.ACTION_ITEM_DUE, postmortem(), ITEM, today=today)
+
+    assert says in text
 
 
 def test_a_direct_reminder_names_no_command_and_asks_nobody_else() -> None:
@@ -574,6 +594,7 @@ def test_a_direct_reminder_names_no_command_and_asks_nobody_else() -> None:
         MessageKind.ACTION_ITEM_OVERDUE,
         postmortem(owner_id="U0BOB"),
         ITEM,
+        today=A_WEEK_LATER,
         instead_of="C0ARCHIVED",
     )
 
