@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.lifecycle import State
@@ -34,6 +35,10 @@ class MessageKind(StrEnum):
     ASK_MARK_HELD = "ask_mark_held"
     # The meeting was held but the postmortem is not done: finish the document, then `done`.
     NUDGE_NOT_DONE = "nudge_not_done"
+    # Done, but the artifact still lacks what the guidance asks of it (the contributing
+    # factors, how the response worked, an action item against a repeat): to its owner, a
+    # few times (GAPS_REMINDERS), as the document and action items stay open after `done`.
+    NUDGE_GAPS = "nudge_artifact_gaps"
     MEETING_INVITE = "meeting_invite"
     MEETING_HELD = "meeting_held"
     COMPLETED = "completed"
@@ -82,6 +87,7 @@ NUDGES = frozenset(
         MessageKind.ESCALATE_OVERDUE,
         MessageKind.ASK_MARK_HELD,
         MessageKind.NUDGE_NOT_DONE,
+        MessageKind.NUDGE_GAPS,
     }
 )
 
@@ -113,6 +119,8 @@ _STILL_NEEDED: dict[MessageKind, frozenset[State]] = {
     # Once someone owns it, showing the prompt again would take the owner's name off it.
     MessageKind.PROMPT_REFRESH: frozenset({State.AWAITING_OWNER}),
     MessageKind.NUDGE_NOT_DONE: frozenset({State.IN_REVIEW}),
+    # Also gone once nothing is missing (services.base.reason_gone_elsewhere).
+    MessageKind.NUDGE_GAPS: frozenset({State.COMPLETED}),
     # Once someone owns it, the lost prompt no longer matters.
     MessageKind.PROMPT_UNDELIVERABLE: frozenset({State.AWAITING_OWNER}),
     MessageKind.OWNER_TOLD: frozenset({State.DRAFTING, State.MEETING_SCHEDULED, State.IN_REVIEW}),
@@ -540,9 +548,37 @@ def plan_on_held(
     return plan
 
 
+def plan_on_complete(
+    postmortem: Postmortem, policy: Policy, now: datetime, *, gaps_left: bool
+) -> list[PlannedMessage]:
+    """Once done with its artifact incomplete (``gaps_left``): its owner is reminded of what
+    it lacks ``not_done.first`` of working time later, then every ``not_done.repeat``, at
+    most GAPS_REMINDERS times in all, while something is still missing."""
+    if not gaps_left or postmortem.owner_id is None:
+        return []
+    return [
+        PlannedMessage(
+            MessageKind.NUDGE_GAPS,
+            after_working_span(policy, now, policy.not_done.first),
+            recipient=postmortem.owner_id,
+            params={REMINDER_ROUND: "1"},
+        )
+    ]
+
+
+# How many times the owner of a completed postmortem hears what its artifact lacks: the team
+# decided it was done at its meeting, so a few reminders, not a series without end (a team
+# may judge that no action item is needed).
+GAPS_REMINDERS = 3
+# On a reminder that comes a limited number of times: which time this is ("1", "2", …).
+REMINDER_ROUND = "round"
+
+
 # The owner's reminders that come back until they are acted on (the no-owner nudge repeats
 # on its own cadence, plan_repeat_no_owner).
-REPEATING_OWNER_REMINDERS = frozenset({MessageKind.ASK_MARK_HELD, MessageKind.NUDGE_NOT_DONE})
+REPEATING_OWNER_REMINDERS = frozenset(
+    {MessageKind.ASK_MARK_HELD, MessageKind.NUDGE_NOT_DONE, MessageKind.NUDGE_GAPS}
+)
 
 
 def plan_repeat_owner_reminder(
@@ -552,24 +588,47 @@ def plan_repeat_owner_reminder(
     sent_at: datetime,
     *,
     pending: Collection[str] = (),
+    params: Mapping[str, Any] | None = None,
 ) -> PlannedMessage | None:
-    """After "was the meeting held?" or "finish it": the same again, ``not_done.repeat`` of
-    working time later, so a postmortem never stalls after a single unanswered reminder.
+    """After "was the meeting held?", "finish it" or "it still lacks…": the same again,
+    ``not_done.repeat`` of working time later, so a postmortem never stalls after a single
+    unanswered reminder.
 
-    None once the reason is gone (held, done), when nobody owns it to be reminded, or when
-    one is already ``pending`` (the postmortem's pending outbox kinds): a snoozed copy and
-    the reminder it was snoozed from must not both start a series.
+    None once the reason is gone (held, done), when nobody owns it to be reminded, when
+    one is already ``pending`` (the postmortem's pending outbox kinds: a snoozed copy and
+    the reminder it was snoozed from must not both start a series), or after the last of a
+    limited series (``params``: those of the one sent, with its round).
     """
     assert kind in REPEATING_OWNER_REMINDERS
     if postmortem.owner_id is None or not still_applies(kind, postmortem):
         return None
     if kind.value in pending:
         return None
+    again: dict[str, str] = {}
+    if kind is MessageKind.NUDGE_GAPS:
+        sent_round = _round(params)
+        if sent_round >= GAPS_REMINDERS:
+            return None
+        again = {REMINDER_ROUND: str(sent_round + 1)}
     return PlannedMessage(
         kind,
         after_working_span(policy, sent_at, policy.not_done.repeat),
         recipient=postmortem.owner_id,
+        params=again,
     )
+
+
+def _round(params: Mapping[str, Any] | None) -> int:
+    """Which time a reminder of a limited series is (1 if it does not say)."""
+    try:
+        return max(1, int(str((params or {}).get(REMINDER_ROUND, "1"))))
+    except ValueError:
+        return 1
+
+
+def last_round(params: Mapping[str, Any]) -> bool:
+    """Whether this reminder of what a completed postmortem lacks is the last one."""
+    return _round(params) >= GAPS_REMINDERS
 
 
 # Nudges that come back as a series: each next one is planned when one is sent, so there
@@ -584,13 +643,16 @@ def plan_repeat(
     sent_at: datetime,
     *,
     pending: Collection[str] = (),
+    params: Mapping[str, Any] | None = None,
 ) -> PlannedMessage | None:
-    """After a nudge of a series was sent: the next one, or None (series over, or one is
-    already ``pending``: never two of a series at once)."""
+    """After a nudge of a series was sent (with ``params``): the next one, or None (series
+    over, or one is already ``pending``: never two of a series at once)."""
     assert kind in REPEATING_NUDGES
     if kind is MessageKind.NUDGE_NO_OWNER:
         return None if kind.value in pending else plan_repeat_no_owner(postmortem, policy, sent_at)
-    return plan_repeat_owner_reminder(kind, postmortem, policy, sent_at, pending=pending)
+    return plan_repeat_owner_reminder(
+        kind, postmortem, policy, sent_at, pending=pending, params=params
+    )
 
 
 SNOOZE = timedelta(days=1)

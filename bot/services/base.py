@@ -8,7 +8,7 @@ from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 from bot.domain.completion import already_complete
-from bot.domain.document import action_item_reminder_applies, artifact_gaps
+from bot.domain.document import Gap, action_item_reminder_applies, artifact_gaps
 from bot.domain.errors import DomainError
 from bot.domain.lifecycle import CLOSED, Move, State
 from bot.domain.messages import (
@@ -268,15 +268,23 @@ def plan_messages(
         )
 
 
+def current_gaps(uow: UnitOfWork, postmortem_id: int) -> list[Gap]:
+    """What the postmortem's artifact lacks now (its document and action items as stored)."""
+    items = uow.action_items.for_postmortem(postmortem_id)
+    return artifact_gaps(uow.documents.get(postmortem_id), items)
+
+
 def reason_gone_elsewhere(
     uow: UnitOfWork, *, kind: MessageKind, postmortem_id: int | None, params: Mapping[str, Any]
 ) -> bool:
     """Whether a reminder's reason is gone where the postmortem's state does not show it:
     its action item was closed or given another owner or due date, the document it asks
-    for was started, the owner a direct message tells of owns it no more, or the no-owner
-    nudges gave way to the escalation."""
+    for was started, the owner a direct message tells of owns it no more, the no-owner
+    nudges gave way to the escalation, or a completed postmortem lacks nothing any more."""
     if postmortem_id is None:
         return False
+    if kind is MessageKind.NUDGE_GAPS:
+        return not current_gaps(uow, postmortem_id)
     if kind is MessageKind.NUDGE_NO_OWNER:
         # The channel is asked for an owner until the escalation, never after it: a nudge
         # still waiting once the escalation was posted (planned before its time moved, or

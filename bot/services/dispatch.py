@@ -14,8 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.domain.details import details_of
 from bot.domain.document import (
     DROPPED_ITEMS,
+    GAPS,
     POSTED_REMINDERS,
     action_item_reminder_starts,
+    gaps_param,
     posted_reminders_param,
 )
 from bot.domain.lifecycle import State
@@ -38,7 +40,13 @@ from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.persistence.repositories import OutboxItem, Recorded
 from bot.persistence.uow import UnitOfWorkFactory
-from bot.services.base import mrkdwn_safe, plan_messages, queue_notice, reason_gone_elsewhere
+from bot.services.base import (
+    current_gaps,
+    mrkdwn_safe,
+    plan_messages,
+    queue_notice,
+    reason_gone_elsewhere,
+)
 
 log = logging.getLogger(__name__)
 
@@ -543,6 +551,10 @@ class Dispatcher:
                 )
                 params = {**item.params, POSTED_REMINDERS: posted_reminders_param(posted)}
                 item = replace(item, params=params)
+            if item.kind is MessageKind.NUDGE_GAPS and item.postmortem_id:
+                # What is missing as it is sent, not as it was at `done`: some may be added.
+                gaps = gaps_param(current_gaps(uow, item.postmortem_id))
+                item = replace(item, params={**item.params, GAPS: gaps})
             # Last, as close to the post as it gets: a service may have cancelled the row since
             # the batch was claimed (a snooze, an owner picked, a move), for a reason the checks
             # above do not see, or another dispatcher may hold it now. Not for the owner
@@ -771,6 +783,7 @@ class Dispatcher:
                 self._policy,
                 now,
                 pending=uow.outbox.pending_kinds_for(postmortem.id),
+                params=item.params,
             )
         if repeat is not None:
             uow.outbox.add(

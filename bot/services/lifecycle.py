@@ -31,6 +31,7 @@ from bot.domain.messages import (
     SNOOZE,
     MessageKind,
     PlannedMessage,
+    plan_on_complete,
     plan_on_held,
     plan_on_schedule,
     plan_refused_nudges_again,
@@ -233,9 +234,9 @@ class LifecycleService(Service):
                 "dropped_items": str(sum(1 for item in items if item.dropped)),
                 GAPS: gaps_param(gaps),
             }
-            plan_messages(
-                uow, updated, [PlannedMessage(MessageKind.COMPLETED, now, params=params)], now
-            )
+            completed = PlannedMessage(MessageKind.COMPLETED, now, params=params)
+            reminders = plan_on_complete(updated, self._policy, now, gaps_left=bool(gaps))
+            plan_messages(uow, updated, [completed, *reminders], now)
             uow.commit()
             return Completed(updated, tuple(gaps))
 

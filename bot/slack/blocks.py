@@ -386,6 +386,7 @@ _MESSAGE_NAMES: dict[MessageKind, str] = {
     MessageKind.ESCALATE_OVERDUE: "the overdue escalation",
     MessageKind.ASK_MARK_HELD: 'the "was the meeting held?" question',
     MessageKind.NUDGE_NOT_DONE: 'the "finish the postmortem" reminder',
+    MessageKind.NUDGE_GAPS: 'the "what the postmortem still lacks" reminder',
     MessageKind.MEETING_INVITE: "the meeting invite",
     MessageKind.MEETING_HELD: 'the "meeting held" message',
     MessageKind.COMPLETED: 'the "complete" message',

@@ -352,7 +352,13 @@ class SlackMessenger:
             return self._post(message, completed_text(postmortem, message.params))
         text = str(
             message.params.get("text")
-            or nudge_text(message.kind, postmortem, message.policy, now=message.sent_at)
+            or nudge_text(
+                message.kind,
+                postmortem,
+                message.policy,
+                now=message.sent_at,
+                params=message.params,
+            )
         )
         if message.kind in NUDGES:
             blocks = nudge_blocks(

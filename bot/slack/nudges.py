@@ -18,7 +18,13 @@ from bot.domain.completion import artifact_gaps_text
 from bot.domain.document import DROPPED, GAPS, read_gaps
 from bot.domain.lifecycle import State
 from bot.domain.meetings import MOVED_FROM, WAS_PARTICIPANTS
-from bot.domain.messages import HANDED_OVER_FROM, MessageKind, human_span, is_slack_user
+from bot.domain.messages import (
+    HANDED_OVER_FROM,
+    MessageKind,
+    human_span,
+    is_slack_user,
+    last_round,
+)
 from bot.domain.policy import Policy
 from bot.domain.postmortem import PAGERDUTY, Postmortem
 from bot.slack.blocks import late_because, slack_date
@@ -67,13 +73,19 @@ def _calendar(postmortem: Postmortem, policy: Policy) -> str | None:
 
 
 def nudge_text(
-    kind: MessageKind, postmortem: Postmortem, policy: Policy, *, now: datetime | None = None
+    kind: MessageKind,
+    postmortem: Postmortem,
+    policy: Policy,
+    *,
+    now: datetime | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> str:
     """What a nudge says, for any postmortem: with or without an owner, incident managers,
     a meeting on the calendar (the dispatcher drops a nudge whose reason is gone first).
 
     ``now``: when it is sent; an owner's nudge that comes after the meeting's deadline (the
     owner was chosen late) says the meeting is overdue instead of "before" a passed date.
+    ``params``: the message's (what a completed postmortem lacks, as it is sent).
     """
     due_by = policy.meeting_deadline(postmortem.resolved_at)
     deadline = slack_date(due_by, "{date_long_pretty}")
@@ -208,6 +220,16 @@ def nudge_text(
             f"not done yet. Finish the document ({command(postmortem.id, 'document')}) and agree "
             f"action items with owners and due dates ({command(postmortem.id, 'action')}); this "
             f"comes before planned work. Then close it with {command(postmortem.id, 'done')}."
+            + ("" if owner else f" {no_owner}")
+        )
+    if kind is MessageKind.NUDGE_GAPS:
+        params = params or {}
+        who = f"{owner}, the" if owner else "The"
+        lacks = artifact_gaps_text(postmortem.id, read_gaps(params.get(GAPS)))
+        return (
+            f":memo: {who} postmortem for {title} is complete, and its document and action "
+            f"items are still open. {lacks}"
+            + (" This is my last reminder about it." if last_round(params) else "")
             + ("" if owner else f" {no_owner}")
         )
     return f"Update on the postmortem for {title}."

@@ -1,0 +1,91 @@
+"""After `/postmortem done`: what the artifact still lacks is followed up with its owner.
+
+The team may complete a postmortem at its meeting with its document or action items not
+written yet (they stay open); the guidance's artifact — what went wrong, how the response
+worked, the steps against a repeat — is what the postmortem is for, so its owner is reminded
+of what is missing, a few times, until it is there.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.conftest import BotHarness
+from tests.e2e.test_document import add_action_item, document_form, filled
+from tests.support.lifecycle import completed_by_bob, posted
+
+KIND = "nudge_artifact_gaps"
+
+
+def a_week_later(bot: BotHarness, days: int = 7) -> None:
+    bot.settle()  # nothing is being sent as the clock jumps
+    bot.clock.advance(timedelta(days=days))
+    bot.dispatch()
+    bot.settle()
+
+
+def test_the_owner_hears_what_a_completed_postmortem_lacks_until_it_is_written(
+    bot: BotHarness,
+) -> None:
+    completed_by_bob(bot)  # Thursday 15:00, with no document and no action item
+    bot.settle()
+    bot.clock.advance(timedelta(days=4, hours=1))  # Monday 16:00: two working days later
+    bot.dispatch()
+    bot.settle()
+
+    [first] = posted(bot, KIND)
+    assert first["text"].startswith(
+        ":memo: <@U0BOB>, the postmortem for *Checkout errors* (#1) is complete, and its "
+        "document and action items are still open. The postmortem does not say yet what went "
+        "wrong to cause it"
+    )
+    assert "`/postmortem document #1`" in first["text"]
+    assert "`/postmortem action #1 @someone YYYY-MM-DD what to do`" in first["text"]
+    assert "last reminder" not in first["text"]
+    assert [b["action_id"] for b in first["blocks"][1]["elements"]] == ["nudge.snooze"]
+
+    # The document is written; only the steps against a repeat are missing now.
+    form = document_form(bot, "U0BOB")
+    bot.user("U0BOB").submit_view(
+        filled(form, contributing_factors="A config push raced the deploy.", response="Paged fast.")
+    )
+    a_week_later(bot, days=3)
+    [_, second] = posted(bot, KIND)
+    assert "does not say yet" not in second["text"]
+    assert "has no action item to keep it from happening again" in second["text"]
+
+    # Then an action item: nothing is missing, so nothing more is said.
+    assert "Added action item 1" in add_action_item(
+        bot, "U0BOB", "<@U0DAN> 2026-12-18 Serialise config pushes and deploys"
+    )
+    a_week_later(bot)
+    a_week_later(bot)
+    assert len(posted(bot, KIND)) == 2
+
+
+def test_the_owner_is_reminded_three_times_at_most(bot: BotHarness) -> None:
+    completed_by_bob(bot)
+
+    for _ in range(5):
+        a_week_later(bot)
+
+    reminders = [p["text"] for p in posted(bot, KIND)]
+    assert len(reminders) == 3
+    assert reminders[-1].endswith("This is my last reminder about it.")
+    assert not any(r.endswith("last reminder about it.") for r in reminders[:-1])
+
+
+def test_what_is_added_before_the_reminder_is_due_leaves_nothing_to_remind_of(
+    bot: BotHarness,
+) -> None:
+    completed_by_bob(bot)
+    form = document_form(bot, "U0BOB")
+    bot.user("U0BOB").submit_view(
+        filled(form, contributing_factors="A config push raced the deploy.", response="Paged fast.")
+    )
+    add_action_item(bot, "U0BOB", "<@U0DAN> 2026-12-18 Serialise config pushes and deploys")
+
+    a_week_later(bot)
+    a_week_later(bot)
+
+    assert posted(bot, KIND) == []
