@@ -38,6 +38,7 @@ from bot.services.postmortems import PostmortemService
 from bot.slack.app import build_bolt_app
 from bot.slack.keepalive import KeepAliveWebClient
 from bot.slack.messenger import SlackMessenger
+from bot.slack.people import PeopleCheck
 from bot.web.app import build_web_app
 from bot.webhooks.routes import webhook_routes
 from bot.webhooks.signature import split_secrets
@@ -67,6 +68,7 @@ class Runtime:
     pump: OutboxPump
     messenger: GatedMessenger
     incidents: IncidentService
+    people: PeopleCheck
     # Set by `serve`: whether serving starts the pump and the scheduler (not with
     # --no-scheduler), and the Socket Mode connection to close when it stops.
     background: bool = False
@@ -118,6 +120,7 @@ class Runtime:
         # HTTP has stopped (uvicorn runs this after the requests in flight): no webhook
         # needs a look-up any more, and a queued one would only delay the exit.
         self.incidents.close()
+        self.people.close()
         self.engine.dispose()
         log.info("postmortem-bot stopped")
 
@@ -206,12 +209,14 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
     )
     pump = OutboxPump(dispatcher, clock, idle_seconds=settings.dispatch_interval_seconds)
     pump_holder.append(pump)
+    people = PeopleCheck(client)
     bolt_app = build_bolt_app(
         client=client,
         signing_secret=signing_secret,
         postmortems=postmortems,
         lifecycle=lifecycle,
         documents=documents,
+        people=people,
     )
 
     write_health = WriteHealth()
@@ -255,6 +260,7 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         scheduler=scheduler,
         pump=pump,
         messenger=messenger,
+        people=people,
     )
     runtime_holder.append(runtime)
     return runtime

@@ -125,12 +125,30 @@ def check_can_move_resolution(
     it (they are not saved either)."""
     if actor in (postmortem.owner_id, postmortem.opened_by, *incident_managers):
         return
-    who = [f"its owner <@{postmortem.owner_id}>"] if postmortem.owner_id else []
-    if is_slack_user(postmortem.opened_by):
-        who.append(f"whoever opened it (<@{postmortem.opened_by}>)")
-    who.append("an incident manager")
-    listed = ", ".join(who[:-1]) + f" or {who[-1]}" if len(who) > 1 else who[0]
     rest = " Your other changes are not saved either: save them without it." if also_changed else ""
+
+    def refusal(owner: str, opener: str, hint: str) -> str:
+        who = [owner] if postmortem.owner_id else []
+        if is_slack_user(postmortem.opened_by):
+            who.append(opener)
+        who.append("an incident manager")
+        listed = ", ".join(who[:-1]) + f" or {who[-1]}" if len(who) > 1 else who[0]
+        return (
+            f"The resolution time sets the meeting's deadline, so only {listed} can change it."
+            + (hint if postmortem.owner_id else "")
+            + rest
+        )
+
     raise ResolutionNotYours(
-        f"The resolution time sets the meeting's deadline, so only {listed} can change it." + rest
+        refusal(
+            f"its owner <@{postmortem.owner_id}>",
+            f"whoever opened it (<@{postmortem.opened_by}>)",
+            "",
+        ),
+        # The details form's inline error is plain text, where a mention shows as its raw id.
+        plain_text=refusal(
+            "its owner",
+            "whoever opened it",
+            f" `/postmortem status #{postmortem.id}` names its owner.",
+        ),
     )

@@ -214,14 +214,17 @@ def check_can_steer(postmortem: Postmortem, policy: Policy, *, actor: str, move:
     """The state after ``move``; only the owner or an incident manager moves the lifecycle on."""
     state = next_state(postmortem.state, move, postmortem.id)
     if actor != postmortem.owner_id and actor not in policy.incident_managers:
-        who = " or ".join(
-            [f"the owner <@{postmortem.owner_id}>"]
-            + (["an incident manager"] if policy.incident_managers else [])
-        )
+        managers = " or an incident manager" if policy.incident_managers else ""
         doing = _MOVE_WORDING.get(move, move.value.replace("_", " ") + " postmortem #{id}")
+        ask = (
+            f"can {doing.format(id=postmortem.id)}. Ask them to, or to hand the postmortem "
+            f"to you: they run `/postmortem owner #{postmortem.id} @your-name`."
+        )
         raise NotAllowed(
-            f"Only {who} can {doing.format(id=postmortem.id)}. Ask them to, or to hand the "
-            f"postmortem to you: they run `/postmortem owner #{postmortem.id} @your-name`."
+            f"Only the owner <@{postmortem.owner_id}>{managers} {ask}",
+            # A form's inline error (the schedule form): no mention, where to see who.
+            plain_text=f"Only its owner (`/postmortem status #{postmortem.id}` names them)"
+            f"{managers} {ask}",
         )
     return state
 

@@ -7,6 +7,8 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.services.incidents import NOT_A_PERSON, SlackAnswer
+
 log = logging.getLogger(__name__)
 
 
@@ -16,8 +18,9 @@ class SlackEmailDirectory:
     def __init__(self, client: WebClient) -> None:
         self._client = client
 
-    def user_id_for_email(self, email: str) -> str | None:
-        """The active person with this email (None for none, a bot or a deactivated one)."""
+    def user_id_for_email(self, email: str) -> str | SlackAnswer | None:
+        """The active person with this email; ``NOT_A_PERSON`` for a bot or a deactivated
+        account; None for no one (or when Slack could not say)."""
         try:
             response = self._client.users_lookupByEmail(email=email)
         except SlackApiError as error:
@@ -33,8 +36,8 @@ class SlackEmailDirectory:
             return None
         if user.get("is_bot") or user.get("deleted"):
             # Not a person who can own a postmortem: suggesting them would offer a button
-            # that is refused when clicked.
+            # that is refused when clicked, or their name as someone Slack did not find.
             log.info("users.lookupByEmail: %s is a bot or deactivated; not suggested", email)
-            return None
+            return NOT_A_PERSON
         user_id = user.get("id")
         return str(user_id) if user_id else None

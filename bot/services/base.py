@@ -96,7 +96,9 @@ def find_postmortem(
         if channel_id and found.channel_id != channel_id:
             raise NoPostmortemHere(
                 f"Postmortem #{postmortem_id} belongs to <#{found.channel_id}>: "
-                "run the command there."
+                "run the command there.",
+                plain_text=f"Postmortem #{postmortem_id} belongs to another channel now: "
+                "run the command there.",
             )
         return found
     if is_direct_message(channel_id):

@@ -18,6 +18,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import Any, Protocol, TypeVar
 
 from bot.domain.errors import DomainError
@@ -100,10 +101,23 @@ class PagerDutyLookups(Protocol):
     def user_email(self, *, user_id: str) -> str | None: ...
 
 
+class SlackAnswer(Enum):
+    """Slack's answer for an email whose account is a bot or deactivated: someone who can
+    own no postmortem, so no candidate (not even by name, as someone Slack did not find)."""
+
+    NOT_A_PERSON = "not a person"
+
+
+NOT_A_PERSON = SlackAnswer.NOT_A_PERSON
+
+
 class SlackDirectory(Protocol):
     """Who is who in Slack."""
 
-    def user_id_for_email(self, email: str) -> str | None: ...
+    def user_id_for_email(self, email: str) -> str | SlackAnswer | None:
+        """The person's Slack id; ``NOT_A_PERSON`` for a bot or a deactivated account;
+        None when Slack has no one with this email or could not say."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -582,19 +596,24 @@ class IncidentService:
             "Slack users by email", lambda e: self._slack.user_id_for_email(emails[e]), emails
         )
 
-        def person(ref: PersonRef) -> Person:
+        def person(ref: PersonRef) -> Person | None:
             slack_id = ref.slack_user_id
             if slack_id is None and ref.email:
-                slack_id = found.get(ref.email.lower())
+                answer = found.get(ref.email.lower())
+                if answer is NOT_A_PERSON:
+                    return None  # Slack says: a bot or a deactivated account
+                slack_id = answer
             if slack_id is not None and ref.name in ("", ref.email):
                 # Found in Slack and named by nothing but the address: Slack's name for
                 # them reads better on the prompt's buttons than an email.
                 return Person(slack_user_id=slack_id, name="")
             return Person(slack_user_id=slack_id, name=ref.name or ref.email or "")
 
-        return {
-            criterion: tuple(person(p) for p in refs) for criterion, refs in people.items() if refs
+        evidence = {
+            criterion: tuple(p for p in map(person, refs) if p is not None)
+            for criterion, refs in people.items()
         }
+        return {criterion: listed for criterion, listed in evidence.items() if listed}
 
     @staticmethod
     def _first_time(
@@ -681,12 +700,15 @@ class IncidentService:
             everyone,
         )
 
-        def person(ref: Ref) -> Person:
-            first = everyone[ref.id]
-            return found.get(ref.id) or Person(slack_user_id=None, name=first.name or ref.id)
+        def person(ref: Ref) -> Person | None:
+            if ref.id not in found:  # not answered in time: by name
+                return Person(slack_user_id=None, name=everyone[ref.id].name or ref.id)
+            return found[ref.id]  # None: Slack says a bot or a deactivated account
 
         evidence = {
-            criterion: tuple(person(r) for r in listed) for criterion, listed in refs.items()
+            criterion: people
+            for criterion, listed in refs.items()
+            if (people := tuple(p for p in map(person, listed) if p is not None))
         }
         false_alarm = not summary.human_involved
         notes: tuple[str, ...] = (FALSE_ALARM_NOTE,) if false_alarm else ()
@@ -705,11 +727,15 @@ class IncidentService:
             notes=notes,
         )
 
-    def _person_from_pagerduty(self, ref: Ref) -> Person:
+    def _person_from_pagerduty(self, ref: Ref) -> Person | None:
+        """The PagerDuty user as a candidate; None for a bot or a deactivated account."""
         email = None
         if self._pagerduty is not None:
             email = self._pagerduty.user_email(user_id=ref.id)
         slack_id = self._slack.user_id_for_email(email) if email else None
+        if slack_id is NOT_A_PERSON:
+            log.info("PagerDuty user %s (%s) is a bot or deactivated in Slack", ref.id, ref.name)
+            return None
         if slack_id is None:
             log.info("PagerDuty user %s (%s) has no matching Slack user", ref.id, ref.name)
         return Person(slack_user_id=slack_id, name=ref.name or email or ref.id)

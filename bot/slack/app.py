@@ -21,6 +21,7 @@ from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import PostmortemService
 from bot.slack.listeners import register_all
 from bot.slack.listeners.forms import SORRY, apologize_for_click, errors_on_first_input
+from bot.slack.people import PeopleCheck
 from bot.slack.shape import MISSING_FIELDS, shape_problem
 from bot.slack.unhandled import answer_unhandled
 from bot.storable_text import cleaned_text
@@ -138,6 +139,7 @@ def build_bolt_app(
     postmortems: PostmortemService,
     lifecycle: LifecycleService,
     documents: DocumentService,
+    people: PeopleCheck,
 ) -> App:
     # process_before_response: the listener's own work decides the HTTP answer, with no
     # 10 ms polling for the ack; Web API calls happen later (outbox or lazy listeners).
@@ -174,6 +176,7 @@ def build_bolt_app(
         context["postmortems"] = postmortems
         context["lifecycle"] = lifecycle
         context["documents"] = documents
+        context["people"] = people
         next()
 
     @app.error

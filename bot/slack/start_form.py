@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.domain.owners import Criterion, Person
+from bot.domain.owners import CRITERION_REASONS, Criterion, Person
 from bot.domain.postmortem import MAX_TITLE_LENGTH, pagerduty_incident_id
 from bot.domain.resolution import why_implausible
 from bot.slack.blocks import NO_SEVERITY, SEVERITIES
 from bot.slack.form_values import chosen_people, input_element, moment
 from bot.slack.ids import Field
+from bot.slack.people import NoOwner, NotAPerson
 from bot.slack.text import has_words
 
 _CRITERIA_FIELDS = {
@@ -103,3 +104,64 @@ def read_start_form(
         "evidence": evidence,
     }
     return form, errors
+
+
+def people_named(form: Mapping[str, object], errors: Mapping[str, str]) -> list[str]:
+    """The Slack users the form names for the owner criteria, in fields without an error."""
+    evidence = form.get("evidence")
+    if not isinstance(evidence, Mapping):
+        return []
+    return [
+        person.slack_user_id
+        for criterion, people in evidence.items()
+        if _CRITERIA_FIELDS[criterion].value not in errors
+        for person in people
+        if person.slack_user_id
+    ]
+
+
+# Names listed in one inline error; the rest are counted.
+_NAMES_LISTED = 3
+
+
+def _listed(names: Sequence[str]) -> str:
+    shown = list(names[:_NAMES_LISTED])
+    if len(names) > _NAMES_LISTED:
+        shown.append(f"{len(names) - _NAMES_LISTED} more")
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + f" and {shown[-1]}"
+
+
+def no_owner_errors(form: Mapping[str, object], no_owners: Mapping[str, NoOwner]) -> dict[str, str]:
+    """An error per owner-criteria field that names a bot or a deactivated account (Slack
+    said so: ``no_owners``): everyone these fields name is offered as the owner, and only a
+    person can own a postmortem. Plain text, as Slack shows a form's errors: Slack's names
+    for them, never a mention."""
+    evidence = form.get("evidence")
+    if not isinstance(evidence, Mapping) or not no_owners:
+        return {}
+    errors: dict[str, str] = {}
+    for criterion, people in evidence.items():
+        refused = [no_owners[p.slack_user_id] for p in people if p.slack_user_id in no_owners]
+        if not refused:
+            continue
+        bots = [r.name for r in refused if r.why is NotAPerson.BOT]
+        gone = [r.name for r in refused if r.why is NotAPerson.DEACTIVATED]
+        said = []
+        if bots:
+            said.append(f"{_listed(bots)} {'is a bot' if len(bots) == 1 else 'are bots'}")
+        if gone:
+            said.append(
+                f"{gone[0]}'s account is deactivated"
+                if len(gone) == 1
+                else f"the accounts of {_listed(gone)} are deactivated"
+            )
+        person = "a person with an active Slack account" if gone else "a person"
+        it = "it" if len(refused) == 1 and bots else "them"
+        what = ", and ".join(said)
+        if what.startswith("the "):
+            what = "The" + what[3:]
+        errors[_CRITERIA_FIELDS[criterion].value] = (
+            f"{what}: only {person} can own a postmortem. Pick the person "
+            f"who {CRITERION_REASONS[criterion]} instead, or remove {it}."
+        )
+    return errors

@@ -29,6 +29,16 @@ def plain(typed: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+_MENTION_OR_LINK = re.compile(r"<([@#!][^<>]*)>")
+
+
+def unlinked(text: str) -> str:
+    """``text`` where Slack shows it as plain text (a form's inline error): its mentions and
+    channel links as words (``<@U1|jane>`` → ``@jane``), as they would otherwise show as raw
+    markup. The rest is left as it is (entities too: plain text shows ``&lt;`` as ``<``)."""
+    return _MENTION_OR_LINK.sub(_words, text)
+
+
 def escape(text: str) -> str:
     """``text`` for mrkdwn: ``&``, ``<`` and ``>`` escaped, so it cannot mention or link."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

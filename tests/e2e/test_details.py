@@ -245,9 +245,10 @@ def test_only_those_who_answer_for_it_may_move_the_resolution_time(bot: BotHarne
     bot.settle()
 
     assert list(refused) == ["resolved_at"]
+    # Plain text, as Slack shows a form's errors: no mention, which would show as "<@U0BOB>".
     assert refused["resolved_at"] == (
-        "The resolution time sets the meeting's deadline, so only its owner <@U0BOB>, "
-        "whoever opened it (<@U0ALICE>) or an incident manager can change it."
+        "The resolution time sets the meeting's deadline, so only its owner, whoever opened "
+        "it or an incident manager can change it. `/postmortem status #1` names its owner."
     )
     assert allowed == {}
     [said] = [m["text"] for m in posted(bot, "details_corrected")]
@@ -279,3 +280,36 @@ def test_a_meeting_left_after_a_moved_deadline_is_pointed_out(bot: BotHarness) -
 
     [said] = [m["text"] for m in posted(bot, "details_corrected")]
     assert "is after that now: move it earlier with `/postmortem schedule #1`" in said
+
+
+def test_the_details_forms_inline_errors_name_no_one_by_markup_slack_would_show_raw(
+    bot: BotHarness,
+) -> None:
+    """Slack shows a form's errors as plain text: a mention or a channel link there shows
+    as ``<@U0BOB>`` or ``<#C0INCIDENT>``."""
+    owned_by_bob(bot)  # Alice opened it, Bob owns it
+    earlier = bot.clock() - timedelta(hours=3)
+
+    carols = details_form(bot, "U0CAROL")
+    moved_too = errors(
+        bot.user("U0CAROL").submit_view(filled(carols, resolved_at=earlier, title="Cart down"))
+    )
+    # A form whose postmortem is in another channel than the one it opened in (moved since).
+    elsewhere = filled(details_form(bot, "U0BOB"), title="Cart down")
+    metadata = json.loads(elsewhere["private_metadata"])
+    elsewhere["private_metadata"] = json.dumps({**metadata, "channel": "C0QUIET"})
+    not_here = errors(bot.user("U0BOB").submit_view(elsewhere))
+
+    said = [*moved_too.values(), *not_here.values()]
+    assert len(said) == 2
+    for text in said:
+        assert "<@" not in text
+        assert "<#" not in text
+        assert not any(raw in text for raw in ("U0BOB", "U0ALICE", "C0INCIDENT"))
+    assert moved_too["resolved_at"].endswith(
+        "names its owner. Your other changes are not saved either: save them without it."
+    )
+    assert not_here == {
+        "title": "Postmortem #1 belongs to another channel now: run the command there."
+    }
+    assert posted(bot, "details_corrected") == []

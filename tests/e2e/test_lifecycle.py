@@ -29,6 +29,26 @@ def test_only_the_owner_may_schedule_and_others_are_told_why(bot: BotHarness) ->
     assert bot.slack.calls("views.open") == []
 
 
+def test_a_schedule_form_whose_sender_no_longer_owns_it_is_refused_without_a_mention(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    form = schedule_form(bot, after=timedelta(days=2))
+    bot.user("U0BOB").answer("owner <@U0CAROL>")  # handed over while the form was open
+    bot.slack.wait_for("chat.postEphemeral")
+
+    refused = errors(bot.user("U0BOB").submit_view(form))
+
+    # A form's errors are plain text, where "<@U0CAROL>" would show as it is.
+    assert refused == {
+        "meeting_time": "Only its owner (`/postmortem status #1` names them) can schedule the "
+        "meeting for postmortem #1. Ask them to, or to hand the postmortem to you: they run "
+        "`/postmortem owner #1 @your-name`."
+    }
+    assert posted(bot, "meeting_invite") == []
+
+
 def test_a_meeting_more_than_7_days_after_resolution_is_refused_inline_with_the_reason(
     bot: BotHarness,
 ) -> None:

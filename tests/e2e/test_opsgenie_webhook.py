@@ -211,9 +211,13 @@ def test_a_bot_or_a_deactivated_account_that_acknowledged_is_not_suggested(
 
     answer = post(bot, recent_close(bot), channel="C0CHECKOUT")
 
-    _, values = opened_with_prompt(bot, answer, channel="C0CHECKOUT")
+    text, values = opened_with_prompt(bot, answer, channel="C0CHECKOUT")
     assert "1|U0FILI" not in values
     assert "1|U0USER2" not in values
+    # Not by name either, as someone Slack did not find: Slack said who they are.
+    assert "ifountain" not in text
+    assert "no matching Slack user" not in text
+    assert "I don't know yet who led the response" in text
 
 
 def test_an_acknowledge_after_the_close_adds_its_person_to_the_prompt_in_place(

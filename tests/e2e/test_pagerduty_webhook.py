@@ -146,6 +146,24 @@ def test_resolved_incident_opens_one_postmortem_in_the_routed_channel_with_reaso
     ]
 
 
+def test_a_pagerduty_user_whose_slack_account_is_deactivated_or_a_bot_is_not_suggested(
+    incident_bot: BotFactory, pagerduty: PagerDutyStandIn
+) -> None:
+    bot = incident_bot(routes=ROUTES, pagerduty_api_token=PAGERDUTY_TOKEN)
+    arrange_people(bot, pagerduty)
+    bot.slack.add_user("U0TESS", "tess@example.com", real_name="Tess Trigger", deleted=True)
+    bot.slack.add_user("U0ALICE", "alice@example.com", real_name="Alice", is_bot=True)
+    full_incident(bot)
+
+    deliver(bot, resolved(bot), webhook_id="W-3")
+
+    text, prompt = prompt_text(bot)
+    # Neither with a button nor by name, as someone Slack did not find: Slack said who they are.
+    assert not any(name in text for name in ("Tess", "U0TESS", "Alice", "U0ALICE"))
+    assert "• Oscar Oncall _(no matching Slack user found)_" in text  # not in Slack at all
+    assert [b.get("value") for b in buttons(prompt["blocks"])] == ["1", None]  # own it; pick
+
+
 def test_a_redelivered_resolved_webhook_does_not_open_a_second_postmortem(
     incident_bot: BotFactory,
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -140,18 +141,118 @@ def test_clicking_a_candidate_makes_them_owner_chosen_by_the_clicker(bot: BotHar
     assert "<@U0BOB> (chosen by <@U0CAROL>)" in block_text(update["blocks"])
 
 
-def test_a_bot_entered_as_a_candidate_cannot_be_made_owner_by_its_button(
+def refused(response: Any) -> dict[str, str]:
+    """The inline errors a submission was answered with ({} when it was taken)."""
+    if response.content in (b"", b"null"):
+        return {}
+    answer = response.json()
+    assert answer.get("response_action") == "errors", answer
+    return dict(answer["errors"])
+
+
+def test_a_bot_entered_for_an_owner_criterion_is_refused_on_its_field_by_name(
     bot: BotHarness,
 ) -> None:
     bot.slack.add_user("U0DEPLOYBOT", is_bot=True, real_name="deploy-bot")
-    bot.user("U0CAROL").submit_view(form(triggered=("U0DEPLOYBOT",)))
-    candidate = buttons(bot.slack.wait_for("chat.postMessage")[0].params["blocks"])[0]
 
+    response = bot.user("U0CAROL").submit_view(
+        form(led=("U0ALICE",), triggered=("U0ALICE", "U0DEPLOYBOT"))
+    )
+
+    # Only that field: the form stays open with everything else as it was typed.
+    assert refused(response) == {
+        "manually_triggered": "deploy-bot is a bot: only a person can own a postmortem. Pick "
+        "the person who manually triggered the incident to start the response instead, or "
+        "remove it."
+    }
+    assert bot.runtime.postmortems.get(postmortem_id=1) is None
+    assert bot.slack.calls("chat.postMessage") == []
+
+
+def test_a_deactivated_account_or_slackbot_in_any_criterion_is_refused_on_each_field(
+    bot: BotHarness,
+) -> None:
+    bot.slack.add_user("U0GONE", real_name="Gina Gone", deleted=True)
+    bot.slack.add_user("U0CIBOT", is_bot=True, real_name="ci-bot")
+    bot.slack.add_user("U0DEPLOYBOT", is_bot=True, real_name="deploy-bot")
+
+    response = bot.user("U0CAROL").submit_view(
+        form(
+            led=("U0GONE",),
+            on_call=("U0CIBOT", "U0DEPLOYBOT", "U0GONE", "U0ALICE"),
+            triggered=("USLACKBOT",),
+        )
+    )
+
+    errors = refused(response)
+    assert errors["led_response"] == (
+        "Gina Gone's account is deactivated: only a person with an active Slack account can "
+        "own a postmortem. Pick the person who was initially assigned to the alert and led "
+        "the response instead, or remove them."
+    )
+    assert errors["primary_on_call"].startswith(
+        "ci-bot and deploy-bot are bots, and Gina Gone's account is deactivated: only a person "
+        "with an active Slack account can own a postmortem. Pick the person who was the "
+        "primary on-call"
+    )
+    assert errors["manually_triggered"].endswith(
+        "is a bot: only a person can own a postmortem. "
+        "Pick the person who manually triggered the incident to start the response instead, "
+        "or remove it."
+    )
+    assert not any("<@" in text or "U0" in text for text in errors.values())
+    assert bot.runtime.postmortems.get(postmortem_id=1) is None
+    # Each person asked about once, however many fields name them.
+    asked = [call.params["user"] for call in bot.slack.calls("users.info")]
+    assert sorted(asked) == ["U0ALICE", "U0CIBOT", "U0DEPLOYBOT", "U0GONE", "USLACKBOT"]
+
+
+def test_a_bot_is_refused_together_with_the_forms_other_mistakes(bot: BotHarness) -> None:
+    bot.slack.add_user("U0DEPLOYBOT", is_bot=True, real_name="deploy-bot")
+
+    errors = refused(bot.user("U0CAROL").submit_view(form(title=" ", led=("U0DEPLOYBOT",))))
+
+    assert set(errors) == {"title", "led_response"}
+
+
+def test_the_people_entered_are_taken_once_slack_says_they_are_people(bot: BotHarness) -> None:
+    bot.slack.add_user("U0BOB", "bob@example.com", real_name="Bob")
+
+    response = bot.user("U0CAROL").submit_view(form(led=("U0BOB",)))
+
+    assert refused(response) == {}
+    assert "• <@U0BOB> — " in block_text(bot.slack.wait_for("chat.postMessage")[0].params["blocks"])
+
+
+@pytest.mark.parametrize("error", ["user_not_found", "ratelimited", "internal_error"])
+def test_when_slack_cannot_say_who_was_entered_the_form_is_taken_and_the_button_asks_again(
+    bot: BotHarness, error: str
+) -> None:
+    """As for a pick: losing the person's submission is worse than a candidate who turns
+    out to be a bot, which its button then refuses."""
+    bot.slack.add_user("U0DEPLOYBOT", is_bot=True, real_name="deploy-bot")
+    bot.slack.fail_next("users.info", error)
+
+    assert refused(bot.user("U0CAROL").submit_view(form(triggered=("U0DEPLOYBOT",)))) == {}
+    candidate = buttons(bot.slack.wait_for("chat.postMessage")[0].params["blocks"])[0]
     bot.user("U0CAROL").click(candidate | {"type": "button"})
 
     notice = bot.slack.wait_for("chat.postEphemeral")[0].params
     assert "<@U0DEPLOYBOT> is a bot" in notice["text"]
     assert bot.slack.calls("chat.update") == []
+
+
+def test_a_slow_slack_does_not_hold_the_form_past_its_deadline(bot: BotHarness) -> None:
+    bot.slack.add_user("U0DEPLOYBOT", is_bot=True, real_name="deploy-bot")
+    bot.slack.delay("users.info", 4.0)  # longer than Slack waits for the answer (3 s)
+
+    started = time.monotonic()
+    response = bot.user("U0CAROL").submit_view(form(triggered=("U0DEPLOYBOT",)))
+    took = time.monotonic() - started
+
+    assert refused(response) == {}  # taken, as when Slack cannot say
+    assert took < 2.5
+    assert bot.runtime.postmortems.get(postmortem_id=1) is not None
 
 
 def test_markup_typed_into_the_title_is_shown_as_text_not_as_a_mention_or_link(

@@ -133,6 +133,24 @@ def test_the_refusal_to_move_the_resolution_names_who_may_and_what_else_was_not_
         "The resolution time sets the meeting's deadline, so only an incident manager can "
         "change it. Your other changes are not saved either: save them without it."
     )
+    assert refused.value.plain_text == str(refused.value)
+
+
+def test_the_refusal_to_move_the_resolution_says_who_may_without_mentions_in_plain_text() -> None:
+    owned = postmortem(State.DRAFTING, TUESDAY, owner_id="U0BOB")
+
+    with pytest.raises(ResolutionNotYours) as refused:
+        check_can_move_resolution(owned, actor="U0CAROL", incident_managers=())
+
+    assert str(refused.value) == (
+        "The resolution time sets the meeting's deadline, so only its owner <@U0BOB>, "
+        "whoever opened it (<@U0ALICE>) or an incident manager can change it."
+    )
+    # For the details form's inline error, which Slack shows as plain text.
+    assert refused.value.plain_text == (
+        "The resolution time sets the meeting's deadline, so only its owner, whoever opened "
+        "it or an incident manager can change it. `/postmortem status #1` names its owner."
+    )
 
 
 @pytest.mark.parametrize(

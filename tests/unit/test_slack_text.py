@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack.text import escape, plain
+from bot.slack.text import escape, plain, unlinked
 
 
 @pytest.mark.parametrize(
@@ -31,3 +31,9 @@ def test_escaped_text_can_neither_mention_nor_link() -> None:
     assert "<" not in shown
     assert ">" not in shown
     assert shown == ("&lt;!channel&gt; &lt;@U0BOB&gt; &lt;https://x.example|x&gt; a &amp; b")
+
+
+def test_unlinked_shows_mentions_and_channel_links_as_words_and_leaves_the_rest() -> None:
+    shown = unlinked("<@U0BOB|bob>, <@U0CAROL> in <#C0OPS|ops> or <#C0X>: <!here> a &lt; b")
+
+    assert shown == "@bob, @U0CAROL in #ops or #C0X: @here a &lt; b"

@@ -629,6 +629,11 @@ def test_who_may_move_the_lifecycle_on_is_said_in_a_sentence(
         f"Only the owner <@U0BOB> {said} Ask them to, or to hand the postmortem to you: they "
         "run `/postmortem owner #7 @your-name`."
     )
+    # The schedule form's inline error is plain text, where a mention shows as its raw id.
+    assert refused.value.plain_text == (
+        f"Only its owner (`/postmortem status #7` names them) {said} Ask them to, or to hand "
+        "the postmortem to you: they run `/postmortem owner #7 @your-name`."
+    )
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,12 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.domain.messages import is_slack_user
 from bot.services.postmortems import PostmortemService
 from bot.slack.ids import PICK_CANDIDATE_PATTERN, Action, parse_id
 from bot.slack.listeners.forms import NO_POSTMORTEM_NAMED, apologize_for_click
+from bot.slack.people import NotAPerson, why_not_a_person
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +25,10 @@ NO_ONE_NAMED = (
 def register(app: App) -> None:
     app.action(PICK_CANDIDATE_PATTERN)(ack=acknowledge, lazy=[pick_candidate])
     app.action(Action.CLAIM_SELF.value)(claim_self)
-    # The picker offers anyone, and a form's candidates are whoever was entered, bots
-    # included: whether the choice is a person needs users.info, a Web API call, so it
-    # happens in a lazy listener after the ack. "I'll own it" is always a person.
+    # The picker offers anyone, and a candidate's button may name a bot the start form let
+    # through when Slack could not say what it was: whether the choice is a person needs
+    # users.info, a Web API call, so it happens in a lazy listener after the ack. "I'll
+    # own it" is always a person.
     app.action(Action.PICK_ANYONE.value)(ack=acknowledge, lazy=[pick_anyone])
 
 
@@ -108,10 +109,9 @@ def _claim_person(
 def why_not_an_owner(client: WebClient, user_id: str) -> str | None:
     """Why ``user_id`` cannot own a postmortem (a bot, a deactivated account), else None.
 
-    When Slack cannot say, the choice stands: losing a person's pick is worse than the rare
-    owner who turns out to be a bot, whom `/postmortem owner` can replace.
+    When Slack cannot say, the choice stands (``bot.slack.people``).
     """
-    return _why_not_a_person(
+    return _refusal(
         client,
         user_id,
         bot=(
@@ -127,7 +127,7 @@ def why_not_an_owner(client: WebClient, user_id: str) -> str | None:
 
 def why_not_an_action_item_owner(client: WebClient, user_id: str) -> str | None:
     """Why ``user_id`` cannot own an action item (a bot, a deactivated account), else None."""
-    return _why_not_a_person(
+    return _refusal(
         client,
         user_id,
         bot=(
@@ -141,14 +141,10 @@ def why_not_an_action_item_owner(client: WebClient, user_id: str) -> str | None:
     )
 
 
-def _why_not_a_person(client: WebClient, user_id: str, *, bot: str, deactivated: str) -> str | None:
-    try:
-        user: dict[str, Any] = client.users_info(user=user_id)["user"]
-    except (SlackApiError, OSError) as error:  # OSError: Slack unreachable
-        log.warning("users.info %s failed (%s); accepting the choice", user_id, error)
-        return None
-    if user.get("is_bot") or user_id == "USLACKBOT":
+def _refusal(client: WebClient, user_id: str, *, bot: str, deactivated: str) -> str | None:
+    why = why_not_a_person(client, user_id)
+    if why is NotAPerson.BOT:
         return bot.format(user=user_id)
-    if user.get("deleted"):
+    if why is NotAPerson.DEACTIVATED:
         return deactivated.format(user=user_id)
     return None

@@ -28,9 +28,9 @@ from bot.slack.document_form import (
 )
 from bot.slack.ids import Action, Callback, parse_action_item_ref
 from bot.slack.listeners.actions import why_not_an_action_item_owner
-from bot.slack.listeners.forms import answer_after_ack, open_form
+from bot.slack.listeners.forms import answer_after_ack, inline_error, open_form
 from bot.slack.text import command as command_text
-from bot.slack.text import escape, plain
+from bot.slack.text import escape
 
 NO_ACTION_ITEM_NAMED = (
     "That button didn't say which action item it was for; `/postmortem status #N` lists a "
@@ -211,11 +211,10 @@ def submit_document_form(
             drafted=form.drafted,
         )
     except SectionTooLong as refusal:
-        ack(response_action="errors", errors={block_id(refusal.section): str(refusal)})
+        ack(response_action="errors", errors={block_id(refusal.section): inline_error(refusal)})
         return
     except DomainError as refusal:
-        # Inline errors are plain text: channel links and mentions as the words they show.
-        ack(response_action="errors", errors={first: plain(str(refusal))[:2000]})
+        ack(response_action="errors", errors={first: inline_error(refusal)})
         return
     if saved.conflicts:
         why = CONFLICT + (OTHERS_SAVED if saved.changed else "")

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
 from bot.domain.errors import DomainError
+from bot.slack.text import unlinked
 
 log = logging.getLogger(__name__)
 
@@ -133,3 +134,14 @@ def errors_on_first_input(body: dict[str, Any], text: str) -> dict[str, Any] | N
     if not inputs or not isinstance(inputs[0].get("block_id"), str) or not inputs[0]["block_id"]:
         return None
     return {"response_action": "errors", "errors": {inputs[0]["block_id"]: text}}
+
+
+# The longest inline error a form is answered with; a longer refusal is cut there.
+MAX_INLINE_ERROR = 2000
+
+
+def inline_error(refusal: DomainError) -> str:
+    """``refusal`` as a form's inline error (``response_action: errors``), which Slack shows
+    as plain text: a mention or a channel link would show as its raw markup, so this is the
+    refusal's ``plain_text``, which does without them (any left as words, never markup)."""
+    return unlinked(refusal.plain_text)[:MAX_INLINE_ERROR]

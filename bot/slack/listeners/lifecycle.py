@@ -13,7 +13,7 @@ from bot.domain.meetings import MeetingRefused
 from bot.services.lifecycle import LifecycleService
 from bot.slack import commands
 from bot.slack.ids import Action, Callback, ScheduleField, parse_id
-from bot.slack.listeners.forms import NO_POSTMORTEM_NAMED, open_form
+from bot.slack.listeners.forms import NO_POSTMORTEM_NAMED, inline_error, open_form
 from bot.slack.meeting_form import MAX_PARTICIPANTS, read_schedule_form, schedule_modal
 from bot.slack.text import escape
 
@@ -120,10 +120,10 @@ def submit_schedule_form(
         )
     except MeetingRefused as refusal:
         field = _FORM_FIELDS.get(refusal.field, ScheduleField.TIME)
-        ack(response_action="errors", errors={field.value: str(refusal)})
+        ack(response_action="errors", errors={field.value: inline_error(refusal)})
         return
     except DomainError as refusal:
-        ack(response_action="errors", errors={ScheduleField.TIME.value: str(refusal)[:2000]})
+        ack(response_action="errors", errors={ScheduleField.TIME.value: inline_error(refusal)})
         return
     ack()
 

@@ -20,7 +20,9 @@ from bot.services.postmortems import PostmortemService
 from bot.slack.details_form import read_details_form
 from bot.slack.form_values import submitted_values
 from bot.slack.ids import Callback, Field
-from bot.slack.start_form import read_start_form
+from bot.slack.listeners.forms import inline_error
+from bot.slack.people import PeopleCheck
+from bot.slack.start_form import no_owner_errors, people_named, read_start_form
 
 
 def register(app: App) -> None:
@@ -46,8 +48,14 @@ def submit_start_form(
     body: dict[str, Any],
     view: dict[str, Any],
     postmortems: PostmortemService,
+    people: PeopleCheck,
 ) -> None:
     form, errors = read_start_form(submitted_values(view), postmortems.now())
+    # Everyone named for the owner criteria is offered as the owner: a bot or a deactivated
+    # account is refused here, on its field, rather than offered with a button that fails.
+    # Those Slack says nothing about in time are taken as people, like a pick (its button
+    # asks Slack again).
+    errors.update(no_owner_errors(form, people.no_owners(people_named(form, errors))))
     if errors:
         ack(response_action="errors", errors=errors)
         return
@@ -79,7 +87,7 @@ def submit_start_form(
             one_per_channel=True,
         )
     except DomainError as refusal:
-        ack(response_action="errors", errors={Field.TITLE.value: str(refusal)})
+        ack(response_action="errors", errors={Field.TITLE.value: inline_error(refusal)})
         return
     found = outcome.postmortem
     if not outcome.created and found.incident_key == key:
@@ -136,10 +144,10 @@ def submit_details_form(
             submitted=form.submitted,
         )
     except ResolutionNotYours as refusal:
-        ack(response_action="errors", errors={Field.RESOLVED_AT.value: str(refusal)})
+        ack(response_action="errors", errors={Field.RESOLVED_AT.value: inline_error(refusal)})
         return
     except DomainError as refusal:
-        ack(response_action="errors", errors={Field.TITLE.value: str(refusal)})
+        ack(response_action="errors", errors={Field.TITLE.value: inline_error(refusal)})
         return
     if correction.conflicts:
         ack(
