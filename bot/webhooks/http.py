@@ -14,6 +14,7 @@ from pydantic import ValidationError, ValidationInfo
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot.domain.postmortem import Postmortem
 from bot.domain.resolution import EARLIEST_RESOLUTION
 from bot.services.clock import system_clock
 from bot.storable_text import NUL, SURROGATE, cleaned_text
@@ -178,3 +179,14 @@ def not_before_2000(value: datetime) -> datetime:
 
 def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def postmortem_fields(postmortem: Postmortem) -> dict[str, Any]:
+    """The postmortem a delivery found or opened, in a webhook's answer: its state too, so a
+    tool's delivery log does not read "already_open" as open when the postmortem was
+    completed or cancelled (a redelivery then opens nothing)."""
+    return {
+        "postmortem_id": postmortem.id,
+        "channel": postmortem.channel_id,
+        "state": postmortem.state.value,
+    }

@@ -50,6 +50,7 @@ from bot.webhooks.http import (
     error,
     not_before_2000,
     parse_json,
+    postmortem_fields,
     signed_body,
     storable,
     storable_text,
@@ -203,8 +204,7 @@ def parse_event(body: bytes, *, now: datetime) -> PagerDutyEvent | str:
 def _answer(handled: Handled) -> JSONResponse:
     body: dict[str, Any] = {"ok": True, "outcome": handled.outcome}
     if handled.postmortem is not None:
-        body["postmortem_id"] = handled.postmortem.id
-        body["channel"] = handled.postmortem.channel_id
+        body |= postmortem_fields(handled.postmortem)
     return JSONResponse(body, status_code=200)
 
 

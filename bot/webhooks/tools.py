@@ -34,6 +34,7 @@ from bot.webhooks.http import (
     bearer_body,
     error,
     not_before_2000,
+    postmortem_fields,
     storable,
     utc_text,
 )
@@ -95,6 +96,13 @@ def channel_parameter(request: Request) -> str | None:
     if len(given) > 1:
         raise BadRequest("channel (query parameter): give one channel id, not several")
     [channel] = given
+    if channel == "":
+        # `?channel=#ops`: the "#" starts the address's fragment, which is never sent.
+        raise BadRequest(
+            "channel (query parameter): is empty; give the channel's id like C0123ABCD (a "
+            "name written `#ops` arrives empty: '#' starts the fragment of a web address, "
+            "which is not sent)"
+        )
     if not _CHANNEL.fullmatch(channel):
         raise BadRequest(
             "channel (query parameter): must be a Slack channel id like C0123ABCD, "
@@ -208,7 +216,7 @@ async def take_evidence(
         return error(503, "could not store the event now; retry later")
     answer: dict[str, Any] = {"ok": True, "outcome": handled.outcome}
     if handled.postmortem is not None:
-        answer |= {"postmortem_id": handled.postmortem.id, "channel": handled.postmortem.channel_id}
+        answer |= postmortem_fields(handled.postmortem)
     return JSONResponse(answer)
 
 
@@ -226,11 +234,6 @@ async def open_resolved(
     postmortem = handled.postmortem
     assert postmortem is not None
     return JSONResponse(
-        {
-            "ok": True,
-            "outcome": handled.outcome,
-            "postmortem_id": postmortem.id,
-            "channel": postmortem.channel_id,
-        },
+        {"ok": True, "outcome": handled.outcome, **postmortem_fields(postmortem)},
         status_code=201 if handled.outcome == "opened" else 200,
     )

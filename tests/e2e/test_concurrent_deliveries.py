@@ -64,13 +64,20 @@ def test_a_channel_named_by_the_slower_of_two_concurrent_first_deliveries_is_not
 
     # The faster one opened it unrouted, while the slower one was still looking Alice up.
     assert second.status_code == 201, second.text
-    assert second.json() == {"ok": True, "outcome": "opened", "postmortem_id": 1, "channel": None}
+    assert second.json() == {
+        "ok": True,
+        "outcome": "opened",
+        "postmortem_id": 1,
+        "channel": None,
+        "state": "awaiting_owner",
+    }
     assert answer.status_code == 200, answer.text
     assert answer.json() == {
         "ok": True,
         "outcome": "already_open",
         "postmortem_id": 1,
         "channel": CHANNEL,
+        "state": "awaiting_owner",
     }
     [row] = postmortems(bot)
     assert (row.incident_key, row.channel_id) == ("opsgenie:INC-42", CHANNEL)

@@ -195,6 +195,7 @@ def test_resolving_the_same_group_again_opens_no_second_postmortem(
         "outcome": "already_open",
         "postmortem_id": 1,
         "channel": "C0ONCALL",
+        "state": "awaiting_owner",
     }
     [row] = stored(bot)
     assert row.resolved_at == bot.clock() - timedelta(minutes=30)

@@ -86,6 +86,30 @@ def test_sending_the_same_incident_again_does_not_open_a_second_postmortem(
     assert len(stored(bot)) == 1
 
 
+def test_a_redelivery_after_a_cancel_says_the_postmortem_is_cancelled_and_opens_nothing(
+    make_bot: BotFactory,
+) -> None:
+    # "already_open" alone read, in the tool's delivery log, as if the postmortem were open.
+    bot = make_bot(policy="incident_managers: [U0IM]\n", incident_webhook_secret=INCIDENT_SECRET)
+    first = send(bot, incident())
+    bot.settle()
+    cancelled = bot.user("U0IM", channel_id="C0CHECKOUT").answer("cancel opened twice: INC-41")
+
+    again = send(bot, incident())
+
+    assert first.json()["state"] == "awaiting_owner"
+    assert cancelled.startswith("Cancelled postmortem #1")
+    assert again.status_code == 200
+    assert again.json() == {
+        "ok": True,
+        "outcome": "already_open",
+        "postmortem_id": 1,
+        "channel": "C0CHECKOUT",
+        "state": "cancelled",
+    }
+    assert len(stored(bot)) == 1
+
+
 def test_a_false_alarm_is_still_opened_and_marked(incident_bot: BotFactory) -> None:
     bot = incident_bot()
 

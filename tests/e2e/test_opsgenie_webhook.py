@@ -236,6 +236,7 @@ def test_an_acknowledge_after_the_close_adds_its_person_to_the_prompt_in_place(
         "outcome": "recorded",
         "postmortem_id": 1,
         "channel": "C0CHECKOUT",
+        "state": "awaiting_owner",
     }
     [refreshed] = bot.slack.wait_for("chat.update")
     assert f"<@U0FILI> — {LED_RESPONSE}" in block_text(refreshed.params["blocks"])
@@ -324,6 +325,7 @@ def test_closing_the_same_alert_again_opens_no_second_postmortem(
         "outcome": "already_open",
         "postmortem_id": 1,
         "channel": "C0CHECKOUT",
+        "state": "awaiting_owner",
     }
     [row] = stored(bot)
     assert row.title == "test alert"
@@ -455,6 +457,8 @@ def test_a_channel_that_is_no_channel_id_is_a_400_naming_it(incident_bot: BotFac
         assert answer.status_code == 400
         assert answer.json()["error"].startswith("channel (query parameter): ")
     assert "#checkout" in name.json()["error"]
+    # `?channel=#checkout` typed in a tool's URL field arrives empty (a fragment is not sent).
+    assert "'#' starts the fragment of a web address" in empty.json()["error"]
     assert stored(bot) == []
     assert nothing_posted(bot)
 

@@ -197,6 +197,7 @@ def test_a_second_resolved_event_for_the_same_incident_does_not_open_another(
         "outcome": "already_open",
         "postmortem_id": 1,
         "channel": ROUTED,
+        "state": "awaiting_owner",
     }
     assert len(rows(bot, PostmortemRow)) == 1
 
@@ -552,6 +553,7 @@ def test_an_event_delivered_after_the_resolution_adds_the_people_it_names(
         "outcome": "recorded",
         "postmortem_id": 1,
         "channel": ROUTED,
+        "state": "awaiting_owner",
     }
     assert again.json()["outcome"] == "duplicate"
     [refresh] = bot.slack.calls("chat.update")

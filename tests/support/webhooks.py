@@ -24,6 +24,7 @@ def opened_with_prompt(
         "outcome": "opened",
         "postmortem_id": 1,
         "channel": channel,
+        "state": "awaiting_owner",
     }
     prompt = bot.slack.wait_for("chat.postMessage")[0].params
     assert prompt["channel"] == channel
