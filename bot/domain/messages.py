@@ -183,6 +183,10 @@ def still_applies(kind: MessageKind, postmortem: Postmortem, now: datetime | Non
         return True
     if kind is MessageKind.ASK_MARK_HELD:
         return ends <= now
+    if kind is MessageKind.NUDGE_NO_DRAFT:
+        # "Write it before the meeting, which then discusses a draft": once the meeting has
+        # begun, that is moot, and "was it held?" (then "finish it") takes over.
+        return now < meeting
     if kind is MessageKind.ESCALATE_OVERDUE:
         return meeting + UNMARKED_MEETING_GRACE <= now
     return True

@@ -10,7 +10,14 @@ from typing import Any
 from bot.domain.lifecycle import State
 from tests.conftest import BotHarness
 from tests.e2e.test_lifecycle_messages import hand_over_to_carol
-from tests.support.lifecycle import completed_by_bob, errors, held_by_bob, owned_by_bob, posted
+from tests.support.lifecycle import (
+    completed_by_bob,
+    errors,
+    held_by_bob,
+    owned_by_bob,
+    posted,
+    schedule_form,
+)
 from tests.support.slack_user import buttons
 from tests.support.waiting import wait_until
 
@@ -525,3 +532,19 @@ def test_a_postmortem_no_tool_recorded_has_no_drafted_timeline(bot: BotHarness) 
     [timeline] = [b for b in form["blocks"] if b.get("block_id") == "document.timeline"]
     assert timeline["element"].get("initial_value") is None
     assert "drafted" not in json.dumps(form["blocks"])
+
+
+def test_no_document_nudge_once_the_meeting_it_prepares_for_has_begun(bot: BotHarness) -> None:
+    # "Write it while the responders remember; the meeting then discusses a draft": sent after
+    # the meeting, next to "did it take place?", it contradicted that question.
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=1)))  # Wed 14:00
+    bot.settle()
+
+    bot.clock.advance(TWO_WORKING_DAYS_ON - bot.clock())  # Thursday, after the meeting
+    bot.dispatch()
+    bot.settle()
+
+    assert posted(bot, "nudge_no_draft") == []
+    assert len(posted(bot, "ask_mark_held")) == 1
