@@ -265,11 +265,11 @@ def _change_item(rest: str, postmortem_id: int | None) -> ChangeActionItem | Inv
         return None
     what, number, to = change.group("what").lower(), change.group("number"), change.group("to")
     if number is None or not _ITEM_NUMBER.fullmatch(number) or not to:
-        return Invalid(CHANGE_USAGE[what])
+        return Invalid(_numbered(CHANGE_USAGE[what], postmortem_id))
     if what == "owner":
         mention = _USER_MENTION.match(to)
         if mention is None:
-            return Invalid(CHANGE_USAGE[what])
+            return Invalid(_numbered(CHANGE_USAGE[what], postmortem_id))
         return ChangeActionItem(
             _item_number(number), owner=mention.group(1), postmortem_id=postmortem_id
         )
@@ -277,6 +277,13 @@ def _change_item(rest: str, postmortem_id: int | None) -> ChangeActionItem | Inv
     if isinstance(due_on, Invalid):
         return due_on
     return ChangeActionItem(_item_number(number), due_on=due_on, postmortem_id=postmortem_id)
+
+
+def _numbered(usage: str, postmortem_id: int | None) -> str:
+    """``usage`` with its examples naming the postmortem the person named (`action #3 …`)."""
+    if postmortem_id is None:
+        return usage
+    return usage.replace("`/postmortem action ", f"`/postmortem action #{postmortem_id} ")
 
 
 def _item_number(typed: str) -> int:
@@ -303,7 +310,7 @@ def _drop_item(rest: str, postmortem_id: int | None) -> DropActionItem | Invalid
     assert drop is not None
     number, reason = drop.group("number"), _reason(drop.group("reason") or "")
     if number is None or not _ITEM_NUMBER.fullmatch(number) or not reason:
-        return Invalid(DROP_USAGE)
+        return Invalid(_numbered(DROP_USAGE, postmortem_id))
     return _too_long(reason, MAX_DROP_REASON_LENGTH) or DropActionItem(
         _item_number(number), reason, postmortem_id
     )
@@ -344,13 +351,13 @@ def _action_item(
                 "Put the owner first, then the due date: "
                 f"`/postmortem action @someone {date_first.group('due')} what to do`."
             )
-        return Invalid(ACTION_USAGE)
+        return Invalid(_numbered(ACTION_USAGE, postmortem_id))
     due_on = _due_date(match.group("due"))
     if isinstance(due_on, Invalid):
         return due_on
     text = plain(match.group("text") or "").strip()
     if not text:
-        return Invalid(ACTION_USAGE)
+        return Invalid(_numbered(ACTION_USAGE, postmortem_id))
     return AddActionItem(match.group("owner"), due_on, text, postmortem_id)
 
 

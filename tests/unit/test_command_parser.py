@@ -103,6 +103,24 @@ def test_a_postmortem_or_item_number_is_read_wherever_people_put_it(
     assert parse(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "example"),
+    [
+        ("action #1 drop 2", "`/postmortem action #1 drop 2 replaced by item 3"),
+        ("action #1 due 2", "`/postmortem action #1 due 2 2026-12-18`"),
+        ("action #1 owner 2 jane", "`/postmortem action #1 owner 2 @jane`"),
+        ("action #1 <@U0JANE>", "`/postmortem action #1 @jane 2026-12-04 Alert on queue depth`"),
+    ],
+)
+def test_the_example_for_a_bad_argument_keeps_the_postmortem_number_typed(
+    text: str, example: str
+) -> None:
+    parsed = parse(text)
+
+    assert isinstance(parsed, Invalid)
+    assert example in parsed.problem
+
+
 def test_a_bad_argument_is_followed_by_that_commands_usage_not_every_commands() -> None:
     owner = usage_for("owner bob")
     numbered = usage_for("#2 action done")
