@@ -33,6 +33,28 @@ def check_can_see_everywhere(actor: str, incident_managers: Iterable[str]) -> No
     )
 
 
+def sees_unrouted(actor: str | None, incident_managers: Iterable[str]) -> bool:
+    """Who sees, in a channel's `status`, the titles of the postmortems without a channel:
+    their incidents may be private ones, so the incident managers, as for `status all`; but
+    everyone while the policy names none, or nobody could find them to move them."""
+    managers = tuple(incident_managers)
+    return not managers or actor in managers
+
+
+def check_can_move_unrouted(actor: str, incident_managers: Iterable[str]) -> None:
+    """Bringing a postmortem without a channel into one posts its title, people and prompt
+    there: with incident managers named, theirs to do (an incident of a private channel must
+    not be pulled into a public one by whoever guesses its number)."""
+    managers = tuple(incident_managers)
+    if managers and actor not in managers:
+        raise NotAllowed(
+            "Only an incident manager ("
+            + ", ".join(f"<@{m}>" for m in managers)
+            + ") can bring a postmortem without a channel into one: its incident may be a "
+            "private channel's. Ask one of them to run this here."
+        )
+
+
 def meeting_overdue(postmortem: Postmortem, policy: Policy, now: datetime) -> bool:
     """Its meeting has not been held and is late, as the overdue escalation counts it: past
     the deadline with none on the calendar; or, on the calendar (a later time accepted with

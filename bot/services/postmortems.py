@@ -30,7 +30,12 @@ from bot.domain.messages import (
     plan_on_open,
     plan_on_owner,
 )
-from bot.domain.overview import by_urgency, check_can_see_everywhere
+from bot.domain.overview import (
+    by_urgency,
+    check_can_move_unrouted,
+    check_can_see_everywhere,
+    sees_unrouted,
+)
 from bot.domain.owners import Criterion, Person, with_more_evidence
 from bot.domain.postmortem import (
     IncidentReport,
@@ -98,6 +103,9 @@ class ChannelStatus:
     # With none open: its completed one, when it is its only closed one (what commands
     # without a number act on), shown in full.
     completed_here: Postmortem | None = None
+    # Who may see the titles of ``unrouted`` when the asker may not (the incident managers);
+    # empty when the asker may.
+    unrouted_seen_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -349,6 +357,8 @@ class PostmortemService(Service):
                 )
             if found.channel_id == channel_id:
                 raise NotAllowed(f"Postmortem #{postmortem_id} is already in this channel.")
+            if found.channel_id is None:
+                check_can_move_unrouted(actor, self._policy.incident_managers)
             if found.channel_id is not None and not self._stranded(uow, found):
                 raise NotAllowed(
                     f"Postmortem #{postmortem_id} belongs to <#{found.channel_id}>: only a "
@@ -405,8 +415,11 @@ class PostmortemService(Service):
         refused = any(row.kind == prompt for row in uow.outbox.dead_for(postmortem.id))
         return refused and prompt not in uow.outbox.pending_kinds_for(postmortem.id)
 
-    def status(self, *, channel_id: str, postmortem_id: int | None = None) -> ChannelStatus:
-        """The open postmortems in a channel, plus any that could not be routed anywhere.
+    def status(
+        self, *, channel_id: str, postmortem_id: int | None = None, actor: str | None = None
+    ) -> ChannelStatus:
+        """The open postmortems in a channel, plus any that could not be routed anywhere
+        (their titles for ``actor`` only if they may see them: ``sees_unrouted``).
 
         With ``postmortem_id``, only that one, whatever its state, if it is this channel's.
         With none open, the channel's completed one in full when it is its only closed one
@@ -435,6 +448,11 @@ class PostmortemService(Service):
                 uow.action_items.for_postmortems(ids),
                 latest_closed=latest_closed,
                 completed_here=completed_here,
+                unrouted_seen_by=(
+                    ()
+                    if sees_unrouted(actor, self._policy.incident_managers)
+                    else tuple(self._policy.incident_managers)
+                ),
             )
 
     def overview(self, *, actor: str) -> Overview:

@@ -446,6 +446,7 @@ def status_text(
     now: datetime | None = None,
     latest_closed: Postmortem | None = None,
     completed_here: Postmortem | None = None,
+    unrouted_seen_by: Sequence[str] = (),
 ) -> str:
     if not postmortems and completed_here is not None:
         lines = [
@@ -523,7 +524,7 @@ def status_text(
             f"`/postmortem status #{more[0].id}` shows one in full."
         )
     if unrouted:
-        lines.append(_unrouted_line(unrouted))
+        lines.append(_unrouted_line(unrouted, seen_by=unrouted_seen_by))
     return "\n".join(lines)
 
 
@@ -548,7 +549,17 @@ def _postmortems(number: int) -> str:
     return f"{_count(number, 'postmortem')} {'has' if number == 1 else 'have'}"
 
 
-def _unrouted_line(unrouted: Sequence[Postmortem]) -> str:
+def _unrouted_line(unrouted: Sequence[Postmortem], *, seen_by: Sequence[str] = ()) -> str:
+    """The postmortems without a channel: named, or, for someone who may not see their
+    titles (``seen_by``: the incident managers, who may), counted."""
+    if seen_by:
+        managers = ", ".join(f"<@{m}>" for m in seen_by)
+        return (
+            f":warning: {_postmortems(len(unrouted))} no channel (no route matched and no "
+            f"DEFAULT_CHANNEL). Their incidents may be private channels', so only the incident "
+            f"managers ({managers}) see them (`/postmortem status all`) and bring one into its "
+            "incident's channel (`/postmortem move #N` there): ask one of them if yours is one."
+        )
     return (
         f":warning: {_postmortems(len(unrouted))} no channel (no route matched and "
         "no DEFAULT_CHANNEL): "

@@ -185,3 +185,27 @@ def test_a_postmortem_whose_prompt_reached_its_channel_stays_there(bot: BotHarne
     assert again["channel"] == "C0FIRST"
     assert moved.startswith("Postmortem #1 belongs to <#C0FIRST>")
     assert kinds_posted(bot, HERE) == []
+
+
+def test_with_incident_managers_only_they_see_and_move_postmortems_without_a_channel(
+    make_bot: BotFactory,
+) -> None:
+    # Their incidents may be private channels': listed in every channel's status, or pulled
+    # into any channel by whoever guessed a number, their titles and people were anyone's.
+    bot = make_bot(policy="incident_managers: [U0IM]\n", incident_webhook_secret=INCIDENT_SECRET)
+    open_by_webhook(bot, "INC-1")
+    bot.settle()
+
+    seen_by_alice = bot.user("U0ALICE", channel_id=HERE).answer("status")
+    moved_by_alice = bot.user("U0ALICE", channel_id=HERE).answer("move #1")
+    seen_by_manager = bot.user("U0IM", channel_id=HERE).answer("status")
+    moved_by_manager = bot.user("U0IM", channel_id=HERE).answer("move #1")
+    bot.settle()
+
+    assert "1 postmortem has no channel" in seen_by_alice
+    assert "Disk full" not in seen_by_alice
+    assert "only the incident managers (<@U0IM>) see them" in seen_by_alice
+    assert moved_by_alice.startswith("Only an incident manager (<@U0IM>) can bring a postmortem")
+    assert "#1 Disk full" in seen_by_manager
+    assert moved_by_manager.startswith("Moved postmortem #1 *Disk full* to this channel.")
+    assert kinds_posted(bot, HERE) == ["owner_prompt"]

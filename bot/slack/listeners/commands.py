@@ -118,7 +118,9 @@ def answer_command(
         case commands.Status() if is_direct_message(channel_id):
             reply(ack, in_a_direct_message())
         case commands.Status(postmortem_id):
-            status = postmortems.status(channel_id=channel_id, postmortem_id=postmortem_id)
+            status = postmortems.status(
+                channel_id=channel_id, postmortem_id=postmortem_id, actor=user_id
+            )
             reply(
                 ack,
                 status_text(
@@ -133,6 +135,7 @@ def answer_command(
                     now=postmortems.now(),
                     latest_closed=status.latest_closed,
                     completed_here=status.completed_here,
+                    unrouted_seen_by=status.unrouted_seen_by,
                 ),
             )
         case commands.StatusEverywhere():
