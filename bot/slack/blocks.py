@@ -472,7 +472,8 @@ def status_text(
     # A default channel can collect many incidents' postmortems: the answer stays a message
     # Slack shows (and a person reads): those needing help first, the rest named for
     # `status #N`.
-    if len(postmortems) > STATUS_IN_FULL and now is not None:
+    # In one order however many there are (it was newest first up to five).
+    if len(postmortems) > 1 and now is not None:
         postmortems = by_urgency(postmortems, policy, now)
     shown, more = postmortems[:STATUS_IN_FULL], postmortems[STATUS_IN_FULL:]
     for p in shown:
@@ -491,6 +492,12 @@ def status_text(
             f"• Resolved {slack_date(p.resolved_at)}; meeting due by "
             f"{slack_date(policy.meeting_deadline(p.resolved_at))}"
         )
+        # What `details` corrects, shown where people look to see if it needs correcting.
+        if p.severity or p.false_alarm:
+            said = [f"Severity: {escape(p.severity)}"] if p.severity else []
+            if p.false_alarm:
+                said.append("possible false alarm (still reviewed, to tune what triggered it)")
+            lines.append(f"• {' · '.join(said)}")
         if p.meeting_at is not None and p.state is State.MEETING_SCHEDULED:
             lines.append(f"• Meeting: {slack_date(p.meeting_at)}")
         if p.meeting_held_at is not None:

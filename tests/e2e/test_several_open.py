@@ -127,3 +127,44 @@ def test_the_commands_the_bot_suggests_name_their_postmortem_so_they_work_as_wri
     assert (
         "No meeting is on the calendar for postmortem #2 yet" in answers[suggested.index("held #2")]
     )
+
+
+def test_status_lists_a_channels_postmortems_most_pressing_first_however_many(
+    incident_bot: BotFactory,
+) -> None:
+    # Up to five it listed the newest first, from six on the most pressing first.
+    bot = incident_bot()
+    open_by_webhook(bot, "INC-1", "Checkout errors")  # its deadline comes first
+    bot.clock.advance(timedelta(hours=2))
+    open_by_webhook(bot, "INC-2", "Search outage")
+    bot.settle()
+
+    status = bot.user("U0ALICE", channel_id="C0OPS").answer("status")
+
+    assert status.index("*#1 Checkout errors*") < status.index("*#2 Search outage*")
+
+
+def test_status_shows_the_severity_and_a_possible_false_alarm(
+    incident_bot: BotFactory,
+) -> None:
+    bot = incident_bot()
+    resolved = (bot.clock() - timedelta(minutes=30)).isoformat()
+    body = json.dumps(
+        {
+            "incident_id": "INC-9",
+            "title": "Pager storm",
+            "resolved_at": resolved,
+            "channel": "C0OPS",
+            "severity": "SEV3",
+            "false_alarm": True,
+        }
+    ).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Signature": pagerduty_signature(INCIDENT_SECRET, body),
+    }
+    assert bot.http.post("/webhooks/incident", content=body, headers=headers).status_code == 201
+
+    status = bot.user("U0ALICE", channel_id="C0OPS").answer("status")
+
+    assert "• Severity: SEV3 · possible false alarm" in status
