@@ -393,9 +393,7 @@ def _which(rest: str) -> tuple[int | None, str] | Invalid:
     match = _POSTMORTEM_NUMBER.match(rest)
     if match is None:
         return None, rest
-    if len(match.group(1)) > _MAX_NUMBER_DIGITS:
-        return Invalid(f"There is no postmortem #{match.group(1)[:20]}.")
-    return int(match.group(1)), rest[match.end() :].strip()
+    return _numbered_postmortem(match.group(1), rest[match.end() :])
 
 
 # Commands whose arguments never end in "#N" of their own (an action item's text or a
@@ -411,9 +409,14 @@ def _which_at_the_end(rest: str) -> tuple[int | None, str] | Invalid:
     match = _LAST_POSTMORTEM_NUMBER.search(rest)
     if match is None:
         return None, rest
-    if len(match.group(1)) > _MAX_NUMBER_DIGITS:
-        return Invalid(f"There is no postmortem #{match.group(1)[:20]}.")
-    return int(match.group(1)), rest[: match.start()].strip()
+    return _numbered_postmortem(match.group(1), rest[: match.start()])
+
+
+def _numbered_postmortem(digits: str, rest: str) -> tuple[int, str] | Invalid:
+    """The postmortem ``digits`` number, and the arguments around it."""
+    if len(digits) > _MAX_NUMBER_DIGITS:
+        return Invalid(f"There is no postmortem #{digits[:20]}.")
+    return int(digits), rest.strip()
 
 
 def usage_for(text: str) -> str:

@@ -24,6 +24,9 @@ CHANNEL = "C0INCIDENT"
 STEP = timedelta(minutes=15)
 
 
+ZERO = timedelta(0)
+
+
 def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
 
@@ -39,10 +42,12 @@ def runtime_with_policy(
     )
 
 
-def open_postmortem(runtime: Runtime, clock: FakeClock, key: str = "pd:Q1") -> Postmortem:
+def open_postmortem(
+    runtime: Runtime, clock: FakeClock, key: str = "pd:Q1", *, resolved_ago: timedelta = ZERO
+) -> Postmortem:
     outcome = runtime.postmortems.open_postmortem(
         report=IncidentReport(
-            key=key, title="Checkout errors", source="pagerduty", resolved_at=clock()
+            key=key, title="Checkout errors", source="pagerduty", resolved_at=clock() - resolved_ago
         ),
         channel_id=CHANNEL,
         opened_by="U0ALICE",
@@ -90,16 +95,24 @@ def test_unowned_postmortem_nudges_the_channel_after_1h_every_4_working_hours_th
     assert escalation["channel"] == CHANNEL
 
 
-def test_a_no_owner_nudge_snoozed_past_the_escalation_does_not_come_back_after_it(
-    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
-) -> None:
-    open_postmortem(runtime, clock)
+def first_no_owner_nudge_snoozed(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn, *, resolved_ago: timedelta = ZERO
+) -> tuple[Timeline, str]:
+    """Opened Tuesday 14:00; Dave snoozes its first no-owner nudge (15:00); run to Thursday
+    18:00. The timeline, and the answer to the snooze."""
+    open_postmortem(runtime, clock, resolved_ago=resolved_ago)
     timeline = Timeline(runtime, clock, slack)
     timeline.run_until(at(24, 15))
     [first] = sent_ids(runtime, "nudge_no_owner")
-
     answer = runtime.lifecycle.snooze(outbox_id=first, actor="U0DAVE", channel_id=CHANNEL)
     timeline.run_until(at(26, 18))
+    return timeline, answer
+
+
+def test_a_no_owner_nudge_snoozed_past_the_escalation_does_not_come_back_after_it(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    timeline, answer = first_no_owner_nudge_snoozed(runtime, clock, slack)
 
     # A day later would be Wednesday 15:00, after the escalation at 14:00: the channel's
     # nudges stop at the escalation, and the 4-hourly repeat went with the snooze.
@@ -114,22 +127,9 @@ def test_a_no_owner_nudge_snoozed_past_the_escalation_does_not_come_back_after_i
 def test_for_a_postmortem_opened_late_the_overdue_notice_is_the_escalation_nudges_stop_at(
     runtime: Runtime, clock: FakeClock, slack: SlackStandIn
 ) -> None:
-    runtime.postmortems.open_postmortem(
-        report=IncidentReport(
-            key="pd:OLD",
-            title="Checkout errors",
-            source="pagerduty",
-            resolved_at=clock() - timedelta(days=10),
-        ),
-        channel_id=CHANNEL,
-        opened_by="U0ALICE",
+    timeline, answer = first_no_owner_nudge_snoozed(
+        runtime, clock, slack, resolved_ago=timedelta(days=10)
     )
-    timeline = Timeline(runtime, clock, slack)
-    timeline.run_until(at(24, 15))
-    [first] = sent_ids(runtime, "nudge_no_owner")
-
-    answer = runtime.lifecycle.snooze(outbox_id=first, actor="U0DAVE", channel_id=CHANNEL)
-    timeline.run_until(at(26, 18))
 
     assert timeline.when("nudge_no_owner") == [at(24, 15)]
     assert timeline.when("escalate_overdue") == [at(25, 14)]
