@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -165,6 +165,41 @@ def invite_params(
         params[MOVED_FROM] = before.meeting_at.isoformat()
         params[WAS_PARTICIPANTS] = " ".join(before.meeting_participants)
     return params
+
+
+# On a cancellation's message: the meeting it calls off, as its invite put it on calendars
+# (its time, and the people the invite named).
+CALLED_OFF = "meeting_called_off"
+INVITED = "invited"
+
+
+def meeting_called_off(
+    postmortem: Postmortem,
+    policy: Policy,
+    *,
+    now: datetime,
+    invite_posted: bool,
+    unsent: Mapping[str, Any] | None,
+) -> dict[str, str]:
+    """The params that tell whom a cancellation of ``postmortem`` (as it was before it)
+    must ask to delete the meeting from their calendars: none unless an invite was posted
+    for a meeting still ahead.
+
+    ``unsent``: the params of an invite still waiting to be posted, which will not be now.
+    Calendars hold what the channel last heard, which that invite was to change.
+    """
+    if postmortem.state is not State.MEETING_SCHEDULED or not invite_posted:
+        return {}
+    at, participants = postmortem.meeting_at, postmortem.meeting_participants
+    if unsent is not None:
+        if MOVED_FROM not in unsent:
+            return {}
+        at = datetime.fromisoformat(str(unsent[MOVED_FROM]))
+        participants = tuple(str(unsent.get(WAS_PARTICIPANTS) or "").split())
+    if at is None or at <= now:  # under way or past: no event left to take off a calendar
+        return {}
+    invited = invite_attendees(replace(postmortem, meeting_participants=participants), policy)
+    return {CALLED_OFF: at.isoformat(), INVITED: " ".join(a.slack_user_id for a in invited)}
 
 
 def meeting_invite_ics(

@@ -21,6 +21,7 @@ from bot.domain.meetings import (
     check_meeting_took_place,
     invite_params,
     invite_sequence,
+    meeting_called_off,
     when_it_took_place,
 )
 from bot.domain.messages import (
@@ -280,10 +281,25 @@ class LifecycleService(Service):
                 at=now,
                 reason=f"postmortem #{postmortem.id} was cancelled: {reason}",
             )
+            # A meeting its invite put on people's calendars is off: they are told to delete
+            # it (an invite not posted yet is not, now: still_applies).
+            unsent = uow.outbox.pending(
+                postmortem_id=postmortem.id, kind=MessageKind.MEETING_INVITE
+            )
+            called_off = meeting_called_off(
+                postmortem,
+                self._policy,
+                now=now,
+                invite_posted=uow.outbox.delivered_or_in_flight(
+                    postmortem_id=postmortem.id, kind=MessageKind.MEETING_INVITE, now=now
+                ),
+                unsent=unsent[-1].params if unsent else None,
+            )
             params = {
                 "by": actor,
                 "open_items": str(len(dropped)),
                 DROPPED_ITEMS: " ".join(str(n) for n in dropped),
+                **called_off,
             }
             plan_messages(
                 uow, updated, [PlannedMessage(MessageKind.CANCELLED, now, params=params)], now

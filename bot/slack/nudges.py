@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 from bot.domain.completion import artifact_gaps_text
 from bot.domain.document import DROPPED, GAPS, read_gaps
 from bot.domain.lifecycle import State
-from bot.domain.meetings import MOVED_FROM, WAS_PARTICIPANTS
+from bot.domain.meetings import CALLED_OFF, INVITED, MOVED_FROM, WAS_PARTICIPANTS
 from bot.domain.messages import (
     HANDED_OVER_FROM,
     MessageKind,
@@ -368,6 +368,15 @@ def cancelled_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
         f":no_entry_sign: <@{params['by']}> cancelled the postmortem for "
         f"*{escape(postmortem.title)}* (#{postmortem.id}): _{why}_. Its reminders have stopped."
     )
+    called_off = params.get(CALLED_OFF)
+    if called_off:
+        # No cancellation .ics: anyone in the channel could open one (see the schedule row
+        # of the README), and calendars take a cancellation from a file unevenly.
+        invited = _people(str(params.get(INVITED) or "").split())
+        text += (
+            f" Its meeting on {slack_date(datetime.fromisoformat(called_off))} is off: "
+            f"{invited}, delete it from your calendar."
+        )
     still_open = params.get("open_items", "0")
     if still_open != "0":
         which = (

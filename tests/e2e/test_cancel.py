@@ -6,7 +6,7 @@ Through the real HTTP app, the outbox pump and the Slack stand-in, on SQLite and
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.persistence.db import create_session_factory
 from bot.persistence.tables import AuditEventRow
@@ -15,7 +15,14 @@ from tests.conftest import BotFactory, BotHarness
 from tests.e2e.test_action_item_reminders import DUE_DAY_IN_NEW_YORK, at, with_an_item_for_dan
 from tests.e2e.test_document import add_action_item
 from tests.e2e.test_owner_workflow import rows
-from tests.support.lifecycle import completed_by_bob, owned_by_bob, posted
+from tests.support.lifecycle import (
+    completed_by_bob,
+    opened_form,
+    owned_by_bob,
+    posted,
+    schedule_form,
+    submitted,
+)
 from tests.support.slack_user import buttons
 
 REASON = "opened twice: #2 is this incident's"
@@ -262,3 +269,55 @@ def test_in_a_cancelled_postmortems_channel_export_says_to_name_it(bot: BotHarne
         "its number after the command, e.g. `/postmortem export #1`"
     )
     assert "Its last one, *#1 Checkout errors*, is cancelled" in status
+
+
+def test_cancelling_a_postmortem_whose_meeting_invite_was_posted_calls_the_meeting_off(
+    make_bot: BotFactory,
+) -> None:
+    bot = make_bot(policy="incident_managers: [U0MANAGER]\n")
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(
+        schedule_form(bot, after=timedelta(days=1), people=("U0ALICE", "U0CAROL"))
+    )
+    bot.settle()
+    moved_to = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(submitted(opened_form(bot), at=moved_to, people=("U0ALICE",)))
+    bot.settle()
+
+    bot.user("U0MANAGER").answer(f"cancel {REASON}")
+    bot.settle()
+
+    [told] = posted(bot, "cancelled")
+    assert told["text"] == (
+        ":no_entry_sign: <@U0MANAGER> cancelled the postmortem for *Checkout errors* (#1): "
+        f"_{REASON}_. Its reminders have stopped. Its meeting on "
+        f"<!date^{int(moved_to.timestamp())}^{{date_short_pretty}} at {{time}}|"
+        "2026-11-27 10:00 UTC> is off: <@U0BOB>, <@U0MANAGER>, <@U0ALICE>, delete it from "
+        "your calendar."
+    )
+
+
+def test_a_meeting_whose_new_invite_was_not_posted_is_called_off_as_the_channel_heard_it(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    first = bot.clock() + timedelta(days=1)
+    bot.user("U0BOB").submit_view(submitted(opened_form(bot), at=first, people=("U0CAROL",)))
+    bot.settle()
+    bot.slack.fail_next("files.getUploadURLExternal", "service_unavailable")  # the new invite waits
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=2)))
+    bot.settle()
+
+    bot.user("U0BOB").answer(f"cancel {REASON}")
+    bot.settle()
+
+    [told] = posted(bot, "cancelled")
+    assert told["text"].endswith(
+        f"Its meeting on <!date^{int(first.timestamp())}^{{date_short_pretty}} at {{time}}|"
+        f"{first:%Y-%m-%d %H:%M} UTC> is off: <@U0BOB>, <@U0CAROL>, delete it from your "
+        "calendar."
+    )

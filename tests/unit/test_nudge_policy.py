@@ -17,6 +17,7 @@ from bot.domain.meetings import (
     invite_attendees,
     invite_params,
     invite_sequence,
+    meeting_called_off,
     meeting_invite_ics,
 )
 from bot.domain.messages import (
@@ -252,6 +253,27 @@ def test_a_reschedule_replacing_an_invite_not_yet_posted_says_what_the_channel_l
 
     assert invite_params(rescheduled, sequence=7, unsent=heard) == {**heard, "sequence": "7"}
     assert invite_params(rescheduled, sequence=7, unsent={"sequence": "6"}) == {"sequence": "7"}
+
+
+def test_a_cancel_calls_off_a_meeting_still_ahead_only_if_an_invite_put_it_on_calendars() -> None:
+    ahead = TUESDAY_2PM + timedelta(days=1)
+    scheduled = postmortem(
+        state=State.MEETING_SCHEDULED, meeting_at=ahead, meeting_participants=("U0CS",)
+    )
+    policy = Policy(incident_managers=("U0IM",))
+
+    def called_off(
+        meeting: Postmortem, *, posted: bool = True, now: datetime = TUESDAY_2PM
+    ) -> dict[str, str]:
+        return meeting_called_off(meeting, policy, now=now, invite_posted=posted, unsent=None)
+
+    assert called_off(scheduled) == {
+        "meeting_called_off": ahead.isoformat(),
+        "invited": "U0BOB U0IM U0CS",
+    }
+    assert called_off(scheduled, posted=False) == {}  # nobody was sent an invite
+    assert called_off(scheduled, now=ahead) == {}  # under way: nothing to take off a calendar
+    assert called_off(replace(scheduled, state=State.IN_REVIEW)) == {}  # it was held
 
 
 @pytest.mark.parametrize(
