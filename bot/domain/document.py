@@ -276,14 +276,15 @@ def _mention(user_id: str) -> str:
 
 
 def _markdown_item(item: ActionItem) -> str:
-    """One action item in the export: ticked once done; struck through, with why, once
-    dropped (a dropped item was not done, and the record must not say it was)."""
+    """One action item in the export: ticked once done; struck through, with why, and with
+    no checkbox once dropped (it is neither open nor done: a wiki shows an unticked box as a
+    task still to do, a ticked one as done)."""
     what = f"{item.text} — owner {_mention(item.owner_id)}, due {item.due_on.isoformat()}"
     if item.done_at is None:
         return f"{item.number}. [ ] {what}"
     on = f"{item.done_at.astimezone(UTC):%Y-%m-%d}"
     if item.dropped:
-        return f"{item.number}. [ ] ~~{what}~~ (dropped {on}: {item.drop_reason})"
+        return f"{item.number}. ~~{what}~~ (dropped {on}: {item.drop_reason})"
     return f"{item.number}. [x] {what} (done {on})"
 
 
@@ -313,22 +314,34 @@ def render_markdown(
     action_items: Sequence[ActionItem],
     policy: Policy,
 ) -> str:
-    """The postmortem as a Markdown document: the artifact the team keeps."""
+    """The postmortem as a Markdown document: the artifact the team keeps.
+
+    A cancelled one was not reviewed and nothing more is written in it: its export says
+    what it holds, and neither what is still to come nor how to add to it.
+    """
+    cancelled = postmortem.state is State.CANCELLED
     lines = [f"# Postmortem #{postmortem.id}: {postmortem.title}", ""]
+    nobody = "none (cancelled before anyone took it on)" if cancelled else "not chosen yet"
     facts = [
         f"Status: {STATE_LABELS[postmortem.state]}",
         f"Severity: {postmortem.severity or 'not given'}",
         f"Resolved: {_when(postmortem.resolved_at)}",
-        f"Owner: {_mention(postmortem.owner_id) if postmortem.owner_id else 'not chosen yet'}",
+        f"Owner: {_mention(postmortem.owner_id) if postmortem.owner_id else nobody}",
     ]
     if postmortem.false_alarm:
-        facts.append("False alarm: yes — reviewed all the same, to tune what triggered it")
+        facts.append(
+            "False alarm: yes"
+            if cancelled
+            else "False alarm: yes — reviewed all the same, to tune what triggered it"
+        )
     if postmortem.meeting_held_at is not None:
         facts.append(f"Meeting: held {_when(postmortem.meeting_held_at)}")
+    elif postmortem.meeting_at is not None and cancelled:
+        facts.append(f"Meeting: not held (was scheduled for {_when(postmortem.meeting_at)})")
     elif postmortem.meeting_at is not None:
         facts.append(f"Meeting: {_when(postmortem.meeting_at)}")
     else:
-        facts.append("Meeting: not scheduled yet")
+        facts.append("Meeting: none held" if cancelled else "Meeting: not scheduled yet")
     if postmortem.completed_at is not None:
         facts.append(f"Completed: {_when(postmortem.completed_at)}")
     if postmortem.cancelled_at is not None:
@@ -346,10 +359,17 @@ def render_markdown(
     for section in Section:
         text = document.text(section).strip() if document else ""
         lines += ["", f"## {SECTION_TITLES[section]}", ""]
-        lines.append(text if text else f"_Not written yet. {SECTION_HINTS[section]}_")
+        if text:
+            lines.append(text)
+        else:
+            lines.append(
+                "_Not written._" if cancelled else f"_Not written yet. {SECTION_HINTS[section]}_"
+            )
     lines += ["", "## Action items", ""]
     if action_items:
         lines += [_markdown_item(item) for item in action_items]
+    elif cancelled:
+        lines.append("_None recorded._")
     else:
         lines.append(
             "_None recorded yet. Add one with `/postmortem action @owner YYYY-MM-DD what`._"

@@ -4,6 +4,7 @@ and the Markdown artifact."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -162,7 +163,9 @@ def postmortem(**fields: object) -> Postmortem:
     return Postmortem(**base)  # type: ignore[arg-type]
 
 
-def test_the_markdown_strikes_a_dropped_item_through_and_never_ticks_it() -> None:
+def test_the_markdown_strikes_a_dropped_item_through_with_neither_an_open_nor_a_ticked_box() -> (
+    None
+):
     dropped = ActionItem(
         3,
         "Shard the queue",
@@ -178,8 +181,8 @@ def test_the_markdown_strikes_a_dropped_item_through_and_never_ticks_it() -> Non
     markdown = render_markdown(postmortem(), None, [dropped], Policy())
 
     assert (
-        "3. [ ] ~~Shard the queue — owner <@U0DAN>, due 2026-12-04~~ "
-        "(dropped 2026-11-27: the queue was removed)"
+        "3. ~~Shard the queue — owner <@U0DAN>, due 2026-12-04~~ "
+        "(dropped 2026-11-27: the queue was removed)\n"
     ) in markdown
 
 
@@ -213,6 +216,31 @@ def test_a_false_alarm_says_so_and_an_empty_document_invites_writing_it() -> Non
     assert "Owner: not chosen yet" in markdown
     assert "_None recorded yet. Add one with `/postmortem action" in markdown
     assert markdown.count("_Not written yet.") == len(Section)
+
+
+def test_a_cancelled_postmortems_markdown_says_neither_reviewed_nor_yet_nor_how_to_add() -> None:
+    cancelled = postmortem(
+        state=State.CANCELLED,
+        false_alarm=True,
+        owner_id=None,
+        meeting_held_at=None,
+        cancelled_at=NOW,
+        cancel_reason="opened twice, see #2",
+    )
+
+    markdown = render_markdown(cancelled, None, [], Policy())
+
+    assert "- Status: Cancelled (not reviewed)\n" in markdown
+    assert "- False alarm: yes\n" in markdown
+    assert "- Owner: none (cancelled before anyone took it on)\n" in markdown
+    assert "- Meeting: not held (was scheduled for 2026-11-26 14:00 UTC)\n" in markdown
+    assert markdown.count("_Not written._") == len(Section)
+    assert markdown.endswith("## Action items\n\n_None recorded._\n")
+    assert "reviewed all the same" not in markdown
+    assert "yet" not in markdown
+    assert "/postmortem" not in markdown
+    unscheduled = replace(cancelled, meeting_at=None)
+    assert "- Meeting: none held\n" in render_markdown(unscheduled, None, [], Policy())
 
 
 MANAGED = Policy(incident_managers=("U0IM",))
