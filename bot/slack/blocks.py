@@ -44,6 +44,16 @@ def _clip(text: str, limit: int) -> str:
 
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4", "SEV5")
+# Opsgenie's priorities, and PagerDuty's by default: the severity a webhook often brings.
+PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
+
+
+def severity_scale(current: str | None) -> tuple[str, ...]:
+    """The severities a form offers: those of the scale ``current`` is on (a webhook's
+    ``P2`` is corrected to ``P1``, not only to a SEV), else SEV1 to SEV5, as `start` offers."""
+    return PRIORITIES if current in PRIORITIES else SEVERITIES
+
+
 # The "Not set" option's value (no severity can be it: every stored one has words).
 NO_SEVERITY = "-"
 # A PagerDuty incident link with its account and a path after the id still fits.
@@ -709,9 +719,10 @@ def title_input(initial: str | None, *, max_length: int) -> InputBlock:
 
 
 def severity_input(initial: str | None = None) -> InputBlock:
-    """The severities offered, and one stored from elsewhere (a webhook's ``P1``) so it can
-    be kept. With one chosen, "Not set" too: Slack's menus cannot be emptied once chosen."""
-    offered = list(SEVERITIES)
+    """The severities of ``initial``'s scale, and ``initial`` itself when it is on none (a
+    webhook's "high urgency") so it can be kept. With one chosen, "Not set" too: Slack's
+    menus cannot be emptied once chosen."""
+    offered = list(severity_scale(initial))
     if initial and initial not in offered:
         offered.insert(0, initial)
     options = [Option(text=s[:75], value=s[:150]) for s in offered]

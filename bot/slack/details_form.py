@@ -21,6 +21,7 @@ from bot.domain.policy import Policy
 from bot.domain.postmortem import MAX_TITLE_LENGTH, Postmortem
 from bot.slack.blocks import (
     NO_SEVERITY,
+    PRIORITIES,
     SEVERITIES,
     false_alarm_input,
     resolved_at_input,
@@ -116,8 +117,13 @@ def read_details_form(view: dict[str, Any], now: datetime) -> DetailsForm:
     channel_id = metadata.get("channel")
     values = submitted_values(view)
     shown = _shown(metadata)
-    # What the form offered: the usual severities, and the one it showed (a webhook's own).
-    offered = {*SEVERITIES, *([shown.severity, NO_SEVERITY] if shown and shown.severity else [])}
+    # What the form offers (either scale: one opened before P1 to P5 were offered for a P2
+    # offered SEV1 to SEV5), and the severity it showed (a webhook's own).
+    offered = {
+        *SEVERITIES,
+        *PRIORITIES,
+        *([shown.severity, NO_SEVERITY] if shown and shown.severity else []),
+    }
     form, errors = read_start_form(values, now, max_title=MAX_TITLE, severities=offered)
     if input_element(values, Field.RESOLVED_AT).get("selected_date_time") is None:
         # The start form takes "now" for a time not given; here that would move it.

@@ -8,8 +8,9 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from tests.conftest import BotHarness
+from tests.conftest import BotFactory, BotHarness
 from tests.e2e.test_document import told
+from tests.e2e.test_incident_webhook import incident, send
 from tests.support.lifecycle import errors, owned_by_bob, posted, schedule_form
 
 
@@ -169,6 +170,28 @@ def test_a_detail_someone_changed_since_the_form_opened_is_refused_inline_not_ov
     current = shown(details_form(bot, "U0ALICE"))
     assert (current["title"], current["severity"]) == ("Bob's title", "SEV1")
     assert len(posted(bot, "details_corrected")) == 2
+
+
+def test_a_webhooks_p2_is_corrected_to_p1_from_the_p_scale_the_form_offers(
+    incident_bot: BotFactory,
+) -> None:
+    bot = incident_bot()
+    assert send(bot, incident(severity="P2", channel="C0INCIDENT")).status_code == 201
+    bot.settle()
+
+    form = details_form(bot, "U0CAROL")
+    [severity] = [b for b in form["blocks"] if b.get("block_id") == "severity"]
+    assert errors(bot.user("U0CAROL").submit_view(filled(form, severity="P1"))) == {}
+
+    assert [o["value"] for o in severity["element"]["options"]] == [
+        "P1",
+        "P2",
+        "P3",
+        "P4",
+        "P5",
+        "-",
+    ]
+    assert shown(details_form(bot, "U0ALICE"))["severity"] == "P1"
 
 
 def test_saving_the_form_unchanged_says_so_and_tells_the_channel_nothing(

@@ -154,7 +154,8 @@ def test_the_refusal_to_move_the_resolution_says_who_may_without_mentions_in_pla
 
 
 @pytest.mark.parametrize(
-    ("chosen", "refused"), [("P1", False), ("SEV2", False), ("-", False), ("P2", True)]
+    ("chosen", "refused"),
+    [("P1", False), ("P2", False), ("SEV2", False), ("-", False), ("P9", True), ("high", True)],
 )
 def test_the_details_form_takes_the_severities_it_offered_a_webhooks_own_included(
     chosen: str, refused: bool
@@ -175,6 +176,30 @@ def test_the_details_form_takes_the_severities_it_offered_a_webhooks_own_include
     form = read_details_form({**view, "state": {"values": state}}, TUESDAY)
 
     assert ("severity" in form.errors) is refused
+
+
+def offered_severities(severity: str | None) -> list[str]:
+    view = details_modal(
+        postmortem(State.DRAFTING, TUESDAY, severity=severity, owner_id="U0BOB"), Policy(), "C1"
+    ).to_dict()
+    [block] = [b for b in view["blocks"] if b.get("block_id") == "severity"]
+    return [option["value"] for option in block["element"]["options"]]
+
+
+def test_the_details_form_offers_the_scale_of_the_current_severity() -> None:
+    assert offered_severities("P2") == ["P1", "P2", "P3", "P4", "P5", "-"]
+    assert offered_severities("SEV3") == ["SEV1", "SEV2", "SEV3", "SEV4", "SEV5", "-"]
+    assert offered_severities(None) == ["SEV1", "SEV2", "SEV3", "SEV4", "SEV5"]
+    # A tool's own word stays offered, to be kept, with the SEV scale to move it to.
+    assert offered_severities("high urgency") == [
+        "high urgency",
+        "SEV1",
+        "SEV2",
+        "SEV3",
+        "SEV4",
+        "SEV5",
+        "-",
+    ]
 
 
 def test_a_severity_set_can_be_unset_in_the_details_form() -> None:
