@@ -25,6 +25,12 @@ def _command(postmortem_id: int, verb: str, rest: str = "") -> str:
 def artifact_gaps_text(postmortem_id: int, gaps: Sequence[Gap]) -> str:
     """What a completed postmortem's artifact still lacks, and the commands that add it: the
     document and its action items stay open after `done`."""
+    return f"The postmortem {artifact_gaps_predicate(postmortem_id, gaps)}"
+
+
+def artifact_gaps_predicate(postmortem_id: int, gaps: Sequence[Gap]) -> str:
+    """``artifact_gaps_text`` without its subject, for a sentence that names the postmortem
+    itself ("… is complete, but it does not say yet …")."""
     unsaid = [_GAP_WORDS[gap] for gap in gaps if gap in _GAP_WORDS]
     parts = []
     if unsaid:
@@ -41,8 +47,8 @@ def artifact_gaps_text(postmortem_id: int, gaps: Sequence[Gap]) -> str:
     else:
         which = "one" if Gap.STEPS in gaps else ("it" if len(unsaid) == 1 else "them")
     return (
-        f"The postmortem {', and '.join(parts)}: its document and action items stay open, so "
-        f"add {which} with {' and '.join(adds)}."
+        f"{', and '.join(parts)}: its document and action items stay open, so add {which} "
+        f"with {' and '.join(adds)}."
     )
 
 

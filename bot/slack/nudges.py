@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.domain.completion import artifact_gaps_text
+from bot.domain.completion import artifact_gaps_predicate, artifact_gaps_text
 from bot.domain.document import DROPPED, GAPS, read_gaps
 from bot.domain.lifecycle import State
 from bot.domain.meetings import CALLED_OFF, INVITED, MOVED_FROM, WAS_PARTICIPANTS
@@ -225,10 +225,9 @@ def nudge_text(
     if kind is MessageKind.NUDGE_GAPS:
         params = params or {}
         who = f"{owner}, the" if owner else "The"
-        lacks = artifact_gaps_text(postmortem.id, read_gaps(params.get(GAPS)))
+        lacks = artifact_gaps_predicate(postmortem.id, read_gaps(params.get(GAPS)))
         return (
-            f":memo: {who} postmortem for {title} is complete, and its document and action "
-            f"items are still open. {lacks}"
+            f":memo: {who} postmortem for {title} is complete, but it {lacks}"
             + (" This is my last reminder about it." if last_round(params) else "")
             + ("" if owner else f" {no_owner}")
         )
