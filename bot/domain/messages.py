@@ -435,17 +435,23 @@ def plan_repeat_no_owner(
     return PlannedMessage(MessageKind.NUDGE_NO_OWNER, due)
 
 
-def after_working_span(policy: Policy, start: datetime, span: timedelta) -> datetime:
-    """``span`` later in working time, in the workspace's zone.
+def after_working_span(
+    policy: Policy, start: datetime, span: timedelta, zone: ZoneInfo | None = None
+) -> datetime:
+    """``span`` later in working time, in ``zone`` (the recipient's own), else the workspace's.
 
     Whole days count as working days ("1d" from Friday 14:00 is Monday 14:00); the rest
     is working time ("4h" from 16:00 with a 18:00 close is 11:00 the next working day).
     With ``working_hours: always`` it is plain elapsed time.
+
+    Counted in the workspace's zone, a span from a reminder sent at its recipient's opening
+    far west of it (09:00 in Los Angeles is 18:00 in Berlin, the close) starts the next day
+    there, and every round of a repeating reminder lost a working day.
     """
     hours = policy.working_hours
     if hours.always:
         return start + span
-    tz = ZoneInfo(policy.workspace_timezone)
+    tz = zone or ZoneInfo(policy.workspace_timezone)
     current = hours.next_opening(start, tz)
     for _ in range(span.days):
         local = current.astimezone(tz) + timedelta(days=1)
@@ -593,10 +599,12 @@ def plan_repeat_owner_reminder(
     *,
     pending: Collection[str] = (),
     params: Mapping[str, Any] | None = None,
+    zone: ZoneInfo | None = None,
 ) -> PlannedMessage | None:
     """After "was the meeting held?", "finish it" or "it still lacks…": the same again,
-    ``not_done.repeat`` of working time later, so a postmortem never stalls after a single
-    unanswered reminder.
+    ``not_done.repeat`` of working time later (in ``zone``, the owner's own when known, as
+    the dispatcher holds each one for their working hours there), so a postmortem never
+    stalls after a single unanswered reminder.
 
     None once the reason is gone (held, done), when nobody owns it to be reminded, when
     one is already ``pending`` (the postmortem's pending outbox kinds: a snoozed copy and
@@ -616,7 +624,7 @@ def plan_repeat_owner_reminder(
         again = {REMINDER_ROUND: str(sent_round + 1)}
     return PlannedMessage(
         kind,
-        after_working_span(policy, sent_at, policy.not_done.repeat),
+        after_working_span(policy, sent_at, policy.not_done.repeat, zone),
         recipient=postmortem.owner_id,
         params=again,
     )
@@ -648,14 +656,18 @@ def plan_repeat(
     *,
     pending: Collection[str] = (),
     params: Mapping[str, Any] | None = None,
+    zone: ZoneInfo | None = None,
 ) -> PlannedMessage | None:
     """After a nudge of a series was sent (with ``params``): the next one, or None (series
-    over, or one is already ``pending``: never two of a series at once)."""
+    over, or one is already ``pending``: never two of a series at once).
+
+    ``zone``: the time zone of the owner an owner's reminder goes to, when known (the
+    channel's no-owner nudges count in the workspace's)."""
     assert kind in REPEATING_NUDGES
     if kind is MessageKind.NUDGE_NO_OWNER:
         return None if kind.value in pending else plan_repeat_no_owner(postmortem, policy, sent_at)
     return plan_repeat_owner_reminder(
-        kind, postmortem, policy, sent_at, pending=pending, params=params
+        kind, postmortem, policy, sent_at, pending=pending, params=params, zone=zone
     )
 
 

@@ -200,6 +200,9 @@ class _Delivered:
     item: OutboxItem
     postmortem: Postmortem | None
     ts: str | None
+    # The recipient's zone, as looked up to hold it for their working hours (None when it
+    # waits for none): a repeating reminder counts its next time in it.
+    zone: ZoneInfo | None = None
 
 
 class _Unrecorded:
@@ -409,7 +412,7 @@ class Dispatcher:
                     # Nothing follows from it: no repeat of a nudge whose reason is gone, and
                     # no prompt ts for a postmortem that moved to another channel meanwhile.
                     continue
-                self._after_sent(uow, sent.item, sent.postmortem, sent.ts, now)
+                self._after_sent(uow, sent, now)
             uow.commit()
 
     def _renew(
@@ -571,7 +574,7 @@ class Dispatcher:
 
         # Slack refusing it (``DeliveryFailed``) is the caller's to record, by its clock then.
         ts = self._send(item, postmortem, now)
-        return _Delivered(item, postmortem, ts)
+        return _Delivered(item, postmortem, ts, zone)
 
     @staticmethod
     def _prompt_work_pending(uow: Any, item: OutboxItem, now: datetime) -> set[MessageKind]:
@@ -746,14 +749,8 @@ class Dispatcher:
         )
         plan_messages(uow, postmortem, planned, now)  # direct messages, to each recipient
 
-    def _after_sent(
-        self,
-        uow: Any,
-        item: OutboxItem,
-        postmortem: Postmortem | None,
-        ts: str | None,
-        now: datetime,
-    ) -> None:
+    def _after_sent(self, uow: Any, sent: _Delivered, now: datetime) -> None:
+        item, postmortem, ts = sent.item, sent.postmortem, sent.ts
         if postmortem is None:
             return
         if item.kind is MessageKind.OWNER_PROMPT and ts is not None:
@@ -777,6 +774,12 @@ class Dispatcher:
                 )
         repeat = None
         if item.kind in REPEATING_NUDGES:
+            # The next one waits for its recipient's working hours as this one did, so its
+            # working days are counted in their zone too: counted in the workspace's, an owner
+            # far west of it (09:00 in Los Angeles is 18:00, the close, in Berlin) lost a day
+            # each round. Not when someone else owns it now: the next one goes to them, and
+            # their zone was not looked up.
+            owners_zone = sent.zone if item.recipient == postmortem.owner_id else None
             repeat = plan_repeat(
                 item.kind,
                 postmortem,
@@ -784,6 +787,7 @@ class Dispatcher:
                 now,
                 pending=uow.outbox.pending_kinds_for(postmortem.id),
                 params=item.params,
+                zone=owners_zone,
             )
         if repeat is not None:
             uow.outbox.add(

@@ -422,6 +422,29 @@ def test_a_finish_reminder_goes_to_the_owner_while_in_review_and_is_dropped_once
     assert actions == ["nudge.snooze"]
 
 
+def test_an_owner_far_west_of_the_workspace_is_asked_again_every_three_of_their_working_days(
+    database_url: str, slack: SlackStandIn, clock: FakeClock, tmp_path: Path
+) -> None:
+    slack.add_user("U0BOB", tz="America/Los_Angeles")
+    policy = "workspace_timezone: Europe/Berlin\n"
+    runtime = runtime_with_policy(policy, database_url, slack, clock, tmp_path)
+    try:
+        owned_and_scheduled(runtime, clock, at_=at(30, 10))  # Monday, ends 11:00 UTC
+        timeline = Timeline(runtime, clock, slack)
+        timeline.run_until(datetime(2026, 12, 9, 12, tzinfo=UTC))
+    finally:
+        runtime.stop()
+
+    # Each is held for 09:00 in Los Angeles (17:00 UTC), which is 18:00, the close, in
+    # Berlin: counted in Berlin's working days, each round started the next day there and
+    # came every four of Bob's working days (Friday 4th, Thursday 10th), not every three.
+    assert timeline.when("ask_mark_held") == [
+        at(30, 17),
+        datetime(2026, 12, 3, 17, tzinfo=UTC),  # Thursday
+        datetime(2026, 12, 8, 17, tzinfo=UTC),  # Tuesday, over the weekend
+    ]
+
+
 def sent_ids(runtime: Runtime, kind: str) -> list[int]:
     with runtime.engine.connect() as connection:
         return list(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
@@ -62,6 +63,22 @@ def test_one_working_day_from_friday_afternoon_is_monday_afternoon() -> None:
 
     assert after_working_span(Policy(), friday, timedelta(days=1)) == datetime(
         2026, 11, 30, 15, 0, tzinfo=UTC
+    )
+
+
+def test_working_days_count_in_the_recipients_zone_when_given() -> None:
+    # Monday 09:00 in Los Angeles: 18:00, the close, in Berlin.
+    opening_in_la = datetime(2026, 12, 7, 17, 0, tzinfo=UTC)
+    berlin = Policy(workspace_timezone="Europe/Berlin")
+
+    in_la = after_working_span(
+        berlin, opening_in_la, timedelta(days=3), ZoneInfo("America/Los_Angeles")
+    )
+
+    assert in_la == datetime(2026, 12, 10, 17, 0, tzinfo=UTC)  # Thursday 09:00 there
+    # Without it, in Berlin's: from Tuesday 09:00 there, Friday 09:00 (08:00 UTC).
+    assert after_working_span(berlin, opening_in_la, timedelta(days=3)) == datetime(
+        2026, 12, 11, 8, 0, tzinfo=UTC
     )
 
 
