@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 from bot.domain.errors import NotAllowed
@@ -69,10 +69,21 @@ def meeting_overdue(postmortem: Postmortem, policy: Policy, now: datetime) -> bo
 
 
 def by_urgency(
-    postmortems: Sequence[Postmortem], policy: Policy, now: datetime
+    postmortems: Sequence[Postmortem],
+    policy: Policy,
+    now: datetime,
+    *,
+    refused: Collection[int] = (),
 ) -> list[Postmortem]:
-    """Overdue meetings first, then the rest; within each, the earliest deadline first."""
+    """Those with messages Slack refused for good (``refused``, their ids) first: nobody
+    may even have been asked to own one, and nothing moves it until someone steps in. Then
+    overdue meetings, then the rest; within each, the earliest deadline first."""
     return sorted(
         postmortems,
-        key=lambda p: (not meeting_overdue(p, policy, now), p.resolved_at, p.id),
+        key=lambda p: (
+            p.id not in refused,
+            not meeting_overdue(p, policy, now),
+            p.resolved_at,
+            p.id,
+        ),
     )

@@ -876,13 +876,33 @@ class OutboxRepository:
         return found is not None
 
     def dead_for(self, postmortem_id: int) -> list[OutboxRow]:
+        return self.dead_for_many([postmortem_id])
+
+    def dead_for_many(self, postmortem_ids: Sequence[int]) -> list[OutboxRow]:
+        """The messages of these postmortems that Slack refused for good, in one query."""
+        if not postmortem_ids:
+            return []
         return list(
             self._session.scalars(
-                select(OutboxRow).where(
-                    OutboxRow.postmortem_id == postmortem_id, OutboxRow.status == "dead"
-                )
+                select(OutboxRow)
+                .where(OutboxRow.postmortem_id.in_(postmortem_ids), OutboxRow.status == "dead")
+                .order_by(OutboxRow.id)
             )
         )
+
+    def pending_kinds_for_many(self, postmortem_ids: Sequence[int]) -> dict[int, set[str]]:
+        """For each of these postmortems, the kinds of message still waiting to be sent."""
+        kinds: dict[int, set[str]] = {pid: set() for pid in postmortem_ids}
+        if not postmortem_ids:
+            return kinds
+        rows = self._session.execute(
+            select(OutboxRow.postmortem_id, OutboxRow.kind)
+            .where(OutboxRow.postmortem_id.in_(postmortem_ids), OutboxRow.status == "pending")
+            .distinct()
+        )
+        for postmortem_id, kind in rows:
+            kinds.setdefault(cast(int, postmortem_id), set()).add(kind)
+        return kinds
 
 
 class DeliveryRepository:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -116,6 +116,8 @@ class Overview:
     postmortems: list[Postmortem]
     unrouted: list[Postmortem]
     now: datetime
+    # By postmortem: the messages Slack refused for good that still matter (see status).
+    undeliverable: dict[int, list[str]] = field(default_factory=dict)
 
 
 class PostmortemService(Service):
@@ -443,7 +445,7 @@ class PostmortemService(Service):
             return ChannelStatus(
                 open_here,
                 uow.postmortems.unrouted(),
-                {p.id: self._undeliverable(uow, p.id) for p in shown},
+                self._undeliverable(uow, shown),
                 uow.documents.get_many(ids),
                 uow.action_items.for_postmortems(ids),
                 latest_closed=latest_closed,
@@ -456,40 +458,58 @@ class PostmortemService(Service):
             )
 
     def overview(self, *, actor: str) -> Overview:
-        """Every channel's open postmortems, overdue meetings first: for the incident
-        managers (NotAllowed says so to anyone else)."""
+        """Every channel's open postmortems, those with messages Slack refused first (an
+        owner prompt nobody saw leaves nobody asked), then overdue meetings: for the
+        incident managers (NotAllowed says so to anyone else)."""
         check_can_see_everywhere(actor, self._policy.incident_managers)
         now = self._clock()
         with self._uow_factory() as uow:
             everywhere = uow.postmortems.open_everywhere()
             unrouted = uow.postmortems.unrouted()
-        return Overview(by_urgency(everywhere, self._policy, now), unrouted, now)
+            undeliverable = self._undeliverable(uow, everywhere)
+        refused = {postmortem_id for postmortem_id, lost in undeliverable.items() if lost}
+        ordered = by_urgency(everywhere, self._policy, now, refused=refused)
+        return Overview(ordered, unrouted, now, undeliverable)
 
     @staticmethod
-    def _undeliverable(uow: UnitOfWork, postmortem_id: int) -> list[str]:
-        """What Slack refused for good; not what has been queued again since.
+    def _undeliverable(uow: UnitOfWork, postmortems: Sequence[Postmortem]) -> dict[int, list[str]]:
+        """By postmortem, what Slack refused for good; not what has been queued again since,
+        nor an owner prompt that no longer matters (posted later, or an owner found another
+        way). In one query when Slack refused nothing, three at most: `status all` asks
+        this of every open postmortem.
 
         An action item's reminder is never queued again (another pending one is another
         item's, or another day's): it is listed, by its item's number, while the item is open.
         """
-        pending = uow.outbox.pending_kinds_for(postmortem_id) - set(ACTION_ITEM_REMINDERS)
-        problems = []
-        open_items: set[str] | None = None
-        for row in uow.outbox.dead_for(postmortem_id):
-            if row.kind in pending:
+        problems: dict[int, list[str]] = {p.id: [] for p in postmortems}
+        dead = uow.outbox.dead_for_many(list(problems))
+        if not dead:
+            return problems
+        refused_in = sorted({row.postmortem_id for row in dead if row.postmortem_id is not None})
+        pending = uow.outbox.pending_kinds_for_many(refused_in)
+        asked_for_owner = {p.id for p in postmortems if p.owner_id is None and p.prompt_ts is None}
+        open_items: set[tuple[int, str]] | None = None
+        for row in dead:
+            postmortem_id = row.postmortem_id
+            if postmortem_id is None:
+                continue
+            if row.kind in pending[postmortem_id] - set(ACTION_ITEM_REMINDERS):
+                continue
+            if row.kind == MessageKind.OWNER_PROMPT.value and postmortem_id not in asked_for_owner:
                 continue
             if row.kind not in ACTION_ITEM_REMINDERS:
-                problems.append(f"{row.kind}: {row.last_error}")
+                problems[postmortem_id].append(f"{row.kind}: {row.last_error}")
                 continue
             if open_items is None:
                 open_items = {
-                    str(item.number)
-                    for item in uow.action_items.for_postmortem(postmortem_id)
+                    (item_of, str(item.number))
+                    for item_of, items in uow.action_items.for_postmortems(refused_in).items()
+                    for item in items
                     if item.done_at is None
                 }
             number = str(row.params.get("number"))
-            if number in open_items:
-                problems.append(f"{row.kind}#{number}: {row.last_error}")
+            if (postmortem_id, number) in open_items:
+                problems[postmortem_id].append(f"{row.kind}#{number}: {row.last_error}")
         return problems
 
     def add_candidates(

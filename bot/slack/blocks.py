@@ -484,7 +484,8 @@ def status_text(
     # `status #N`.
     # In one order however many there are (it was newest first up to five).
     if len(postmortems) > 1 and now is not None:
-        postmortems = by_urgency(postmortems, policy, now)
+        refused = {pid for pid, problems in undeliverable.items() if problems}
+        postmortems = by_urgency(postmortems, policy, now, refused=refused)
     shown, more = postmortems[:STATUS_IN_FULL], postmortems[STATUS_IN_FULL:]
     for p in shown:
         lost, problems = _prompt_lost(p, undeliverable.get(p.id, []))
@@ -596,15 +597,19 @@ def overview_text(
     policy: Policy,
     now: datetime,
     *,
+    undeliverable: Mapping[int, list[str]] | None = None,
     limit: int = OVERVIEW_LIMIT,
 ) -> str:
     """`/postmortem status all`: one line per open postmortem, in the order given (those
-    needing help first), each with its channel, state, owner and meeting."""
+    needing help first), each with its channel, state, owner and meeting, and what Slack
+    refused for good (``undeliverable``, as `status` lists it) with what to do."""
     if not postmortems and not unrouted:
         return "No postmortem is open in any channel."
+    refused = {pid for pid, problems in (undeliverable or {}).items() if problems}
     overdue = sum(1 for p in postmortems if meeting_overdue(p, policy, now))
     lines = [
         f"*{_count(len(postmortems), 'open postmortem')} in every channel*"
+        + (f", {len(refused)} whose messages Slack refused" if refused else "")
         + (f", {overdue} with the meeting overdue" if overdue else "")
         + ", those needing help first:"
     ]
@@ -615,6 +620,7 @@ def overview_text(
             f"• *#{p.id} {escape(short(p.title))}* in <#{p.channel_id}> — "
             f"{STATE_LABELS[p.state]} · "
             f"{owner} · {_meeting_line(p, policy)}{flag}"
+            + _refused_flag(p, (undeliverable or {}).get(p.id, []))
         )
     if len(postmortems) > limit:
         lines.append(f"…and {len(postmortems) - limit} more, resolved most recently.")
@@ -622,6 +628,29 @@ def overview_text(
         lines.append(_unrouted_line(unrouted))
     lines.append("`/postmortem status #N` in a postmortem's channel shows it in full.")
     return "\n".join(lines)
+
+
+def _refused_flag(p: Postmortem, problems: list[str]) -> str:
+    """For `status all`, in a few words: what Slack refused for good, and what to do."""
+    lost, others = _prompt_lost(p, problems)
+    if lost is not None and p.channel_id is not None:
+        channel, again = f"<#{p.channel_id}>", "`/postmortem start` there again"
+        fix = (
+            f"unarchive {channel} and run {again}"
+            if lost == "is_archived"
+            else f"invite me to {channel} (`/invite {APP_MENTION}`) and run {again}"
+        )
+        return (
+            f" · :warning: Slack refused its owner prompt (`{escape(lost)}`), so nobody was "
+            f"asked to pick an owner: {fix}, or `/postmortem move #{p.id}` in the right channel"
+        )
+    if not others:
+        return ""
+    more = f" and {_count(len(others) - 1, 'more message')}" if len(others) > 1 else ""
+    return (
+        f" · :warning: could not deliver {_undelivered(others[0])}{more}; "
+        f"`/postmortem status #{p.id}` there lists what Slack refused"
+    )
 
 
 def _document_line(

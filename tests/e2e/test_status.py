@@ -82,6 +82,39 @@ def test_status_all_lists_every_channels_open_postmortems_overdue_meetings_first
     assert lines[-1] == "`/postmortem status #N` in a postmortem's channel shows it in full."
 
 
+def test_status_all_flags_a_postmortem_whose_owner_prompt_slack_refused_before_overdue_ones(
+    make_bot: BotFactory,
+) -> None:
+    bot = make_bot(policy=MANAGED)
+    bot.user("U0ALICE", channel_id="C0OLD").answer("start Old outage")
+    bot.settle()
+    bot.clock.advance(timedelta(days=8))  # its meeting is overdue now
+    bot.dispatch()  # its nudges, before Slack refuses the next message
+    # A private channel the bot was not invited to: nobody there sees the owner prompt.
+    bot.slack.fail_next("chat.postMessage", "not_in_channel")
+    bot.user("U0ALICE", channel_id="C0PRIV").answer("start Private outage")
+    bot.settle()
+
+    overview = bot.user("U0MANAGER", channel_id="D0MANAGER").answer("status all")
+
+    lines = overview.splitlines()
+    assert lines[0] == (
+        "*2 open postmortems in every channel*, 1 whose messages Slack refused, 1 with the "
+        "meeting overdue, those needing help first:"
+    )
+    assert lines[1].startswith(
+        "• *#2 Private outage* in <#C0PRIV> — Awaiting an owner · _no owner yet_ ·"
+    )
+    assert lines[1].endswith(
+        " · :warning: Slack refused its owner prompt (`not_in_channel`), so nobody was asked to "
+        "pick an owner: invite me to <#C0PRIV> (`/invite @postmortem-bot`) and run "
+        "`/postmortem start` there again, or `/postmortem move #2` in the right channel"
+    )
+    assert lines[2].startswith("• *#1 Old outage* in <#C0OLD>")
+    assert lines[2].endswith(":warning: meeting overdue")
+    assert "refused" not in lines[2]
+
+
 def test_status_all_is_for_the_incident_managers_and_says_so(make_bot: BotFactory) -> None:
     unmanaged = make_bot()
     unmanaged.user("U0ALICE", channel_id="C0SECRET").answer("start Secret outage")

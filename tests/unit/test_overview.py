@@ -68,6 +68,28 @@ def test_overdue_meetings_come_first_then_the_earliest_deadline() -> None:
     assert [p.id for p in ordered] == [2, 1, 4, 3]
 
 
+def test_those_with_messages_slack_refused_come_before_overdue_meetings() -> None:
+    overdue = postmortem(1, State.DRAFTING)
+    refused = postmortem(2, State.AWAITING_OWNER, RESOLVED + timedelta(days=6))
+    fresh = postmortem(3, State.DRAFTING, RESOLVED + timedelta(days=5))
+
+    ordered = by_urgency([fresh, overdue, refused], Policy(), A_WEEK_LATER, refused={2})
+
+    assert [p.id for p in ordered] == [2, 1, 3]
+
+
+def test_status_all_says_what_else_slack_refused_and_where_to_look() -> None:
+    owned = replace(postmortem(4, State.DRAFTING), owner_id="U0BOB")
+    problems = {4: ["owner_chosen: not_in_channel", "nudge_no_meeting: not_in_channel"]}
+
+    text = overview_text([owned], [], Policy(), RESOLVED, undeliverable=problems)
+
+    assert text.splitlines()[1].endswith(
+        " · :warning: could not deliver the owner announcement (Slack said `not_in_channel`) "
+        "and 1 more message; `/postmortem status #4` there lists what Slack refused"
+    )
+
+
 def test_only_an_incident_manager_sees_every_channel() -> None:
     check_can_see_everywhere("U0MANAGER", ["U0MANAGER"])
     with pytest.raises(NotAllowed, match="for the incident managers: it lists incidents"):

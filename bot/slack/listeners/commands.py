@@ -147,7 +147,11 @@ def answer_command(
             reply(
                 ack,
                 overview_text(
-                    overview.postmortems, overview.unrouted, postmortems.policy, overview.now
+                    overview.postmortems,
+                    overview.unrouted,
+                    postmortems.policy,
+                    overview.now,
+                    undeliverable=overview.undeliverable,
                 ),
             )
         case commands.CorrectDetails(postmortem_id):
