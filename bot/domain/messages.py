@@ -408,19 +408,22 @@ def plan_refused_nudges_again(
 
     Their no-owner clock restarts now, as it starts at the prompt for an incident opened
     late: nobody could answer a prompt they never saw. The overdue notice, if refused, comes
-    at the deadline or now.
+    at the deadline; if that has passed, as for a postmortem opened after it (plan_on_open):
+    when the no-owner escalation would, in its place, not with the prompt.
     """
     no_owner = policy.no_owner
+    deadline = policy.meeting_deadline(postmortem.resolved_at)
+    escalation = no_owner_escalation_due(policy, now)
+    overdue_instead = MessageKind.ESCALATE_OVERDUE in refused and deadline <= now
     plan = []
     if MessageKind.NUDGE_NO_OWNER in refused:
         due = _channel_time(policy, now + no_owner.first)
         plan.append(PlannedMessage(MessageKind.NUDGE_NO_OWNER, due))
-    if MessageKind.ESCALATE_NO_OWNER in refused:
-        due = no_owner_escalation_due(policy, now)
-        plan.append(PlannedMessage(MessageKind.ESCALATE_NO_OWNER, due))
+    if MessageKind.ESCALATE_NO_OWNER in refused and not overdue_instead:
+        plan.append(PlannedMessage(MessageKind.ESCALATE_NO_OWNER, escalation))
     if MessageKind.ESCALATE_OVERDUE in refused:
-        deadline = policy.meeting_deadline(postmortem.resolved_at)
-        plan.append(PlannedMessage(MessageKind.ESCALATE_OVERDUE, max(now, deadline)))
+        due = escalation if overdue_instead else deadline
+        plan.append(PlannedMessage(MessageKind.ESCALATE_OVERDUE, due))
     return plan
 
 

@@ -290,12 +290,14 @@ def reason_gone_elsewhere(
     if kind is MessageKind.NUDGE_NO_OWNER:
         # The channel is asked for an owner until the escalation, never after it: a nudge
         # still waiting once the escalation was posted (planned before its time moved, or
-        # snoozed) is dropped. For a postmortem opened after its deadline, the overdue
-        # notice is that escalation (it comes in its place, and says there is no owner).
-        return any(
-            uow.outbox.count_sent(postmortem_id=postmortem_id, kind=escalation) > 0
-            for escalation in (MessageKind.ESCALATE_NO_OWNER, MessageKind.ESCALATE_OVERDUE)
-        )
+        # snoozed) is dropped. Where no no-owner escalation is to come (a postmortem opened,
+        # or its prompt posted again, after its deadline), the overdue notice is that
+        # escalation: it comes in its place, and says there is no owner.
+        if uow.outbox.count_sent(postmortem_id=postmortem_id, kind=MessageKind.ESCALATE_NO_OWNER):
+            return True
+        return bool(
+            uow.outbox.count_sent(postmortem_id=postmortem_id, kind=MessageKind.ESCALATE_OVERDUE)
+        ) and MessageKind.ESCALATE_NO_OWNER.value not in uow.outbox.pending_kinds_for(postmortem_id)
     if kind is MessageKind.NUDGE_NO_DRAFT:
         return uow.documents.get(postmortem_id) is not None
     if kind is MessageKind.OWNER_TOLD:

@@ -348,15 +348,16 @@ class LifecycleService(Service):
                     due_before=None if to_owner or item.kind in REPEATING_NUDGES else until,
                     reason="snoozed",
                 )
-                # The escalation still to come, if any: no-owner nudges stop there.
-                # (For a postmortem opened after its deadline, the overdue notice, which comes
-                # in its place.)
-                escalations = [
-                    uow.outbox.first_pending_due(postmortem_id=postmortem.id, kind=escalation)
-                    for escalation in (MessageKind.ESCALATE_NO_OWNER, MessageKind.ESCALATE_OVERDUE)
-                    if item.kind is MessageKind.NUDGE_NO_OWNER
-                ]
-                escalation_at = min((e for e in escalations if e is not None), default=None)
+                # The escalation still to come, if any: no-owner nudges stop there. Where none
+                # is to come (opened, or its prompt posted again, after the deadline), the
+                # overdue notice, which comes in its place.
+                escalation_at = None
+                if item.kind is MessageKind.NUDGE_NO_OWNER:
+                    escalation_at = uow.outbox.first_pending_due(
+                        postmortem_id=postmortem.id, kind=MessageKind.ESCALATE_NO_OWNER
+                    ) or uow.outbox.first_pending_due(
+                        postmortem_id=postmortem.id, kind=MessageKind.ESCALATE_OVERDUE
+                    )
                 again = plan_snooze(
                     item.kind, recipient, item.params, now, escalation_at=escalation_at
                 )

@@ -30,6 +30,7 @@ from bot.domain.messages import (
     plan_on_open,
     plan_on_owner,
     plan_on_schedule,
+    plan_refused_nudges_again,
     plan_repeat_no_owner,
     plan_repeat_owner_reminder,
     still_applies,
@@ -126,6 +127,48 @@ def test_a_late_incident_asks_for_an_owner_from_now_and_is_overdue_only_once_it_
         # One overdue notice, not one per day missed; not with the prompt, before anyone
         # could have answered it: when the no-owner escalation would come, instead of it.
         (MessageKind.ESCALATE_OVERDUE, TUESDAY_2PM + timedelta(hours=24)),
+    }
+
+
+REFUSED_ALONG_WITH_THE_PROMPT = (
+    MessageKind.NUDGE_NO_OWNER,
+    MessageKind.ESCALATE_NO_OWNER,
+    MessageKind.ESCALATE_OVERDUE,
+)
+
+
+def test_a_prompt_posted_again_past_the_deadline_gets_its_overdue_notice_later_not_with_it() -> (
+    None
+):
+    # Refused in a channel the bot was not in, posted again once it was invited, after the
+    # deadline: the overdue notice came in the same second as the prompt, and (counted as
+    # the escalation) stopped the channel's nudge planned an hour later.
+    policy = Policy(working_hours=WorkingHours(always=True))
+    late = postmortem(state=State.AWAITING_OWNER, owner_id=None, resolved_at=TUESDAY_2PM)
+    thursday_a_week_on = TUESDAY_2PM + timedelta(days=9)
+
+    planned = plan_refused_nudges_again(
+        late, policy, thursday_a_week_on, REFUSED_ALONG_WITH_THE_PROMPT
+    )
+
+    assert {(p.kind, p.due_at) for p in planned} == {
+        (MessageKind.NUDGE_NO_OWNER, thursday_a_week_on + timedelta(hours=1)),
+        # In place of the no-owner escalation, when it would come; not both.
+        (MessageKind.ESCALATE_OVERDUE, thursday_a_week_on + timedelta(hours=24)),
+    }
+
+
+def test_a_prompt_posted_again_before_the_deadline_keeps_both_escalations_apart() -> None:
+    policy = Policy(working_hours=WorkingHours(always=True))
+    unowned = postmortem(state=State.AWAITING_OWNER, owner_id=None, resolved_at=TUESDAY_2PM)
+    wednesday = TUESDAY_2PM + timedelta(days=1)
+
+    planned = plan_refused_nudges_again(unowned, policy, wednesday, REFUSED_ALONG_WITH_THE_PROMPT)
+
+    assert {(p.kind, p.due_at) for p in planned} == {
+        (MessageKind.NUDGE_NO_OWNER, wednesday + timedelta(hours=1)),
+        (MessageKind.ESCALATE_NO_OWNER, wednesday + timedelta(hours=24)),
+        (MessageKind.ESCALATE_OVERDUE, TUESDAY_2PM + timedelta(days=7)),
     }
 
 
