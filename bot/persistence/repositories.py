@@ -804,14 +804,16 @@ class OutboxRepository:
             query = query.where(OutboxRow.due_at <= due_by)
         return set(self._session.scalars(query.distinct()))
 
-    def pending(self, *, postmortem_id: int, kind: MessageKind) -> list[OutboxItem]:
-        """This postmortem's messages of ``kind`` still waiting to be sent, oldest first."""
+    def waiting(self, *, postmortem_id: int, kind: MessageKind, now: datetime) -> list[OutboxItem]:
+        """This postmortem's messages of ``kind`` still waiting to be sent, and not being sent
+        at ``now`` (a dispatcher's live lease: it may be reaching Slack), oldest first."""
         rows = self._session.scalars(
             select(OutboxRow)
             .where(
                 OutboxRow.postmortem_id == postmortem_id,
                 OutboxRow.kind == kind.value,
                 OutboxRow.status == "pending",
+                _unclaimed(now),
             )
             .order_by(OutboxRow.id)
         )

@@ -124,8 +124,8 @@ class LifecycleService(Service):
                 for event in uow.audit.for_postmortem(postmortem.id)
                 if event.action == "meeting_scheduled"
             ]
-            unsent = uow.outbox.pending(
-                postmortem_id=postmortem.id, kind=MessageKind.MEETING_INVITE
+            unsent = uow.outbox.waiting(
+                postmortem_id=postmortem.id, kind=MessageKind.MEETING_INVITE, now=now
             )
             invite = invite_params(
                 postmortem,
@@ -283,8 +283,8 @@ class LifecycleService(Service):
             )
             # A meeting its invite put on people's calendars is off: they are told to delete
             # it (an invite not posted yet is not, now: still_applies).
-            unsent = uow.outbox.pending(
-                postmortem_id=postmortem.id, kind=MessageKind.MEETING_INVITE
+            unsent = uow.outbox.waiting(
+                postmortem_id=postmortem.id, kind=MessageKind.MEETING_INVITE, now=now
             )
             called_off = meeting_called_off(
                 postmortem,

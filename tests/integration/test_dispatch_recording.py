@@ -297,3 +297,35 @@ def test_renewing_a_batch_lets_go_of_rows_cancelled_before_their_turn_but_not_of
     assert row(runtime, cancelled).lease_owner is None
     assert row(runtime, posted).lease_owner == "replica-1"  # to record it as sent
     assert row(runtime, waiting).lease_expires_at == clock() + timedelta(minutes=4)
+
+
+def test_a_cancel_while_the_meetings_invite_is_being_posted_says_the_meeting_is_off(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    # The invite a dispatcher holds may be reaching Slack (and calendars): it is not one
+    # "still waiting to be posted", which the channel never heard of.
+    open_many(runtime, clock, 1)
+    runtime.dispatcher.drain(now=clock())  # the owner prompt
+    runtime.postmortems.claim_ownership(
+        postmortem_id=1, owner="U0BOB", chosen_by="U0BOB", channel_id="C0BURST000"
+    )
+    runtime.dispatcher.drain(now=clock())  # the owner's announcement and the like
+    meeting = clock() + timedelta(days=2)
+    runtime.lifecycle.schedule_meeting(
+        channel_id="C0BURST000", actor="U0BOB", at=meeting, participants=[], justification=None
+    )
+    [invite] = [
+        i for i in claim(runtime, clock, "replica-b") if i.kind is MessageKind.MEETING_INVITE
+    ]
+
+    runtime.lifecycle.cancel(channel_id="C0BURST000", actor="U0BOB", reason="opened twice")
+
+    [cancelled] = [r for r in rows_of(runtime, "cancelled")]
+    assert cancelled.params["meeting_called_off"] == meeting.isoformat()
+    assert "U0BOB" in cancelled.params["invited"].split()
+    assert invite.id  # held by replica-b all along
+
+
+def rows_of(runtime: Runtime, kind: str) -> list[OutboxRow]:
+    with runtime.engine.connect() as connection:
+        return list(connection.execute(select(OutboxRow).where(OutboxRow.kind == kind)))  # type: ignore[arg-type]
