@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -127,11 +127,12 @@ def invite_description(
     return "\n".join(lines)
 
 
-# On a meeting invite's message: its SEQUENCE, and what the channel last heard of the
-# meeting (its time, its chosen participants), to say what changed.
+# On a meeting invite's message: its SEQUENCE; everyone it names (INVITED: whose calendars
+# hold it once it is posted, whoever owns the postmortem later); and what the channel last
+# heard of the meeting (its time, whom that invite named), to say what changed.
 SEQUENCE = "sequence"
 MOVED_FROM = "moved_from"
-WAS_PARTICIPANTS = "was_participants"
+WAS_INVITED = "was_invited"
 
 
 def invite_sequence(scheduled_at: Sequence[datetime]) -> int:
@@ -150,20 +151,41 @@ def invite_sequence(scheduled_at: Sequence[datetime]) -> int:
     return sequence
 
 
+def invited_ids(postmortem: Postmortem, policy: Policy) -> str:
+    """Everyone the invite for ``postmortem``'s meeting names, as params carry them."""
+    return " ".join(a.slack_user_id for a in invite_attendees(postmortem, policy))
+
+
+def _heard_invited(before: Postmortem, policy: Policy, heard: Mapping[str, Any] | None) -> str:
+    """Whom the invite the channel last heard named: as it recorded them, or (an invite from
+    before it recorded them) as the postmortem names them now."""
+    if heard is not None and INVITED in heard:
+        return str(heard[INVITED])
+    return invited_ids(before, policy)
+
+
 def invite_params(
-    before: Postmortem, *, sequence: int, unsent: Mapping[str, Any] | None
+    before: Postmortem,
+    after: Postmortem,
+    policy: Policy,
+    *,
+    sequence: int,
+    unsent: Mapping[str, Any] | None,
+    heard: Mapping[str, Any] | None,
 ) -> dict[str, str]:
-    """The params of the invite for a meeting just (re)scheduled from ``before``.
+    """The params of the invite for a meeting just (re)scheduled from ``before`` to
+    ``after``.
 
     ``unsent``: those of an invite still waiting to be posted, which this one replaces. The
     channel never heard of it, so what it last heard is what that one was to change.
+    ``heard``: those of the last invite that reached Slack (or is reaching it).
     """
-    params = {SEQUENCE: str(sequence)}
+    params = {SEQUENCE: str(sequence), INVITED: invited_ids(after, policy)}
     if unsent is not None:
-        params.update({k: str(unsent[k]) for k in (MOVED_FROM, WAS_PARTICIPANTS) if k in unsent})
+        params.update({k: str(unsent[k]) for k in (MOVED_FROM, WAS_INVITED) if k in unsent})
     elif before.meeting_at is not None:
         params[MOVED_FROM] = before.meeting_at.isoformat()
-        params[WAS_PARTICIPANTS] = " ".join(before.meeting_participants)
+        params[WAS_INVITED] = _heard_invited(before, policy, heard)
     return params
 
 
@@ -178,8 +200,8 @@ def meeting_called_off(
     policy: Policy,
     *,
     now: datetime,
-    invite_posted: bool,
     unsent: Mapping[str, Any] | None,
+    heard: Mapping[str, Any] | None,
 ) -> dict[str, str]:
     """The params that tell whom a cancellation of ``postmortem`` (as it was before it)
     must ask to delete the meeting from their calendars: none unless an invite was posted
@@ -187,19 +209,20 @@ def meeting_called_off(
 
     ``unsent``: the params of an invite still waiting to be posted, which will not be now.
     Calendars hold what the channel last heard, which that invite was to change.
+    ``heard``: the params of the last invite that reached Slack (or is reaching it); none
+    posted, no calendar holds the meeting.
     """
-    if postmortem.state is not State.MEETING_SCHEDULED or not invite_posted:
+    if postmortem.state is not State.MEETING_SCHEDULED or heard is None:
         return {}
-    at, participants = postmortem.meeting_at, postmortem.meeting_participants
+    at, invited = postmortem.meeting_at, _heard_invited(postmortem, policy, heard)
     if unsent is not None:
         if MOVED_FROM not in unsent:
             return {}
         at = datetime.fromisoformat(str(unsent[MOVED_FROM]))
-        participants = tuple(str(unsent.get(WAS_PARTICIPANTS) or "").split())
+        invited = str(unsent.get(WAS_INVITED) or invited)
     if at is None or at <= now:  # under way or past: no event left to take off a calendar
         return {}
-    invited = invite_attendees(replace(postmortem, meeting_participants=participants), policy)
-    return {CALLED_OFF: at.isoformat(), INVITED: " ".join(a.slack_user_id for a in invited)}
+    return {CALLED_OFF: at.isoformat(), INVITED: invited}
 
 
 def meeting_invite_ics(

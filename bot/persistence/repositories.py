@@ -844,6 +844,25 @@ class OutboxRepository:
             or 0
         )
 
+    def last_heard(
+        self, *, postmortem_id: int, kind: MessageKind, now: datetime
+    ) -> dict[str, Any] | None:
+        """The params of the last message of ``kind`` about this postmortem that reached
+        Slack, or that a dispatcher is sending at ``now``; None if there is none."""
+        return self._session.scalars(
+            select(OutboxRow.params)
+            .where(
+                OutboxRow.postmortem_id == postmortem_id,
+                OutboxRow.kind == kind.value,
+                or_(
+                    OutboxRow.status.in_(_REACHED_SLACK),
+                    and_(OutboxRow.status.in_(_MAYBE_IN_FLIGHT), ~_unclaimed(now)),
+                ),
+            )
+            .order_by(OutboxRow.id.desc())
+            .limit(1)
+        ).first()
+
     def delivered_or_in_flight(
         self, *, postmortem_id: int, kind: MessageKind, now: datetime
     ) -> bool:

@@ -129,8 +129,13 @@ class LifecycleService(Service):
             )
             invite = invite_params(
                 postmortem,
+                updated,
+                self._policy,
                 sequence=invite_sequence([*scheduled_before, now]),
                 unsent=unsent[-1].params if unsent else None,
+                heard=uow.outbox.last_heard(
+                    postmortem_id=postmortem.id, kind=MessageKind.MEETING_INVITE, now=now
+                ),
             )
             uow.audit.record(
                 postmortem_id=postmortem.id,
@@ -290,10 +295,10 @@ class LifecycleService(Service):
                 postmortem,
                 self._policy,
                 now=now,
-                invite_posted=uow.outbox.delivered_or_in_flight(
+                unsent=unsent[-1].params if unsent else None,
+                heard=uow.outbox.last_heard(
                     postmortem_id=postmortem.id, kind=MessageKind.MEETING_INVITE, now=now
                 ),
-                unsent=unsent[-1].params if unsent else None,
             )
             params = {
                 "by": actor,

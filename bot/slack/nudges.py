@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 from bot.domain.completion import artifact_gaps_predicate, artifact_gaps_text
 from bot.domain.document import DROPPED, GAPS, read_gaps
 from bot.domain.lifecycle import State
-from bot.domain.meetings import CALLED_OFF, INVITED, MOVED_FROM, WAS_PARTICIPANTS
+from bot.domain.meetings import CALLED_OFF, INVITED, MOVED_FROM, WAS_INVITED
 from bot.domain.messages import (
     HANDED_OVER_FROM,
     MessageKind,
@@ -270,7 +270,7 @@ def meeting_invite_text(
         "• When they were involved: customer support, account management, product management"
     )
     invited = {postmortem.owner_id, *policy.incident_managers, *postmortem.meeting_participants}
-    dropped = [p for p in str(params.get(WAS_PARTICIPANTS) or "").split() if p not in invited]
+    dropped = [p for p in str(params.get(WAS_INVITED) or "").split() if p not in invited]
     if dropped:
         text += (
             f"\n• No longer invited: {_people(dropped)}: delete the earlier event from your "

@@ -321,3 +321,23 @@ def test_a_meeting_whose_new_invite_was_not_posted_is_called_off_as_the_channel_
         f"{first:%Y-%m-%d %H:%M} UTC> is off: <@U0BOB>, <@U0CAROL>, delete it from your "
         "calendar."
     )
+
+
+def test_a_meeting_called_off_after_a_hand_over_names_whom_its_invite_named(
+    make_bot: BotFactory,
+) -> None:
+    # Bob scheduled it (his calendar has it), then handed it to Carol: telling Carol to delete
+    # an event she never got, and not Bob, who has it, was wrong.
+    bot = make_bot(policy="incident_managers: [U0MANAGER]\n")
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=1)))
+    bot.settle()
+    bot.user("U0BOB").command("owner <@U0CAROL>")
+    bot.settle()
+
+    bot.user("U0MANAGER").answer(f"cancel {REASON}")
+    bot.settle()
+
+    [told] = posted(bot, "cancelled")
+    assert told["text"].endswith("is off: <@U0BOB>, <@U0MANAGER>, delete it from your calendar.")

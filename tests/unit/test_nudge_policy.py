@@ -306,13 +306,35 @@ def test_every_schedule_change_raises_the_invites_sequence_even_within_one_secon
 
 
 def test_a_reschedule_replacing_an_invite_not_yet_posted_says_what_the_channel_last_heard() -> None:
-    heard = {"sequence": "5", "moved_from": "2026-11-26T14:00:00+00:00", "was_participants": "U0CS"}
+    unsent = {"sequence": "5", "moved_from": "2026-11-26T14:00:00+00:00", "was_invited": "U0CS"}
     rescheduled = postmortem(
         state=State.MEETING_SCHEDULED, meeting_at=TUESDAY_2PM + timedelta(days=3)
     )
+    policy = Policy()
 
-    assert invite_params(rescheduled, sequence=7, unsent=heard) == {**heard, "sequence": "7"}
-    assert invite_params(rescheduled, sequence=7, unsent={"sequence": "6"}) == {"sequence": "7"}
+    def params(unsent: dict[str, str]) -> dict[str, str]:
+        return invite_params(
+            rescheduled, rescheduled, policy, sequence=7, unsent=unsent, heard=None
+        )
+
+    assert params(unsent) == {**unsent, "sequence": "7", "invited": "U0BOB"}
+    assert params({"sequence": "6"}) == {"sequence": "7", "invited": "U0BOB"}
+
+
+def test_a_reschedule_after_a_hand_over_names_whom_the_earlier_invite_invited() -> None:
+    # Bob was invited as the owner, then handed it to Carol: Bob holds the event, not Carol.
+    handed_over = postmortem(
+        state=State.MEETING_SCHEDULED,
+        meeting_at=TUESDAY_2PM + timedelta(days=2),
+        owner_id="U0CAROL",
+    )
+    moved = replace(handed_over, meeting_at=TUESDAY_2PM + timedelta(days=3))
+    heard = {"sequence": "5", "invited": "U0BOB U0CS"}
+
+    params = invite_params(handed_over, moved, Policy(), sequence=6, unsent=None, heard=heard)
+
+    assert params["was_invited"] == "U0BOB U0CS"
+    assert params["invited"] == "U0CAROL"
 
 
 def test_a_cancel_calls_off_a_meeting_still_ahead_only_if_an_invite_put_it_on_calendars() -> None:
@@ -321,17 +343,25 @@ def test_a_cancel_calls_off_a_meeting_still_ahead_only_if_an_invite_put_it_on_ca
         state=State.MEETING_SCHEDULED, meeting_at=ahead, meeting_participants=("U0CS",)
     )
     policy = Policy(incident_managers=("U0IM",))
+    posted = {"sequence": "1", "invited": "U0BOB U0IM U0CS"}
 
     def called_off(
-        meeting: Postmortem, *, posted: bool = True, now: datetime = TUESDAY_2PM
+        meeting: Postmortem,
+        *,
+        heard: dict[str, str] | None = posted,
+        now: datetime = TUESDAY_2PM,
     ) -> dict[str, str]:
-        return meeting_called_off(meeting, policy, now=now, invite_posted=posted, unsent=None)
+        return meeting_called_off(meeting, policy, now=now, unsent=None, heard=heard)
 
     assert called_off(scheduled) == {
         "meeting_called_off": ahead.isoformat(),
         "invited": "U0BOB U0IM U0CS",
     }
-    assert called_off(scheduled, posted=False) == {}  # nobody was sent an invite
+    # Handed over since: the invite named Bob, so Bob is told, not the new owner.
+    assert called_off(replace(scheduled, owner_id="U0CAROL"))["invited"] == "U0BOB U0IM U0CS"
+    # An invite from before the invited were recorded: as the postmortem names them.
+    assert called_off(scheduled, heard={"sequence": "1"})["invited"] == "U0BOB U0IM U0CS"
+    assert called_off(scheduled, heard=None) == {}  # nobody was sent an invite
     assert called_off(scheduled, now=ahead) == {}  # under way: nothing to take off a calendar
     assert called_off(replace(scheduled, state=State.IN_REVIEW)) == {}  # it was held
 

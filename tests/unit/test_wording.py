@@ -770,7 +770,7 @@ def test_an_invite_sent_again_for_the_same_time_says_it_is_still_then_and_not_mo
     again = postmortem(
         state=State.MEETING_SCHEDULED, meeting_at=meeting_at, meeting_participants=("U0CS",)
     )
-    heard = {"moved_from": meeting_at.isoformat(), "was_participants": "U0CS U0PM"}
+    heard = {"moved_from": meeting_at.isoformat(), "was_invited": "U0BOB U0CS U0PM"}
 
     text = meeting_invite_text(again, Policy(), heard)
 
