@@ -457,14 +457,19 @@ class IncidentService:
         self, postmortem: Postmortem, event: PagerDutyEvent, recorded: Handled
     ) -> Postmortem:
         """A postmortem a person started with the incident's link takes PagerDuty's
-        resolution time (and severity) where they gave none: once, from the delivery that
-        is not a duplicate, so a redelivery never undoes a correction made since."""
-        if recorded.outcome != "recorded" or postmortem.source == PAGERDUTY:
+        resolution time (and severity) where they gave none.
+
+        The time from any delivery, a redelivery too: the event is recorded before this runs,
+        so a process stopped in between has only the redelivery left to take it from; and
+        once taken (or corrected), the time is no longer the moment it opened, so nothing is
+        undone. The severity only from the first delivery: one a person cleared since stays
+        cleared."""
+        if postmortem.source == PAGERDUTY:
             return postmortem
         updated = self._postmortems.take_tools_report(
             postmortem_id=postmortem.id,
             resolved_at=event.occurred_at,
-            severity=_severity(event.data),
+            severity=_severity(event.data) if recorded.outcome == "recorded" else None,
             actor=PAGERDUTY,
         )
         return updated or postmortem

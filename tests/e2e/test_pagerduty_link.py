@@ -7,6 +7,7 @@ owners: the bystander problem the bot exists to prevent.
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from bot.devtools.pagerduty_standin import PagerDutyStandIn
 from bot.domain.postmortem import IncidentReport
 from bot.persistence.tables import PostmortemRow
 from bot.services.incidents import LOOKUP_SECONDS
+from bot.webhooks.pagerduty import parse_event
 from tests.conftest import BotFactory, BotHarness
 from tests.e2e.conftest import PAGERDUTY_TOKEN
 from tests.e2e.test_pagerduty_webhook import (
@@ -328,3 +330,26 @@ def test_a_start_without_a_resolution_time_stores_the_very_moment_it_opened(
 
     assert opened.resolved_at == opened.opened_at == bot.clock()
     assert opened.resolution_taken_as_opening
+
+
+def test_pagerdutys_resolution_time_is_taken_from_a_redelivery_if_the_first_was_cut_short(
+    incident_bot: BotFactory,
+) -> None:
+    # The event is recorded, then the time taken, in two steps: a process stopped between
+    # them left only PagerDuty's redelivery (a "duplicate") to take it from.
+    bot = incident_bot(routes=ROUTES)
+    alice = bot.user("U0ALICE", channel_id=INCIDENT_CHANNEL)
+    assert alice.answer(f"start <{LINK}> Checkout errors").startswith("Opened postmortem #1.")
+    bot.settle()
+    six_hours_earlier = event("resolved", minutes_ago=360, bot=bot)
+    parsed = parse_event(json.dumps(six_hours_earlier).encode(), now=bot.clock())
+    assert not isinstance(parsed, str)
+    bot.runtime.incidents.record_pagerduty_event(event=parsed, webhook_id="W-RESOLVED")
+
+    again = deliver(bot, six_hours_earlier, webhook_id="W-RESOLVED")
+    bot.settle()
+
+    assert again.json()["outcome"] == "already_open"
+    [row] = postmortems(bot)
+    assert row.resolved_at.replace(tzinfo=UTC) == bot.clock() - timedelta(hours=6)
+    assert row.severity is None  # from the first delivery only
