@@ -38,7 +38,7 @@ from bot.services.postmortems import PostmortemService
 from bot.slack.app import build_bolt_app
 from bot.slack.keepalive import KeepAliveWebClient
 from bot.slack.messenger import SlackMessenger
-from bot.slack.people import PeopleCheck
+from bot.slack.people import FORM_LOOKUP_SECONDS, PeopleCheck
 from bot.web.app import build_web_app
 from bot.webhooks.routes import webhook_routes
 from bot.webhooks.signature import split_secrets
@@ -50,6 +50,9 @@ log = logging.getLogger(__name__)
 
 # The longest a start waits for the owner-prompt pump to catch up: well inside Slack's 3 s.
 PROMPT_WAIT_SECONDS = 0.5
+
+# A users.info answer later than this is of no use to a form (Slack waits 3 s for it).
+PEOPLE_LOOKUP_TIMEOUT_SECONDS = FORM_LOOKUP_SECONDS + 0.5
 
 
 @dataclass
@@ -209,7 +212,17 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
     )
     pump = OutboxPump(dispatcher, clock, idle_seconds=settings.dispatch_interval_seconds)
     pump_holder.append(pump)
-    people = PeopleCheck(client)
+    # Its own client, which gives up soon after the form's deadline: a look-up past it
+    # would otherwise hold one of the check's few threads for the 10 s above, and with a
+    # slow Slack the next forms' look-ups would queue behind them and all be waved through.
+    people = PeopleCheck(
+        KeepAliveWebClient(
+            token=token,
+            base_url=settings.slack_api_url,
+            timeout=PEOPLE_LOOKUP_TIMEOUT_SECONDS,
+            retry_handlers=[],
+        )
+    )
     bolt_app = build_bolt_app(
         client=client,
         signing_secret=signing_secret,

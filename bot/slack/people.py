@@ -28,8 +28,9 @@ SLACKBOT = "USLACKBOT"
 # gives the answer to a submission 3 s; this leaves well over a second to store it.
 FORM_LOOKUP_SECONDS = 1.5
 # The people of one form are asked about side by side (a form names up to 75). A call past
-# the deadline keeps its thread until the client's own timeout, so a slow Slack during a
-# few submissions does not hold up the next.
+# the deadline keeps its thread until the client's own timeout, so the client given is one
+# that gives up soon after the deadline (bootstrap): else the next forms' look-ups queue
+# behind the late ones, and a slow Slack waves every bot through.
 LOOKUP_THREADS = 8
 
 
@@ -102,6 +103,11 @@ class PeopleCheck:
     def __deepcopy__(self, memo: dict[int, object]) -> Self:
         # Bolt deep-copies the context for lazy listeners; the check is shared, not copied.
         return self
+
+    @property
+    def gives_up_after(self) -> float:
+        """How long one look-up may hold a thread (its client's timeout), in seconds."""
+        return float(self._client.timeout)
 
     def no_owners(self, user_ids: Iterable[str]) -> dict[str, NoOwner]:
         """The users among ``user_ids`` that Slack says are bots or deactivated accounts.

@@ -8,8 +8,10 @@ from datetime import timedelta
 
 from slack_sdk import WebClient
 
+from bot.bootstrap import Runtime
 from bot.devtools.slack_standin import SlackStandIn
 from bot.slack.messenger import SlackMessenger
+from bot.slack.people import FORM_LOOKUP_SECONDS
 from tests.support.clock import FakeClock
 
 
@@ -58,3 +60,12 @@ def test_slack_unreachable_leaves_names_and_zones_unknown_instead_of_failing(
     )
 
     assert (people.display_name("U0BOB"), people.user_timezone("U0BOB")) == ("U0BOB", None)
+
+
+def test_the_start_forms_people_check_gives_up_on_slack_soon_after_its_deadline(
+    runtime: Runtime,
+) -> None:
+    # A look-up past the form's deadline holds one of the check's few threads until its
+    # client gives up: with the Web API client's 10 s, a slow Slack queued the next forms'
+    # look-ups behind the late ones, and every bot was waved through.
+    assert runtime.people.gives_up_after <= FORM_LOOKUP_SECONDS + 1
