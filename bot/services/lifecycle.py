@@ -356,13 +356,15 @@ class LifecycleService(Service):
                 # The escalation still to come, if any: no-owner nudges stop there. Where none
                 # is to come (opened, or its prompt posted again, after the deadline), the
                 # overdue notice, which comes in its place.
-                escalation_at = None
+                escalation_at = overdue_instead = None
                 if item.kind is MessageKind.NUDGE_NO_OWNER:
                     escalation_at = uow.outbox.first_pending_due(
                         postmortem_id=postmortem.id, kind=MessageKind.ESCALATE_NO_OWNER
-                    ) or uow.outbox.first_pending_due(
-                        postmortem_id=postmortem.id, kind=MessageKind.ESCALATE_OVERDUE
                     )
+                    if escalation_at is None:
+                        escalation_at = overdue_instead = uow.outbox.first_pending_due(
+                            postmortem_id=postmortem.id, kind=MessageKind.ESCALATE_OVERDUE
+                        )
                 again = plan_snooze(
                     item.kind, recipient, item.params, now, escalation_at=escalation_at
                 )
@@ -378,10 +380,18 @@ class LifecycleService(Service):
                 else:
                     assert escalation_at is not None
                     until = escalation_at
+                    # The overdue notice goes out owner or not: only a meeting on the
+                    # calendar stops it.
+                    at = f"{until:%a %d %b %H:%M} UTC"
+                    then = (
+                        f"the overdue notice goes to the incident managers at {at}, unless the "
+                        "meeting is on the calendar by then."
+                        if overdue_instead is not None
+                        else f"if nobody owns it by {at}, the escalation goes out then."
+                    )
                     text = (
                         "Snoozed until the escalation: no more reminders to pick an owner for "
-                        f"postmortem #{postmortem.id}. If nobody owns it by "
-                        f"{until:%a %d %b %H:%M} UTC, the escalation goes out then."
+                        f"postmortem #{postmortem.id}; {then}"
                     )
                 uow.audit.record(
                     postmortem_id=postmortem.id,
