@@ -191,6 +191,19 @@ def _unclaimed(now: datetime) -> Any:
     return or_(OutboxRow.lease_expires_at.is_(None), OutboxRow.lease_expires_at < now)
 
 
+def _heard_or_in_flight(postmortem_id: int, kind: MessageKind, now: datetime) -> tuple[Any, ...]:
+    """This postmortem's rows of ``kind`` that reached Slack (or were snoozed there), or that
+    a dispatcher holds at ``now``, sending them."""
+    return (
+        OutboxRow.postmortem_id == postmortem_id,
+        OutboxRow.kind == kind.value,
+        or_(
+            OutboxRow.status.in_(_REACHED_SLACK),
+            and_(OutboxRow.status.in_(_MAYBE_IN_FLIGHT), ~_unclaimed(now)),
+        ),
+    )
+
+
 # Ids are 32-bit integers on both databases (SQLite's go further; PostgreSQL's do not).
 _MAX_ROW_ID = 2**31 - 1
 
@@ -851,14 +864,7 @@ class OutboxRepository:
         Slack, or that a dispatcher is sending at ``now``; None if there is none."""
         return self._session.scalars(
             select(OutboxRow.params)
-            .where(
-                OutboxRow.postmortem_id == postmortem_id,
-                OutboxRow.kind == kind.value,
-                or_(
-                    OutboxRow.status.in_(_REACHED_SLACK),
-                    and_(OutboxRow.status.in_(_MAYBE_IN_FLIGHT), ~_unclaimed(now)),
-                ),
-            )
+            .where(*_heard_or_in_flight(postmortem_id, kind, now))
             .order_by(OutboxRow.id.desc())
             .limit(1)
         ).first()
@@ -869,16 +875,7 @@ class OutboxRepository:
         """Whether a message of ``kind`` about this postmortem reached Slack (or was snoozed
         there), or is held by a dispatcher sending it ``now``."""
         found = self._session.scalars(
-            select(OutboxRow.id)
-            .where(
-                OutboxRow.postmortem_id == postmortem_id,
-                OutboxRow.kind == kind.value,
-                or_(
-                    OutboxRow.status.in_(_REACHED_SLACK),
-                    and_(OutboxRow.status.in_(_MAYBE_IN_FLIGHT), ~_unclaimed(now)),
-                ),
-            )
-            .limit(1)
+            select(OutboxRow.id).where(*_heard_or_in_flight(postmortem_id, kind, now)).limit(1)
         ).first()
         return found is not None
 

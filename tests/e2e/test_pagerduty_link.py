@@ -32,7 +32,7 @@ from tests.e2e.test_pagerduty_webhook import (
     resolved,
 )
 from tests.e2e.test_start_form import form
-from tests.support.slack_user import block_text, buttons
+from tests.support.slack_user import SlackUser, block_text, buttons
 
 INCIDENT_CHANNEL = "C0INC0042"
 LINK = f"https://acme.pagerduty.com/incidents/{INCIDENT}"
@@ -250,6 +250,15 @@ def test_pagerdutys_people_are_kept_when_a_start_with_the_link_lands_during_the_
     assert prompt_channels(bot) == [INCIDENT_CHANNEL]
 
 
+def started_with_the_link(incident_bot: BotFactory) -> tuple[BotHarness, SlackUser]:
+    """Alice starts "Checkout errors" with the incident's link, at the test clock's now."""
+    bot = incident_bot(routes=ROUTES)
+    alice = bot.user("U0ALICE", channel_id=INCIDENT_CHANNEL)
+    assert alice.answer(f"start <{LINK}> Checkout errors").startswith("Opened postmortem #1.")
+    bot.settle()
+    return bot, alice
+
+
 def channel_texts(bot: BotHarness) -> list[str]:
     return [m.get("text", "") for m in bot.slack.messages(INCIDENT_CHANNEL)]
 
@@ -260,10 +269,7 @@ def test_pagerdutys_resolution_time_replaces_the_moment_a_start_with_the_link_to
     # `/postmortem start <link> <title>` asks nobody when it was resolved, so it took the
     # moment it was typed; typed on Monday for a Friday-night incident, the team would gain
     # three days on "meet within a week", and every nudge would count from Monday.
-    bot = incident_bot(routes=ROUTES)
-    alice = bot.user("U0ALICE", channel_id=INCIDENT_CHANNEL)
-    assert alice.answer(f"start <{LINK}> Checkout errors").startswith("Opened postmortem #1.")
-    bot.settle()
+    bot, alice = started_with_the_link(incident_bot)
     six_hours_earlier = event("resolved", minutes_ago=360, bot=bot)
 
     webhook = deliver(bot, six_hours_earlier, webhook_id="W-RESOLVED")
@@ -337,10 +343,7 @@ def test_pagerdutys_resolution_time_is_taken_from_a_redelivery_if_the_first_was_
 ) -> None:
     # The event is recorded, then the time taken, in two steps: a process stopped between
     # them left only PagerDuty's redelivery (a "duplicate") to take it from.
-    bot = incident_bot(routes=ROUTES)
-    alice = bot.user("U0ALICE", channel_id=INCIDENT_CHANNEL)
-    assert alice.answer(f"start <{LINK}> Checkout errors").startswith("Opened postmortem #1.")
-    bot.settle()
+    bot, _ = started_with_the_link(incident_bot)
     six_hours_earlier = event("resolved", minutes_ago=360, bot=bot)
     parsed = parse_event(json.dumps(six_hours_earlier).encode(), now=bot.clock())
     assert not isinstance(parsed, str)
