@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 # Longer than this is surely a typo (and timedelta overflows past ~2.7 million years).
@@ -184,3 +184,11 @@ class Policy:
 
     def meeting_deadline(self, resolved_at: datetime) -> datetime:
         return resolved_at + self.meeting_due.deadline
+
+    def person_zone(self, zone_name: str | None) -> ZoneInfo:
+        """A person's time zone by the name Slack gives for it, else the workspace's (none
+        given, or a name that is no zone: "America" is a folder)."""
+        try:
+            return ZoneInfo(zone_name or self.workspace_timezone)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            return ZoneInfo(self.workspace_timezone)

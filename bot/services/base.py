@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Self
 from zoneinfo import ZoneInfo
@@ -135,6 +135,13 @@ def in_a_direct_message(verb: str | None = None, arguments: str | None = None) -
     )
 
 
+def only_completed(closed: Sequence[Postmortem]) -> Postmortem | None:
+    """Of a channel's closed postmortems (newest first, two are enough to tell): its
+    completed one when it is the only one, which a command without a number means once
+    none is open; None when there are several, or it was cancelled."""
+    return closed[0] if len(closed) == 1 and closed[0].state is State.COMPLETED else None
+
+
 def _closed_one(
     uow: UnitOfWork, *, channel_id: str, verb: str | None, arguments: str | None
 ) -> Postmortem:
@@ -151,8 +158,9 @@ def _closed_one(
     # An export keeps a cancelled one too (with why); the rest act on completed ones only.
     states = CLOSED if verb == "export" else {State.COMPLETED}
     closed = uow.postmortems.closed_in_channel(channel_id, states, limit=2) if purpose else []
-    if len(closed) == 1 and closed[0].state is State.COMPLETED:
-        return closed[0]
+    only = only_completed(closed)
+    if only is not None:
+        return only
     if not closed:
         done = None if purpose else uow.postmortems.latest_closed_in_channel(channel_id)
         if done is not None:  # e.g. `done` again, or `held`: not "start one" alone

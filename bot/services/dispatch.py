@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from bot.domain.details import details_of
 from bot.domain.document import (
@@ -619,13 +619,10 @@ class Dispatcher:
 
     def _recipient_zone(self, item: OutboxItem) -> ZoneInfo:
         """The recipient's own time zone (from Slack), else the workspace's."""
-        zone_name = self._policy.workspace_timezone
-        if item.recipient is not None:
-            zone_name = self._messenger.user_timezone(item.recipient) or zone_name
-        try:
-            return ZoneInfo(zone_name)
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder
-            return ZoneInfo(self._policy.workspace_timezone)
+        recipient = item.recipient
+        return self._policy.person_zone(
+            self._messenger.user_timezone(recipient) if recipient is not None else None
+        )
 
     def _outside_working_hours(
         self, item: OutboxItem, zone: ZoneInfo, now: datetime

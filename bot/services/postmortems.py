@@ -50,6 +50,7 @@ from bot.services.base import (
     check_not_complete,
     find_postmortem,
     mrkdwn_safe,
+    only_completed,
     plan_messages,
     queue_notice,
 )
@@ -433,9 +434,8 @@ class PostmortemService(Service):
                 open_here = uow.postmortems.open_in_channel(channel_id)
                 if not open_here:
                     closed = uow.postmortems.closed_in_channel(channel_id, CLOSED, limit=2)
-                    if len(closed) == 1 and closed[0].state is State.COMPLETED:
-                        completed_here = closed[0]
-                    elif closed:
+                    completed_here = only_completed(closed)
+                    if completed_here is None and closed:
                         latest_closed = closed[0]
             else:
                 asked = uow.postmortems.get(postmortem_id)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -399,13 +399,8 @@ class SlackMessenger:
     def _recipients_day(self, message: Outgoing) -> date:
         """The day it is, as the message is sent, where its recipient is (their Slack zone,
         else the workspace's): the day the dispatcher waited for to begin."""
-        zone_name = message.policy.workspace_timezone
-        if message.recipient:
-            zone_name = self.user_timezone(message.recipient) or zone_name
-        try:
-            zone = ZoneInfo(zone_name)
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder
-            zone = ZoneInfo(message.policy.workspace_timezone)
+        recipient = message.recipient
+        zone = message.policy.person_zone(self.user_timezone(recipient) if recipient else None)
         return (message.sent_at or self._clock()).astimezone(zone).date()
 
     def _close_reminders(self, message: Outgoing, text: str) -> None:
