@@ -38,6 +38,15 @@ SECRET = "bench-signing-secret"
 SERVER_CORE = 0
 CLIENT_CORE = 1
 DRAIN_LIMIT_S = 60.0
+FLOOR = "floor, hand-written"
+# The floor alone, then with each library the bot uses put back on the start's path, then all.
+FLOOR_VARIANTS: tuple[tuple[str, ...], ...] = (
+    (),
+    ("bolt",),
+    ("sqlalchemy",),
+    ("slack_sdk",),
+    ("bolt", "sqlalchemy", "slack_sdk"),
+)
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -458,6 +467,55 @@ def bench_bot(opts: Options, db: str, pg_url: str | None, open_rate: float) -> d
     return phases
 
 
+def floor_label(libraries: tuple[str, ...]) -> str:
+    return f"{FLOOR} (sqlite)" + "".join(f" + {name}" for name in libraries)
+
+
+def bench_floor(opts: Options, open_rate: float, libraries: tuple[str, ...]) -> dict[str, Phase]:
+    """The hand-written floor (bench/floor_app.py) on SQLite, measured like the bot."""
+    print(f"[{floor_label(libraries)}]", file=sys.stderr, flush=True)
+    with contextlib.ExitStack() as stack:
+        slack = stack.enter_context(standin(opts.workdir))
+        database = opts.workdir / f"floor-{'-'.join(libraries)}.db"
+        port = free_port()
+        argv = [sys.executable, "-m", "bench.floor_app", "--port", str(port)]
+        argv += ["--database", str(database), "--slack-api-url", slack.url]
+        argv += [f"--with={name}" for name in libraries]
+        env = {**os.environ, "SLACK_SIGNING_SECRET": SECRET}
+        log = opts.workdir / "floor.log"
+        child = stack.enter_context(process(argv, env=env, core=SERVER_CORE, log=log))
+        wait_healthy(port, child, log)
+        outbox = Outbox(f"sqlite:///{database}")
+        stack.callback(outbox.close)
+        workload = Workload(SECRET, port, tag="F")
+
+        def measured(name: str, **how: Any) -> Phase:
+            phase = run_phase(name, workload, child.pid, **how)
+            phase.backlog_at_end = outbox.pending_prompts()
+            phase.drained_at, phase.pending_after_limit = outbox.wait_drained()
+            settle(child.pid, name)
+            return phase
+
+        measured("warmup", mode="closed", connections=10, seconds=opts.warmup)
+        phases = {
+            "closed_start": measured(
+                "closed_start", mode="closed", connections=opts.connections, seconds=opts.seconds
+            ),
+            "open_start": measured(
+                "open_start", mode="open", connections=0, seconds=opts.seconds, rate=open_rate
+            ),
+        }
+        own_rate = 0.5 * phases["closed_start"].result.throughput
+        phases["open_start_own"] = measured(
+            "open_start_own", mode="open", connections=0, seconds=opts.seconds, rate=own_rate
+        )
+        record = slack.dump()
+        kinds = outbox.kinds()
+        for name in ("closed_start", "open_start", "open_start_own"):
+            phases[name].prompts = prompt_figures(phases[name], record["posts"], kinds)
+    return phases
+
+
 def summarize_profile(path: Path) -> None:
     import pstats
 
@@ -508,7 +566,7 @@ def report(
     add("ack-only default", ack_default)
     add("ack-only pbr=True", ack_pbr)
     for db, phases in bots.items():
-        add(f"bot ({db})", phases)
+        add(db if db.startswith(FLOOR) else f"bot ({db})", phases)
     lines += [
         "",
         "| bot on | start req/s | ÷ ack-only default | ÷ ack-only pbr=True | goal ≥ 0.5 x | "
@@ -552,6 +610,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--open-rate", type=float, help="default: half the ack-only throughput")
     parser.add_argument("--profile", type=Path, help="cProfile the bot server; write stats here")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure the hand-written floor (SQLite), alone and with each library",
+    )
     parser.add_argument("--json", type=Path, help="also write every figure here")
     args = parser.parse_args(argv)
     if args.standin_child:
@@ -567,6 +630,9 @@ def main(argv: list[str] | None = None) -> int:
         ack_pbr = bench_ack_only(opts, pbr=True)
         open_rate = args.open_rate or 0.5 * ack_pbr["closed_start"].result.throughput
         bots = {db: bench_bot(opts, db, args.database_url, open_rate) for db in dbs}
+        if args.floor:
+            for libraries in FLOOR_VARIANTS:
+                bots[floor_label(libraries)] = bench_floor(opts, open_rate, libraries)
         table = report(ack_default, ack_pbr, bots, open_rate)
         print(table)
         if args.json is not None:
