@@ -1,0 +1,130 @@
+"""Blaming words in what people write: a gentle hint, never a refusal.
+
+The guidance: "Effective postmortems are blameless. In complex systems there is never a
+single cause, but a combination of factors that lead to failure." Phrasing that names a
+person as the failure ("human error", "@jane forgot", "his fault"), looks for the one cause
+("root cause"), or judges with hindsight ("should have checked") steers a review towards
+who instead of why. The bot saves whatever is written; it only points such phrasing out.
+
+The list is short on purpose: a hint that fires on "fault tolerance", "default" or "the
+health check failed to detect it" (systems language, just what a blameless review uses)
+would teach people to ignore it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+# Either apostrophe: phones and some keyboards type the typographic one.
+_APOSTROPHE = "['\u2019]"
+# A person in a text: Slack's markup (<@U123>, <@U123|jane>) or as typed and shown (@jane).
+_PERSON = r"(?:<@[UW][A-Z0-9]+(?:\|[^<>]*)?>|(?<![\w.@])@[\w.\-]*\w)"
+_PERSON_RE = re.compile(_PERSON)
+SOMEONE = "@someone"
+
+# Said of a person, a failure: "@jane broke it", "@jane accidentally forgot to …".
+_FAILED = (
+    r"(?:broke|forgot|caused|missed|failed\s+to|ignored|neglected|overlooked"
+    r"|messed\s+up|screwed\s+up)"
+)
+# A past participle after "should have": what someone did not do, judged in hindsight.
+# Not "should have" alone: "every service should have an owner" is a fine action item.
+_PARTICIPLE = (
+    r"(?:been|had|known|seen|caught|done|run|gone|taken|written|told|sent|kept|left|thought"
+    r"|got|gotten|built|found|made|held|brought|\w{2,}ed)"
+)
+# Possessives that blame nobody: "it was nobody's fault", "it's fault-tolerant".
+_NOT_SOMEONE = {"it", "that", "what", "there", "here", "nobody", "anybody", "anyone", "one"}
+# Just before a phrase, it is said not to apply: "there is no single root cause", "not
+# human error", "nobody is to blame", "a no-blame review".
+_DENIED = re.compile(
+    rf"(?:\bno|\bnot|\bcannot|\bnever|n{_APOSTROPHE}t|\bwithout|\bnobody|\bno[\s-]one)"
+    r"(?:\s+(?:a|an|one|the|any|single|is|was|are|were|to|be))*[\s-]+$",
+    re.IGNORECASE,
+)
+_DENIAL_REACH = 40  # characters: "there was never a single" and then some
+
+
+@dataclass(frozen=True)
+class _Rule:
+    pattern: re.Pattern[str]
+    # Whether a match is blaming after all (the default: it is).
+    applies: Callable[[re.Match[str]], bool] = lambda match: True
+
+
+def _rule(pattern: str, applies: Callable[[re.Match[str]], bool] | None = None) -> _Rule:
+    compiled = re.compile(pattern, re.IGNORECASE)
+    return _Rule(compiled, applies) if applies is not None else _Rule(compiled)
+
+
+def _someones_fault(match: re.Match[str]) -> bool:
+    whose = match.group("whose")
+    return whose is None or whose.lower() not in _NOT_SOMEONE
+
+
+_RULES = (
+    _rule(r"\bhuman[\s-]+errors?\b"),
+    # Singular only: "root causes" at least admits there were several.
+    _rule(r"\broot[\s-]+cause\b"),
+    _rule(
+        rf"(?:\bshould(?:\s+not|n{_APOSTROPHE}t)?\s+have|\bshould{_APOSTROPHE}ve)"
+        rf"(?=\s+(?:(?:\w+ly|just|also|never|already)\s+)?{_PARTICIPLE}\b)"
+    ),
+    # "his fault", "@jane's fault", "at fault"; not "fault tolerance", "a faulty disk".
+    _rule(
+        rf"(?:(?<![\w@<>.\-])(?P<whose>{_PERSON}|\w+){_APOSTROPHE}s"
+        r"|\b(?:at|his|her|their|my|your|our|whose))"
+        r"\s+fault\b(?![\s-]*(?:toleran|injection|isolation|domain))",
+        _someones_fault,
+    ),
+    _rule(r"\bcareless\w*"),
+    _rule(r"\bnegligen\w*"),  # negligence, negligent; not "negligible"
+    _rule(r"\bblam(?:e|ed|es|ing)\b(?![\s-]*free)"),  # not "blameless", "blame-free"
+    _rule(r"\bmistakes?\s+(?:made\s+)?by\b"),
+    _rule(rf"{_PERSON}\s+(?:\w+ly\s+)?{_FAILED}\b"),
+    _rule(rf"\bcaused\s+by\s+{_PERSON}"),
+)
+
+
+def _label(found: str) -> str:
+    """The phrase as the hint quotes it: whoever it names as ``@someone`` (quoting a mention
+    would ping them), in lower case, its spaces tidied."""
+    return " ".join(_PERSON_RE.sub(SOMEONE, found).split()).lower()
+
+
+def blaming_phrases(text: str) -> list[str]:
+    """The blaming phrases in ``text``, in the order they first appear, each once."""
+    found: list[tuple[int, str]] = []
+    for rule in _RULES:
+        for match in rule.pattern.finditer(text):
+            before = max(0, match.start() - _DENIAL_REACH)
+            if _DENIED.search(text, before, match.start()) or not rule.applies(match):
+                continue
+            found.append((match.start(), _label(match.group())))
+    return list(dict.fromkeys(label for _, label in sorted(found)))
+
+
+# The most phrases a hint quotes: it stays one line, and the point is made by then.
+MAX_QUOTED = 3
+
+
+def blameless_hint(found: Mapping[str, Sequence[str]]) -> str:
+    """One kind line about the phrases ``found`` (by where they are: a section's name, or ""
+    for a text of one part, like an action item); "" when there are none."""
+    places, quoted = [], 0
+    for where, phrases in found.items():
+        shown = phrases[: MAX_QUOTED - quoted]
+        if shown:
+            place = ", ".join(f"“{phrase}”" for phrase in shown)
+            places.append(f"{place} ({where})" if where else place)
+            quoted += len(shown)
+    if not places:
+        return ""
+    more = sum(len(phrases) for phrases in found.values()) - quoted
+    return (
+        f"A thought on wording: {'; '.join(places)}{f' and {more} more' if more else ''} — try "
+        "describing the conditions and decisions that led there rather than a person; "
+        "postmortems are blameless."
+    )
