@@ -146,6 +146,54 @@ def test_a_conflict_with_nothing_else_changed_does_not_claim_other_changes_were_
     assert "other sections" not in refused["document.summary"]
 
 
+def test_blaming_words_are_saved_and_their_writer_is_told_kindly_which_and_where(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    form = document_form(bot, "U0BOB")
+    factors = "Human error: @dan forgot to renew the certificate."
+
+    saved = bot.user("U0BOB").submit_view(
+        filled(form, summary="Checkout failed.", contributing_factors=factors)
+    )
+    bot.settle()
+    reopened = document_form(bot, "U0CAROL")
+    # Carol's save changes only the impact: she is not told about Bob's words.
+    bot.user("U0CAROL").submit_view(filled(reopened, impact="40% of orders failed."))
+    bot.settle()
+
+    assert errors(saved) == {}
+    [bobs] = [t for t in told(bot, "U0BOB") if "Saved postmortem #1's document" in t]
+    assert bobs.endswith(
+        "A thought on wording: “human error”, “@someone forgot” (contributing factors) — try "
+        "describing the conditions and decisions that led there rather than a person; "
+        "postmortems are blameless."
+    )
+    inputs = {b["block_id"]: b for b in reopened["blocks"] if b["type"] == "input"}
+    assert inputs["document.contributing_factors"]["element"]["initial_value"] == factors
+    [carols] = [t for t in told(bot, "U0CAROL") if "Saved postmortem #1's document" in t]
+    assert "wording" not in carols
+
+
+def test_an_action_item_with_blaming_words_is_recorded_and_its_adder_told_kindly(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+
+    answer = add_action_item(bot, "U0BOB", "<@U0DAN> 2026-12-04 Find the root cause of the expiry")
+    plain = add_action_item(bot, "U0BOB", "<@U0DAN> 2026-12-04 Alert on certificate expiry")
+    bot.settle()
+
+    assert answer.startswith("Added action item 1 to postmortem #1: Find the root cause")
+    assert answer.endswith(
+        "I told the channel. A thought on wording: “root cause” — try describing the "
+        "conditions and decisions that led there rather than a person; postmortems are "
+        "blameless."
+    )
+    assert "wording" not in plain
+    assert len(posted(bot, "action_item_added")) == 2
+
+
 def test_an_action_item_is_recorded_numbered_and_told_to_the_channel(bot: BotHarness) -> None:
     owned_by_bob(bot)
 

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.domain.blameless import blameless_hint, blaming_phrases
 from bot.domain.document import (
     CONFLICT,
     OTHERS_SAVED,
@@ -129,11 +130,13 @@ def add_action_item_by_command(
             text=request.text,
             postmortem_id=request.postmortem_id,
         )
-        return (
+        answer_text = (
             f"Added action item {item.number} to postmortem #{postmortem.id}: "
             f"{escape(item.text)} — <@{item.owner_id}>, due {item.due_on.isoformat()}. "
             "I told the channel."
         )
+        hint = blameless_hint({"": blaming_phrases(item.text)})
+        return f"{answer_text} {escape(hint)}" if hint else answer_text
 
     answer_after_ack(command, documents, add, not_done="the action item was not recorded")
 
@@ -229,6 +232,15 @@ def submit_document_form(
             # With its number: the bare command finds no postmortem once this one is done.
             f"{command_text(form.postmortem_id, 'export')} posts it as Markdown."
         )
+        # Only what this person just wrote: not a nudge about someone else's text every save.
+        hint = blameless_hint(
+            {
+                SECTION_TITLES[s].lower(): blaming_phrases(saved.document.text(s))
+                for s in saved.changed
+            }
+        )
+        if hint:
+            text += f" {escape(hint)}"
     elif not saved.conflicts:
         text = f"Nothing changed in postmortem #{form.postmortem_id}'s document."
     else:
