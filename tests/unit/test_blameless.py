@@ -72,6 +72,7 @@ def test_a_person_named_as_the_one_who_failed_is_quoted_without_their_name(
         "It was nobody's fault, and no one's fault: nobody is to blame.",
         "A blameless, blame-free, no-blame review; we don't blame anyone.",
         "Every service should have an owner, should have alerts and should have a runbook.",
+        "The queue should have automated failover and should have detailed, documented limits.",
         "Latency was negligible. ops@example.com broke nothing.",
         "We made a mistake in the query by accident? no: the default was wrong.",
         "@jane noticed it first, and <@U0BOB> rolled it back.",
