@@ -1,6 +1,7 @@
 """What a completed postmortem still owes, in words: its document and action items stay
 open after `done`, so whatever refers to it once complete says what is missing and how to
-add it (the "complete" message, and a lifecycle command refused because it is complete)."""
+add it (the "complete" message, a lifecycle command refused because it is complete, and
+what someone it is handed to after `done` is told)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,38 @@ def artifact_gaps_predicate(postmortem_id: int, gaps: Sequence[Gap]) -> str:
         f"{', and '.join(parts)}: its document and action items stay open, so add {which} "
         f"with {' and '.join(adds)}."
     )
+
+
+def left_after_done(postmortem_id: int, *, gaps: Sequence[Gap], open_items: int) -> list[str]:
+    """What is left in a completed postmortem, in sentences to whoever takes it over after
+    `done`: what its artifact lacks and the commands that add it, its open action items
+    (their owners are reminded, and the postmortem's owner a week late), and its export."""
+    export = _command(postmortem_id, "export")
+    left = []
+    if gaps:
+        left.append(artifact_gaps_text(postmortem_id, gaps))
+    if open_items:
+        status = _command(postmortem_id, "status")
+        if open_items == 1:
+            left.append(
+                "Its open action item is followed up with its owner on its due date; if it is "
+                f"still open a week later, you hear of it too: {status} lists it."
+            )
+        else:
+            left.append(
+                f"Its {open_items} open action items are followed up with their owners on their "
+                f"due dates; one still open a week later is brought to you too: {status} lists "
+                "them."
+            )
+    if gaps:
+        left.append(f"Then {export} posts its document as Markdown, to keep.")
+    elif open_items:
+        left.append(f"{export} posts its document as Markdown, to keep.")
+    else:
+        left.append(
+            f"Nothing else is left to do in it: {export} posts its document as Markdown, to keep."
+        )
+    return left
 
 
 def already_complete(

@@ -394,6 +394,9 @@ class Gap(StrEnum):
 
 # On the "complete" message: what the artifact still lacked when it was completed.
 GAPS = "gaps"
+# On the "complete" message, and what a new owner of a completed postmortem is told: how many
+# of its action items are still open.
+OPEN_ITEMS = "open_items"
 
 
 def artifact_gaps(document: Document | None, action_items: Sequence[ActionItem]) -> list[Gap]:
@@ -423,6 +426,12 @@ def read_gaps(param: object) -> list[Gap]:
         return []
     known = {gap.value for gap in Gap}
     return [Gap(name) for name in param.split(",") if name in known]
+
+
+def read_open_items(param: object) -> int:
+    """The open action items a message's params count (OPEN_ITEMS); 0 when it has no count."""
+    text = str(param or "0")
+    return int(text) if text.isascii() and text.isdigit() else 0
 
 
 # An action item still open this long after its due date is brought to the postmortem's

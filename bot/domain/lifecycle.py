@@ -18,7 +18,8 @@ class State(StrEnum):
     CANCELLED = "cancelled"
 
 
-# Nothing more happens to these: no nudges, and a new start in their channel opens another.
+# Nothing more happens to these: no nudges, and a new start in their channel opens another
+# (a completed one may still change owner, who hears what its artifact still lacks).
 CLOSED = frozenset({State.COMPLETED, State.CANCELLED})
 
 
@@ -46,6 +47,10 @@ TRANSITIONS: dict[tuple[State, Move], State] = {
     (State.DRAFTING, Move.HAND_OVER): State.DRAFTING,
     (State.MEETING_SCHEDULED, Move.HAND_OVER): State.MEETING_SCHEDULED,
     (State.IN_REVIEW, Move.HAND_OVER): State.IN_REVIEW,
+    # Done, its document and action items stay open and its owner is reminded of what it
+    # still lacks: an owner who leaves must be able to pass that on. A cancelled one has
+    # nothing left to follow up, so it needs no owner.
+    (State.COMPLETED, Move.HAND_OVER): State.COMPLETED,
     (State.DRAFTING, Move.SCHEDULE_MEETING): State.MEETING_SCHEDULED,
     (State.MEETING_SCHEDULED, Move.SCHEDULE_MEETING): State.MEETING_SCHEDULED,
     (State.MEETING_SCHEDULED, Move.MARK_MEETING_HELD): State.IN_REVIEW,

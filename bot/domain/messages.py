@@ -123,7 +123,10 @@ _STILL_NEEDED: dict[MessageKind, frozenset[State]] = {
     MessageKind.NUDGE_GAPS: frozenset({State.COMPLETED}),
     # Once someone owns it, the lost prompt no longer matters.
     MessageKind.PROMPT_UNDELIVERABLE: frozenset({State.AWAITING_OWNER}),
-    MessageKind.OWNER_TOLD: frozenset({State.DRAFTING, State.MEETING_SCHEDULED, State.IN_REVIEW}),
+    # Completed too: it can be handed over after `done` (what it lacks is followed up).
+    MessageKind.OWNER_TOLD: frozenset(
+        {State.DRAFTING, State.MEETING_SCHEDULED, State.IN_REVIEW, State.COMPLETED}
+    ),
     # They outlive a completed postmortem, not a cancelled one (opened by mistake or twice).
     **{
         kind: frozenset(State) - {State.CANCELLED}
@@ -479,7 +482,9 @@ def plan_on_owner(
     ``handed_over_from``: the previous owner, when this is a hand-over (the announcement then
     says so). Once a meeting is on the calendar there is no "no meeting yet" nudge to plan;
     once it was held, "finish it" replaces "start the document". Whether the document was
-    started is checked when the nudge is due (the dispatcher drops it then).
+    started is checked when the nudge is due (the dispatcher drops it then). A completed
+    postmortem (handed over after `done`) gets neither: its new owner is told what it still
+    lacks, and the reminder of that already planned follows them (the caller moves it).
     """
     assert postmortem.owner_id is not None
     params = {HANDED_OVER_FROM: handed_over_from} if handed_over_from else {}

@@ -122,7 +122,9 @@ def check_can_hand_over(
     new_owner: str,
     incident_managers: Collection[str] = (),
 ) -> State:
-    """The current owner, whoever assigned them, or an incident manager hands it over.
+    """The current owner, whoever assigned them, or an incident manager hands it over: while
+    it is open, and once it is complete (what its artifact lacks is still followed up with
+    its owner), never once it was cancelled.
 
     Incident managers may because the other two can be gone: an owner who left the company
     (a deactivated account) would otherwise hold the postmortem for good.

@@ -351,14 +351,15 @@ class PostmortemRepository:
     def hand_over(
         self, *, postmortem_id: int, from_owner: str, to_owner: str, by: str, at: datetime
     ) -> bool:
-        """Move ownership, only if ``from_owner`` still owns it and it is still open (a
-        concurrent change, a cancel or a completion, wins)."""
+        """Move ownership, only if ``from_owner`` still owns it and it was not cancelled (a
+        concurrent change, or a cancel, wins; a completed one is still followed up, so it
+        may change owner)."""
         result = self._session.execute(
             _update(PostmortemRow)
             .where(
                 PostmortemRow.id == postmortem_id,
                 PostmortemRow.owner_id == from_owner,
-                PostmortemRow.state.not_in(_CLOSED),
+                PostmortemRow.state != State.CANCELLED.value,
             )
             .values(owner_id=to_owner, owner_assigned_by=by, owner_assigned_at=at, updated_at=at)
         )

@@ -8,7 +8,14 @@ from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 from bot.domain.completion import already_complete
-from bot.domain.document import Gap, action_item_reminder_applies, artifact_gaps
+from bot.domain.document import (
+    GAPS,
+    OPEN_ITEMS,
+    Gap,
+    action_item_reminder_applies,
+    artifact_gaps,
+    gaps_param,
+)
 from bot.domain.errors import DomainError
 from bot.domain.lifecycle import CLOSED, Move, State
 from bot.domain.messages import (
@@ -193,6 +200,7 @@ def _closed_one(
 
 # The commands that also act on a completed postmortem: what for.
 _ONCE_COMPLETE = {
+    "owner": "To hand over",
     "action": "For an action item of",
     "document": "To write in the document of",
     "export": "To export",
@@ -282,6 +290,16 @@ def current_gaps(uow: UnitOfWork, postmortem_id: int) -> list[Gap]:
     """What the postmortem's artifact lacks now (its document and action items as stored)."""
     items = uow.action_items.for_postmortem(postmortem_id)
     return artifact_gaps(uow.documents.get(postmortem_id), items)
+
+
+def left_after_done_params(uow: UnitOfWork, postmortem_id: int) -> dict[str, str]:
+    """What is left in a completed postmortem now, as a message's params: what its artifact
+    lacks (GAPS) and how many of its action items are still open (OPEN_ITEMS)."""
+    items = uow.action_items.for_postmortem(postmortem_id)
+    return {
+        GAPS: gaps_param(artifact_gaps(uow.documents.get(postmortem_id), items)),
+        OPEN_ITEMS: str(sum(1 for item in items if item.done_at is None)),
+    }
 
 
 def reason_gone_elsewhere(

@@ -42,6 +42,7 @@ from bot.persistence.repositories import OutboxItem, Recorded
 from bot.persistence.uow import UnitOfWorkFactory
 from bot.services.base import (
     current_gaps,
+    left_after_done_params,
     mrkdwn_safe,
     plan_messages,
     queue_notice,
@@ -64,6 +65,9 @@ UNCLEAR_RETRY_WAIT = timedelta(minutes=1)
 _CHANGES_PROMPT = frozenset(
     {MessageKind.OWNER_CHOSEN, MessageKind.PROMPT_REFRESH, MessageKind.CANCELLED}
 )
+
+# What a new owner is told: once the postmortem is complete, what is still left in it.
+_TELLS_A_NEW_OWNER = frozenset({MessageKind.OWNER_CHOSEN, MessageKind.OWNER_TOLD})
 
 
 def _items_closed_by(item: OutboxItem) -> list[int]:
@@ -558,6 +562,15 @@ class Dispatcher:
                 # What is missing as it is sent, not as it was at `done`: some may be added.
                 gaps = gaps_param(current_gaps(uow, item.postmortem_id))
                 item = replace(item, params={**item.params, GAPS: gaps})
+            if (
+                item.kind in _TELLS_A_NEW_OWNER
+                and postmortem is not None
+                and postmortem.state is State.COMPLETED
+            ):
+                # Handed over after `done`: the new owner hears what is left in it as it is
+                # sent (what was added since the hand-over is not asked for again).
+                left = left_after_done_params(uow, postmortem.id)
+                item = replace(item, params={**item.params, **left})
             # Last, as close to the post as it gets: a service may have cancelled the row since
             # the batch was claimed (a snooze, an owner picked, a move), for a reason the checks
             # above do not see, or another dispatcher may hold it now. Not for the owner

@@ -18,7 +18,7 @@ from bot.domain.details import (
 )
 from bot.domain.document import ActionItem, Document
 from bot.domain.errors import DomainError, NotAllowed
-from bot.domain.lifecycle import CLOSED, Move, State
+from bot.domain.lifecycle import CLOSED, State
 from bot.domain.messages import (
     ACTION_ITEM_REMINDERS,
     NUDGES,
@@ -47,7 +47,6 @@ from bot.persistence.uow import UnitOfWork
 from bot.services.base import (
     NoPostmortemHere,
     Service,
-    check_not_complete,
     find_postmortem,
     mrkdwn_safe,
     only_completed,
@@ -268,7 +267,9 @@ class PostmortemService(Service):
     ) -> Postmortem:
         """Hand the channel's postmortem to ``new_owner``.
 
-        Its owner, whoever assigned them, or one of the policy's incident managers may.
+        Its owner, whoever assigned them, or one of the policy's incident managers may; a
+        completed one too (its owner is still reminded of what it lacks, and hears of its
+        week-late action items), not a cancelled one.
 
         While nobody owns it yet, this names the first owner, like a pick on the prompt: the
         way out when the prompt never reached the channel (the bot was not invited yet).
@@ -282,7 +283,6 @@ class PostmortemService(Service):
                 verb="owner",
                 arguments=None,
             )
-            check_not_complete(uow, postmortem, Move.HAND_OVER)
             if postmortem.state is State.AWAITING_OWNER:
                 owned = self._assign_first_owner(uow, postmortem, new_owner, actor, now)
                 if owned is None:
@@ -313,11 +313,12 @@ class PostmortemService(Service):
             )
             updated = uow.postmortems.get(postmortem.id)
             assert updated is not None
-            # The new owner inherits the old owner's pending nudges (reminders, "was it held?");
-            # the channel's reminders and escalations stay as they are. The "no meeting yet"
-            # and "start the document" nudges restart from now, for the new owner, in
-            # plan_on_owner. Reminders of the
-            # action items the old owner took on stay theirs: those are still theirs to do.
+            # The new owner inherits the old owner's pending nudges (reminders, "was it held?",
+            # what a completed one still lacks); the channel's reminders and escalations stay
+            # as they are. The "no meeting yet" and "start the document" nudges restart from
+            # now, for the new owner, in plan_on_owner (not once the meeting or `done` made
+            # them moot). Reminders of the action items the old owner took on stay theirs:
+            # those are still theirs to do.
             uow.outbox.cancel_pending(
                 postmortem_id=postmortem.id,
                 kinds=[

@@ -24,7 +24,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.domain.document import ActionItem, Document, Section
+from bot.domain.completion import left_after_done
+from bot.domain.document import ActionItem, Document, Gap, Section
 from bot.domain.lifecycle import CLOSED, STATE_LABELS, State
 from bot.domain.messages import MessageKind, human_span, opened_past_deadline
 from bot.domain.overview import by_urgency, meeting_overdue
@@ -192,11 +193,12 @@ def _handed_over(postmortem: Postmortem, handed_over_from: str | None) -> bool:
     """Whether the owner took over from someone: said so, or past the first owner's steps.
 
     A first owner is always chosen while no meeting is scheduled; a postmortem whose meeting
-    is scheduled or held changes owner only by a hand-over.
+    is scheduled or held, or that is complete, changes owner only by a hand-over.
     """
     return handed_over_from is not None or postmortem.state in (
         State.MEETING_SCHEDULED,
         State.IN_REVIEW,
+        State.COMPLETED,
     )
 
 
@@ -214,7 +216,9 @@ def _chosen_by(postmortem: Postmortem, handed_over_from: str | None) -> str:
 
 
 def _meeting_line(postmortem: Postmortem, policy: Policy) -> str:
-    """Where the meeting stands, for the line under the owner."""
+    """Where the meeting stands, for the line under the owner (once done, since when)."""
+    if postmortem.state is State.COMPLETED and postmortem.completed_at is not None:
+        return f"complete since {slack_date(postmortem.completed_at)}"
     if postmortem.state is State.IN_REVIEW and postmortem.meeting_held_at is not None:
         return f"meeting held {slack_date(postmortem.meeting_held_at)}"
     if postmortem.state is State.MEETING_SCHEDULED and postmortem.meeting_at is not None:
@@ -318,12 +322,19 @@ def _steps(postmortem: Postmortem, policy: Policy) -> list[str]:
 
 
 def next_steps_text(
-    postmortem: Postmortem, policy: Policy, *, handed_over_from: str | None = None
+    postmortem: Postmortem,
+    policy: Policy,
+    *,
+    handed_over_from: str | None = None,
+    gaps: Sequence[Gap] = (),
+    open_items: int = 0,
 ) -> str:
     """What the owner is told once they own it: each step left, and the command that records it.
 
     The steps follow the state: a new owner of a scheduled or held postmortem (a hand-over)
-    is not asked to schedule the meeting again. ``handed_over_from``: the previous owner.
+    is not asked to schedule the meeting again; one of a completed postmortem hears what is
+    left in it (``gaps``: what its artifact lacks; ``open_items``: its open action items).
+    ``handed_over_from``: the previous owner.
     """
     title = f"*{escape(postmortem.title)}*"
     if _handed_over(postmortem, handed_over_from):
@@ -333,9 +344,27 @@ def next_steps_text(
         )
     else:
         opening = f"<@{postmortem.owner_id}>, you own the postmortem for {title}. Thank you!"
+    if postmortem.state is State.COMPLETED:
+        return f"{opening}\n{_left_after_done(postmortem, gaps, open_items)}"
     heading = "What is left:" if postmortem.state is State.IN_REVIEW else "What happens next:"
     steps = "\n".join(f"{n}. {step}" for n, step in enumerate(_steps(postmortem, policy), 1))
     return f"{opening}\n{heading}\n{steps}\nYou coordinate; everyone writes. Keep it blameless."
+
+
+def _left_after_done(postmortem: Postmortem, gaps: Sequence[Gap], open_items: int) -> str:
+    """For a new owner of a completed postmortem: no meeting to hold, and what is left."""
+    since = (
+        f" (since {slack_date(postmortem.completed_at)})"
+        if postmortem.completed_at is not None
+        else ""
+    )
+    complete = f"It is already complete{since}: no meeting is left to hold."
+    left = left_after_done(postmortem.id, gaps=gaps, open_items=open_items)
+    if len(left) == 1:  # nothing but its export
+        return f"{complete} {left[0]}"
+    steps = "\n".join(f"{n}. {step}" for n, step in enumerate(left, 1))
+    writing = "\nYou coordinate; everyone writes. Keep it blameless." if gaps else ""
+    return f"{complete} What is left:\n{steps}{writing}"
 
 
 APP_MENTION = "@postmortem-bot"  # the app's name in slack-app-manifest.yaml

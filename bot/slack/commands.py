@@ -21,7 +21,7 @@ USAGE = (
     "(`/postmortem start https://…pagerduty.com/incidents/Q1ABC Checkout errors`) and its "
     "webhook will not open a second one\n"
     "• `/postmortem owner @someone` — name the owner; once there is one, the owner, whoever "
-    "assigned them or an incident manager can hand it over\n"
+    "assigned them or an incident manager can hand it over (also once it is done)\n"
     "• `/postmortem status` — state, owner and deadlines of this channel's open postmortems; "
     "`/postmortem status #2` shows one, even once it is complete; "
     "`/postmortem status all` lists every channel's, overdue first (incident managers)\n"

@@ -17,7 +17,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 from slack_sdk.models.metadata import Metadata
 
-from bot.domain.document import POSTED_REMINDERS, read_posted_reminders
+from bot.domain.document import (
+    GAPS,
+    OPEN_ITEMS,
+    POSTED_REMINDERS,
+    read_gaps,
+    read_open_items,
+    read_posted_reminders,
+)
 from bot.domain.meetings import SEQUENCE, Attendee, invite_attendees, meeting_invite_ics
 from bot.domain.messages import (
     ACTION_ITEM_REMINDERS,
@@ -283,9 +290,15 @@ class SlackMessenger:
                     text=f"Postmortem: {title} — owned by <@{postmortem.owner_id}>",
                     blocks=owner_chosen(postmortem, message.policy, handed_over_from=previous),
                 )
-            return self._post(
-                message, next_steps_text(postmortem, message.policy, handed_over_from=previous)
+            steps = next_steps_text(
+                postmortem,
+                message.policy,
+                handed_over_from=previous,
+                # Of a completed postmortem handed over: what is left in it, as it is sent.
+                gaps=read_gaps(message.params.get(GAPS)),
+                open_items=read_open_items(message.params.get(OPEN_ITEMS)),
             )
+            return self._post(message, steps)
         if message.kind is MessageKind.PROMPT_UNDELIVERABLE:
             # A direct message: the row's channel is the person's user id.
             text = prompt_undeliverable_text(

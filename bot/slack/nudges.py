@@ -14,8 +14,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.domain.completion import artifact_gaps_predicate, artifact_gaps_text
-from bot.domain.document import DROPPED, GAPS, read_gaps
+from bot.domain.completion import artifact_gaps_predicate, artifact_gaps_text, left_after_done
+from bot.domain.document import DROPPED, GAPS, OPEN_ITEMS, read_gaps, read_open_items
 from bot.domain.lifecycle import State
 from bot.domain.meetings import CALLED_OFF, INVITED, MOVED_FROM, WAS_INVITED
 from bot.domain.messages import (
@@ -342,7 +342,8 @@ def _closed_items(recorded: int, dropped_param: str | None) -> str:
 def owner_told_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
     """The direct message to an owner someone else chose: they may not be in the channel,
     where the announcement and their next steps are. ``params``: who chose them, as it was
-    when they were chosen."""
+    when they were chosen; for a completed postmortem, what is left in it (its gaps and open
+    action items as it is sent), said here too."""
     channel = f"<#{postmortem.channel_id}>"
     by = f"<@{params.get('by') or postmortem.owner_assigned_by}>"
     handed_over_from = params.get(HANDED_OVER_FROM)
@@ -351,12 +352,26 @@ def owner_told_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
         if handed_over_from
         else f"{by} chose you to own the postmortem"
     )
+    about = f":wave: {how} for *{escape(postmortem.title)}* (#{postmortem.id}) in {channel}"
+    hand_on = (
+        f"Not the right person? Agree on someone there and hand it over with "
+        f"{command(postmortem.id, 'owner', '@someone')}."
+    )
+    if postmortem.state is State.COMPLETED:
+        left = left_after_done(
+            postmortem.id,
+            gaps=read_gaps(params.get(GAPS)),
+            open_items=read_open_items(params.get(OPEN_ITEMS)),
+        )
+        return (
+            f"{about}, which is already complete: no meeting is left to hold. {' '.join(left)} "
+            f"The commands work in {channel}. {hand_on}"
+        )
     return (
-        f":wave: {how} for *{escape(postmortem.title)}* (#{postmortem.id}) in {channel}. "
+        f"{about}. "
         "Owning it is not blame: you coordinate a collaborative, blameless review and do the "
         "admin; writing it is everyone's work. Your next steps are in "
-        f"{channel}, where the commands work. Not the right person? Agree on someone there and "
-        f"hand it over with {command(postmortem.id, 'owner', '@someone')}."
+        f"{channel}, where the commands work. {hand_on}"
     )
 
 

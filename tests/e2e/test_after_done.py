@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from tests.conftest import BotHarness
 from tests.e2e.test_document import add_action_item, document_form, filled
+from tests.e2e.test_lifecycle_messages import hand_over_to_carol
 from tests.support.lifecycle import completed_by_bob, posted
 
 KIND = "nudge_artifact_gaps"
@@ -91,3 +92,52 @@ def test_what_is_added_before_the_reminder_is_due_leaves_nothing_to_remind_of(
     a_week_later(bot)
 
     assert posted(bot, KIND) == []
+
+
+def test_handed_over_after_done_the_new_owner_hears_what_it_lacks_and_is_reminded_of_it(
+    bot: BotHarness,
+) -> None:
+    completed_by_bob(bot)  # Thursday 15:00, with no document and no action item
+    bot.settle()
+
+    prompt, told = hand_over_to_carol(bot)  # Bob is leaving: `/postmortem owner @carol`
+
+    answer = bot.slack.calls("chat.postEphemeral")[-1].params
+    assert (answer["user"], answer["text"]) == (
+        "U0BOB",
+        "<@U0CAROL> now owns postmortem #1; I told the channel.",
+    )
+    assert "<@U0CAROL> (handed over by <@U0BOB>)" in prompt
+    assert "Postmortem #1 · complete since <!date^" in prompt
+    assert told.startswith(
+        "<@U0CAROL>, you now own the postmortem for *Checkout errors* (handed over by "
+        "<@U0BOB>). Thank you for taking it on!\nIt is already complete (since <!date^"
+    )
+    assert told.endswith(
+        "no meeting is left to hold. What is left:\n"
+        "1. The postmortem does not say yet what went wrong to cause it (the contributing "
+        "factors) or how the incident response worked, and has no action item to keep it from "
+        "happening again: its document and action items stay open, so add them with "
+        "`/postmortem document #1` and `/postmortem action #1 @someone YYYY-MM-DD what to do`.\n"
+        "2. Then `/postmortem export #1` posts its document as Markdown, to keep.\n"
+        "You coordinate; everyone writes. Keep it blameless."
+    )
+    [direct] = posted(bot, "owner_told")
+    assert direct["channel"] == "U0CAROL"
+    assert direct["text"].startswith(
+        ":wave: <@U0BOB> handed you the postmortem for *Checkout errors* (#1) in <#C0INCIDENT>, "
+        "which is already complete: no meeting is left to hold. The postmortem does not say yet"
+    )
+
+    bot.clock.advance(timedelta(days=4, hours=1))  # Monday 16:00: two working days after done
+    bot.dispatch()
+    bot.settle()
+
+    [reminder] = posted(bot, KIND)
+    assert reminder["text"].startswith(
+        ":memo: <@U0CAROL>, the postmortem for *Checkout errors* (#1) is complete, but it does "
+        "not say yet"
+    )
+    a_week_later(bot)
+    for before_done in ("nudge_no_meeting", "nudge_no_draft", "nudge_not_done"):
+        assert posted(bot, before_done) == []

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import BotFactory, BotHarness
+from tests.support.lifecycle import completed_by_bob
 from tests.support.signing import pagerduty_signature
 from tests.support.waiting import wait_until
 
@@ -145,6 +146,40 @@ def test_an_incident_manager_can_hand_over_a_postmortem_whose_owner_left(
     assert owner_of(bot) == "U0CAROL"
     trail = bot.runtime.postmortems.audit_trail(postmortem_id=1)
     assert (MANAGER, "owner_handed_over") in [(who, what) for _, who, what in trail]
+
+
+def test_an_incident_manager_can_hand_over_a_completed_postmortem_whose_owner_left(
+    webhook_bot: BotFactory,
+) -> None:
+    # Its owner is still reminded of what it lacks: someone must be, once Bob has left.
+    bot = webhook_bot(policy=f"incident_managers: [{MANAGER}]\n")
+    completed_by_bob(bot)
+    bot.settle()
+    bot.slack.add_user("U0BOB", deleted=True)
+
+    answer = owner_command(bot, MANAGER, "owner <@U0CAROL|carol>")
+
+    assert answer == "<@U0CAROL> now owns postmortem #1; I told the channel."
+    assert owner_of(bot) == "U0CAROL"
+    trail = bot.runtime.postmortems.audit_trail(postmortem_id=1)
+    assert [(who, what) for _, who, what in trail][-1] == (MANAGER, "owner_handed_over")
+
+
+def test_a_cancelled_postmortem_is_not_handed_over_and_the_answer_says_it_was_cancelled(
+    webhook_bot: BotFactory,
+) -> None:
+    bot = webhook_bot()
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("cancel Opened twice for one incident")
+    bot.settle()
+
+    answer = owner_command(bot, "U0BOB", "owner #1 <@U0CAROL|carol>")
+
+    assert answer == (
+        "I can't hand this postmortem over: it was cancelled. Nothing is left to do; a new "
+        "incident gets its own postmortem with `/postmortem start`."
+    )
+    assert owner_of(bot) == "U0BOB"
 
 
 def test_someone_who_is_not_an_incident_manager_still_cannot_hand_over(

@@ -6,21 +6,23 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.domain.errors import NotAllowed
+from bot.domain.errors import IllegalTransition, NotAllowed
 from bot.domain.lifecycle import State
 from bot.domain.postmortem import Postmortem, check_can_hand_over
 
 RESOLVED = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-def owned(owner: str = "U0BOB", assigned_by: str = "U0ALICE") -> Postmortem:
+def owned(
+    owner: str = "U0BOB", assigned_by: str = "U0ALICE", state: State = State.DRAFTING
+) -> Postmortem:
     return Postmortem(
         id=7,
         incident_key="slack:C0INCIDENT:1",
         title="Checkout errors",
         source="slack",
         channel_id="C0INCIDENT",
-        state=State.DRAFTING,
+        state=state,
         resolved_at=RESOLVED,
         opened_at=RESOLVED,
         opened_by="U0ALICE",
@@ -74,4 +76,39 @@ def test_handing_over_to_the_current_owner_is_refused() -> None:
     with pytest.raises(NotAllowed, match="already owns this postmortem"):
         check_can_hand_over(
             owned(), actor="U0MANAGER", new_owner="U0BOB", incident_managers=("U0MANAGER",)
+        )
+
+
+@pytest.mark.parametrize("actor", ["U0BOB", "U0ALICE", "U0MANAGER"])
+def test_a_completed_postmortem_is_handed_over_by_the_same_people_and_stays_complete(
+    actor: str,
+) -> None:
+    # Its owner is still reminded of what its artifact lacks: one who leaves must pass it on.
+    state = check_can_hand_over(
+        owned(state=State.COMPLETED),
+        actor=actor,
+        new_owner="U0CAROL",
+        incident_managers=("U0MANAGER",),
+    )
+
+    assert state is State.COMPLETED
+
+
+def test_anyone_else_still_cannot_hand_over_a_completed_postmortem() -> None:
+    with pytest.raises(NotAllowed, match="Only the current owner <@U0BOB>"):
+        check_can_hand_over(
+            owned(state=State.COMPLETED),
+            actor="U0MALLORY",
+            new_owner="U0MALLORY",
+            incident_managers=("U0MANAGER",),
+        )
+
+
+def test_a_cancelled_postmortem_is_not_handed_over_even_by_an_incident_manager() -> None:
+    with pytest.raises(IllegalTransition, match="it was cancelled"):
+        check_can_hand_over(
+            owned(state=State.CANCELLED),
+            actor="U0MANAGER",
+            new_owner="U0CAROL",
+            incident_managers=("U0MANAGER",),
         )

@@ -33,10 +33,25 @@ def test_completing_before_the_meeting_is_held_is_illegal() -> None:
         next_state(State.MEETING_SCHEDULED, Move.COMPLETE)
 
 
-@pytest.mark.parametrize("move", list(Move))
+@pytest.mark.parametrize("move", [m for m in Move if m is not Move.HAND_OVER])
 def test_nothing_moves_a_completed_postmortem_and_it_says_so(move: Move) -> None:
     with pytest.raises(IllegalTransition, match="it is already complete"):
         next_state(State.COMPLETED, move)
+
+
+def test_a_completed_postmortem_can_still_be_handed_over_and_stays_complete() -> None:
+    # Its owner is still reminded of what its artifact lacks: someone who leaves passes it on.
+    assert next_state(State.COMPLETED, Move.HAND_OVER) is State.COMPLETED
+
+
+def test_a_cancelled_postmortem_cannot_be_handed_over_and_it_says_so() -> None:
+    with pytest.raises(IllegalTransition) as refused:
+        next_state(State.CANCELLED, Move.HAND_OVER, 7)
+
+    assert str(refused.value) == (
+        "I can't hand this postmortem over: it was cancelled. Nothing is left to do; a new "
+        "incident gets its own postmortem with `/postmortem start`."
+    )
 
 
 @pytest.mark.parametrize(

@@ -462,6 +462,29 @@ def test_a_new_owner_after_the_meeting_was_held_gets_neither_the_meeting_nor_doc
     assert [p.kind for p in planned] == [MessageKind.OWNER_CHOSEN]
 
 
+def test_a_new_owner_of_a_completed_postmortem_gets_only_the_announcement_and_the_message() -> None:
+    # No "schedule the meeting" or "start the document" after `done`: what it still lacks is
+    # said in the announcement, and its pending reminder of that moves to them.
+    done = postmortem(state=State.COMPLETED, owner_id="U0CAROL", owner_assigned_by="U0BOB")
+
+    planned = plan_on_owner(done, Policy(), TUESDAY_2PM, handed_over_from="U0BOB")
+
+    assert [(p.kind, p.recipient) for p in planned] == [
+        (MessageKind.OWNER_CHOSEN, None),
+        (MessageKind.OWNER_TOLD, "U0CAROL"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("state", "applies"),
+    [(State.IN_REVIEW, True), (State.COMPLETED, True), (State.CANCELLED, False)],
+)
+def test_the_direct_message_to_a_new_owner_goes_out_after_done_not_after_a_cancel(
+    state: State, applies: bool
+) -> None:
+    assert still_applies(MessageKind.OWNER_TOLD, postmortem(state=state)) is applies
+
+
 def test_an_owner_who_has_not_started_the_document_is_nudged_two_working_days_on() -> None:
     friday = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 

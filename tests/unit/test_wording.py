@@ -46,6 +46,7 @@ from bot.slack.nudges import (
     completed_text,
     meeting_invite_text,
     nudge_text,
+    owner_told_text,
 )
 
 TUESDAY_2PM = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
@@ -528,6 +529,77 @@ def test_a_hand_over_named_as_one_says_so_even_before_a_meeting_is_scheduled() -
     assert "`/postmortem schedule #7`" in steps  # nothing scheduled yet: that is still step 1
     # A first owner is still "chosen by" whoever picked them.
     assert "(chosen by <@U0IM>)" in blocks_text(owner_chosen(drafting, Policy()))
+
+
+# -- a new owner after `done` hears what is left in it, not the meeting's steps --------------
+
+HANDED_AFTER_DONE = {
+    "state": State.COMPLETED,
+    "owner_id": "U0CAROL",
+    "owner_assigned_by": "U0BOB",
+    "meeting_at": MEETING,
+    "meeting_held_at": MEETING + timedelta(hours=1),
+    "completed_at": TUESDAY_2PM + timedelta(days=2),
+}
+DONE_AT = "<!date^1795701600^{date_short_pretty} at {time}|2026-11-26 14:00 UTC>"
+
+
+def test_a_new_owner_of_a_completed_postmortem_is_told_what_it_lacks_and_its_open_items() -> None:
+    done = postmortem(**HANDED_AFTER_DONE)
+
+    text = next_steps_text(
+        done, Policy(), handed_over_from="U0BOB", gaps=[Gap.WHAT_WENT_WRONG], open_items=2
+    )
+
+    assert text == (
+        "<@U0CAROL>, you now own the postmortem for *Payments outage* (handed over by "
+        "<@U0BOB>). Thank you for taking it on!\n"
+        f"It is already complete (since {DONE_AT}): no meeting is left to hold. What is left:\n"
+        "1. The postmortem does not say yet what went wrong to cause it (the contributing "
+        "factors): its document and action items stay open, so add it with "
+        "`/postmortem document #7`.\n"
+        "2. Its 2 open action items are followed up with their owners on their due dates; one "
+        "still open a week later is brought to you too: `/postmortem status #7` lists them.\n"
+        "3. Then `/postmortem export #7` posts its document as Markdown, to keep.\n"
+        "You coordinate; everyone writes. Keep it blameless."
+    )
+
+
+def test_a_new_owner_of_a_whole_completed_postmortem_is_told_nothing_else_is_left() -> None:
+    text = next_steps_text(postmortem(**HANDED_AFTER_DONE), Policy(), handed_over_from="U0BOB")
+
+    assert text.endswith(
+        f"It is already complete (since {DONE_AT}): no meeting is left to hold. Nothing else is "
+        "left to do in it: `/postmortem export #7` posts its document as Markdown, to keep."
+    )
+    for step in ("schedule", "held", "done"):
+        assert f"`/postmortem {step} #7`" not in text
+
+
+def test_the_prompt_of_a_postmortem_handed_over_after_done_says_since_when_it_is_complete() -> None:
+    text = blocks_text(owner_chosen(postmortem(**HANDED_AFTER_DONE), Policy()))
+
+    assert "<@U0CAROL> (handed over by <@U0BOB>)" in text
+    assert f"Postmortem #7 · complete since {DONE_AT}" in text
+    assert "meeting due by" not in text
+
+
+def test_the_direct_message_to_a_new_owner_after_done_says_what_is_left_in_it() -> None:
+    done = postmortem(**HANDED_AFTER_DONE)
+    params = {"by": "U0BOB", "handed_over_from": "U0BOB", "gaps": "steps", "open_items": "1"}
+
+    text = owner_told_text(done, params)
+
+    assert text == (
+        ":wave: <@U0BOB> handed you the postmortem for *Payments outage* (#7) in <#C0PRIVATE>, "
+        "which is already complete: no meeting is left to hold. The postmortem has no action "
+        "item to keep it from happening again: its document and action items stay open, so add "
+        "one with `/postmortem action #7 @someone YYYY-MM-DD what to do`. Its open action item "
+        "is followed up with its owner on its due date; if it is still open a week later, you "
+        "hear of it too: `/postmortem status #7` lists it. Then `/postmortem export #7` posts "
+        "its document as Markdown, to keep. The commands work in <#C0PRIVATE>. Not the right "
+        "person? Agree on someone there and hand it over with `/postmortem owner #7 @someone`."
+    )
 
 
 def test_an_owner_chosen_after_the_deadline_is_told_the_meeting_is_overdue() -> None:
