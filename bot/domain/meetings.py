@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
@@ -54,6 +55,24 @@ def check_meeting_time(
         raise MeetingRefused(
             f"Keep the justification under {MAX_JUSTIFICATION} characters.", field="justification"
         )
+
+
+def outside_working_hours_note(at: datetime, policy: Policy) -> str | None:
+    """A line saying that a meeting at ``at`` falls outside the team's working hours, in the
+    workspace's zone; None inside them (or when they are ``always``).
+
+    Only said, never refused: after a big incident people do meet at odd hours, and a team
+    spread over zones may have no better time.
+    """
+    hours = policy.working_hours
+    zone = ZoneInfo(policy.workspace_timezone)
+    if hours.contains(at, zone):
+        return None
+    local = at.astimezone(zone)
+    return (
+        f"Note: that is {local:%A %H:%M} in {policy.workspace_timezone}, outside the team's "
+        f"working hours there ({hours.describe()}); the owner and participants may not be there."
+    )
 
 
 @dataclass(frozen=True)

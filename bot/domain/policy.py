@@ -57,6 +57,13 @@ class WorkingHours:
         now = moment.astimezone(UTC)
         return self._instant(day, self.start, tz) <= now < self._instant(day, self.end, tz)
 
+    def describe(self) -> str:
+        """As configured, in plain words: ``Mon-Fri 09:00-18:00``, ``every day 00:00-08:00``,
+        ``Mon, Wed 10:00-14:00``; ``around the clock`` for ``always``."""
+        if self.always:
+            return "around the clock"
+        return f"{_describe_days(self.days)} {self.start:%H:%M}-{self.end:%H:%M}"
+
     def next_opening(self, moment: datetime, tz: ZoneInfo) -> datetime:
         """``moment`` itself when inside working hours, else the next time they begin."""
         if self.contains(moment, tz):
@@ -108,6 +115,26 @@ class WorkingHours:
             else:
                 instant = middle
         return instant
+
+
+def _describe_days(days: frozenset[int]) -> str:
+    """Runs of three or more days as a span (``Mon-Fri``), the others listed."""
+    if len(days) == 7:
+        return "every day"
+    runs: list[list[int]] = []
+    for day in sorted(days):
+        if runs and runs[-1][-1] == day - 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    names = [WEEKDAYS[d].capitalize() for d in range(7)]
+    parts: list[str] = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(f"{names[run[0]]}-{names[run[-1]]}")
+        else:
+            parts.extend(names[d] for d in run)
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -125,3 +125,15 @@ def test_an_ambiguous_opening_is_the_first_occurrence_so_the_repeated_hour_is_op
         2027, 10, 31, 0, 30, tzinfo=UTC
     )  # 02:30 CEST
     assert late_start.next_opening(second_0210, BERLIN) == second_0210
+
+
+def test_working_hours_are_described_as_configured() -> None:
+    assert WorkingHours().describe() == "Mon-Fri 09:00-18:00"
+    assert WorkingHours(days=frozenset({0, 2}), start=time(10), end=time(14)).describe() == (
+        "Mon, Wed 10:00-14:00"
+    )
+    assert (
+        WorkingHours(days=frozenset({0, 1, 3, 4, 5})).describe() == "Mon, Tue, Thu-Sat 09:00-18:00"
+    )
+    assert WorkingHours(days=frozenset(range(7))).describe() == "every day 09:00-18:00"
+    assert WorkingHours(always=True).describe() == "around the clock"
