@@ -17,7 +17,13 @@ from slack_sdk.models.blocks import (
 from bot.domain.completion import artifact_gaps_predicate, artifact_gaps_text, left_after_done
 from bot.domain.document import DROPPED, GAPS, OPEN_ITEMS, read_gaps, read_open_items
 from bot.domain.lifecycle import State
-from bot.domain.meetings import CALLED_OFF, INVITED, MOVED_FROM, WAS_INVITED
+from bot.domain.meetings import (
+    CALLED_OFF,
+    INVITED,
+    MOVED_FROM,
+    WAS_INVITED,
+    outside_working_hours_note,
+)
 from bot.domain.messages import (
     HANDED_OVER_FROM,
     MessageKind,
@@ -261,6 +267,11 @@ def meeting_invite_text(
             f"The postmortem meeting for {title} is {change}. The updated invite (.ics) is just "
             "above: open it to update the event in your calendar."
         )
+    # Said where the owner, the participants and whoever scheduled it all read it: the form
+    # itself closes on submit with no answer of its own.
+    note = outside_working_hours_note(postmortem.meeting_at, policy)
+    if note is not None:
+        heading += f"\n{note}"
     managers = _people(list(policy.incident_managers)) if policy.incident_managers else "none set"
     text = (
         f":calendar: {heading}\n"

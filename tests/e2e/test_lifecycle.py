@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from icalendar import Calendar
@@ -13,9 +13,11 @@ from tests.conftest import BotFactory, BotHarness
 from tests.support.lifecycle import (
     completed_by_bob,
     errors,
+    opened_form,
     owned_by_bob,
     posted,
     schedule_form,
+    submitted,
 )
 from tests.support.slack_user import buttons
 
@@ -100,6 +102,49 @@ def test_a_late_meeting_with_a_justification_is_scheduled_recorded_and_invited(
     assert stored is not None
     assert stored.meeting_justification == "The on-call lead is on leave"
     assert stored.meeting_participants == ("U0CS", "U0PM")
+
+
+BERLIN_OFFICE_HOURS = """
+workspace_timezone: Europe/Berlin
+working_hours: {days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00"}
+"""
+
+
+def test_a_meeting_outside_working_hours_is_scheduled_and_the_announcement_says_so(
+    make_bot: BotFactory,
+) -> None:
+    bot = make_bot(policy=BERLIN_OFFICE_HOURS)
+    owned_by_bob(bot)
+    saturday_10am_berlin = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    bot.user("U0BOB").answer("schedule")
+
+    assert (
+        errors(bot.user("U0BOB").submit_view(submitted(opened_form(bot), at=saturday_10am_berlin)))
+        == {}
+    )
+    bot.settle()
+
+    [invite] = posted(bot, "meeting_invite")
+    assert (
+        "\nNote: that is Saturday 10:00 in Europe/Berlin, outside the team's working hours "
+        "there (Mon-Fri 09:00-17:00); the owner and participants may not be there.\n"
+    ) in invite["text"]
+    stored = bot.runtime.postmortems.get(postmortem_id=1)
+    assert stored is not None
+    assert stored.meeting_at == saturday_10am_berlin
+
+    # Moved into working hours: the new announcement has no note.
+    thursday_11am_berlin = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    bot.user("U0BOB").answer("schedule")
+    assert (
+        errors(bot.user("U0BOB").submit_view(submitted(opened_form(bot), at=thursday_11am_berlin)))
+        == {}
+    )
+    bot.settle()
+
+    [_, moved] = posted(bot, "meeting_invite")
+    assert "moved from" in moved["text"]
+    assert "Note:" not in moved["text"]
 
 
 def test_done_needs_the_meeting_held_first_then_the_channel_is_told_each_step(
