@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import Move, State, next_state
-from bot.domain.messages import MessageKind, human_span
+from bot.domain.messages import MessageKind, PlannedMessage, human_span
 from bot.domain.policy import MeetingDueNudges, Policy
 from bot.domain.postmortem import Postmortem
 
@@ -242,6 +243,53 @@ def meeting_called_off(
     if at is None or at <= now:  # under way or past: no event left to take off a calendar
         return {}
     return {CALLED_OFF: at.isoformat(), INVITED: invited}
+
+
+# On the update of the "was it held?" questions once that is settled: how
+# (a Settled), who settled it, the meeting's new time when it moved, and which questions
+# (their outbox ids, space-separated).
+SETTLED = "settled"
+NEW_TIME = "meeting_at"
+QUESTIONS = "questions"
+
+
+class Settled(StrEnum):
+    MOVED = "moved"
+    HELD = "held"
+    CANCELLED = "cancelled"
+
+
+def read_questions(params: Mapping[str, Any]) -> list[int]:
+    """The questions an update of them names (nothing from anything else)."""
+    words = str(params.get(QUESTIONS) or "").split()
+    return [int(word) for word in words if word.isascii() and word.isdigit()]
+
+
+def plan_held_question_settled(
+    how: Settled,
+    *,
+    asked: Sequence[int],
+    settled_before: Iterable[Mapping[str, Any]],
+    by: str,
+    now: datetime,
+    new_time: datetime | None = None,
+) -> list[PlannedMessage]:
+    """The "was it held?" questions Slack took (or is taking), ``asked``, updated in place
+    to say how it was settled: their Mark meeting held button would invite a click that
+    can only be refused or repeat what was done.
+
+    Not those an earlier update settled (``settled_before``: its params): one asked about
+    a meeting that moved says so, and stays so. Nothing when no question is left: one still
+    waiting to be sent is cancelled with its reason, and never shows.
+    """
+    done = {number for params in settled_before for number in read_questions(params)}
+    questions = [number for number in asked if number not in done]
+    if not questions:
+        return []
+    params = {SETTLED: how.value, "by": by, QUESTIONS: " ".join(map(str, questions))}
+    if new_time is not None:
+        params[NEW_TIME] = new_time.isoformat()
+    return [PlannedMessage(MessageKind.HELD_QUESTION_SETTLED, now, params=params)]
 
 
 def meeting_invite_ics(

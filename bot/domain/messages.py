@@ -33,6 +33,10 @@ class MessageKind(StrEnum):
     REMIND_MEETING_DUE = "remind_meeting_due"
     ESCALATE_OVERDUE = "escalate_overdue"
     ASK_MARK_HELD = "ask_mark_held"
+    # The "was it held?" questions already posted, updated in place once that is settled
+    # (the meeting marked held, by their button or the command; moved; or the postmortem
+    # cancelled): they say what happened instead of offering their Mark meeting held button.
+    HELD_QUESTION_SETTLED = "ask_mark_held_settled"
     # The meeting was held but the postmortem is not done: finish the document, then `done`.
     NUDGE_NOT_DONE = "nudge_not_done"
     # Done, but the artifact still lacks what the guidance asks of it (the contributing
@@ -134,12 +138,14 @@ _STILL_NEEDED: dict[MessageKind, frozenset[State]] = {
     },
 }
 
-# What is still said about a cancelled postmortem: that it was, replies to people, an export
-# someone asked for, an item closed. Anything else planned before the cancel (an owner's
-# announcement, a meeting invite, the owner prompt itself) no longer applies.
+# What is still said about a cancelled postmortem: that it was (on the "was it held?"
+# questions posted too), replies to people, an export someone asked for, an item closed.
+# Anything else planned before the cancel (an owner's announcement, a meeting invite, the
+# owner prompt itself) no longer applies.
 _SAID_AFTER_CANCEL = frozenset(
     {
         MessageKind.CANCELLED,
+        MessageKind.HELD_QUESTION_SETTLED,
         MessageKind.NOTICE,
         MessageKind.DOCUMENT_EXPORT,
         MessageKind.ACTION_ITEM_DONE,

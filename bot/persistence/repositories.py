@@ -880,6 +880,63 @@ class OutboxRepository:
         ).first()
         return found is not None
 
+    def heard_or_in_flight_ids(
+        self, *, postmortem_id: int, kind: MessageKind, now: datetime
+    ) -> list[int]:
+        """The ids of this postmortem's messages of ``kind`` that reached Slack (or were
+        snoozed there), or that a dispatcher holds at ``now``, sending them; oldest first."""
+        return list(
+            self._session.scalars(
+                select(OutboxRow.id)
+                .where(*_heard_or_in_flight(postmortem_id, kind, now))
+                .order_by(OutboxRow.id)
+            )
+        )
+
+    def params_of(self, *, postmortem_id: int, kind: MessageKind) -> list[dict[str, Any]]:
+        """The params of this postmortem's messages of ``kind``, whatever became of them."""
+        return [
+            dict(params or {})
+            for params in self._session.scalars(
+                select(OutboxRow.params)
+                .where(OutboxRow.postmortem_id == postmortem_id, OutboxRow.kind == kind.value)
+                .order_by(OutboxRow.id)
+            )
+        ]
+
+    def posted(self, *, item_ids: Sequence[int]) -> list[PostedReminder]:
+        """Where these messages are, for those Slack took: their channel and ts (and whom
+        each was addressed to), oldest first."""
+        if not item_ids:
+            return []
+        rows = self._session.execute(
+            select(OutboxRow.channel_id, OutboxRow.slack_ts, OutboxRow.recipient)
+            .where(
+                OutboxRow.id.in_(list(item_ids)),
+                OutboxRow.status.in_(_REACHED_SLACK),
+                OutboxRow.slack_ts.is_not(None),
+            )
+            .order_by(OutboxRow.id)
+        )
+        return [PostedReminder(channel, str(ts), person) for channel, ts, person in rows]
+
+    def in_flight(self, *, item_ids: Sequence[int], now: datetime, other_than_worker: str) -> bool:
+        """Whether another dispatcher is posting one of these messages ``now`` (pending, or
+        cancelled while it was posted): its ts is not recorded yet."""
+        if not item_ids:
+            return False
+        found = self._session.scalars(
+            select(OutboxRow.id)
+            .where(
+                OutboxRow.id.in_(list(item_ids)),
+                OutboxRow.status.in_(_MAYBE_IN_FLIGHT),
+                ~_unclaimed(now),
+                OutboxRow.lease_owner != other_than_worker,
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
     def has_other_pending(self, *, postmortem_id: int, kind: MessageKind, other_than: int) -> bool:
         """Whether another row of ``kind`` waits to be sent for this postmortem."""
         found = self._session.scalars(

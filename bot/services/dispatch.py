@@ -21,6 +21,7 @@ from bot.domain.document import (
     posted_reminders_param,
 )
 from bot.domain.lifecycle import State
+from bot.domain.meetings import read_questions
 from bot.domain.messages import (
     ACTION_ITEM_REMINDERS,
     NUDGES,
@@ -100,7 +101,9 @@ def _drop(uow: Any, item: OutboxItem, token: str, reason: str, report: DispatchR
 
 # An ephemeral line and an update in place leave no message of their own in the channel:
 # nothing to look for before sending again.
-_LEAVES_NO_MESSAGE = frozenset({MessageKind.NOTICE, MessageKind.PROMPT_REFRESH})
+_LEAVES_NO_MESSAGE = frozenset(
+    {MessageKind.NOTICE, MessageKind.PROMPT_REFRESH, MessageKind.HELD_QUESTION_SETTLED}
+)
 
 
 def _recorded_on_its_day(item: OutboxItem, zone: ZoneInfo) -> bool:
@@ -556,6 +559,19 @@ class Dispatcher:
                     numbers=closed,
                     kinds=sorted(ACTION_ITEM_REMINDERS),
                 )
+                params = {**item.params, POSTED_REMINDERS: posted_reminders_param(posted)}
+                item = replace(item, params=params)
+            if item.kind is MessageKind.HELD_QUESTION_SETTLED:
+                questions = read_questions(item.params)
+                if uow.outbox.in_flight(item_ids=questions, now=now, other_than_worker=token):
+                    # A question is being posted by another dispatcher: wait for its ts, or
+                    # its Mark meeting held button stays up.
+                    _put_off(uow, item, token, now + PROMPT_IN_FLIGHT_WAIT, report)
+                    return None
+                posted = uow.outbox.posted(item_ids=questions)
+                if not posted:  # the one being posted as it was settled never got there
+                    _drop(uow, item, token, "no question posted", report)
+                    return None
                 params = {**item.params, POSTED_REMINDERS: posted_reminders_param(posted)}
                 item = replace(item, params=params)
             if item.kind is MessageKind.NUDGE_GAPS and item.postmortem_id:

@@ -15,6 +15,7 @@ from bot.domain.document import DROPPED_ITEMS, GAPS, Gap, artifact_gaps, gaps_pa
 from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import Move, State
 from bot.domain.meetings import (
+    Settled,
     check_can_snooze,
     check_can_steer,
     check_meeting_time,
@@ -22,6 +23,7 @@ from bot.domain.meetings import (
     invite_params,
     invite_sequence,
     meeting_called_off,
+    plan_held_question_settled,
     when_it_took_place,
 )
 from bot.domain.messages import (
@@ -159,8 +161,13 @@ class LifecycleService(Service):
                     MessageKind.MEETING_INVITE,
                 ),
             )
+            # A question already asked about the earlier time says it moved (the schedule
+            # asks again, after the new one).
+            settled = self._held_question_settled(
+                uow, postmortem, Settled.MOVED, by=actor, now=now, new_time=at
+            )
             planned = plan_on_schedule(updated, self._policy, now, invite=invite)
-            plan_messages(uow, updated, planned, now)
+            plan_messages(uow, updated, [*settled, *planned], now)
             uow.commit()
             return updated
 
@@ -209,7 +216,9 @@ class LifecycleService(Service):
                 details=details,
             )
             uow.outbox.cancel_pending(postmortem_id=postmortem.id, kinds=_UNTIL_HELD)
-            plan_messages(uow, updated, plan_on_held(updated, self._policy, now, by=actor), now)
+            settled = self._held_question_settled(uow, postmortem, Settled.HELD, by=actor, now=now)
+            held = plan_on_held(updated, self._policy, now, by=actor)
+            plan_messages(uow, updated, [*settled, *held], now)
             uow.commit()
             return updated
 
@@ -306,9 +315,11 @@ class LifecycleService(Service):
                 DROPPED_ITEMS: " ".join(str(n) for n in dropped),
                 **called_off,
             }
-            plan_messages(
-                uow, updated, [PlannedMessage(MessageKind.CANCELLED, now, params=params)], now
+            cancelled = PlannedMessage(MessageKind.CANCELLED, now, params=params)
+            settled = self._held_question_settled(
+                uow, postmortem, Settled.CANCELLED, by=actor, now=now
             )
+            plan_messages(uow, updated, [*settled, cancelled], now)
             uow.commit()
             return updated
 
@@ -477,6 +488,40 @@ class LifecycleService(Service):
             return True
 
     # -- helpers -----------------------------------------------------------------------
+    @staticmethod
+    def _held_question_settled(
+        uow: UnitOfWork,
+        before: Postmortem,
+        how: Settled,
+        *,
+        by: str,
+        now: datetime,
+        new_time: datetime | None = None,
+    ) -> list[PlannedMessage]:
+        """The update in place of the "was it held?" questions posted about ``before``'s
+        meeting, now that ``how`` settled it; nothing if none was posted.
+
+        Asked once the pending questions are cancelled: one a dispatcher is posting at that
+        moment is still counted (it is recorded as sent), and the update waits for its ts.
+        """
+        if before.state is not State.MEETING_SCHEDULED:
+            return []  # only a scheduled meeting is asked about
+        asked = uow.outbox.heard_or_in_flight_ids(
+            postmortem_id=before.id, kind=MessageKind.ASK_MARK_HELD, now=now
+        )
+        if not asked:
+            return []
+        return plan_held_question_settled(
+            how,
+            asked=asked,
+            settled_before=uow.outbox.params_of(
+                postmortem_id=before.id, kind=MessageKind.HELD_QUESTION_SETTLED
+            ),
+            by=by,
+            now=now,
+            new_time=new_time,
+        )
+
     def _move(
         self, uow: UnitOfWork, postmortem: Postmortem, new: State, now: datetime, **fields: object
     ) -> Postmortem:

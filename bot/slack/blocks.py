@@ -424,6 +424,7 @@ _MESSAGE_NAMES: dict[MessageKind, str] = {
     MessageKind.REMIND_MEETING_DUE: 'the "meeting due" reminder',
     MessageKind.ESCALATE_OVERDUE: "the overdue escalation",
     MessageKind.ASK_MARK_HELD: 'the "was the meeting held?" question',
+    MessageKind.HELD_QUESTION_SETTLED: 'the update of the "was the meeting held?" question',
     MessageKind.NUDGE_NOT_DONE: 'the "finish the postmortem" reminder',
     MessageKind.NUDGE_GAPS: 'the "what the postmortem still lacks" reminder',
     MessageKind.MEETING_INVITE: "the meeting invite",

@@ -55,6 +55,7 @@ from bot.slack.nudges import (
     details_corrected_text,
     document_export_text,
     document_started_text,
+    held_question_settled_text,
     item_dropped_with_text,
     meeting_held_text,
     meeting_invite_text,
@@ -327,8 +328,11 @@ class SlackMessenger:
             )
         if message.kind in (MessageKind.ACTION_ITEM_DONE, MessageKind.ACTION_ITEM_DROPPED):
             text = action_item_done_text(postmortem, message.params)
-            self._close_reminders(message, text)
+            self._replace_posted(message, text)
             return self._post(message, text)
+        if message.kind is MessageKind.HELD_QUESTION_SETTLED:
+            self._replace_posted(message, held_question_settled_text(postmortem, message.params))
+            return None
         if message.kind is MessageKind.DOCUMENT_EXPORT:
             return self._export(message, postmortem)
         if message.kind in ACTION_ITEM_REMINDERS:
@@ -338,7 +342,7 @@ class SlackMessenger:
             return self._post(message, owner_told_text(postmortem, message.params))
         if message.kind is MessageKind.CANCELLED:
             by = str(message.params["by"])
-            self._close_reminders(message, item_dropped_with_text(postmortem, message.params))
+            self._replace_posted(message, item_dropped_with_text(postmortem, message.params))
             if postmortem.prompt_ts is not None and postmortem.owner_id is None:
                 # Nobody owns it, so its prompt still shows buttons: take them off, saying why.
                 text, blocks = cancelled_prompt(postmortem, by)
@@ -416,22 +420,27 @@ class SlackMessenger:
         zone = message.policy.person_zone(self.user_timezone(recipient) if recipient else None)
         return (message.sent_at or self._clock()).astimezone(zone).date()
 
-    def _close_reminders(self, message: Outgoing, text: str) -> None:
-        """Replace the item's posted reminders with what became of it (``text``): a "Mark
-        done" button left on them invites a click that can only say it is closed already.
+    def _replace_posted(self, message: Outgoing, text: str) -> None:
+        """Replace the reminders ``message`` names as posted (an action item's, the "was it
+        held?" questions) with what became of them (``text``): a "Mark done" or "Mark
+        meeting held" button left on them invites a click that can only be refused, or say
+        it was done already.
 
-        A reminder that went to its owner directly (the channel took no more messages) is
-        in their DM. One that cannot be updated (deleted, its channel gone) is left as it
-        is: the click on it still says who closed the item and when.
+        A reminder sent to its recipient directly is in their DM: its row's channel is
+        their id, or (an action item's, when the channel took no more messages) the
+        channel's. One that cannot be updated (deleted, its channel gone) is left as it is:
+        the click on it still says what became of it.
         """
         for reminder in read_posted_reminders(message.params.get(POSTED_REMINDERS)):
-            if self._updated(reminder.channel_id, reminder.ts, text):
+            if is_slack_user(reminder.channel_id):
+                # Posted to the person: chat.update wants the DM's own id (opened only now).
+                where = self._direct_channel(reminder.channel_id, message.outbox_id)
+            elif self._updated(reminder.channel_id, reminder.ts, text):
                 continue
-            # Not in its channel: in the owner's DM, if it went there (opened only now).
-            direct = (
-                self._direct_channel(reminder.owner, message.outbox_id) if reminder.owner else None
-            )
-            if direct is None or not self._updated(direct, reminder.ts, text):
+            else:  # not in its channel: in the owner's DM, if it went there
+                owner = reminder.owner
+                where = self._direct_channel(owner, message.outbox_id) if owner else None
+            if where is None or not self._updated(where, reminder.ts, text):
                 log.info("left reminder %s as it was: it can no longer be updated", reminder.ts)
 
     def _updated(self, channel_id: str, ts: str, text: str) -> bool:

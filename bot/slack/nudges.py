@@ -21,7 +21,10 @@ from bot.domain.meetings import (
     CALLED_OFF,
     INVITED,
     MOVED_FROM,
+    NEW_TIME,
+    SETTLED,
     WAS_INVITED,
+    Settled,
     outside_working_hours_note,
 )
 from bot.domain.messages import (
@@ -301,6 +304,26 @@ def meeting_held_text(postmortem: Postmortem, by: str) -> str:
         f"({command(postmortem.id, 'document')}) and agree action items with owners and due "
         f"dates ({command(postmortem.id, 'action')}), then {command(postmortem.id, 'done')}."
     )
+
+
+def held_question_settled_text(postmortem: Postmortem, params: Mapping[str, Any]) -> str:
+    """What a posted "was it held?" question says, without its buttons, once someone
+    settled it: the meeting was marked held, or moved, or the postmortem cancelled."""
+    title = f"*{escape(postmortem.title)}* (#{postmortem.id})"
+    by = f"<@{params['by']}>"
+    how, new_time = params.get(SETTLED), params.get(NEW_TIME)
+    if how == Settled.MOVED and new_time:
+        return (
+            f":calendar: The postmortem meeting for {title} was moved to "
+            f"{slack_date(datetime.fromisoformat(str(new_time)))} (by {by}): I'll ask again "
+            "after it."
+        )
+    if how == Settled.CANCELLED:
+        return (
+            f":no_entry_sign: The postmortem for {title} was cancelled (by {by}): there is no "
+            "meeting to mark held."
+        )
+    return f":white_check_mark: The postmortem meeting for {title} was marked held by {by}."
 
 
 def completed_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:

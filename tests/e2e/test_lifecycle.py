@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
@@ -403,6 +405,61 @@ def test_the_mark_held_button_on_the_reminder_marks_it_held(bot: BotHarness) -> 
     stored = bot.runtime.postmortems.get(postmortem_id=1)
     assert stored is not None
     assert stored.state.value == "in_review"
+
+
+def held_by_command(bot: BotHarness, ask: dict[str, Any]) -> None:
+    bot.user("U0BOB").answer("held")
+
+
+def held_by_its_button(bot: BotHarness, ask: dict[str, Any]) -> None:
+    button = next(b for b in buttons(ask["blocks"]) if b["action_id"] == "lifecycle.mark_held")
+    bot.user("U0BOB").click(button, message_ts=ask["ts"])
+
+
+def moved_to_tomorrow(bot: BotHarness, ask: dict[str, Any]) -> None:
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=1)))
+
+
+def cancelled_by_alice(bot: BotHarness, ask: dict[str, Any]) -> None:
+    bot.user("U0ALICE").answer("cancel opened twice: #2 is this incident's")
+
+
+def questions_shown(bot: BotHarness) -> list[dict[str, Any]]:
+    """The "was it held?" questions as the channel shows them now (updates included)."""
+    return [
+        m
+        for m in bot.slack.messages("C0INCIDENT")
+        if m.get("metadata", {}).get("event_payload", {}).get("kind") == "ask_mark_held"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("settle", "says"),
+    [
+        (held_by_command, "was marked held by <@U0BOB>."),
+        (held_by_its_button, "was marked held by <@U0BOB>."),
+        (moved_to_tomorrow, "(by <@U0BOB>): I'll ask again after it."),
+        (cancelled_by_alice, "was cancelled (by <@U0ALICE>): there is no meeting to mark held."),
+    ],
+)
+def test_the_was_it_held_question_says_how_it_was_settled_and_loses_its_buttons(
+    bot: BotHarness, settle: Callable[[BotHarness, dict[str, Any]], None], says: str
+) -> None:
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(hours=1)))
+    bot.clock.advance(timedelta(hours=2))
+    bot.dispatch()
+    [ask] = questions_shown(bot)
+
+    settle(bot, ask)
+    bot.settle()
+
+    [question] = questions_shown(bot)
+    assert question["ts"] == ask["ts"]
+    assert question["text"].endswith(says)
+    assert buttons(question["blocks"]) == []
 
 
 def test_a_rescheduled_meeting_updates_the_same_calendar_event_and_says_what_moved(

@@ -13,6 +13,7 @@ from bot.domain.errors import IllegalTransition, NotAllowed
 from bot.domain.lifecycle import Move, State
 from bot.domain.meetings import (
     MeetingRefused,
+    Settled,
     check_can_steer,
     check_meeting_time,
     invite_attendees,
@@ -20,11 +21,13 @@ from bot.domain.meetings import (
     invite_sequence,
     meeting_called_off,
     meeting_invite_ics,
+    plan_held_question_settled,
 )
 from bot.domain.messages import (
     HANDED_OVER_FROM,
     NUDGES,
     MessageKind,
+    PlannedMessage,
     after_working_span,
     plan_on_held,
     plan_on_open,
@@ -232,6 +235,9 @@ def test_no_owner_nudges_repeat_until_a_day_after_the_prompt_not_after_resolutio
         (MessageKind.NUDGE_NOT_DONE, State.MEETING_SCHEDULED, False),
         (MessageKind.NUDGE_NOT_DONE, State.IN_REVIEW, True),
         (MessageKind.NUDGE_NOT_DONE, State.COMPLETED, False),
+        # Said on the questions posted, whatever settled them: a cancel too.
+        (MessageKind.HELD_QUESTION_SETTLED, State.IN_REVIEW, True),
+        (MessageKind.HELD_QUESTION_SETTLED, State.CANCELLED, True),
     ],
 )
 def test_a_nudge_applies_only_while_its_reason_does(
@@ -364,6 +370,41 @@ def test_a_cancel_calls_off_a_meeting_still_ahead_only_if_an_invite_put_it_on_ca
     assert called_off(scheduled, heard=None) == {}  # nobody was sent an invite
     assert called_off(scheduled, now=ahead) == {}  # under way: nothing to take off a calendar
     assert called_off(replace(scheduled, state=State.IN_REVIEW)) == {}  # it was held
+
+
+def test_the_held_question_is_updated_where_it_was_asked_and_not_settled_before() -> None:
+    moved_earlier = {"settled": "moved", "by": "U0BOB", "questions": "3 5"}
+
+    def settled(how: Settled, asked: list[int]) -> list[PlannedMessage]:
+        return plan_held_question_settled(
+            how, asked=asked, settled_before=[moved_earlier], by="U0CAROL", now=TUESDAY_2PM
+        )
+
+    # Asked about the first time (3, then 5 three working days on), moved, asked again (9).
+    assert settled(Settled.HELD, [3, 5, 9]) == [
+        PlannedMessage(
+            MessageKind.HELD_QUESTION_SETTLED,
+            TUESDAY_2PM,
+            params={"settled": "held", "by": "U0CAROL", "questions": "9"},
+        )
+    ]
+    assert settled(Settled.CANCELLED, [3, 5]) == []  # they say it moved, and stay so
+    assert settled(Settled.CANCELLED, []) == []  # never asked (or not yet: cancelled unsent)
+
+
+def test_a_question_about_a_meeting_that_moved_is_told_its_new_time() -> None:
+    later = TUESDAY_2PM + timedelta(days=3)
+
+    [update] = plan_held_question_settled(
+        Settled.MOVED, asked=[4], settled_before=[], by="U0BOB", now=TUESDAY_2PM, new_time=later
+    )
+
+    assert update.params == {
+        "settled": "moved",
+        "by": "U0BOB",
+        "questions": "4",
+        "meeting_at": later.isoformat(),
+    }
 
 
 @pytest.mark.parametrize(

@@ -44,6 +44,7 @@ from bot.slack.blocks import (
 from bot.slack.nudges import (
     action_item_reminder_text,
     completed_text,
+    held_question_settled_text,
     meeting_invite_text,
     nudge_text,
     owner_told_text,
@@ -352,6 +353,28 @@ def test_a_message_slack_refused_is_named_as_people_know_it_with_slacks_reason()
         "(Slack said `not_in_channel`)"
     ) in text
     assert "document_export" not in text
+
+
+def test_a_settled_held_question_says_how_and_by_whom_instead_of_asking() -> None:
+    later = TUESDAY_2PM + timedelta(days=3)
+    about = postmortem(title="Payments <outage>", state=State.IN_REVIEW)
+
+    def said(how: str, **more: str) -> str:
+        return held_question_settled_text(about, {"settled": how, "by": "U0BOB", **more})
+
+    assert said("moved", meeting_at=later.isoformat()) == (
+        ":calendar: The postmortem meeting for *Payments &lt;outage&gt;* (#7) was moved to "
+        f"<!date^{int(later.timestamp())}^{{date_short_pretty}} at {{time}}|2026-11-27 14:00 UTC> "
+        "(by <@U0BOB>): I'll ask again after it."
+    )
+    assert said("held") == (
+        ":white_check_mark: The postmortem meeting for *Payments &lt;outage&gt;* (#7) was "
+        "marked held by <@U0BOB>."
+    )
+    assert said("cancelled") == (
+        ":no_entry_sign: The postmortem for *Payments &lt;outage&gt;* (#7) was cancelled (by "
+        "<@U0BOB>): there is no meeting to mark held."
+    )
 
 
 # -- every nudge reads as a sentence, whoever is (or is not) there to read it ---------------

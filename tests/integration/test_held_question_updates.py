@@ -1,0 +1,277 @@
+"""The "was it held?" question, once settled (the meeting marked held, or moved, or the
+postmortem cancelled): the question posted is updated in place, once, and no longer offers
+its Mark meeting held button.
+
+The runtime as in production and the Slack stand-in, on SQLite and PostgreSQL. The clock
+starts on Tuesday 24 November 2026, 14:00 UTC; Bob, the owner, works 09:00-18:00 in New
+York (14:00-23:00 UTC).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.bootstrap import Runtime
+from bot.devtools.slack_standin import SlackStandIn
+from bot.domain.postmortem import MEETING_LENGTH, IncidentReport
+from bot.persistence.db import create_session_factory
+from bot.persistence.tables import OutboxRow
+from bot.persistence.uow import UnitOfWork
+from tests.support.clock import FakeClock
+from tests.support.dispatch_worker import posted_by_another_replica
+
+CHANNEL = "C0INCIDENT"
+MEETING = datetime(2026, 11, 25, 15, tzinfo=UTC)  # Wednesday, 10:00 in New York
+MOVED_TO = datetime(2026, 11, 30, 15, tzinfo=UTC)  # the Monday after
+
+
+def scheduled_by_bob(runtime: Runtime, clock: FakeClock) -> None:
+    """Bob owns "Checkout errors" and schedules its meeting for Wednesday 15:00 UTC."""
+    postmortem = runtime.postmortems.open_postmortem(
+        report=IncidentReport(
+            key="pd:Q1", title="Checkout errors", source="pagerduty", resolved_at=clock()
+        ),
+        channel_id=CHANNEL,
+        opened_by="U0ALICE",
+    ).postmortem
+    runtime.dispatcher.drain(now=clock())  # the prompt, which the claim then updates
+    runtime.postmortems.claim_ownership(
+        postmortem_id=postmortem.id, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
+    )
+    schedule(runtime, MEETING)
+    runtime.dispatcher.drain(now=clock())
+
+
+def schedule(runtime: Runtime, at: datetime) -> None:
+    runtime.lifecycle.schedule_meeting(
+        channel_id=CHANNEL, actor="U0BOB", at=at, participants=[], justification=None
+    )
+
+
+def asked_bob(runtime: Runtime, clock: FakeClock, slack: SlackStandIn) -> str:
+    """``scheduled_by_bob``; once the meeting's hour is over, Bob is asked whether it took
+    place. The question's ts."""
+    scheduled_by_bob(runtime, clock)
+    clock.set(MEETING + MEETING_LENGTH)
+    runtime.dispatcher.drain(now=clock())
+    [question] = shown(slack, CHANNEL)
+    assert "Mark meeting held" in json.dumps(question["blocks"])
+    return str(question["ts"])
+
+
+def shown(slack: SlackStandIn, channel: str) -> list[dict[str, Any]]:
+    """The "was it held?" questions as ``channel`` shows them now (updates included)."""
+    return [
+        m
+        for m in slack.messages(channel)
+        if m.get("metadata", {}).get("event_payload", {}).get("kind") == "ask_mark_held"
+    ]
+
+
+def updates_of(slack: SlackStandIn, ts: str) -> list[dict[str, Any]]:
+    return [c.params for c in slack.calls("chat.update") if c.params["ts"] == ts]
+
+
+def rows(runtime: Runtime, kind: str) -> list[Any]:
+    with runtime.engine.connect() as connection:
+        return list(
+            connection.execute(
+                select(OutboxRow.status, OutboxRow.last_error, OutboxRow.channel_id)
+                .where(OutboxRow.kind == kind)
+                .order_by(OutboxRow.id)
+            )
+        )
+
+
+def outbox(runtime: Runtime) -> list[Any]:
+    with runtime.engine.connect() as connection:
+        return list(connection.execute(select(OutboxRow).order_by(OutboxRow.id)))
+
+
+def moved(runtime: Runtime) -> None:
+    schedule(runtime, MOVED_TO)
+
+
+def held(runtime: Runtime) -> None:
+    runtime.lifecycle.mark_meeting_held(channel_id=CHANNEL, actor="U0BOB")
+
+
+def cancelled(runtime: Runtime) -> None:
+    runtime.lifecycle.cancel(channel_id=CHANNEL, actor="U0ALICE", reason="opened twice")
+
+
+@pytest.mark.parametrize(
+    ("settle", "says"),
+    [
+        (
+            moved,
+            ":calendar: The postmortem meeting for *Checkout errors* (#1) was moved to "
+            f"<!date^{int(MOVED_TO.timestamp())}^",
+        ),
+        (
+            held,
+            ":white_check_mark: The postmortem meeting for *Checkout errors* (#1) was marked "
+            "held by <@U0BOB>.",
+        ),
+        (
+            cancelled,
+            ":no_entry_sign: The postmortem for *Checkout errors* (#1) was cancelled (by "
+            "<@U0ALICE>)",
+        ),
+    ],
+)
+def test_a_question_settled_otherwise_says_how_instead_of_offering_its_button(
+    runtime: Runtime,
+    clock: FakeClock,
+    slack: SlackStandIn,
+    settle: Callable[[Runtime], None],
+    says: str,
+) -> None:
+    ts = asked_bob(runtime, clock, slack)
+
+    settle(runtime)
+    runtime.dispatcher.drain(now=clock())
+    clock.advance(timedelta(hours=1))
+    runtime.dispatcher.drain(now=clock())
+
+    [question] = shown(slack, CHANNEL)
+    assert question["text"].startswith(says)
+    assert [block["type"] for block in question["blocks"]] == ["section"]  # no buttons
+    assert len(updates_of(slack, ts)) == 1
+
+
+def test_after_a_move_only_the_question_about_the_new_time_is_marked_held(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    first_ts = asked_bob(runtime, clock, slack)
+    moved(runtime)
+    runtime.dispatcher.drain(now=clock())
+    clock.set(MOVED_TO + MEETING_LENGTH)
+    runtime.dispatcher.drain(now=clock())  # asked again, about Monday's
+
+    held(runtime)
+    runtime.dispatcher.drain(now=clock())
+
+    first, second = shown(slack, CHANNEL)
+    assert "was moved to" in first["text"]  # as it was: it asked about Wednesday's
+    assert second["text"].endswith("was marked held by <@U0BOB>.")
+    assert "Mark meeting held" not in json.dumps(second["blocks"])
+    assert len(updates_of(slack, first_ts)) == 1
+    assert len(updates_of(slack, str(second["ts"]))) == 1
+
+
+def test_a_question_never_posted_is_left_alone(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    scheduled_by_bob(runtime, clock)
+    clock.set(MEETING + MEETING_LENGTH)  # the question is due, not sent yet
+    updated_before = len(slack.calls("chat.update"))
+
+    held(runtime)
+    runtime.dispatcher.drain(now=clock())
+
+    assert [status for status, _, _ in rows(runtime, "ask_mark_held")] == ["cancelled"]
+    assert rows(runtime, "ask_mark_held_settled") == []
+    assert len(slack.calls("chat.update")) == updated_before
+    assert shown(slack, CHANNEL) == []
+
+
+def test_a_question_being_posted_as_it_is_settled_is_updated_once_its_ts_is_recorded(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    scheduled_by_bob(runtime, clock)
+    clock.set(MEETING + MEETING_LENGTH)
+    [question_id] = [
+        r.id for r in outbox(runtime) if r.kind == "ask_mark_held" and r.status == "pending"
+    ]
+    # Another replica claims the question and posts it; before it records the ts, Bob
+    # marks the meeting held with the command.
+    with UnitOfWork(create_session_factory(runtime.engine)) as other:
+        other.outbox.claim_due(
+            now=clock(), worker="replica-2", lease=timedelta(minutes=2), limit=50
+        )
+        other.commit()
+    ts = posted_by_another_replica(
+        slack, CHANNEL, "Did it take place?", outbox_id=question_id, kind="ask_mark_held"
+    )
+    held(runtime)
+
+    runtime.dispatcher.drain(now=clock())
+    waited = updates_of(slack, ts)
+    with UnitOfWork(create_session_factory(runtime.engine)) as other:
+        other.outbox.mark_sent(item_id=question_id, worker="replica-2", ts=ts, at=clock())
+        other.commit()
+    clock.advance(timedelta(seconds=3))
+    runtime.dispatcher.drain(now=clock())
+
+    assert waited == []  # the update waited for the question's ts
+    [updated] = updates_of(slack, ts)
+    assert updated["text"].endswith("was marked held by <@U0BOB>.")
+
+
+def test_a_question_slack_will_not_update_is_left_as_it_is_and_holds_up_nothing(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    ts = asked_bob(runtime, clock, slack)
+    slack.fail_next("chat.update", "message_not_found", count=2)  # deleted by hand
+
+    held(runtime)
+    runtime.dispatcher.drain(now=clock())
+    tried = len(slack.calls("chat.update"))
+    clock.advance(timedelta(hours=1))
+    runtime.dispatcher.drain(now=clock())
+
+    assert [status for status, _, _ in rows(runtime, "ask_mark_held_settled")] == ["sent"]
+    assert len(slack.calls("chat.update")) == tried  # not tried again
+    assert any("was held (marked by <@U0BOB>)" in m["text"] for m in slack.messages(CHANNEL))
+    [question] = shown(slack, CHANNEL)
+    assert question["ts"] == ts
+    assert "Mark meeting held" in json.dumps(question["blocks"])  # as it was
+
+
+def test_a_question_slack_could_not_update_for_now_is_updated_on_the_next_try(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    asked_bob(runtime, clock, slack)
+    slack.fail_next("chat.update", "internal_error")
+
+    held(runtime)
+    runtime.dispatcher.drain(now=clock())
+    [(status, error, _)] = rows(runtime, "ask_mark_held_settled")
+    clock.advance(timedelta(minutes=2))  # past the back-off
+    runtime.dispatcher.drain(now=clock())
+
+    assert (status, error) == ("pending", "internal_error")
+    assert slack.calls("conversations.history") == []  # an update leaves nothing to look for
+    [question] = shown(slack, CHANNEL)
+    assert question["text"].endswith("was marked held by <@U0BOB>.")
+    assert [status for status, _, _ in rows(runtime, "ask_mark_held_settled")] == ["sent"]
+
+
+def test_a_question_sent_to_the_owner_directly_is_updated_in_their_direct_messages(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    scheduled_by_bob(runtime, clock)
+    # As a question sent to Bob rather than to the channel: its row's channel is his id.
+    with runtime.engine.begin() as connection:
+        connection.execute(
+            update(OutboxRow).where(OutboxRow.kind == "ask_mark_held").values(channel_id="U0BOB")
+        )
+    clock.set(MEETING + MEETING_LENGTH)
+    runtime.dispatcher.drain(now=clock())
+    [asked] = shown(slack, "U0BOB")
+
+    cancelled(runtime)
+    runtime.dispatcher.drain(now=clock())
+
+    [question] = shown(slack, "U0BOB")
+    assert question["ts"] == asked["ts"]
+    assert "was cancelled (by <@U0ALICE>)" in question["text"]
+    assert "Mark meeting held" not in json.dumps(question["blocks"])
+    assert [update["channel"] for update in updates_of(slack, str(asked["ts"]))] == ["D0BOB"]
