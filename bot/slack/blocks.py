@@ -442,6 +442,7 @@ _MESSAGE_NAMES: dict[MessageKind, str] = {
     MessageKind.DOCUMENT_EXPORT: "the document's export (`/postmortem export` tries again)",
     MessageKind.ACTION_ITEM_DUE: "the due-date reminder",
     MessageKind.ACTION_ITEM_OVERDUE: "the week-overdue reminder",
+    MessageKind.DETAILS_CORRECTED: "the announcement of corrected details",
 }
 
 

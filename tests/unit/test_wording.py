@@ -355,6 +355,18 @@ def test_a_message_slack_refused_is_named_as_people_know_it_with_slacks_reason()
     assert "document_export" not in text
 
 
+@pytest.mark.parametrize("kind", [k for k in MessageKind if k is not MessageKind.OWNER_PROMPT])
+def test_every_kind_of_message_slack_refused_is_named_in_words_not_by_its_code(
+    kind: MessageKind,
+) -> None:
+    owned = postmortem(state=State.DRAFTING)
+
+    text = status_text([owned], Policy(), [], {7: [f"{kind.value}: not_in_channel"]})
+
+    assert "(Slack said `not_in_channel`)" in text
+    assert f"deliver {kind.value} (Slack said" not in text
+
+
 def test_a_settled_held_question_says_how_and_by_whom_instead_of_asking() -> None:
     later = TUESDAY_2PM + timedelta(days=3)
     about = postmortem(title="Payments <outage>", state=State.IN_REVIEW)
