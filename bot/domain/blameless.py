@@ -57,6 +57,13 @@ _PASSIVE = (
     r"been\s+(?:\w+ly\s+)?(?:\w{2,}ed|told|sent|shown|given|woken|taken|brought|kept"
     r"|made\s+aware)\b"
 )
+# After "fault", words that make it a thing of the system: "fault tolerance", "the disk's
+# fault LED", "PagerDuty's fault detection".
+_FAULT_AS_A_THING = (
+    r"(?:toleran\w*|inject\w*|isolat\w*|domains?|leds?|lights?|lamps?|indicat\w*|detect\w*"
+    r"|handl\w*|codes?|trees?|zones?|modes?|states?|status\w*|manag\w*|recover\w*|reports?"
+    r"|logs?|lines?|alarms?|alerts?|signals?|counters?|conditions?|analys\w*|finding)\b"
+)
 # Possessives that blame nobody: "it was nobody's fault", "it's fault-tolerant".
 _NOT_SOMEONE = {"it", "that", "what", "there", "here", "nobody", "anybody", "anyone", "one"}
 # Just before a phrase, it is said not to apply: "there is no single root cause", "not
@@ -95,11 +102,12 @@ _RULES = (
         rf"(?:should(?:\s+not|n{_APOSTROPHE}t)?\s+have|should{_APOSTROPHE}ve)"
         rf"(?=\s+(?:(?:\w+ly|just|also|never|already)\s+)?(?!{_PASSIVE}){_PARTICIPLE}\b)"
     ),
-    # "his fault", "@jane's fault", "at fault"; not "fault tolerance", "a faulty disk".
+    # "his fault", "@jane's fault", "at fault"; not "fault tolerance", "a faulty disk", "the
+    # disk's fault LED".
     _rule(
         rf"(?:(?<![\w@<>.\-])(?P<whose>{_PERSON}|\w+){_APOSTROPHE}s"
         r"|\b(?:at|his|her|their|my|your|our|whose))"
-        r"\s+fault\b(?![\s-]*(?:toleran|injection|isolation|domain))",
+        rf"\s+fault\b(?![\s-]*{_FAULT_AS_A_THING})",
         _someones_fault,
     ),
     _rule(r"\bcareless\w*"),
