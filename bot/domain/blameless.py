@@ -67,10 +67,13 @@ _FAULT_AS_A_THING = (
 # Possessives that blame nobody: "it was nobody's fault", "it's fault-tolerant".
 _NOT_SOMEONE = {"it", "that", "what", "there", "here", "nobody", "anybody", "anyone", "one"}
 # Just before a phrase, it is said not to apply: "there is no single root cause", "not
-# human error", "nobody is to blame", "a no-blame review".
+# human error", "it was not caused by human error", "nobody is to blame", "a no-blame
+# review". Only words that carry the denial on to the phrase may come between: not "just"
+# or "only" ("not only human error" still says it was).
 _DENIED = re.compile(
     rf"(?:\bno|\bnot|\bcannot|\bnever|n{_APOSTROPHE}t|\bwithout|\bnobody|\bno[\s-]one)"
-    r"(?:\s+(?:a|an|one|the|any|single|is|was|are|were|to|be))*[\s-]+$",
+    r"(?:\s+(?:a|an|one|the|any|single|is|was|are|were|to|be|been|caused|by|due|down|result"
+    r"|results|of|because|from|owing|attributable|attributed|case))*[\s-]+$",
     re.IGNORECASE,
 )
 _DENIAL_REACH = 40  # characters: "there was never a single" and then some

@@ -72,6 +72,9 @@ def test_a_person_named_as_the_one_who_failed_is_quoted_without_their_name(
         "Root causes: the cache expiry, the retry storm and the missing alert.",
         "There is no single root cause, and it was not human error.",
         "There was never a single root cause.",
+        "It was not caused by human error, and not due to human error either.",
+        "It wasn't a root cause; it was not the result of human error.",
+        "The outage wasn\u2019t down to human error, and it was not because of a root cause.",
         "It was nobody's fault, and no one's fault: nobody is to blame.",
         "A blameless, blame-free, no-blame review; we don't blame anyone.",
         "Every service should have an owner, should have alerts and should have a runbook.",
@@ -134,6 +137,18 @@ def test_hindsight_is_found_when_a_person_is_who_should_have(text: str, found: l
 def test_what_a_person_should_have_had_or_been_given_is_not_blame(text: str) -> None:
     # "We should have been paged": the person is who the system failed, not who failed.
     assert blaming_phrases(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("It was not the deploy but human error.", ["human error"]),
+        ("Not only human error: a root cause too.", ["human error", "root cause"]),
+        ("No alert fired, then a root cause was found.", ["root cause"]),
+    ],
+)
+def test_a_denial_reaches_only_the_phrase_it_is_said_of(text: str, found: list[str]) -> None:
+    assert blaming_phrases(text) == found
 
 
 def test_each_phrase_is_named_once_in_the_order_written() -> None:
