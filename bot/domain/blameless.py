@@ -122,22 +122,39 @@ _RULES = (
 )
 
 
-def _label(found: str) -> str:
+def _label(written: str) -> str:
     """The phrase as the hint quotes it: whoever it names as ``@someone`` (quoting a mention
-    would ping them), in lower case, its spaces tidied."""
-    return " ".join(_PERSON_RE.sub(SOMEONE, found).split()).lower()
+    would ping them), in lower case."""
+    return _PERSON_RE.sub(SOMEONE, written).lower()
 
 
-def blaming_phrases(text: str) -> list[str]:
-    """The blaming phrases in ``text``, in the order they first appear, each once."""
+def _blaming(text: str) -> list[str]:
+    """The blaming phrases in ``text`` as written (their spaces tidied), in the order they
+    appear."""
     found: list[tuple[int, str]] = []
     for rule in _RULES:
         for match in rule.pattern.finditer(text):
             before = max(0, match.start() - _DENIAL_REACH)
             if _DENIED.search(text, before, match.start()) or not rule.applies(match):
                 continue
-            found.append((match.start(), _label(match.group())))
-    return list(dict.fromkeys(label for _, label in sorted(found)))
+            found.append((match.start(), " ".join(match.group().split())))
+    return [written for _, written in sorted(found)]
+
+
+def blaming_phrases(text: str) -> list[str]:
+    """The blaming phrases in ``text``, in the order they first appear, each once."""
+    return list(dict.fromkeys(_label(written) for written in _blaming(text)))
+
+
+def blaming_phrases_added(before: str, after: str) -> list[str]:
+    """The blaming phrases in ``after`` that ``before`` did not have: those an edit wrote.
+
+    Someone fixing a typo next to a colleague's "root cause" did not write it, and is not
+    told about it on every save. Compared as written, so "<@U0BOB> forgot" is new beside
+    "<@U0DAN> forgot" although both are quoted as "@someone forgot".
+    """
+    already = {written.lower() for written in _blaming(before)}
+    return list(dict.fromkeys(_label(w) for w in _blaming(after) if w.lower() not in already))
 
 
 # The most phrases a hint quotes: it stays one line, and the point is made by then.

@@ -7,7 +7,7 @@ every change is audited with who made it. Each use case is one transaction.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -46,6 +46,11 @@ class Saved:
     document: Document | None  # as it stands after the save (None: nothing written yet)
     changed: tuple[Section, ...]
     conflicts: tuple[Section, ...]
+    # What each changed section said before the save. A section is written only while it
+    # still says what the form showed, so this is what the person saw (a timeline offered
+    # as a draft excepted: it was empty, and the draft, times, event kinds and names,
+    # becomes the person's own text).
+    before: Mapping[Section, str] = field(default_factory=dict)
 
 
 class DocumentService(Service):
@@ -132,7 +137,12 @@ class DocumentService(Service):
                     now,
                 )
             uow.commit()
-            return Saved(document, changed=tuple(edit.changed), conflicts=edit.conflicts)
+            return Saved(
+                document,
+                changed=tuple(edit.changed),
+                conflicts=edit.conflicts,
+                before={s: current.text(s) if current else "" for s in edit.changed},
+            )
 
     def add_action_item(
         self,

@@ -175,6 +175,35 @@ def test_blaming_words_are_saved_and_their_writer_is_told_kindly_which_and_where
     assert "wording" not in carols
 
 
+def test_a_save_is_told_only_about_blaming_words_it_wrote_not_those_already_there(
+    bot: BotHarness,
+) -> None:
+    owned_by_bob(bot)
+    alices = document_form(bot, "U0ALICE")
+    factors = "Human error: the certficate expired unnoticed."
+    bot.user("U0ALICE").submit_view(filled(alices, contributing_factors=factors))
+    bot.settle()
+
+    # Bob only fixes a typo in Alice's section, then adds words of his own to it.
+    typo_fixed = factors.replace("certficate", "certificate")
+    bot.user("U0BOB").submit_view(
+        filled(document_form(bot, "U0BOB"), contributing_factors=typo_fixed)
+    )
+    bot.settle()
+    added = typo_fixed + " The root cause: no alert on expiry."
+    bot.user("U0BOB").submit_view(filled(document_form(bot, "U0BOB"), contributing_factors=added))
+    bot.settle()
+
+    [alices_saved] = [t for t in told(bot, "U0ALICE") if "Saved postmortem #1's document" in t]
+    assert "A thought on wording: “human error” (contributing factors) — " in alices_saved
+    typo_saved, bobs_words_saved = [
+        t for t in told(bot, "U0BOB") if "Saved postmortem #1's document" in t
+    ]
+    assert "wording" not in typo_saved
+    assert "A thought on wording: “root cause” (contributing factors) — " in bobs_words_saved
+    assert "human error" not in bobs_words_saved
+
+
 def test_an_action_item_with_blaming_words_is_recorded_and_its_adder_told_kindly(
     bot: BotHarness,
 ) -> None:

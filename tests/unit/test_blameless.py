@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.blameless import blameless_hint, blaming_phrases
+from bot.domain.blameless import blameless_hint, blaming_phrases, blaming_phrases_added
 
 
 @pytest.mark.parametrize(
@@ -155,6 +155,22 @@ def test_each_phrase_is_named_once_in_the_order_written() -> None:
     text = "Human error. More human error, and a root cause. The root cause: human error."
 
     assert blaming_phrases(text) == ["human error", "root cause"]
+
+
+def test_an_edit_is_answered_for_the_blaming_phrases_it_added_not_those_already_there() -> None:
+    before = "Human error: the certficate expired. <@U0DAN> forgot to renew it."
+
+    assert blaming_phrases_added(before, before.replace("certficate", "certificate")) == []
+    assert blaming_phrases_added(before, "Human  Error. <@U0DAN> forgot, a root cause.") == [
+        "root cause"
+    ]
+    assert blaming_phrases_added(before, before + " And <@U0BOB> forgot too.") == [
+        "@someone forgot"
+    ]
+    assert blaming_phrases_added("", "The root cause was human error.") == [
+        "root cause",
+        "human error",
+    ]
 
 
 def test_the_hint_names_each_phrase_and_where_it_is_in_one_kind_line() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.domain.blameless import blameless_hint, blaming_phrases
+from bot.domain.blameless import blameless_hint, blaming_phrases, blaming_phrases_added
 from bot.domain.document import (
     CONFLICT,
     OTHERS_SAVED,
@@ -235,7 +235,9 @@ def submit_document_form(
         # Only what this person just wrote: not a nudge about someone else's text every save.
         hint = blameless_hint(
             {
-                SECTION_TITLES[s].lower(): blaming_phrases(saved.document.text(s))
+                SECTION_TITLES[s].lower(): blaming_phrases_added(
+                    saved.before.get(s, ""), saved.document.text(s)
+                )
                 for s in saved.changed
             }
         )
