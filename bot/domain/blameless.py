@@ -174,8 +174,10 @@ def blameless_hint(found: Mapping[str, Sequence[str]]) -> str:
     if not places:
         return ""
     more = sum(len(phrases) for phrases in found.values()) - quoted
+    # Worded for blame and hindsight alike: "we should have checked" names no person to
+    # describe things "rather than", but it is still who should have, instead of why.
     return (
         f"A thought on wording: {'; '.join(places)}{f' and {more} more' if more else ''} — try "
-        "describing the conditions and decisions that led there rather than a person; "
-        "postmortems are blameless."
+        "describing the conditions and decisions that led there, not who should have done "
+        "what; postmortems are blameless."
     )

@@ -166,8 +166,8 @@ def test_blaming_words_are_saved_and_their_writer_is_told_kindly_which_and_where
     [bobs] = [t for t in told(bot, "U0BOB") if "Saved postmortem #1's document" in t]
     assert bobs.endswith(
         "A thought on wording: “human error”, “@someone forgot” (contributing factors) — try "
-        "describing the conditions and decisions that led there rather than a person; "
-        "postmortems are blameless."
+        "describing the conditions and decisions that led there, not who should have done "
+        "what; postmortems are blameless."
     )
     inputs = {b["block_id"]: b for b in reopened["blocks"] if b["type"] == "input"}
     assert inputs["document.contributing_factors"]["element"]["initial_value"] == factors
@@ -216,8 +216,8 @@ def test_an_action_item_with_blaming_words_is_recorded_and_its_adder_told_kindly
     assert answer.startswith("Added action item 1 to postmortem #1: Find the root cause")
     assert answer.endswith(
         "I told the channel. A thought on wording: “root cause” — try describing the "
-        "conditions and decisions that led there rather than a person; postmortems are "
-        "blameless."
+        "conditions and decisions that led there, not who should have done what; "
+        "postmortems are blameless."
     )
     assert "wording" not in plain
     assert len(posted(bot, "action_item_added")) == 2

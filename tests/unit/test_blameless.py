@@ -175,13 +175,15 @@ def test_an_edit_is_answered_for_the_blaming_phrases_it_added_not_those_already_
 
 def test_the_hint_names_each_phrase_and_where_it_is_in_one_kind_line() -> None:
     hint = blameless_hint(
-        {"summary": [], "contributing factors": ["human error", "root cause"], "timeline": []}
+        {"summary": [], "contributing factors": ["human error", "we should have"], "timeline": []}
     )
 
+    # One wording for blame and for hindsight alike: "we should have" names no one to
+    # describe "rather than".
     assert hint == (
-        "A thought on wording: “human error”, “root cause” (contributing factors) — try "
-        "describing the conditions and decisions that led there rather than a person; "
-        "postmortems are blameless."
+        "A thought on wording: “human error”, “we should have” (contributing factors) — try "
+        "describing the conditions and decisions that led there, not who should have done "
+        "what; postmortems are blameless."
     )
     assert "\n" not in hint
 
