@@ -19,7 +19,7 @@ from bot.domain.errors import DomainError
 from bot.domain.lifecycle import STATE_LABELS, State
 from bot.domain.messages import MessageKind, PlannedMessage
 from bot.domain.policy import Policy
-from bot.domain.postmortem import Postmortem
+from bot.domain.postmortem import HandOver, Postmortem, owner_at
 
 # Slack's longest plain-text input; what a section is cut to in the form.
 MAX_SECTION = 3000
@@ -288,7 +288,9 @@ def _markdown_item(item: ActionItem) -> str:
     return f"{item.number}. [x] {what} (done {on})"
 
 
-def participants(postmortem: Postmortem, policy: Policy) -> list[str]:
+def participants(
+    postmortem: Postmortem, policy: Policy, hand_overs: Sequence[HandOver] = ()
+) -> list[str]:
     """Who took part in the postmortem, each once: its owner, and the people of its meeting.
 
     The meeting's people are those it was scheduled with (the incident managers its invite
@@ -296,11 +298,21 @@ def participants(postmortem: Postmortem, policy: Policy) -> list[str]:
     to come: a postmortem cancelled before its meeting was held had no meeting to take part
     in. Nobody is listed for merely being an incident manager, or for meeting an owner
     criterion: the owner prompt suggested them, which is not taking part.
+
+    The owner listed is the one who ran the meeting (``hand_overs``: the postmortem's, oldest
+    first): someone it was handed to afterwards, say once it was complete, did not take part
+    in it; with no meeting, its owner.
     """
-    people = [postmortem.owner_id] if postmortem.owner_id else []
     meeting_on = postmortem.meeting_held_at is not None or (
         postmortem.meeting_at is not None and postmortem.cancelled_at is None
     )
+    meeting_moment = postmortem.meeting_held_at or postmortem.meeting_at
+    owner = (
+        owner_at(postmortem, hand_overs, meeting_moment)
+        if meeting_on and meeting_moment is not None
+        else postmortem.owner_id
+    )
+    people = [owner] if owner else []
     if meeting_on:
         if postmortem.meeting_at is not None:  # scheduled here: its invite named them
             people += policy.incident_managers
@@ -313,6 +325,7 @@ def render_markdown(
     document: Document | None,
     action_items: Sequence[ActionItem],
     policy: Policy,
+    hand_overs: Sequence[HandOver] = (),
 ) -> str:
     """The postmortem as a Markdown document: the artifact the team keeps.
 
@@ -348,7 +361,7 @@ def render_markdown(
         why = postmortem.cancel_reason or "no reason given"
         facts.append(f"Cancelled: {_when(postmortem.cancelled_at)} — {why}")
     lines += [f"- {fact}" for fact in facts]
-    people = participants(postmortem, policy)
+    people = participants(postmortem, policy, hand_overs)
     named = ", ".join(_mention(p) for p in people) if people else "none recorded"
     lines.append(f"- Participants: {named}")
     lines += [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -108,6 +108,28 @@ class Postmortem:
     @property
     def meeting_ends_at(self) -> datetime | None:
         return None if self.meeting_at is None else self.meeting_at + MEETING_LENGTH
+
+
+@dataclass(frozen=True)
+class HandOver:
+    """Ownership passed from one person to another (``/postmortem owner``), as the audit
+    trail keeps it."""
+
+    at: datetime
+    from_owner: str
+    to_owner: str
+
+
+def owner_at(
+    postmortem: Postmortem, hand_overs: Sequence[HandOver], moment: datetime
+) -> str | None:
+    """Who owned ``postmortem`` at ``moment``: whoever the first hand-over from then on took
+    it from, else its owner now. A hand-over at that very moment comes after it: the owner
+    who ran the meeting handed it over once it was held."""
+    for hand_over in sorted(hand_overs, key=lambda h: h.at):
+        if hand_over.at >= moment:
+            return hand_over.from_owner
+    return postmortem.owner_id
 
 
 def check_can_claim(postmortem: Postmortem) -> State:

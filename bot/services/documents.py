@@ -30,7 +30,7 @@ from bot.domain.document import (
     why_not_from_elsewhere,
 )
 from bot.domain.messages import ACTION_ITEM_REMINDERS, MessageKind, PlannedMessage
-from bot.domain.postmortem import Postmortem
+from bot.domain.postmortem import HandOver, Postmortem
 from bot.domain.timeline import TimelineEvent, timeline_draft
 from bot.persistence.uow import UnitOfWork
 from bot.services.base import Service, find_postmortem, plan_messages
@@ -396,6 +396,11 @@ class DocumentService(Service):
                 uow.documents.get(postmortem.id),
                 uow.action_items.for_postmortem(postmortem.id),
                 self._policy,
+                [
+                    HandOver(at=e.at, from_owner=e.details["from"], to_owner=e.details["to"])
+                    for e in uow.audit.for_postmortem(postmortem.id)
+                    if e.action == "owner_handed_over"
+                ],
             )
             plan_messages(
                 uow,

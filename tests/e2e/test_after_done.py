@@ -141,3 +141,21 @@ def test_handed_over_after_done_the_new_owner_hears_what_it_lacks_and_is_reminde
     a_week_later(bot)
     for before_done in ("nudge_no_meeting", "nudge_no_draft", "nudge_not_done"):
         assert posted(bot, before_done) == []
+
+
+def test_handed_over_after_done_the_export_still_names_who_ran_the_meeting(
+    bot: BotHarness,
+) -> None:
+    bot.slack.add_user("U0BOB", real_name="Bob")
+    bot.slack.add_user("U0CAROL", real_name="Carol")
+    completed_by_bob(bot)  # Bob scheduled the meeting, held it, and was done
+    bot.settle()
+    hand_over_to_carol(bot)
+
+    bot.user("U0CAROL").answer("export #1")
+    bot.settle()
+
+    _invite, export = bot.slack.wait_for("_upload", count=2)  # the meeting's .ics, then this
+    markdown = export.params["text"]
+    assert "- Owner: @Carol\n" in markdown
+    assert "- Participants: @Bob\n" in markdown

@@ -8,6 +8,7 @@ The clock starts on Tuesday 24 November 2026, 14:00 UTC; working hours are the d
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -137,3 +138,48 @@ def test_a_cancelled_postmortem_is_not_handed_over_and_says_it_was_cancelled(
     assert owner_of(runtime) == "U0BOB"
     trail = runtime.postmortems.audit_trail(postmortem_id=1)
     assert "owner_handed_over" not in [what for _, _, what in trail]
+
+
+def exported(runtime: Runtime) -> str:
+    """The Markdown of the last export queued."""
+    [*_, last] = [row for row in outbox(runtime) if row.kind == "document_export"]
+    params: dict[str, Any] = last.params
+    return str(params["markdown"])
+
+
+def test_the_export_lists_the_owner_who_ran_the_meeting_not_the_one_handed_it_after(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    open_postmortem(runtime, clock)
+    runtime.postmortems.claim_ownership(
+        postmortem_id=1, owner="U0BOB", chosen_by="U0BOB", channel_id=CHANNEL
+    )
+    runtime.lifecycle.schedule_meeting(
+        channel_id=CHANNEL,
+        actor="U0BOB",
+        at=clock() + timedelta(days=1),
+        participants=["U0DAN"],
+        justification=None,
+    )
+    clock.advance(timedelta(days=1, hours=1))
+    runtime.lifecycle.mark_meeting_held(channel_id=CHANNEL, actor="U0BOB")
+    runtime.lifecycle.complete(channel_id=CHANNEL, actor="U0BOB")
+    clock.advance(timedelta(days=3))
+    runtime.postmortems.hand_over(channel_id=CHANNEL, actor="U0BOB", new_owner="U0CAROL")
+
+    runtime.documents.export(channel_id=CHANNEL, actor="U0CAROL")
+
+    markdown = exported(runtime)
+    assert "- Owner: <@U0CAROL>\n" in markdown
+    assert "- Participants: <@U0BOB>, <@U0DAN>\n" in markdown
+
+
+def test_handed_over_in_the_second_it_was_marked_held_its_owner_then_took_part(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    completed_by_bob(runtime, clock)  # held unscheduled, and done, at this very moment
+    runtime.postmortems.hand_over(channel_id=CHANNEL, actor="U0BOB", new_owner="U0CAROL")
+
+    runtime.documents.export(channel_id=CHANNEL, actor="U0BOB", postmortem_id=1)
+
+    assert "- Participants: <@U0BOB>\n" in exported(runtime)

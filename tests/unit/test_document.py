@@ -35,7 +35,7 @@ from bot.domain.document import (
 from bot.domain.lifecycle import State
 from bot.domain.messages import MessageKind
 from bot.domain.policy import Policy
-from bot.domain.postmortem import Postmortem
+from bot.domain.postmortem import HandOver, Postmortem
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
@@ -272,6 +272,50 @@ def test_a_meeting_held_without_being_scheduled_here_names_no_incident_manager()
     held = postmortem(meeting_at=None, meeting_participants=())
 
     assert "- Participants: <@U0BOB>\n" in render_markdown(held, None, [], MANAGED)
+
+
+def test_an_owner_handed_it_after_the_meeting_is_not_listed_as_taking_part() -> None:
+    # Bob ran the meeting (held 26 November 15:00); Carol took it on once it was complete.
+    handed_on = HandOver(NOW, from_owner="U0BOB", to_owner="U0CAROL")
+    completed = postmortem(state=State.COMPLETED, owner_id="U0CAROL", completed_at=NOW)
+
+    markdown = render_markdown(completed, None, [], MANAGED, [handed_on])
+
+    assert "- Owner: <@U0CAROL>\n" in markdown
+    assert "- Participants: <@U0BOB>, <@U0IM>, <@U0CS>\n" in markdown
+
+
+def test_the_owner_who_ran_the_meeting_is_listed_not_those_before_or_after() -> None:
+    # Alice handed it to Bob before the meeting; Bob, who ran it, to Carol after it.
+    hand_overs = [
+        HandOver(datetime(2026, 11, 25, 9, 0, tzinfo=UTC), from_owner="U0ALICE", to_owner="U0BOB"),
+        HandOver(NOW, from_owner="U0BOB", to_owner="U0CAROL"),
+    ]
+    completed = postmortem(state=State.COMPLETED, owner_id="U0CAROL", completed_at=NOW)
+
+    assert "- Participants: <@U0BOB>, <@U0IM>, <@U0CS>\n" in render_markdown(
+        completed, None, [], MANAGED, hand_overs
+    )
+
+
+def test_handed_over_as_an_unscheduled_meeting_is_recorded_the_owner_then_took_part() -> None:
+    # Marked held unscheduled and handed over within the same second: held first.
+    held = postmortem(meeting_at=None, meeting_participants=(), meeting_held_at=NOW)
+    handed_on = HandOver(NOW, from_owner="U0BOB", to_owner="U0CAROL")
+
+    markdown = render_markdown(replace(held, owner_id="U0CAROL"), None, [], MANAGED, [handed_on])
+
+    assert "- Participants: <@U0BOB>\n" in markdown
+
+
+def test_an_owner_handed_a_meeting_still_to_come_is_listed_for_it() -> None:
+    scheduled = postmortem(state=State.MEETING_SCHEDULED, owner_id="U0CAROL", meeting_held_at=None)
+    handed_on = HandOver(NOW, from_owner="U0BOB", to_owner="U0CAROL")
+    later = replace(scheduled, meeting_at=NOW + timedelta(days=1))
+
+    assert "- Participants: <@U0CAROL>, <@U0IM>, <@U0CS>\n" in render_markdown(
+        later, None, [], MANAGED, [handed_on]
+    )
 
 
 @pytest.mark.parametrize(
