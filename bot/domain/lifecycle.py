@@ -102,8 +102,8 @@ _NEXT: dict[State, str] = {
     ),
     State.IN_REVIEW: (
         "What is left is to finish the document (`/postmortem document`) and agree action "
-        "items with owners and due dates (`/postmortem action`), then close it with "
-        "`/postmortem done`."
+        "items with owners and due dates (`/postmortem action @someone YYYY-MM-DD what to do`), "
+        "then close it with `/postmortem done`."
     ),
     State.COMPLETED: NOTHING_LEFT,
     State.CANCELLED: NOTHING_LEFT,

@@ -227,8 +227,9 @@ def nudge_text(
         return (
             f":memo: {who} postmortem meeting for {title} was held{held}, but the postmortem is "
             f"not done yet. Finish the document ({command(postmortem.id, 'document')}) and agree "
-            f"action items with owners and due dates ({command(postmortem.id, 'action')}); this "
-            f"comes before planned work. Then close it with {command(postmortem.id, 'done')}."
+            "action items with owners and due dates "
+            f"({command(postmortem.id, 'action', '@someone YYYY-MM-DD what to do')}); this comes "
+            f"before planned work. Then close it with {command(postmortem.id, 'done')}."
             + ("" if owner else f" {no_owner}")
         )
     if kind is MessageKind.NUDGE_GAPS:
@@ -302,7 +303,8 @@ def meeting_held_text(postmortem: Postmortem, by: str) -> str:
         f":white_check_mark: The postmortem meeting for *{escape(postmortem.title)}* "
         f"(#{postmortem.id}) was held (marked by <@{by}>). Next: finish the document "
         f"({command(postmortem.id, 'document')}) and agree action items with owners and due "
-        f"dates ({command(postmortem.id, 'action')}), then {command(postmortem.id, 'done')}."
+        f"dates ({command(postmortem.id, 'action', '@someone YYYY-MM-DD what to do')}), then "
+        f"{command(postmortem.id, 'done')}."
     )
 
 

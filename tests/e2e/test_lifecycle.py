@@ -12,9 +12,11 @@ from sqlalchemy import select
 
 from bot.persistence.tables import OutboxRow, PostmortemRow
 from tests.conftest import BotFactory, BotHarness
+from tests.e2e.test_document import add_action_item
 from tests.support.lifecycle import (
     completed_by_bob,
     errors,
+    held_by_bob,
     opened_form,
     owned_by_bob,
     posted,
@@ -174,6 +176,28 @@ def test_done_needs_the_meeting_held_first_then_the_channel_is_told_each_step(
     bot.dispatch()
     assert posted(bot, "escalate_overdue") == []
     assert posted(bot, "remind_meeting_due") == []
+
+
+def test_once_held_every_pointer_to_action_items_shows_a_command_that_works_as_written(
+    bot: BotHarness,
+) -> None:
+    held_by_bob(bot)  # Thursday 15:00
+    bot.settle()
+    held_again = bot.user("U0BOB").answer("held")
+    bot.clock.advance(timedelta(days=4))  # Monday: the "finish the document" reminder is out
+    bot.dispatch()
+
+    usable = "`/postmortem action #1 @someone YYYY-MM-DD what to do`"
+    [held] = posted(bot, "meeting_held")
+    [reminder] = posted(bot, "nudge_not_done")
+    for text in (held["text"], reminder["text"], held_again):
+        assert f"agree action items with owners and due dates ({usable})" in text
+    # As suggested, with its placeholders filled in, it records the item.
+    filled_in = usable.strip("`").removeprefix("/postmortem action ")
+    filled_in = filled_in.replace("@someone", "<@U0DAN|dan>").replace("YYYY-MM-DD", "2026-12-18")
+    assert "Added action item 1" in add_action_item(
+        bot, "U0BOB", filled_in.replace("what to do", "Alert on queue depth")
+    )
 
 
 def test_a_lifecycle_command_on_a_completed_postmortem_says_what_it_still_lacks(

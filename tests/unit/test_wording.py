@@ -45,6 +45,7 @@ from bot.slack.nudges import (
     action_item_reminder_text,
     completed_text,
     held_question_settled_text,
+    meeting_held_text,
     meeting_invite_text,
     nudge_text,
     owner_told_text,
@@ -166,6 +167,38 @@ def test_the_owners_next_steps_name_the_commands_that_move_the_postmortem_on() -
     assert positions == sorted(positions)
 
 
+# -- a suggested command works as written ----------------------------------------------------
+
+# `/postmortem action` alone (or with only a number) answers with a usage error: a message
+# that suggests recording an action item shows what the command takes.
+BARE_ACTION = re.compile(r"`/postmortem action(?: #\d+)?`")
+USABLE_ACTION = "`/postmortem action #7 @someone YYYY-MM-DD what to do`"
+
+
+def test_the_meeting_held_message_shows_how_to_record_an_action_item() -> None:
+    held = postmortem(state=State.IN_REVIEW, meeting_held_at=TUESDAY_2PM)
+
+    text = meeting_held_text(held, by="U0BOB")
+
+    assert f"agree action items with owners and due dates ({USABLE_ACTION})" in text
+    assert not BARE_ACTION.search(text)
+
+
+def test_the_finish_the_document_reminder_shows_how_to_record_an_action_item() -> None:
+    held = postmortem(state=State.IN_REVIEW, meeting_held_at=TUESDAY_2PM)
+
+    text = nudge_text(MessageKind.NUDGE_NOT_DONE, held, Policy())
+
+    assert f"agree action items with owners and due dates ({USABLE_ACTION})" in text
+
+
+def test_the_already_held_refusal_shows_how_to_record_an_action_item() -> None:
+    with pytest.raises(IllegalTransition) as refused:
+        next_state(State.IN_REVIEW, Move.MARK_MEETING_HELD, postmortem_id=7)
+
+    assert f"agree action items with owners and due dates ({USABLE_ACTION})" in str(refused.value)
+
+
 # -- refusals are plain sentences ------------------------------------------------------------
 
 ILLEGAL = [(s, m) for s in State for m in Move if (s, m) not in TRANSITIONS]
@@ -188,6 +221,7 @@ def test_every_refusal_is_a_plain_sentence_that_says_what_to_do(state: State, mo
     assert "while the postmortem is" not in text
     assert text.endswith(".")
     assert "`/postmortem " in text  # what to do instead
+    assert not BARE_ACTION.search(text), text
 
 
 @pytest.mark.parametrize(
@@ -443,6 +477,7 @@ def test_every_nudge_reads_correctly_with_or_without_an_owner_and_incident_manag
     assert not re.search(r"\.\)?\s*—", text), text  # no dash hanging after a sentence
     assert not re.search(r"[.!?] [a-z]", text), text  # every sentence starts with a capital
     assert text.rstrip()[-1] in ".)", text
+    assert not BARE_ACTION.search(text), text
 
 
 def test_an_overdue_notice_for_a_justified_late_meeting_cites_the_justification() -> None:
