@@ -13,9 +13,9 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import Move, State, next_state
-from bot.domain.messages import MessageKind, PlannedMessage, human_span
+from bot.domain.messages import MessageKind, PlannedMessage, after_working_span, human_span
 from bot.domain.policy import MeetingDueNudges, Policy
-from bot.domain.postmortem import Postmortem
+from bot.domain.postmortem import MEETING_LENGTH, Postmortem
 
 _DEFAULT_GOAL = MeetingDueNudges().deadline
 MAX_JUSTIFICATION = 500
@@ -74,6 +74,38 @@ def outside_working_hours_note(at: datetime, policy: Policy) -> str | None:
         f"Note: that is {local:%A %H:%M} in {policy.workspace_timezone}, outside the team's "
         f"working hours there ({hours.describe()}); the owner and participants may not be there."
     )
+
+
+# A suggested time closer than this is no suggestion: it will have passed before the form
+# is submitted.
+_LEAD_TIME = timedelta(hours=1)
+
+
+def suggested_meeting_time(postmortem: Postmortem, policy: Policy, now: datetime) -> datetime:
+    """What the schedule form pre-fills: never a time that has passed.
+
+    The meeting already on the calendar, if it is still ahead. Else a working day from now,
+    on the hour, in the workspace's working hours; but when the deadline comes sooner (and
+    is not about to pass), the latest time by it that a meeting fits in working hours: the
+    deadline itself if it does, else the last whole hour that does. Only when no such time
+    is left, the deadline all the same (a reason is then not needed; the team may not be at
+    work, which the announcement says).
+    """
+    if postmortem.meeting_at is not None and postmortem.meeting_at >= now + _LEAD_TIME:
+        return postmortem.meeting_at
+    zone = ZoneInfo(policy.workspace_timezone)
+    later = after_working_span(policy, now, timedelta(days=1))
+    on_the_hour = later.replace(minute=0, second=0, microsecond=0)
+    if on_the_hour < later:
+        on_the_hour += timedelta(hours=1)
+    tomorrow = policy.working_hours.next_opening(on_the_hour, zone)
+    deadline = policy.meeting_deadline(postmortem.resolved_at)
+    if deadline < now + _LEAD_TIME or tomorrow <= deadline:
+        return tomorrow
+    in_hours = policy.working_hours.latest_start(
+        MEETING_LENGTH, not_before=now + _LEAD_TIME, not_after=deadline, tz=zone
+    )
+    return in_hours or deadline
 
 
 @dataclass(frozen=True)

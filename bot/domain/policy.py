@@ -76,6 +76,36 @@ class WorkingHours:
                 return opening.astimezone(moment.tzinfo)
         return moment  # unreachable with at least one working day
 
+    def latest_start(
+        self, length: timedelta, *, not_before: datetime, not_after: datetime, tz: ZoneInfo
+    ) -> datetime | None:
+        """The latest time from ``not_before`` to ``not_after`` at which something ``length``
+        long begins and ends within working hours: ``not_after`` itself when it fits, else
+        the latest whole hour before it on the clocks in ``tz``; None when nothing fits."""
+        if not_after < not_before:
+            return None
+        if self._fits(not_after, length, tz):
+            return not_after
+        local = not_after.astimezone(tz)
+        # Stepped back in UTC, so each real hour is tried once (a repeated or skipped clock
+        # hour too); the clocks' whole hours stay whole, as offsets change by whole hours.
+        candidate = not_after.astimezone(UTC) - timedelta(
+            minutes=local.minute, seconds=local.second, microseconds=local.microsecond
+        )
+        if candidate == not_after:
+            candidate -= timedelta(hours=1)
+        while candidate >= not_before:
+            if self._fits(candidate, length, tz):
+                return candidate.astimezone(not_after.tzinfo)
+            candidate -= timedelta(hours=1)
+        return None
+
+    def _fits(self, start: datetime, length: timedelta, tz: ZoneInfo) -> bool:
+        """Whether something ``length`` long, from ``start``, is all within working hours (it
+        ends as they close at the latest)."""
+        last_moment = start + length - timedelta(microseconds=1)
+        return self.contains(start, tz) and self.contains(last_moment, tz)
+
     def add_working_time(self, moment: datetime, span: timedelta, tz: ZoneInfo) -> datetime:
         """``span`` of working time after ``moment`` (e.g. "4 working hours later")."""
         if self.always:

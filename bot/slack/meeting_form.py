@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     ContextBlock,
@@ -17,8 +16,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.domain.meetings import MAX_JUSTIFICATION
-from bot.domain.messages import after_working_span, human_span
+from bot.domain.meetings import MAX_JUSTIFICATION, suggested_meeting_time
+from bot.domain.messages import human_span
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.slack.blocks import slack_date
@@ -28,31 +27,6 @@ from bot.slack.text import escape
 
 # Far more people than a postmortem meeting has; it bounds what one submission stores.
 MAX_PARTICIPANTS = 50
-
-# A suggested time closer than this is no suggestion: it will have passed before the form
-# is submitted.
-_LEAD_TIME = timedelta(hours=1)
-
-
-def suggested_meeting_time(postmortem: Postmortem, policy: Policy, now: datetime) -> datetime:
-    """What the form pre-fills: never a time that has passed.
-
-    The meeting already on the calendar, if it is still ahead; else the deadline if it is a
-    day away or less (and not about to pass); else a working day from now, on the hour, in
-    the workspace's working hours.
-    """
-    if postmortem.meeting_at is not None and postmortem.meeting_at >= now + _LEAD_TIME:
-        return postmortem.meeting_at
-    zone = ZoneInfo(policy.workspace_timezone)
-    later = after_working_span(policy, now, timedelta(days=1))
-    on_the_hour = later.replace(minute=0, second=0, microsecond=0)
-    if on_the_hour < later:
-        on_the_hour += timedelta(hours=1)
-    tomorrow = policy.working_hours.next_opening(on_the_hour, zone)
-    deadline = policy.meeting_deadline(postmortem.resolved_at)
-    if deadline >= now + _LEAD_TIME:
-        return min(deadline, tomorrow)
-    return tomorrow
 
 
 def schedule_modal(postmortem: Postmortem, policy: Policy, channel_id: str, now: datetime) -> View:

@@ -151,6 +151,26 @@ def test_a_meeting_outside_working_hours_is_scheduled_and_the_announcement_says_
     assert "Note:" not in moved["text"]
 
 
+def test_the_form_prefills_a_time_in_working_hours_by_a_deadline_that_falls_at_night(
+    make_bot: BotFactory,
+) -> None:
+    bot = make_bot(policy=BERLIN_OFFICE_HOURS)
+    bot.clock.set(datetime(2026, 11, 24, 2, 0, tzinfo=UTC))  # resolved Tuesday 03:00 in Berlin
+    owned_by_bob(bot)
+    bot.clock.set(datetime(2026, 11, 30, 11, 0, tzinfo=UTC))  # Monday 12:00: due in 15 hours
+    bot.user("U0BOB").answer("schedule")
+    view = opened_form(bot)
+    prefilled = next(b for b in view["blocks"] if b.get("block_id") == "meeting_time")
+    suggested = datetime.fromtimestamp(prefilled["element"]["initial_date_time"], UTC)
+
+    assert errors(bot.user("U0BOB").submit_view(submitted(view, at=suggested))) == {}
+    bot.settle()
+
+    assert suggested == datetime(2026, 11, 30, 15, 0, tzinfo=UTC)  # Monday 16:00 in Berlin
+    [invite] = posted(bot, "meeting_invite")
+    assert "Note:" not in invite["text"]
+
+
 def test_done_needs_the_meeting_held_first_then_the_channel_is_told_each_step(
     bot: BotHarness,
 ) -> None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
 
 from bot.domain.lifecycle import State
-from bot.domain.policy import Policy
+from bot.domain.meetings import outside_working_hours_note, suggested_meeting_time
+from bot.domain.policy import Policy, WorkingHours
 from bot.domain.postmortem import Postmortem
-from bot.slack.meeting_form import schedule_modal, suggested_meeting_time
+from bot.slack.meeting_form import schedule_modal
 
 TUESDAY_2PM = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 DEADLINE = TUESDAY_2PM + timedelta(days=7)  # Tuesday 1 December 14:00
@@ -140,3 +141,90 @@ def test_moving_a_late_meeting_before_the_deadline_says_it_is_after_the_deadline
     assert "has its meeting after the deadline" in intro(view)
     assert "overdue" not in intro(view)
     assert block(view, "meeting_justification").get("optional", False) is False
+
+
+# -- a deadline less than a working day away: the latest time by it the team is at work ----
+
+OFFICE_HOURS = WorkingHours(start=time(9), end=time(17))  # Monday to Friday
+
+
+def office(zone: str = "Europe/Berlin") -> Policy:
+    return Policy(workspace_timezone=zone, working_hours=OFFICE_HOURS)
+
+
+def due_by(deadline: datetime) -> Postmortem:
+    """A postmortem whose meeting is due by ``deadline`` (seven days after resolution)."""
+    return postmortem(resolved_at=deadline - timedelta(days=7))
+
+
+def test_a_deadline_at_night_is_not_suggested_but_the_last_working_hour_before_it() -> None:
+    tuesday_3am_berlin = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    monday_noon_berlin = datetime(2026, 11, 30, 11, 0, tzinfo=UTC)
+
+    suggested = suggested_meeting_time(due_by(tuesday_3am_berlin), office(), monday_noon_berlin)
+
+    assert suggested == datetime(2026, 11, 30, 15, 0, tzinfo=UTC)  # Monday 16:00 in Berlin
+    assert outside_working_hours_note(suggested, office()) is None
+
+
+def test_the_suggested_meeting_ends_by_closing_time() -> None:
+    monday_4_30pm_berlin = datetime(2026, 11, 30, 15, 30, tzinfo=UTC)
+    monday_noon_berlin = datetime(2026, 11, 30, 11, 0, tzinfo=UTC)
+
+    suggested = suggested_meeting_time(due_by(monday_4_30pm_berlin), office(), monday_noon_berlin)
+
+    assert suggested == datetime(2026, 11, 30, 15, 0, tzinfo=UTC)  # 16:00 to 17:00 in Berlin
+
+
+def test_the_whole_hour_suggested_is_whole_on_the_teams_clocks() -> None:
+    tuesday_3am_kolkata = datetime(2026, 11, 30, 21, 30, tzinfo=UTC)
+    monday_noon_kolkata = datetime(2026, 11, 30, 6, 30, tzinfo=UTC)
+
+    suggested = suggested_meeting_time(
+        due_by(tuesday_3am_kolkata), office("Asia/Kolkata"), monday_noon_kolkata
+    )
+
+    assert suggested == datetime(2026, 11, 30, 10, 30, tzinfo=UTC)  # 16:00 in Kolkata
+
+
+def test_with_no_working_hour_left_before_the_deadline_the_deadline_is_suggested() -> None:
+    tuesday_3am_berlin = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    monday_4_30pm_berlin = datetime(2026, 11, 30, 15, 30, tzinfo=UTC)  # 16:00 is too soon
+
+    suggested = suggested_meeting_time(due_by(tuesday_3am_berlin), office(), monday_4_30pm_berlin)
+
+    assert suggested == tuesday_3am_berlin
+
+
+def test_with_working_hours_always_the_deadline_itself_is_suggested() -> None:
+    always = Policy(workspace_timezone="Europe/Berlin", working_hours=WorkingHours(always=True))
+    tuesday_3am_berlin = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    monday_noon_berlin = datetime(2026, 11, 30, 11, 0, tzinfo=UTC)
+
+    assert (
+        suggested_meeting_time(due_by(tuesday_3am_berlin), always, monday_noon_berlin)
+        == tuesday_3am_berlin
+    )
+
+
+@pytest.mark.parametrize(
+    ("deadline", "now", "expected"),
+    [
+        # Clocks go back in the night to Sunday 25 October: Friday 16:00 is on summer time.
+        (
+            datetime(2026, 10, 26, 2, 0, tzinfo=UTC),  # Monday 03:00 CET
+            datetime(2026, 10, 23, 10, 0, tzinfo=UTC),  # Friday 12:00 CEST
+            datetime(2026, 10, 23, 14, 0, tzinfo=UTC),  # Friday 16:00 CEST
+        ),
+        # Clocks go forward in the night to Sunday 29 March: Friday 16:00 is on winter time.
+        (
+            datetime(2026, 3, 30, 6, 30, tzinfo=UTC),  # Monday 08:30 CEST
+            datetime(2026, 3, 27, 11, 0, tzinfo=UTC),  # Friday 12:00 CET
+            datetime(2026, 3, 27, 15, 0, tzinfo=UTC),  # Friday 16:00 CET
+        ),
+    ],
+)
+def test_across_a_clock_change_the_last_working_hour_is_read_on_that_days_clocks(
+    deadline: datetime, now: datetime, expected: datetime
+) -> None:
+    assert suggested_meeting_time(due_by(deadline), office(), now) == expected

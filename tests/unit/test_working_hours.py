@@ -137,3 +137,18 @@ def test_working_hours_are_described_as_configured() -> None:
     )
     assert WorkingHours(days=frozenset(range(7))).describe() == "every day 09:00-18:00"
     assert WorkingHours(always=True).describe() == "around the clock"
+
+
+def test_the_latest_start_of_an_hour_long_meeting_ends_by_closing_or_there_is_none() -> None:
+    monday_9am = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    tuesday_3am = datetime(2026, 12, 1, 3, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    utc = ZoneInfo("UTC")
+
+    latest = HOURS.latest_start(hour, not_before=monday_9am, not_after=tuesday_3am, tz=utc)
+    too_late = HOURS.latest_start(
+        hour, not_before=datetime(2026, 11, 30, 17, 1, tzinfo=UTC), not_after=tuesday_3am, tz=utc
+    )
+
+    assert latest == datetime(2026, 11, 30, 17, 0, tzinfo=UTC)  # 17:00 to the 18:00 close
+    assert too_late is None
