@@ -59,7 +59,7 @@ class WorkingHours:
 
     def describe(self) -> str:
         """As configured, in plain words: ``Mon-Fri 09:00-18:00``, ``every day 00:00-08:00``,
-        ``Mon, Wed 10:00-14:00``; ``around the clock`` for ``always``."""
+        ``Mon, Wed 10:00-14:00``, ``Sun-Thu 08:00-17:00``; ``around the clock`` for ``always``."""
         if self.always:
             return "around the clock"
         return f"{_describe_days(self.days)} {self.start:%H:%M}-{self.end:%H:%M}"
@@ -148,15 +148,25 @@ class WorkingHours:
 
 
 def _describe_days(days: frozenset[int]) -> str:
-    """Runs of three or more days as a span (``Mon-Fri``), the others listed."""
+    """Runs of three or more days as a span (``Mon-Fri``), the others listed. A run through
+    Sunday into Monday is one run, from its first day (``Sun-Thu``, ``Fri-Mon``), and the
+    week is read from there: that team's week begins on it."""
     if len(days) == 7:
         return "every day"
+    first = 0
+    if 0 in days and 6 in days:
+        first = 6
+        while (first - 1) % 7 in days:  # ends: not every day is a working day
+            first = (first - 1) % 7
     runs: list[list[int]] = []
-    for day in sorted(days):
-        if runs and runs[-1][-1] == day - 1:
-            runs[-1].append(day)
-        else:
-            runs.append([day])
+    in_a_run = False
+    for day in ((first + offset) % 7 for offset in range(7)):
+        if day in days:
+            if in_a_run:
+                runs[-1].append(day)
+            else:
+                runs.append([day])
+        in_a_run = day in days
     names = [WEEKDAYS[d].capitalize() for d in range(7)]
     parts: list[str] = []
     for run in runs:

@@ -152,3 +152,20 @@ def test_the_latest_start_of_an_hour_long_meeting_ends_by_closing_or_there_is_no
 
     assert latest == datetime(2026, 11, 30, 17, 0, tzinfo=UTC)  # 17:00 to the 18:00 close
     assert too_late is None
+
+
+def test_a_week_running_through_sunday_into_monday_is_one_run_from_its_first_day() -> None:
+    sunday_to_thursday = WorkingHours(days=frozenset({6, 0, 1, 2, 3}))
+    friday_to_monday = WorkingHours(days=frozenset({4, 5, 6, 0}))
+
+    assert sunday_to_thursday.describe() == "Sun-Thu 09:00-18:00"
+    assert friday_to_monday.describe() == "Fri-Mon 09:00-18:00"
+
+
+def test_a_week_with_a_run_through_sunday_is_read_from_that_runs_first_day() -> None:
+    assert WorkingHours(days=frozenset({6, 0, 1, 3, 4})).describe() == (
+        "Sun-Tue, Thu, Fri 09:00-18:00"
+    )
+    assert WorkingHours(days=frozenset({6, 0, 2, 3, 4})).describe() == (
+        "Sun, Mon, Wed-Fri 09:00-18:00"
+    )
