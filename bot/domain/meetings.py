@@ -59,21 +59,30 @@ def check_meeting_time(
 
 
 def outside_working_hours_note(at: datetime, policy: Policy) -> str | None:
-    """A line saying that a meeting at ``at`` falls outside the team's working hours, in the
-    workspace's zone; None inside them (or when they are ``always``).
+    """A line saying that a meeting at ``at`` is not all within the team's working hours, in
+    the workspace's zone: it begins outside them, or runs past that day's closing; None when
+    it is (or when they are ``always``).
 
     Only said, never refused: after a big incident people do meet at odd hours, and a team
     spread over zones may have no better time.
     """
     hours = policy.working_hours
-    zone = ZoneInfo(policy.workspace_timezone)
-    if hours.contains(at, zone):
+    zone_name = policy.workspace_timezone
+    zone = ZoneInfo(zone_name)
+    ends = at + MEETING_LENGTH
+    if hours.covers(at, ends, zone):
         return None
-    local = at.astimezone(zone)
-    return (
-        f"Note: that is {local:%A %H:%M} in {policy.workspace_timezone}, outside the team's "
-        f"working hours there ({hours.describe()}); the owner and participants may not be there."
-    )
+    if hours.contains(at, zone):
+        when = (
+            f"it runs until {ends.astimezone(zone):%H:%M} in {zone_name}, past the team's "
+            "working hours there"
+        )
+    else:
+        when = (
+            f"that is {at.astimezone(zone):%A %H:%M} in {zone_name}, outside the team's "
+            "working hours there"
+        )
+    return f"Note: {when} ({hours.describe()}); the owner and participants may not be there."
 
 
 # A suggested time closer than this is no suggestion: it will have passed before the form

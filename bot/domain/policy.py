@@ -57,6 +57,15 @@ class WorkingHours:
         now = moment.astimezone(UTC)
         return self._instant(day, self.start, tz) <= now < self._instant(day, self.end, tz)
 
+    def covers(self, start: datetime, end: datetime, tz: ZoneInfo) -> bool:
+        """Whether all of ``start`` to ``end`` lies within working hours: it begins inside
+        them and is over by that day's closing."""
+        if self.always:
+            return True
+        if not self.contains(start, tz):
+            return False
+        return end <= self._instant(start.astimezone(tz).date(), self.end, tz)
+
     def describe(self) -> str:
         """As configured, in plain words: ``Mon-Fri 09:00-18:00``, ``every day 00:00-08:00``,
         ``Mon, Wed 10:00-14:00``, ``Sun-Thu 08:00-17:00``; ``around the clock`` for ``always``."""

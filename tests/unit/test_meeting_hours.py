@@ -39,6 +39,23 @@ def test_before_and_after_hours_on_a_working_day_are_noted_the_opening_minute_is
     assert "Thursday 18:00 in Europe/Berlin" in closing
 
 
+def test_a_meeting_that_starts_in_working_hours_but_runs_past_closing_is_noted() -> None:
+    thursday_half_past_five_berlin = datetime(2026, 11, 26, 16, 30, tzinfo=UTC)  # lasts an hour
+
+    note = outside_working_hours_note(thursday_half_past_five_berlin, BERLIN)
+
+    assert note == (
+        "Note: it runs until 18:30 in Europe/Berlin, past the team's working hours there "
+        "(Mon-Fri 09:00-18:00); the owner and participants may not be there."
+    )
+
+
+def test_a_meeting_that_ends_as_the_working_day_closes_has_no_note() -> None:
+    thursday_5pm_berlin = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)  # over at 18:00
+
+    assert outside_working_hours_note(thursday_5pm_berlin, BERLIN) is None
+
+
 def test_a_weekday_the_team_does_not_work_is_noted_with_the_days_as_configured() -> None:
     four_day_week = Policy(
         workspace_timezone="Europe/Berlin",
@@ -73,10 +90,10 @@ def test_after_clocks_go_forward_the_hours_are_read_on_summer_time() -> None:
 
 def test_after_clocks_go_back_the_hours_are_read_on_winter_time() -> None:
     # Monday 1 November 2027, the day after Berlin moved back to CET (UTC+1).
-    half_past_five_cet = datetime(2027, 11, 1, 16, 30, tzinfo=UTC)  # 18:30 on summer time
+    five_pm_cet = datetime(2027, 11, 1, 16, 0, tzinfo=UTC)  # 18:00 on summer time
     six_pm_cet = datetime(2027, 11, 1, 17, 0, tzinfo=UTC)
 
-    assert outside_working_hours_note(half_past_five_cet, BERLIN) is None
+    assert outside_working_hours_note(five_pm_cet, BERLIN) is None
     note = outside_working_hours_note(six_pm_cet, BERLIN)
     assert note is not None
     assert "Monday 18:00 in Europe/Berlin" in note
