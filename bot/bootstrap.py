@@ -36,6 +36,7 @@ from bot.services.incidents import IncidentService
 from bot.services.lifecycle import LifecycleService
 from bot.services.postmortems import PostmortemService
 from bot.slack.app import build_bolt_app
+from bot.slack.blocks import slack_date
 from bot.slack.keepalive import KeepAliveWebClient
 from bot.slack.messenger import SlackMessenger
 from bot.slack.people import FORM_LOOKUP_SECONDS, PeopleCheck
@@ -201,7 +202,9 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
         retry_handlers=[],
     )
     postmortems = PostmortemService(uow_factory=uow_factory, policy=policy, clock=clock)
-    lifecycle = LifecycleService(uow_factory=uow_factory, policy=policy, clock=clock)
+    lifecycle = LifecycleService(
+        uow_factory=uow_factory, policy=policy, clock=clock, write_moment=slack_date
+    )
     documents = DocumentService(uow_factory=uow_factory, policy=policy, clock=clock)
     messenger = GatedMessenger(SlackMessenger(client))
     dispatcher = Dispatcher(

@@ -6,11 +6,11 @@ what someone it is handed to after `done` is told)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
 
 from bot.domain.document import Gap
 from bot.domain.errors import IllegalTransition
 from bot.domain.lifecycle import ASKED, NOTHING_LEFT, Move, State
+from bot.domain.moments import WriteMoment, in_zone
 from bot.domain.postmortem import Postmortem
 
 _GAP_WORDS = {
@@ -92,17 +92,25 @@ def already_complete(
     gaps: Sequence[Gap],
     open_items: int,
     completed_by: str | None,
+    write_moment: WriteMoment,
+    zone_name: str,
 ) -> IllegalTransition:
     """The refusal of ``move`` on a completed postmortem: since when and by whom it is
     complete, and what is still left to add to it (not "nothing", while its document lacks a
-    section the guidance asks for or an action item is still open)."""
+    section the guidance asks for or an action item is still open).
+
+    ``write_moment`` writes when it was completed in the message (a Slack date); a form's
+    inline error (the schedule form, submitted after `done`) says it in ``zone_name``, the
+    workspace's, and without the mention of who marked it, which would show as raw markup.
+    """
     assert postmortem.state is State.COMPLETED
-    marked = []
+    in_message: list[str] = []
+    in_form: list[str] = []
     if postmortem.completed_at is not None:
-        marked.append(f"since {postmortem.completed_at.astimezone(UTC):%a %d %b %Y %H:%M} UTC")
+        in_message.append(f"since {write_moment(postmortem.completed_at)}")
+        in_form.append(f"since {in_zone(zone_name)(postmortem.completed_at)}")
     if completed_by:
-        marked.append(f"marked by <@{completed_by}>")
-    since = f" ({', '.join(marked)})" if marked else ""
+        in_message.append(f"marked by <@{completed_by}>")
     if gaps:
         left = artifact_gaps_text(postmortem.id, gaps)
     elif open_items:
@@ -113,4 +121,9 @@ def already_complete(
         )
     else:
         left = NOTHING_LEFT
-    return IllegalTransition(f"I can't {ASKED[move]}: it is already complete{since}. {left}")
+
+    def refusal(marked: list[str]) -> str:
+        said = f" ({', '.join(marked)})" if marked else ""
+        return f"I can't {ASKED[move]}: it is already complete{said}. {left}"
+
+    return IllegalTransition(refusal(in_message), plain_text=refusal(in_form))

@@ -14,6 +14,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import Move, State, next_state
 from bot.domain.messages import MessageKind, PlannedMessage, after_working_span, human_span
+from bot.domain.moments import WriteMoment, in_zone
 from bot.domain.policy import MeetingDueNudges, Policy
 from bot.domain.postmortem import MEETING_LENGTH, Postmortem
 
@@ -45,8 +46,11 @@ def check_meeting_time(
         )
     deadline = policy.meeting_deadline(postmortem.resolved_at)
     if at > deadline and not (justification or "").strip():
+        # Said in the schedule form, as an inline error: plain text, which cannot show each
+        # reader their own zone as a message's Slack date does; so the workspace's, named.
+        after = in_zone(policy.workspace_timezone)(deadline)
         raise MeetingRefused(
-            f"That is after {deadline:%a %d %b %H:%M} UTC — more than "
+            f"That is after {after} — more than "
             f"{human_span(policy.meeting_due.deadline)} after the incident was resolved. "
             "Hold it while context is fresh, or say why it can't be sooner in the "
             "justification field.",
@@ -396,14 +400,20 @@ def check_can_steer(postmortem: Postmortem, policy: Policy, *, actor: str, move:
 
 
 def check_meeting_took_place(
-    postmortem: Postmortem, *, now: datetime, early: bool = False, unscheduled: bool = False
+    postmortem: Postmortem,
+    *,
+    now: datetime,
+    write_moment: WriteMoment,
+    early: bool = False,
+    unscheduled: bool = False,
 ) -> None:
     """A meeting can only be marked held once its time has come: a postmortem is completed
     after a review that happened, not one that is still on the calendar.
 
     ``early``: it took place before its scheduled time. ``unscheduled``: it took place
     without being scheduled here. Either is said on purpose, so a `held` typed too soon
-    does not silence the meeting's reminders.
+    does not silence the meeting's reminders. ``write_moment`` writes the meeting's time in
+    the refusal (a message: a Slack date).
     """
     pid = postmortem.id
     if postmortem.meeting_at is None:
@@ -417,7 +427,7 @@ def check_meeting_took_place(
     if now < postmortem.meeting_at and not early:
         raise NotAllowed(
             f"The meeting for postmortem #{pid} is on the calendar for "
-            f"{postmortem.meeting_at:%a %d %b %H:%M} UTC: mark it held once it has taken "
+            f"{write_moment(postmortem.meeting_at)}: mark it held once it has taken "
             "place. If it already took place, earlier than planned, record it with "
             f"`/postmortem held #{pid} early`; if it moved, set the new time with "
             f"`/postmortem schedule #{pid}`."

@@ -25,6 +25,7 @@ from bot.domain.messages import (
     PlannedMessage,
     is_direct_message,
 )
+from bot.domain.moments import WriteMoment
 from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
 from bot.persistence.group_commit import GroupCommit
@@ -238,9 +239,17 @@ def mrkdwn_safe(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def check_not_complete(uow: UnitOfWork, postmortem: Postmortem, move: Move) -> None:
+def check_not_complete(
+    uow: UnitOfWork,
+    postmortem: Postmortem,
+    move: Move,
+    *,
+    write_moment: WriteMoment,
+    zone_name: str,
+) -> None:
     """Refuse a lifecycle ``move`` on a completed postmortem saying what is still open in it:
-    its document and action items outlive `done`, so "nothing is left to do" may be untrue."""
+    its document and action items outlive `done`, so "nothing is left to do" may be untrue.
+    (``write_moment`` and ``zone_name``: how it says since when, see ``already_complete``.)"""
     if postmortem.state is not State.COMPLETED:
         return
     items = uow.action_items.for_postmortem(postmortem.id)
@@ -258,6 +267,8 @@ def check_not_complete(uow: UnitOfWork, postmortem: Postmortem, move: Move) -> N
         gaps=artifact_gaps(uow.documents.get(postmortem.id), items),
         open_items=sum(1 for item in items if item.done_at is None),
         completed_by=completed_by,
+        write_moment=write_moment,
+        zone_name=zone_name,
     )
 
 

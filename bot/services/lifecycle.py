@@ -41,8 +41,10 @@ from bot.domain.messages import (
     plan_snooze,
     still_applies,
 )
+from bot.domain.moments import WriteMoment
+from bot.domain.policy import Policy
 from bot.domain.postmortem import Postmortem
-from bot.persistence.uow import UnitOfWork
+from bot.persistence.uow import UnitOfWork, UnitOfWorkFactory
 from bot.services.base import (
     Service,
     check_not_complete,
@@ -51,6 +53,7 @@ from bot.services.base import (
     queue_notice,
     reason_gone_elsewhere,
 )
+from bot.services.clock import Clock
 
 _UNTIL_HELD = (
     MessageKind.NUDGE_NO_MEETING,
@@ -75,6 +78,28 @@ class Completed:
 
 
 class LifecycleService(Service):
+    def __init__(
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        policy: Policy,
+        clock: Clock,
+        write_moment: WriteMoment,
+    ) -> None:
+        super().__init__(uow_factory=uow_factory, policy=policy, clock=clock)
+        # How its answers and refusals give a moment: the Slack layer's date, which each
+        # reader sees in their own zone (services do not know Slack).
+        self._write_moment = write_moment
+
+    def _check_not_complete(self, uow: UnitOfWork, postmortem: Postmortem, move: Move) -> None:
+        check_not_complete(
+            uow,
+            postmortem,
+            move,
+            write_moment=self._write_moment,
+            zone_name=self._policy.workspace_timezone,
+        )
+
     # -- queries -----------------------------------------------------------------------
     def check_can_schedule(
         self, *, channel_id: str, actor: str, postmortem_id: int | None = None
@@ -84,7 +109,7 @@ class LifecycleService(Service):
             postmortem = find_postmortem(
                 uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="schedule"
             )
-            check_not_complete(uow, postmortem, Move.SCHEDULE_MEETING)
+            self._check_not_complete(uow, postmortem, Move.SCHEDULE_MEETING)
             check_can_steer(postmortem, self._policy, actor=actor, move=Move.SCHEDULE_MEETING)
             return postmortem
 
@@ -106,7 +131,7 @@ class LifecycleService(Service):
             postmortem = find_postmortem(
                 uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="schedule"
             )
-            check_not_complete(uow, postmortem, Move.SCHEDULE_MEETING)
+            self._check_not_complete(uow, postmortem, Move.SCHEDULE_MEETING)
             new = check_can_steer(postmortem, self._policy, actor=actor, move=Move.SCHEDULE_MEETING)
             check_meeting_time(postmortem, self._policy, at=at, justification=reason, now=now)
             late = at > self._policy.meeting_deadline(postmortem.resolved_at)
@@ -194,11 +219,17 @@ class LifecycleService(Service):
                 verb="held",
                 arguments="early" if early else "unscheduled" if unscheduled else "",
             )
-            check_not_complete(uow, postmortem, Move.MARK_MEETING_HELD)
+            self._check_not_complete(uow, postmortem, Move.MARK_MEETING_HELD)
             new = check_can_steer(
                 postmortem, self._policy, actor=actor, move=Move.MARK_MEETING_HELD
             )
-            check_meeting_took_place(postmortem, now=now, early=early, unscheduled=unscheduled)
+            check_meeting_took_place(
+                postmortem,
+                now=now,
+                write_moment=self._write_moment,
+                early=early,
+                unscheduled=unscheduled,
+            )
             if postmortem.meeting_at is None:
                 details: dict[str, object] | None = {"scheduled_here": False}
             elif now < postmortem.meeting_at:
@@ -234,7 +265,7 @@ class LifecycleService(Service):
             postmortem = find_postmortem(
                 uow, channel_id=channel_id, postmortem_id=postmortem_id, verb="done"
             )
-            check_not_complete(uow, postmortem, Move.COMPLETE)
+            self._check_not_complete(uow, postmortem, Move.COMPLETE)
             new = check_can_steer(postmortem, self._policy, actor=actor, move=Move.COMPLETE)
             updated = self._move(uow, postmortem, new, now, completed_at=now)
             uow.audit.record(postmortem_id=postmortem.id, at=now, actor=actor, action="completed")
@@ -269,7 +300,7 @@ class LifecycleService(Service):
                 verb="cancel",
                 arguments=reason,
             )
-            check_not_complete(uow, postmortem, Move.CANCEL)
+            self._check_not_complete(uow, postmortem, Move.CANCEL)
             new = check_can_cancel(
                 postmortem, actor=actor, incident_managers=self._policy.incident_managers
             )
@@ -393,7 +424,7 @@ class LifecycleService(Service):
                     until = escalation_at
                     # The overdue notice goes out owner or not: only a meeting on the
                     # calendar stops it.
-                    at = f"{until:%a %d %b %H:%M} UTC"
+                    at = self._write_moment(until)
                     then = (
                         f"the overdue notice goes to the incident managers at {at}, unless the "
                         "meeting is on the calendar by then."

@@ -5,7 +5,7 @@ through the real HTTP app and the Slack stand-in, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.conftest import BotFactory, BotHarness
@@ -170,6 +170,28 @@ def test_a_detail_someone_changed_since_the_form_opened_is_refused_inline_not_ov
     current = shown(details_form(bot, "U0ALICE"))
     assert (current["title"], current["severity"]) == ("Bob's title", "SEV1")
     assert len(posted(bot, "details_corrected")) == 2
+
+
+def test_a_resolution_time_someone_changed_meanwhile_is_named_in_the_workspaces_zone(
+    make_bot: BotFactory,
+) -> None:
+    bot = make_bot(policy="workspace_timezone: Europe/Berlin\n")
+    owned_by_bob(bot)  # opened by Alice, owned by Bob: both may move the resolution time
+    bobs = details_form(bot, "U0BOB")
+    alices = details_form(bot, "U0ALICE")
+    monday_3pm = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    assert errors(bot.user("U0BOB").submit_view(filled(bobs, resolved_at=monday_3pm))) == {}
+
+    refused = errors(
+        bot.user("U0ALICE").submit_view(filled(alices, resolved_at=monday_3pm - timedelta(hours=2)))
+    )
+
+    # A form's error is plain text, which cannot show a Slack date in each reader's zone.
+    assert refused == {
+        "resolved_at": "Someone changed this to Mon 23 Nov 2026 15:00 in Europe/Berlin since "
+        "you opened this form. Close it and run `/postmortem details` again to see the "
+        "details as they are now."
+    }
 
 
 def test_a_webhooks_p2_is_corrected_to_p1_from_the_p_scale_the_form_offers(

@@ -220,6 +220,10 @@ def test_once_held_every_pointer_to_action_items_shows_a_command_that_works_as_w
     )
 
 
+# Thursday 26 November 2026, 15:00 UTC, as a Slack date: each reader sees their own zone.
+THURSDAY_3PM_IN_EACH_ZONE = "<!date^1795705200^{date_short_pretty} at {time}|2026-11-26 15:00 UTC>"
+
+
 def test_a_lifecycle_command_on_a_completed_postmortem_says_what_it_still_lacks(
     bot: BotHarness,
 ) -> None:
@@ -237,13 +241,37 @@ def test_a_lifecycle_command_on_a_completed_postmortem_says_what_it_still_lacks(
         strict=True,
     ):
         assert answer == (
-            f"I can't {asked}: it is already complete (since Thu 26 Nov 2026 15:00 UTC, marked "
-            "by <@U0BOB>). The postmortem does not say yet what went wrong to cause it (the "
+            f"I can't {asked}: it is already complete (since {THURSDAY_3PM_IN_EACH_ZONE}, "
+            "marked by <@U0BOB>). The postmortem does not say yet what went wrong to cause it (the "
             "contributing factors) or how the incident response worked, and has no action item "
             "to keep it from happening again: its document and action items stay open, so add "
             "them with `/postmortem document #1` and `/postmortem action #1 @someone YYYY-MM-DD "
             "what to do`."
         )
+
+
+def test_a_schedule_form_sent_after_done_says_since_when_in_the_workspaces_zone(
+    make_bot: BotFactory,
+) -> None:
+    bot = make_bot(policy=BERLIN_OFFICE_HOURS)
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=2)))
+    bot.user("U0BOB").answer("schedule")  # to move it; left open while it is held and done
+    left_open = opened_form(bot)
+    bot.clock.advance(timedelta(days=2, hours=1))
+    bot.user("U0BOB").answer("held")
+    bot.user("U0BOB").answer("done")
+
+    refused = errors(
+        bot.user("U0BOB").submit_view(submitted(left_open, at=bot.clock() + timedelta(days=1)))
+    )
+
+    # A form's error is plain text, where a Slack date or a mention would show as markup.
+    assert refused["meeting_time"].startswith(
+        "I can't schedule this postmortem's meeting: it is already complete (since Thu 26 Nov "
+        "2026 16:00 in Europe/Berlin). The postmortem does not say yet"
+    )
 
 
 def test_a_meeting_still_on_the_calendar_cannot_be_marked_held(bot: BotHarness) -> None:
@@ -257,7 +285,10 @@ def test_a_meeting_still_on_the_calendar_cannot_be_marked_held(bot: BotHarness) 
     bot.clock.advance(timedelta(days=1))
     on_time = bot.user("U0BOB").answer("held")
 
-    assert "is on the calendar for Thu 26 Nov 14:00 UTC" in early
+    assert (
+        "is on the calendar for "
+        "<!date^1795701600^{date_short_pretty} at {time}|2026-11-26 14:00 UTC>: "
+    ) in early
     assert "mark it held once it has taken place" in early
     assert "`/postmortem held #1 early`" in early
     assert "meeting has not been held yet" in done

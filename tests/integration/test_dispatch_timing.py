@@ -109,6 +109,10 @@ def first_no_owner_nudge_snoozed(
     return timeline, answer
 
 
+# Wednesday 25 November 2026, 14:00 UTC, as a Slack date: each reader sees their own zone.
+WEDNESDAY_2PM_IN_EACH_ZONE = "<!date^1795615200^{date_short_pretty} at {time}|2026-11-25 14:00 UTC>"
+
+
 def test_a_no_owner_nudge_snoozed_past_the_escalation_does_not_come_back_after_it(
     runtime: Runtime, clock: FakeClock, slack: SlackStandIn
 ) -> None:
@@ -120,7 +124,7 @@ def test_a_no_owner_nudge_snoozed_past_the_escalation_does_not_come_back_after_i
     assert timeline.when("escalate_no_owner") == [at(25, 14)]
     assert answer == (
         "Snoozed until the escalation: no more reminders to pick an owner for postmortem #1; "
-        "if nobody owns it by Wed 25 Nov 14:00 UTC, the escalation goes out then."
+        f"if nobody owns it by {WEDNESDAY_2PM_IN_EACH_ZONE}, the escalation goes out then."
     )
 
 
@@ -136,8 +140,8 @@ def test_for_a_postmortem_opened_late_the_overdue_notice_is_the_escalation_nudge
     assert timeline.when("escalate_no_owner") == []
     assert answer == (
         "Snoozed until the escalation: no more reminders to pick an owner for postmortem #1; "
-        "the overdue notice goes to the incident managers at Wed 25 Nov 14:00 UTC, unless the "
-        "meeting is on the calendar by then."
+        f"the overdue notice goes to the incident managers at {WEDNESDAY_2PM_IN_EACH_ZONE}, "
+        "unless the meeting is on the calendar by then."
     )
 
 

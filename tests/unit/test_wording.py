@@ -39,6 +39,7 @@ from bot.slack.blocks import (
     owner_chosen,
     owner_prompt,
     prompt_undeliverable_text,
+    slack_date,
     status_text,
 )
 from bot.slack.nudges import (
@@ -117,6 +118,25 @@ def test_a_meeting_too_late_for_a_12_hour_deadline_is_refused_in_hours_not_a_tim
     assert "more than 12 hours after the incident was resolved" in message
     assert "12:00:00" not in message
     assert "days" not in message
+
+
+def test_a_meeting_too_late_is_refused_naming_the_deadline_in_the_workspaces_zone() -> None:
+    berlin = Policy(workspace_timezone="Europe/Berlin")
+
+    with pytest.raises(MeetingRefused) as refused:
+        check_meeting_time(
+            postmortem(),
+            berlin,
+            at=TUESDAY_2PM + timedelta(days=8),
+            justification=None,
+            now=TUESDAY_2PM,
+        )
+
+    # The schedule form's inline error: plain text, where a Slack date cannot show.
+    assert str(refused.value).startswith(
+        "That is after Tue 01 Dec 2026 15:00 in Europe/Berlin — more than 7 days after the "
+        "incident was resolved."
+    )
 
 
 @pytest.mark.parametrize(
@@ -242,13 +262,30 @@ def test_a_refusal_names_where_the_postmortem_stands_in_everyday_words(
 
 
 COMPLETED = {"state": State.COMPLETED, "completed_at": TUESDAY_2PM + timedelta(days=2)}
+# When it was completed, as a Slack date: each reader sees it in their own zone.
+COMPLETED_AT = "<!date^1795701600^{date_short_pretty} at {time}|2026-11-26 14:00 UTC>"
+
+
+def refused_once_complete(
+    move: Move, *, gaps: list[Gap], open_items: int, completed_by: str | None
+) -> IllegalTransition:
+    """``already_complete`` for the postmortem completed on Thursday, as the bot writes it:
+    Slack dates in its message, the workspace's zone (Berlin) in its plain text."""
+    return already_complete(
+        postmortem(**COMPLETED),
+        move,
+        gaps=gaps,
+        open_items=open_items,
+        completed_by=completed_by,
+        write_moment=slack_date,
+        zone_name="Europe/Berlin",
+    )
 
 
 def test_a_move_refused_on_a_complete_postmortem_says_since_when_by_whom_and_what_it_lacks() -> (
     None
 ):
-    refused = already_complete(
-        postmortem(**COMPLETED),
+    refused = refused_once_complete(
         Move.SCHEDULE_MEETING,
         gaps=[Gap.RESPONSE],
         open_items=1,
@@ -256,32 +293,53 @@ def test_a_move_refused_on_a_complete_postmortem_says_since_when_by_whom_and_wha
     )
 
     assert str(refused) == (
-        "I can't schedule this postmortem's meeting: it is already complete (since Thu 26 Nov "
-        "2026 14:00 UTC, marked by <@U0BOB>). The postmortem does not say yet how the incident "
+        "I can't schedule this postmortem's meeting: it is already complete (since "
+        f"{COMPLETED_AT}, marked by <@U0BOB>). The postmortem does not say yet how the incident "
         "response worked: its document and action items stay open, so add it with "
         "`/postmortem document #7`."
     )
 
 
+def test_a_complete_postmortem_refused_in_a_form_says_since_when_in_the_workspaces_zone() -> None:
+    refused = refused_once_complete(
+        Move.SCHEDULE_MEETING,
+        gaps=[],
+        open_items=0,
+        completed_by="U0BOB",
+    )
+
+    # A form's inline error is plain text: no Slack date, no mention.
+    assert refused.plain_text.startswith(
+        "I can't schedule this postmortem's meeting: it is already complete (since Thu 26 Nov "
+        "2026 15:00 in Europe/Berlin). Nothing is left to do;"
+    )
+
+
 def test_a_move_refused_on_a_whole_complete_postmortem_points_to_its_open_action_items() -> None:
-    refused = already_complete(
-        postmortem(**COMPLETED), Move.COMPLETE, gaps=[], open_items=2, completed_by="U0BOB"
+    refused = refused_once_complete(
+        Move.COMPLETE,
+        gaps=[],
+        open_items=2,
+        completed_by="U0BOB",
     )
 
     assert str(refused).endswith(
-        "it is already complete (since Thu 26 Nov 2026 14:00 UTC, marked by <@U0BOB>). Its open "
+        f"it is already complete (since {COMPLETED_AT}, marked by <@U0BOB>). Its open "
         "action items are still followed up: `/postmortem status #7` lists them."
     )
 
 
 def test_only_a_whole_complete_postmortem_with_every_item_closed_has_nothing_left_to_do() -> None:
-    refused = already_complete(
-        postmortem(**COMPLETED), Move.MARK_MEETING_HELD, gaps=[], open_items=0, completed_by=None
+    refused = refused_once_complete(
+        Move.MARK_MEETING_HELD,
+        gaps=[],
+        open_items=0,
+        completed_by=None,
     )
 
     assert str(refused) == (
-        "I can't mark this postmortem's meeting as held: it is already complete (since Thu 26 "
-        "Nov 2026 14:00 UTC). Nothing is left to do; a new incident gets its own postmortem "
+        "I can't mark this postmortem's meeting as held: it is already complete (since "
+        f"{COMPLETED_AT}). Nothing is left to do; a new incident gets its own postmortem "
         "with `/postmortem start`."
     )
 
@@ -290,7 +348,9 @@ def test_marking_held_with_nothing_scheduled_asks_to_schedule_or_to_say_it_was_u
     None
 ):
     with pytest.raises(NotAllowed) as refused:
-        check_meeting_took_place(postmortem(state=State.DRAFTING), now=TUESDAY_2PM)
+        check_meeting_took_place(
+            postmortem(state=State.DRAFTING), now=TUESDAY_2PM, write_moment=slack_date
+        )
 
     assert str(refused.value) == (
         "No meeting is on the calendar for postmortem #7 yet: schedule it with "
@@ -303,7 +363,9 @@ def test_marking_held_with_nothing_scheduled_asks_to_schedule_or_to_say_it_was_u
 def test_a_meeting_said_to_have_taken_place_without_a_schedule_may_be_marked_held(
     said: dict[str, bool],
 ) -> None:
-    check_meeting_took_place(postmortem(state=State.DRAFTING), now=TUESDAY_2PM, **said)
+    check_meeting_took_place(
+        postmortem(state=State.DRAFTING), now=TUESDAY_2PM, write_moment=slack_date, **said
+    )
 
 
 def test_a_meeting_still_on_the_calendar_is_not_held_just_because_it_was_called_unscheduled() -> (
@@ -314,7 +376,24 @@ def test_a_meeting_still_on_the_calendar_is_not_held_just_because_it_was_called_
     )
 
     with pytest.raises(NotAllowed, match=re.escape("`/postmortem held #7 early`")):
-        check_meeting_took_place(scheduled, now=TUESDAY_2PM, unscheduled=True)
+        check_meeting_took_place(
+            scheduled, now=TUESDAY_2PM, write_moment=slack_date, unscheduled=True
+        )
+
+
+def test_a_meeting_still_on_the_calendar_is_named_by_its_time_in_each_readers_zone() -> None:
+    scheduled = postmortem(
+        state=State.MEETING_SCHEDULED, meeting_at=TUESDAY_2PM + timedelta(days=1)
+    )
+
+    with pytest.raises(NotAllowed) as refused:
+        check_meeting_took_place(scheduled, now=TUESDAY_2PM, write_moment=slack_date)
+
+    assert str(refused.value).startswith(
+        "The meeting for postmortem #7 is on the calendar for "
+        "<!date^1795615200^{date_short_pretty} at {time}|2026-11-25 14:00 UTC>: mark it held "
+        "once it has taken place."
+    )
 
 
 # -- an owner prompt the channel refused -----------------------------------------------------

@@ -3,7 +3,7 @@ modal."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -11,6 +11,7 @@ from slack_bolt import Ack, App
 from bot.domain.details import ResolutionNotYours
 from bot.domain.errors import DomainError
 from bot.domain.lifecycle import CLOSED, State
+from bot.domain.moments import in_zone
 from bot.domain.postmortem import (
     IncidentReport,
     Postmortem,
@@ -113,10 +114,11 @@ DETAILS_FORM_LOST = (
 )
 
 
-def _as_written(name: str, value: object) -> str:
-    """A detail someone else stored, as a form's inline error can show it (plain text)."""
+def _as_written(name: str, value: object, *, zone_name: str) -> str:
+    """A detail someone else stored, as a form's inline error can show it (plain text: a
+    time in ``zone_name``, the workspace's, as no Slack date shows each reader their own)."""
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return in_zone(zone_name)(value)
     if isinstance(value, bool):
         return "a false alarm" if value else "not a false alarm"
     if value is None:
@@ -150,12 +152,13 @@ def submit_details_form(
         ack(response_action="errors", errors={Field.TITLE.value: inline_error(refusal)})
         return
     if correction.conflicts:
+        zone_name = postmortems.policy.workspace_timezone
         ack(
             response_action="errors",
             errors={
-                name: f"Someone changed this to {_as_written(name, value)} since you opened "
-                "this form. Close it and run `/postmortem details` again to see the details "
-                "as they are now."
+                name: f"Someone changed this to {_as_written(name, value, zone_name=zone_name)} "
+                "since you opened this form. Close it and run `/postmortem details` again to "
+                "see the details as they are now."
                 for name, value in correction.conflicts.items()
             },
         )
