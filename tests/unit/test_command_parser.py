@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -125,10 +126,10 @@ def test_a_bad_argument_is_followed_by_that_commands_usage_not_every_commands() 
     owner = usage_for("owner bob")
     numbered = usage_for("#2 action done")
 
-    assert owner.startswith("*Usage*\n• `/postmortem owner @someone` — name the owner")
+    assert owner.startswith("*Usage*\n• `/postmortem owner [#N] @someone` — name the owner")
     assert owner.endswith("`/postmortem help` lists every command.")
     assert "/postmortem start" not in owner
-    assert "`/postmortem action @someone YYYY-MM-DD what to do`" in numbered
+    assert "`/postmortem action [#N] @someone YYYY-MM-DD what to do`" in numbered
     assert usage_for("frobnicate") == USAGE
 
 
@@ -344,3 +345,52 @@ def test_a_reason_that_says_more_than_false_alarm_is_taken() -> None:
     assert parse("cancel false alarm, and opened twice: #3 is it") == Cancel(
         "false alarm, and opened twice: #3 is it"
     )
+
+
+# What each placeholder of the usage stands for, as Slack sends it.
+_TYPED = {
+    "@someone": "<@U0JANE|jane>",
+    "YYYY-MM-DD": "2026-12-04",
+    "<why>": "opened twice",
+    "[title]": "Checkout errors",
+    "https://…pagerduty.com": "https://acme.pagerduty.com",
+}
+_USAGE_COMMAND = re.compile(r"`/postmortem ([^`]*)`")
+
+
+def _typed(usage: str, number: str) -> str:
+    for placeholder, value in _TYPED.items():
+        usage = usage.replace(placeholder, value)
+    return usage.replace("[#N]", number).replace("#N", "#3")
+
+
+def test_every_command_the_help_shows_is_one_the_parser_takes_with_and_without_a_number() -> None:
+    shown = _USAGE_COMMAND.findall(USAGE)
+
+    assert len(shown) > 20
+    for usage in shown:
+        assert not isinstance(parse(_typed(usage, "")), Invalid), usage
+        if "[#N]" in usage:
+            numbered = parse(_typed(usage, "#2"))
+            assert getattr(numbered, "postmortem_id", None) == 2, usage
+
+
+def _usage_line(verb: str) -> str:
+    [line] = [line for line in USAGE.splitlines() if re.match(f"• `/postmortem {verb}[ `]", line)]
+    return line
+
+
+# Every command that takes a postmortem's number (all but start, help and move, which needs it).
+NUMBERED = ("owner", "status", "details", "schedule", "held", "document", "action", "export")
+
+
+@pytest.mark.parametrize("verb", [*NUMBERED, "done", "cancel"])
+def test_the_help_shows_the_postmortem_number_wherever_a_command_takes_one(verb: str) -> None:
+    assert _usage_line(verb).startswith(f"• `/postmortem {verb} [#N]")
+
+
+def test_the_help_says_held_waits_for_the_meetings_time_unless_it_was_early() -> None:
+    held = _usage_line("held")
+
+    assert "once its scheduled time has come" in held
+    assert "`/postmortem held [#N] early` if it took place before its scheduled time" in held
