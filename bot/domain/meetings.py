@@ -304,10 +304,26 @@ class Settled(StrEnum):
     CANCELLED = "cancelled"
 
 
+# Nothing changes these once they are said: the meeting took place, or there is none to
+# hold. A question told its meeting moved is told again what happens next.
+_FINAL = frozenset({Settled.HELD, Settled.CANCELLED})
+
+
 def read_questions(params: Mapping[str, Any]) -> list[int]:
     """The questions an update of them names (nothing from anything else)."""
     words = str(params.get(QUESTIONS) or "").split()
     return [int(word) for word in words if word.isascii() and word.isdigit()]
+
+
+def _last_said(updates: Iterable[Mapping[str, Any]]) -> dict[int, Settled | None]:
+    """What the last of ``updates`` (their params, oldest first) naming each question said."""
+    known = {how.value: how for how in Settled}
+    said: dict[int, Settled | None] = {}
+    for params in updates:
+        how = known.get(str(params.get(SETTLED)))
+        for number in read_questions(params):
+            said[number] = how
+    return said
 
 
 def plan_held_question_settled(
@@ -323,18 +339,26 @@ def plan_held_question_settled(
     to say how it was settled: their Mark meeting held button would invite a click that
     can only be refused or repeat what was done.
 
-    Not those an earlier update settled (``settled_before``: its params): one asked about
-    a meeting that moved says so, and stays so. Nothing when no question is left: one still
+    Not those an earlier update (``settled_before``: its params, oldest first) said were
+    held or cancelled, which stays so; one told its meeting moved is told again what came
+    next (moved once more, held, cancelled). Nothing when no question is left: one still
     waiting to be sent is cancelled with its reason, and never shows.
     """
-    done = {number for params in settled_before for number in read_questions(params)}
-    questions = [number for number in asked if number not in done]
+    last = _last_said(settled_before)
+    questions = [number for number in asked if last.get(number) not in _FINAL]
     if not questions:
         return []
     params = {SETTLED: how.value, "by": by, QUESTIONS: " ".join(map(str, questions))}
     if new_time is not None:
         params[NEW_TIME] = new_time.isoformat()
     return [PlannedMessage(MessageKind.HELD_QUESTION_SETTLED, now, params=params)]
+
+
+def still_to_update(update: Mapping[str, Any], later: Iterable[Mapping[str, Any]]) -> list[int]:
+    """The questions ``update`` names that no ``later`` update (their params) names: a later
+    one says how each stands now, and made after it, this one would take that back."""
+    overtaken = {number for params in later for number in read_questions(params)}
+    return [number for number in read_questions(update) if number not in overtaken]
 
 
 def meeting_invite_ics(

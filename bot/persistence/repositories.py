@@ -893,16 +893,15 @@ class OutboxRepository:
             )
         )
 
-    def params_of(self, *, postmortem_id: int, kind: MessageKind) -> list[dict[str, Any]]:
-        """The params of this postmortem's messages of ``kind``, whatever became of them."""
-        return [
-            dict(params or {})
-            for params in self._session.scalars(
-                select(OutboxRow.params)
-                .where(OutboxRow.postmortem_id == postmortem_id, OutboxRow.kind == kind.value)
-                .order_by(OutboxRow.id)
-            )
-        ]
+    def params_by_id(self, *, postmortem_id: int, kind: MessageKind) -> dict[int, dict[str, Any]]:
+        """The params of this postmortem's messages of ``kind`` by their ids, oldest first,
+        whatever became of them."""
+        rows = self._session.execute(
+            select(OutboxRow.id, OutboxRow.params)
+            .where(OutboxRow.postmortem_id == postmortem_id, OutboxRow.kind == kind.value)
+            .order_by(OutboxRow.id)
+        )
+        return {item_id: dict(params or {}) for item_id, params in rows}
 
     def posted(self, *, item_ids: Sequence[int]) -> list[PostedReminder]:
         """Where these messages are, for those Slack took: their channel and ts (and whom

@@ -21,7 +21,7 @@ from bot.domain.document import (
     posted_reminders_param,
 )
 from bot.domain.lifecycle import State
-from bot.domain.meetings import read_questions
+from bot.domain.meetings import read_questions, still_to_update
 from bot.domain.messages import (
     ACTION_ITEM_REMINDERS,
     NUDGES,
@@ -97,6 +97,42 @@ def _drop(uow: Any, item: OutboxItem, token: str, reason: str, report: DispatchR
     uow.outbox.mark_cancelled(item_id=item.id, worker=token, reason=reason)
     uow.commit()
     report.cancelled += 1
+
+
+def _held_questions_to_update(
+    uow: Any, item: OutboxItem, now: datetime, report: DispatchReport, token: str
+) -> OutboxItem | None:
+    """An update of the "was it held?" questions, with where each question it still has to
+    update is (POSTED_REMINDERS); None when it waits or is dropped.
+
+    Each question is updated by the last update naming it only: made after it (once backing
+    off, say), an earlier one would take back what it said (a meeting moved again, held,
+    cancelled). It waits for a question another dispatcher is posting (its ts), and for an
+    earlier update of one another dispatcher is making, which would otherwise land last.
+    """
+    assert item.postmortem_id is not None
+    updates = uow.outbox.params_by_id(
+        postmortem_id=item.postmortem_id, kind=MessageKind.HELD_QUESTION_SETTLED
+    )
+    questions = still_to_update(
+        item.params, [params for update_id, params in updates.items() if update_id > item.id]
+    )
+    if not questions:
+        _drop(uow, item, token, "updated since", report)
+        return None
+    earlier = [
+        update_id
+        for update_id, params in updates.items()
+        if update_id < item.id and set(read_questions(params)) & set(questions)
+    ]
+    if uow.outbox.in_flight(item_ids=[*questions, *earlier], now=now, other_than_worker=token):
+        _put_off(uow, item, token, now + PROMPT_IN_FLIGHT_WAIT, report)
+        return None
+    posted = uow.outbox.posted(item_ids=questions)
+    if not posted:  # the one being posted as it was settled never got there
+        _drop(uow, item, token, "no question posted", report)
+        return None
+    return replace(item, params={**item.params, POSTED_REMINDERS: posted_reminders_param(posted)})
 
 
 # An ephemeral line and an update in place leave no message of their own in the channel:
@@ -562,18 +598,10 @@ class Dispatcher:
                 params = {**item.params, POSTED_REMINDERS: posted_reminders_param(posted)}
                 item = replace(item, params=params)
             if item.kind is MessageKind.HELD_QUESTION_SETTLED:
-                questions = read_questions(item.params)
-                if uow.outbox.in_flight(item_ids=questions, now=now, other_than_worker=token):
-                    # A question is being posted by another dispatcher: wait for its ts, or
-                    # its Mark meeting held button stays up.
-                    _put_off(uow, item, token, now + PROMPT_IN_FLIGHT_WAIT, report)
+                found = _held_questions_to_update(uow, item, now, report, token)
+                if found is None:
                     return None
-                posted = uow.outbox.posted(item_ids=questions)
-                if not posted:  # the one being posted as it was settled never got there
-                    _drop(uow, item, token, "no question posted", report)
-                    return None
-                params = {**item.params, POSTED_REMINDERS: posted_reminders_param(posted)}
-                item = replace(item, params=params)
+                item = found
             if item.kind is MessageKind.NUDGE_GAPS and item.postmortem_id:
                 # What is missing as it is sent, not as it was at `done`: some may be added.
                 gaps = gaps_param(current_gaps(uow, item.postmortem_id))

@@ -545,9 +545,9 @@ class LifecycleService(Service):
         return plan_held_question_settled(
             how,
             asked=asked,
-            settled_before=uow.outbox.params_of(
+            settled_before=uow.outbox.params_by_id(
                 postmortem_id=before.id, kind=MessageKind.HELD_QUESTION_SETTLED
-            ),
+            ).values(),
             by=by,
             now=now,
             new_time=new_time,

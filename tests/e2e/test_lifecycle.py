@@ -537,6 +537,48 @@ def test_the_was_it_held_question_says_how_it_was_settled_and_loses_its_buttons(
     assert buttons(question["blocks"]) == []
 
 
+def asked_bob_an_hour_on(bot: BotHarness) -> dict[str, Any]:
+    """Bob schedules the meeting an hour from now; once it is over, he is asked whether it
+    took place. The question."""
+    owned_by_bob(bot)
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(hours=1)))
+    bot.clock.advance(timedelta(hours=2))
+    bot.dispatch()
+    [ask] = questions_shown(bot)
+    return ask
+
+
+def moved_again(bot: BotHarness, ask: dict[str, Any]) -> None:
+    bot.user("U0BOB").answer("schedule")
+    bot.user("U0BOB").submit_view(schedule_form(bot, after=timedelta(days=2)))
+
+
+@pytest.mark.parametrize(
+    ("then", "says"),
+    [
+        (moved_again, "(by <@U0BOB>): I'll ask again after it."),
+        (cancelled_by_alice, "was cancelled (by <@U0ALICE>): there is no meeting to mark held."),
+    ],
+)
+def test_a_question_told_its_meeting_moved_is_told_what_happened_next(
+    bot: BotHarness, then: Callable[[BotHarness, dict[str, Any]], None], says: str
+) -> None:
+    ask = asked_bob_an_hour_on(bot)
+    moved_to_tomorrow(bot, ask)
+    bot.settle()
+    [told_it_moved] = questions_shown(bot)
+
+    then(bot, ask)
+    bot.settle()
+
+    [question] = questions_shown(bot)
+    assert question["ts"] == ask["ts"]
+    assert question["text"] != told_it_moved["text"]  # not tomorrow's time, once it moved on
+    assert question["text"].endswith(says)
+    assert buttons(question["blocks"]) == []
+
+
 def test_a_rescheduled_meeting_updates_the_same_calendar_event_and_says_what_moved(
     bot: BotHarness,
 ) -> None:

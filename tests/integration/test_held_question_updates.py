@@ -1,6 +1,6 @@
 """The "was it held?" question, once settled (the meeting marked held, or moved, or the
-postmortem cancelled): the question posted is updated in place, once, and no longer offers
-its Mark meeting held button.
+postmortem cancelled): the question posted is updated in place, once per settlement, and no
+longer offers its Mark meeting held button.
 
 The runtime as in production and the Slack stand-in, on SQLite and PostgreSQL. The clock
 starts on Tuesday 24 November 2026, 14:00 UTC; Bob, the owner, works 09:00-18:00 in New
@@ -29,6 +29,7 @@ from tests.support.dispatch_worker import posted_by_another_replica
 CHANNEL = "C0INCIDENT"
 MEETING = datetime(2026, 11, 25, 15, tzinfo=UTC)  # Wednesday, 10:00 in New York
 MOVED_TO = datetime(2026, 11, 30, 15, tzinfo=UTC)  # the Monday after
+MOVED_AGAIN = datetime(2026, 11, 27, 15, tzinfo=UTC)  # that Friday, after all
 
 
 def scheduled_by_bob(runtime: Runtime, clock: FakeClock) -> None:
@@ -146,7 +147,7 @@ def test_a_question_settled_otherwise_says_how_instead_of_offering_its_button(
     assert len(updates_of(slack, ts)) == 1
 
 
-def test_after_a_move_only_the_question_about_the_new_time_is_marked_held(
+def test_after_a_move_every_question_asked_is_marked_held(
     runtime: Runtime, clock: FakeClock, slack: SlackStandIn
 ) -> None:
     first_ts = asked_bob(runtime, clock, slack)
@@ -159,11 +160,103 @@ def test_after_a_move_only_the_question_about_the_new_time_is_marked_held(
     runtime.dispatcher.drain(now=clock())
 
     first, second = shown(slack, CHANNEL)
-    assert "was moved to" in first["text"]  # as it was: it asked about Wednesday's
+    # The first no longer says "I'll ask again after it": that was asked, and settled.
+    assert first["text"].endswith("was marked held by <@U0BOB>.")
     assert second["text"].endswith("was marked held by <@U0BOB>.")
-    assert "Mark meeting held" not in json.dumps(second["blocks"])
-    assert len(updates_of(slack, first_ts)) == 1
+    assert "Mark meeting held" not in json.dumps([first["blocks"], second["blocks"]])
+    assert len(updates_of(slack, first_ts)) == 2  # moved, then held
     assert len(updates_of(slack, str(second["ts"]))) == 1
+
+
+def moved_again(runtime: Runtime) -> None:
+    schedule(runtime, MOVED_AGAIN)
+
+
+@pytest.mark.parametrize(
+    ("settle", "says"),
+    [
+        (
+            moved_again,
+            ":calendar: The postmortem meeting for *Checkout errors* (#1) was moved to "
+            f"<!date^{int(MOVED_AGAIN.timestamp())}^",
+        ),
+        (
+            cancelled,
+            ":no_entry_sign: The postmortem for *Checkout errors* (#1) was cancelled (by "
+            "<@U0ALICE>)",
+        ),
+    ],
+)
+def test_a_question_told_its_meeting_moved_is_told_what_happened_next(
+    runtime: Runtime,
+    clock: FakeClock,
+    slack: SlackStandIn,
+    settle: Callable[[Runtime], None],
+    says: str,
+) -> None:
+    ts = asked_bob(runtime, clock, slack)
+    moved(runtime)
+    runtime.dispatcher.drain(now=clock())
+
+    settle(runtime)
+    runtime.dispatcher.drain(now=clock())
+    clock.advance(timedelta(hours=1))
+    runtime.dispatcher.drain(now=clock())
+
+    [question] = shown(slack, CHANNEL)
+    assert question["text"].startswith(says)
+    assert [block["type"] for block in question["blocks"]] == ["section"]
+    assert len(updates_of(slack, ts)) == 2
+
+
+def test_an_update_overtaken_while_it_backs_off_is_not_made_after_the_later_one(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    ts = asked_bob(runtime, clock, slack)
+    slack.fail_next("chat.update", "internal_error")
+    moved(runtime)
+    runtime.dispatcher.drain(now=clock())  # refused for now: it backs off
+
+    moved_again(runtime)
+    runtime.dispatcher.drain(now=clock())
+    clock.advance(timedelta(hours=1))  # past the first one's back-off
+    runtime.dispatcher.drain(now=clock())
+
+    [question] = shown(slack, CHANNEL)
+    assert f"was moved to <!date^{int(MOVED_AGAIN.timestamp())}^" in question["text"]
+    assert [(status, error) for status, error, _ in rows(runtime, "ask_mark_held_settled")] == [
+        ("cancelled", "updated since"),
+        ("sent", None),
+    ]
+    assert len(updates_of(slack, ts)) == 2  # the one refused, then the later one's
+
+
+def test_an_update_waits_for_an_earlier_one_another_dispatcher_is_making(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    ts = asked_bob(runtime, clock, slack)
+    moved(runtime)
+    [earlier] = [r.id for r in outbox(runtime) if r.kind == "ask_mark_held_settled"]
+    # Another replica claims the update (and the new invite); before it has made it, Bob
+    # moves the meeting again.
+    with UnitOfWork(create_session_factory(runtime.engine)) as other:
+        other.outbox.claim_due(
+            now=clock(), worker="replica-2", lease=timedelta(minutes=2), limit=50
+        )
+        other.commit()
+    moved_again(runtime)
+
+    runtime.dispatcher.drain(now=clock())
+    waited = updates_of(slack, ts)
+    with UnitOfWork(create_session_factory(runtime.engine)) as other:  # it made it, late
+        other.outbox.mark_sent(item_id=earlier, worker="replica-2", ts=None, at=clock())
+        other.commit()
+    clock.advance(timedelta(seconds=3))
+    runtime.dispatcher.drain(now=clock())
+
+    assert waited == []  # made first, the earlier one would have said Monday last
+    [updated] = updates_of(slack, ts)
+    assert f"was moved to <!date^{int(MOVED_AGAIN.timestamp())}^" in updated["text"]
 
 
 def test_a_question_never_posted_is_left_alone(

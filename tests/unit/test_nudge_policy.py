@@ -22,6 +22,7 @@ from bot.domain.meetings import (
     meeting_called_off,
     meeting_invite_ics,
     plan_held_question_settled,
+    still_to_update,
 )
 from bot.domain.messages import (
     HANDED_OVER_FROM,
@@ -372,24 +373,42 @@ def test_a_cancel_calls_off_a_meeting_still_ahead_only_if_an_invite_put_it_on_ca
     assert called_off(replace(scheduled, state=State.IN_REVIEW)) == {}  # it was held
 
 
-def test_the_held_question_is_updated_where_it_was_asked_and_not_settled_before() -> None:
+def test_the_held_question_is_updated_where_it_was_asked_until_it_is_held_or_cancelled() -> None:
     moved_earlier = {"settled": "moved", "by": "U0BOB", "questions": "3 5"}
+    held_earlier = {"settled": "held", "by": "U0BOB", "questions": "3"}
 
-    def settled(how: Settled, asked: list[int]) -> list[PlannedMessage]:
+    def settled(
+        how: Settled, asked: list[int], before: list[dict[str, str]]
+    ) -> list[PlannedMessage]:
         return plan_held_question_settled(
-            how, asked=asked, settled_before=[moved_earlier], by="U0CAROL", now=TUESDAY_2PM
+            how, asked=asked, settled_before=before, by="U0CAROL", now=TUESDAY_2PM
         )
 
     # Asked about the first time (3, then 5 three working days on), moved, asked again (9).
-    assert settled(Settled.HELD, [3, 5, 9]) == [
+    assert settled(Settled.HELD, [3, 5, 9], [moved_earlier]) == [
         PlannedMessage(
             MessageKind.HELD_QUESTION_SETTLED,
             TUESDAY_2PM,
-            params={"settled": "held", "by": "U0CAROL", "questions": "9"},
+            params={"settled": "held", "by": "U0CAROL", "questions": "3 5 9"},
         )
     ]
-    assert settled(Settled.CANCELLED, [3, 5]) == []  # they say it moved, and stay so
-    assert settled(Settled.CANCELLED, []) == []  # never asked (or not yet: cancelled unsent)
+    # Told it moved, a question is told what came next: moved again, or cancelled.
+    [again] = settled(Settled.MOVED, [3, 5], [moved_earlier])
+    assert again.params["questions"] == "3 5"
+    [cancelled] = settled(Settled.CANCELLED, [3, 5], [moved_earlier])
+    assert cancelled.params["questions"] == "3 5"
+    # Held (or cancelled), it stays so: only 5, which the later update did not name.
+    [last] = settled(Settled.CANCELLED, [3, 5], [moved_earlier, held_earlier])
+    assert last.params["questions"] == "5"
+    assert settled(Settled.CANCELLED, [], []) == []  # never asked (or not yet: cancelled unsent)
+
+
+def test_an_update_leaves_the_questions_a_later_one_names_to_it() -> None:
+    update = {"settled": "moved", "by": "U0BOB", "questions": "3 5 9"}
+
+    assert still_to_update(update, []) == [3, 5, 9]
+    assert still_to_update(update, [{"settled": "cancelled", "questions": "3 9"}]) == [5]
+    assert still_to_update(update, [{"settled": "moved", "questions": "3 5 9"}]) == []
 
 
 def test_a_question_about_a_meeting_that_moved_is_told_its_new_time() -> None:
