@@ -464,16 +464,23 @@ DROPPED_ITEMS = "dropped_items"
 @dataclass(frozen=True)
 class PostedReminder:
     """A reminder Slack took: where (its row's channel; ``owner``'s DM when the channel took
-    no more messages) and its ts."""
+    no more messages) and its ts; its row's id, when what replaces it needs it (a button on
+    it names its row)."""
 
     channel_id: str
     ts: str
     owner: str | None
+    outbox_id: int | None = None
 
 
 def posted_reminders_param(reminders: list[PostedReminder]) -> str:
-    """The reminders as a message's (string) parameter: ``channel ts owner`` per line."""
-    return "\n".join(f"{r.channel_id} {r.ts} {r.owner or '-'}" for r in reminders)
+    """The reminders as a message's (string) parameter: ``channel ts owner [id]`` per line."""
+    return "\n".join(_posted_line(r) for r in reminders)
+
+
+def _posted_line(reminder: PostedReminder) -> str:
+    line = f"{reminder.channel_id} {reminder.ts} {reminder.owner or '-'}"
+    return line if reminder.outbox_id is None else f"{line} {reminder.outbox_id}"
 
 
 def read_posted_reminders(param: object) -> list[PostedReminder]:
@@ -483,9 +490,12 @@ def read_posted_reminders(param: object) -> list[PostedReminder]:
     found = []
     for line in param.splitlines():
         parts = line.split(" ")
-        if len(parts) == 3 and all(parts):
-            channel_id, ts, owner = parts
-            found.append(PostedReminder(channel_id, ts, None if owner == "-" else owner))
+        if len(parts) not in (3, 4) or not all(parts):
+            continue
+        channel_id, ts, owner = parts[:3]
+        number = parts[3] if len(parts) == 4 else ""
+        outbox_id = int(number) if number.isascii() and number.isdigit() else None
+        found.append(PostedReminder(channel_id, ts, None if owner == "-" else owner, outbox_id))
     return found
 
 

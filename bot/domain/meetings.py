@@ -13,7 +13,13 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import Move, State, next_state
-from bot.domain.messages import MessageKind, PlannedMessage, after_working_span, human_span
+from bot.domain.messages import (
+    HANDED_OVER_FROM,
+    MessageKind,
+    PlannedMessage,
+    after_working_span,
+    human_span,
+)
 from bot.domain.moments import WriteMoment, in_zone
 from bot.domain.policy import MeetingDueNudges, Policy
 from bot.domain.postmortem import MEETING_LENGTH, Postmortem
@@ -290,11 +296,12 @@ def meeting_called_off(
     return {CALLED_OFF: at.isoformat(), INVITED: invited}
 
 
-# On the update of the "was it held?" questions once that is settled: how
-# (a Settled), who settled it, the meeting's new time when it moved, and which questions
-# (their outbox ids, space-separated).
+# On the update of the "was it held?" questions once that is settled (or handed over): how
+# (a Settled), who settled it, the meeting's new time when it moved, the new owner (and the
+# one before) when handed over, and which questions (their outbox ids, space-separated).
 SETTLED = "settled"
 NEW_TIME = "meeting_at"
+NEW_OWNER = "to"
 QUESTIONS = "questions"
 
 
@@ -302,11 +309,15 @@ class Settled(StrEnum):
     MOVED = "moved"
     HELD = "held"
     CANCELLED = "cancelled"
+    # Not settled, but asked of someone else now: the question stays open, with its buttons.
+    HANDED_OVER = "handed_over"
 
 
 # Nothing changes these once they are said: the meeting took place, or there is none to
-# hold. A question told its meeting moved is told again what happens next.
+# hold. A question told its meeting moved (or handed over) is told again what happens next.
 _FINAL = frozenset({Settled.HELD, Settled.CANCELLED})
+# Still asking whether the meeting took place: what a hand-over re-addresses.
+_OPEN = frozenset({None, Settled.HANDED_OVER})
 
 
 def read_questions(params: Mapping[str, Any]) -> list[int]:
@@ -334,23 +345,34 @@ def plan_held_question_settled(
     by: str,
     now: datetime,
     new_time: datetime | None = None,
+    handed_over_from: str | None = None,
+    new_owner: str | None = None,
 ) -> list[PlannedMessage]:
     """The "was it held?" questions Slack took (or is taking), ``asked``, updated in place
     to say how it was settled: their Mark meeting held button would invite a click that
-    can only be refused or repeat what was done.
+    can only be refused or repeat what was done. Handed over, they ask ``new_owner``
+    instead, keeping their buttons: a click from the owner before would be refused.
 
     Not those an earlier update (``settled_before``: its params, oldest first) said were
-    held or cancelled, which stays so; one told its meeting moved is told again what came
-    next (moved once more, held, cancelled). Nothing when no question is left: one still
-    waiting to be sent is cancelled with its reason, and never shows.
+    held or cancelled, which stays so; one told its meeting moved is told again (moved
+    once more, held, cancelled), but not re-addressed by a hand-over: it asks nobody
+    anything until it is asked again, after the new time. Nothing when no question is
+    left: one still waiting to be sent is cancelled with its reason, and never shows.
     """
     last = _last_said(settled_before)
-    questions = [number for number in asked if last.get(number) not in _FINAL]
+    if how is Settled.HANDED_OVER:
+        questions = [number for number in asked if last.get(number) in _OPEN]
+    else:
+        questions = [number for number in asked if last.get(number) not in _FINAL]
     if not questions:
         return []
     params = {SETTLED: how.value, "by": by, QUESTIONS: " ".join(map(str, questions))}
     if new_time is not None:
         params[NEW_TIME] = new_time.isoformat()
+    if new_owner is not None:
+        params[NEW_OWNER] = new_owner
+    if handed_over_from is not None:
+        params[HANDED_OVER_FROM] = handed_over_from
     return [PlannedMessage(MessageKind.HELD_QUESTION_SETTLED, now, params=params)]
 
 

@@ -905,11 +905,11 @@ class OutboxRepository:
 
     def posted(self, *, item_ids: Sequence[int]) -> list[PostedReminder]:
         """Where these messages are, for those Slack took: their channel and ts (and whom
-        each was addressed to), oldest first."""
+        each was addressed to, and its id), oldest first."""
         if not item_ids:
             return []
         rows = self._session.execute(
-            select(OutboxRow.channel_id, OutboxRow.slack_ts, OutboxRow.recipient)
+            select(OutboxRow.channel_id, OutboxRow.slack_ts, OutboxRow.recipient, OutboxRow.id)
             .where(
                 OutboxRow.id.in_(list(item_ids)),
                 OutboxRow.status.in_(_REACHED_SLACK),
@@ -917,7 +917,10 @@ class OutboxRepository:
             )
             .order_by(OutboxRow.id)
         )
-        return [PostedReminder(channel, str(ts), person) for channel, ts, person in rows]
+        return [
+            PostedReminder(channel, str(ts), person, item_id)
+            for channel, ts, person, item_id in rows
+        ]
 
     def in_flight(self, *, item_ids: Sequence[int], now: datetime, other_than_worker: str) -> bool:
         """Whether another dispatcher is posting one of these messages ``now`` (pending, or

@@ -18,6 +18,7 @@ from bot.domain.document import (
 )
 from bot.domain.errors import DomainError
 from bot.domain.lifecycle import CLOSED, Move, State
+from bot.domain.meetings import Settled, plan_held_question_settled
 from bot.domain.messages import (
     ACTION_ITEM_REMINDERS,
     DIRECT_MESSAGES,
@@ -295,6 +296,46 @@ def plan_messages(
         uow.outbox.add(
             postmortem_id=postmortem.id, channel_id=message.recipient, planned=message, now=now
         )
+
+
+def held_questions_settled(
+    uow: UnitOfWork,
+    before: Postmortem,
+    how: Settled,
+    *,
+    by: str,
+    now: datetime,
+    new_time: datetime | None = None,
+    new_owner: str | None = None,
+) -> list[PlannedMessage]:
+    """The update in place of the "was it held?" questions posted about ``before``'s
+    meeting, now that ``how`` settled it (or handed it over to ``new_owner``); nothing if
+    none was posted.
+
+    Asked once the pending questions are cancelled (or handed over): one a dispatcher is
+    posting at that moment is still counted (it is recorded as sent), and the update waits
+    for its ts.
+    """
+    if before.state is not State.MEETING_SCHEDULED:
+        return []  # only a scheduled meeting is asked about
+    asked = uow.outbox.heard_or_in_flight_ids(
+        postmortem_id=before.id, kind=MessageKind.ASK_MARK_HELD, now=now
+    )
+    if not asked:
+        return []
+    earlier = uow.outbox.params_by_id(
+        postmortem_id=before.id, kind=MessageKind.HELD_QUESTION_SETTLED
+    )
+    return plan_held_question_settled(
+        how,
+        asked=asked,
+        settled_before=earlier.values(),
+        by=by,
+        now=now,
+        new_time=new_time,
+        new_owner=new_owner,
+        handed_over_from=before.owner_id if new_owner is not None else None,
+    )
 
 
 def current_gaps(uow: UnitOfWork, postmortem_id: int) -> list[Gap]:

@@ -23,7 +23,6 @@ from bot.domain.meetings import (
     invite_params,
     invite_sequence,
     meeting_called_off,
-    plan_held_question_settled,
     when_it_took_place,
 )
 from bot.domain.messages import (
@@ -49,6 +48,7 @@ from bot.services.base import (
     Service,
     check_not_complete,
     find_postmortem,
+    held_questions_settled,
     plan_messages,
     queue_notice,
     reason_gone_elsewhere,
@@ -188,7 +188,7 @@ class LifecycleService(Service):
             )
             # A question already asked about the earlier time says it moved (the schedule
             # asks again, after the new one).
-            settled = self._held_question_settled(
+            settled = held_questions_settled(
                 uow, postmortem, Settled.MOVED, by=actor, now=now, new_time=at
             )
             planned = plan_on_schedule(updated, self._policy, now, invite=invite)
@@ -247,7 +247,7 @@ class LifecycleService(Service):
                 details=details,
             )
             uow.outbox.cancel_pending(postmortem_id=postmortem.id, kinds=_UNTIL_HELD)
-            settled = self._held_question_settled(uow, postmortem, Settled.HELD, by=actor, now=now)
+            settled = held_questions_settled(uow, postmortem, Settled.HELD, by=actor, now=now)
             held = plan_on_held(updated, self._policy, now, by=actor)
             plan_messages(uow, updated, [*settled, *held], now)
             uow.commit()
@@ -347,9 +347,7 @@ class LifecycleService(Service):
                 **called_off,
             }
             cancelled = PlannedMessage(MessageKind.CANCELLED, now, params=params)
-            settled = self._held_question_settled(
-                uow, postmortem, Settled.CANCELLED, by=actor, now=now
-            )
+            settled = held_questions_settled(uow, postmortem, Settled.CANCELLED, by=actor, now=now)
             plan_messages(uow, updated, [*settled, cancelled], now)
             uow.commit()
             return updated
@@ -519,40 +517,6 @@ class LifecycleService(Service):
             return True
 
     # -- helpers -----------------------------------------------------------------------
-    @staticmethod
-    def _held_question_settled(
-        uow: UnitOfWork,
-        before: Postmortem,
-        how: Settled,
-        *,
-        by: str,
-        now: datetime,
-        new_time: datetime | None = None,
-    ) -> list[PlannedMessage]:
-        """The update in place of the "was it held?" questions posted about ``before``'s
-        meeting, now that ``how`` settled it; nothing if none was posted.
-
-        Asked once the pending questions are cancelled: one a dispatcher is posting at that
-        moment is still counted (it is recorded as sent), and the update waits for its ts.
-        """
-        if before.state is not State.MEETING_SCHEDULED:
-            return []  # only a scheduled meeting is asked about
-        asked = uow.outbox.heard_or_in_flight_ids(
-            postmortem_id=before.id, kind=MessageKind.ASK_MARK_HELD, now=now
-        )
-        if not asked:
-            return []
-        return plan_held_question_settled(
-            how,
-            asked=asked,
-            settled_before=uow.outbox.params_by_id(
-                postmortem_id=before.id, kind=MessageKind.HELD_QUESTION_SETTLED
-            ).values(),
-            by=by,
-            now=now,
-            new_time=new_time,
-        )
-
     def _move(
         self, uow: UnitOfWork, postmortem: Postmortem, new: State, now: datetime, **fields: object
     ) -> Postmortem:

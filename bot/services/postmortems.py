@@ -19,6 +19,7 @@ from bot.domain.details import (
 from bot.domain.document import ActionItem, Document
 from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import CLOSED, State
+from bot.domain.meetings import Settled
 from bot.domain.messages import (
     ACTION_ITEM_REMINDERS,
     NUDGES,
@@ -48,6 +49,7 @@ from bot.services.base import (
     NoPostmortemHere,
     Service,
     find_postmortem,
+    held_questions_settled,
     mrkdwn_safe,
     only_completed,
     plan_messages,
@@ -333,12 +335,13 @@ class PostmortemService(Service):
                 to_recipient=new_owner,
                 kinds=sorted(NUDGES),
             )
-            plan_messages(
-                uow,
-                updated,
-                plan_on_owner(updated, self._policy, now, handed_over_from=postmortem.owner_id),
-                now,
+            # A "was it held?" question already posted asks the old owner, whose click on
+            # it is refused: it asks the new one instead.
+            readdressed = held_questions_settled(
+                uow, postmortem, Settled.HANDED_OVER, by=actor, now=now, new_owner=new_owner
             )
+            told = plan_on_owner(updated, self._policy, now, handed_over_from=postmortem.owner_id)
+            plan_messages(uow, updated, [*readdressed, *told], now)
             uow.commit()
             return updated
 

@@ -21,11 +21,19 @@ from bot.domain.document import (
     GAPS,
     OPEN_ITEMS,
     POSTED_REMINDERS,
+    PostedReminder,
     read_gaps,
     read_open_items,
     read_posted_reminders,
 )
-from bot.domain.meetings import SEQUENCE, Attendee, invite_attendees, meeting_invite_ics
+from bot.domain.meetings import (
+    SEQUENCE,
+    SETTLED,
+    Attendee,
+    Settled,
+    invite_attendees,
+    meeting_invite_ics,
+)
 from bot.domain.messages import (
     ACTION_ITEM_REMINDERS,
     HANDED_OVER_FROM,
@@ -151,6 +159,11 @@ _MAYBE_DONE = frozenset({"fatal_error", "internal_error", "request_timeout"})
 # A call that failed on the way (refused, reset, timed out, cut short): Slack may or may not
 # have had it. urllib's URLError and TimeoutError are OSErrors; http.client's own are not.
 _NETWORK_ERRORS = (OSError, http.client.HTTPException)
+
+
+def _text_only(text: str) -> list[Block]:
+    """A message's blocks once it offers nothing to click: ``text`` alone."""
+    return [SectionBlock(text=MarkdownTextObject(text=text))]
 
 
 def _failure(error: SlackApiError) -> DeliveryFailed:
@@ -331,7 +344,24 @@ class SlackMessenger:
             self._replace_posted(message, text)
             return self._post(message, text)
         if message.kind is MessageKind.HELD_QUESTION_SETTLED:
-            self._replace_posted(message, held_question_settled_text(postmortem, message.params))
+            text = held_question_settled_text(postmortem, message.params)
+            if message.params.get(SETTLED) != Settled.HANDED_OVER:
+                self._replace_posted(message, text)
+                return None
+
+            def still_asking(question: PostedReminder) -> list[Block]:
+                # Asked of the new owner: the question keeps its buttons (its Snooze names
+                # its own row).
+                if question.outbox_id is None:
+                    return _text_only(text)
+                return nudge_blocks(
+                    MessageKind.ASK_MARK_HELD,
+                    text,
+                    outbox_id=question.outbox_id,
+                    postmortem_id=postmortem.id,
+                )
+
+            self._replace_posted(message, text, blocks=still_asking)
             return None
         if message.kind is MessageKind.DOCUMENT_EXPORT:
             return self._export(message, postmortem)
@@ -420,11 +450,17 @@ class SlackMessenger:
         zone = message.policy.person_zone(self.user_timezone(recipient) if recipient else None)
         return (message.sent_at or self._clock()).astimezone(zone).date()
 
-    def _replace_posted(self, message: Outgoing, text: str) -> None:
+    def _replace_posted(
+        self,
+        message: Outgoing,
+        text: str,
+        *,
+        blocks: Callable[[PostedReminder], list[Block]] | None = None,
+    ) -> None:
         """Replace the reminders ``message`` names as posted (an action item's, the "was it
         held?" questions) with what became of them (``text``): a "Mark done" or "Mark
         meeting held" button left on them invites a click that can only be refused, or say
-        it was done already.
+        it was done already. With ``blocks``, each shows those instead of ``text`` alone.
 
         A reminder sent to its recipient directly is in their DM: its row's channel is
         their id, or (an action item's, when the channel took no more messages) the
@@ -432,26 +468,22 @@ class SlackMessenger:
         the click on it still says what became of it.
         """
         for reminder in read_posted_reminders(message.params.get(POSTED_REMINDERS)):
+            shown = _text_only(text) if blocks is None else blocks(reminder)
             if is_slack_user(reminder.channel_id):
                 # Posted to the person: chat.update wants the DM's own id (opened only now).
                 where = self._direct_channel(reminder.channel_id, message.outbox_id)
-            elif self._updated(reminder.channel_id, reminder.ts, text):
+            elif self._updated(reminder.channel_id, reminder.ts, text, shown):
                 continue
             else:  # not in its channel: in the owner's DM, if it went there
                 owner = reminder.owner
                 where = self._direct_channel(owner, message.outbox_id) if owner else None
-            if where is None or not self._updated(where, reminder.ts, text):
+            if where is None or not self._updated(where, reminder.ts, text, shown):
                 log.info("left reminder %s as it was: it can no longer be updated", reminder.ts)
 
-    def _updated(self, channel_id: str, ts: str, text: str) -> bool:
+    def _updated(self, channel_id: str, ts: str, text: str, blocks: list[Block]) -> bool:
         """chat.update; False when Slack says it can never be (a temporary failure raises)."""
         try:
-            self._client.chat_update(
-                channel=channel_id,
-                ts=ts,
-                text=text,
-                blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
-            )
+            self._client.chat_update(channel=channel_id, ts=ts, text=text, blocks=blocks)
         except SlackApiError as error:
             if _failure(error).permanent:
                 return False

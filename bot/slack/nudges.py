@@ -21,6 +21,7 @@ from bot.domain.meetings import (
     CALLED_OFF,
     INVITED,
     MOVED_FROM,
+    NEW_OWNER,
     NEW_TIME,
     SETTLED,
     WAS_INVITED,
@@ -212,11 +213,7 @@ def nudge_text(
                 f":white_check_mark: The postmortem meeting for {title} was due to start{when}. "
                 f"Once it has been held, mark it with {mark_held}. {no_owner}"
             )
-        return (
-            f":white_check_mark: {owner}, the postmortem meeting for {title} was due to start"
-            f"{when}. Did it take place? Click *Mark meeting held* (or {mark_held}). If it "
-            f"moved, set the new time with {schedule}."
-        )
+        return _asked_if_held(postmortem, owner)
     if kind is MessageKind.NUDGE_NOT_DONE:
         held = (
             f" {slack_date(postmortem.meeting_held_at)}"
@@ -308,12 +305,33 @@ def meeting_held_text(postmortem: Postmortem, by: str) -> str:
     )
 
 
+def _asked_if_held(postmortem: Postmortem, owner: str) -> str:
+    """The "was it held?" question, asking ``owner`` (how they are addressed)."""
+    title = f"*{escape(postmortem.title)}* (#{postmortem.id})"
+    when = f" {slack_date(postmortem.meeting_at)}" if postmortem.meeting_at is not None else ""
+    return (
+        f":white_check_mark: {owner}, the postmortem meeting for {title} was due to start"
+        f"{when}. Did it take place? Click *Mark meeting held* (or "
+        f"{command(postmortem.id, 'held')}). If it moved, set the new time with "
+        f"{command(postmortem.id, 'schedule')}."
+    )
+
+
 def held_question_settled_text(postmortem: Postmortem, params: Mapping[str, Any]) -> str:
-    """What a posted "was it held?" question says, without its buttons, once someone
-    settled it: the meeting was marked held, or moved, or the postmortem cancelled."""
+    """What a posted "was it held?" question says once someone settled it (then without
+    its buttons): the meeting was marked held, or moved, or the postmortem cancelled; or,
+    handed over, the same question asked of the new owner (with its buttons)."""
     title = f"*{escape(postmortem.title)}* (#{postmortem.id})"
     by = f"<@{params['by']}>"
     how, new_time = params.get(SETTLED), params.get(NEW_TIME)
+    if how == Settled.HANDED_OVER:
+        new_owner, before = params.get(NEW_OWNER), params.get(HANDED_OVER_FROM)
+        how_they_came = (
+            f"you took the postmortem over from <@{before}>"
+            if new_owner == params["by"] and before
+            else f"the postmortem was handed over to you by {by}"
+        )
+        return _asked_if_held(postmortem, f"<@{new_owner}> ({how_they_came})")
     if how == Settled.MOVED and new_time:
         return (
             f":calendar: The postmortem meeting for {title} was moved to "

@@ -579,6 +579,32 @@ def test_a_question_told_its_meeting_moved_is_told_what_happened_next(
     assert buttons(question["blocks"]) == []
 
 
+def test_a_question_handed_over_asks_the_new_owner_whose_click_marks_it_held(
+    bot: BotHarness,
+) -> None:
+    ask = asked_bob_an_hour_on(bot)
+
+    bot.user("U0BOB").command("owner <@U0CAROL|carol>")
+    bot.slack.wait_for("chat.postEphemeral")  # answered after the hand-over committed
+    bot.settle()
+    [question] = questions_shown(bot)
+    mark_held = next(
+        b for b in buttons(question["blocks"]) if b["action_id"] == "lifecycle.mark_held"
+    )
+    bot.user("U0CAROL").click(mark_held, message_ts=question["ts"])
+    bot.settle()
+
+    assert question["ts"] == ask["ts"]
+    assert question["text"].startswith(
+        ":white_check_mark: <@U0CAROL> (the postmortem was handed over to you by <@U0BOB>), "
+        "the postmortem meeting for *Checkout errors* (#1) was due to start "
+    )
+    assert "Did it take place? Click *Mark meeting held*" in question["text"]
+    [settled] = questions_shown(bot)
+    assert settled["text"].endswith("was marked held by <@U0CAROL>.")
+    assert buttons(settled["blocks"]) == []
+
+
 def test_a_rescheduled_meeting_updates_the_same_calendar_event_and_says_what_moved(
     bot: BotHarness,
 ) -> None:

@@ -1,6 +1,6 @@
 """The "was it held?" question, once settled (the meeting marked held, or moved, or the
 postmortem cancelled): the question posted is updated in place, once per settlement, and no
-longer offers its Mark meeting held button.
+longer offers its Mark meeting held button; handed over, it asks the new owner instead.
 
 The runtime as in production and the Slack stand-in, on SQLite and PostgreSQL. The clock
 starts on Tuesday 24 November 2026, 14:00 UTC; Bob, the owner, works 09:00-18:00 in New
@@ -25,6 +25,7 @@ from bot.persistence.tables import OutboxRow
 from bot.persistence.uow import UnitOfWork
 from tests.support.clock import FakeClock
 from tests.support.dispatch_worker import posted_by_another_replica
+from tests.support.slack_user import buttons
 
 CHANNEL = "C0INCIDENT"
 MEETING = datetime(2026, 11, 25, 15, tzinfo=UTC)  # Wednesday, 10:00 in New York
@@ -368,3 +369,88 @@ def test_a_question_sent_to_the_owner_directly_is_updated_in_their_direct_messag
     assert "was cancelled (by <@U0ALICE>)" in question["text"]
     assert "Mark meeting held" not in json.dumps(question["blocks"])
     assert [update["channel"] for update in updates_of(slack, str(asked["ts"]))] == ["D0BOB"]
+
+
+# -- handed over: the question still open asks the new owner ---------------------------------
+
+
+def handed_to_carol(runtime: Runtime, *, by: str = "U0BOB") -> None:
+    runtime.postmortems.hand_over(channel_id=CHANNEL, actor=by, new_owner="U0CAROL")
+
+
+def test_a_question_handed_over_asks_the_new_owner_and_keeps_its_buttons(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    ts = asked_bob(runtime, clock, slack)
+    [question_id] = [
+        r.id for r in outbox(runtime) if r.kind == "ask_mark_held" and r.status == "sent"
+    ]
+
+    handed_to_carol(runtime)
+    runtime.dispatcher.drain(now=clock())
+
+    [question] = shown(slack, CHANNEL)
+    assert question["ts"] == ts
+    assert question["text"] == (
+        ":white_check_mark: <@U0CAROL> (the postmortem was handed over to you by <@U0BOB>), "
+        "the postmortem meeting for *Checkout errors* (#1) was due to start "
+        f"<!date^{int(MEETING.timestamp())}^{{date_short_pretty}} at {{time}}|2026-11-25 15:00 "
+        "UTC>. Did it take place? Click *Mark meeting held* (or `/postmortem held #1`). If it "
+        "moved, set the new time with `/postmortem schedule #1`."
+    )
+    assert [(b["action_id"], b["value"]) for b in buttons(question["blocks"])] == [
+        ("lifecycle.mark_held", "1"),
+        ("nudge.snooze", str(question_id)),  # its own row, as before
+    ]
+    assert len(updates_of(slack, ts)) == 1
+
+
+def test_a_question_handed_over_is_updated_again_once_the_new_owner_marks_it_held(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    ts = asked_bob(runtime, clock, slack)
+    handed_to_carol(runtime)
+    runtime.dispatcher.drain(now=clock())
+
+    runtime.lifecycle.mark_meeting_held(channel_id=CHANNEL, actor="U0CAROL")
+    runtime.dispatcher.drain(now=clock())
+
+    [question] = shown(slack, CHANNEL)
+    assert question["text"].endswith("was marked held by <@U0CAROL>.")
+    assert buttons(question["blocks"]) == []
+    assert len(updates_of(slack, ts)) == 2
+
+
+def test_a_question_told_its_meeting_moved_is_not_readdressed_by_a_hand_over(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    ts = asked_bob(runtime, clock, slack)
+    moved(runtime)
+    runtime.dispatcher.drain(now=clock())
+
+    handed_to_carol(runtime)
+    runtime.dispatcher.drain(now=clock())
+
+    [question] = shown(slack, CHANNEL)
+    assert question["text"].endswith("(by <@U0BOB>): I'll ask again after it.")  # asks nobody
+    assert len(updates_of(slack, ts)) == 1
+    assert len(rows(runtime, "ask_mark_held_settled")) == 1
+
+
+def test_a_question_handed_over_twice_before_it_is_updated_asks_the_last_owner_only(
+    runtime: Runtime, clock: FakeClock, slack: SlackStandIn
+) -> None:
+    ts = asked_bob(runtime, clock, slack)
+    handed_to_carol(runtime)
+    runtime.postmortems.hand_over(channel_id=CHANNEL, actor="U0CAROL", new_owner="U0DAVE")
+
+    runtime.dispatcher.drain(now=clock())
+
+    [updated] = updates_of(slack, ts)
+    assert updated["text"].startswith(
+        ":white_check_mark: <@U0DAVE> (the postmortem was handed over to you by <@U0CAROL>), "
+    )
+    assert [status for status, _, _ in rows(runtime, "ask_mark_held_settled")] == [
+        "cancelled",
+        "sent",
+    ]

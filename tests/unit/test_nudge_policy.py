@@ -403,6 +403,33 @@ def test_the_held_question_is_updated_where_it_was_asked_until_it_is_held_or_can
     assert settled(Settled.CANCELLED, [], []) == []  # never asked (or not yet: cancelled unsent)
 
 
+def test_a_hand_over_readdresses_only_the_questions_still_asking() -> None:
+    def handed_over(before: list[dict[str, str]]) -> list[PlannedMessage]:
+        return plan_held_question_settled(
+            Settled.HANDED_OVER,
+            asked=[3, 5, 9],
+            settled_before=before,
+            by="U0BOB",
+            now=TUESDAY_2PM,
+            new_owner="U0CAROL",
+            handed_over_from="U0BOB",
+        )
+
+    # 3 and 5 asked about a meeting that moved: they ask nobody anything now.
+    [update] = handed_over([{"settled": "moved", "by": "U0BOB", "questions": "3 5"}])
+    assert update.params == {
+        "settled": "handed_over",
+        "by": "U0BOB",
+        "questions": "9",
+        "to": "U0CAROL",
+        "handed_over_from": "U0BOB",
+    }
+    # Handed over before, a question is still open: it asks the newest owner.
+    [again] = handed_over([{"settled": "handed_over", "by": "U0DAVE", "questions": "3 5 9"}])
+    assert again.params["questions"] == "3 5 9"
+    assert handed_over([{"settled": "cancelled", "by": "U0BOB", "questions": "3 5 9"}]) == []
+
+
 def test_an_update_leaves_the_questions_a_later_one_names_to_it() -> None:
     update = {"settled": "moved", "by": "U0BOB", "questions": "3 5 9"}
 

@@ -502,6 +502,27 @@ def test_a_settled_held_question_says_how_and_by_whom_instead_of_asking() -> Non
     )
 
 
+def test_a_held_question_handed_over_asks_the_new_owner_and_says_how_it_came_to_them() -> None:
+    meeting = TUESDAY_2PM - timedelta(hours=2)
+    about = postmortem(title="Payments", state=State.MEETING_SCHEDULED, meeting_at=meeting)
+
+    def said(by: str) -> str:
+        params = {"settled": "handed_over", "by": by, "to": "U0CAROL", "handed_over_from": "U0BOB"}
+        return held_question_settled_text(about, params)
+
+    assert said("U0BOB") == (
+        ":white_check_mark: <@U0CAROL> (the postmortem was handed over to you by <@U0BOB>), the "
+        "postmortem meeting for *Payments* (#7) was due to start "
+        f"<!date^{int(meeting.timestamp())}^{{date_short_pretty}} at {{time}}|2026-11-24 12:00 "
+        "UTC>. Did it take place? Click *Mark meeting held* (or `/postmortem held #7`). If it "
+        "moved, set the new time with `/postmortem schedule #7`."
+    )
+    # An incident manager who takes it over themselves.
+    assert said("U0CAROL").startswith(
+        ":white_check_mark: <@U0CAROL> (you took the postmortem over from <@U0BOB>), the "
+    )
+
+
 # -- every nudge reads as a sentence, whoever is (or is not) there to read it ---------------
 
 MEETING = TUESDAY_2PM + timedelta(days=2)
