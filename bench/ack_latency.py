@@ -408,6 +408,51 @@ def bench_ack_only(opts: Options, *, pbr: bool) -> dict[str, Phase]:
     return phases
 
 
+def measure_starts(
+    opts: Options,
+    workload: Workload,
+    pid: int,
+    outbox: Outbox,
+    slack: StandIn,
+    open_rate: float,
+    *,
+    clicks: bool,
+) -> dict[str, Phase]:
+    """The start phases (and the clicks, if the server has them), each drained of prompts."""
+
+    def measured(name: str, **how: Any) -> Phase:
+        phase = run_phase(name, workload, pid, **how)
+        phase.backlog_at_end = outbox.pending_prompts()
+        phase.drained_at, phase.pending_after_limit = outbox.wait_drained()
+        settle(pid, name)
+        return phase
+
+    measured("warmup", mode="closed", connections=10, seconds=opts.warmup)
+    phases = {
+        "closed_start": measured(
+            "closed_start", mode="closed", connections=opts.connections, seconds=opts.seconds
+        ),
+        "open_start": measured(
+            "open_start", mode="open", connections=0, seconds=opts.seconds, rate=open_rate
+        ),
+    }
+    own_rate = 0.5 * phases["closed_start"].result.throughput
+    phases["open_start_own"] = measured(
+        "open_start_own", mode="open", connections=0, seconds=opts.seconds, rate=own_rate
+    )
+    if clicks:
+        workload.kind = "click"
+        phases["closed_click"] = measured(
+            "closed_click", mode="closed", connections=opts.connections, seconds=opts.seconds
+        )
+    record = slack.dump()
+    kinds = outbox.kinds()
+    for name in ("closed_start", "open_start", "open_start_own"):
+        phases[name].prompts = prompt_figures(phases[name], record["posts"], kinds)
+    print(f"  stand-in calls: {record['counts']}", file=sys.stderr, flush=True)
+    return phases
+
+
 def bench_bot(opts: Options, db: str, pg_url: str | None, open_rate: float) -> dict[str, Phase]:
     print(f"[bot on {db}]", file=sys.stderr, flush=True)
     with contextlib.ExitStack() as stack:
@@ -432,36 +477,7 @@ def bench_bot(opts: Options, db: str, pg_url: str | None, open_rate: float) -> d
         outbox = Outbox(url)
         stack.callback(outbox.close)
         workload = Workload(SECRET, port, tag="S" if db == "sqlite" else "P")
-
-        def measured(name: str, **how: Any) -> Phase:
-            phase = run_phase(name, workload, child.pid, **how)
-            phase.backlog_at_end = outbox.pending_prompts()
-            phase.drained_at, phase.pending_after_limit = outbox.wait_drained()
-            settle(child.pid, name)
-            return phase
-
-        measured("warmup", mode="closed", connections=10, seconds=opts.warmup)
-        phases = {
-            "closed_start": measured(
-                "closed_start", mode="closed", connections=opts.connections, seconds=opts.seconds
-            ),
-            "open_start": measured(
-                "open_start", mode="open", connections=0, seconds=opts.seconds, rate=open_rate
-            ),
-        }
-        own_rate = 0.5 * phases["closed_start"].result.throughput
-        phases["open_start_own"] = measured(
-            "open_start_own", mode="open", connections=0, seconds=opts.seconds, rate=own_rate
-        )
-        workload.kind = "click"
-        phases["closed_click"] = measured(
-            "closed_click", mode="closed", connections=opts.connections, seconds=opts.seconds
-        )
-        record = slack.dump()
-        kinds = outbox.kinds()
-        for name in ("closed_start", "open_start", "open_start_own"):
-            phases[name].prompts = prompt_figures(phases[name], record["posts"], kinds)
-        print(f"  stand-in calls: {record['counts']}", file=sys.stderr, flush=True)
+        phases = measure_starts(opts, workload, child.pid, outbox, slack, open_rate, clicks=True)
     if opts.profile is not None:
         summarize_profile(opts.profile / f"bot-{db}.prof")
     return phases
@@ -488,32 +504,7 @@ def bench_floor(opts: Options, open_rate: float, libraries: tuple[str, ...]) -> 
         outbox = Outbox(f"sqlite:///{database}")
         stack.callback(outbox.close)
         workload = Workload(SECRET, port, tag="F")
-
-        def measured(name: str, **how: Any) -> Phase:
-            phase = run_phase(name, workload, child.pid, **how)
-            phase.backlog_at_end = outbox.pending_prompts()
-            phase.drained_at, phase.pending_after_limit = outbox.wait_drained()
-            settle(child.pid, name)
-            return phase
-
-        measured("warmup", mode="closed", connections=10, seconds=opts.warmup)
-        phases = {
-            "closed_start": measured(
-                "closed_start", mode="closed", connections=opts.connections, seconds=opts.seconds
-            ),
-            "open_start": measured(
-                "open_start", mode="open", connections=0, seconds=opts.seconds, rate=open_rate
-            ),
-        }
-        own_rate = 0.5 * phases["closed_start"].result.throughput
-        phases["open_start_own"] = measured(
-            "open_start_own", mode="open", connections=0, seconds=opts.seconds, rate=own_rate
-        )
-        record = slack.dump()
-        kinds = outbox.kinds()
-        for name in ("closed_start", "open_start", "open_start_own"):
-            phases[name].prompts = prompt_figures(phases[name], record["posts"], kinds)
-    return phases
+        return measure_starts(opts, workload, child.pid, outbox, slack, open_rate, clicks=False)
 
 
 def summarize_profile(path: Path) -> None:
