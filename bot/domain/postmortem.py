@@ -137,6 +137,13 @@ def check_can_claim(postmortem: Postmortem) -> State:
     return next_state(postmortem.state, Move.ASSIGN_OWNER, postmortem.id)
 
 
+def hands_it_over(postmortem: Postmortem, actor: str, incident_managers: Collection[str]) -> bool:
+    """Whether ``actor`` is one of the people who hand ``postmortem`` over: its owner, whoever
+    assigned them, or an incident manager (while it has no owner, only an incident manager)."""
+    deciders = {postmortem.owner_id, postmortem.owner_assigned_by, *incident_managers}
+    return actor in deciders - {None}
+
+
 def check_can_hand_over(
     postmortem: Postmortem,
     *,
@@ -152,7 +159,7 @@ def check_can_hand_over(
     (a deactivated account) would otherwise hold the postmortem for good.
     """
     state = next_state(postmortem.state, Move.HAND_OVER, postmortem.id)
-    if actor not in (postmortem.owner_id, postmortem.owner_assigned_by, *incident_managers):
+    if not hands_it_over(postmortem, actor, incident_managers):
         managers = (
             "an incident manager (" + ", ".join(f"<@{m}>" for m in incident_managers) + ")"
             if incident_managers

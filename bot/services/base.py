@@ -79,6 +79,16 @@ class Service:
             uow.commit()
 
 
+def belongs_elsewhere(postmortem: Postmortem) -> NoPostmortemHere:
+    """The refusal of a command naming a postmortem from outside its channel."""
+    return NoPostmortemHere(
+        f"Postmortem #{postmortem.id} belongs to <#{postmortem.channel_id}>: "
+        "run the command there.",
+        plain_text=f"Postmortem #{postmortem.id} belongs to another channel now: "
+        "run the command there.",
+    )
+
+
 def find_postmortem(
     uow: UnitOfWork,
     *,
@@ -103,12 +113,7 @@ def find_postmortem(
         if found.channel_id is None:
             raise NoPostmortemHere(_UNROUTED.format(id=postmortem_id))
         if channel_id and found.channel_id != channel_id:
-            raise NoPostmortemHere(
-                f"Postmortem #{postmortem_id} belongs to <#{found.channel_id}>: "
-                "run the command there.",
-                plain_text=f"Postmortem #{postmortem_id} belongs to another channel now: "
-                "run the command there.",
-            )
+            raise belongs_elsewhere(found)
         return found
     if is_direct_message(channel_id):
         raise NoPostmortemHere(in_a_direct_message(verb, arguments))

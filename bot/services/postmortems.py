@@ -43,11 +43,13 @@ from bot.domain.postmortem import (
     Postmortem,
     check_can_claim,
     check_can_hand_over,
+    hands_it_over,
 )
 from bot.persistence.uow import UnitOfWork
 from bot.services.base import (
     NoPostmortemHere,
     Service,
+    belongs_elsewhere,
     find_postmortem,
     held_questions_settled,
     mrkdwn_safe,
@@ -280,11 +282,16 @@ class PostmortemService(Service):
         with self._uow_factory() as uow:
             postmortem = find_postmortem(
                 uow,
-                channel_id=channel_id,
+                # Named by its number, it is found from anywhere: its channel may be archived
+                # (slash commands do not run there) when its owner leaves, months later.
+                channel_id="" if postmortem_id is not None else channel_id,
                 postmortem_id=postmortem_id,
                 verb="owner",
                 arguments=None,
             )
+            elsewhere = postmortem.channel_id != channel_id
+            if elsewhere and not hands_it_over(postmortem, actor, self._policy.incident_managers):
+                raise belongs_elsewhere(postmortem)
             if postmortem.state is State.AWAITING_OWNER:
                 owned = self._assign_first_owner(uow, postmortem, new_owner, actor, now)
                 if owned is None:

@@ -159,3 +159,27 @@ def test_handed_over_after_done_the_export_still_names_who_ran_the_meeting(
     markdown = export.params["text"]
     assert "- Owner: @Carol\n" in markdown
     assert "- Participants: @Bob\n" in markdown
+
+
+def test_its_owner_hands_a_completed_postmortem_over_from_a_direct_message(
+    bot: BotHarness,
+) -> None:
+    # Months later its incident channel may be archived, where slash commands do not run:
+    # named by its number, the postmortem is handed over from anywhere, by those who may.
+    completed_by_bob(bot)
+    bot.settle()
+
+    bot.user("U0DAN", channel_id="D0DAN").command("owner #1 <@U0DAN|dan>")
+    refused = bot.slack.wait_for("chat.postEphemeral")[-1].params["text"]
+    bot.user("U0BOB", channel_id="D0BOB").command("owner #1 <@U0CAROL|carol>")
+    answer = bot.slack.wait_for("chat.postEphemeral", 2)[-1].params
+
+    assert refused == "Postmortem #1 belongs to <#C0INCIDENT>: run the command there."
+    assert (answer["channel"], answer["user"], answer["text"]) == (
+        "D0BOB",
+        "U0BOB",
+        "<@U0CAROL> now owns postmortem #1; I told the channel.",
+    )
+    bot.settle()
+    [told] = posted(bot, "owner_told")
+    assert told["channel"] == "U0CAROL"

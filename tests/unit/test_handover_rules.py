@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from bot.domain.errors import IllegalTransition, NotAllowed
 from bot.domain.lifecycle import State
-from bot.domain.postmortem import Postmortem, check_can_hand_over
+from bot.domain.postmortem import Postmortem, check_can_hand_over, hands_it_over
 
 RESOLVED = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -112,3 +113,12 @@ def test_a_cancelled_postmortem_is_not_handed_over_even_by_an_incident_manager()
             new_owner="U0CAROL",
             incident_managers=("U0MANAGER",),
         )
+
+
+def test_while_nobody_owns_it_only_an_incident_manager_is_one_who_hands_it_over() -> None:
+    unowned = replace(owned(state=State.AWAITING_OWNER), owner_id=None, owner_assigned_by=None)
+
+    assert hands_it_over(unowned, "U0MANAGER", ("U0MANAGER",))
+    assert not hands_it_over(unowned, "U0ALICE", ("U0MANAGER",))
+    assert hands_it_over(owned(), "U0ALICE", ())
+    assert not hands_it_over(owned(), "U0DAN", ("U0MANAGER",))
