@@ -20,6 +20,7 @@ from tests.support.lifecycle import (
     opened_form,
     owned_by_bob,
     posted,
+    schedule_at,
     schedule_form,
     submitted,
 )
@@ -120,13 +121,8 @@ def test_a_meeting_outside_working_hours_is_scheduled_and_the_announcement_says_
     bot = make_bot(policy=BERLIN_OFFICE_HOURS)
     owned_by_bob(bot)
     saturday_10am_berlin = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-    bot.user("U0BOB").answer("schedule")
 
-    assert (
-        errors(bot.user("U0BOB").submit_view(submitted(opened_form(bot), at=saturday_10am_berlin)))
-        == {}
-    )
-    bot.settle()
+    schedule_at(bot, saturday_10am_berlin)
 
     [invite] = posted(bot, "meeting_invite")
     assert (
@@ -139,12 +135,7 @@ def test_a_meeting_outside_working_hours_is_scheduled_and_the_announcement_says_
 
     # Moved into working hours: the new announcement has no note.
     thursday_11am_berlin = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
-    bot.user("U0BOB").answer("schedule")
-    assert (
-        errors(bot.user("U0BOB").submit_view(submitted(opened_form(bot), at=thursday_11am_berlin)))
-        == {}
-    )
-    bot.settle()
+    schedule_at(bot, thursday_11am_berlin)
 
     [_, moved] = posted(bot, "meeting_invite")
     assert "moved from" in moved["text"]

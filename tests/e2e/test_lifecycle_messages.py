@@ -15,18 +15,14 @@ from tests.support.lifecycle import (
     opened_form,
     owned_by_bob,
     posted,
+    schedule_at,
     submitted,
 )
 from tests.support.slack_user import block_text
 
 
 def schedule(bot: BotHarness, *, after: timedelta, why: str | None = None) -> None:
-    bot.user("U0BOB").answer("schedule")
-    response = bot.user("U0BOB").submit_view(
-        submitted(opened_form(bot), at=bot.clock() + after, why=why)
-    )
-    assert errors(response) == {}
-    bot.settle()
+    schedule_at(bot, bot.clock() + after, why=why)
 
 
 def hand_over_to_carol(bot: BotHarness, *, by: str = "U0BOB") -> tuple[str, str]:

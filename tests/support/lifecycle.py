@@ -80,6 +80,13 @@ def schedule_form(
     return submitted(opened_form(bot), at=bot.clock() + after, why=why, people=people)
 
 
+def schedule_at(bot: BotHarness, at: datetime, *, why: str | None = None) -> None:
+    """Bob schedules the meeting at ``at`` through the form, accepted; its messages sent."""
+    bot.user("U0BOB").answer("schedule")
+    assert errors(bot.user("U0BOB").submit_view(submitted(opened_form(bot), at=at, why=why))) == {}
+    bot.settle()
+
+
 def errors(response: httpx.Response) -> dict[str, str]:
     """The inline errors a form submission was answered with (none: ``{}``)."""
     assert response.status_code == 200, response.text
