@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Self
 from zoneinfo import ZoneInfo
@@ -11,6 +12,7 @@ from bot.domain.completion import already_complete
 from bot.domain.document import (
     GAPS,
     OPEN_ITEMS,
+    ActionItem,
     Gap,
     action_item_reminder_applies,
     artifact_gaps,
@@ -258,7 +260,7 @@ def check_not_complete(
     (``write_moment`` and ``zone_name``: how it says since when, see ``already_complete``.)"""
     if postmortem.state is not State.COMPLETED:
         return
-    items = uow.action_items.for_postmortem(postmortem.id)
+    left = left_in(uow, postmortem.id)
     completed_by = next(
         (
             e.actor
@@ -270,8 +272,8 @@ def check_not_complete(
     raise already_complete(
         postmortem,
         move,
-        gaps=artifact_gaps(uow.documents.get(postmortem.id), items),
-        open_items=sum(1 for item in items if item.done_at is None),
+        gaps=left.gaps,
+        open_items=left.open_items,
         completed_by=completed_by,
         write_moment=write_moment,
         zone_name=zone_name,
@@ -343,20 +345,32 @@ def held_questions_settled(
     )
 
 
+@dataclass(frozen=True)
+class LeftInIt:
+    """A postmortem's action items as stored, what its artifact lacks, and how many of its
+    items are still open: what outlives `done`."""
+
+    items: list[ActionItem]
+    gaps: list[Gap]
+    open_items: int
+
+
+def left_in(uow: UnitOfWork, postmortem_id: int) -> LeftInIt:
+    items = uow.action_items.for_postmortem(postmortem_id)
+    gaps = artifact_gaps(uow.documents.get(postmortem_id), items)
+    return LeftInIt(items, gaps, sum(1 for item in items if item.done_at is None))
+
+
 def current_gaps(uow: UnitOfWork, postmortem_id: int) -> list[Gap]:
     """What the postmortem's artifact lacks now (its document and action items as stored)."""
-    items = uow.action_items.for_postmortem(postmortem_id)
-    return artifact_gaps(uow.documents.get(postmortem_id), items)
+    return left_in(uow, postmortem_id).gaps
 
 
 def left_after_done_params(uow: UnitOfWork, postmortem_id: int) -> dict[str, str]:
     """What is left in a completed postmortem now, as a message's params: what its artifact
     lacks (GAPS) and how many of its action items are still open (OPEN_ITEMS)."""
-    items = uow.action_items.for_postmortem(postmortem_id)
-    return {
-        GAPS: gaps_param(artifact_gaps(uow.documents.get(postmortem_id), items)),
-        OPEN_ITEMS: str(sum(1 for item in items if item.done_at is None)),
-    }
+    left = left_in(uow, postmortem_id)
+    return {GAPS: gaps_param(left.gaps), OPEN_ITEMS: str(left.open_items)}
 
 
 def reason_gone_elsewhere(

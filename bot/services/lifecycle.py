@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.cancelling import check_can_cancel
-from bot.domain.document import DROPPED_ITEMS, GAPS, Gap, artifact_gaps, gaps_param
+from bot.domain.document import DROPPED_ITEMS, GAPS, OPEN_ITEMS, Gap, gaps_param
 from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.lifecycle import Move, State
 from bot.domain.meetings import (
@@ -49,6 +49,7 @@ from bot.services.base import (
     check_not_complete,
     find_postmortem,
     held_questions_settled,
+    left_in,
     plan_messages,
     queue_notice,
     reason_gone_elsewhere,
@@ -270,14 +271,13 @@ class LifecycleService(Service):
             updated = self._move(uow, postmortem, new, now, completed_at=now)
             uow.audit.record(postmortem_id=postmortem.id, at=now, actor=actor, action="completed")
             uow.outbox.cancel_pending(postmortem_id=postmortem.id, kinds=sorted(NUDGES))
-            items = uow.action_items.for_postmortem(postmortem.id)
-            gaps = artifact_gaps(uow.documents.get(postmortem.id), items)
-            still_open = sum(1 for item in items if item.done_at is None)
+            left = left_in(uow, postmortem.id)
+            gaps = left.gaps
             params = {
                 "by": actor,
-                "action_items": str(len(items)),
-                "open_items": str(still_open),
-                "dropped_items": str(sum(1 for item in items if item.dropped)),
+                "action_items": str(len(left.items)),
+                OPEN_ITEMS: str(left.open_items),
+                "dropped_items": str(sum(1 for item in left.items if item.dropped)),
                 GAPS: gaps_param(gaps),
             }
             completed = PlannedMessage(MessageKind.COMPLETED, now, params=params)
@@ -342,7 +342,7 @@ class LifecycleService(Service):
             )
             params = {
                 "by": actor,
-                "open_items": str(len(dropped)),
+                OPEN_ITEMS: str(len(dropped)),
                 DROPPED_ITEMS: " ".join(str(n) for n in dropped),
                 **called_off,
             }

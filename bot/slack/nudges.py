@@ -349,7 +349,7 @@ def held_question_settled_text(postmortem: Postmortem, params: Mapping[str, Any]
 def completed_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
     """The channel's "complete" message: what is still owed, said as it stands (``params``
     count the action items when it was completed; rows planned before they did, nothing)."""
-    recorded, still_open = params.get("action_items"), params.get("open_items")
+    recorded, still_open = params.get("action_items"), params.get(OPEN_ITEMS)
     if still_open and still_open != "0":
         which = (
             "Its open action item comes"
@@ -445,7 +445,7 @@ def cancelled_text(postmortem: Postmortem, params: Mapping[str, str]) -> str:
             f" Its meeting on {slack_date(datetime.fromisoformat(called_off))} is off: "
             f"{invited}, delete it from your calendar."
         )
-    still_open = params.get("open_items", "0")
+    still_open = params.get(OPEN_ITEMS, "0")
     if still_open != "0":
         which = (
             "Its open action item was"
